@@ -1,0 +1,1 @@
+"""The Meeshy chain: steps, target schema, transforms and the legacy dataset generator."""

@@ -1,0 +1,129 @@
+"""Tiny hand-built legacy documents for rule tests.
+
+Every builder returns one document in the legacy shape of meeshy-system.md section 3 with
+the fields a clean production document has; keyword arguments override or add fields, and
+`ABSENT` removes one (real documents omit optional fields rather than storing null).
+Ids are readable: `oid(7)` is always the same ObjectId, so expected outputs can be written
+by hand in tests.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from bson import ObjectId
+
+ABSENT = object()
+T0 = datetime(2025, 3, 1, 12, 0, 0)
+
+
+def oid(n: int) -> ObjectId:
+    """The n-th readable ObjectId (the number is visible in its hex form)."""
+    return ObjectId(f"{n:024x}")
+
+
+def at(minutes: int) -> datetime:
+    """A naive UTC datetime `minutes` after T0 (pymongo returns naive UTC datetimes)."""
+    return T0 + timedelta(minutes=minutes)
+
+
+def iso(moment: datetime) -> str:
+    """The ISO-8601 string form some legacy documents stored instead of a date."""
+    return moment.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _apply(doc: dict, overrides: dict) -> dict:
+    for key, value in overrides.items():
+        if value is ABSENT:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    return doc
+
+
+def legacy_user(_id: ObjectId, **overrides) -> dict:
+    n = str(_id)[-6:]
+    doc = {
+        "_id": _id, "username": f"user{n}", "email": f"user{n}@example.org",
+        "password": "$2b$10$abcdefghijklmnopqrstuv", "firstName": "Ada", "lastName": "Lovelace",
+        "displayName": f"Ada {n}", "role": "USER", "lastSeen": at(10), "lastActiveAt": at(5),
+        "systemLanguage": "fr", "regionalLanguage": "en", "autoTranslateEnabled": True,
+        "translateToSystemLanguage": True, "translateToRegionalLanguage": False,
+        "useCustomDestination": False, "isActive": True, "createdAt": at(0), "updatedAt": at(1),
+    }
+    return _apply(doc, overrides)
+
+
+def legacy_conversation(_id: ObjectId, **overrides) -> dict:
+    doc = {
+        "_id": _id, "identifier": f"conv-{_id}", "type": "group", "title": "Team",
+        "isActive": True, "lastMessageAt": at(60), "createdAt": at(0), "updatedAt": at(60),
+    }
+    return _apply(doc, overrides)
+
+
+def legacy_member(_id: ObjectId, conversation_id, user_id, **overrides) -> dict:
+    doc = {
+        "_id": _id, "conversationId": conversation_id, "userId": user_id, "role": "member",
+        "canSendMessage": True, "canSendFiles": True, "canSendImages": True,
+        "canSendVideos": False, "canSendAudios": True, "canSendLocations": False,
+        "canSendLinks": True, "joinedAt": at(1), "isActive": True,
+    }
+    return _apply(doc, overrides)
+
+
+def legacy_anonymous(_id: ObjectId, conversation_id, share_link_id, token: str, **overrides) -> dict:
+    doc = {
+        "_id": _id, "conversationId": conversation_id, "shareLinkId": share_link_id,
+        "firstName": "Guest", "lastName": "Visitor", "username": "guest42",
+        "sessionToken": token, "ipAddress": "203.0.113.9", "country": "FR", "language": "fr",
+        "canSendMessages": True, "canSendFiles": False, "canSendImages": True,
+        "joinedAt": at(2), "lastSeenAt": at(30), "isActive": True,
+    }
+    return _apply(doc, overrides)
+
+
+def legacy_message(_id: ObjectId, conversation_id, sender_id=None, **overrides) -> dict:
+    doc = {
+        "_id": _id, "conversationId": conversation_id, "content": "bonjour",
+        "originalLanguage": "fr", "messageType": "text", "isEdited": False,
+        "isDeleted": False, "createdAt": at(20), "updatedAt": at(21),
+    }
+    if sender_id is not None:
+        doc["senderId"] = sender_id
+    return _apply(doc, overrides)
+
+
+def legacy_translation(_id: ObjectId, message_id, language: str, text: str, **overrides) -> dict:
+    doc = {
+        "_id": _id, "messageId": message_id, "sourceLanguage": "fr", "targetLanguage": language,
+        "translatedContent": text, "translationModel": "basic", "cacheKey": f"k-{_id}",
+        "confidenceScore": 0.9, "createdAt": at(22), "updatedAt": at(23),
+    }
+    return _apply(doc, overrides)
+
+
+def legacy_status(_id: ObjectId, message_id, user_id, **overrides) -> dict:
+    doc = {"_id": _id, "messageId": message_id, "userId": user_id, "receivedAt": at(24), "readAt": at(25)}
+    return _apply(doc, overrides)
+
+
+def legacy_reaction(_id: ObjectId, message_id, emoji: str = "👍", **overrides) -> dict:
+    doc = {"_id": _id, "messageId": message_id, "emoji": emoji, "createdAt": at(26)}
+    return _apply(doc, overrides)
+
+
+def legacy_notification(_id: ObjectId, user_id, **overrides) -> dict:
+    doc = {
+        "_id": _id, "userId": user_id, "type": "new_message", "title": "New message",
+        "content": "You have a new message", "data": '{"conversationTitle": "Team"}',
+        "priority": "normal", "isRead": False, "emailSent": False, "pushSent": True,
+        "createdAt": at(27),
+    }
+    return _apply(doc, overrides)
+
+
+def insert_documents(db, documents_by_collection: dict[str, list[dict]]) -> None:
+    """Insert a hand-built dataset ({collection: [documents]}) into a pymongo Database."""
+    for name, documents in documents_by_collection.items():
+        if documents:
+            db[name].insert_many([dict(d) for d in documents], ordered=True)
