@@ -1,0 +1,199 @@
+"""Typed settings of a release: backup, data migration and health gate (issue 4's section).
+
+The platform's own keys (`release`, `database.name`, `maintenance`, `backupDir`) are read
+here too, with the same meaning as in components/settings.py, because the release steps need
+them even when no platform is declared (external-database mode). Everything is parsed once
+from plain values, so the Pulumi program and ops/ (which reads configuration out of the stack
+file or the stack's history) get the same validated object. Errors name the full key.
+
+Keys of this section (namespace = the project name, `meeshy`):
+    migration.sourceDatabase   legacy database the migration reads (never written)
+    migration.targetDatabase   database the migration writes, beside the legacy one
+    migration.toStep           optional: stop the chain at this step
+    migration.pass             set by `ops switch`: a new value runs the migration again (delta)
+    migration.timeoutSeconds   bound on one migration run (default 480)
+    backup.retain              archives kept per stack and database (default 10)
+    backup.timeoutSeconds      bound on one dump (default 300)
+    healthGate.deadlineSeconds / intervalSeconds / endpoints {name: url}
+    externalDatabase.uri       external mode: the server (no Docker), e.g. mongodb://127.0.0.1:27017
+    tools.image                Docker mode: image with this repository, runs migration and gate
+                               inside the stack's network
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from components.validation import decode
+
+NS = "meeshy"
+
+_DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
+_RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$")
+_SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+
+
+class ReleaseConfigError(ValueError):
+    """A configuration value is missing or invalid; the message names the full key."""
+
+
+@dataclass(frozen=True)
+class MigrationSettings:
+    source_database: str
+    target_database: str
+    to_step: str | None = None
+    pass_id: str = ""
+    timeout_seconds: int = 480
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    directory: str
+    retain: int = 10
+    timeout_seconds: int = 300
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    deadline_seconds: int = 120
+    interval_seconds: float = 1.0
+    endpoints: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReleaseSettings:
+    stack: str
+    release: str
+    live_database: str          # database.name: the database the services use
+    maintenance: bool
+    backup: BackupSettings
+    health: HealthSettings
+    migration: MigrationSettings | None = None
+    external_uri: str | None = None     # set: external mode (no Docker)
+    tools_image: str | None = None
+
+    @property
+    def external(self) -> bool:
+        return self.external_uri is not None
+
+    @property
+    def migrates_live_database(self) -> bool:
+        """The migration would write the database the services use: never allowed."""
+        return self.migration is not None and self.migration.target_database == self.live_database
+
+
+class _Reader:
+    """Reads `namespace:head.rest` paths from a source keyed by full keys (`meeshy:database`)."""
+
+    def __init__(self, namespace: str, source: Any):
+        self.namespace = namespace
+        self.source = source
+
+    def key(self, path: str) -> str:
+        return f"{self.namespace}:{path}"
+
+    def raw(self, path: str) -> Any:
+        head, *rest = path.split(".")
+        value = decode(self.source.get(self.key(head)))
+        for part in rest:
+            if value is None:
+                return None
+            if not isinstance(value, Mapping):
+                raise ReleaseConfigError(f"{self.key(path)}: {self.key(head)} must be an object")
+            value = value.get(part)
+        return value
+
+    def string(self, path: str, pattern: re.Pattern | None = None, expected: str = "",
+               required: bool = True, default: str | None = None) -> str | None:
+        value = self.raw(path)
+        if value is None or value == "":
+            if required:
+                raise ReleaseConfigError(f"{self.key(path)} is required: {expected}")
+            return default
+        if not isinstance(value, str):
+            raise ReleaseConfigError(f"{self.key(path)} must be a string ({expected}), got {value!r}")
+        if pattern is not None and not pattern.match(value):
+            raise ReleaseConfigError(f"{self.key(path)}: {value!r} is not {expected}")
+        return value
+
+    def number(self, path: str, default: float, minimum: float, maximum: float,
+               integer: bool = True) -> float:
+        value = self.raw(path)
+        if value is None:
+            return default
+        if isinstance(value, str):
+            try:
+                value = float(value)
+            except ValueError:
+                raise ReleaseConfigError(f"{self.key(path)} must be a number, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ReleaseConfigError(f"{self.key(path)} must be a number, got {value!r}")
+        if integer and value != int(value):
+            raise ReleaseConfigError(f"{self.key(path)} must be a whole number, got {value!r}")
+        if not minimum <= value <= maximum:
+            raise ReleaseConfigError(f"{self.key(path)} must be between {minimum:g} and {maximum:g}, got {value!r}")
+        return int(value) if integer else float(value)
+
+    def boolean(self, path: str, default: bool) -> bool:
+        value = self.raw(path)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise ReleaseConfigError(f"{self.key(path)} must be true or false, got {value!r}")
+
+
+DB_EXPECTED = "a database name (letters, digits, '_' or '-', at most 63)"
+
+
+def load_release_settings(stack: str, source: Any, namespace: str = NS) -> ReleaseSettings:
+    """Parses the release section. `source` maps full keys (`meeshy:release`) to values, as a
+    dict or anything with `.get(key)` (components.config_source.PulumiConfigSource)."""
+    r = _Reader(namespace, source)
+    # Same defaults as components/settings.py, so both parsers agree on an unset key.
+    release = r.string("release", _RELEASE_ID, "a release id such as 2026.02.1",
+                       required=False, default="unreleased")
+    live = r.string("database.name", _DATABASE_NAME, DB_EXPECTED, required=False, default="meeshy")
+    backup_dir = r.string("backupDir", None, "an absolute directory for backup archives",
+                          required=False, default=f"/var/backups/meeshy/{stack}")
+    if not backup_dir.startswith("/"):
+        raise ReleaseConfigError(f"{r.key('backupDir')}: {backup_dir!r} must be an absolute path")
+    backup = BackupSettings(backup_dir, r.number("backup.retain", 10, 1, 1000),
+                            r.number("backup.timeoutSeconds", 300, 1, 3600))
+    endpoints_raw = r.raw("healthGate.endpoints") or {}
+    if not isinstance(endpoints_raw, Mapping):
+        raise ReleaseConfigError(f"{r.key('healthGate.endpoints')} must be an object {{service: url}}")
+    endpoints = {}
+    for name in sorted(endpoints_raw):
+        if not _SERVICE_NAME.match(str(name)):
+            raise ReleaseConfigError(f"{r.key('healthGate.endpoints.' + str(name))}: invalid service name")
+        endpoints[name] = r.string(f"healthGate.endpoints.{name}", re.compile(r"^https?://\S+$"),
+                                   "an http(s) URL")
+    health = HealthSettings(r.number("healthGate.deadlineSeconds", 120, 1, 3600),
+                            r.number("healthGate.intervalSeconds", 1.0, 0.05, 60, integer=False),
+                            endpoints)
+    migration = None
+    if r.raw("migration") is not None:
+        source = r.string("migration.sourceDatabase", _DATABASE_NAME, DB_EXPECTED)
+        target = r.string("migration.targetDatabase", _DATABASE_NAME, DB_EXPECTED)
+        if source == target:
+            raise ReleaseConfigError(f"{r.key('migration.targetDatabase')}: must differ from "
+                                     f"migration.sourceDatabase ({source!r}); the legacy database is never written")
+        migration = MigrationSettings(
+            source, target,
+            r.string("migration.toStep", None, "a migration step id", required=False),
+            r.string("migration.pass", re.compile(r"^[A-Za-z0-9._:-]{0,80}$"), "a pass id",
+                     required=False, default="") or "",
+            r.number("migration.timeoutSeconds", 480, 1, 3600))
+    external = r.string("externalDatabase.uri", re.compile(r"^mongodb(\+srv)?://[^/?]+/?$"),
+                        "a server URI without database, e.g. mongodb://127.0.0.1:27017",
+                        required=False)
+    tools_image = r.string("tools.image", re.compile(r"^\S+$"), "an image reference", required=False)
+    return ReleaseSettings(stack=stack, release=release, live_database=live,
+                           maintenance=r.boolean("maintenance", False), backup=backup,
+                           health=health, migration=migration,
+                           external_uri=external.rstrip("/") if external else None,
+                           tools_image=tools_image)

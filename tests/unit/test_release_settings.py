@@ -1,0 +1,70 @@
+"""The release section of a stack's configuration: defaults, and errors that name the key."""
+from __future__ import annotations
+
+import pytest
+
+from components.release_settings import ReleaseConfigError, load_release_settings
+
+BASE = {
+    "meeshy:release": "2026.02.1",
+    "meeshy:database": {"name": "meeshy", "replicaSet": {"name": "rs0"}},
+    "meeshy:backupDir": "/var/backups/meeshy/production",
+    "meeshy:migration": {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2"},
+}
+
+
+def load(**changes):
+    values = {**BASE, **{f"meeshy:{k}": v for k, v in changes.items()}}
+    values = {k: v for k, v in values.items() if v is not None}
+    return load_release_settings("production", values)
+
+
+def test_reads_every_key_with_defaults():
+    s = load()
+    assert (s.release, s.live_database, s.maintenance) == ("2026.02.1", "meeshy", False)
+    assert (s.backup.directory, s.backup.retain, s.backup.timeout_seconds) == \
+        ("/var/backups/meeshy/production", 10, 300)
+    assert (s.migration.source_database, s.migration.target_database, s.migration.pass_id,
+            s.migration.to_step) == ("meeshy", "meeshy_v2", "", None)
+    assert s.health.deadline_seconds == 120 and not s.external and not s.migrates_live_database
+
+
+def test_defaults_match_the_platform_settings():
+    s = load_release_settings("staging", {})
+    assert (s.release, s.live_database, s.backup.directory, s.migration) == \
+        ("unreleased", "meeshy", "/var/backups/meeshy/staging", None)
+
+
+def test_json_text_from_the_engine_is_decoded():
+    s = load(database='{"name": "meeshy_v2"}', maintenance="true",
+             healthGate='{"deadlineSeconds": 30, "endpoints": {"gateway": "http://127.0.0.1:1/health"}}')
+    assert s.live_database == "meeshy_v2" and s.maintenance is True and s.migrates_live_database
+    assert s.health.deadline_seconds == 30
+    assert dict(s.health.endpoints) == {"gateway": "http://127.0.0.1:1/health"}
+
+
+def test_external_uri_loses_trailing_slash():
+    assert load(externalDatabase={"uri": "mongodb://127.0.0.1:27017/"}).external_uri == \
+        "mongodb://127.0.0.1:27017"
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"migration": {"sourceDatabase": "meeshy", "targetDatabase": "meeshy"}},
+     "meeshy:migration.targetDatabase: must differ from migration.sourceDatabase"),
+    ({"migration": {"sourceDatabase": "meeshy"}}, "meeshy:migration.targetDatabase is required"),
+    ({"database": {"name": "my db"}}, "meeshy:database.name: 'my db' is not a database name"),
+    ({"backupDir": "backups"}, "meeshy:backupDir: 'backups' must be an absolute path"),
+    ({"backup": {"retain": 0}}, "meeshy:backup.retain must be between 1 and 1000, got 0"),
+    ({"backup": {"retain": "many"}}, "meeshy:backup.retain must be a number, got 'many'"),
+    ({"healthGate": {"endpoints": {"gateway": "ftp://x"}}},
+     "meeshy:healthGate.endpoints.gateway: 'ftp://x' is not an http(s) URL"),
+    ({"healthGate": {"intervalSeconds": True}}, "meeshy:healthGate.intervalSeconds must be a number"),
+    ({"externalDatabase": {"uri": "mongodb://h:1/meeshy"}},
+     "meeshy:externalDatabase.uri: 'mongodb://h:1/meeshy' is not a server URI without database"),
+    ({"maintenance": "yes"}, "meeshy:maintenance must be true or false, got 'yes'"),
+    ({"migration": "meeshy_v2"}, "meeshy:migration.sourceDatabase: meeshy:migration must be an object"),
+])
+def test_bad_values_name_the_full_key(changes, message):
+    with pytest.raises(ReleaseConfigError) as error:
+        load(**changes)
+    assert message in str(error.value)
