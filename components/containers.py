@@ -1,0 +1,107 @@
+"""One way to declare a stack's container, shared by every component.
+
+Fixed Docker names (from naming.py) make containers findable by operators and scripts, which is
+why every container is replaced delete-before-replace: an update never fails on a name or host
+port the old container still holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components.naming import StackNames
+from components.routing import identity_labels, merge
+
+RESTART_POLICY = "unless-stopped"
+
+
+@dataclass(frozen=True)
+class Mount:
+    container_path: str
+    volume: Any = None          # docker.Volume name (an Output) for named volumes
+    host_path: str | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Publish:
+    internal: int
+    external: int
+    ip: str = "0.0.0.0"
+
+
+@dataclass(frozen=True)
+class Health:
+    test: Sequence[str]         # exec form: ["CMD", ...]
+    interval: str = "30s"
+    timeout: str = "10s"
+    retries: int = 3
+    start_period: str = "60s"
+    start_interval: str = "2s"  # probe often while starting, so waits end early
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    service: str
+    image: Any
+    envs: Mapping[str, Any] = field(default_factory=dict)
+    labels: Mapping[str, Any] = field(default_factory=dict)
+    mounts: Sequence[Mount] = ()
+    ports: Sequence[Publish] = ()
+    command: Sequence[str] | None = None
+    health: Health | None = None
+    files: Mapping[str, str] = field(default_factory=dict)   # path -> content, uploaded at create
+    wait_healthy: bool = False
+    stop_grace_seconds: int | None = None
+    security_opts: Sequence[str] = ("no-new-privileges:true",)
+
+
+def env_list(envs: Mapping[str, Any]) -> list[Any]:
+    """`NAME=value` entries, sorted; secret values stay Outputs (the list becomes secret)."""
+    out: list[Any] = []
+    for name in sorted(envs):
+        value = envs[name]
+        out.append(f"{name}={value}" if isinstance(value, str)
+                   else pulumi.Output.concat(name, "=", value))
+    return out
+
+
+def label_list(labels: Mapping[str, Any]) -> list[docker.ContainerLabelArgs]:
+    return [docker.ContainerLabelArgs(label=k, value=labels[k]) for k in sorted(labels)]
+
+
+def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
+                    provider: pulumi.ProviderResource, parent: pulumi.Resource,
+                    depends_on: Sequence[pulumi.Resource] = ()) -> docker.Container:
+    name = names.container(spec.service)
+    h = spec.health
+    return docker.Container(
+        name,
+        name=name,
+        image=spec.image,
+        restart=RESTART_POLICY,
+        command=list(spec.command) if spec.command else None,
+        envs=env_list(spec.envs) or None,
+        labels=label_list(merge(identity_labels(names, spec.service), spec.labels)),
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network)],
+        volumes=[docker.ContainerVolumeArgs(container_path=m.container_path, volume_name=m.volume,
+                                            host_path=m.host_path, read_only=m.read_only)
+                 for m in spec.mounts] or None,
+        ports=[docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.ip)
+               for p in spec.ports] or None,
+        healthcheck=docker.ContainerHealthcheckArgs(
+            tests=list(h.test), interval=h.interval, timeout=h.timeout, retries=h.retries,
+            start_period=h.start_period, start_interval=h.start_interval) if h else None,
+        uploads=[docker.ContainerUploadArgs(file=path, content=spec.files[path])
+                 for path in sorted(spec.files)] or None,
+        wait=spec.wait_healthy,
+        wait_timeout=180 if spec.wait_healthy else None,
+        destroy_grace_seconds=spec.stop_grace_seconds,
+        stop_timeout=spec.stop_grace_seconds,
+        security_opts=list(spec.security_opts) or None,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, delete_before_replace=True,
+                                    depends_on=list(depends_on)),
+    )

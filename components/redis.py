@@ -1,0 +1,47 @@
+"""Redis for one stack: append-only persistence on a per-stack volume, and a healthcheck."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components import commands
+from components.containers import ContainerSpec, Health, Mount, Publish, stack_container
+from components.context import StackContext
+from components.naming import REDIS_PORT
+from components.settings import Settings
+from components.volumes import stack_volume
+
+
+def redis_command(settings: Settings) -> list[str]:
+    return ["redis-server", "--appendonly", "yes",
+            "--maxmemory", settings.redis.max_memory,
+            "--maxmemory-policy", settings.redis.max_memory_policy]
+
+
+@dataclass(frozen=True)
+class RedisArgs:
+    ctx: StackContext
+
+
+class Redis(pulumi.ComponentResource):
+    def __init__(self, name: str, args: RedisArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:redis:Redis", name, None, opts)
+        ctx, s = args.ctx, args.ctx.settings
+        names = s.names
+        self.data = stack_volume(s, "redis-data", provider=ctx.provider, parent=self)
+        spec = ContainerSpec(
+            service="redis",
+            image=ctx.image("redis"),
+            command=redis_command(s),
+            mounts=[Mount("/data", volume=self.data.name)],
+            ports=[Publish(REDIS_PORT, s.ports.redis, ip="127.0.0.1")] if s.ports.redis else [],
+            health=Health(commands.healthcheck_test(commands.redis_ping()), start_period="10s"),
+            wait_healthy=True,
+        )
+        self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,
+                                         parent=self, depends_on=ctx.image_deps("redis"))
+        self.container_name = self.container.name
+        self.url = pulumi.Output.from_input(names.redis_url)
+        self.register_outputs({"container_name": self.container_name, "url": self.url,
+                               "data_volume": self.data.name})
