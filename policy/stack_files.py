@@ -1,0 +1,43 @@
+"""Facts the policies need about a stack, read from the project's stack files: its declared
+ports, the names it adopts, and the ports every other stack declares on the same host."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from components import validation as v
+from components.settings_sections import parse_adopt, parse_ports
+from policy.rules import StackFacts
+
+PROJECT_DIR = Path(os.environ.get("MEESHY_PROJECT_DIR", Path(__file__).resolve().parent.parent))
+
+
+def _config(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text()) or {}
+    return data.get("config") or {}
+
+
+def _ports(config: dict, stack: str) -> frozenset[int] | None:
+    ports = parse_ports(config.get("meeshy:ports"), "meeshy:ports", stack == "production", v.Problems())
+    return frozenset(ports.published) if ports else None
+
+
+def stack_facts(stack: str, project_dir: Path = PROJECT_DIR) -> StackFacts:
+    own = project_dir / f"Pulumi.{stack}.yaml"
+    config = _config(own) if own.exists() else {}
+    adopt = parse_adopt(config.get("meeshy:adopt"), "meeshy:adopt", v.Problems())
+    others = {}
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        other = path.name[len("Pulumi."):-len(".yaml")]
+        if other != stack:
+            ports = _ports(_config(path), other)
+            if ports:
+                others[other] = ports
+    return StackFacts(
+        stack=stack,
+        declared_ports=_ports(config, stack) if config else None,
+        adopted_names=frozenset([*adopt.volumes.values(), *(n.name for n in adopt.networks.values())]),
+        other_stacks_ports=others,
+    )

@@ -1,0 +1,216 @@
+"""The real program, run for staging and production from their real stack files under Pulumi
+mocks: every service with its image, healthcheck, restart policy, labels, volumes and
+environment; the replica-set init host; secrets kept secret; the production safety options."""
+import re
+import shlex
+
+import pytest
+
+from components import commands
+from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+
+STACKS = ("staging", "production")
+SERVICES = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
+            "maintenance", "mongo-ui", "redis-ui")
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def run(request):
+    return run_stack_file(request.param)
+
+
+def labels(res):
+    return {l["label"]: l["value"] for l in res.inputs.get("labels") or []}
+
+
+def env(res):
+    return dict(e.split("=", 1) for e in res.inputs.get("envs") or [])
+
+
+def mounts(res):
+    return {m["containerPath"]: (m.get("volumeName") or m.get("hostPath"), m.get("readOnly", False))
+            for m in res.inputs.get("volumes") or []}
+
+
+def image_of(stack, key):
+    images = stack_file_config(stack)["meeshy:images"]
+    return images.get(key) or images["static"]  # maintenance defaults to the static nginx
+
+
+def test_every_service_runs_its_pinned_image_with_restart_and_safe_replacement(run):
+    images = {"traefik": "traefik", "database": "mongo", "redis": "redis", "translator": "translator",
+              "gateway": "gateway", "web": "web", "static": "static", "maintenance": "maintenance",
+              "mongo-ui": "mongoUi", "redis-ui": "redisUi"}
+    containers = run.of_type(":Container")
+    assert sorted(c.inputs["name"] for c in containers) == sorted(f"meeshy-{run.stack}-{s}" for s in SERVICES)
+    provider = run.named(f"meeshy-{run.stack}-docker").urn
+    for service in SERVICES:
+        c = run.container(service)
+        assert c.inputs["image"] == image_of(run.stack, images[service])
+        assert c.inputs["restart"] == "unless-stopped"
+        assert c.delete_before_replace
+        assert c.provider.startswith(provider + "::")
+        assert c.inputs["networksAdvanced"] == [{"name": f"meeshy-{run.stack}"}]
+        assert labels(c)["meeshy.stack"] == run.stack and labels(c)["meeshy.service"] == service
+        # The pulled image is registered before the container that runs it.
+        pulled = run.named(f"meeshy-{run.stack}-image-{images[service]}", ":RemoteImage")
+        assert pulled.inputs["name"] == c.inputs["image"] and pulled.urn in c.dependencies
+
+
+def test_healthchecks(run):
+    expected = {
+        "gateway": commands.service_probe("gateway"), "translator": commands.service_probe("translator"),
+        "web": commands.service_probe("web"), "static": commands.service_probe("static"),
+        "database": commands.mongo_ping(), "redis": commands.redis_ping(),
+        "traefik": ["traefik", "healthcheck", "--ping"],
+    }
+    for service, probe in expected.items():
+        assert run.container(service).inputs["healthcheck"]["tests"] == ["CMD", *probe], service
+    assert run.container("gateway").inputs["healthcheck"]["tests"][-1] == "http://localhost:3000/health"
+    assert run.container("translator").inputs["healthcheck"]["tests"][-1] == "http://localhost:8000/live"
+    assert run.container("web").inputs["healthcheck"]["tests"][-1] == "http://localhost:3100/api/health"
+    assert run.container("static").inputs["healthcheck"]["tests"][-1] == "http://localhost:80/health"
+
+
+def test_routers_send_each_host_to_its_service(run):
+    site = "meeshy.me" if run.stack == "production" else f"{run.stack}.meeshy.me"
+    r = f"traefik.http.routers.meeshy-{run.stack}"
+    expected = {"gateway": (f"Host(`gate.{site}`)", "3000"), "translator": (f"Host(`ml.{site}`)", "8000"),
+                "web": (f"Host(`{site}`) || Host(`www.{site}`)", "3100"),
+                "static": (f"Host(`static.{site}`)", "80"),
+                "mongo-ui": (f"Host(`mongo.{site}`)", "3000"), "redis-ui": (f"Host(`redis.{site}`)", "7843")}
+    for service, (rule, port) in expected.items():
+        lab = labels(run.container(service))
+        assert lab["traefik.enable"] == "true"
+        assert lab[f"{r}-{service}.rule"] == rule
+        assert lab[f"{r}-{service}.entrypoints"] == "websecure"
+        assert lab[f"{r}-{service}.tls.certresolver"] == "letsencrypt"
+        assert lab[f"traefik.http.services.meeshy-{run.stack}-{service}.loadbalancer.server.port"] == port
+    dash = labels(run.container("traefik"))
+    assert dash[f"{r}-dashboard.rule"] == f"Host(`traefik.{site}`)"
+    assert dash[f"{r}-dashboard.service"] == "api@internal"
+    assert dash[f"{r}-dashboard.middlewares"] == f"meeshy-{run.stack}-dashboard-auth"
+    for service in ("mongo-ui", "redis-ui"):
+        assert labels(run.container(service))[f"{r}-{service}.middlewares"] == f"meeshy-{run.stack}-{service}-auth"
+    assert labels(run.container("maintenance")) == {"traefik.enable": "false", "meeshy.stack": run.stack,
+                                                    "meeshy.service": "maintenance"}
+
+
+def test_traefik_is_confined_to_its_stack(run):
+    t = run.container("traefik")
+    cmd = t.inputs["command"]
+    assert f"--providers.docker.network=meeshy-{run.stack}" in cmd
+    assert f"--providers.docker.constraints=Label(`meeshy.stack`,`{run.stack}`)" in cmd
+    assert "--providers.docker.exposedbydefault=false" in cmd
+    assert "--certificatesresolvers.letsencrypt.acme.tlschallenge=true" in cmd
+    assert mounts(t) == {"/letsencrypt": (f"meeshy-{run.stack}-traefik-certs", False),
+                         "/var/run/docker.sock": ("/var/run/docker.sock", True)}
+    ports = stack_file_config(run.stack)["meeshy:ports"]
+    assert sorted((int(p["internal"]), int(p["external"])) for p in t.inputs["ports"]) == [
+        (80, ports["http"]), (443, ports["https"])]
+    redirect = "websecure" if ports["https"] == 443 else f":{ports['https']}"
+    assert f"--entrypoints.web.http.redirections.entrypoint.to={redirect}" in cmd
+
+
+def test_volumes(run):
+    v = lambda p: f"meeshy-{run.stack}-{p}"  # noqa: E731
+    assert mounts(run.container("database")) == {"/data/db": (v("database-data"), False),
+                                                 "/data/configdb": (v("database-config"), False)}
+    assert mounts(run.container("redis")) == {"/data": (v("redis-data"), False)}
+    assert mounts(run.container("gateway")) == {"/app/uploads": (v("gateway-uploads"), False)}
+    assert mounts(run.container("web")) == {"/app/public/u": (v("frontend-uploads"), False)}
+    assert mounts(run.container("static")) == {"/usr/share/nginx/html/u": (v("frontend-uploads"), True)}
+    assert mounts(run.container("translator")) == {"/workspace/models": (v("models"), False)}
+    protected = run.stack == "production"
+    for volume in run.of_type(":Volume"):
+        purpose = volume.name[len(f"meeshy-{run.stack}-"):]
+        data = purpose not in ("models", "redis-ui-data")
+        assert volume.inputs["name"] == volume.name
+        assert (volume.protect, volume.retain_on_delete) == ((protected and data),) * 2, volume.name
+
+
+def test_service_environment_wires_the_stack(run):
+    p = f"meeshy-{run.stack}"
+    db = f"mongodb://{p}-database:27017/meeshy?replicaSet=rs0"
+    gw, tr, web = env(run.container("gateway")), env(run.container("translator")), env(run.container("web"))
+    assert gw["DATABASE_URL"] == tr["DATABASE_URL"] == db
+    assert gw["REDIS_URL"] == tr["REDIS_URL"] == f"redis://{p}-redis:6379"
+    assert gw["TRANSLATOR_URL"] == f"http://{p}-translator:8000"
+    assert (gw["ZMQ_TRANSLATOR_HOST"], gw["ZMQ_TRANSLATOR_PUSH_PORT"], gw["ZMQ_TRANSLATOR_SUB_PORT"]) == (
+        f"{p}-translator", "5555", "5558")
+    assert (tr["ZMQ_PUSH_PORT"], tr["ZMQ_PUB_PORT"]) == ("5555", "5558")
+    assert gw["FORCE_DB_RESET"] == "false"
+    site = "meeshy.me" if run.stack == "production" else f"{run.stack}.meeshy.me"
+    assert gw["CORS_ORIGINS"] == f"https://{site},https://www.{site},https://gate.{site}"
+    assert web["INTERNAL_BACKEND_URL"] == f"http://{p}-gateway:3000"
+    assert web["NEXT_PUBLIC_API_URL"] == f"https://gate.{site}"
+    assert web["NEXT_PUBLIC_WS_URL"] == f"wss://gate.{site}"
+
+
+def test_database_command_and_replica_set_init(run):
+    p = f"meeshy-{run.stack}"
+    db = run.container("database")
+    assert db.inputs["command"] == ["mongod", "--replSet", "rs0", "--bind_ip_all"]
+    assert db.inputs["wait"] is True
+    init = run.named(f"{p}-rs-init", "Command")
+    assert shlex.split(init.inputs["create"]) == commands.docker_exec(
+        f"{p}-database", commands.replica_set_init("rs0", f"{p}-database:27017"),
+        docker_host="unix:///var/run/docker.sock")
+    assert init.inputs["triggers"] == [f"{p}-database:27017", "rs0"]
+    assert db.urn in init.dependencies
+    for service in ("translator", "gateway"):
+        assert init.urn in run.container(service).dependencies  # services start on a primary
+    hosts = set(re.findall(r"[a-z0-9-]+:27017", init.inputs["create"]))
+    assert hosts == {f"{p}-database:27017"}
+
+
+def test_data_ports(run):
+    published = {c.inputs["name"]: sorted((p.get("ip"), int(p["external"])) for p in c.inputs.get("ports") or [])
+                 for c in run.of_type(":Container") if c.inputs.get("ports")}
+    p = f"meeshy-{run.stack}"
+    if run.stack == "production":
+        assert set(published) == {f"{p}-traefik"}
+    else:
+        assert published[f"{p}-database"] == [("127.0.0.1", 27018)]
+        assert published[f"{p}-redis"] == [("127.0.0.1", 6380)]
+
+
+def test_secrets_stay_secret(run):
+    """Every input carrying a secret value arrived at the engine marked secret; no output has one."""
+    secret_values = set(EXAMPLE_SECRETS.values())
+    carriers = set()
+    for res in run.resources:
+        for prop, value in res.inputs.items():
+            if any(s in repr(value) for s in secret_values):
+                carriers.add((res.name, prop))
+                assert prop in res.secret_props, f"{res.name}.{prop} holds a secret in plain text"
+    p = f"meeshy-{run.stack}"
+    assert carriers == {(f"{p}-gateway", "envs"), (f"{p}-traefik", "labels"),
+                        (f"{p}-mongo-ui", "labels"), (f"{p}-redis-ui", "labels")}
+    assert not any(s in repr(run.exports) for s in secret_values)
+
+
+def test_components_and_parents(run):
+    by_urn = {r.urn: r for r in run.resources}
+    tokens = {r.type for r in run.resources if not r.custom}
+    assert tokens == {"meeshy:platform:MeeshyPlatform", "meeshy:traefik:Traefik", "meeshy:mongo:MongoReplicaSet",
+                      "meeshy:redis:Redis", "meeshy:app:AppService", "meeshy:maintenance:Maintenance",
+                      "meeshy:admin:AdminUis"}
+    for res in run.resources:
+        if res.type == "meeshy:platform:MeeshyPlatform":
+            continue
+        assert by_urn[res.parent].type.startswith("meeshy:"), res.name  # parent=self everywhere
+
+
+def test_outputs(run):
+    p = f"meeshy-{run.stack}"
+    out = run.exports
+    assert out["networkName"] == p and out["databaseContainer"] == f"{p}-database"
+    assert out["databaseUrl"] == f"mongodb://{p}-database:27017/meeshy?replicaSet=rs0"
+    assert out["replicaSetMember"] == f"{p}-database:27017" and out["databaseName"] == "meeshy"
+    assert out["containerNames"] == {s: f"{p}-{s}" for s in SERVICES}
+    assert out["volumeNames"]["database-data"] == f"{p}-database-data"
+    assert out["release"] == stack_file_config(run.stack)["meeshy:release"]
+    assert out["backupDir"] == f"/var/backups/meeshy/{run.stack}" and out["maintenance"] is False
+    site = "meeshy.me" if run.stack == "production" else f"{run.stack}.meeshy.me"
+    assert out["publicUrls"]["web"] == f"https://{site}" and out["publicUrls"]["gateway"] == f"https://gate.{site}"
