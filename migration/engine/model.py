@@ -19,6 +19,10 @@ class Lookup:
     key: FieldSpec
     value: Optional[FieldSpec] = None
     combine: Optional[Callable[[Any, Any], Any]] = None
+    where: Optional[Mapping[str, Any]] = None   # a server-side filter on the collection
+
+    def __hash__(self):
+        return hash(("Lookup", self.name, self.collection))
 
 
 @dataclass(frozen=True)

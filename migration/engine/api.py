@@ -1,0 +1,84 @@
+"""The four verbs on open databases: what the CLI calls and what tests drive directly."""
+from __future__ import annotations
+
+import time
+
+from migration.engine import checkpoint
+from migration.engine.errors import ConfigError
+from migration.engine.model import CollectionRule
+from migration.engine.planner import plan as _plan
+from migration.engine.process import QUARANTINE
+from migration.engine.runner import Runner
+from migration.engine.sources import BATCH_SIZE
+from migration.engine.verify import verify as _verify
+
+
+def check_against_schema(chain, validator) -> None:
+    """Every collection the chain writes must have a model: a typo here would quarantine all."""
+    for rule in chain.rules():
+        if isinstance(rule, CollectionRule):
+            for collection in (rule.target, *rule.also_writes):
+                if not validator.has_collection(collection):
+                    raise ConfigError(
+                        f"rule for {rule.source!r} writes into {collection!r}, but the schema "
+                        f"{validator.schema.path} has no model stored there (models: "
+                        f"{', '.join(validator.schema.collections())})")
+
+
+def plan(source_db, chain, validator, target_db=None, batch_size=BATCH_SIZE,
+         progress=None) -> dict:
+    check_against_schema(chain, validator)
+    started = time.monotonic()
+    report = _plan(source_db, chain, validator, target_db, batch_size, progress)
+    report.update(command="plan", seconds=round(time.monotonic() - started, 3))
+    return report
+
+
+def run(source_db, target_db, chain, validator, to=None, batch_size=BATCH_SIZE,
+        progress=None) -> dict:
+    check_against_schema(chain, validator)
+    started = time.monotonic()
+    runner = Runner(source_db, target_db, chain, validator, to, batch_size, progress)
+    outcome = runner.run()
+    verification = _verify(source_db, target_db, chain, validator.schema, runner.steps)
+    verification["problems"] = outcome["index_problems"] + verification["problems"]
+    verification["ok"] = not verification["problems"]
+    checkpoint.finish_run(target_db, verification["ok"])
+    return {"command": "run", "run": outcome["run"], "resumed": outcome["resumed"],
+            "to": to, "steps": [s.id for s in runner.steps],
+            "collections": outcome["collections"],
+            "quarantine": quarantine_listing(target_db),
+            "verification": verification, "ok": verification["ok"],
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def verify(source_db, target_db, chain, validator) -> dict:
+    started = time.monotonic()
+    verification = _verify(source_db, target_db, chain, validator.schema)
+    return {"command": "verify", "verification": verification, "ok": verification["ok"],
+            "seconds": round(time.monotonic() - started, 3)}
+
+
+def status(target_db, chain=None) -> dict:
+    run_doc = checkpoint.load_run(target_db)
+    steps = {d["step"]: d for d in checkpoint.applied_steps(target_db)}
+    order = chain.step_ids() if chain is not None else sorted(steps)
+    applied = [{"step": sid, "applied_at": steps[sid]["applied_at"], "run": steps[sid]["run"],
+                "description": steps[sid].get("description")}
+               for sid in order if sid in steps]
+    pending = [sid for sid in order if sid not in steps]
+    progress = [{"source": p["source"], "step": p["step"], "done": p["done"],
+                 "documents": p["counts"]["documents"], "last_id": p.get("last_id")}
+                for p in checkpoint.all_progress(target_db)]
+    return {"command": "status", "applied": applied, "pending": pending,
+            "run": {k: run_doc.get(k) for k in ("number", "state", "to", "started_at",
+                                                 "finished_at", "verified")}
+            if run_doc else None,
+            "progress": progress, "ok": True}
+
+
+def quarantine_listing(target_db, limit: int = 1000) -> dict:
+    coll = target_db[QUARANTINE]
+    listed = [{"collection": d["collection"], "id": d["sourceId"], "reason": d["reason"]}
+              for d in coll.find({}, {"document": 0}, sort=[("_id", 1)]).limit(limit)]
+    return {"documents": coll.count_documents({}), "listed": listed}

@@ -1,0 +1,73 @@
+"""The indexes and uniques the target schema declares, created after the data is written."""
+from __future__ import annotations
+
+from pymongo.errors import OperationFailure
+
+from migration.engine.errors import ConfigError
+
+# Codes MongoDB uses when an index of that name or keys exists with other options.
+_CONFLICT_CODES = {85, 86}
+DUPLICATE_KEY = 11000
+
+
+def declared_indexes(schema, collection: str) -> list:
+    model = schema.model_for_collection(collection)
+    if model is None:
+        raise ConfigError(f"the schema {schema.path} has no model stored in {collection!r}")
+    return list(model.indexes)
+
+
+def ensure_indexes(target_db, schema, collections) -> list:
+    """Creates every declared index; returns problems (e.g. a unique index the data breaks)."""
+    problems = []
+    for collection in collections:
+        for index in declared_indexes(schema, collection):
+            try:
+                _create(target_db[collection], index)
+            except OperationFailure as exc:
+                if exc.code == DUPLICATE_KEY or "duplicate key" in str(exc).lower():
+                    problems.append(f"unique index {index.name} on {collection} cannot be built: "
+                                    f"the data holds duplicates ({_first_line(exc)})")
+                else:
+                    problems.append(f"index {index.name} on {collection} cannot be built: "
+                                    f"{_first_line(exc)}")
+    return problems
+
+
+def _create(collection, index) -> None:
+    options = {"name": index.name}
+    if index.unique:
+        options["unique"] = True
+    try:
+        collection.create_index(list(index.keys), **options)
+    except OperationFailure as exc:
+        if exc.code not in _CONFLICT_CODES:
+            raise
+        # Same name or keys with other options (e.g. made by hand, not unique): make it right.
+        for name, info in collection.index_information().items():
+            if name == index.name or list(info["key"]) == list(index.keys):
+                if name != "_id_":
+                    collection.drop_index(name)
+        collection.create_index(list(index.keys), **options)
+
+
+def missing_indexes(target_db, schema, collections) -> list:
+    """Declared indexes absent from the target, or present without their unique flag."""
+    problems = []
+    for collection in collections:
+        existing = target_db[collection].index_information()
+        for index in declared_indexes(schema, collection):
+            info = existing.get(index.name)
+            if info is None:
+                problems.append(f"index {index.name} on {collection} is missing")
+            elif [tuple(k) for k in info["key"]] != [tuple(k) for k in index.keys]:
+                problems.append(f"index {index.name} on {collection} has keys {info['key']}, "
+                                f"the schema declares {list(index.keys)}")
+            elif bool(info.get("unique")) != index.unique:
+                problems.append(f"index {index.name} on {collection} should "
+                                f"{'' if index.unique else 'not '}be unique")
+    return problems
+
+
+def _first_line(exc) -> str:
+    return str(exc).splitlines()[0][:300]

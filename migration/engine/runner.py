@@ -1,0 +1,155 @@
+"""`run`: every step up to --to, batch by batch, checkpointed, then indexes and verification."""
+from __future__ import annotations
+
+import hashlib
+
+from migration.engine import checkpoint
+from migration.engine.errors import CoverageError
+from migration.engine.indexes import ensure_indexes
+from migration.engine.ledger import LedgerReader, id_token
+from migration.engine.model import CollectionRule, DropCollection
+from migration.engine.process import QUARANTINE, Processor
+from migration.engine.sources import BATCH_SIZE, ChildMerger, build_lookup
+from migration.engine.writer import apply_batch
+
+MAX_BATCH_FACTOR = 4
+
+
+def producers_by_collection(chain) -> dict:
+    """Which driving collections may write each target collection (for shared documents)."""
+    producers: dict = {}
+    for rule in chain.rules():
+        if isinstance(rule, CollectionRule):
+            for collection in {rule.target, *rule.also_writes}:
+                producers.setdefault(collection, set()).add(rule.source)
+            producers.setdefault(QUARANTINE, set()).add(rule.source)
+    return producers
+
+
+def written_collections(steps) -> list:
+    names = set()
+    for step in steps:
+        for rule in step.rules:
+            if isinstance(rule, CollectionRule):
+                names.update({rule.target, *rule.also_writes})
+    return sorted(names)
+
+
+def stable_batches(collection, after=None, batch_size: int = BATCH_SIZE):
+    """Batches of documents in _id order whose boundaries depend on the ids, not on where the
+    pass started: a resumed or repeated pass cuts the same batches, so an unchanged batch
+    finds its ledger document identical and costs no write."""
+    query = {"_id": {"$gt": after}} if after is not None else {}
+    cursor = collection.find(query, sort=[("_id", 1)], batch_size=min(batch_size, 1000))
+    batch: list = []
+    try:
+        for doc in cursor:
+            batch.append(doc)
+            if _is_boundary(doc.get("_id"), batch_size) or \
+                    len(batch) >= batch_size * MAX_BATCH_FACTOR:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+    finally:
+        cursor.close()
+
+
+def _is_boundary(doc_id, batch_size: int) -> bool:
+    digest = hashlib.blake2b(id_token(doc_id).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % batch_size == 0
+
+
+class Runner:
+    def __init__(self, source_db, target_db, chain, validator, to=None,
+                 batch_size: int = BATCH_SIZE, progress=None):
+        self.source_db, self.target_db = source_db, target_db
+        self.chain, self.validator = chain, validator
+        self.steps = chain.up_to(to)
+        self.to = to
+        self.batch_size = batch_size
+        self.progress = progress
+        self.producers = producers_by_collection(chain)
+
+    def run(self) -> dict:
+        run, resumed = checkpoint.begin_run(self.target_db, self.to,
+                                            [s.id for s in self.steps])
+        self.seq = run.get("seq", 0)
+        collections = {}
+        for step in self.steps:
+            for rule in step.rules:
+                collections[rule.source] = self._rule(step, rule)
+            checkpoint.mark_step(self.target_db, step, run["number"])
+        index_problems = ensure_indexes(self.target_db, self.validator.schema,
+                                        written_collections(self.steps))
+        return {"run": run["number"], "resumed": resumed, "collections": collections,
+                "index_problems": index_problems}
+
+    def _rule(self, step, rule) -> dict:
+        saved = checkpoint.load_progress(self.target_db, rule.source)
+        if saved is not None and saved.get("done"):
+            return self._summary(step, rule, saved["counts"])
+        counts = dict(saved["counts"]) if saved else checkpoint.empty_counts()
+        after = saved.get("last_id") if saved else None
+        if isinstance(rule, DropCollection):
+            counts["documents"] = counts["dropped"] = \
+                self.source_db[rule.source].count_documents({})
+            checkpoint.save_progress(self.target_db, rule.source, step.id, None, counts,
+                                     self.seq, done=True)
+            return self._summary(step, rule, counts)
+        self._pass(step, rule, counts, after)
+        return self._summary(step, rule, counts)
+
+    def _pass(self, step, rule, counts, after) -> None:
+        lookups = {lk.name: build_lookup(self.source_db, lk) for lk in rule.lookups}
+        processor = Processor(rule, self.validator, lookups)
+        mergers = {c.name: ChildMerger(self.source_db, c, after=after) for c in rule.children}
+        reader = LedgerReader(self.target_db, rule.source, after=after)
+        task = self.progress.start(rule.source, self.source_db[rule.source]) \
+            if self.progress else None
+        try:
+            for batch in stable_batches(self.source_db[rule.source], after, self.batch_size):
+                self._check_fields(rule, processor, batch)
+                results = [processor.process(doc, {n: m.take(doc["_id"])
+                                                   for n, m in mergers.items()})
+                           for doc in batch]
+                old_entries, consumed = reader.take_upto(batch[-1]["_id"])
+                self.seq += 1
+                apply_batch(self.target_db, rule.source, results, old_entries, consumed,
+                            reader, self.seq, self.producers, counts)
+                for result in results:
+                    counts["documents"] += 1
+                    counts[result.status] += 1
+                    counts["primary_writes"] += result.primary_writes
+                checkpoint.save_progress(self.target_db, rule.source, step.id,
+                                         batch[-1]["_id"], counts, self.seq)
+                if task is not None:
+                    self.progress.advance(task, len(batch))
+            old_entries, consumed = reader.take_upto(until_end=True)
+            if old_entries or consumed:
+                apply_batch(self.target_db, rule.source, [], old_entries, consumed, reader,
+                            self.seq, self.producers, counts)
+            checkpoint.save_progress(self.target_db, rule.source, step.id, None, counts,
+                                     self.seq, done=True)
+        finally:
+            reader.close()
+            for merger in mergers.values():
+                merger.close()
+            if task is not None:
+                self.progress.finish(task)
+
+    @staticmethod
+    def _check_fields(rule, processor, batch) -> None:
+        for doc in batch:
+            unknown = processor.unknown_fields(doc)
+            if unknown:
+                raise CoverageError(
+                    f"source field(s) {', '.join(sorted(unknown))} of {rule.source} (document "
+                    f"{doc.get('_id')}) are neither mapped nor dropped by its rule; nothing of "
+                    f"this batch was written")
+
+    @staticmethod
+    def _summary(step, rule, counts) -> dict:
+        target = rule.target if isinstance(rule, CollectionRule) else None
+        return {"step": step.id, "source": rule.source, "target": target,
+                "reason": getattr(rule, "reason", None), **counts}
