@@ -2,12 +2,15 @@
 # Every build is skipped when its binary exists beside a stamp file holding the wanted version,
 # so a machine pays for each Go build once.
 
-# The module cache marks files read-only; builds happen in writable copies under $MEESHY_SRC.
 export CGO_ENABLED="${CGO_ENABLED:-0}"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
-# The proxy here lists no versions: a checksum lookup for a pseudo-version still works, so keep it.
+
+# Exit status of a build script whose module the proxy refuses: bootstrap.sh reports it as
+# 'not available here' instead of a broken build.
+readonly EXIT_REFUSED=3
 
 stamp_path() { printf '%s/.%s.version' "$MEESHY_BIN" "$1"; }
+refusal_path() { printf '%s/.%s.refused' "$MEESHY_BIN" "$1"; }
 
 # is_built NAME VERSION: true when $MEESHY_BIN/NAME exists and its stamp says VERSION.
 is_built() {
@@ -18,21 +21,52 @@ is_built() {
 
 write_stamp() { printf '%s\n' "$2" >"$(stamp_path "$1")"; }
 
+# _download_error JSON: the proxy's answer from `go mod download -json`, on one line, without URLs.
+_download_error() {
+  printf '%s' "$1" | sed -n 's/.*"Error": "\(.*\)".*/\1/p' | sed 's/\\n\\t/ /g; s/^.*reading [^ ]*: //'
+}
+
 # go_module_dir MODULE VERSION LOG: downloads one exact module version and prints its cache dir.
-# A refusal is reported with the module and version so nobody has to dig through logs.
+# A refusal names the module and version so nobody has to dig through logs.
 go_module_dir() {
   local module="$1" version="$2" log="$3" json dir
   if ! json="$(cd "$MEESHY_SRC" && go mod download -json "$module@$version" 2>>"$log")"; then
-    local err
-    err="$(printf '%s' "$json" | sed -n 's/.*"Error": "\(.*\)".*/\1/p')"
-    die "module $module@$version refused: ${err:-see $log}"
+    die "module $module@$version refused: $(_download_error "$json")"
   fi
   dir="$(printf '%s' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
   [[ -n "$dir" && -d "$dir" ]] || die "module $module@$version: no directory in go mod download output (see $log)"
   printf '%s\n' "$dir"
 }
 
-# copy_module SRC DEST: a fresh writable copy, so generated files and patches never touch the cache.
+# A module version the proxy refuses stays refused: the answer is remembered so each bootstrap
+# does not ask again. MEESHY_RETRY_REFUSED=1 asks anyway (e.g. after the proxy's offer changed).
+check_not_refused() {
+  local marker
+  marker="$(refusal_path "$1")"
+  if [[ -f "$marker" && "${MEESHY_RETRY_REFUSED:-0}" != 1 ]]; then
+    printf '[meeshy-tools] not available: %s cannot be built here: %s (MEESHY_RETRY_REFUSED=1 asks again)\n' \
+      "$1" "$(cat "$marker")" >&2
+    exit "$EXIT_REFUSED"
+  fi
+  rm -f "$marker"
+}
+
+# require_module NAME MODULE VERSION LOG: like go_module_dir, but a refusal is recorded for NAME
+# and ends the script with EXIT_REFUSED.
+require_module() {
+  local name="$1" module="$2" version="$3" log="$4" json dir
+  if json="$(cd "$MEESHY_SRC" && go mod download -json "$module@$version" 2>>"$log")"; then
+    dir="$(printf '%s' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
+    [[ -n "$dir" && -d "$dir" ]] && { printf '%s\n' "$dir"; return 0; }
+  fi
+  printf '%s@%s refused by the module proxy: %s\n' "$module" "$version" \
+    "$(_download_error "$json")" >"$(refusal_path "$name")"
+  printf '[meeshy-tools] error: %s\n' "$(cat "$(refusal_path "$name")")" >&2
+  exit "$EXIT_REFUSED"
+}
+
+# copy_module SRC DEST: a fresh writable copy, since the module cache is read-only and generated
+# files or patches must never touch it.
 copy_module() {
   local src="$1" dest="$2"
   rm -rf "$dest"
@@ -51,10 +85,12 @@ run_logged() {
   fi
 }
 
-# timed_build NAME: prints elapsed seconds since the script started, for the docs' build times.
 elapsed_since() { echo $(( $(date +%s) - $1 )); }
 
-# free_port: an unused TCP port on the loopback interface, for smoke tests.
-free_port() {
-  "$MEESHY_VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+# install_plugin KIND NAME VERSION BINARY: puts a locally built plugin into $PULUMI_HOME's cache,
+# where the CLI looks for an exact version before it would try to download one.
+install_plugin() {
+  local kind="$1" name="$2" version="$3" binary="$4" log="$5"
+  run_logged "$log" "$MEESHY_BIN/pulumi" plugin install "$kind" "$name" "$version" --file "$binary" \
+    || die "pulumi plugin install $kind $name $version failed (see $log)"
 }
