@@ -24,20 +24,34 @@ def _reader_of(rng, sk: Skeleton, m):
     return rng.choice(sk.users)  # a reader with no membership there: gets a historical participant
 
 
+def _distinct_reader(rng, sk: Skeleton, candidates, used: set):
+    """A (message, reader) pair not drawn before: production has one status per reader."""
+    for _ in range(8):
+        m = rng.choice(candidates)
+        user = _reader_of(rng, sk, m)
+        if (m.id, user) not in used:
+            break
+    while (m.id, user) in used:  # members exhausted: someone who reads without a membership
+        user = rng.choice(sk.users)
+    used.add((m.id, user))
+    return m, user
+
+
 def message_statuses(sk: Skeleton) -> Iterator[dict]:
     rng = sk.rng("MessageStatus")
     total, candidates = sk.count("MessageStatus"), _existing_messages(sk)
     missing, duplicates = defects(total, 0.005), defects(total, 0.02)
     duplicate_at = set(rng.sample(range(missing + 1, total), min(duplicates, max(0, total - missing - 1))))
     recent: deque = deque(maxlen=500)
+    used: set = set()
     for i in range(total):
         if i < missing:
             message_id, user, created = object_id_at(rng, random_moment(rng)), rng.choice(sk.users), random_moment(rng)
         elif i in duplicate_at and recent:
             message_id, user, created = rng.choice(recent)
         else:
-            m = rng.choice(candidates)
-            message_id, user, created = m.id, _reader_of(rng, sk, m), m.created
+            m, user = _distinct_reader(rng, sk, candidates, used)
+            message_id, created = m.id, m.created
             recent.append((message_id, user, created))
         doc = {"_id": object_id_at(rng, created), "messageId": ref_field(rng, message_id),
                "userId": ref_field(rng, user, invalid_rate=INVALID_REF_RATE)}
@@ -72,6 +86,7 @@ def reactions(sk: Skeleton) -> Iterator[dict]:
     anonymous_messages = [m for m in candidates if m.sender_anonymous is not None]
     duplicates = defects(total, 0.03)
     recent: deque = deque(maxlen=200)
+    used: set = set()
     for i in range(total):
         if i >= total - duplicates and recent:
             message_id, who, emoji, created = rng.choice(recent)
@@ -79,8 +94,13 @@ def reactions(sk: Skeleton) -> Iterator[dict]:
             m = rng.choice(anonymous_messages)
             message_id, who, emoji, created = m.id, ("anonymousUserId", m.sender_anonymous), rng.choice(EMOJIS), m.created
         else:
-            m = rng.choice(candidates)
-            message_id, who, emoji, created = m.id, ("userId", _reader_of(rng, sk, m)), rng.choice(EMOJIS), m.created
+            for _ in range(8):
+                m, emoji = rng.choice(candidates), rng.choice(EMOJIS)
+                who = ("userId", _reader_of(rng, sk, m))
+                if (m.id, who, emoji) not in used:
+                    break
+            used.add((m.id, who, emoji))
+            message_id, created = m.id, m.created
             recent.append((message_id, who, emoji, created))
         at = created + timedelta(milliseconds=rng.randrange(1, 86_400_000))
         yield {"_id": object_id_at(rng, at), "messageId": ref_field(rng, message_id),

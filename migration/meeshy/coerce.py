@@ -1,0 +1,133 @@
+"""Repairs for the type defects real legacy documents have, driven by the target schema.
+
+References stored as 24-hex strings become ObjectIds, dates stored as ISO-8601 strings become
+dates; anything that cannot be repaired raises `Invalid`, which the steps turn into a
+quarantine naming the field. Absent fields stay absent and nulls stay null: only the
+validator decides whether a field may be missing.
+"""
+from __future__ import annotations
+
+import functools
+import pathlib
+import re
+from datetime import datetime, timezone
+
+from bson import ObjectId
+
+from migration.engine.schema import load_schema
+
+SCHEMA_PATH = pathlib.Path(__file__).with_name("schema.prisma")
+_LITERAL_DEFAULT = re.compile(r'^(true|false|-?\d+(\.\d+)?|"[^"]*"|[A-Za-z_]\w*)$')
+
+
+class Invalid(ValueError):
+    """A legacy value that cannot be carried over; the message names the field."""
+
+
+@functools.lru_cache(maxsize=None)
+def target_schema():
+    return load_schema(SCHEMA_PATH)
+
+
+def model(name: str):
+    found = target_schema().models.get(name)
+    if found is None:
+        raise KeyError(f"model {name!r} is not in {SCHEMA_PATH.name}")
+    return found
+
+
+def as_object_id(value):
+    """The ObjectId a reference denotes, or None when it denotes none (not raising)."""
+    if isinstance(value, ObjectId):
+        return value
+    if isinstance(value, str) and len(value) == 24 and ObjectId.is_valid(value):
+        return ObjectId(value)
+    return None
+
+
+def object_id(value, path: str) -> ObjectId:
+    found = as_object_id(value)
+    if found is None:
+        raise Invalid(f"{path}: {value!r} is not an ObjectId reference")
+    return found
+
+
+def as_date(value):
+    """The date a legacy value denotes (naive UTC, millisecond precision like BSON), or None."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def date(value, path: str) -> datetime:
+    found = as_date(value)
+    if found is None:
+        raise Invalid(f"{path}: {value!r} is not a date")
+    return found
+
+
+def coerce_document(doc: dict, composite_name: str, path: str = "") -> dict:
+    """A copy of `doc` with every DateTime and ObjectId field of the model repaired."""
+    schema = target_schema()
+    composite = schema.models.get(composite_name) or schema.types[composite_name]
+    out = dict(doc)
+    for key, spec in composite.fields.items():
+        if key not in out or out[key] is None or spec.is_id:
+            continue
+        where = f"{path}{key}"
+        if spec.is_list:
+            if not isinstance(out[key], list):
+                raise Invalid(f"{where}: expected a list, found {type(out[key]).__name__}")
+            out[key] = [_coerce_value(v, spec, f"{where}[{i}]") for i, v in enumerate(out[key])]
+        else:
+            out[key] = _coerce_value(out[key], spec, where)
+    return out
+
+
+def _coerce_value(value, spec, where: str):
+    if spec.object_id:
+        return object_id(value, where)
+    if spec.type == "DateTime":
+        return date(value, where)
+    if spec.type in target_schema().types and isinstance(value, dict):
+        return coerce_document(value, spec.type, f"{where}.")
+    return value
+
+
+def static_defaults(composite_name: str) -> dict:
+    """Literal @default values of required fields (what the application writes on create),
+    and [] for lists (Prisma reads an absent list as empty).
+
+    `now()`, `auto()` and friends are not literals: a document missing such a field is left
+    to the validator rather than given an invented date.
+    """
+    schema = target_schema()
+    composite = schema.models.get(composite_name) or schema.types[composite_name]
+    out = {}
+    for key, spec in composite.fields.items():
+        if spec.is_list and not spec.is_id:
+            out[key] = []
+        elif not spec.optional and spec.default and _LITERAL_DEFAULT.match(spec.default):
+            out[key] = _literal(spec.default, spec.type)
+    return out
+
+
+def _literal(text: str, type_name: str):
+    if text in ("true", "false"):
+        return text == "true"
+    if text.startswith('"'):
+        return text[1:-1]
+    if type_name == "Int":
+        return int(text)
+    if type_name == "Float":
+        return float(text)
+    return text  # an enum value

@@ -1,0 +1,26 @@
+"""Users and what hangs off a user alone."""
+from migration.engine import CollectionRule, Reference, Step
+
+from ..coerce import model
+from ..passthrough import passthrough_rule
+from ..transforms_users import USER_DROPPED, migrate_user
+
+USER_MAPPED = tuple(k for k, f in model("User").fields.items() if not f.is_id)
+
+STEP = Step(
+    id="0001-accounts",
+    previous=None,
+    description="User (MODO -> MODERATOR, lastSeen folded into lastActiveAt, new lists empty); "
+                "per-user collections carried over",
+    rules=(
+        CollectionRule(source="User", target="User", transform=migrate_user, mapped=USER_MAPPED,
+                       dropped=USER_DROPPED),
+        passthrough_rule("UserStats", "UserStats"),
+        passthrough_rule("FriendRequest", "FriendRequest"),
+        passthrough_rule("AffiliateToken", "AffiliateToken"),
+        passthrough_rule("AffiliateRelation", "AffiliateRelation"),
+        passthrough_rule("AdminAuditLog", "AdminAuditLog"),
+        passthrough_rule("UserPreference", "UserPreference"),
+    ),
+    references=(Reference("UserStats", "userId", "User"),),
+)

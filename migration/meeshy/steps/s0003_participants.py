@@ -1,0 +1,25 @@
+"""ConversationMember and AnonymousParticipant become Participant."""
+from migration.engine import CollectionRule, Reference, Step
+
+from ..lookups import CONVERSATIONS, MEMBERSHIPS, USERS
+from ..transforms_participants import (ANONYMOUS_MAPPED, PERMISSION_FIELDS, migrate_anonymous,
+                                       migrate_member)
+
+MEMBER_MAPPED = ("conversationId", "userId", "role", "nickname", "joinedAt", "leftAt", "isActive") + PERMISSION_FIELDS
+
+STEP = Step(
+    id="0003-participants",
+    previous="0002-conversations",
+    description="ConversationMember -> Participant (duplicates merged: earliest joinedAt, active if "
+                "any was); AnonymousParticipant -> Participant (session token kept only as SHA-256)",
+    rules=(
+        CollectionRule(source="ConversationMember", target="Participant", transform=migrate_member,
+                       mapped=MEMBER_MAPPED, lookups=(USERS, CONVERSATIONS, MEMBERSHIPS)),
+        CollectionRule(source="AnonymousParticipant", target="Participant", transform=migrate_anonymous,
+                       mapped=ANONYMOUS_MAPPED, lookups=(CONVERSATIONS,)),
+    ),
+    references=(
+        Reference("Participant", "conversationId", "Conversation"),
+        Reference("Participant", "userId", "User"),
+    ),
+)

@@ -1,0 +1,35 @@
+"""Messages with their translations embedded, and what refers to a message alone."""
+from migration.engine import Children, CollectionRule, Reference, Step
+
+from ..coerce import model
+from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
+from ..passthrough import passthrough_rule
+from ..transforms_messages import (MESSAGES, TRANSLATION_DROPPED, TRANSLATION_MAPPED, TRANSLATION_WINNERS,
+                                   migrate_message, migrate_translation)
+
+MESSAGE_MAPPED = tuple(k for k, f in model("Message").fields.items() if not f.is_id and k != "translations") \
+    + ("isDeleted", "anonymousSenderId")
+
+STEP = Step(
+    id="0004-messages",
+    previous="0003-participants",
+    description="Message: sender -> Participant (historical and 'Deleted user' participants created), "
+                "isDeleted -> deletedAt, MessageTranslation embedded (latest per language)",
+    rules=(
+        CollectionRule(source="Message", target="Message", transform=migrate_message, mapped=MESSAGE_MAPPED,
+                       lookups=(USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS),
+                       children=(Children("translations", "MessageTranslation", "messageId"),),
+                       also_writes=("Participant",)),
+        CollectionRule(source="MessageTranslation", target="Message", transform=migrate_translation,
+                       mapped=TRANSLATION_MAPPED, dropped=TRANSLATION_DROPPED,
+                       lookups=(CONVERSATIONS, ANONYMOUS, MESSAGES, TRANSLATION_WINNERS)),
+        passthrough_rule("MessageAttachment", "MessageAttachment"),
+        passthrough_rule("Mention", "Mention"),
+        passthrough_rule("TrackingLink", "TrackingLink"),
+        passthrough_rule("TrackingLinkClick", "TrackingLinkClick"),
+    ),
+    references=(
+        Reference("Message", "conversationId", "Conversation"),
+        Reference("Message", "senderId", "Participant", scope="conversationId"),
+    ),
+)

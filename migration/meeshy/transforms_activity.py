@@ -1,0 +1,139 @@
+"""MessageStatus -> MessageStatusEntry and Reaction: the reader or reactor becomes a
+Participant, and duplicates under the new unique keys are merged into the first of them."""
+from __future__ import annotations
+
+from migration.engine import Lookup, Merge, Quarantine, Write
+
+from .coerce import as_date, as_object_id, coerce_document
+from .lookups import merge_dates, reaction_key, status_key
+from .transforms_messages import message_problem
+from .transforms_participants import participant_for_user
+
+STATUS_DATE_FIELDS = ("receivedAt", "readAt", "createdAt", "updatedAt")
+STATUS_MAPPED = ("messageId", "userId") + STATUS_DATE_FIELDS
+REACTION_MAPPED = ("messageId", "userId", "anonymousUserId", "emoji", "createdAt", "updatedAt")
+
+
+def _date_problem(doc: dict, fields) -> str | None:
+    for field in fields:
+        if doc.get(field) is not None and as_date(doc[field]) is None:
+            return f"{field}: {doc[field]!r} is not a date"
+    return None
+
+
+def status_local_problem(doc: dict) -> str | None:
+    message, user = status_key(doc)
+    if message is None:
+        return f"messageId {doc.get('messageId')!r} is not an ObjectId reference"
+    if user is None:
+        return f"userId {doc.get('userId')!r} is not an ObjectId reference"
+    return _date_problem(doc, STATUS_DATE_FIELDS)
+
+
+def reaction_local_problem(doc: dict) -> str | None:
+    if doc.get("userId") is not None and doc.get("anonymousUserId") is not None:
+        return "has both userId and anonymousUserId"
+    message, who, reactor, emoji = reaction_key(doc)
+    if message is None:
+        return f"messageId {doc.get('messageId')!r} is not an ObjectId reference"
+    if reactor is None:
+        return f"{who} {doc.get(who)!r} is not an ObjectId reference"
+    if not isinstance(emoji, str) or not emoji:
+        return "emoji is missing"
+    return _date_problem(doc, ("createdAt", "updatedAt"))
+
+
+def _group_value(problem_of, dates_of):
+    return lambda doc: None if problem_of(doc) else (doc["_id"],) + dates_of(doc)
+
+
+def _merge_groups(old, new):
+    return new if old is None else old if new is None else merge_dates(old, new)
+
+
+STATUS_GROUPS = Lookup("status_groups", "MessageStatus", key=status_key, combine=_merge_groups,
+                       value=_group_value(status_local_problem,
+                                          lambda d: (as_date(d.get("receivedAt")), as_date(d.get("readAt")))))
+REACTION_GROUPS = Lookup("reaction_groups", "Reaction", key=reaction_key, combine=_merge_groups,
+                         value=_group_value(reaction_local_problem, lambda d: (as_date(d.get("createdAt")),)))
+
+
+def _message_conversation(message_id, ctx):
+    """(conversation id, None) for a message that migrates, else (None, why not)."""
+    summary = ctx.lookup("messages").get(message_id)
+    if summary is None:
+        return None, f"message {message_id} does not exist"
+    problem = message_problem(summary, ctx)
+    if problem:
+        return None, f"its message {message_id} is quarantined: {problem}"
+    return summary[1], None
+
+
+def _resolve(user_id, conversation, ctx):
+    participant, extra = participant_for_user(conversation, user_id, ctx, deleted_allowed=False)
+    if participant is None:
+        return None, None, f"user {user_id} no longer exists: there is no participant to attach it to"
+    return participant, extra, None
+
+
+def migrate_status(doc: dict, ctx):
+    problem = status_local_problem(doc)
+    message_id, user_id = status_key(doc)
+    conversation, why = (None, problem) if problem else _message_conversation(message_id, ctx)
+    participant, extra, why = (None, None, why) if why else _resolve(user_id, conversation, ctx)
+    if why:
+        yield Quarantine(why)
+        return
+    survivor, received, read = ctx.lookup("status_groups")[(message_id, user_id)]
+    if survivor != doc["_id"]:
+        yield Merge(survivor, f"duplicate status of participant {participant} on message {message_id}")
+        return
+    entry = {"_id": doc["_id"], "messageId": message_id, "conversationId": conversation,
+             "participantId": participant}
+    if received is not None:
+        entry["receivedAt"] = received
+    if read is not None:
+        entry["readAt"] = read
+    stamps = [d for d in (received, read) if d is not None]
+    # Legacy statuses rarely carried their own stamps: the first event is when it was created.
+    created = as_date(doc.get("createdAt")) or min(stamps, default=None) or _id_time(doc["_id"])
+    entry["createdAt"] = created
+    entry["updatedAt"] = as_date(doc.get("updatedAt")) or max(stamps + [created])
+    if extra is not None:
+        yield Write(extra, "Participant")
+    yield Write(coerce_document(entry, "MessageStatusEntry"))
+
+
+def _id_time(object_id):
+    return object_id.generation_time.replace(tzinfo=None)
+
+
+def migrate_reaction(doc: dict, ctx):
+    problem = reaction_local_problem(doc)
+    message_id, who, reactor, emoji = reaction_key(doc)
+    conversation, why = (None, problem) if problem else _message_conversation(message_id, ctx)
+    extra = None
+    if why:
+        participant = None
+    elif who == "userId":
+        participant, extra, why = _resolve(reactor, conversation, ctx)
+    else:
+        participant = reactor
+        owner = ctx.lookup("anonymous").get(reactor, "missing")
+        if owner != conversation:
+            why = (f"anonymous participant {reactor} does not exist" if owner == "missing"
+                   else f"anonymous participant {reactor} belongs to another conversation")
+    if why:
+        yield Quarantine(why)
+        return
+    survivor, created = ctx.lookup("reaction_groups")[(message_id, who, reactor, emoji)]
+    if survivor != doc["_id"]:
+        yield Merge(survivor, f"duplicate {emoji} reaction of participant {participant} on message {message_id}")
+        return
+    reaction = {"_id": doc["_id"], "messageId": message_id, "participantId": participant, "emoji": emoji,
+                "createdAt": created or _id_time(doc["_id"])}
+    if doc.get("updatedAt") is not None:
+        reaction["updatedAt"] = doc["updatedAt"]
+    if extra is not None:
+        yield Write(extra, "Participant")
+    yield Write(coerce_document(reaction, "Reaction"))

@@ -1,0 +1,220 @@
+"""ConversationMember and AnonymousParticipant -> Participant, and the participants other
+collections need but the legacy data never recorded (historical senders, deleted users)."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from migration.engine import Merge, Quarantine, Write, derived_id
+
+from .coerce import Invalid, as_date, coerce_document, date, static_defaults
+from .lookups import membership_key
+
+DELETED_USER_NAME = "Deleted user"
+# Target flag -> the legacy names it was stored under (members used the singular form).
+PERMISSION_SOURCES = {
+    "canSendMessages": ("canSendMessages", "canSendMessage"),
+    "canSendFiles": ("canSendFiles",), "canSendImages": ("canSendImages",),
+    "canSendVideos": ("canSendVideos",), "canSendAudios": ("canSendAudios",),
+    "canSendLocations": ("canSendLocations",), "canSendLinks": ("canSendLinks",),
+    "canViewHistory": ("canViewHistory",),
+}
+PERMISSION_FIELDS = tuple(name for names in PERMISSION_SOURCES.values() for name in names)
+MEMBER_DATE_FIELDS = ("joinedAt", "leftAt")
+
+
+def user_participant_id(conversation_id, user_id):
+    """One Participant per (conversation, user), whichever legacy document produced it."""
+    return derived_id("Participant", "user", conversation_id, user_id)
+
+
+def deleted_user_participant_id(conversation_id):
+    return derived_id("Participant", "deleted-user", conversation_id)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def permissions(doc: dict) -> dict:
+    """The embedded permissions; a flag the legacy document lacks takes the schema default."""
+    defaults = static_defaults("ParticipantPermissions")
+    out = {}
+    for target, sources in PERMISSION_SOURCES.items():
+        value = next((doc[s] for s in sources if doc.get(s) is not None), defaults.get(target))
+        if value is not None:
+            out[target] = bool(value)
+    return out
+
+
+def display_name(profile) -> str:
+    name, username, first, last = profile[0], profile[1], profile[2], profile[3]
+    full = " ".join(p for p in (first, last) if p)
+    return name or full or username or DELETED_USER_NAME
+
+
+def membership_problem(doc: dict) -> str | None:
+    """What keeps one membership document from being migrated, judged on the document alone."""
+    conversation, user = membership_key(doc)
+    if conversation is None:
+        return f"conversationId {doc.get('conversationId')!r} is not an ObjectId reference"
+    if user is None:
+        return f"userId {doc.get('userId')!r} is not an ObjectId reference"
+    for field in MEMBER_DATE_FIELDS:
+        if doc.get(field) is not None and as_date(doc[field]) is None:
+            return f"{field}: {doc[field]!r} is not a date"
+    return None
+
+
+def conversation_problem(conversation_id, ctx) -> str | None:
+    """Why documents of this conversation cannot be migrated, or None when it is migrated."""
+    conversations = ctx.lookup("conversations")
+    if conversation_id not in conversations:
+        return f"conversation {conversation_id} does not exist"
+    if conversations[conversation_id] is None:
+        return f"conversation {conversation_id} is quarantined (its createdAt is not a date)"
+    return None
+
+
+def usable_memberships(conversation_id, user_id, ctx) -> list:
+    """The membership documents that will form this user's Participant (empty: none will)."""
+    if conversation_problem(conversation_id, ctx) or user_id not in ctx.lookup("users"):
+        return []
+    group = ctx.lookup("memberships").get((conversation_id, user_id), ())
+    return [d for d in group if membership_problem(d) is None]
+
+
+def merge_memberships(group: list, profile) -> dict:
+    """One Participant from one or more memberships of a user in a conversation: the earliest
+    joinedAt, active if any was; role, permissions and nickname from the most recent one."""
+    joined = [date(d["joinedAt"], "joinedAt") for d in group if d.get("joinedAt") is not None]
+    active = [d for d in group if d.get("isActive", True)]
+    latest = max(active or group, key=lambda d: (as_date(d.get("joinedAt")) or datetime.min, d["_id"]))
+    conversation_id, user_id = membership_key(group[0])
+    out = {"_id": user_participant_id(conversation_id, user_id), "conversationId": conversation_id,
+           "type": "user", "userId": user_id, "displayName": display_name(profile)}
+    if profile[4] is not None:
+        out["avatar"] = profile[4]
+    out["role"] = latest.get("role", "member")
+    out["permissions"] = permissions(latest)
+    out["language"] = profile[5] or static_defaults("Participant")["language"]
+    out["isActive"] = bool(active)
+    if joined:
+        out["joinedAt"] = min(joined)
+    left = [as_date(d["leftAt"]) for d in group if d.get("leftAt") is not None]
+    if not active and left:
+        out["leftAt"] = max(left)
+    if latest.get("nickname") is not None:
+        out["nickname"] = latest["nickname"]
+    return coerce_document(out, "Participant")
+
+
+def migrate_member(doc: dict, ctx):
+    problem = membership_problem(doc)
+    if problem:
+        yield Quarantine(problem)
+        return
+    conversation_id, user_id = membership_key(doc)
+    problem = conversation_problem(conversation_id, ctx)
+    if problem:
+        yield Quarantine(problem)
+        return
+    profile = ctx.lookup("users").get(user_id)
+    if profile is None:
+        yield Quarantine(f"user {user_id} does not exist")
+        return
+    group = usable_memberships(conversation_id, user_id, ctx)
+    if group[0]["_id"] != doc["_id"]:
+        yield Merge(user_participant_id(conversation_id, user_id),
+                    f"duplicate membership of user {user_id} in conversation {conversation_id}")
+        return
+    yield Write(merge_memberships(group, profile))
+
+
+def historical_participant(conversation_id, user_id, ctx) -> dict:
+    """An inactive Participant for a user who wrote or read in a conversation without a
+    membership there; joinedAt is the conversation's creation, the earliest honest bound."""
+    return coerce_document({
+        "_id": user_participant_id(conversation_id, user_id), "conversationId": conversation_id,
+        "type": "user", "userId": user_id, "displayName": display_name(ctx.lookup("users")[user_id]),
+        **_avatar(ctx.lookup("users")[user_id]), "role": "member", "permissions": permissions({}),
+        "language": ctx.lookup("users")[user_id][5] or static_defaults("Participant")["language"],
+        "isActive": False, "joinedAt": ctx.lookup("conversations")[conversation_id],
+    }, "Participant")
+
+
+def _avatar(profile) -> dict:
+    return {} if profile[4] is None else {"avatar": profile[4]}
+
+
+def deleted_user_participant(conversation_id, ctx) -> dict:
+    """The one inactive stand-in per conversation for senders whose account is gone."""
+    return {"_id": deleted_user_participant_id(conversation_id), "conversationId": conversation_id,
+            "type": "user", "displayName": DELETED_USER_NAME, "role": "member",
+            "permissions": permissions({}), "language": static_defaults("Participant")["language"],
+            "isActive": False, "joinedAt": ctx.lookup("conversations")[conversation_id]}
+
+
+def participant_for_user(conversation_id, user_id, ctx, deleted_allowed: bool):
+    """(participant id, Participant to write alongside or None) for a user in a conversation.
+
+    A user with a usable membership already has a Participant; one without gets a historical
+    one; a user that no longer exists maps to the conversation's "Deleted user" placeholder
+    when `deleted_allowed`, else (None, None).
+    """
+    if user_id not in ctx.lookup("users"):
+        if not deleted_allowed:
+            return None, None
+        return deleted_user_participant_id(conversation_id), deleted_user_participant(conversation_id, ctx)
+    if usable_memberships(conversation_id, user_id, ctx):
+        return user_participant_id(conversation_id, user_id), None
+    return user_participant_id(conversation_id, user_id), historical_participant(conversation_id, user_id, ctx)
+
+
+ANONYMOUS_MAPPED = ("conversationId", "shareLinkId", "firstName", "lastName", "username", "email",
+                    "birthday", "sessionToken", "ipAddress", "country", "language", "deviceFingerprint",
+                    "joinedAt", "lastSeenAt", "lastActiveAt", "isOnline", "leftAt", "isActive") + PERMISSION_FIELDS
+
+
+def migrate_anonymous(doc: dict, ctx):
+    token = doc.get("sessionToken")
+    if not isinstance(token, str) or not token:
+        yield Quarantine("sessionToken is missing: the participant could never reconnect")
+        return
+    try:
+        participant = anonymous_participant(doc, token_hash(token))
+    except Invalid as exc:
+        yield Quarantine(str(exc))
+        return
+    problem = conversation_problem(participant["conversationId"], ctx)
+    if problem:
+        yield Quarantine(problem)
+        return
+    yield Write(participant)
+
+
+def anonymous_participant(doc: dict, hashed: str) -> dict:
+    joined = date(doc.get("joinedAt"), "joinedAt")
+    session = {"sessionTokenHash": hashed}
+    for field in ("ipAddress", "country", "deviceFingerprint"):
+        if field in doc:
+            session[field] = doc[field]
+    session["connectedAt"] = joined
+    profile = {f: doc.get(f) for f in ("firstName", "lastName", "username")}
+    profile.update({f: doc[f] for f in ("email", "birthday") if f in doc})
+    out = {"_id": doc["_id"], "conversationId": doc.get("conversationId"), "type": "anonymous",
+           "displayName": display_name((None, doc.get("username"), doc.get("firstName"), doc.get("lastName"))),
+           "role": "member", "permissions": permissions(doc),
+           "language": doc.get("language") or static_defaults("Participant")["language"],
+           "isActive": doc.get("isActive", True), "joinedAt": joined}
+    if doc.get("leftAt") is not None:
+        out["leftAt"] = doc["leftAt"]
+    # Both names were used for the anonymous presence stamp; the later one is the truth.
+    seen = [date(doc[f], f) for f in ("lastSeenAt", "lastActiveAt") if doc.get(f) is not None]
+    if seen:
+        out["lastActiveAt"] = max(seen)
+    if "isOnline" in doc:
+        out["isOnline"] = doc["isOnline"]
+    out["sessionTokenHash"] = hashed
+    out["anonymousSession"] = {"shareLinkId": doc.get("shareLinkId"), "session": session, "profile": profile}
+    return coerce_document(out, "Participant")
