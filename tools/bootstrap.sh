@@ -34,7 +34,7 @@ step build-pulumi-python.sh
 step build-pulumi-command.sh
 if [[ "$what" == deploy ]]; then
   step build-pulumi-docker.sh
-  step start-docker.sh
+  step build-docker-engine.sh
 fi
 
 if ((${#unavailable[@]})); then
