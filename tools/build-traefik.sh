@@ -13,6 +13,9 @@ version=v3.6.25
 codename=meeshy-infra   # the release codename is not in the module; mark the build as ours instead
 name=traefik
 
+# build-images.sh calls this script too: one build at a time, the second waits then skips.
+exec 9>"$MEESHY_SRC/.$name.lock"
+flock 9
 if is_built "$name" "$version"; then
   log "$name $version already built"
   exit 0

@@ -11,7 +11,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 tag="${1:?usage: build.sh TAG}"
 suite=bookworm
 cache_dir="$MEESHY_TOOLS_DIR/images"
-tarball="$cache_dir/debian-base-$suite.tar"
+# Keyed by the recipe's hash (set by tools/build-images.sh), so an edited recipe redoes the
+# debootstrap while an unchanged one only re-imports.
+recipe="${MEESHY_RECIPE_HASH:-manual}"
+tarball="$cache_dir/debian-base-$suite-$recipe.tar"
 
 # The mirror is the one this host's apt already uses, so the image reaches the same package
 # source as the host (the only one this network allows). DEBIAN_MIRROR overrides it.
@@ -61,8 +64,10 @@ EOF
   # Numeric owners and a fixed order, so the tarball is a plain file system copy.
   tar --numeric-owner --sort=name -C "$root" -cf "$tarball.tmp" .
   mv "$tarball.tmp" "$tarball"
+  find "$cache_dir" -maxdepth 1 -name "debian-base-$suite-*.tar" ! -path "$tarball" -delete
 fi
 
 log "importing $tarball as $tag"
 docker import --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' \
+  --change "LABEL meeshy.recipe=$recipe" \
   --message "debootstrap --variant=minbase $suite" "$tarball" "$tag" >/dev/null

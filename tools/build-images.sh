@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Builds the local images a rehearsal runs (images/*/), once per machine, with nothing pulled.
+# An image is skipped when its tag exists and carries the hash of the recipe it was built from,
+# so editing a recipe rebuilds it and nothing else. Builds run one after another (2 cores).
+#   build-images.sh            build what is missing or stale
+#   build-images.sh --list     print the image settings a rehearsal stack uses (key ref)
+#   build-images.sh --verify   build, then run every image and check its health (images/verify.sh)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/lib.sh"
+. "$here/build-common.sh"
+
+images="$MEESHY_REPO_ROOT/images"
+STANDIN_VERSION=1.0.0
+BASE_TAG=meeshy-local/debian-base:bookworm
+# meeshy:images key -> reference. The single place these tags are spelled; docs/images.md and
+# images/verify.sh read them from `--list`.
+declare -A REFS=(
+  [traefik]=meeshy-local/traefik:v3.6.25
+  [mongo]=meeshy-local/database:ferretdb-1.24.2
+  [redis]=meeshy-local/redis:7.0-bookworm
+  [static]=meeshy-local/static-files:1.22-bookworm
+  [maintenance]=meeshy-local/static-files:1.22-bookworm
+  [translator]=meeshy-local/translator:target-$STANDIN_VERSION
+  [gateway]=meeshy-local/gateway:target-$STANDIN_VERSION
+  [web]=meeshy-local/web:target-$STANDIN_VERSION
+)
+KEY_ORDER=(traefik mongo redis translator gateway web static maintenance)
+
+if [[ "${1:-}" == "--list" ]]; then
+  for key in "${KEY_ORDER[@]}"; do printf '%s %s\n' "$key" "${REFS[$key]}"; done
+  for role in translator gateway web; do
+    printf '%s@legacy %s\n' "$role" "meeshy-local/$role:legacy-$STANDIN_VERSION"
+  done
+  printf 'gateway@unhealthy %s\n' "meeshy-local/gateway:unhealthy-$STANDIN_VERSION"
+  exit 0
+fi
+
+log_file="$MEESHY_LOGS/build-images.log"
+times_file="$MEESHY_LOGS/build-images.times"
+export DOCKER_BUILDKIT=0   # Debian's engine has no BuildKit front end installed; be explicit
+
+docker info >/dev/null 2>&1 || {
+  for starter in "$here/start-docker.sh" "$here/build-docker-engine.sh"; do
+    [[ -x "$starter" ]] && { log "no Docker engine answers: running $starter"; "$starter"; break; }
+  done
+  docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info); start dockerd first"
+}
+
+# recipe_hash DIR [EXTRA...]: what an image is built from; EXTRA names binaries' version stamps.
+recipe_hash() {
+  local dir="$1"; shift
+  { (cd "$dir" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z \
+       | xargs -0 sha256sum); printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+}
+
+is_current() {  # TAG HASH
+  [[ "$(docker image inspect --format '{{index .Config.Labels "meeshy.recipe"}}' "$1" 2>/dev/null)" == "$2" ]]
+}
+
+record() {  # NAME TAG SECONDS
+  local size
+  size="$(docker image inspect --format '{{.Size}}' "$2")"
+  printf '%s\t%s\t%ss\t%s MB\t%s\n' "$1" "$2" "$3" "$(( size / 1000000 ))" "$(date -u +%FT%TZ)" \
+    >>"$times_file"
+  log "built $2 in $3s ($(( size / 1000000 )) MB)"
+}
+
+# build NAME TAG CONTEXT HASH: docker build of a staged context, labelled with its recipe hash.
+build() {
+  local name="$1" tag="$2" context="$3" hash="$4" start old
+  start=$(date +%s)
+  old="$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)"
+  log "building $tag (log: $log_file)"
+  run_logged "$log_file" docker build --label "meeshy.recipe=$hash" -t "$tag" "$context" \
+    || die "docker build of $tag failed (see $log_file)"
+  record "$name" "$tag" "$(elapsed_since "$start")"
+  drop_if_untagged "$old"
+}
+
+drop_if_untagged() {  # ID: the image a rebuild replaced, once nothing names or uses it
+  [[ -n "$1" && "$(docker image inspect --format '{{len .RepoTags}}' "$1" 2>/dev/null)" == 0 ]] \
+    && docker rmi "$1" >/dev/null 2>&1 || true
+}
+
+stage() {  # NAME: a fresh copy of images/NAME to add binaries to, outside the clone
+  local dir="$MEESHY_TOOLS_DIR/images/context-$1"
+  rm -rf "$dir" && mkdir -p "$dir" && cp -r "$images/$1/." "$dir/"
+  find "$dir" -name '__pycache__' -prune -exec rm -rf {} +
+  printf '%s\n' "$dir"
+}
+
+stamp_of() { cat "$(stamp_path "$1")" 2>/dev/null || echo none; }
+
+# 1. Debian base (debootstrap + import; the tarball is cached by the recipe itself).
+hash="$(recipe_hash "$images/debian-base")"
+if is_current "$BASE_TAG" "$hash"; then
+  log "$BASE_TAG is current"
+else
+  start=$(date +%s)
+  MEESHY_RECIPE_HASH="$hash" run_logged "$log_file" "$images/debian-base/build.sh" "$BASE_TAG" \
+    || die "building $BASE_TAG failed (see $log_file)"
+  record debian-base "$BASE_TAG" "$(elapsed_since "$start")"
+fi
+base_id="$(docker image inspect --format '{{.Id}}' "$BASE_TAG")"
+
+# 2-3. Servers from Debian's packages.
+for name in redis static-files; do
+  key=$([[ $name == redis ]] && echo redis || echo static)
+  hash="$(recipe_hash "$images/$name" "$base_id")"
+  is_current "${REFS[$key]}" "$hash" && { log "${REFS[$key]} is current"; continue; }
+  build "$name" "${REFS[$key]}" "$images/$name" "$hash"
+done
+
+# 4. Database: FerretDB and mongo-tools from $MEESHY_BIN (built by their own scripts).
+[[ -x "$MEESHY_BIN/ferretdb" ]] || "$here/build-ferretdb.sh"
+[[ -x "$MEESHY_BIN/mongodump" && -x "$MEESHY_BIN/mongorestore" ]] || "$here/build-mongo-tools.sh"
+hash="$(recipe_hash "$images/database" "$base_id" "ferretdb $(stamp_of ferretdb)" \
+        "mongodump $(stamp_of mongodump)" "mongorestore $(stamp_of mongorestore)")"
+if is_current "${REFS[mongo]}" "$hash"; then
+  log "${REFS[mongo]} is current"
+else
+  ctx="$(stage database)"
+  install -m 0755 "$MEESHY_BIN/ferretdb" "$MEESHY_BIN/mongodump" "$MEESHY_BIN/mongorestore" "$ctx/"
+  chmod 0755 "$ctx/mongo_ping.py"
+  build database "${REFS[mongo]}" "$ctx" "$hash"
+  rm -rf "$ctx"
+fi
+
+# 5. Traefik from its Go module.
+"$here/build-traefik.sh"
+hash="$(recipe_hash "$images/traefik" "$base_id" "traefik $(stamp_of traefik)")"
+if is_current "${REFS[traefik]}" "$hash"; then
+  log "${REFS[traefik]} is current"
+else
+  ctx="$(stage traefik)"
+  install -m 0755 "$MEESHY_BIN/traefik" "$ctx/"
+  build traefik "${REFS[traefik]}" "$ctx" "$hash"
+  rm -rf "$ctx"
+fi
+
+# 6. Stand-ins: one image, then one ENV-only tag per role and schema (they share every layer).
+standin_tag="meeshy-local/standin:$STANDIN_VERSION"
+hash="$(recipe_hash "$images/standin" "$base_id")"
+if is_current "$standin_tag" "$hash"; then
+  log "$standin_tag is current"
+else
+  wheels="$MEESHY_TOOLS_DIR/images/wheels"
+  # The host's pip fetches the wheels: it trusts this network's TLS setup, a build container not.
+  run_logged "$log_file" "$MEESHY_VENV/bin/pip" download --only-binary=:all: --python-version 3.11 \
+    --implementation cp --abi cp311 --platform manylinux_2_28_x86_64 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any \
+    -d "$wheels" -r "$images/standin/requirements.txt" \
+    || die "pip download of the stand-ins' requirements failed (see $log_file)"
+  ctx="$(stage standin)"
+  cp -r "$wheels" "$ctx/wheels"
+  build standin "$standin_tag" "$ctx" "$hash"
+  rm -rf "$ctx"
+fi
+standin_id="$(docker image inspect --format '{{.Id}}' "$standin_tag")"
+variant() {  # TAG ROLE SCHEMA [EXTRA_ENV]
+  local dockerfile vhash old
+  dockerfile="$(printf 'FROM %s\nENV MEESHY_STANDIN_ROLE=%s MEESHY_SCHEMA=%s %s\n' \
+    "$standin_tag" "$2" "$3" "${4:-}")"
+  vhash="$(printf '%s %s' "$standin_id" "$dockerfile" | sha256sum | cut -c1-16)"
+  is_current "$1" "$vhash" && return 0
+  old="$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true)"
+  printf '%s\n' "$dockerfile" \
+    | run_logged "$log_file" docker build --label "meeshy.recipe=$vhash" -t "$1" - \
+    || die "docker build of $1 failed (see $log_file)"
+  drop_if_untagged "$old"
+  log "tagged $1"
+}
+for role in translator gateway web; do
+  variant "meeshy-local/$role:legacy-$STANDIN_VERSION" "$role" legacy
+  variant "${REFS[$role]}" "$role" target
+done
+# A release that never turns healthy, for rehearsing the automatic rollback.
+variant "meeshy-local/gateway:unhealthy-$STANDIN_VERSION" gateway target STANDIN_FORCE_UNHEALTHY=1
+
+log "images ready; settings for a rehearsal stack: $0 --list"
+[[ "${1:-}" == "--verify" ]] && exec "$images/verify.sh"
+exit 0
