@@ -1,0 +1,159 @@
+"""python -m migration plan|run|verify|status (the contract of issue 3; other tools call it).
+
+Exit codes: 0 done and verified (quarantined documents allowed, reported), 2 bad usage or
+configuration, 3 verification failed (or source data the chain would lose), 1 anything else.
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import socket
+import sys
+import traceback
+
+import pymongo
+from pymongo import uri_parser
+from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
+from rich.console import Console
+
+from migration.engine import api
+from migration.engine.chain import load_chain
+from migration.engine.errors import ConfigError, MigrationError
+from migration.engine.report import ProgressBars, render, write_json
+from migration.engine.schema import load_schema
+from migration.engine.sources import BATCH_SIZE
+from migration.engine.validator import Validator
+
+DEFAULT_CHAIN = "migration.meeshy"
+CONNECT_TIMEOUT_MS = 10_000
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors are exit 2 with a sentence, as argparse does
+        self.print_usage(sys.stderr)
+        print(f"migration: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m migration", description=__doc__.splitlines()[0])
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    for verb in ("plan", "run", "verify", "status"):
+        sub = verbs.add_parser(verb)
+        if verb != "status":
+            sub.add_argument("--source", required=True, help="mongodb://host:port/database")
+            sub.add_argument("--schema", help="the application's schema.prisma")
+        sub.add_argument("--target", required=True, help="mongodb://host:port/database")
+        sub.add_argument("--json", metavar="FILE", help="write the report as JSON")
+        sub.add_argument("--chain", default=os.environ.get("MIGRATION_CHAIN", DEFAULT_CHAIN),
+                         help=argparse.SUPPRESS)
+        if verb in ("plan", "run"):
+            sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=argparse.SUPPRESS)
+        if verb == "run":
+            sub.add_argument("--to", metavar="STEP", help="apply the chain up to this step")
+    return parser
+
+
+def database_of(uri: str, role: str) -> tuple:
+    """(database name, set of (address, port)) named by a URI, or a ConfigError."""
+    try:
+        parsed = uri_parser.parse_uri(uri, warn=True)
+    except (InvalidURI, ConfigurationError, ValueError) as exc:
+        raise ConfigError(f"--{role} {_redact(uri)} is not a valid MongoDB URI: {exc}") from None
+    if not parsed.get("database"):
+        raise ConfigError(f"--{role} {_redact(uri)} names no database: write it after the host, "
+                          f"e.g. mongodb://host:27017/meeshy")
+    return parsed["database"], {_resolve(host, port) for host, port in parsed["nodelist"]}
+
+
+def _resolve(host, port):
+    try:
+        return socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)[0][4][:2]
+    except OSError:
+        return (host.lower(), port)
+
+
+def _redact(uri: str) -> str:
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return uri
+
+
+def connect(uri: str, role: str):
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=CONNECT_TIMEOUT_MS,
+                                 appname=f"meeshy-migration-{role}")
+    try:
+        client.admin.command("ping")
+    except PyMongoError as exc:
+        client.close()
+        reason = str(exc).splitlines()[0].split(" (configured timeouts")[0].split(", Timeout")[0]
+        raise MigrationError(f"cannot reach the {role} database at {_redact(uri)}: "
+                             f"{reason[:200]}") from None
+    return client
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    # A log file gets the whole table; a terminal gets its own width.
+    console = Console(file=sys.stdout, width=None if sys.stdout.isatty() else 160)
+    try:
+        report = _execute(args, console)
+    except MigrationError as exc:
+        print(f"migration {args.verb}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except PyMongoError as exc:
+        print(f"migration {args.verb}: database error: {str(exc).splitlines()[0][:300]}",
+              file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"migration {args.verb}: interrupted; `run` again resumes where it stopped",
+              file=sys.stderr)
+        return 1
+    except Exception:  # noqa: BLE001 - a bug: say so, with the traceback to report it
+        traceback.print_exc()
+        print(f"migration {args.verb}: internal error (see above)", file=sys.stderr)
+        return 1
+    if args.json:
+        write_json(report, args.json)
+    render(report, console)
+    if report.get("ok"):
+        return 0
+    return 3
+
+
+def _execute(args, console) -> dict:
+    target_name, target_nodes = database_of(args.target, "target")
+    chain = load_chain(args.chain)
+    if args.verb == "status":
+        with contextlib.closing(connect(args.target, "target")) as target:
+            return api.status(target[target_name], chain)
+    source_name, source_nodes = database_of(args.source, "source")
+    if source_name == target_name and source_nodes & target_nodes:
+        raise ConfigError(f"source and target are the same database ({source_name} on "
+                          f"{_redact(args.source)}): the source is never written to, migrate "
+                          f"into another database")
+    schema_path = args.schema or chain.schema_path
+    if schema_path is None:
+        raise ConfigError(f"{args.chain} declares no SCHEMA_PATH and no --schema was given")
+    validator = Validator(load_schema(schema_path))
+    if args.verb == "run":
+        chain.up_to(args.to)  # an unknown step is a usage error, before any connection
+    if args.verb in ("plan", "run") and args.batch_size < 1:
+        raise ConfigError("--batch-size must be a positive number")
+    with contextlib.closing(connect(args.source, "source")) as source_client, \
+            contextlib.closing(connect(args.target, "target")) as target_client:
+        source, target = source_client[source_name], target_client[target_name]
+        bars = ProgressBars(console) if sys.stdout.isatty() else None
+        with bars if bars is not None else contextlib.nullcontext():
+            if args.verb == "plan":
+                report = api.plan(source, chain, validator, target, args.batch_size, bars)
+            elif args.verb == "run":
+                report = api.run(source, target, chain, validator, args.to, args.batch_size,
+                                 bars)
+            else:
+                report = api.verify(source, target, chain, validator)
+    report.update(source=_redact(args.source), target=_redact(args.target),
+                  schema=str(schema_path), chain=args.chain)
+    return report
