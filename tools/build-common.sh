@@ -7,7 +7,7 @@ export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
 # Exit status of a build script whose module the proxy refuses: bootstrap.sh reports it as
 # 'not available here' instead of a broken build.
-readonly EXIT_REFUSED=3
+EXIT_REFUSED=3
 
 stamp_path() { printf '%s/.%s.version' "$MEESHY_BIN" "$1"; }
 refusal_path() { printf '%s/.%s.refused' "$MEESHY_BIN" "$1"; }
