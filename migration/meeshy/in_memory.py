@@ -41,3 +41,18 @@ class InMemoryContext:
         ctx = cls(dataset, rule)
         ctx._rule_transform = rule.transform
         return {doc["_id"]: ctx.outcomes(doc) for doc in dataset.get(rule.source, [])}
+
+
+def rule_for(source: str):
+    """The chain's rule driving `source`."""
+    from . import CHAIN
+    for step in CHAIN:
+        for rule in step.rules:
+            if rule.source == source:
+                return rule
+    raise KeyError(f"no rule drives {source!r}")
+
+
+def migrate_in_memory(dataset: dict, source: str) -> dict:
+    """{source _id: [outcomes]} of the chain's rule for `source` over an in-memory dataset."""
+    return InMemoryContext.run(dataset, rule_for(source))

@@ -1,0 +1,89 @@
+"""The Meeshy chain as data: every legacy collection has one rule, every generated field is
+mapped or dropped, and every document the chain writes validates against the target schema."""
+from collections import Counter
+
+import pytest
+
+from migration.engine import CollectionRule, DropCollection, Merge, Quarantine, Write
+from migration.engine.chain import load_chain
+from migration.engine.schema import load_schema
+from migration.engine.validator import Validator
+from migration.meeshy import CHAIN, SCHEMA_PATH
+from migration.meeshy.coerce import model
+from migration.meeshy.in_memory import InMemoryContext, rule_for
+from migration.meeshy.sample_data import generate_legacy_dataset
+from migration.meeshy.sample_skeleton import COUNTS_AT_SCALE_1
+
+RENAMES = {"call_sessions": "CallSession", "call_participants": "CallParticipant",
+           "user_conversation_preferences": "UserConversationPreferences",
+           "user_conversation_categories": "UserConversationCategory",
+           "ConversationMember": "Participant", "AnonymousParticipant": "Participant",
+           "MessageStatus": "MessageStatusEntry", "MessageTranslation": "Message"}
+RETIRED = {"MessageReadStatus", "old_message_status", "MessageAttachment_backup_urls", "TypingIndicator"}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return generate_legacy_dataset(seed=11, scale=0.05)
+
+
+def test_chain_loads_and_is_linear():
+    chain = load_chain("migration.meeshy")
+    assert chain.schema_path == SCHEMA_PATH
+    assert [s.previous for s in chain.steps] == [None] + [s.id for s in chain.steps[:-1]]
+
+
+def test_every_production_collection_has_exactly_one_rule_with_the_right_target():
+    rules = [r for step in CHAIN for r in step.rules]
+    sources = Counter(r.source for r in rules)
+    assert set(sources) == set(COUNTS_AT_SCALE_1) and set(sources.values()) == {1}
+    for rule in rules:
+        if isinstance(rule, DropCollection):
+            assert rule.source in RETIRED and rule.reason
+        else:
+            assert rule.source not in RETIRED
+            assert rule.target == RENAMES.get(rule.source, rule.source)
+
+
+def test_every_target_model_is_written_by_some_rule():
+    written = {r.target for step in CHAIN for r in step.rules if isinstance(r, CollectionRule)}
+    assert written == set(load_schema(SCHEMA_PATH).collections())
+
+
+def test_pass_through_rules_map_exactly_the_model_fields():
+    rule = rule_for("call_sessions")
+    assert set(rule.mapped) == set(model("CallSession").fields) - {"_id"} and not rule.dropped
+
+
+def test_every_generated_field_is_mapped_or_dropped(dataset):
+    for step in CHAIN:
+        for rule in step.rules:
+            if isinstance(rule, CollectionRule):
+                known = {"_id", *rule.mapped, *rule.dropped}
+                seen = {key for doc in dataset[rule.source] for key in doc}
+                assert seen <= known, (rule.source, seen - known)
+
+
+def test_every_written_document_validates_and_accounting_is_complete(dataset):
+    validator = Validator(load_schema(SCHEMA_PATH))
+    for step in CHAIN:
+        for rule in step.rules:
+            if not isinstance(rule, CollectionRule):
+                continue
+            results = InMemoryContext.run(dataset, rule)
+            assert len(results) == len(dataset[rule.source])
+            for source_id, outcomes in results.items():
+                assert outcomes, (rule.source, source_id)
+                assert all(isinstance(o, (Write, Merge, Quarantine)) for o in outcomes)
+                for outcome in outcomes:
+                    if isinstance(outcome, Write):
+                        target = outcome.collection or rule.target
+                        assert validator.errors(target, outcome.doc) == [], (rule.source, source_id)
+
+
+def test_chain_does_not_mutate_source_documents(dataset):
+    import copy
+    snapshot = copy.deepcopy(dataset)
+    for source in ("User", "ConversationMember", "Message", "MessageStatus", "Notification"):
+        InMemoryContext.run(dataset, rule_for(source))
+    assert dataset == snapshot
