@@ -127,3 +127,62 @@ def insert_documents(db, documents_by_collection: dict[str, list[dict]]) -> None
     for name, documents in documents_by_collection.items():
         if documents:
             db[name].insert_many([dict(d) for d in documents], ordered=True)
+
+
+SHOWCASE_TOKEN = "anon_plain_token_5f2c9a7e1d3b4c6a8e0f"
+QUARANTINED_TOKEN = "anon_plain_token_of_a_lost_conversation"
+
+
+def showcase_dataset() -> dict[str, list[dict]]:
+    """One small legacy database exercising every rule of the chain once (ids in the comments
+    of tests/migration/test_meeshy_rules.py): a tiny production with each real-data defect."""
+    conv, lost_conv, alice, bob, carol, gone = oid(100), oid(199), oid(1), oid(2), oid(3), oid(9)
+    return {
+        "User": [legacy_user(alice, role="MODO", lastSeen=at(50), lastActiveAt=at(40)),
+                 legacy_user(bob, displayName=ABSENT, lastSeen=ABSENT, createdAt=iso(at(0))),
+                 legacy_user(carol, role="ADMIN")],
+        "Conversation": [legacy_conversation(conv)],
+        "ConversationMember": [
+            legacy_member(oid(10), conv, alice, joinedAt=at(30), isActive=False, leftAt=at(35)),
+            legacy_member(oid(11), conv, str(alice), joinedAt=iso(at(3)), isActive=True, role="admin"),
+            legacy_member(oid(12), conv, bob),
+            legacy_member(oid(13), conv, "not-a-user-id"),
+        ],
+        "ConversationShareLink": [],
+        "AnonymousParticipant": [legacy_anonymous(oid(20), conv, oid(300), SHOWCASE_TOKEN),
+                                 legacy_anonymous(oid(21), lost_conv, oid(300), QUARANTINED_TOKEN)],
+        "Message": [
+            legacy_message(oid(50), conv, alice),
+            legacy_message(oid(51), str(conv), carol, isDeleted=True),     # carol is no member
+            legacy_message(oid(52), conv, gone, isDeleted=True, updatedAt=ABSENT),
+            legacy_message(oid(53), conv, anonymousSenderId=oid(20), createdAt=iso(at(44))),
+            legacy_message(oid(54), lost_conv, alice),
+        ],
+        "MessageTranslation": [
+            legacy_translation(oid(60), oid(50), "en", "hello", updatedAt=at(30)),
+            legacy_translation(oid(61), oid(50), "en", "hi there", updatedAt=iso(at(31))),
+            legacy_translation(oid(62), oid(50), "es", "hola"),
+            legacy_translation(oid(63), oid(77), "en", "orphan"),
+        ],
+        "MessageStatus": [legacy_status(oid(70), oid(50), bob), legacy_status(oid(71), str(oid(50)), bob, readAt=at(26)),
+                          legacy_status(oid(72), oid(50), carol)],
+        "Reaction": [legacy_reaction(oid(80), oid(50), userId=bob), legacy_reaction(oid(81), oid(50), userId=bob),
+                     legacy_reaction(oid(82), oid(50), anonymousUserId=oid(20))],
+        "Notification": [legacy_notification(oid(90), alice, senderId=str(bob), senderUsername="bob"),
+                         legacy_notification(oid(91), alice, data="{not json"),
+                         legacy_notification(oid(92), "alice")],
+        "call_sessions": [{"_id": oid(110), "conversationId": conv, "mode": "p2p", "status": "ended",
+                           "initiatorId": alice, "startedAt": iso(at(5)), "endedAt": at(9), "duration": 240}],
+        "call_participants": [{"_id": oid(111), "callSessionId": str(oid(110)), "userId": alice,
+                               "role": "initiator", "joinedAt": at(5), "isAudioEnabled": True,
+                               "isVideoEnabled": False}],
+        "user_conversation_preferences": [{"_id": oid(120), "userId": alice, "conversationId": conv,
+                                           "isPinned": True, "isMuted": False, "isArchived": False,
+                                           "createdAt": at(1), "updatedAt": at(2)}],
+        "user_conversation_categories": [{"_id": oid(121), "userId": alice, "name": "Work", "order": 0,
+                                          "isExpanded": True, "createdAt": at(1), "updatedAt": at(1)}],
+        "MessageReadStatus": [{"_id": oid(130), "messageId": oid(50), "userId": bob, "readAt": at(26)}],
+        "old_message_status": [{"_id": oid(131), "messageId": oid(50), "status": "read"}],
+        "MessageAttachment_backup_urls": [{"_id": oid(132), "oldUrl": "http://old/1", "newUrl": "https://new/1"}],
+        "TypingIndicator": [],
+    }

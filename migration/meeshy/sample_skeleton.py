@@ -6,6 +6,7 @@ be streamed without holding them in memory, even at ten times production's size.
 """
 from __future__ import annotations
 
+import itertools
 import random
 import struct
 from dataclasses import dataclass, field
@@ -161,8 +162,11 @@ def _messages(sk: Skeleton) -> None:
              + ["deleted_user"] * defects(total, 0.01) + ["anonymous"] * defects(total, 0.01))
     kinds += ["member"] * (total - len(kinds))
     rng.shuffle(kinds)
+    # Bigger conversations carry more messages (and so more read statuses per message).
+    cumulative = list(itertools.accumulate(len(members) ** 2 + 1 for members in sk.members_of))
+    conversation_indexes = range(len(sk.conversations))
     for kind in kinds:
-        conv = rng.randrange(len(sk.conversations))
+        conv = rng.choices(conversation_indexes, cum_weights=cumulative)[0]
         if kind == "anonymous" and sk.anonymous:
             anonymous_id, conv = rng.choice(sk.anonymous)
             sk.messages.append(_message(rng, sk, conv, sender_anonymous=anonymous_id))
