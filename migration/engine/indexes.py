@@ -25,9 +25,11 @@ def ensure_indexes(target_db, schema, collections) -> list:
             try:
                 _create(target_db[collection], index)
             except OperationFailure as exc:
-                if exc.code == DUPLICATE_KEY or "duplicate key" in str(exc).lower():
+                text = str(exc).lower()
+                if exc.code == DUPLICATE_KEY or "duplicate key" in text \
+                        or "unique constraint failed" in text:  # FerretDB's wording
                     problems.append(f"unique index {index.name} on {collection} cannot be built: "
-                                    f"the data holds duplicates ({_first_line(exc)})")
+                                    f"the data holds duplicates of {_keys(index)}")
                 else:
                     problems.append(f"index {index.name} on {collection} cannot be built: "
                                     f"{_first_line(exc)}")
@@ -67,6 +69,10 @@ def missing_indexes(target_db, schema, collections) -> list:
                 problems.append(f"index {index.name} on {collection} should "
                                 f"{'' if index.unique else 'not '}be unique")
     return problems
+
+
+def _keys(index) -> str:
+    return "(" + ", ".join(name for name, _ in index.keys) + ")"
 
 
 def _first_line(exc) -> str:

@@ -149,6 +149,8 @@ def make_source(db, people: int = 30, seed: int = 7) -> None:
     live_teams = [t for n, t in enumerate(team_ids) if n != 1]
     memberships, members = [], []
     for n, pid in enumerate(person_ids):
+        if n == 3:
+            continue  # the quarantined person has no membership
         team_id = live_teams[n % len(live_teams)]
         since = base + dt.timedelta(hours=n)
         memberships.append({"_id": oid(), "team": team_id, "person": pid,

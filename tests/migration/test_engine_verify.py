@@ -1,0 +1,101 @@
+"""Verification catches what a migration could get wrong (real FerretDB, toy chain)."""
+import pytest
+from bson import ObjectId
+
+from migration.engine import api
+from migration.engine.errors import CoverageError
+from tests.support import toy_chain
+from tests.support.migration_helpers import fingerprint, run_toy, toy
+
+
+@pytest.fixture
+def migrated(ferretdb, fresh_db):
+    client = ferretdb.client()
+    source, target = client[fresh_db("src")], client[fresh_db("tgt")]
+    toy_chain.make_source(source, people=25)
+    assert run_toy(source, target)["ok"]
+    yield source, target
+    client.close()
+
+
+def verify(source, target):
+    chain, validator = toy()
+    return api.verify(source, target, chain, validator)
+
+
+def test_a_clean_migration_verifies_with_stable_hashes(migrated):
+    first, second = verify(*migrated), verify(*migrated)
+    assert first["ok"] and first["verification"]["hashes"] == second["verification"]["hashes"]
+
+
+def test_a_broken_reference_fails(migrated):
+    source, target = migrated
+    target.Member.update_one({}, {"$set": {"teamId": ObjectId()}})
+    problems = verify(source, target)["verification"]["problems"]
+    assert any(p.startswith("Member.teamId: 1 document(s) refer to no Squad") for p in problems)
+
+
+def test_a_scoped_reference_checks_the_scope(migrated):
+    source, target = migrated
+    member = target.Member.find_one()
+    other_team = target.Squad.find_one({"_id": {"$ne": member["teamId"]}})
+    target.Post.update_one({"teamId": member["teamId"]}, {"$set": {"teamId": other_team["_id"]}})
+    problems = verify(source, target)["verification"]["problems"]
+    assert any("Post.authorId: 1 document(s) refer to no Member in the same teamId" in p
+               for p in problems), problems
+
+
+def test_a_lost_target_document_fails_the_counts(migrated):
+    source, target = migrated
+    target.Post.delete_one({})
+    problems = verify(source, target)["verification"]["problems"]
+    assert any(p.startswith("Post: the target holds 49 documents, the run wrote 50")
+               for p in problems), problems
+
+
+def test_a_source_changed_since_the_run_fails_the_counts(migrated):
+    source, target = migrated
+    before = source.teams.count_documents({})
+    source.teams.insert_one({"name": "late", "size": 1})
+    problems = verify(source, target)["verification"]["problems"]
+    assert any(p.startswith(f"teams: the source holds {before + 1} documents, the run "
+                            f"accounted for {before}") for p in problems), problems
+
+
+def test_a_missing_index_fails(migrated):
+    source, target = migrated
+    target.Person.drop_index("Person_role_joinedAt_idx")
+    problems = verify(source, target)["verification"]["problems"]
+    assert "index Person_role_joinedAt_idx on Person is missing" in problems
+
+
+def test_duplicates_under_a_declared_unique_fail_the_run(ferretdb, fresh_db):
+    client = ferretdb.client()
+    source, target = client[fresh_db("src")], client[fresh_db("tgt")]
+    toy_chain.make_source(source, people=10)
+    twin = source.people.find_one({"email": {"$exists": True}})
+    source.people.insert_one({**twin, "_id": ObjectId()})
+    report = run_toy(source, target)
+    assert not report["ok"]
+    assert any(p.startswith("unique index Person_email_key on Person cannot be built")
+               for p in report["verification"]["problems"])
+
+
+def test_unmapped_source_data_fails_plan_and_stops_run(ferretdb, fresh_db):
+    client = ferretdb.client()
+    source, target = client[fresh_db("src")], client[fresh_db("tgt")]
+    toy_chain.make_source(source, people=10)
+    source.people.update_one({}, {"$set": {"surprise": 1}})
+    source.create_collection("forgotten")
+    chain, validator = toy()
+    before = fingerprint(source)
+    report = api.plan(source, chain, validator)
+    assert not report["ok"]
+    assert any(p.startswith("source field people.surprise") for p in report["problems"])
+    assert ("source collection forgotten is neither migrated nor dropped by any rule of the "
+            "chain") in report["problems"]
+    with pytest.raises(CoverageError, match="surprise"):
+        run_toy(source, target, batch_size=1000)
+    assert "Person" not in target.list_collection_names() or \
+        target.Person.count_documents({}) == 0
+    assert fingerprint(source) == before
