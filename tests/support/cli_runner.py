@@ -1,0 +1,25 @@
+"""Running `python -m migration` as other tools do: a subprocess, exit code, output."""
+from __future__ import annotations
+
+import os
+import pathlib
+import subprocess
+import sys
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def migration_env(chain: str | None = None) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO_ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    if chain:
+        env["MIGRATION_CHAIN"] = chain
+    else:
+        env.pop("MIGRATION_CHAIN", None)
+    return env
+
+
+def migration_cli(*args, chain: str | None = "tests.support.toy_chain", timeout: float = 300):
+    return subprocess.run([sys.executable, "-m", "migration", *map(str, args)],
+                          cwd=REPO_ROOT, env=migration_env(chain), capture_output=True,
+                          text=True, timeout=timeout)
