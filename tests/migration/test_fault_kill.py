@@ -1,0 +1,59 @@
+"""SIGKILL `python -m migration run` at random moments, run again: same target as no kill.
+
+Bounded: a fixed number of kills, each after a random delay within one uninterrupted run's
+duration, then one final run that must finish. The seed is printed so a failure replays.
+"""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.support import toy_chain
+from tests.support.cli_runner import REPO_ROOT, migration_cli, migration_env
+from tests.support.migration_helpers import data_hashes, fingerprint
+
+KILLS = 6
+BATCH = "4"
+
+
+@pytest.mark.slow
+def test_killed_runs_converge_to_the_uninterrupted_result(ferretdb, fresh_db):
+    client = ferretdb.client()
+    source_name = fresh_db("src")
+    toy_chain.make_source(client[source_name], people=80)
+    source_fingerprint = fingerprint(client[source_name])
+    reference, target = fresh_db("ref"), fresh_db("tgt")
+
+    started = time.monotonic()
+    clean = migration_cli("run", "--source", ferretdb.uri(source_name), "--target",
+                          ferretdb.uri(reference), "--batch-size", BATCH)
+    duration = time.monotonic() - started
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+
+    seed = int(os.environ.get("FAULT_SEED", random.randrange(1 << 30)))
+    print(f"fault injection seed {seed} (FAULT_SEED={seed} replays it)")
+    rnd = random.Random(seed)
+    killed = 0
+    for _ in range(KILLS):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "migration", "run", "--source", ferretdb.uri(source_name),
+             "--target", ferretdb.uri(target), "--batch-size", BATCH,
+             "--chain", "tests.support.toy_chain"],
+            cwd=REPO_ROOT, env=migration_env(), stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        time.sleep(rnd.uniform(0.05, duration))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed += 1
+        process.wait(timeout=60)
+    final = migration_cli("run", "--source", ferretdb.uri(source_name), "--target",
+                          ferretdb.uri(target), "--batch-size", BATCH)
+    assert final.returncode == 0, final.stdout + final.stderr
+    assert killed >= KILLS // 2, f"only {killed} of {KILLS} runs were killed mid-way"
+    assert data_hashes(client[target]) == data_hashes(client[reference])
+    assert fingerprint(client[source_name]) == source_fingerprint
+    client.close()
