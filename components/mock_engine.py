@@ -147,10 +147,11 @@ def engine_value(value: Any) -> str:
 
 
 def run_program(stack: str, config: dict[str, Any], secrets: dict[str, str] | None = None,
-                program: Path = REPO / "__main__.py") -> ProgramRun:
-    """Runs `program` for `stack` with `config` (plain) and `secrets` (set as secret config)."""
+                program: Path = REPO / "__main__.py", sink: list[Recorded] | None = None) -> ProgramRun:
+    """Runs `program` for `stack` with `config` (plain) and `secrets` (set as secret config).
+    `sink` receives registrations as they happen (also when the program fails)."""
     secrets = EXAMPLE_SECRETS if secrets is None else secrets
-    sink: list[Recorded] = []
+    sink = [] if sink is None else sink
     runtime_settings.ROOT.set(None)  # a fresh root Stack per run, so URNs carry this stack
     pulumi.runtime.set_mocks(_Cloud(), project="meeshy", stack=stack, preview=False,
                              monitor=_RecordingMonitor(_Cloud(), sink, stack))
@@ -174,5 +175,8 @@ def run_program(stack: str, config: dict[str, Any], secrets: dict[str, str] | No
 
 
 def run_stack_file(stack: str, extra: dict[str, Any] | None = None,
-                   secrets: dict[str, str] | None = None) -> ProgramRun:
-    return run_program(stack, {**stack_file_config(stack), **(extra or {})}, secrets)
+                   secrets: dict[str, str] | None = None, file: str | None = None,
+                   sink: list[Recorded] | None = None) -> ProgramRun:
+    """Runs the program for `stack` with the config of Pulumi.<file or stack>.yaml plus `extra`."""
+    config = {**stack_file_config(file or stack), **(extra or {})}
+    return run_program(stack, {k: v for k, v in config.items() if v is not None}, secrets, sink=sink)

@@ -49,12 +49,30 @@ REDIS_PORT = 6379
 STACK_LABEL = "meeshy.stack"
 
 
+# A stack named like one of production's subdomains would serve its web site at production's
+# host (stack `gate` -> `gate.<domain>`): those names are refused.
+RESERVED_STACK_NAMES = frozenset({*SUBDOMAINS.values(), "www"})
+
+
 def stack_name_error(stack: str) -> str | None:
     """Why `stack` cannot name a Meeshy stack, or None when it can."""
     if not isinstance(stack, str) or not _STACK_NAME.match(stack):
         return (f"stack name {stack!r} must be a lowercase DNS label: a-z, 0-9 and '-', "
                 "starting with a letter, not ending with '-', at most 30 characters")
+    if stack in RESERVED_STACK_NAMES:
+        return (f"stack name {stack!r} is reserved: its hosts would be production's "
+                f"{stack}.<domain>; reserved: {', '.join(sorted(RESERVED_STACK_NAMES))}")
     return None
+
+
+def owned_by(stack: str, docker_name: str, kind: str) -> bool:
+    """Whether a Docker name is exactly one this stack declares (a bare prefix check would let
+    stack `a` claim `meeshy-a-mongo-...` of a stack named `a-mongo`)."""
+    prefix = f"{PREFIX}-{stack}"
+    if kind == "network":
+        return docker_name == prefix
+    suffixes = SERVICES if kind == "container" else VOLUMES
+    return any(docker_name == f"{prefix}-{s}" for s in suffixes)
 
 
 @dataclass(frozen=True)

@@ -47,9 +47,11 @@ def _labels(props: Mapping[str, Any]) -> dict[str, str]:
     return {l.get("label"): l.get("value") for l in props.get("labels") or []}
 
 
-def _own_name(name: str, facts: StackFacts) -> bool:
-    prefix = f"{naming.PREFIX}-{facts.stack}"
-    return name == prefix or name.startswith(prefix + "-") or name in facts.adopted_names
+_KINDS = {CONTAINER: "container", VOLUME: "volume", NETWORK: "network"}
+
+
+def _own_name(name: str, kind: str, facts: StackFacts) -> bool:
+    return naming.owned_by(facts.stack, name, kind) or name in facts.adopted_names
 
 
 def names_prefixed_by_stack(res: Res, facts: StackFacts) -> list[str]:
@@ -57,10 +59,11 @@ def names_prefixed_by_stack(res: Res, facts: StackFacts) -> list[str]:
     if res.type not in (CONTAINER, VOLUME, NETWORK):
         return []
     name = res.props.get("name")
-    if not isinstance(name, str) or _own_name(name, facts):
+    if not isinstance(name, str) or _own_name(name, _KINDS[res.type], facts):
         return []
-    return [f"{res.type.rsplit(':', 1)[1]} {name!r} is not named meeshy-{facts.stack}-...: "
-            "names derive from the stack so stacks never collide"]
+    return [f"{res.type.rsplit(':', 1)[1]} {name!r} is not a name of stack {facts.stack!r} "
+            f"(meeshy-{facts.stack}[-<service or volume>]): names derive from the stack so "
+            "stacks never collide"]
 
 
 def no_reference_to_other_stacks(res: Res, facts: StackFacts) -> list[str]:
@@ -75,7 +78,7 @@ def no_reference_to_other_stacks(res: Res, facts: StackFacts) -> list[str]:
         if n.get("name") != network and n.get("name") not in facts.adopted_names:
             problems.append(f"container joins network {n.get('name')!r}, not its stack's {network!r}")
     for m in res.props.get("volumes") or []:
-        if m.get("volumeName") and not _own_name(m["volumeName"], facts):
+        if m.get("volumeName") and not _own_name(m["volumeName"], "volume", facts):
             problems.append(f"container mounts volume {m['volumeName']!r} of another deployment")
         if m.get("hostPath") and not (m["hostPath"].endswith("docker.sock") and m.get("readOnly")):
             problems.append(f"container mounts host path {m['hostPath']!r} (only the Docker "

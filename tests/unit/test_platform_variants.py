@@ -1,0 +1,126 @@
+"""Settings the switch, the rehearsal and the takeover rely on, each changing exactly what it
+should in the graph: maintenance, the database the services use, adoption, rehearsal options."""
+import pytest
+
+from components.describe import describe, diff
+from components.mock_engine import EXAMPLE_SECRETS, run_stack_file
+from components.settings import SettingsError
+
+
+def changed_heads(a, b):
+    """Resources (head lines) whose description differs between two runs."""
+    lines = diff(describe(a), describe(b), "a", "b")
+    return sorted({l[1:].split(" | ")[0] for l in lines if l[:1] in "+-" and l[:3] not in ("---", "+++")})
+
+
+def labels(res):
+    return {l["label"]: l["value"] for l in res.inputs.get("labels") or []}
+
+
+def test_maintenance_routes_every_public_host_and_touches_only_its_container():
+    off = run_stack_file("production")
+    on = run_stack_file("production", {"meeshy:maintenance": True})
+    assert changed_heads(off, on) == ["Container meeshy-production-maintenance"]
+    lab = labels(on.container("maintenance"))
+    router = "traefik.http.routers.meeshy-production-maintenance"
+    assert lab[f"{router}.rule"] == ("Host(`meeshy.me`) || Host(`www.meeshy.me`) || Host(`gate.meeshy.me`)"
+                                     " || Host(`ml.meeshy.me`) || Host(`static.meeshy.me`)")
+    assert int(lab[f"{router}.priority"]) > 1000 and lab["traefik.enable"] == "true"
+    conf = {u["file"]: u["content"] for u in on.container("maintenance").inputs["uploads"]}
+    assert "return 503;" in conf["/etc/nginx/conf.d/default.conf"]
+    assert "error_page 503 /index.html;" in conf["/etc/nginx/conf.d/default.conf"]
+    assert on.exports["maintenance"] is True
+
+
+def test_switching_the_database_changes_only_the_services_urls():
+    before = run_stack_file("production")
+    after = run_stack_file("production", {"meeshy:database": {"name": "meeshy_v2"}})
+    assert changed_heads(before, after) == ["Container meeshy-production-gateway",
+                                            "Container meeshy-production-mongo-ui",
+                                            "Container meeshy-production-translator"]
+    env = dict(e.split("=", 1) for e in after.container("gateway").inputs["envs"])
+    assert env["DATABASE_URL"] == "mongodb://meeshy-production-database:27017/meeshy_v2?replicaSet=rs0"
+    assert after.exports["databaseName"] == "meeshy_v2"
+    assert after.container("database").inputs == before.container("database").inputs
+
+
+def test_rehearsal_database_without_replica_set():
+    run = run_stack_file("rehearsal", {
+        "meeshy:rehearsal": True, "meeshy:pullImages": False, "meeshy:ports": {"http": 9080, "https": 9443},
+        "meeshy:database": {"replicaSet": {"enabled": False}, "healthcheck": ["ferretdb-ping"]}},
+        file="staging")
+    db = run.container("database")
+    assert "command" not in db.inputs or not db.inputs["command"]
+    assert db.inputs["healthcheck"]["tests"] == ["CMD", "ferretdb-ping"]
+    assert not run.of_type("Command") and not run.of_type(":RemoteImage")
+    assert run.exports["databaseUrl"] == "mongodb://meeshy-rehearsal-database:27017/meeshy"
+    assert run.exports["replicaSetMember"] == "" and run.exports["rehearsal"] is True
+
+
+def test_remote_docker_host_is_used_by_the_provider_and_the_init():
+    run = run_stack_file("production", {"meeshy:dockerHost": "ssh://deploy@meeshy.me"})
+    assert run.named("meeshy-production-docker").inputs["host"] == "ssh://deploy@meeshy.me"
+    init = run.named("meeshy-production-rs-init", "Command").inputs["create"]
+    assert init.startswith("docker --host ssh://deploy@meeshy.me exec meeshy-production-database mongosh")
+    # The engine's socket on the remote host, not a local path, is what Traefik mounts.
+    mounts = {m["containerPath"]: m.get("hostPath") for m in run.container("traefik").inputs["volumes"]}
+    assert mounts["/var/run/docker.sock"] == "/var/run/docker.sock"
+
+
+def test_adopted_volumes_and_network_are_imported_protected_and_retained():
+    adopt = {"volumes": {"database-data": "meeshy_database_data", "database-config": "meeshy_database_config",
+                         "gateway-uploads": "meeshy_gateway_uploads"},
+             "networks": {"main": {"name": "meeshy-network", "id": "4f2c0ffee"}}}
+    run = run_stack_file("production", {"meeshy:adopt": adopt})
+    for purpose, existing in adopt["volumes"].items():
+        v = run.named(f"meeshy-production-{purpose}", ":Volume")
+        assert v.import_id == existing and v.inputs["name"] == existing
+        assert v.protect and v.retain_on_delete
+        assert set(v.ignore_changes) >= {"labels", "driverOpts"}
+    net = run.named("meeshy-production", ":Network")
+    assert (net.import_id, net.inputs["name"], net.protect, net.retain_on_delete) == (
+        "4f2c0ffee", "meeshy-network", True, True)
+    # Nothing creates a volume meant to be adopted: no other volume carries those names.
+    created = [v.inputs["name"] for v in run.of_type(":Volume") if not v.import_id]
+    assert not set(created) & set(adopt["volumes"].values())
+    assert {m["volumeName"] for m in run.container("database").inputs["volumes"]} == {
+        "meeshy_database_data", "meeshy_database_config"}
+    assert run.container("gateway").inputs["networksAdvanced"] == [{"name": "meeshy-network"}]
+    assert run.exports["volumeNames"]["database-data"] == "meeshy_database_data"
+    # Volumes not adopted are still created under the stack's own names.
+    assert run.named("meeshy-production-redis-data", ":Volume").import_id == ""
+
+
+def test_staging_adopting_does_not_depend_on_protect_data():
+    run = run_stack_file("staging", {"meeshy:adopt": {"volumes": {"redis-data": "old_redis"}}})
+    v = run.named("meeshy-staging-redis-data", ":Volume")
+    assert v.protect and v.retain_on_delete and v.import_id == "old_redis"
+    assert not run.named("meeshy-staging-database-data", ":Volume").protect
+
+
+def test_admin_uis_off_declares_no_admin_container():
+    images = {k: v for k, v in run_stack_file("staging").exports["images"].items()
+              if k not in ("mongoUi", "redisUi", "maintenance")}
+    run = run_stack_file("staging", {"meeshy:adminUis": False, "meeshy:images": images},
+                         secrets={k: v for k, v in EXAMPLE_SECRETS.items() if k != "meeshy:adminUiAuth"})
+    assert not any("-ui" in c.inputs["name"] for c in run.of_type(":Container"))
+    assert "mongoUi" not in run.exports["publicUrls"]
+
+
+def test_bad_config_fails_before_any_resource_is_registered():
+    registered = []
+    with pytest.raises(SettingsError) as err:
+        run_stack_file("production", {"meeshy:images": {"gateway": "isopen/meeshy-gateway:latest"},
+                                      "meeshy:ports": {"http": 80, "https": 443, "redis": 6379}},
+                       sink=registered)
+    assert registered == []
+    assert "meeshy:images.gateway: expected an image pinned to a version tag or a digest, got " \
+           "'isopen/meeshy-gateway:latest'" in str(err.value)
+    assert "meeshy:ports.redis: production never publishes" in str(err.value)
+
+
+def test_missing_secret_fails_with_the_command_to_set_it():
+    secrets = {k: v for k, v in EXAMPLE_SECRETS.items() if k != "meeshy:jwtSecret"}
+    with pytest.raises(SettingsError, match=r"meeshy:jwtSecret: missing secret; set it with "
+                                            r"`pulumi config set --secret meeshy:jwtSecret \.\.\.`"):
+        run_stack_file("staging", secrets=secrets)
