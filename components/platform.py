@@ -104,7 +104,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
             urls.update({"mongoUi": self.admin.urls[0], "redisUi": self.admin.urls[1]})
         return {
             "stack": s.stack,
-            "release": s.release,
+            "releaseLabel": s.release,
             "rehearsal": s.rehearsal,
             "maintenance": s.maintenance,
             "publicUrls": urls,

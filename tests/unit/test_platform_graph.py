@@ -210,7 +210,7 @@ def test_outputs(run):
     assert out["replicaSetMember"] == f"{p}-database:27017" and out["databaseName"] == "meeshy"
     assert out["containerNames"] == {s: f"{p}-{s}" for s in SERVICES}
     assert out["volumeNames"]["database-data"] == f"{p}-database-data"
-    assert out["release"] == stack_file_config(run.stack)["meeshy:release"]
+    assert out["releaseLabel"] == stack_file_config(run.stack)["meeshy:release"]
     assert out["backupDir"] == f"/var/backups/meeshy/{run.stack}" and out["maintenance"] is False
     site = "meeshy.me" if run.stack == "production" else f"{run.stack}.meeshy.me"
     assert out["publicUrls"]["web"] == f"https://{site}" and out["publicUrls"]["gateway"] == f"https://gate.{site}"
