@@ -127,5 +127,27 @@ for _ in $(seq 1 20); do   # the docker provider picks the router up within a fe
 done
 check "traefik: routes Host(gate.rehearsal.test) to the gateway" 200 "$routed"
 
+# The probes the components put in each container's healthcheck, built by the same function
+# (components/commands.py), run inside these images: a missing curl or wget shows up here.
+for pair in gateway:gateway translator:translator web:web static:static; do
+  probe="$(cd "$MEESHY_REPO_ROOT" && "$MEESHY_VENV/bin/python" -c \
+    'import json, sys; from components import commands; print(json.dumps(commands.service_probe(sys.argv[1])))' \
+    "${pair#*:}")" || die "cannot build the components' probe for ${pair#*:}"
+  mapfile -t argv < <("$MEESHY_VENV/bin/python" -c 'import json, sys; print("\n".join(json.loads(sys.argv[1])))' "$probe")
+  check "${pair%%:*}: the components' probe (${argv[0]}) passes" 0 \
+    "$(docker exec "$prefix-${pair%%:*}" "${argv[@]}" >/dev/null 2>&1; echo $?)"
+done
+check "database: the rehearsal healthcheck (mongo-ping) passes" 0 \
+  "$(docker exec "$prefix-database" mongo-ping >/dev/null 2>&1; echo $?)"
+
+# Stop times count in a switch's unavailability window: every process must honour SIGTERM
+# (or its STOPSIGNAL) instead of waiting for the engine's SIGKILL.
+for alias in gateway web translator static redis database traefik; do
+  start=$(date +%s%N)
+  docker stop -t 10 "$prefix-$alias" >/dev/null
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  check "$alias: stops in under 5 s (${ms} ms)" yes "$( ((ms < 5000)) && echo yes || echo no)"
+done
+
 ((failures == 0)) || die "$failures image check(s) failed"
 log "every image checked"
