@@ -127,10 +127,14 @@ else
   rm -rf "$ctx"
 fi
 
-# 5. Traefik from its Go module.
-"$here/build-traefik.sh"
+# 5. Traefik from its Go module (exit 3 of its build: refused here; the rest still gets built).
+traefik_status=0
+"$here/build-traefik.sh" || traefik_status=$?
+((traefik_status == 0 || traefik_status == 3)) || die "tools/build-traefik.sh failed (exit $traefik_status)"
 hash="$(recipe_hash "$images/traefik" "$base_id" "traefik $(stamp_of traefik)")"
-if is_current "${REFS[traefik]}" "$hash"; then
+if ((traefik_status == 3)); then
+  log "not available: ${REFS[traefik]} (Traefik's module is refused here, see above)"
+elif is_current "${REFS[traefik]}" "$hash"; then
   log "${REFS[traefik]} is current"
 else
   ctx="$(stage traefik)"
@@ -178,6 +182,7 @@ done
 # A release that never turns healthy, for rehearsing the automatic rollback.
 variant "meeshy-local/gateway:unhealthy-$STANDIN_VERSION" gateway target STANDIN_FORCE_UNHEALTHY=1
 
+((traefik_status == 0)) || exit "$EXIT_REFUSED"
 log "images ready; settings for a rehearsal stack: $0 --list"
 [[ "${1:-}" == "--verify" ]] && exec "$images/verify.sh"
 exit 0

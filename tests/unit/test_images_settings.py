@@ -1,0 +1,37 @@
+"""The local image references (tools/build-images.sh --list) must be usable as a rehearsal
+stack's `meeshy:images` settings: every required key present, every reference pinned."""
+from __future__ import annotations
+
+import pathlib
+import subprocess
+
+from components.settings_sections import IMAGE_KEYS
+from components.validation import image_problem
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+OPTIONAL = {"mongoUi", "redisUi"}   # admin UIs have no local image; a rehearsal leaves them off
+
+
+def listed() -> dict[str, str]:
+    out = subprocess.run(["bash", str(ROOT / "tools" / "build-images.sh"), "--list"], check=True,
+                         capture_output=True, text=True, timeout=30).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+def test_every_listed_reference_passes_the_settings_validation():
+    refs = listed()
+    assert {key: image_problem(ref) for key, ref in refs.items()} == {key: None for key in refs}
+
+
+def test_the_list_covers_every_image_a_stack_requires():
+    refs = listed()
+    assert set(IMAGE_KEYS) - OPTIONAL <= set(refs)
+
+
+def test_each_release_of_a_service_is_a_different_reference():
+    # The switch and its rollback compare images: legacy, target and the failing release of a
+    # service must never share a tag.
+    refs = listed()
+    gateway = [refs["gateway"], refs["gateway@legacy"], refs["gateway@unhealthy"]]
+    assert len(set(gateway)) == 3
+    assert refs["translator"] != refs["translator@legacy"] and refs["web"] != refs["web@legacy"]
