@@ -16,6 +16,9 @@ from components.naming import StackNames
 from components.routing import identity_labels, merge
 
 RESTART_POLICY = "unless-stopped"
+# Containers the update waits on (database, Redis) probe often: engines older than Docker 25
+# ignore start_interval, and the first probe only runs after one interval.
+WAITED_INTERVAL = "5s"
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_command as command
 
 from components import commands
-from components.containers import ContainerSpec, Health, Mount, Publish, stack_container
+from components.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish, stack_container
 from components.context import StackContext
 from components.naming import DATABASE_PORT
 from components.settings import Settings
@@ -61,7 +61,7 @@ class MongoReplicaSet(pulumi.ComponentResource):
             mounts=[Mount("/data/db", volume=self.data.name),
                     Mount("/data/configdb", volume=self.config.name)],
             ports=published,
-            health=Health(database_probe(s), start_period="40s"),
+            health=Health(database_probe(s), start_period="40s", interval=WAITED_INTERVAL),
             wait_healthy=True,           # the replica-set init needs a server that answers
             stop_grace_seconds=60,       # let mongod flush and step down cleanly
         )

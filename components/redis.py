@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components import commands
-from components.containers import ContainerSpec, Health, Mount, Publish, stack_container
+from components.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish, stack_container
 from components.context import StackContext
 from components.naming import REDIS_PORT
 from components.settings import Settings
@@ -36,7 +36,8 @@ class Redis(pulumi.ComponentResource):
             command=redis_command(s),
             mounts=[Mount("/data", volume=self.data.name)],
             ports=[Publish(REDIS_PORT, s.ports.redis, ip="127.0.0.1")] if s.ports.redis else [],
-            health=Health(commands.healthcheck_test(commands.redis_ping()), start_period="10s"),
+            health=Health(commands.healthcheck_test(commands.redis_ping()), start_period="10s",
+                          interval=WAITED_INTERVAL),
             wait_healthy=True,
         )
         self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,

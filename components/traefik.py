@@ -29,6 +29,8 @@ def traefik_command(settings: Settings) -> list[str]:
         "--ping=true",
         "--log.level=INFO",
         "--accesslog=true",
+        "--global.checknewversion=false",    # no calls home from a production proxy
+        "--global.sendanonymoususage=false",
         "--providers.docker=true",
         "--providers.docker.exposedbydefault=false",
         f"--providers.docker.network={names.network}",

@@ -70,6 +70,9 @@ def test_healthchecks(run):
     assert run.container("translator").inputs["healthcheck"]["tests"][-1] == "http://localhost:8000/live"
     assert run.container("web").inputs["healthcheck"]["tests"][-1] == "http://localhost:3100/api/health"
     assert run.container("static").inputs["healthcheck"]["tests"][-1] == "http://localhost:80/health"
+    for service in ("database", "redis"):  # waited on by the update, so probed often
+        c = run.container(service)
+        assert c.inputs["wait"] is True and c.inputs["healthcheck"]["interval"] == "5s"
 
 
 def test_routers_send_each_host_to_its_service(run):
