@@ -221,3 +221,9 @@ def test_config_names_the_bad_variable(env, fragment):
 def test_config_gives_each_role_its_real_port():
     assert [Config.from_env({"MEESHY_STANDIN_ROLE": r, "DATABASE_URL": "mongodb://d/m"}).port
             for r in ("translator", "gateway", "web")] == [8000, 3000, 3100]
+
+
+def test_the_translator_listens_where_fastapi_port_says_like_the_real_one():
+    env = {"MEESHY_STANDIN_ROLE": "translator", "DATABASE_URL": "mongodb://d/m",
+           "FASTAPI_PORT": "8123", "PORT": "9000"}
+    assert Config.from_env(env).port == 8123

@@ -17,6 +17,20 @@ class ConfigError(ValueError):
     """A variable is missing or malformed; the message names it."""
 
 
+def port_from_env(role: str, env: Mapping[str, str]) -> int:
+    """PORT, or FASTAPI_PORT for the translator (the variable the real one reads), or the
+    role's real port."""
+    name = "FASTAPI_PORT" if role == "translator" and env.get("FASTAPI_PORT") else "PORT"
+    raw = env.get(name, str(ROLES[role]))
+    try:
+        port = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    if not 0 < port < 65536:
+        raise ConfigError(f"{name} must be in 1..65535, got {port}")
+    return port
+
+
 @dataclass(frozen=True)
 class Config:
     role: str
@@ -38,13 +52,7 @@ class Config:
         schema = env.get("MEESHY_SCHEMA", "target")
         if schema not in SCHEMAS:
             raise ConfigError(f"MEESHY_SCHEMA must be one of {list(SCHEMAS)}, got {schema!r}")
-        raw_port = env.get("PORT", str(ROLES[role]))
-        try:
-            port = int(raw_port)
-        except ValueError:
-            raise ConfigError(f"PORT must be an integer, got {raw_port!r}") from None
-        if not 0 < port < 65536:
-            raise ConfigError(f"PORT must be in 1..65535, got {port}")
+        port = port_from_env(role, env)
         database_url = env.get("DATABASE_URL") or None
         if role in ("gateway", "translator") and not database_url:
             raise ConfigError(f"DATABASE_URL is required for the {role} (mongodb://host:port/db)")

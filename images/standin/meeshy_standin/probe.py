@@ -3,7 +3,7 @@
 import os
 import sys
 
-from .config import ROLES
+from .config import ROLES, ConfigError, port_from_env
 from .server import http_status
 
 HEALTH_PATHS = {"translator": "/ready", "gateway": "/health", "web": "/api/health"}
@@ -14,7 +14,11 @@ def main() -> int:
     if role not in ROLES:
         print(f"MEESHY_STANDIN_ROLE must be one of {sorted(ROLES)}, got {role!r}", file=sys.stderr)
         return 2
-    port = os.environ.get("PORT", str(ROLES[role]))
+    try:
+        port = port_from_env(role, os.environ)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     status = http_status(f"http://127.0.0.1:{port}{HEALTH_PATHS[role]}", timeout=5)
     print(f"{role} health: {status}")
     return 0 if status == 200 else 1
