@@ -77,33 +77,53 @@ def date(value, path: str) -> datetime:
 
 def coerce_document(doc: dict, composite_name: str, path: str = "") -> dict:
     """A copy of `doc` with every DateTime and ObjectId field of the model repaired."""
-    schema = target_schema()
-    composite = schema.models.get(composite_name) or schema.types[composite_name]
     out = dict(doc)
-    for key, spec in composite.fields.items():
-        if key not in out or out[key] is None or spec.is_id:
+    for key, is_list, repair in _repairs(composite_name):
+        value = out.get(key)
+        if value is None:
             continue
         where = f"{path}{key}"
-        if spec.is_list:
-            if not isinstance(out[key], list):
-                raise Invalid(f"{where}: expected a list, found {type(out[key]).__name__}")
-            out[key] = [_coerce_value(v, spec, f"{where}[{i}]") for i, v in enumerate(out[key])]
+        if is_list:
+            if not isinstance(value, list):
+                raise Invalid(f"{where}: expected a list, found {type(value).__name__}")
+            out[key] = [repair(v, f"{where}[{i}]") for i, v in enumerate(value)]
         else:
-            out[key] = _coerce_value(out[key], spec, where)
+            out[key] = repair(value, where)
     return out
 
 
-def _coerce_value(value, spec, where: str):
-    if spec.object_id:
-        return object_id(value, where)
-    if spec.type == "DateTime":
-        return date(value, where)
-    if spec.type in target_schema().types and isinstance(value, dict):
-        return coerce_document(value, spec.type, f"{where}.")
-    return value
+@functools.lru_cache(maxsize=None)
+def _repairs(composite_name: str) -> tuple:
+    """(field, is list, repair function) for the fields of a model or type that need one;
+    compiled once per composite because this runs for every migrated document."""
+    schema = target_schema()
+    composite = schema.models.get(composite_name) or schema.types[composite_name]
+    plan = []
+    for key, spec in composite.fields.items():
+        if spec.is_id:
+            continue
+        if spec.object_id:
+            plan.append((key, spec.is_list, object_id))
+        elif spec.type == "DateTime":
+            plan.append((key, spec.is_list, date))
+        elif spec.type in schema.types:
+            plan.append((key, spec.is_list, _embedded(spec.type)))
+    return tuple(plan)
+
+
+def _embedded(type_name: str):
+    def repair(value, where):
+        return coerce_document(value, type_name, f"{where}.") if isinstance(value, dict) else value
+    return repair
 
 
 def static_defaults(composite_name: str) -> dict:
+    """A fresh copy (lists are not shared between documents) of `_static_defaults`."""
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in _static_defaults(composite_name)}
+
+
+@functools.lru_cache(maxsize=None)
+def _static_defaults(composite_name: str) -> tuple:
     """Literal @default values of required fields (what the application writes on create),
     and [] for lists (Prisma reads an absent list as empty).
 
@@ -118,7 +138,7 @@ def static_defaults(composite_name: str) -> dict:
             out[key] = []
         elif not spec.optional and spec.default and _LITERAL_DEFAULT.match(spec.default):
             out[key] = _literal(spec.default, spec.type)
-    return out
+    return tuple(out.items())
 
 
 def _literal(text: str, type_name: str):

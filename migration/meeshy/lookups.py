@@ -6,24 +6,48 @@ short tuples) because these maps are held in memory for a whole rule.
 """
 from __future__ import annotations
 
+import functools
+
 from migration.engine import Lookup
 from migration.engine.hashing import sort_key
+from migration.engine.validator import Validator
 
-from .coerce import as_date, as_object_id
+from .coerce import Invalid, as_date, as_object_id, target_schema
+from .passthrough import carried_over
+from .transforms_users import migrate_user_document
 
 
 def _ref_pair(doc: dict, first: str, second: str):
     return as_object_id(doc.get(first)), as_object_id(doc.get(second))
 
 
-def user_profile(doc: dict) -> tuple:
-    """(displayName, username, firstName, lastName, avatar, systemLanguage) of a user."""
+@functools.lru_cache(maxsize=None)
+def _validator() -> Validator:
+    return Validator(target_schema())
+
+
+def user_profile(doc: dict):
+    """(displayName, username, firstName, lastName, avatar, systemLanguage) of a user that
+    migrates; None for one the User rule quarantines (what refers to it must wait for it)."""
+    try:
+        migrated = migrate_user_document(doc)
+    except Invalid:
+        return None
+    if _validator().errors("User", migrated):
+        return None
     return (doc.get("displayName"), doc.get("username"), doc.get("firstName"), doc.get("lastName"),
             doc.get("avatar"), doc.get("systemLanguage"))
 
 
 def conversation_created(doc: dict):
-    return as_date(doc.get("createdAt"))
+    """The creation date of a conversation that migrates; None for one that is quarantined."""
+    try:
+        migrated = carried_over(doc, "Conversation")
+    except Invalid:
+        return None
+    if _validator().errors("Conversation", migrated):
+        return None
+    return migrated.get("createdAt")
 
 
 def membership_key(doc: dict):

@@ -70,10 +70,10 @@ def _message_conversation(message_id, ctx):
 
 
 def _resolve(user_id, conversation, ctx):
-    participant, extra = participant_for_user(conversation, user_id, ctx, deleted_allowed=False)
-    if participant is None:
-        return None, None, f"user {user_id} no longer exists: there is no participant to attach it to"
-    return participant, extra, None
+    participant, extra, problem = participant_for_user(conversation, user_id, ctx, deleted_allowed=False)
+    if problem and problem.endswith("does not exist"):
+        problem = f"user {user_id} no longer exists: there is no participant to attach it to"
+    return participant, extra, problem
 
 
 def migrate_status(doc: dict, ctx):

@@ -102,7 +102,10 @@ def migrate_message(doc: dict, ctx):
     _, conversation, (kind, sender) = summary
     extra = None
     if kind == "user":
-        sender, extra = participant_for_user(conversation, sender, ctx, deleted_allowed=True)
+        sender, extra, problem = participant_for_user(conversation, sender, ctx, deleted_allowed=True)
+        if problem:
+            yield Quarantine(f"its sender: {problem}")
+            return
     out = {k: v for k, v in doc.items() if k not in MESSAGE_DROPPED}
     out["conversationId"], out["senderId"] = conversation, sender
     if doc.get("isDeleted") and doc.get("deletedAt") is None:

@@ -72,13 +72,22 @@ def conversation_problem(conversation_id, ctx) -> str | None:
     if conversation_id not in conversations:
         return f"conversation {conversation_id} does not exist"
     if conversations[conversation_id] is None:
-        return f"conversation {conversation_id} is quarantined (its createdAt is not a date)"
+        return f"conversation {conversation_id} is quarantined"
+    return None
+
+
+def user_problem(user_id, ctx) -> str | None:
+    users = ctx.lookup("users")
+    if user_id not in users:
+        return f"user {user_id} does not exist"
+    if users[user_id] is None:
+        return f"user {user_id} is quarantined"
     return None
 
 
 def usable_memberships(conversation_id, user_id, ctx) -> list:
     """The membership documents that will form this user's Participant (empty: none will)."""
-    if conversation_problem(conversation_id, ctx) or user_id not in ctx.lookup("users"):
+    if conversation_problem(conversation_id, ctx) or user_problem(user_id, ctx):
         return []
     group = ctx.lookup("memberships").get((conversation_id, user_id), ())
     return [d for d in group if membership_problem(d) is None]
@@ -119,10 +128,11 @@ def migrate_member(doc: dict, ctx):
     if problem:
         yield Quarantine(problem)
         return
-    profile = ctx.lookup("users").get(user_id)
-    if profile is None:
-        yield Quarantine(f"user {user_id} does not exist")
+    problem = user_problem(user_id, ctx)
+    if problem:
+        yield Quarantine(problem)
         return
+    profile = ctx.lookup("users")[user_id]
     group = usable_memberships(conversation_id, user_id, ctx)
     if group[0]["_id"] != doc["_id"]:
         yield Merge(user_participant_id(conversation_id, user_id),
@@ -156,19 +166,22 @@ def deleted_user_participant(conversation_id, ctx) -> dict:
 
 
 def participant_for_user(conversation_id, user_id, ctx, deleted_allowed: bool):
-    """(participant id, Participant to write alongside or None) for a user in a conversation.
+    """(participant id, Participant to write alongside or None, problem or None) for a user
+    in a conversation.
 
     A user with a usable membership already has a Participant; one without gets a historical
     one; a user that no longer exists maps to the conversation's "Deleted user" placeholder
-    when `deleted_allowed`, else (None, None).
+    when `deleted_allowed`. A quarantined user is a problem: what refers to it waits for it.
     """
-    if user_id not in ctx.lookup("users"):
-        if not deleted_allowed:
-            return None, None
-        return deleted_user_participant_id(conversation_id), deleted_user_participant(conversation_id, ctx)
+    users = ctx.lookup("users")
+    if user_id not in users and deleted_allowed:
+        return deleted_user_participant_id(conversation_id), deleted_user_participant(conversation_id, ctx), None
+    problem = user_problem(user_id, ctx)
+    if problem:
+        return None, None, problem
     if usable_memberships(conversation_id, user_id, ctx):
-        return user_participant_id(conversation_id, user_id), None
-    return user_participant_id(conversation_id, user_id), historical_participant(conversation_id, user_id, ctx)
+        return user_participant_id(conversation_id, user_id), None, None
+    return user_participant_id(conversation_id, user_id), historical_participant(conversation_id, user_id, ctx), None
 
 
 ANONYMOUS_MAPPED = ("conversationId", "shareLinkId", "firstName", "lastName", "username", "email",

@@ -132,3 +132,14 @@ def test_property_each_language_keeps_its_latest_translation(versions):
     embedded = [o for (o,) in accounting.values() if o.reason.startswith("embedded")]
     assert len(embedded) == len({v[0] for v in versions})
     assert VALIDATOR.errors("Message", message.doc) == []
+
+
+def test_what_refers_to_a_quarantined_user_or_conversation_waits_for_it():
+    data = dataset([legacy_message(oid(50), CONV, BOB), legacy_message(oid(51), OTHER_CONV, ALICE)])
+    data["User"][1]["role"] = "SUPERUSER"                  # not a UserRole: the user is quarantined
+    data["Conversation"][1]["communityId"] = "community-1"  # not a reference: quarantined too
+    results = migrate_in_memory(data, "Message")
+    assert results[oid(50)] == [Quarantine(f"its sender: user {BOB} is quarantined")]
+    assert results[oid(51)] == [Quarantine(f"conversation {OTHER_CONV} is quarantined")]
+    data["ConversationMember"].append(legacy_member(oid(11), CONV, BOB))
+    assert migrate_in_memory(data, "ConversationMember")[oid(11)] == [Quarantine(f"user {BOB} is quarantined")]
