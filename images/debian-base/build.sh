@@ -31,9 +31,14 @@ host_mirror() {
 }
 
 if [[ ! -s "$tarball" ]]; then
-  command -v debootstrap >/dev/null \
-    || die "debootstrap is missing: install Debian's package (apt-get install debootstrap)"
   [[ "$(id -u)" == 0 ]] || die "debootstrap needs root (it creates device nodes and chroots)"
+  if ! command -v debootstrap >/dev/null; then
+    log "installing Debian's debootstrap"
+    # The package lists may be missing or stale on a fresh machine; one update covers both.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap \
+      || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; } \
+      || die "apt-get install debootstrap failed (see the output above)"
+  fi
   mirror="${DEBIAN_MIRROR:-$(host_mirror)}" \
     || die "no Debian mirror found in /etc/apt sources; set DEBIAN_MIRROR"
   root="$(mktemp -d "${TMPDIR:-/tmp}/meeshy-debootstrap.XXXXXX")"
