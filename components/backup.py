@@ -14,8 +14,8 @@ import shlex
 from typing import Any, Sequence
 
 import pulumi
-import pulumi_command as command
 
+from components.local_command import local_command
 from components.release_commands import REPO_ROOT, Server, backup_run_command, dump_command
 from components.release_settings import BackupSettings
 
@@ -44,14 +44,12 @@ class MongoBackup(pulumi.ComponentResource):
                                   label=label, retain=settings.retain,
                                   timeout_seconds=settings.timeout_seconds,
                                   dump=dump_command(server, database))
-        self.dump = command.local.Command(
+        self.dump = local_command(
             f"{name}-dump",
             create=shlex.join(argv),
             update=REPLAY_PREVIOUS_OUTPUT,
             dir=str(REPO_ROOT),
             triggers=list(triggers),
-            add_previous_output_in_env=True,
-            logging=command.local.Logging.STDERR,
             opts=pulumi.ResourceOptions(parent=self),
         )
         manifest = self.dump.stdout.apply(parse_manifest)

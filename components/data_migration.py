@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Sequence
 
 import pulumi
-import pulumi_command as command
 
 from components.backup import REPLAY_PREVIOUS_OUTPUT
+from components.local_command import local_command
 from components.release_commands import (
     REPO_ROOT, Server, migration_command, migration_environment, migration_step_command,
 )
@@ -47,7 +47,7 @@ class DataMigration(pulumi.ComponentResource):
         argv = migration_step_command(
             report_path=report, timeout_seconds=settings.timeout_seconds,
             migration=migration_command(server, "run", report_path=report, to_step=settings.to_step))
-        self.run = command.local.Command(
+        self.run = local_command(
             f"{name}-run",
             create=shlex.join(argv),
             update=REPLAY_PREVIOUS_OUTPUT,
@@ -56,8 +56,6 @@ class DataMigration(pulumi.ComponentResource):
                 server, settings.source_database, settings.target_database)),
             triggers=[settings.source_database, settings.target_database,
                       settings.to_step or "", settings.pass_id],
-            add_previous_output_in_env=True,
-            logging=command.local.Logging.STDERR,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
         result = self.run.stdout.apply(parse_result)

@@ -13,8 +13,8 @@ import shlex
 from typing import Any, Sequence
 
 import pulumi
-import pulumi_command as command
 
+from components.local_command import local_command
 from components.release_commands import HEALTH_MONGO_ENV, REPO_ROOT, Server, health_gate_command
 from components.release_settings import HealthSettings
 
@@ -35,14 +35,13 @@ class HealthGate(pulumi.ComponentResource):
         argv = health_gate_command(server, deadline_seconds=settings.deadline_seconds,
                                    interval_seconds=settings.interval_seconds,
                                    endpoints=endpoints, check_database=database_uri is not None)
-        self.check = command.local.Command(
+        self.check = local_command(
             f"{name}-check",
             create=shlex.join(argv),
             dir=str(REPO_ROOT),
             environment=(pulumi.Output.secret({HEALTH_MONGO_ENV: database_uri})
                          if database_uri else None),
             triggers=[*triggers, *(f"{k}={v}" for k, v in sorted(endpoints.items()))],
-            add_previous_output_in_env=False,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
         result = self.check.stdout.apply(parse_result)

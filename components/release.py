@@ -44,7 +44,13 @@ def docker_server(settings: ReleaseSettings, *, container: str, network: str, me
 def backup_triggers(settings: ReleaseSettings) -> list[str]:
     migration = settings.migration
     return [settings.release, (migration.to_step or "") if migration else "",
-            migration.pass_id if migration else ""]
+            migration.pass_id if migration else "", settings.backup.pass_id]
+
+
+def backup_label(settings: ReleaseSettings) -> str:
+    migration = settings.migration
+    return (settings.backup.pass_id or (migration.pass_id if migration else "")
+            or settings.release)
 
 
 class Release(pulumi.ComponentResource):
@@ -55,7 +61,7 @@ class Release(pulumi.ComponentResource):
         super().__init__("meeshy:release:Release", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         migration = settings.migration
-        label = (migration.pass_id if migration and migration.pass_id else settings.release)
+        label = backup_label(settings)
         self.backup = MongoBackup(
             f"{name}-backup", stack=settings.stack, server=server,
             database=settings.live_database, settings=settings.backup, label=label,

@@ -166,3 +166,32 @@ def _number(value: float) -> str:
 def _sh_quote(text: str) -> str:
     import shlex
     return shlex.quote(text)
+
+
+DATA_URI_ENV = "MEESHY_DATA_URI"
+
+
+def data_check_command(server: Server, verb: str, database: str, *, out: str | None = None,
+                       baseline: str | None = None, archive: str | None = None) -> list[str]:
+    """ops.data_check (digests, baseline, changes) of one database; the server URI travels in
+    DATA_URI_ENV. In Docker mode each file's folder is mounted at the same path in the tools
+    container, so paths in reports read the same on the host."""
+    if verb not in ("digests", "baseline", "changes"):
+        raise ValueError(f"unknown data check {verb!r}")
+    in_docker = isinstance(server, DockerServer)
+    argv = ["python" if in_docker else python(), "-m", "ops.data_check", verb, "--database", database]
+    files = []
+    for flag, path in (("--out", out), ("--baseline", baseline), ("--archive", archive)):
+        if path:
+            argv += [flag, path]
+            files.append(path)
+    if not in_docker:
+        return argv
+    folders = sorted({str(Path(path).parent) for path in files})
+    return _in_network(server, argv, env=(DATA_URI_ENV,),
+                       mounts=tuple(f"{folder}:{folder}" for folder in folders))
+
+
+def data_environment(server: Server) -> dict[str, str]:
+    uri = server.uri if isinstance(server, ExternalServer) else server.database_uri("admin")
+    return {DATA_URI_ENV: uri}

@@ -14,6 +14,7 @@ Keys of this section (namespace = the project name, `meeshy`):
     migration.timeoutSeconds   bound on one migration run (default 480)
     backup.retain              archives kept per stack and database (default 10)
     backup.timeoutSeconds      bound on one dump (default 300)
+    backup.pass                set by `ops switch`: a new value takes a backup (no migration)
     healthGate.deadlineSeconds / intervalSeconds / endpoints {name: url}
     externalDatabase.uri       external mode: the server (no Docker), e.g. mongodb://127.0.0.1:27017
     tools.image                Docker mode: image with this repository, runs migration and gate
@@ -31,6 +32,7 @@ NS = "meeshy"
 
 _DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$")
+_PASS_ID = re.compile(r"^[A-Za-z0-9._:-]{0,80}$")
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
@@ -52,6 +54,7 @@ class BackupSettings:
     directory: str
     retain: int = 10
     timeout_seconds: int = 300
+    pass_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,9 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
     if not backup_dir.startswith("/"):
         raise ReleaseConfigError(f"{r.key('backupDir')}: {backup_dir!r} must be an absolute path")
     backup = BackupSettings(backup_dir, r.number("backup.retain", 10, 1, 1000),
-                            r.number("backup.timeoutSeconds", 300, 1, 3600))
+                            r.number("backup.timeoutSeconds", 300, 1, 3600),
+                            r.string("backup.pass", _PASS_ID, "a pass id", required=False,
+                                     default="") or "")
     endpoints_raw = r.raw("healthGate.endpoints") or {}
     if not isinstance(endpoints_raw, Mapping):
         raise ReleaseConfigError(f"{r.key('healthGate.endpoints')} must be an object {{service: url}}")
@@ -185,7 +190,7 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
         migration = MigrationSettings(
             source, target,
             r.string("migration.toStep", None, "a migration step id", required=False),
-            r.string("migration.pass", re.compile(r"^[A-Za-z0-9._:-]{0,80}$"), "a pass id",
+            r.string("migration.pass", _PASS_ID, "a pass id",
                      required=False, default="") or "",
             r.number("migration.timeoutSeconds", 480, 1, 3600))
     external = r.string("externalDatabase.uri", re.compile(r"^mongodb(\+srv)?://[^/?]+/?$"),

@@ -121,3 +121,20 @@ def test_migration_step_wraps_the_migration():
     assert rc.migration_step_command(report_path="/r.json", timeout_seconds=480, migration=inner) == [
         sys.executable, "-m", "ops.migration_step", "--report", "/r.json", "--timeout", "480",
         "--", *inner]
+
+
+def test_data_check_external():
+    assert rc.data_check_command(EXT, "changes", "meeshy_v2", baseline="/l/b/x.json.gz") == [
+        sys.executable, "-m", "ops.data_check", "changes", "--database", "meeshy_v2",
+        "--baseline", "/l/b/x.json.gz"]
+    assert rc.data_environment(EXT) == {"MEESHY_DATA_URI": "mongodb://127.0.0.1:27017"}
+
+
+def test_data_check_docker_mounts_the_files_it_reads():
+    assert rc.data_check_command(DOCKER, "changes", "meeshy", archive="/var/backups/m/a.archive.gz") == [
+        "docker", "run", "--rm", "--network", "meeshy-production", "--env", "MEESHY_DATA_URI",
+        "--volume", "/var/backups/m:/var/backups/m", "meeshy-tools:1.0.0",
+        "python", "-m", "ops.data_check", "changes", "--database", "meeshy",
+        "--archive", "/var/backups/m/a.archive.gz"]
+    assert rc.data_environment(DOCKER) == {
+        "MEESHY_DATA_URI": "mongodb://meeshy-production-database:27017/admin?replicaSet=rs0"}

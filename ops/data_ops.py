@@ -1,0 +1,127 @@
+"""ops' direct actions on a stack's data, through the same builders the components use:
+digests, baselines, abandoned-write counts, backups outside an update, restores, and the
+migration's dry run. Each runs bounded in time and returns the helper's parsed JSON.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from components import naming
+from components import release_commands as rc
+from components.release_settings import ReleaseSettings
+from ops.backup_manifest import load_manifest
+
+DEFAULT_TIMEOUT = 600.0
+
+
+class DataOperationError(RuntimeError):
+    pass
+
+
+def server_for(settings: ReleaseSettings, plain_values: dict) -> rc.Server:
+    """Where the stack's database is: its external URI, or the stack's database container."""
+    if settings.external:
+        return rc.ExternalServer(settings.external_uri)
+    names = naming.StackNames(settings.stack, "invalid.example")   # names need no domain
+    database = _decode(plain_values.get("meeshy:database")) or {}
+    replica = database.get("replicaSet") or {}
+    enabled = str(replica.get("enabled", True)).lower() != "false"
+    options = f"replicaSet={replica.get('name', 'rs0')}" if enabled else ""
+    if not settings.tools_image:
+        raise DataOperationError(f"meeshy:tools.image is not set for stack {settings.stack!r}: "
+                                 "in Docker mode ops runs its checks in that image")
+    return rc.DockerServer(names.database_host, names.network, settings.tools_image,
+                           f"mongodb://{names.replica_member}", options,
+                           plain_values.get("meeshy:dockerHost"))
+
+
+def _decode(raw):
+    if isinstance(raw, str) and raw[:1] == "{":
+        return json.loads(raw)
+    return raw
+
+
+def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,
+         stdin_path: str | None = None) -> str:
+    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+    try:
+        done = subprocess.run(argv, env={**os.environ, **env}, stdin=stdin, capture_output=True,
+                              timeout=timeout, cwd=str(rc.REPO_ROOT))
+    except subprocess.TimeoutExpired:
+        raise DataOperationError(f"{what} did not finish within {timeout:.0f} s") from None
+    finally:
+        if stdin_path:
+            stdin.close()
+    if done.returncode != 0:
+        tail = done.stderr.decode(errors="replace").strip().splitlines()[-6:]
+        raise DataOperationError(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
+    return done.stdout.decode()
+
+
+def _json_line(text: str) -> dict:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return json.loads(lines[-1]) if lines else {}
+
+
+def digests(server: rc.Server, database: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    return _json_line(_run(rc.data_check_command(server, "digests", database),
+                           rc.data_environment(server), timeout, f"digests of {database}"))
+
+
+def baseline(server: rc.Server, database: str, out: Path, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    return _json_line(_run(rc.data_check_command(server, "baseline", database, out=str(out)),
+                           rc.data_environment(server), timeout, f"baseline of {database}"))
+
+
+def changes_since(server: rc.Server, database: str, *, baseline_path: Path | None = None,
+                  archive_path: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    argv = rc.data_check_command(server, "changes", database,
+                                 baseline=str(baseline_path) if baseline_path else None,
+                                 archive=archive_path)
+    return _json_line(_run(argv, rc.data_environment(server), timeout,
+                           f"changes of {database}"))
+
+
+def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, label: str,
+                timeout: float = DEFAULT_TIMEOUT) -> dict:
+    argv = rc.backup_run_command(backup_dir=settings.backup.directory, stack=settings.stack,
+                                 database=database, label=label, retain=settings.backup.retain,
+                                 timeout_seconds=int(min(timeout, settings.backup.timeout_seconds)),
+                                 dump=rc.dump_command(server, database))
+    return _json_line(_run(argv, {}, timeout + 30, f"backup of {database}"))
+
+
+def restore(server: rc.Server, archive_path: str, from_database: str, to_database: str,
+            timeout: float = DEFAULT_TIMEOUT) -> None:
+    if not Path(archive_path).is_file():
+        raise DataOperationError(f"backup archive {archive_path} is missing")
+    _run(rc.restore_command(server, from_database, to_database), {}, timeout,
+         f"restore of {archive_path} into {to_database}", stdin_path=archive_path)
+
+
+def restore_and_verify(server: rc.Server, archive_path: str, from_database: str,
+                       to_database: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """Restores, then proves the database equals the archive (counts and content hashes)."""
+    from ops.digest import compare
+
+    manifest = load_manifest(archive_path)
+    restore(server, archive_path, from_database, to_database, timeout)
+    problems = compare(manifest["collections"], digests(server, to_database, timeout))
+    if problems:
+        raise DataOperationError(f"{to_database} differs from backup {manifest['backupId']} "
+                                 f"after the restore: " + "; ".join(problems))
+    return {"backupId": manifest["backupId"], "database": to_database, "verified": True,
+            "documents": manifest["documents"]}
+
+
+def migration_plan(server: rc.Server, source: str, target: str, report_path: Path,
+                   timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """`python -m migration plan` (writes nothing) and its JSON report."""
+    argv = rc.migration_command(server, "plan", report_path=str(report_path))
+    report_path.parent.mkdir(parents=True, exist_ok=True)
+    _run(argv, rc.migration_environment(server, source, target), timeout,
+         f"migration plan {source} -> {target}")
+    return json.loads(report_path.read_text())

@@ -1,0 +1,238 @@
+"""Runs the stack's updates through the Automation API, one phase at a time, with a deadline.
+
+Each phase is a real `pulumi up` of the project's program (a local program through the Python
+language host) with a configuration file written for that phase, recorded in the stack's
+history with the message `meeshy-ops <opId> <phase>`. The engine's events time the release's
+own steps (backup, migration, health gate) inside a phase. A phase that overruns its deadline
+is interrupted (SIGINT to the `pulumi` process this runner started, then SIGTERM) and fails.
+"""
+from __future__ import annotations
+
+import os
+import runpy
+import shutil
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pulumi import automation as auto
+from pulumi.automation.events import OpType
+
+from ops.env import REPO_ROOT, OpsEnvironment
+from ops.ledger import Ledger, now_iso
+from ops.stack_config import ConfigDoc, project_name, stack_file
+
+MESSAGE_PREFIX = "meeshy-ops"
+# Operations in which a command resource runs its command (a replaced one runs in the
+# create-replacement step; deleting the old one runs nothing).
+_RUNNING_OPS = {OpType.CREATE, OpType.UPDATE, OpType.CREATE_REPLACEMENT}
+COMMAND_TYPES = ("command:local:Command", "pulumi-python:dynamic:Resource")
+STEP_SUFFIXES = {"-backup-dump": "backup", "-migration-run": "migration", "-gate-check": "healthGate"}
+
+
+class PhaseFailed(RuntimeError):
+    def __init__(self, phase: str, message: str, *, overrun: bool = False):
+        super().__init__(f"phase {phase} failed: {message}")
+        self.phase, self.overrun = phase, overrun
+
+
+@dataclass
+class PhaseResult:
+    phase: str
+    version: int | None
+    ok: bool
+    started: str
+    ended: str
+    seconds: float
+    outputs: dict = field(default_factory=dict)
+    steps: dict = field(default_factory=dict)       # backup/migration/healthGate -> seconds
+    error: str | None = None
+    overrun: bool = False
+
+
+class _StepTimer:
+    """Times the release's command resources from the engine's event stream."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.seconds: dict[str, float] = {}
+        self.failed: list[str] = []
+
+    def __call__(self, event) -> None:
+        pre, done = event.resource_pre_event, event.res_outputs_event
+        failed = event.res_op_failed_event
+        meta = (pre or done or failed).metadata if (pre or done or failed) else None
+        if meta is None or meta.type not in COMMAND_TYPES:
+            return
+        step = next((name for suffix, name in STEP_SUFFIXES.items() if meta.urn.endswith(suffix)), None)
+        if step is None or meta.op not in _RUNNING_OPS:
+            return
+        if pre:
+            self.started[step] = time.monotonic()
+        elif step in self.started:
+            self.seconds[step] = round(time.monotonic() - self.started[step], 3)
+            if failed:
+                self.failed.append(step)
+
+
+def _child_pulumi_pids() -> list[int]:
+    """`pulumi` processes whose parent is this process (the ones this runner started)."""
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1: stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+        if ppid == me and name == "pulumi":
+            found.append(int(entry.name))
+    return found
+
+
+def program_mode(env: OpsEnvironment) -> str:
+    """`local`: the project's program through the Python language host. `inline`: the same
+    __main__.py run inside this process by the Automation API, for machines where the language
+    host cannot be had (here: its module is refused, docs/toolchain.md)."""
+    forced = os.environ.get("MEESHY_OPS_PROGRAM", "").strip()
+    if forced in ("local", "inline"):
+        return forced
+    host = "pulumi-language-python"
+    beside = env.pulumi.parent / host
+    return "local" if beside.is_file() or shutil.which(host) else "inline"
+
+
+def project_program(project_dir: Path) -> Callable[[], None]:
+    main = Path(project_dir) / "__main__.py"
+
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+    return program
+
+
+def program_env(env: OpsEnvironment) -> dict[str, str]:
+    """The workspace's environment: the backend and passphrase, plus what the Python dynamic
+    provider process needs to import this repository and use the project's interpreter."""
+    values = env.workspace_env()
+    paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    values["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    values["PULUMI_PYTHON_CMD"] = sys.executable
+    values["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(env.pulumi.parent),
+                                      os.environ.get("PATH", "")])
+    return values
+
+
+class StackRunner:
+    def __init__(self, env: OpsEnvironment, project_dir: Path, stack: str,
+                 log: Callable[[str], None] = print, create: bool = False):
+        self.env, self.project_dir, self.stack_name = env, Path(project_dir).resolve(), stack
+        self.project = project_name(self.project_dir)
+        self.ledger = Ledger(env.ledger_root(self.project, stack))
+        self.log = log
+        root = str(env.pulumi.parent.parent) if env.pulumi.parent.name == "bin" else None
+        options = auto.LocalWorkspaceOptions(
+            work_dir=str(self.project_dir), env_vars=program_env(env),
+            pulumi_command=auto.PulumiCommand(root=root))
+        opener = auto.create_or_select_stack if create else auto.select_stack
+        self.program_mode = program_mode(env)
+        if self.program_mode == "inline":
+            self.stack = opener(stack_name=stack, project_name=self.project,
+                                program=project_program(self.project_dir),
+                                work_dir=str(self.project_dir), opts=options)
+        else:
+            self.stack = opener(stack_name=stack, work_dir=str(self.project_dir), opts=options)
+
+    @property
+    def stack_file(self) -> Path:
+        return stack_file(self.project_dir, self.stack_name)
+
+    def desired(self) -> ConfigDoc:
+        return ConfigDoc.read(self.stack_file)
+
+    def message(self, op_id: str, phase: str) -> str:
+        return f"{MESSAGE_PREFIX} {op_id} {phase}"
+
+    def up(self, doc: ConfigDoc, *, op_id: str, phase: str, snapshot: bool,
+           deadline: float) -> PhaseResult:
+        """One update with `doc`; `deadline` is a time.monotonic() value."""
+        config_path = doc.write(self.ledger.scratch(f"{op_id}-{phase}.yaml"))
+        timer = _StepTimer()
+        started_iso, clock = now_iso(), time.monotonic()
+        fired = threading.Event()
+        done = threading.Event()
+
+        def watchdog() -> None:
+            if done.wait(max(0.0, deadline - time.monotonic())):
+                return
+            fired.set()
+            self.log(f"[{phase}] over budget: interrupting the update")
+            for sig, grace in ((signal.SIGINT, 20), (signal.SIGTERM, 10)):
+                for pid in _child_pulumi_pids():
+                    try:
+                        os.kill(pid, sig)
+                    except ProcessLookupError:
+                        pass
+                if done.wait(grace):
+                    return
+
+        guard = threading.Thread(target=watchdog, daemon=True)
+        guard.start()
+        error, outputs, version = None, {}, None
+        before = self.latest_version() or 0
+        try:
+            result = self.stack.up(config_file=str(config_path), message=self.message(op_id, phase),
+                                   on_event=timer, color="never", suppress_progress=True,
+                                   on_output=lambda line: None)
+            outputs = {k: v.value for k, v in result.outputs.items() if not v.secret}
+        except auto.errors.CommandError as failure:
+            error = _short_error(failure)
+        finally:
+            done.set()
+            guard.join(timeout=35)
+        after = self.latest_version() or 0
+        version = after if after > before else None      # None: no update was recorded
+        ok = error is None and not fired.is_set()
+        if fired.is_set():
+            error = f"overran its budget ({deadline - clock:.0f} s left at start)" + (f"; {error}" if error else "")
+        phase_result = PhaseResult(phase, version, ok, started_iso, now_iso(),
+                                   round(time.monotonic() - clock, 3), outputs, dict(timer.seconds),
+                                   error, fired.is_set())
+        if version is not None:
+            if ok:
+                self.ledger.keep_config(version, config_path)
+            self.ledger.append({"kind": "update", "version": version, "opId": op_id,
+                                "message": self.message(op_id, phase),
+                                "phase": phase, "snapshot": snapshot and ok,
+                                "result": "succeeded" if ok else "failed",
+                                "release": outputs.get("release"), "steps": timer.seconds})
+        self.log(f"[{phase}] {'ok' if ok else 'FAILED'} in {phase_result.seconds:.1f} s"
+                 + (f" (version {version})" if version else "") + (f": {error}" if error else ""))
+        return phase_result
+
+    def preview(self, doc: ConfigDoc, *, op_id: str) -> auto.PreviewResult:
+        config_path = doc.write(self.ledger.scratch(f"{op_id}-preview.yaml"))
+        return self.stack.preview(config_file=str(config_path), diff=True, color="never",
+                                  suppress_progress=True)
+
+    def history(self) -> list[tuple[int, auto.UpdateSummary]]:
+        """(version, update), newest first. The file backend records every update's version
+        as 0 (and no configuration): updates are numbered by position, oldest = 1, as the
+        cloud backend numbers them; history is append-only so the numbers never move."""
+        entries = self.stack.history(show_secrets=False)
+        return [(len(entries) - index, entry) for index, entry in enumerate(entries)]
+
+    def latest_version(self) -> int | None:
+        return len(self.stack.history(show_secrets=False)) or None
+
+
+def _short_error(failure: Exception) -> str:
+    text = str(failure)
+    lines = [line for line in text.splitlines() if line.strip()]
+    interesting = [l for l in lines if "error" in l.lower() or "failed" in l.lower()]
+    return " | ".join((interesting or lines)[-6:])[:2000]

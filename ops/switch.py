@@ -1,0 +1,155 @@
+"""switch STACK: from the deployed snapshot to the stack file's configuration, phase by phase
+(ops/switch_plan.py), each phase timed against the budget, rolling back automatically when a
+phase fails or the budget runs out. Returns the switch report (JSON-ready):
+
+    phases            name, start, end, seconds, update version, steps timed inside it
+                      (backup, migration, healthGate)
+    writeUnavailability  start/end/seconds: maintenance on until the new release is healthy
+    backups           backups taken, by database, with the one a rollback returns to
+    migration         the migration's summaries (full and delta passes)
+    health            the health gate's answers
+    rollback          the automatic rollback's report, if any
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable
+
+from components.release_settings import load_release_settings
+from ops import data_ops, snapshots
+from ops.ledger import new_op_id, now_iso
+from ops.rollback import RollbackFailed, rollback
+from ops.stack_runner import StackRunner
+from ops.switch_plan import plan, written_back
+
+DEFAULT_BUDGET_SECONDS = 600.0
+
+
+class SwitchAborted(RuntimeError):
+    pass
+
+
+def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+               confirm: Callable[[str], bool] | None = None, log=print) -> dict:
+    desired_doc = runner.desired()
+    desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
+    deployed = snapshots.current(runner)
+    op_id = new_op_id("switch")
+    phases = plan(deployed.doc if deployed else None, deployed.settings if deployed else None,
+                  desired_doc, desired, op_id)
+    summary = (f"switch stack {runner.stack_name!r}: "
+               f"{(deployed.settings.release + ' on ' + deployed.settings.live_database) if deployed else 'nothing deployed'}"
+               f" -> {desired.release} on {desired.live_database}; phases: "
+               + ", ".join(p.name for p in phases) + f"; budget {budget_seconds:.0f} s")
+    log(summary)
+    if confirm is not None and not confirm(summary):
+        raise SwitchAborted("switch not confirmed; nothing was changed")
+
+    report = {"opId": op_id, "stack": runner.stack_name, "release": desired.release,
+              "databaseName": desired.live_database, "budgetSeconds": budget_seconds,
+              "fromVersion": deployed.version if deployed else None,
+              "fromRelease": deployed.settings.release if deployed else None,
+              "started": now_iso(), "phases": [], "backups": {}, "migration": {},
+              "health": None, "writeUnavailability": None, "rollback": None}
+    clock = time.monotonic()
+    deadline = clock + budget_seconds
+    maintenance_backups: dict[str, dict] = {}
+    baselines: dict[str, str] = {}
+    window_start = None
+    current_doc = deployed.doc if deployed else phases[0].doc
+    maintenance_on = False
+    failure = None
+    for phase in phases:
+        if time.monotonic() >= deadline:
+            failure = f"budget of {budget_seconds:.0f} s used up before phase {phase.name}"
+            break
+        result = runner.up(phase.doc, op_id=op_id, phase=phase.name, snapshot=phase.snapshot,
+                           deadline=deadline)
+        record = {"name": phase.name, "start": result.started, "end": result.ended,
+                  "seconds": result.seconds, "version": result.version, "steps": result.steps,
+                  "ok": result.ok}
+        report["phases"].append(record)
+        current_doc = phase.doc
+        if phase.name == "maintenance-on" and result.ok:
+            maintenance_on = True
+            window_start = (result.ended, time.monotonic())
+        if not result.ok:
+            failure = f"phase {phase.name} failed: {result.error}"
+            break
+        release = result.outputs.get("release") or {}
+        _collect(report, phase, release, maintenance_backups)
+        if phase.baseline_after:
+            t0 = time.monotonic()
+            path = runner.ledger.baseline_path(op_id, phase.baseline_after)
+            try:
+                data_ops.baseline(data_ops.server_for(desired, phase.doc.plain_values()),
+                                  phase.baseline_after, path, timeout=max(1.0, deadline - time.monotonic()))
+            except data_ops.DataOperationError as error:
+                failure = f"baseline of {phase.baseline_after} failed: {error}"
+                break
+            baselines[phase.baseline_after] = str(path)
+            record["steps"]["baseline"] = round(time.monotonic() - t0, 3)
+            record["seconds"] = round(record["seconds"] + record["steps"]["baseline"], 3)
+        if phase.name == "release":
+            report["health"] = release.get("health")
+            if window_start:
+                report["writeUnavailability"] = _window(window_start, result.ended)
+    report["backupsUnderMaintenance"] = {db: m["backupId"] for db, m in maintenance_backups.items()}
+    if failure is None:
+        for path, value in written_back(phases).items():
+            runner.stack.set_config(path, _config_value(value), path=True)
+        report["result"] = "succeeded"
+        report["toVersion"] = report["phases"][-1]["version"]
+    else:
+        log(f"switch failed: {failure}")
+        report["result"] = "failed"
+        report["failure"] = failure
+        if deployed is None:
+            report["rollback"] = {"result": "skipped", "why": "nothing was deployed before this switch"}
+        else:
+            try:
+                report["rollback"] = rollback(
+                    runner, deployed, reason=f"automatic, {failure}", current_doc=current_doc,
+                    maintenance_on=maintenance_on, backups=maintenance_backups,
+                    baselines=baselines, budget_seconds=budget_seconds, log=log)
+                report["result"] = "rolled back"
+            except RollbackFailed as error:
+                report["rollback"] = error.report or {"result": "failed", "error": str(error)}
+                report["result"] = "failed, rollback failed"
+            if window_start and report["writeUnavailability"] is None:
+                report["writeUnavailability"] = _window(window_start, now_iso())
+    report["ended"] = now_iso()
+    report["seconds"] = round(time.monotonic() - clock, 3)
+    path = runner.ledger.report_path(op_id)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+    runner.ledger.append({"kind": "switch", "opId": op_id, "fromVersion": report["fromVersion"],
+                          "toVersion": report.get("toVersion"), "result": report["result"],
+                          "release": desired.release, "backups": maintenance_backups,
+                          "baselines": baselines, "report": str(path)})
+    report["reportPath"] = str(path)
+    return report
+
+
+def _collect(report: dict, phase, release: dict, maintenance_backups: dict) -> None:
+    backup = release.get("backup") or {}
+    if backup.get("backupId") and backup["backupId"] not in {
+            b["backupId"] for items in report["backups"].values() for b in items}:
+        entry = {**backup, "phase": phase.name, "underMaintenance": phase.backup_under_maintenance}
+        report["backups"].setdefault(backup["database"], []).append(
+            {k: entry[k] for k in ("backupId", "archive", "sha256", "sizeBytes", "documents",
+                                   "phase", "underMaintenance") if k in entry})
+        if phase.backup_under_maintenance:
+            maintenance_backups[backup["database"]] = backup
+    migration = release.get("migration")
+    if migration and migration.get("report") not in {m.get("report") for m in report["migration"].values()}:
+        report["migration"][phase.name] = migration
+
+
+def _window(start: tuple[str, float], end_iso: str) -> dict:
+    return {"start": start[0], "end": end_iso, "seconds": round(time.monotonic() - start[1], 3)}
+
+
+def _config_value(value):
+    from pulumi.automation import ConfigValue
+    return ConfigValue(value=str(value))

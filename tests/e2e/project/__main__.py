@@ -1,0 +1,16 @@
+"""End-to-end test program: one Release in external-database mode.
+
+It is the release side of the real program (components/release.py, the same components the
+platform composes) without the Docker platform, because this machine has no Docker provider
+plugin (docs/toolchain.md). Its stack files are written by the tests into a temporary copy.
+"""
+import pulumi
+
+from components.config_source import PulumiConfigSource
+from components.release import Release, external_server
+from components.release_settings import load_release_settings
+
+settings = load_release_settings(pulumi.get_stack(), PulumiConfigSource())
+release = Release(f"meeshy-{settings.stack}", settings, external_server(settings),
+                  endpoints=dict(settings.health.endpoints))
+pulumi.export("release", release.summary)
