@@ -58,6 +58,8 @@ class CollectionRule:
     lookups: tuple = ()
     children: tuple = ()
     also_writes: tuple = ()
+    # Source fields holding secrets: a quarantined original keeps only their sha256 hex.
+    redact: tuple = ()
 
     def __hash__(self):  # dropped is a dict; identity is the source collection
         return hash(("CollectionRule", self.source))

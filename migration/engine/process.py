@@ -4,6 +4,7 @@ Both `plan` and `run` go through here, so what plan reports is exactly what run 
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 from bson.raw_bson import RawBSONDocument
@@ -110,12 +111,22 @@ class Processor:
         return _digested(result)
 
     def _quarantined(self, doc, reason: str) -> DocResult:
+        original = doc
+        if any(name in doc for name in self.rule.redact):
+            original = {key: _redacted(value) if key in self.rule.redact else value
+                        for key, value in doc.items()}
         record = {"_id": derived_id("quarantine", self.rule.source, doc.get("_id")),
                   "collection": self.rule.source, "sourceId": doc.get("_id"),
-                  "reason": reason, "document": doc}
+                  "reason": reason, "document": original}
         raw = RawBSONDocument(bson_bytes(record))
         return _digested(DocResult(doc.get("_id"), "quarantined", reason,
                                    writes=[(QUARANTINE, record["_id"], raw)]))
+
+
+def _redacted(value) -> str:
+    """A secret kept only as its SHA-256 hex, so the target never holds it in plain text."""
+    data = value.encode("utf-8") if isinstance(value, str) else bson_bytes({"v": value})
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _digested(result: DocResult) -> DocResult:

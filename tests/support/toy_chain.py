@@ -88,7 +88,8 @@ CHAIN = [
     Step("0001-people", None, "people become Person", rules=(
         CollectionRule("people", "Person", person,
                        mapped=("email", "name", "role", "joined", "nicknames", "score"),
-                       dropped={"legacy": "unused since 2019"}),
+                       dropped={"legacy": "unused since 2019", "pin": "never migrated"},
+                       redact=("pin",)),
     )),
     Step("0002-teams", "0001-people", "teams become Squad", rules=(
         CollectionRule("teams", "Squad", team, mapped=("name", "size", "archived")),
@@ -131,7 +132,7 @@ def make_source(db, people: int = 30, seed: int = 7) -> None:
     people_docs = []
     for n, pid in enumerate(person_ids):
         doc = {"_id": pid, "name": f"person {n}", "email": f"p{n}@example.org",
-               "role": rnd.choice(["boss", "member"]), "legacy": n,
+               "role": rnd.choice(["boss", "member"]), "legacy": n, "pin": f"secret-pin-{n}",
                "joined": (base + dt.timedelta(days=n)).isoformat() if n % 3 else
                base + dt.timedelta(days=n)}
         if n % 4 == 0:
