@@ -16,7 +16,8 @@ STEP = Step(
         CollectionRule(source="ConversationMember", target="Participant", transform=migrate_member,
                        mapped=MEMBER_MAPPED, lookups=(USERS, CONVERSATIONS, MEMBERSHIPS)),
         CollectionRule(source="AnonymousParticipant", target="Participant", transform=migrate_anonymous,
-                       mapped=ANONYMOUS_MAPPED, lookups=(CONVERSATIONS,)),
+                       mapped=ANONYMOUS_MAPPED, lookups=(CONVERSATIONS,),
+                       redact=("sessionToken",)),
     ),
     references=(
         Reference("Participant", "conversationId", "Conversation"),
