@@ -29,12 +29,13 @@ def begin_run(target_db, to, step_ids) -> tuple:
     """Returns (run document, resumed?): an interrupted pass is resumed, else a new one starts."""
     coll = target_db[MIGRATIONS]
     run = coll.find_one({"_id": "run"})
+    # Ledger sequence numbers only grow, across runs too (the ledger resolves overlaps by them).
+    seq = max([(run or {}).get("seq", 0)] + [p.get("seq", 0) for p in all_progress(target_db)])
     if run is not None and run.get("state") == "running":
         coll.update_one({"_id": "run"}, {"$set": {"resumed_at": now(), "to": to,
-                                                   "steps": step_ids}})
+                                                   "steps": step_ids, "seq": seq}})
         return coll.find_one({"_id": "run"}), True
     number = (run or {}).get("number", 0) + 1
-    seq = (run or {}).get("seq", 0)
     coll.delete_many({"_id": {"$regex": "^progress:"}})
     run = {"_id": "run", "state": "running", "number": number, "to": to, "steps": step_ids,
            "started_at": now(), "seq": seq}
@@ -50,8 +51,7 @@ def save_progress(target_db, source, step_id, last_id, counts, seq, done=False) 
     target_db[MIGRATIONS].replace_one(
         {"_id": f"progress:{source}"},
         {"_id": f"progress:{source}", "source": source, "step": step_id, "last_id": last_id,
-         "counts": counts, "done": done, "updated_at": now()}, upsert=True)
-    target_db[MIGRATIONS].update_one({"_id": "run"}, {"$set": {"seq": seq}})
+         "counts": counts, "done": done, "seq": seq, "updated_at": now()}, upsert=True)
 
 
 def all_progress(target_db) -> list:
@@ -71,5 +71,7 @@ def applied_steps(target_db) -> list:
 
 
 def finish_run(target_db, verified: bool) -> None:
+    seq = max([0] + [p.get("seq", 0) for p in all_progress(target_db)])
     target_db[MIGRATIONS].update_one(
-        {"_id": "run"}, {"$set": {"state": "done", "finished_at": now(), "verified": verified}})
+        {"_id": "run"}, {"$set": {"state": "done", "finished_at": now(), "verified": verified,
+                                  "seq": seq}})

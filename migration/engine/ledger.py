@@ -18,7 +18,12 @@ from bson import Binary, ObjectId
 
 from migration.engine.hashing import bson_bytes, derived_id, sort_key
 
-LEDGER = "_migrations_ledger"
+LEDGER = "_migrations_ledger"   # one collection per driving source: LEDGER + "." + source
+
+
+def ledger_collection(target_db, source: str):
+    """The ledger of one source collection (separate, so reading it scans nothing else)."""
+    return target_db[f"{LEDGER}.{source}"]
 _SEP = "\x1f"
 _JOIN = "\x1e"  # between the targets of one entry (a list of lists would be a nested array)
 
@@ -65,10 +70,12 @@ class Entry:
 class LedgerReader:
     """Yields the previous run's entries of one source collection, batch by batch."""
 
-    def __init__(self, target_db, source: str, after=None):
-        self.coll = target_db[LEDGER]
+    def __init__(self, target_db, source: str, after=None, empty: bool = False):
+        self.coll = ledger_collection(target_db, source)
         self.after_key = sort_key(after) if after is not None else None
-        self._cursor = self.coll.find({"source": source}, sort=[("lo", 1), ("seq", 1)])
+        # A first run into an empty target has no ledger: skip the query.
+        self._cursor = iter(()) if empty else \
+            self.coll.find({}, sort=[("lo", 1), ("seq", 1)])
         self._next = next(self._cursor, None)
         self._pending: dict = {}       # sort key -> (seq, Entry)
         self._open: dict = {}          # ledger doc _id -> (hi sort key, lo, seq, count)
@@ -108,7 +115,8 @@ class LedgerReader:
         self._open[doc["_id"]] = (sort_key(doc["hi"]), doc["lo"], seq, len(doc["ids"]))
 
     def close(self):
-        self._cursor.close()
+        if hasattr(self._cursor, "close"):
+            self._cursor.close()
 
 
 def ledger_document(source: str, seq: int, results) -> dict:
@@ -142,7 +150,8 @@ def batch_unchanged(results, old_entries, consumed) -> bool:
 
 def other_producer_exists(target_db, token: str, sources, excluded_ids) -> bool:
     """Whether a ledger document not being replaced still records writing `token`."""
-    query = {"source": {"$in": list(sources)}, "targets": token}
+    query = {"targets": token}
     if excluded_ids:
         query["_id"] = {"$nin": list(excluded_ids)}
-    return target_db[LEDGER].find_one(query, {"_id": 1}) is not None
+    return any(ledger_collection(target_db, source).find_one(query, {"_id": 1}) is not None
+               for source in sorted(sources))

@@ -6,8 +6,9 @@ import hashlib
 from migration.engine import checkpoint
 from migration.engine.errors import CoverageError
 from migration.engine.indexes import ensure_indexes
-from migration.engine.ledger import LedgerReader, id_token
+from migration.engine.ledger import LEDGER, LedgerReader, id_token
 from migration.engine.model import CollectionRule, DropCollection
+from migration.engine.pipeline import Prefetch, WriteBehind
 from migration.engine.process import QUARANTINE, Processor
 from migration.engine.sources import BATCH_SIZE, ChildMerger, build_lookup
 from migration.engine.writer import apply_batch
@@ -70,11 +71,14 @@ class Runner:
         self.batch_size = batch_size
         self.progress = progress
         self.producers = producers_by_collection(chain)
+        self._lookups: dict = {}
 
     def run(self) -> dict:
         run, resumed = checkpoint.begin_run(self.target_db, self.to,
                                             [s.id for s in self.steps])
         self.seq = run.get("seq", 0)
+        self.ledgers = {n for n in self.target_db.list_collection_names()
+                        if n.startswith(LEDGER + ".")}
         collections = {}
         for step in self.steps:
             for rule in step.rules:
@@ -101,42 +105,69 @@ class Runner:
         return self._summary(step, rule, counts)
 
     def _pass(self, step, rule, counts, after) -> None:
-        lookups = {lk.name: build_lookup(self.source_db, lk) for lk in rule.lookups}
+        lookups = {lk.name: self._lookup(lk) for lk in rule.lookups}
         processor = Processor(rule, self.validator, lookups)
         mergers = {c.name: ChildMerger(self.source_db, c, after=after) for c in rule.children}
-        reader = LedgerReader(self.target_db, rule.source, after=after)
+        reader = LedgerReader(self.target_db, rule.source, after=after,
+                              empty=f"{LEDGER}.{rule.source}" not in self.ledgers)
         task = self.progress.start(rule.source, self.source_db[rule.source]) \
             if self.progress else None
+        batches = Prefetch(stable_batches(self.source_db[rule.source], after, self.batch_size))
+        writes = WriteBehind()
+        # The main thread's counts run ahead of the writes: each checkpoint gets a snapshot
+        # of them as of its own batch, merged with the write counts the writer thread keeps.
+        write_counts = {k: counts[k] for k in ("inserted", "replaced", "deleted", "unchanged")}
         try:
-            for batch in stable_batches(self.source_db[rule.source], after, self.batch_size):
+            for batch in batches:
                 self._check_fields(rule, processor, batch)
                 results = [processor.process(doc, {n: m.take(doc["_id"])
                                                    for n, m in mergers.items()})
                            for doc in batch]
-                old_entries, consumed = reader.take_upto(batch[-1]["_id"])
-                self.seq += 1
-                apply_batch(self.target_db, rule.source, results, old_entries, consumed,
-                            reader, self.seq, self.producers, counts)
                 for result in results:
                     counts["documents"] += 1
                     counts[result.status] += 1
                     counts["primary_writes"] += result.primary_writes
-                checkpoint.save_progress(self.target_db, rule.source, step.id,
-                                         batch[-1]["_id"], counts, self.seq)
+                old_entries, consumed = reader.take_upto(batch[-1]["_id"])
+                self.seq += 1
+                writes.submit(self._batch_job(step, rule, results, old_entries, consumed,
+                                              reader, dict(counts), write_counts,
+                                              batch[-1]["_id"], self.seq))
                 if task is not None:
                     self.progress.advance(task, len(batch))
             old_entries, consumed = reader.take_upto(until_end=True)
-            if old_entries or consumed:
-                apply_batch(self.target_db, rule.source, [], old_entries, consumed, reader,
-                            self.seq, self.producers, counts)
-            checkpoint.save_progress(self.target_db, rule.source, step.id, None, counts,
-                                     self.seq, done=True)
+            writes.submit(self._batch_job(step, rule, [], old_entries, consumed, reader,
+                                          dict(counts), write_counts, None, self.seq,
+                                          done=True))
+            writes.finish()
+            counts.update(write_counts)
         finally:
+            batches.close()
             reader.close()
             for merger in mergers.values():
                 merger.close()
             if task is not None:
                 self.progress.finish(task)
+
+    def _batch_job(self, step, rule, results, old_entries, consumed, reader, status_counts,
+                   write_counts, last_id, seq, done=False):
+        carried = frozenset(t for entry in reader.carried() for t in entry.targets)
+        excluded = [doc_id for doc_id, _ in consumed] + reader.open_doc_ids()
+
+        def job():
+            if results or old_entries or consumed:
+                apply_batch(self.target_db, rule.source, results, old_entries, consumed,
+                            carried, excluded, seq, self.producers, write_counts)
+            checkpoint.save_progress(self.target_db, rule.source, step.id, last_id,
+                                     {**status_counts, **write_counts}, seq, done=done)
+        return job
+
+    def _lookup(self, lookup):
+        """Built once per run: several rules often declare the same small lookup."""
+        key = (lookup.collection, repr(lookup.key), repr(lookup.value), id(lookup.combine),
+               repr(sorted((lookup.where or {}).items())), lookup.name)
+        if key not in self._lookups:
+            self._lookups[key] = build_lookup(self.source_db, lookup)
+        return self._lookups[key]
 
     @staticmethod
     def _check_fields(rule, processor, batch) -> None:

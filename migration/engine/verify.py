@@ -5,6 +5,7 @@ Every check streams (sorted cursors, sorted merges) so it costs no more memory a
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
@@ -12,12 +13,13 @@ from bson.raw_bson import RawBSONDocument
 from migration.engine import checkpoint
 from migration.engine.hashing import sort_key
 from migration.engine.indexes import missing_indexes
-from migration.engine.ledger import LEDGER, split_token
+from migration.engine.ledger import ledger_collection, split_token
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
 
 EXAMPLES = 5
+PARALLEL_CHECKS = 2  # more only adds contention on a 2-core machine running FerretDB
 
 
 def content_hash(collection) -> dict:
@@ -44,28 +46,36 @@ def verify(source_db, target_db, chain, schema, steps=None) -> dict:
         steps = chain.up_to(run.get("to"))
     rules = [r for s in steps for r in s.rules]
     progress = {p["source"]: p for p in checkpoint.all_progress(target_db)}
-    expected = _check_sources(source_db, rules, progress, problems)
     collections = written_collections(steps)
-    shared = _shared_documents(target_db, rules)
-    for step in steps:
-        for reference in step.references:
-            if reference.collection in collections and reference.target in collections:
-                problems.extend(check_reference(target_db, reference))
+    references = [ref for step in steps for ref in step.references
+                  if ref.collection in collections and ref.target in collections]
+    # Every check is a full read on the server: run them side by side, report in a fixed order.
+    with ThreadPoolExecutor(max_workers=PARALLEL_CHECKS) as pool:
+        live = {r.source: pool.submit(source_db[r.source].count_documents, {}) for r in rules}
+        hashes = {c: pool.submit(content_hash, target_db[c])
+                  for c in collections + [QUARANTINE]}
+        broken = [pool.submit(check_reference, target_db, ref) for ref in references]
+        shared = pool.submit(_shared_documents, target_db, rules)
+        live = {name: future.result() for name, future in live.items()}
+        hashes = {name: future.result() for name, future in hashes.items()}
+        expected = _check_sources(live, rules, progress, problems)
+        for future in broken:
+            problems.extend(future.result())
+        shared = shared.result()
     # Uniques hold when their unique index exists: the server enforces it on every write.
     problems.extend(missing_indexes(target_db, schema, collections))
-    hashes = {c: content_hash(target_db[c]) for c in collections + [QUARANTINE]}
     _check_target_counts(hashes, expected, shared, problems)
     return {"ok": not problems, "problems": problems, "hashes": hashes}
 
 
-def _check_sources(source_db, rules, progress, problems) -> dict:
+def _check_sources(live_counts, rules, progress, problems) -> dict:
     expected = {QUARANTINE: 0}
     for rule in rules:
         counts = (progress.get(rule.source) or {}).get("counts")
         if counts is None or not progress[rule.source].get("done"):
             problems.append(f"{rule.source}: the last run did not finish this collection")
             continue
-        live = source_db[rule.source].count_documents({})
+        live = live_counts[rule.source]
         accounted = sum(counts[k] for k in ("written", "merged", "quarantined", "dropped"))
         if live != counts["documents"] or live != accounted:
             problems.append(
@@ -81,14 +91,14 @@ def _check_sources(source_db, rules, progress, problems) -> dict:
 def _shared_documents(target_db, rules) -> dict:
     """Per collection, the documents written by rules for which it is not the target."""
     shared: dict = {}
-    secondary_sources = {r.source: r.target for r in rules if isinstance(r, CollectionRule)}
-    ledger = target_db[LEDGER].find({"source": {"$in": list(secondary_sources)}},
-                                    {"source": 1, "targets": 1})
-    for doc in ledger:
-        for token in doc.get("targets", ()):
-            collection, doc_id = split_token(token)
-            if collection not in (secondary_sources[doc["source"]], QUARANTINE):
-                shared.setdefault(collection, set()).add(token)
+    for rule in rules:
+        if not isinstance(rule, CollectionRule) or not rule.also_writes:
+            continue
+        for doc in ledger_collection(target_db, rule.source).find({}, {"targets": 1}):
+            for token in doc.get("targets", ()):
+                collection, _ = split_token(token)
+                if collection not in (rule.target, QUARANTINE):
+                    shared.setdefault(collection, set()).add(token)
     return shared
 
 

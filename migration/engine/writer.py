@@ -14,14 +14,14 @@ from pymongo.errors import BulkWriteError
 
 from migration.engine.errors import MigrationError
 from migration.engine.hashing import sort_key
-from migration.engine.ledger import (LEDGER, batch_unchanged, ledger_document,
+from migration.engine.ledger import (batch_unchanged, ledger_collection, ledger_document,
                                      other_producer_exists, split_token, target_token)
 
 DUPLICATE_KEY = 11000
 
 
-def apply_batch(target_db, source, results, old_entries, consumed, reader, seq, producers,
-                counts) -> None:
+def apply_batch(target_db, source, results, old_entries, consumed, carried, excluded, seq,
+                producers, counts) -> None:
     """Writes the difference between `results` (this run) and `old_entries` (the ledger)."""
     old_by_key = {sort_key(e.id): e for e in old_entries}
     produced_now = {target_token(c, i) for r in results for c, i, _ in r.writes}
@@ -45,19 +45,20 @@ def apply_batch(target_db, source, results, old_entries, consumed, reader, seq, 
         maybe_gone.update(set(entry.targets) - produced_now)
     for collection, ops in upserts.items():
         _bulk_upsert(target_db[collection], ops)
-    deletes = _deletions(target_db, maybe_gone, reader, consumed, producers)
+    deletes = _deletions(target_db, maybe_gone, carried, excluded, producers)
     for collection, ops in deletes.items():
         target_db[collection].bulk_write(ops, ordered=False)
         counts["deleted"] += len(ops)
     _record(target_db, source, results, old_entries, consumed, seq)
 
 
-def _deletions(target_db, tokens, reader, consumed, producers) -> dict:
-    """Target documents no longer produced by anyone (a shared one may have other sources)."""
+def _deletions(target_db, tokens, carried, excluded, producers) -> dict:
+    """Target documents no longer produced by anyone (a shared one may have other sources).
+
+    `carried`: targets of ledger entries loaded but not yet compared (still produced, maybe);
+    `excluded`: ledger documents being replaced, whose records no longer count."""
     if not tokens:
         return {}
-    carried = {t for entry in reader.carried() for t in entry.targets}
-    excluded = [doc_id for doc_id, _ in consumed] + reader.open_doc_ids()
     deletes: dict = defaultdict(list)
     for token in sorted(tokens):
         if token in carried:
@@ -99,7 +100,7 @@ def _describe_write_error(collection, ops, error) -> str:
 
 
 def _record(target_db, source, results, old_entries, consumed, seq) -> None:
-    ledger = target_db[LEDGER]
+    ledger = ledger_collection(target_db, source)
     if results and batch_unchanged(results, old_entries, consumed):
         return
     keep = None
