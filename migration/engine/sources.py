@@ -1,4 +1,4 @@
-"""Reading the source: driving batches in _id order, compact lookups, children by sorted merge.
+"""Reading the source: compact lookups, children by sorted merge (batches: runner.py).
 
 Memory stays flat in the size of the big collections: a driving collection is read in
 batches, children arrive through one sorted cursor merged with the driving order, and only the
@@ -7,27 +7,12 @@ lookups (declared for small reference collections) are held whole.
 from __future__ import annotations
 
 import heapq
-import itertools
 
 from bson import ObjectId
 
 from migration.engine.hashing import sort_key
 
 BATCH_SIZE = 1000
-
-
-def driving_batches(collection, after=None, batch_size: int = BATCH_SIZE):
-    """Yields lists of documents in _id order, starting after the `after` id when resuming."""
-    query = {"_id": {"$gt": after}} if after is not None else {}
-    cursor = collection.find(query, sort=[("_id", 1)], batch_size=batch_size)
-    try:
-        while True:
-            batch = list(itertools.islice(cursor, batch_size))
-            if not batch:
-                return
-            yield batch
-    finally:
-        cursor.close()
 
 
 def _extractor(spec):
