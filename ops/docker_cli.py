@@ -93,6 +93,10 @@ def start(names: Sequence[str], *, docker_host: str | None = None) -> list[str]:
     return [*docker(docker_host), "start", *names]
 
 
+def tag(source: str, target: str, *, docker_host: str | None = None) -> list[str]:
+    return [*docker(docker_host), "tag", source, target]
+
+
 def network_connect(network: str, container: str, *, aliases: Sequence[str] = (),
                     ipv4: str | None = None, docker_host: str | None = None) -> list[str]:
     cmd = [*docker(docker_host), "network", "connect"]

@@ -221,10 +221,12 @@ def _networks(record: Mapping, where: str) -> tuple[list[str], list[tuple[str, l
 
 
 def create_plan(record: Mapping, image_config: Mapping, *, env_file: str, label_file: str,
-                docker_host: str | None = None) -> CreatePlan:
+                image: str | None = None, docker_host: str | None = None) -> CreatePlan:
     """How to re-create `record` (a raw `docker container inspect` item) whose image's
     `Config` is `image_config`; the caller writes `plan.env_file` to `env_file` and
-    `plan.label_file` to `label_file` before running `plan.create`."""
+    `plan.label_file` to `label_file` before running `plan.create`. `image` is the reference
+    to create from: the recorded name when it still points to the recorded image id (so
+    `docker ps` reads as before), else the id itself (the default)."""
     name = record["Name"].lstrip("/")
     where = f"container {name}"
     cfg, hc = record["Config"], record["HostConfig"]
@@ -255,7 +257,7 @@ def create_plan(record: Mapping, image_config: Mapping, *, env_file: str, label_
                        - set(hc.get("PortBindings") or {})):
         cmd += ["--expose", port]
     cmd += [*_ports(hc), *_mounts(record.get("Mounts"), where), *net_flags, *_host_config(hc, where),
-            *_health(cfg, image_config), *entry_flags, record["Image"], *args]
+            *_health(cfg, image_config), *entry_flags, image or record["Image"], *args]
     connects = [network_connect(net, name, aliases=aliases, ipv4=ip, docker_host=docker_host)
                 for net, aliases, ip in extra]
     running = bool((record.get("State") or {}).get("Running"))
