@@ -67,14 +67,16 @@ def restore_command(server: Server, from_database: str, to_database: str) -> lis
     """Reads a gzip archive on stdin into `to_database`, dropping each collection first.
 
     `--nsInclude` limits the restore to the database of the archive, so an archive that holds
-    more than one never touches another database.
+    more than one never touches another database. `--noIndexRestore`: the indexes are created
+    afterwards from the archive's metadata by `data_check_command(..., "indexes", ...)`,
+    because mongorestore's own index restore adds an option FerretDB refuses.
     """
     rename = from_database != to_database
     restore = commands.mongorestore_archive(
         ns_from=f"{from_database}.*" if rename else None,
         ns_to=f"{to_database}.*" if rename else None,
         uri=None if isinstance(server, DockerServer) else server.uri)
-    restore.append(f"--nsInclude={from_database}.*")
+    restore += [f"--nsInclude={from_database}.*", "--noIndexRestore"]
     if isinstance(server, DockerServer):
         return commands.docker_exec(server.container, restore, interactive=True,
                                     docker_host=server.docker_host)
@@ -176,7 +178,7 @@ def data_check_command(server: Server, verb: str, database: str, *, out: str | N
     """ops.data_check (digests, baseline, changes) of one database; the server URI travels in
     DATA_URI_ENV. In Docker mode each file's folder is mounted at the same path in the tools
     container, so paths in reports read the same on the host."""
-    if verb not in ("digests", "baseline", "changes"):
+    if verb not in ("digests", "baseline", "changes", "indexes"):
         raise ValueError(f"unknown data check {verb!r}")
     in_docker = isinstance(server, DockerServer)
     argv = ["python" if in_docker else python(), "-m", "ops.data_check", verb, "--database", database]

@@ -9,13 +9,13 @@ namespace segments, each closed by a terminator, and one EOF header per namespac
 from __future__ import annotations
 
 import gzip
-import json
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 import bson
+from bson import json_util
 
 MAGIC = 0x8199E26D
 TERMINATOR = b"\xff\xff\xff\xff"
@@ -104,7 +104,7 @@ def read_prelude(path: str | Path) -> list[NamespaceInfo]:
             _read_document_or_terminator(stream, "archive header")
             while (raw := _read_document_or_terminator(stream, "collection metadata")) is not None:
                 meta = bson.decode(raw)
-                details = json.loads(meta.get("metadata") or "{}")
+                details = json_util.loads(meta.get("metadata") or "{}")   # canonical Extended JSON
                 namespaces.append(NamespaceInfo(meta["db"], meta["collection"],
                                                 details.get("indexes", [])))
         except (OSError, EOFError, gzip.BadGzipFile) as error:

@@ -1,16 +1,19 @@
-"""Read-only checks of a database, run where the database is reachable (locally for an external
-server, in the tools container on the stack's network in Docker mode):
+"""Checks of a database, run where the database is reachable (locally for an external server,
+in the tools container on the stack's network in Docker mode):
 
     python -m ops.data_check digests  --database DB
     python -m ops.data_check baseline --database DB --out FILE.json.gz
     python -m ops.data_check changes  --database DB (--baseline FILE.json.gz | --archive FILE)
+    python -m ops.data_check indexes  --database DB --archive FILE     (the only one that writes)
 
 The server URI comes from the MEESHY_DATA_URI environment variable (no credentials on command
 lines). `digests` prints {collection: {count, hash}} (ops.digest, the migration's content
 hash). `baseline` records every document's id and hash; `changes` compares the database with a
 baseline or a backup archive and prints, per collection, how many documents were inserted,
 updated and deleted since: the writes a rollback would abandon, counted before anything is
-restored.
+restored. `indexes` creates the archive's index definitions in DB after a restore made with
+--noIndexRestore: mongorestore adds an `ns` option to every index it restores, which FerretDB
+refuses ("Index option "ns" is unknown"); creating them here gives the same indexes on MongoDB.
 """
 from __future__ import annotations
 
@@ -85,6 +88,23 @@ def changes(baseline: dict[str, dict[str, str]], live: dict[str, dict[str, str]]
             "changed": totals["inserted"] + totals["updated"] + totals["deleted"]}
 
 
+def restore_indexes(client, database: str, archive_path: Path) -> dict:
+    db = client.get_database(database)
+    created = {}
+    for namespace in archive.read_prelude(archive_path):
+        names = []
+        for index in namespace.indexes:
+            if index.get("name") == "_id_":
+                continue
+            options = {k: v for k, v in index.items() if k not in ("v", "key", "ns")}
+            db.get_collection(namespace.collection).create_index(list(index["key"].items()), **options)
+            names.append(index["name"])
+        if names:
+            created[namespace.collection] = names
+    return {"database": database, "indexes": created,
+            "count": sum(len(v) for v in created.values())}
+
+
 def write_baseline(path: Path, hashes: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt") as handle:
@@ -99,7 +119,7 @@ def read_baseline(path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ops.data_check", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("verb", choices=("digests", "baseline", "changes"))
+    parser.add_argument("verb", choices=("digests", "baseline", "changes", "indexes"))
     parser.add_argument("--database", required=True)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--baseline", type=Path)
@@ -111,12 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{URI_ENV} is not set (the server URI, e.g. mongodb://127.0.0.1:27017)")
     if args.verb == "baseline" and not args.out:
         parser.error("baseline needs --out FILE")
+    if args.verb == "indexes" and not args.archive:
+        parser.error("indexes needs --archive FILE")
     if args.verb == "changes" and (args.baseline is None) == (args.archive is None):
         parser.error("changes needs exactly one of --baseline or --archive")
     client = MongoClient(uri, serverSelectionTimeoutMS=int(args.timeout * 1000))
     try:
         if args.verb == "digests":
             result = database_digests(client, args.database)
+        elif args.verb == "indexes":
+            result = restore_indexes(client, args.database, args.archive)
         elif args.verb == "baseline":
             hashes = live_document_hashes(client, args.database)
             write_baseline(args.out, hashes)

@@ -100,6 +100,8 @@ def restore(server: rc.Server, archive_path: str, from_database: str, to_databas
         raise DataOperationError(f"backup archive {archive_path} is missing")
     _run(rc.restore_command(server, from_database, to_database), {}, timeout,
          f"restore of {archive_path} into {to_database}", stdin_path=archive_path)
+    _run(rc.data_check_command(server, "indexes", to_database, archive=archive_path),
+         rc.data_environment(server), timeout, f"indexes of {to_database} from {archive_path}")
 
 
 def restore_and_verify(server: rc.Server, archive_path: str, from_database: str,

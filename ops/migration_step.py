@@ -20,14 +20,31 @@ import sys
 import time
 from pathlib import Path
 
-SUMMARY_KEYS = ("summary", "totals", "verification", "verified", "status")
+COUNT_KEYS = ("documents", "written", "merged", "quarantined", "dropped", "inserted",
+              "replaced", "deleted", "unchanged")
+MAX_PROBLEMS = 20
 
 
 def summarise(report: dict) -> dict:
-    """The part of a migration report worth keeping as stack outputs (bounded in size)."""
+    """The part of a migration report worth keeping as stack outputs: per source collection
+    counts (source = written + merged + quarantined + dropped), totals, the verification
+    verdict and the target's content hashes. Ids and reasons stay in the report file."""
     if isinstance(report.get("summary"), dict):
         return report["summary"]
-    return {key: report[key] for key in SUMMARY_KEYS if key in report}
+    out = {key: report[key] for key in ("command", "ok", "seconds", "to", "resumed") if key in report}
+    collections = report.get("collections") or {}
+    out["collections"] = {name: {k: figures[k] for k in COUNT_KEYS if k in figures}
+                          for name, figures in collections.items() if isinstance(figures, dict)}
+    out["totals"] = {k: sum(c.get(k, 0) for c in out["collections"].values()) for k in COUNT_KEYS}
+    quarantine = report.get("quarantine") or {}
+    out["quarantined"] = quarantine.get("documents")
+    verification = report.get("verification") or {}
+    problems = verification.get("problems") or []
+    out["verification"] = {"ok": verification.get("ok"), "problems": problems[:MAX_PROBLEMS],
+                           "moreProblems": max(0, len(problems) - MAX_PROBLEMS)}
+    out["targetHashes"] = {name: h.get("sha256") for name, h in
+                           (verification.get("hashes") or {}).items() if isinstance(h, dict)}
+    return out
 
 
 def run_bounded(command: list[str], timeout: float) -> tuple[int, bool]:

@@ -27,6 +27,7 @@ from ops.ledger import Ledger, now_iso
 from ops.stack_config import ConfigDoc, project_name, stack_file
 
 MESSAGE_PREFIX = "meeshy-ops"
+HISTORY_PAGE = 500
 # Operations in which a command resource runs its command (a replaced one runs in the
 # create-replacement step; deleting the old one runs nothing).
 _RUNNING_OPS = {OpType.CREATE, OpType.UPDATE, OpType.CREATE_REPLACEMENT}
@@ -224,11 +225,22 @@ class StackRunner:
         """(version, update), newest first. The file backend records every update's version
         as 0 (and no configuration): updates are numbered by position, oldest = 1, as the
         cloud backend numbers them; history is append-only so the numbers never move."""
-        entries = self.stack.history(show_secrets=False)
+        entries = self._all_updates()
         return [(len(entries) - index, entry) for index, entry in enumerate(entries)]
 
+    def _all_updates(self) -> list[auto.UpdateSummary]:
+        # `pulumi stack history` returns 10 updates unless paged: read every page.
+        entries: list[auto.UpdateSummary] = []
+        page = 1
+        while True:
+            chunk = self.stack.history(page_size=HISTORY_PAGE, page=page, show_secrets=False)
+            entries.extend(chunk)
+            if len(chunk) < HISTORY_PAGE:
+                return entries
+            page += 1
+
     def latest_version(self) -> int | None:
-        return len(self.stack.history(show_secrets=False)) or None
+        return len(self._all_updates()) or None
 
 
 def _short_error(failure: Exception) -> str:

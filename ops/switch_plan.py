@@ -39,8 +39,27 @@ def flips_to_migration_target(deployed: ReleaseSettings | None, desired: Release
             and (deployed is None or deployed.live_database != migration.target_database))
 
 
+PASS_PATHS = (f"{NS}:migration.pass", f"{NS}:backup.pass")
+
+
+def _carry_passes(desired_doc: ConfigDoc, deployed_doc: ConfigDoc | None) -> ConfigDoc:
+    """The desired config with the passes deployed, where the operator's file has none: passes
+    are ops' bookkeeping, and dropping one would look like a new pass (a backup or migration
+    run inside the maintenance window for nothing)."""
+    doc = desired_doc.copy()
+    if deployed_doc is None:
+        return doc
+    for path in PASS_PATHS:
+        section = path.rsplit(".", 1)[0]
+        value = deployed_doc.get_path(path)
+        if value is not None and doc.get_path(path) is None and doc.get_path(section) is not None:
+            doc.set_path(path, value)
+    return doc
+
+
 def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
          desired_doc: ConfigDoc, desired: ReleaseSettings, op_id: str) -> list[Phase]:
+    desired_doc = _carry_passes(desired_doc, deployed_doc)
     on = {f"{NS}:maintenance": True}
     final_maintenance = {f"{NS}:maintenance": desired.maintenance}
     if flips_to_migration_target(deployed, desired):
@@ -86,7 +105,7 @@ def written_back(phases: list[Phase]) -> dict:
     plain `pulumi up` sees no change of trigger and dumps or migrates nothing by surprise."""
     final = phases[-1].doc
     values = {}
-    for path in (f"{NS}:migration.pass", f"{NS}:backup.pass"):
+    for path in PASS_PATHS:
         value = final.get_path(path)
         if value is not None:
             values[path] = value

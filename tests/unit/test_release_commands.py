@@ -39,14 +39,15 @@ def test_dump_docker_over_ssh_names_the_engine():
 def test_restore_same_database_drops_and_limits_to_that_database():
     assert rc.restore_command(EXT, "meeshy", "meeshy") == [
         "mongorestore", "--uri=mongodb://127.0.0.1:27017", "--archive", "--gzip", "--drop",
-        "--nsInclude=meeshy.*"]
+        "--nsInclude=meeshy.*", "--noIndexRestore"]
 
 
 def test_restore_into_another_database_renames_namespaces():
     assert rc.restore_command(DOCKER, "meeshy", "meeshy_staging") == [
         "docker", "exec", "--interactive", "meeshy-production-database",
         "mongorestore", "--archive", "--gzip", "--drop",
-        "--nsFrom=meeshy.*", "--nsTo=meeshy_staging.*", "--nsInclude=meeshy.*"]
+        "--nsFrom=meeshy.*", "--nsTo=meeshy_staging.*", "--nsInclude=meeshy.*",
+        "--noIndexRestore"]
 
 
 def test_backup_run_wraps_the_dump():

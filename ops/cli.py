@@ -1,0 +1,177 @@
+"""python -m ops VERB STACK ...: the operators' verbs on a stack (Pulumi Automation API).
+
+    preview STACK                 diff of the stack file against the deployed state, and the
+                                  migration's dry-run summary
+    switch STACK [--yes]          backup -> migration -> maintenance on -> delta migration ->
+                                  up with the new release -> health gate -> maintenance off,
+                                  timed against --budget; automatic rollback on failure/overrun
+    rollback STACK [--to N]       re-apply the previous snapshot (or update N)
+    history STACK                 updates with release, database, backup and result
+    refresh-staging STACK         production's latest backup into STACK's database, migrated
+    deploy STACK                  one update with the stack file, recorded as a snapshot
+
+Exit codes: 0 done; 3 switch failed and was rolled back; 2 bad usage or configuration;
+1 anything else (including a failed rollback). Reports: --json FILE (also kept by ops).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from components.release_settings import ReleaseConfigError
+from ops.env import REPO_ROOT, OpsEnvironmentError, discover
+
+VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        print(f"ops: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m ops", description=__doc__,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    for verb in VERBS:
+        sub = verbs.add_parser(verb)
+        sub.add_argument("stack")
+        sub.add_argument("--project-dir", type=Path, default=REPO_ROOT,
+                         help="the Pulumi project (default: this repository)")
+        sub.add_argument("--json", metavar="FILE", type=Path, help="write the report as JSON")
+        if verb in ("switch", "rollback"):
+            sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+            sub.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
+                             help="time allowed before an automatic rollback (default 600)")
+        if verb == "rollback":
+            sub.add_argument("--to", type=int, metavar="VERSION",
+                             help="the update to re-apply (default: the previous snapshot)")
+        if verb == "refresh-staging":
+            sub.add_argument("--from", dest="source", default="production",
+                             help="the stack whose latest backup is copied (default production)")
+    return parser
+
+
+def _confirm(yes: bool, stack: str):
+    def ask(summary: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise SystemExit("ops: error: not a terminal; pass --yes to confirm non-interactively")
+        answer = input(f"Type the stack name ({stack}) to go ahead: ").strip()
+        return answer == stack
+    return ask
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(args) -> tuple[int, object]:
+    from ops import snapshots
+    from ops.stack_runner import StackRunner
+
+    env = discover()
+    create = args.verb == "deploy"
+    runner = StackRunner(env, args.project_dir, args.stack, log=_log, create=create)
+    if args.verb == "history":
+        from ops.views import format_history, history
+        rows = history(runner)
+        print(format_history(rows))
+        return 0, rows
+    if args.verb == "preview":
+        from ops.views import preview
+        return 0, preview(runner, log=_log)
+    if args.verb == "switch":
+        from ops.switch import SwitchAborted, run_switch
+        try:
+            report = run_switch(runner, budget_seconds=args.budget,
+                                confirm=_confirm(args.yes, args.stack), log=_log)
+        except SwitchAborted as aborted:
+            _log(str(aborted))
+            return 1, None
+        _print_phases(report)
+        return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
+    if args.verb == "rollback":
+        from ops.rollback import RollbackFailed, rollback
+        current = snapshots.current(runner)
+        if current is None:
+            raise snapshots.SnapshotError(f"stack {args.stack!r} has no snapshot to roll back from")
+        target = (snapshots.by_version(runner, args.to) if args.to is not None
+                  else snapshots.previous(runner, current.version))
+        if not _confirm(args.yes, args.stack)(
+                f"rollback {args.stack}: update {current.version} ({current.settings.release}) -> "
+                f"update {target.version} ({target.settings.release})"):
+            return 1, None
+        leaving = runner.ledger.switch_leaving(target.version) or {}
+        entering = _baselines_since(runner, target.version)
+        try:
+            report = rollback(runner, target, reason=f"requested: back to update {target.version}",
+                              current_doc=current.doc, maintenance_on=current.settings.maintenance,
+                              backups=leaving.get("backups") or {}, baselines=entering,
+                              budget_seconds=args.budget, log=_log, write_stack_file=True)
+        except RollbackFailed as failed:
+            return 1, failed.report
+        return 0, report
+    if args.verb == "refresh-staging":
+        from ops.refresh_staging import refresh_staging
+        production = StackRunner(env, args.project_dir, args.source, log=_log)
+        report = refresh_staging(runner, production, log=_log)
+        return (0 if report["result"] == "succeeded" else 1), report
+    # deploy
+    from ops.ledger import new_op_id
+    op_id = new_op_id("deploy")
+    result = runner.up(runner.desired(), op_id=op_id, phase="deploy", snapshot=True,
+                       deadline=time.monotonic() + 3600)
+    return (0 if result.ok else 1), result.__dict__
+
+
+def _baselines_since(runner, version: int) -> dict[str, str]:
+    """Post-migration baselines of switches after `version`, earliest first per database."""
+    found: dict[str, str] = {}
+    for entry in runner.ledger.entries("switch"):
+        if (entry.get("fromVersion") or 0) >= version and entry.get("result") == "succeeded":
+            for database, path in (entry.get("baselines") or {}).items():
+                found.setdefault(database, path)
+    return found
+
+
+def _print_phases(report: dict) -> None:
+    lines = [f"switch {report['opId']}: {report['result']} in {report.get('seconds', 0):.1f} s"]
+    for phase in report["phases"]:
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in (phase.get("steps") or {}).items())
+        lines.append(f"  {phase['name']:<20} {phase['seconds']:>7.1f} s  {'ok' if phase['ok'] else 'FAILED'}"
+                     + (f"  ({steps})" if steps else ""))
+    window = report.get("writeUnavailability")
+    if window:
+        lines.append(f"  write-unavailability window: {window['seconds']:.1f} s")
+    if report.get("rollback"):
+        lines.append(f"  rollback: {report['rollback'].get('result')}")
+    lines.append(f"  report: {report.get('reportPath')}")
+    print("\n".join(lines))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ops.snapshots import SnapshotError
+    from ops.stack_config import StackConfigError
+    try:
+        code, report = run(args)
+    except (OpsEnvironmentError, ReleaseConfigError, StackConfigError, SnapshotError) as error:
+        print(f"ops {args.verb}: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001 - one line for the operator, details in the report
+        from pulumi.automation.errors import CommandError
+        if isinstance(error, CommandError):
+            print(f"ops {args.verb}: pulumi failed: {str(error)[-1500:]}", file=sys.stderr)
+            return 1
+        raise
+    if args.json and report is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+    return code

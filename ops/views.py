@@ -1,0 +1,83 @@
+"""Read-side verbs: history (updates with release, backup and result) and preview (the diff of
+the stack file against the deployed state, and the migration's dry-run summary)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from components.release_settings import load_release_settings
+from ops import data_ops, snapshots
+from ops.ledger import new_op_id
+from ops.stack_runner import StackRunner
+
+
+def history(runner: StackRunner) -> list[dict]:
+    out = []
+    for row in snapshots.rows(runner):
+        release = (row.ledger or {}).get("release") or {}
+        backup = release.get("backup") or {}
+        op = (row.ledger or {}).get("opId")
+        out.append({
+            "version": row.version, "result": row.result, "started": row.started,
+            "snapshot": row.is_snapshot and row.by_ops, "byOps": row.by_ops,
+            "operation": op, "phase": (row.ledger or {}).get("phase"),
+            "message": row.message, "release": release.get("release"),
+            "databaseName": release.get("databaseName"), "maintenance": release.get("maintenance"),
+            "backupId": backup.get("backupId"),
+            "steps": (row.ledger or {}).get("steps") or {},
+        })
+    return out
+
+
+def format_history(rows: list[dict]) -> str:
+    header = f"{'ver':>4} {'':1} {'result':<10} {'started':<20} {'operation':<30} {'phase':<19} " \
+             f"{'release':<14} {'database':<12} backup"
+    lines = [header]
+    for r in rows:
+        lines.append(
+            f"{r['version']:>4} {'*' if r['snapshot'] else ' ':1} {r['result']:<10} "
+            f"{r['started'][:19]:<20} {(r['operation'] or '(outside ops)'):<30} "
+            f"{(r['phase'] or '-'):<19} {(r['release'] or '-'):<14} "
+            f"{(r['databaseName'] or '-'):<12} {r['backupId'] or '-'}")
+    lines.append("* = a released state `rollback --to VERSION` can re-apply")
+    return "\n".join(lines)
+
+
+def preview(runner: StackRunner, log=print) -> dict:
+    desired_doc = runner.desired()
+    desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
+    deployed = snapshots.current(runner)
+    op_id = new_op_id("preview")
+    result = runner.preview(desired_doc, op_id=op_id)
+    report = {"stack": runner.stack_name,
+              "from": ({"version": deployed.version, "release": deployed.settings.release,
+                        "databaseName": deployed.settings.live_database} if deployed else None),
+              "to": {"release": desired.release, "databaseName": desired.live_database},
+              "changes": dict(result.change_summary), "diff": result.stdout, "migration": None}
+    log(result.stdout)
+    migration = desired.migration
+    if migration is not None and not (deployed and deployed.settings.live_database == migration.target_database):
+        server = data_ops.server_for(desired, desired_doc.plain_values())
+        path = Path(runner.ledger.scratch(f"{op_id}-migration-plan.json"))
+        plan = data_ops.migration_plan(server, migration.source_database,
+                                       migration.target_database, path)
+        report["migration"] = {"source": migration.source_database,
+                               "target": migration.target_database, "report": str(path),
+                               "summary": plan.get("summary", plan)}
+        log(f"migration dry run {migration.source_database} -> {migration.target_database}: "
+            f"report {path}")
+        log(summarise_plan(plan))
+    return report
+
+
+def summarise_plan(plan: dict) -> str:
+    """One line per source collection from the migration's plan report, whatever its depth."""
+    collections = plan.get("collections") or (plan.get("summary") or {}).get("collections") or {}
+    if not isinstance(collections, dict) or not collections:
+        return "  (no per-collection figures in the plan report)"
+    lines = []
+    for name, figures in sorted(collections.items()):
+        if isinstance(figures, dict):
+            shown = ", ".join(f"{k} {v}" for k, v in figures.items()
+                              if isinstance(v, (int, float)) and not isinstance(v, bool))
+            lines.append(f"  {name}: {shown}")
+    return "\n".join(lines)

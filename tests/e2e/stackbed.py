@@ -1,0 +1,175 @@
+"""A test bed for the release operations on the real Pulumi engine, without Docker.
+
+- a FerretDB on loopback holds the stack's databases (legacy `meeshy`, migrated `meeshy_v2`);
+- a loopback HTTP server the test controls answers the health endpoints: `/health` 200, and
+  `/broken` 503 after writing one document into the database the new release would use (a
+  release that writes on start-up and then never becomes healthy);
+- a temporary copy of tests/e2e/project with its stack file, its own file backend
+  (MEESHY_STATE_DIR), its own PULUMI_HOME, and a passphrase;
+- `ops(...)` runs `python -m ops ...` as operators do, bounded in time.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_TEMPLATE = Path(__file__).resolve().parent / "project"
+OPS_TIMEOUT_SECONDS = 900
+PASSPHRASE = "e2e-passphrase-not-a-secret"
+SECRET_MARKER = "s3cret-e2e-value-that-must-never-appear"
+
+
+class HealthServer:
+    """Loopback health endpoints; `junk_writer(n)` is called on each /broken request."""
+
+    def __init__(self, junk_writer=None):
+        self.requests: list[str] = []
+        self.junk_writer = junk_writer
+        bed = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                bed.requests.append(self.path)
+                if self.path.startswith("/broken"):
+                    if bed.junk_writer:
+                        bed.junk_writer(len(bed.requests))
+                    self._answer(503, {"status": "degraded", "services": {"database": "down"}})
+                else:
+                    self._answer(200, {"status": "ok"})
+
+            def _answer(self, code, body):
+                data = json.dumps(body).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def endpoints(self, broken: bool = False) -> dict[str, str]:
+        """The four services of the platform, all served here."""
+        gateway = "/broken" if broken else "/health"
+        return {"gateway": self.url(gateway), "translator": self.url("/live"),
+                "web": self.url("/api/health"), "static": self.url("/health")}
+
+
+class StackBed:
+    def __init__(self, root: Path, database_uri: str, health: HealthServer, stack: str = "production"):
+        self.root, self.stack, self.health = Path(root), stack, health
+        self.database_uri = database_uri.rstrip("/")
+        self.project = self.root / "project"
+        shutil.copytree(PROJECT_TEMPLATE, self.project,
+                        ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"))
+        self.state = self.root / "state"
+        self.backups = self.root / "backups"
+        self.home = self.root / "pulumi-home"
+        self.home.mkdir(parents=True)
+
+    @property
+    def stack_file(self) -> Path:
+        return self.project / f"Pulumi.{self.stack}.yaml"
+
+    def config(self, *, release: str, database: str, migration: bool, broken: bool = False) -> dict:
+        values = {
+            "meeshy:release": release,
+            "meeshy:database": {"name": database},
+            "meeshy:maintenance": False,
+            "meeshy:backupDir": str(self.backups),
+            "meeshy:backup": {"retain": 20, "timeoutSeconds": 120},
+            "meeshy:externalDatabase": {"uri": self.database_uri},
+            "meeshy:healthGate": {"deadlineSeconds": 6, "intervalSeconds": 0.5,
+                                  "endpoints": self.health.endpoints(broken)},
+        }
+        if migration:
+            values["meeshy:migration"] = {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2",
+                                          "timeoutSeconds": 300}
+        return values
+
+    def write_stack_file(self, values: dict) -> None:
+        """What an operator does: edit the stack file (keeping the salt and secrets)."""
+        current = yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else {}
+        config = {k: v for k, v in (current.get("config") or {}).items()
+                  if isinstance(v, dict) and set(v) == {"secure"}}
+        config.update(values)
+        current["config"] = config
+        self.stack_file.write_text(yaml.safe_dump(current, sort_keys=True))
+
+    def env(self) -> dict[str, str]:
+        tools = Path(os.environ.get("MEESHY_TOOLS_DIR") or Path.home() / ".cache" / "meeshy-infra")
+        env = dict(os.environ)
+        env.update({
+            "MEESHY_STATE_DIR": str(self.state),
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PATH": os.pathsep.join([str(tools / "bin"), str(Path(sys.executable).parent),
+                                     env.get("PATH", "")]),
+        })
+        env.pop("PULUMI_BACKEND_URL", None)
+        return env
+
+    def pulumi(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(["pulumi", *args, "--stack", self.stack], cwd=self.project,
+                              env={**self.env(), "PULUMI_BACKEND_URL": f"file://{self.state}"},
+                              input=stdin, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def init_stack(self) -> None:
+        self.state.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run(["pulumi", "stack", "init", self.stack], cwd=self.project,
+                              env={**self.env(), "PULUMI_BACKEND_URL": f"file://{self.state}"},
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        # A secret in the stack's configuration: it must stay ciphertext everywhere.
+        self.pulumi("config", "set", "--secret", "meeshy:probeToken", SECRET_MARKER)
+
+    def ops(self, *args: str, expect: int | None = 0, report: str | None = None) -> tuple[int, dict | None, str]:
+        report_path = self.root / f"{report or args[0]}.json"
+        argv = [sys.executable, "-m", "ops", *args, "--project-dir", str(self.project),
+                "--json", str(report_path)]
+        done = subprocess.run(argv, cwd=REPO_ROOT, env=self.env(), capture_output=True,
+                              text=True, timeout=OPS_TIMEOUT_SECONDS)
+        output = done.stdout + done.stderr
+        if expect is not None:
+            assert done.returncode == expect, f"ops {' '.join(args)} exited {done.returncode}:\n{output[-6000:]}"
+        data = json.loads(report_path.read_text()) if report_path.is_file() else None
+        return done.returncode, data, output
+
+    def files_containing(self, text: str) -> list[str]:
+        """Every file under the bed (state, ops records, reports, backups' manifests) holding text."""
+        hits = []
+        for path in self.root.rglob("*"):
+            if path.is_file() and not path.name.endswith(".archive.gz"):
+                try:
+                    if text in path.read_text(errors="ignore"):
+                        hits.append(str(path))
+                except OSError:
+                    continue
+        return hits

@@ -1,0 +1,196 @@
+"""switch, history and rollback through `python -m ops`, on the real Pulumi engine.
+
+The stack is tests/e2e/project: the real release components (backup, migration, health gate)
+in external-database mode against a FerretDB on loopback, because this machine has no Docker
+provider plugin. Every update is a real `pulumi up` with a file backend; every backup a real
+mongodump archive, every restore a real mongorestore, the migration the real `python -m
+migration run` over generated legacy data with production's shape and defects.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from bson import ObjectId
+
+from migration.meeshy.sample_data import expected_counts, insert_legacy_dataset
+from ops.backup_manifest import load_manifest
+from ops.digest import compare, database_digests
+from tests.e2e.stackbed import SECRET_MARKER, HealthServer, StackBed
+from tests.support.ferretdb import FerretDB, tools_dir
+
+pytestmark = pytest.mark.e2e
+
+# 0.05 of production's counts (~6.3k documents over 31 collections): every collection and
+# every defect present, and the whole module runs in a few minutes on two cores.
+SCALE = 0.05
+MIGRATION_PHASES = ["backup-and-migrate", "maintenance-on", "delta-migration", "release",
+                    "maintenance-off"]
+PLAIN_PHASES = ["maintenance-on", "backup", "release", "maintenance-off"]
+
+
+def _require_tools() -> None:
+    missing = [name for name in ("pulumi", "ferretdb", "mongodump", "mongorestore",
+                                 "pulumi-resource-pulumi-python")
+               if not (tools_dir() / "bin" / name).is_file()]
+    if missing:
+        pytest.fail(f"not built: {', '.join(missing)} in {tools_dir() / 'bin'}; run "
+                    "tools/bootstrap.sh test", pytrace=False)
+
+
+@pytest.fixture
+def bed(tmp_path):
+    _require_tools()
+    with FerretDB() as server:
+        client = server.client()
+        junk = []
+
+        def new_release_writes_on_start(n: int) -> None:
+            junk.append(client.meeshy_v2.Notification.insert_one(
+                {"_id": ObjectId(), "type": "startup-junk", "n": n}).inserted_id)
+
+        with HealthServer(new_release_writes_on_start) as health:
+            insert_legacy_dataset(client.meeshy, seed=1, scale=SCALE)
+            bed = StackBed(tmp_path, server.uri(), health)
+            bed.client, bed.junk = client, junk
+            bed.init_stack()
+            yield bed
+            client.close()
+
+
+def _deploy_r1(bed) -> int:
+    bed.write_stack_file(bed.config(release="2026.01.0", database="meeshy", migration=False))
+    code, result, output = bed.ops("deploy", "production", report="deploy")
+    assert result["ok"], output
+    return result["version"]
+
+
+def _switch_to_r2(bed) -> dict:
+    bed.write_stack_file(bed.config(release="2026.02.0", database="meeshy_v2", migration=True))
+    _, report, output = bed.ops("switch", "production", "--yes", report="switch-r2")
+    print(output)
+    return report
+
+
+def _phase_table(report: dict) -> str:
+    rows = [f"{p['name']:<20} {p['seconds']:>7.2f} s  steps={p.get('steps')}" for p in report["phases"]]
+    window = report.get("writeUnavailability") or {}
+    rows.append(f"write-unavailability window {window.get('seconds')} s; total {report['seconds']} s")
+    return "\n".join(rows)
+
+
+def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
+    r1_version = _deploy_r1(bed)
+    legacy_before = database_digests(bed.client, "meeshy")
+
+    report = _switch_to_r2(bed)
+    print("switch report phases:\n" + _phase_table(report))
+    Path("reports").mkdir(exist_ok=True)
+    shutil.copyfile(report["reportPath"], "reports/e2e-switch-report.json")
+
+    assert report["result"] == "succeeded"
+    assert [p["name"] for p in report["phases"]] == MIGRATION_PHASES
+    assert all(p["ok"] and p["start"] <= p["end"] and p["seconds"] > 0 for p in report["phases"])
+    steps = {p["name"]: p["steps"] for p in report["phases"]}
+    assert {"backup", "migration"} <= set(steps["backup-and-migrate"])
+    assert {"backup", "migration", "baseline"} <= set(steps["delta-migration"])
+    assert "healthGate" in steps["release"]
+    window = report["writeUnavailability"]
+    assert 0 < window["seconds"] < report["seconds"]
+
+    # Two backups of the legacy database; the one under maintenance is the exact pre-switch data.
+    backups = report["backups"]["meeshy"]
+    assert [b["underMaintenance"] for b in backups] == [False, True]
+    for backup in backups:
+        manifest = load_manifest(backup["archive"])
+        assert manifest["sha256"] == backup["sha256"] and manifest["sizeBytes"] > 0
+        assert compare(manifest["collections"], legacy_before) == []
+        assert manifest["documents"] == sum(expected_counts(1, SCALE).values())
+
+    # Both passes verified; the delta pass had nothing left to write.
+    full, delta = report["migration"]["backup-and-migrate"], report["migration"]["delta-migration"]
+    assert full["summary"]["ok"] and delta["summary"]["ok"]
+    assert full["summary"]["totals"]["documents"] == sum(expected_counts(1, SCALE).values())
+    assert delta["summary"]["totals"]["inserted"] == 0
+    assert full["summary"]["totals"]["inserted"] > 0
+
+    services = report["health"]
+    assert set(services) == {"gateway", "translator", "web", "static", "database"}
+    assert all(s["healthy"] for s in services.values())
+
+    # The legacy database was only read; the services now use the migrated one.
+    assert database_digests(bed.client, "meeshy") == legacy_before
+    assert bed.client.meeshy_v2.Participant.count_documents({}) > 0
+    stack_file = yaml.safe_load(bed.stack_file.read_text())["config"]
+    assert stack_file["meeshy:migration"]["pass"].endswith("-delta")
+
+    _, rows, output = bed.ops("history", "production", report="history")
+    snapshots = [r for r in rows if r["snapshot"]]
+    assert [(r["release"], r["databaseName"]) for r in snapshots] == [
+        ("2026.02.0", "meeshy_v2"), ("2026.01.0", "meeshy")]
+    assert snapshots[-1]["version"] == r1_version
+    assert snapshots[0]["backupId"] == backups[1]["backupId"]
+    assert [r["phase"] for r in rows[:5]] == list(reversed(MIGRATION_PHASES))
+    assert all(r["result"] == "succeeded" for r in rows)
+    assert "2026.02.0" in output and "meeshy_v2" in output
+
+    assert bed.files_containing(SECRET_MARKER) == []
+
+
+def test_failing_switch_rolls_back_exactly_and_rollback_to_an_older_version(bed):
+    r1_version = _deploy_r1(bed)
+    legacy_before = database_digests(bed.client, "meeshy")
+    assert _switch_to_r2(bed)["result"] == "succeeded"
+
+    # Users write after the go-live; then a release whose gateway never gets healthy.
+    bed.client.meeshy_v2.Notification.insert_many(
+        [{"_id": ObjectId(), "type": "after-go-live", "n": n} for n in range(3)])
+    v2_before = database_digests(bed.client, "meeshy_v2")
+    r3 = bed.config(release="2026.03.0", database="meeshy_v2", migration=True, broken=True)
+    bed.write_stack_file(r3)
+    code, report, output = bed.ops("switch", "production", "--yes", expect=3, report="switch-r3")
+    print("failing switch phases:\n" + _phase_table(report))
+
+    assert report["result"] == "rolled back"
+    assert [p["name"] for p in report["phases"]] == PLAIN_PHASES[:3]
+    assert report["phases"][-1]["ok"] is False
+    assert "gateway: HTTP 503" in report["failure"], report["failure"]
+    rollback = report["rollback"]
+    assert rollback["result"] == "succeeded"
+    assert bed.junk, "the failing release never wrote"
+    abandoned = rollback["abandonedWrites"]
+    assert abandoned["database"] == "meeshy_v2"
+    assert abandoned["inserted"] == len(bed.junk) and abandoned["changed"] == len(bed.junk)
+    assert Path(abandoned["keptIn"]).is_file()
+    assert [r["database"] for r in rollback["restores"]] == ["meeshy_v2"]
+    assert rollback["verification"]["meeshy_v2"]["equal"] is True
+    assert rollback["health"]["healthy"] is True
+    # Pre-switch data exactly, the previous configuration deployed, the operator's edits kept.
+    assert database_digests(bed.client, "meeshy_v2") == v2_before
+    _, rows, _ = bed.ops("history", "production", report="history-after-r3")
+    top = next(r for r in rows if r["snapshot"])
+    assert (top["release"], top["databaseName"], top["phase"]) == ("2026.02.0", "meeshy_v2", "reapply")
+    assert yaml.safe_load(bed.stack_file.read_text())["config"]["meeshy:release"] == "2026.03.0"
+
+    # Someone damages the legacy data; rollback --to the first release restores it exactly.
+    bed.client.meeshy.User.delete_one({})
+    code, back, output = bed.ops("rollback", "production", "--to", str(r1_version), "--yes",
+                                 report="rollback-r1")
+    print(output)
+    assert back["result"] == "succeeded" and back["toVersion"] == r1_version
+    assert [r["database"] for r in back["restores"]] == ["meeshy"]
+    assert back["verification"]["meeshy"]["equal"] is True
+    assert database_digests(bed.client, "meeshy") == legacy_before
+    lost = back["abandonedWrites"]
+    assert (lost["database"], lost["inserted"], lost["updated"], lost["deleted"]) == ("meeshy_v2", 3, 0, 0)
+    assert Path(lost["keptIn"]).is_file()
+    config = yaml.safe_load(bed.stack_file.read_text())["config"]
+    assert (config["meeshy:release"], config["meeshy:database"]["name"]) == ("2026.01.0", "meeshy")
+    _, rows, _ = bed.ops("history", "production", report="history-after-rollback")
+    top = next(r for r in rows if r["snapshot"])
+    assert (top["release"], top["databaseName"]) == ("2026.01.0", "meeshy")
+    assert bed.files_containing(SECRET_MARKER) == []
+    json.dumps(back)   # the report is plain JSON
