@@ -5,6 +5,8 @@ Every check streams (sorted cursors, sorted merges) so it costs no more memory a
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 from concurrent.futures import ThreadPoolExecutor
 
 from bson.codec_options import CodecOptions
@@ -19,6 +21,7 @@ from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
 
 EXAMPLES = 5
+SET_LIMIT = 100_000  # referenced documents held as a set of keys (ids: a few MB at most)
 PARALLEL_CHECKS = 2  # more only adds contention on a 2-core machine running FerretDB
 
 
@@ -112,13 +115,39 @@ def _check_target_counts(hashes, expected, shared, problems) -> None:
 
 
 def check_reference(target_db, ref) -> list:
-    """Every ref.collection.field value names a ref.target document (in the same scope)."""
+    """Every ref.collection.field value names a ref.target document (in the same scope).
+
+    A referenced collection up to SET_LIMIT documents is held as a set of keys and the
+    referring one streamed unsorted; a bigger one is checked by a sorted merge instead."""
     scope, tscope = ref.scope, ref.resolved_target_scope
     key_fields = [ref.field] + ([scope] if scope else [])
     target_fields = [ref.target_field] + ([tscope] if tscope else [])
+    query = {ref.field: {"$exists": True, "$ne": None}}
+    projection = {f: 1 for f in key_fields}
+    if target_db[ref.target].estimated_document_count() <= SET_LIMIT:
+        keys = {tuple(doc.get(f) for f in target_fields) for doc in target_db[ref.target].find(
+            {}, {f: 1 for f in target_fields}, batch_size=1000)}
+        missing = (doc for doc in target_db[ref.collection].find(query, projection,
+                                                                 batch_size=1000)
+                   if tuple(doc.get(f) for f in key_fields) not in keys)
+    else:
+        missing = _merge_missing(target_db, ref, key_fields, target_fields, query, projection)
+    counter = itertools.count()
+    # The smallest ids as examples: the same ones whichever way the check went.
+    smallest = heapq.nsmallest(EXAMPLES, (doc.get("_id") for doc in missing
+                                          if next(counter) >= 0), key=sort_key)
+    broken = next(counter)
+    examples = [str(doc_id) for doc_id in smallest]
+    if not broken:
+        return []
+    where = f" in the same {scope}" if scope else ""
+    return [f"{ref.collection}.{ref.field}: {broken} document(s) refer to no {ref.target}"
+            f"{where} (e.g. {', '.join(examples)})"]
+
+
+def _merge_missing(target_db, ref, key_fields, target_fields, query, projection):
     refs = target_db[ref.collection].find(
-        {ref.field: {"$exists": True, "$ne": None}}, {f: 1 for f in key_fields},
-        sort=[(f, 1) for f in key_fields] + [("_id", 1)], batch_size=1000)
+        query, projection, sort=[(f, 1) for f in key_fields] + [("_id", 1)], batch_size=1000)
     targets = target_db[ref.target].find(
         {}, {f: 1 for f in target_fields}, sort=[(f, 1) for f in target_fields],
         batch_size=1000)
@@ -127,17 +156,9 @@ def check_reference(target_db, ref) -> list:
         return tuple(sort_key(doc.get(f)) for f in fields)
 
     head = next(targets, None)
-    broken, examples = 0, []
     for doc in refs:
         wanted = key(doc, key_fields)
         while head is not None and key(head, target_fields) < wanted:
             head = next(targets, None)
         if head is None or key(head, target_fields) != wanted:
-            broken += 1
-            if len(examples) < EXAMPLES:
-                examples.append(str(doc.get("_id")))
-    if not broken:
-        return []
-    where = f" in the same {scope}" if scope else ""
-    return [f"{ref.collection}.{ref.field}: {broken} document(s) refer to no {ref.target}"
-            f"{where} (e.g. {', '.join(examples)})"]
+            yield doc

@@ -99,3 +99,18 @@ def test_unmapped_source_data_fails_plan_and_stops_run(ferretdb, fresh_db):
     assert "Person" not in target.list_collection_names() or \
         target.Person.count_documents({}) == 0
     assert fingerprint(source) == before
+
+
+def test_both_reference_strategies_agree(migrated, monkeypatch):
+    from migration.engine import verify as verify_module
+    source, target = migrated
+    for member in target.Member.find({"active": False}):
+        target.Member.update_one({"_id": member["_id"]}, {"$set": {"teamId": ObjectId()}})
+    broken = target.Member.count_documents({"active": False})
+    chain, _ = toy()
+    refs = [r for s in chain.steps for r in s.references]
+    by_set = [verify_module.check_reference(target, r) for r in refs]
+    monkeypatch.setattr(verify_module, "SET_LIMIT", 0)
+    by_merge = [verify_module.check_reference(target, r) for r in refs]
+    assert by_set == by_merge
+    assert any(f"Member.teamId: {broken} document(s)" in p for group in by_set for p in group)
