@@ -61,7 +61,7 @@ def run_dump(command: list[str], target: Path, timeout: float) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.communicate()
-            raise RuntimeError(f"dump did not finish within {timeout:.0f} s: {command[0]} killed")
+            raise RuntimeError(f"dump did not finish within {timeout:g} s: {command[0]} killed")
         out.flush()
         os.fsync(out.fileno())
     if process.returncode != 0:

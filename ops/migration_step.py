@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -47,12 +48,23 @@ def summarise(report: dict) -> dict:
     return out
 
 
+def _relay(stream) -> None:
+    for line in iter(stream.readline, b""):
+        sys.stderr.write(line.decode(errors="replace"))
+        sys.stderr.flush()
+    stream.close()
+
+
 def run_bounded(command: list[str], timeout: float) -> tuple[int, bool]:
-    """(exit code, timed out). Output goes to our stderr."""
-    process = subprocess.Popen(command, stdout=sys.stderr, stderr=sys.stderr,
+    """(exit code, timed out). The command's output is relayed to our stderr."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
+    relay = threading.Thread(target=_relay, args=(process.stdout,), daemon=True)
+    relay.start()
     try:
-        return process.wait(timeout=timeout), False
+        code = process.wait(timeout=timeout)
+        relay.join(timeout=5)
+        return code, False
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGTERM)
         try:

@@ -1,0 +1,136 @@
+"""Pure pieces of ops: abandoned-write counting, the migration step wrapper, the local command's
+diff rules, history formatting and the CLI's usage errors."""
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from components import local_command
+from ops import cli, data_check, migration_step
+from ops.views import format_history
+
+
+def test_changes_count_inserted_updated_deleted_per_collection():
+    baseline = {"User": {"a": "1", "b": "2", "c": "3"}, "Empty": {}}
+    live = {"User": {"a": "1", "b": "changed", "d": "4"}, "Message": {"m": "9"}, "Empty": {}}
+    result = data_check.changes(baseline, live)
+    assert result["collections"] == {"User": {"inserted": 1, "updated": 1, "deleted": 1},
+                                     "Message": {"inserted": 1, "updated": 0, "deleted": 0}}
+    assert (result["inserted"], result["updated"], result["deleted"], result["changed"]) == (2, 1, 1, 4)
+    assert data_check.changes(baseline, baseline)["changed"] == 0
+
+
+REPORT = {
+    "command": "run", "ok": True, "seconds": 1.5, "to": None,
+    "collections": {"User": {"documents": 3, "written": 2, "merged": 0, "quarantined": 1,
+                             "dropped": 0, "inserted": 2, "step": "0001"},
+                    "TypingIndicator": {"documents": 4, "dropped": 4}},
+    "quarantine": {"documents": 1, "listed": [{"id": "x"}]},
+    "verification": {"ok": True, "problems": [], "hashes": {"User": {"documents": 2, "sha256": "ab"}}},
+}
+
+
+def test_migration_summary_keeps_counts_and_verdict_not_ids():
+    summary = migration_step.summarise(REPORT)
+    assert summary["totals"]["documents"] == 7 and summary["totals"]["dropped"] == 4
+    assert summary["collections"]["User"] == {"documents": 3, "written": 2, "merged": 0,
+                                              "quarantined": 1, "dropped": 0, "inserted": 2}
+    assert summary["quarantined"] == 1 and summary["verification"]["ok"] is True
+    assert summary["targetHashes"] == {"User": "ab"} and "listed" not in json.dumps(summary)
+
+
+def test_migration_step_prints_the_summary_and_passes_the_exit_code(tmp_path, capsys):
+    report = tmp_path / "r.json"
+    fake = [sys.executable, "-c",
+            f"import json, sys; json.dump({REPORT!r}, open({str(report)!r}, 'w')); print('table'); sys.exit(3)"]
+    assert migration_step.main(["--report", str(report), "--", *fake]) == 3
+    out = capsys.readouterr()
+    result = json.loads(out.out)
+    assert result["exitCode"] == 3 and result["summary"]["totals"]["documents"] == 7
+    assert "table" in out.err and "migration exited with 3" in out.err
+
+
+def test_migration_step_stops_an_overrunning_migration(tmp_path, capsys):
+    slow = [sys.executable, "-c", "import time; time.sleep(60)"]
+    assert migration_step.main(["--report", str(tmp_path / "r.json"), "--timeout", "0.5", "--", *slow]) == 1
+    result = json.loads(capsys.readouterr().out)
+    assert result["timedOut"] is True and result["summary"] == {"error": "the migration wrote no report"}
+
+
+def test_dynamic_command_diff_replaces_on_triggers_updates_on_other_inputs():
+    provider = local_command._LocalCommandProvider()
+    env = {"MEESHY_X": "mongodb://h/db"}
+    olds = {"create": "c", "update": "u", "dir": "/d", "triggers": ["r1"],
+            "environmentHash": local_command._environment_hash(env)}
+    same = provider.diff("id", olds, {**olds, "environment": env})
+    assert not same.changes
+    replaced = provider.diff("id", olds, {**olds, "environment": env, "triggers": ["r2"]})
+    assert replaced.changes and replaced.replaces == ["triggers"]
+    updated = provider.diff("id", olds, {**olds, "environment": {"MEESHY_X": "other"}})
+    assert updated.changes and not updated.replaces
+    assert "mongodb" not in json.dumps(local_command._outs({**olds, "environment": env}, {"stdout": ""}))
+
+
+def test_dynamic_command_runs_update_with_the_previous_stdout(tmp_path):
+    provider = local_command._LocalCommandProvider()
+    props = {"create": "echo created", "update": 'printf "%s" "$PULUMI_COMMAND_STDOUT"',
+             "dir": str(tmp_path), "environment": {"GREETING": "hi"}, "triggers": []}
+    created = provider.create(props)
+    assert created.outs["stdout"] == "created"
+    updated = provider.update(created.id, created.outs, {**props, "dir": "/"})
+    assert updated.outs["stdout"] == "created"
+    failing = {**props, "create": "echo nope >&2; exit 7"}
+    with pytest.raises(RuntimeError, match="command exited with 7: nope"):
+        provider.create(failing)
+
+
+def test_provider_choice(monkeypatch, tmp_path):
+    monkeypatch.setenv("PULUMI_HOME", str(tmp_path))
+    monkeypatch.setenv("MEESHY_COMMAND_PROVIDER", "")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert local_command.provider_kind() == "dynamic"
+    (tmp_path / "plugins" / "resource-command-v1.2.1").mkdir(parents=True)
+    assert local_command.provider_kind() == "command"
+    monkeypatch.setenv("MEESHY_COMMAND_PROVIDER", "dynamic")
+    assert local_command.provider_kind() == "dynamic"
+    monkeypatch.setenv("MEESHY_COMMAND_PROVIDER", "docker")
+    with pytest.raises(ValueError, match="expected 'command' or 'dynamic'"):
+        local_command.provider_kind()
+
+
+def test_history_table_marks_snapshots():
+    rows = [{"version": 2, "snapshot": True, "result": "succeeded", "started": "2026-01-01 10:00:00",
+             "operation": "switch-1", "phase": "maintenance-off", "release": "r2",
+             "databaseName": "meeshy_v2", "backupId": "production/meeshy/x"},
+            {"version": 1, "snapshot": False, "result": "failed", "started": "2026-01-01 09:00:00",
+             "operation": None, "phase": None, "release": None, "databaseName": None, "backupId": None}]
+    table = format_history(rows).splitlines()
+    assert table[1].split()[:3] == ["2", "*", "succeeded"] and "production/meeshy/x" in table[1]
+    assert "(outside ops)" in table[2]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["switch"], "the following arguments are required: stack"),
+    (["rollback", "production", "--to", "two"], "invalid int value: 'two'"),
+    (["explode", "production"], "invalid choice: 'explode'"),
+])
+def test_cli_usage_errors_exit_2(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_cli_says_what_is_missing(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("MEESHY_TOOLS_DIR", str(tmp_path))
+    assert cli.main(["history", "production"]) == 2
+    assert "the Pulumi CLI is missing" in capsys.readouterr().err
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "pulumi").write_text("#!/bin/sh\n")
+    (tmp_path / "bin" / "pulumi").chmod(0o755)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+    assert cli.main(["history", "production"]) == 2
+    assert "PULUMI_CONFIG_PASSPHRASE" in capsys.readouterr().err

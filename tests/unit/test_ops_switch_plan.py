@@ -1,0 +1,107 @@
+"""The phases of a switch as configurations, and the stack-config document ops edits."""
+from __future__ import annotations
+
+import pytest
+
+from components.release_settings import load_release_settings
+from ops.stack_config import ConfigDoc, StackConfigError, from_history_config
+from ops.switch_plan import flips_to_migration_target, plan, written_back
+
+SALT = {"encryptionsalt": "v1:abc"}
+SECRET = {"secure": "v1:ciphertext"}
+MIGRATION = {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2"}
+
+
+def doc(**config) -> ConfigDoc:
+    values = {"meeshy:jwtSecret": SECRET, "meeshy:backupDir": "/b"}
+    values.update({f"meeshy:{k}": v for k, v in config.items()})
+    return ConfigDoc(dict(SALT), values)
+
+
+def settings(d: ConfigDoc):
+    return load_release_settings("production", d.plain_values())
+
+
+def names(phases):
+    return [p.name for p in phases]
+
+
+def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance():
+    deployed = doc(release="r1", database={"name": "meeshy"}, images={"gateway": "g:1"})
+    desired = doc(release="r2", database={"name": "meeshy_v2"}, images={"gateway": "g:2"},
+                  migration=dict(MIGRATION))
+    phases = plan(deployed, settings(deployed), desired, settings(desired), "sw1")
+    assert names(phases) == ["backup-and-migrate", "maintenance-on", "delta-migration", "release",
+                             "maintenance-off"]
+    migrate, maintenance, delta, release, final = (p.doc for p in phases)
+    # Before the release phase the services keep the deployed images and database.
+    for d in (migrate, maintenance, delta):
+        assert d.get_path("meeshy:images.gateway") == "g:1"
+        assert d.get_path("meeshy:database.name") == "meeshy"
+        assert d.get_path("meeshy:release") == "r2"
+    assert migrate.get_path("meeshy:migration") == {**MIGRATION, "pass": "sw1-full"}
+    assert (migrate.get_path("meeshy:maintenance"), maintenance.get_path("meeshy:maintenance")) == (None, True)
+    assert delta.get_path("meeshy:migration.pass") == "sw1-delta"
+    assert release.get_path("meeshy:images.gateway") == "g:2" and release.get_path("meeshy:maintenance") is True
+    assert release.get_path("meeshy:database.name") == "meeshy_v2"
+    assert final.get_path("meeshy:maintenance") is False and final.get_path("meeshy:migration.pass") == "sw1-delta"
+    assert [p.backup_under_maintenance for p in phases] == [False, False, True, False, False]
+    assert phases[2].baseline_after == "meeshy_v2" and phases[-1].snapshot
+    assert all(p.doc.config["meeshy:jwtSecret"] == SECRET and p.doc.header == SALT for p in phases)
+    assert written_back(phases) == {"meeshy:migration.pass": "sw1-delta"}
+    # The operator's document is untouched.
+    assert desired.get_path("meeshy:migration.pass") is None
+
+
+def test_a_release_on_the_same_database_backs_up_under_maintenance():
+    deployed = doc(release="r2", database={"name": "meeshy_v2"},
+                   migration={**MIGRATION, "pass": "sw1-delta"})
+    desired = doc(release="r3", database={"name": "meeshy_v2"}, migration=dict(MIGRATION))
+    assert not flips_to_migration_target(settings(deployed), settings(desired))
+    phases = plan(deployed, settings(deployed), desired, settings(desired), "sw2")
+    assert names(phases) == ["maintenance-on", "backup", "release", "maintenance-off"]
+    maintenance, backup, release, final = (p.doc for p in phases)
+    assert maintenance.get_path("meeshy:release") == "r2"
+    assert backup.get_path("meeshy:release") == "r3" and backup.get_path("meeshy:backup.pass") == "sw2"
+    # The deployed migration pass is carried: dropping it from the file must not re-trigger.
+    for d in (release, final):
+        assert d.get_path("meeshy:migration.pass") == "sw1-delta"
+        assert d.get_path("meeshy:backup.pass") == "sw2"
+    assert [p.backup_under_maintenance for p in phases] == [False, True, False, False]
+    assert written_back(phases) == {"meeshy:migration.pass": "sw1-delta", "meeshy:backup.pass": "sw2"}
+
+
+def test_first_deployment_with_a_migration_starts_on_the_source_database():
+    desired = doc(release="r1", database={"name": "meeshy_v2"}, migration=dict(MIGRATION))
+    phases = plan(None, None, desired, settings(desired), "sw0")
+    assert phases[0].doc.get_path("meeshy:database.name") == "meeshy"
+    assert phases[-2].doc.get_path("meeshy:database.name") == "meeshy_v2"
+
+
+def test_config_doc_paths_and_secrets(tmp_path):
+    d = doc(database='{"name": "meeshy"}')
+    d.set_path("meeshy:database.replicaSet.name", "rs0")
+    assert d.get_path("meeshy:database") == {"name": "meeshy", "replicaSet": {"name": "rs0"}}
+    with pytest.raises(StackConfigError, match="meeshy:jwtSecret is a secret"):
+        d.set_path("meeshy:jwtSecret", "plain")
+    with pytest.raises(StackConfigError, match="must look like namespace:key"):
+        d.set_path("release", "x")
+    with pytest.raises(StackConfigError, match="meeshy:backupDir is not an object"):
+        d.set_path("meeshy:backupDir.x", 1)
+    path = d.write(tmp_path / "Pulumi.production.yaml")
+    again = ConfigDoc.read(path)
+    assert again.config == d.config and again.header == SALT
+    assert again.secret_keys() == {"meeshy:jwtSecret"}
+    assert "meeshy:jwtSecret" not in again.plain_values()
+    with pytest.raises(StackConfigError, match="not found"):
+        ConfigDoc.read(tmp_path / "nope.yaml")
+
+
+def test_history_configuration_keeps_secrets_apart():
+    class Value:
+        def __init__(self, value, secret=False):
+            self.value, self.secret = value, secret
+
+    d, secrets = from_history_config({"meeshy:database": Value('{"name": "m"}'),
+                                      "meeshy:jwtSecret": Value("clear", True)}, SALT)
+    assert d.config == {"meeshy:database": {"name": "m"}} and secrets == {"meeshy:jwtSecret": "clear"}

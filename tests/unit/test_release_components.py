@@ -1,0 +1,114 @@
+"""The Release component under Pulumi's mocks: what it declares, with which commands, triggers
+and dependencies, on both command providers; outputs parsed from the helpers' JSON."""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+
+import pulumi
+import pytest
+
+from components.release_settings import load_release_settings
+
+BASE = {
+    "meeshy:release": "2026.02.0",
+    "meeshy:database": {"name": "meeshy"},
+    "meeshy:backupDir": "/var/backups/meeshy/production",
+    "meeshy:externalDatabase": {"uri": "mongodb://127.0.0.1:27017"},
+    "meeshy:migration": {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2", "pass": "sw-full"},
+    "meeshy:healthGate": {"deadlineSeconds": 30, "endpoints": {"gateway": "http://127.0.0.1:9/health"}},
+}
+MANIFEST = {"backupId": "production/meeshy/x", "archive": "/a.archive.gz", "sha256": "f" * 64,
+            "sizeBytes": 10, "database": "meeshy", "collections": {"User": {"count": 2, "hash": "h"}},
+            "documents": 2}
+MIGRATION = {"exitCode": 0, "report": "/r.json", "durationSeconds": 1.0,
+             "summary": {"ok": True, "totals": {"documents": 2}}}
+GATE = {"healthy": True, "services": {"gateway": {"healthy": True}}, "elapsedSeconds": 0.1}
+
+
+class Mocks(pulumi.runtime.Mocks):
+    def __init__(self):
+        self.resources = []
+
+    def new_resource(self, args):
+        self.resources.append(args)
+        stdout = ""
+        if args.name.endswith("-dump"):
+            stdout = "progress line\n" + json.dumps(MANIFEST)
+        elif args.name.endswith("-run"):
+            stdout = json.dumps(MIGRATION)
+        elif args.name.endswith("-check"):
+            stdout = json.dumps(GATE)
+        return f"{args.name}-id", {**args.inputs, "stdout": stdout, "stderr": ""}
+
+    def call(self, args):
+        return {}
+
+
+def declare(monkeypatch, provider, values):
+    monkeypatch.setenv("MEESHY_COMMAND_PROVIDER", provider)
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)
+    from components.release import Release, external_server
+    settings = load_release_settings("production", values)
+    release = Release("meeshy-production", settings, external_server(settings),
+                      endpoints=dict(settings.health.endpoints))
+    return mocks, release
+
+
+def by_name(mocks):
+    return {r.name: r for r in mocks.resources}
+
+
+@pytest.mark.parametrize("provider, command_type", [
+    ("command", "command:local:Command"), ("dynamic", "pulumi-python:dynamic:Resource")])
+@pulumi.runtime.test
+def test_release_declares_backup_then_migration_then_gate(monkeypatch, provider, command_type):
+    mocks, release = declare(monkeypatch, provider, BASE)
+
+    def check(summary):
+        resources = by_name(mocks)
+        assert {r.typ for r in mocks.resources} >= {
+            "meeshy:release:Release", "meeshy:backup:MongoBackup",
+            "meeshy:migration:DataMigration", "meeshy:health:HealthGate", command_type}
+        dump, run, gate = (resources[f"meeshy-production-{n}"] for n in
+                           ("backup-dump", "migration-run", "gate-check"))
+        assert shlex.split(dump.inputs["create"]) == [
+            sys.executable, "-m", "ops.backup_run", "--dir", "/var/backups/meeshy/production",
+            "--stack", "production", "--database", "meeshy", "--label", "sw-full", "--retain", "10",
+            "--timeout", "300", "--", "mongodump", "--uri=mongodb://127.0.0.1:27017", "--db=meeshy",
+            "--archive", "--gzip"]
+        assert dump.inputs["triggers"] == ["2026.02.0", "", "sw-full", ""]
+        assert dump.inputs["update"] == 'printf "%s" "$PULUMI_COMMAND_STDOUT"'
+        assert run.inputs["triggers"] == ["meeshy", "meeshy_v2", "", "sw-full"]
+        assert "127.0.0.1" not in run.inputs["create"]       # URIs travel in the environment
+        assert shlex.split(gate.inputs["create"])[-2:] == ["--mongo-env", "MEESHY_HEALTH_MONGO_URI"]
+        assert gate.inputs["triggers"] == ["2026.02.0", "meeshy", "gateway=http://127.0.0.1:9/health"]
+        assert summary["backup"]["backupId"] == "production/meeshy/x"
+        assert summary["migration"] == {"summary": MIGRATION["summary"], "report": "/r.json"}
+        assert summary["health"] == GATE["services"] and summary["databaseName"] == "meeshy"
+    return release.summary.apply(check)
+
+
+@pulumi.runtime.test
+def test_database_uris_are_secret_inputs(monkeypatch):
+    _, release = declare(monkeypatch, "command", BASE)
+    return pulumi.Output.all(release.migration.run.environment.is_secret(),
+                             release.gate.check.environment.is_secret()).apply(
+        lambda secret: secret == [True, True] or pytest.fail(f"not secret: {secret}"))
+
+
+@pulumi.runtime.test
+def test_no_migration_once_the_services_use_its_target(monkeypatch):
+    values = {**BASE, "meeshy:database": {"name": "meeshy_v2"}}
+    mocks, release = declare(monkeypatch, "dynamic", values)
+    assert release.migration is None
+
+    def check(summary):
+        names = {r.name for r in mocks.resources}
+        assert "meeshy-production-migration-run" not in names
+        assert summary["migration"] is None
+        dump = by_name(mocks)["meeshy-production-backup-dump"]
+        assert "--db=meeshy_v2" in shlex.split(dump.inputs["create"])
+    return release.summary.apply(check)
