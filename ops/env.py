@@ -23,8 +23,17 @@ def tools_dir() -> Path:
 
 
 def state_dir() -> Path:
-    """The file backend's directory: MEESHY_STATE_DIR, else <tools dir>/state."""
-    return Path(os.environ.get("MEESHY_STATE_DIR") or tools_dir() / "state").resolve()
+    """The file backend's directory: MEESHY_STATE_DIR, else a file:// PULUMI_BACKEND_URL, else
+    <tools dir>/state (what tools/env.sh sets)."""
+    if os.environ.get("MEESHY_STATE_DIR"):
+        return Path(os.environ["MEESHY_STATE_DIR"]).resolve()
+    backend = os.environ.get("PULUMI_BACKEND_URL", "")
+    if backend.startswith("file://") and len(backend) > len("file://"):
+        return Path(backend[len("file://"):]).expanduser().resolve()
+    if backend:
+        raise OpsEnvironmentError(f"PULUMI_BACKEND_URL={backend!r}: ops works with a local file "
+                                  "backend (file://DIR) or MEESHY_STATE_DIR")
+    return (tools_dir() / "state").resolve()
 
 
 @dataclass(frozen=True)
