@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
             sub.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
                              help="time allowed before an automatic rollback (default 600)")
+        if verb == "switch":
+            sub.add_argument("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
+                             help="time allowed to the automatic rollback (default 600)")
         if verb == "rollback":
             sub.add_argument("--to", type=int, metavar="VERSION",
                              help="the update to re-apply (default: the previous snapshot)")
@@ -91,6 +94,7 @@ def run(args) -> tuple[int, object]:
         from ops.switch import SwitchAborted, run_switch
         try:
             report = run_switch(runner, budget_seconds=args.budget,
+                                rollback_budget_seconds=args.rollback_budget,
                                 confirm=_confirm(args.yes, args.stack), log=_log)
         except SwitchAborted as aborted:
             _log(str(aborted))

@@ -99,9 +99,15 @@ class Ledger:
         return None
 
     def latest_backup(self, database: str) -> dict | None:
+        """The newest backup of `database` ops knows: taken by a switch under maintenance or
+        by any successful update's MongoBackup."""
         found = None
         for entry in self.entries():
             backup = (entry.get("backups") or {}).get(database)
+            if entry.get("kind") == "update" and entry.get("result") == "succeeded":
+                candidate = ((entry.get("release") or {}).get("backup") or {})
+                if candidate.get("database") == database:
+                    backup = candidate
             if backup:
                 found = backup
         return found

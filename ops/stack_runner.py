@@ -173,7 +173,9 @@ class StackRunner:
                 return
             fired.set()
             self.log(f"[{phase}] over budget: interrupting the update")
-            for sig, grace in ((signal.SIGINT, 20), (signal.SIGTERM, 10)):
+            # SIGINT asks pulumi to cancel (it waits for steps in flight); SIGTERM, then
+            # SIGKILL, when a step in flight would hold it past the budget.
+            for sig, grace in ((signal.SIGINT, 10), (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
                 for pid in _child_pulumi_pids():
                     try:
                         os.kill(pid, sig)

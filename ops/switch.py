@@ -31,6 +31,7 @@ class SwitchAborted(RuntimeError):
 
 
 def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+               rollback_budget_seconds: float = DEFAULT_BUDGET_SECONDS,
                confirm: Callable[[str], bool] | None = None, log=print) -> dict:
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
@@ -112,7 +113,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                 report["rollback"] = rollback(
                     runner, deployed, reason=f"automatic, {failure}", current_doc=current_doc,
                     maintenance_on=maintenance_on, backups=maintenance_backups,
-                    baselines=baselines, budget_seconds=budget_seconds, log=log)
+                    baselines=baselines, budget_seconds=rollback_budget_seconds, log=log)
                 report["result"] = "rolled back"
             except RollbackFailed as error:
                 report["rollback"] = error.report or {"result": "failed", "error": str(error)}

@@ -1,11 +1,13 @@
 """Read-side verbs: history (updates with release, backup and result) and preview (the diff of
-the stack file against the deployed state, and the migration's dry-run summary)."""
+the stack file against the deployed state, the phases a switch to it would run, and the
+migration's dry-run summary). The diff is that of the final state: a migration that only runs
+inside the switch's phases appears in the dry run and the phase list, not in the diff."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from components.release_settings import load_release_settings
-from ops import data_ops, snapshots
+from ops import data_ops, snapshots, switch_plan
 from ops.ledger import new_op_id
 from ops.stack_runner import StackRunner
 
@@ -47,11 +49,15 @@ def preview(runner: StackRunner, log=print) -> dict:
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
     deployed = snapshots.current(runner)
     op_id = new_op_id("preview")
+    phases = switch_plan.plan(deployed.doc if deployed else None,
+                              deployed.settings if deployed else None, desired_doc, desired, op_id)
+    log("switch phases: " + " -> ".join(p.name for p in phases))
     result = runner.preview(desired_doc, op_id=op_id)
     report = {"stack": runner.stack_name,
               "from": ({"version": deployed.version, "release": deployed.settings.release,
                         "databaseName": deployed.settings.live_database} if deployed else None),
               "to": {"release": desired.release, "databaseName": desired.live_database},
+              "switchPhases": [p.name for p in phases],
               "changes": dict(result.change_summary), "diff": result.stdout, "migration": None}
     log(result.stdout)
     migration = desired.migration

@@ -94,7 +94,8 @@ class StackBed:
     def stack_file(self) -> Path:
         return self.project / f"Pulumi.{self.stack}.yaml"
 
-    def config(self, *, release: str, database: str, migration: bool, broken: bool = False) -> dict:
+    def config(self, *, release: str, database: str, migration: bool, broken: bool = False,
+               source: str = "meeshy", target: str = "meeshy_v2", gate_deadline: float = 6) -> dict:
         values = {
             "meeshy:release": release,
             "meeshy:database": {"name": database},
@@ -102,11 +103,11 @@ class StackBed:
             "meeshy:backupDir": str(self.backups),
             "meeshy:backup": {"retain": 20, "timeoutSeconds": 120},
             "meeshy:externalDatabase": {"uri": self.database_uri},
-            "meeshy:healthGate": {"deadlineSeconds": 6, "intervalSeconds": 0.5,
+            "meeshy:healthGate": {"deadlineSeconds": gate_deadline, "intervalSeconds": 0.5,
                                   "endpoints": self.health.endpoints(broken)},
         }
         if migration:
-            values["meeshy:migration"] = {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2",
+            values["meeshy:migration"] = {"sourceDatabase": source, "targetDatabase": target,
                                           "timeoutSeconds": 300}
         return values
 
@@ -141,7 +142,8 @@ class StackBed:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def init_stack(self) -> None:
+    def init_stack(self, stack: str | None = None) -> None:
+        self.stack = stack or self.stack
         self.state.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(["pulumi", "stack", "init", self.stack], cwd=self.project,
                               env={**self.env(), "PULUMI_BACKEND_URL": f"file://{self.state}"},
