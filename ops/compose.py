@@ -27,8 +27,8 @@ from ops import docker_cli
 from ops.audit import find_containers
 from ops.audit_engine import DockerError, Engine
 from ops.audit_mask import mask_container, mask_deep
-from ops.compose_record import (RecordError, default_private_dir, differences, private_directory,
-                                read_private, write_masked, write_private)
+from ops.compose_record import (RecordError, default_private_dir, differences, latest_record,
+                                private_directory, read_private, write_masked, write_private)
 from ops.compose_wait import WaitFailed, depends_on, wait_ready
 from ops.docker_cli_create import NotRestorable, create_plan
 
@@ -147,17 +147,6 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
     return report
 
 
-def latest_record(path: Path) -> Path:
-    """A takeover record, or the newest one in an audit snapshot directory."""
-    path = Path(path)
-    if path.is_dir():
-        found = sorted(path.glob("takeover-*.json"))
-        if not found:
-            raise RecordError(f"{path} holds no takeover-*.json: no takeover was recorded there")
-        return found[-1]
-    return path
-
-
 def restore(record: Path, *, deadline_seconds: float = DEFAULT_RESTORE_SECONDS,
             engine: Engine | None = None, log: Callable[[str], None] = print) -> dict:
     masked_path = latest_record(record)
@@ -211,8 +200,17 @@ def _check_and_prepare(private: dict, engine: Engine, report: dict, log) -> None
     missing = sorted(set(wanted) - set(engine.inspect_volumes(wanted)))
     if missing:
         raise TakeoverError(f"volume(s) missing, refusing to mount them empty: {', '.join(missing)}")
-    existing = {c["Name"].lstrip("/"): c["Id"] for c in engine.inspect_containers(
-        [c for c in engine.lines(docker_cli.ps_ids(docker_host=engine.docker_host))])}
+    everything = engine.inspect_containers(engine.lines(docker_cli.ps_ids(docker_host=engine.docker_host)))
+    existing = {c["Name"].lstrip("/"): c["Id"] for c in everything}
+    recorded_ids = {r["Id"] for r in records}
+    # Two database servers on one data directory corrupt it: the new production (or anything
+    # else) must be stopped before the recorded containers get their volumes back.
+    users = sorted(f"{m['Name']} (by {c['Name'].lstrip('/')})" for c in everything
+                   if (c.get("State") or {}).get("Running") and c["Id"] not in recorded_ids
+                   for m in c.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name") in wanted)
+    if users:
+        raise TakeoverError(f"volume(s) in use by running containers outside the record: {', '.join(users)}; "
+                            "stop them first (e.g. the stack that took over)")
     for r in records:
         name = r["Name"].lstrip("/")
         if name in existing and existing[name] != r["Id"]:

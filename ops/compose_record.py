@@ -64,6 +64,18 @@ def read_private(path: Path, sha256: str | None = None):
     return json.loads(data)
 
 
+def latest_record(path: Path) -> Path:
+    """A takeover record, or the newest one in an audit snapshot directory (never one of the
+    `-restore.json` reports written beside them)."""
+    path = Path(path)
+    if path.is_dir():
+        found = sorted(p for p in path.glob("takeover-*.json") if not p.name.endswith("-restore.json"))
+        if not found:
+            raise RecordError(f"{path} holds no takeover-*.json: no takeover was recorded there")
+        return found[-1]
+    return path
+
+
 def write_masked(path: Path, value: dict) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 

@@ -249,6 +249,10 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
             before[names["database"]]["Image"])
     _wait_healthy([verify])
     assert _digests(verify) == digests
+    # While it runs on the volumes, a restore refuses before creating anything.
+    with pytest.raises(TakeoverError, match=rf"in use by running containers.*by {verify}"):
+        restore(out, deadline_seconds=30, log=lambda _: None)
+    assert _docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={p['project']}") == ""
     _docker("rm", "-f", verify)
 
     # 3. Restore: same images, volumes, env, labels, ports; running, healthy, same data.
@@ -260,11 +264,11 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
         assert new["Config"]["Image"] == old["Config"]["Image"]
         assert sorted(new["Config"]["Env"]) == sorted(old["Config"]["Env"])
         assert new["Config"]["Labels"] == old["Config"]["Labels"]
-        assert [(m.get("Name"), m["Destination"]) for m in new["Mounts"]] == \
-            [(m.get("Name"), m["Destination"]) for m in old["Mounts"]]
+        assert sorted((m.get("Name"), m["Destination"], m["RW"]) for m in new["Mounts"]) == \
+            sorted((m.get("Name"), m["Destination"], m["RW"]) for m in old["Mounts"])
         assert new["HostConfig"]["PortBindings"] == old["HostConfig"]["PortBindings"]
         assert new["HostConfig"]["RestartPolicy"] == old["HostConfig"]["RestartPolicy"]
-        assert list(new["NetworkSettings"]["Networks"]) == list(old["NetworkSettings"]["Networks"])
+        assert sorted(new["NetworkSettings"]["Networks"]) == sorted(old["NetworkSettings"]["Networks"])
         assert new["State"]["Running"] == old["State"]["Running"]
     assert _inspect(names["mongo-init"])["State"]["Status"] == "created"
     assert _inspect(names["gateway"])["State"]["Health"]["Status"] == "healthy"

@@ -106,3 +106,13 @@ def test_differences_name_fields_never_values():
                      "meeshy-gateway: labels differ for traefik.http.middlewares.gateway-auth.basicauth.users",
                      'meeshy-gateway: restart policy differs: recorded ["unless-stopped", 0], restored ["always", 0]']
     assert "Adm1n" not in " ".join(found) and "other" not in " ".join(found)
+
+
+def test_latest_record_skips_restore_reports(tmp_path):
+    from ops.compose_record import latest_record
+    with pytest.raises(RecordError, match="no takeover"):
+        latest_record(tmp_path)
+    for name in ("takeover-20260125T010000Z.json", "takeover-20260125T020000Z.json",
+                 "takeover-20260125T020000Z-restore.json", "snapshot.json"):
+        (tmp_path / name).write_text("{}")
+    assert latest_record(tmp_path).name == "takeover-20260125T020000Z.json"
