@@ -94,3 +94,28 @@ def _manifest_outputs(manifest: dict) -> dict:
     keep = ("backupId", "archive", "sha256", "sizeBytes", "database", "takenAt", "collections",
             "documents", "label")
     return {key: manifest[key] for key in keep if key in manifest}
+
+
+APP_SERVICES = ("gateway", "translator", "web", "static")
+
+
+def platform_release(name: str, settings, release: ReleaseSettings, *,
+                     services: Sequence[pulumi.Resource] = (),
+                     opts: pulumi.ResourceOptions | None = None) -> Release:
+    """The Release of a Docker platform stack, for MeeshyPlatform to declare after its services.
+
+    `settings` is the platform's components.settings.Settings: the database container, the
+    network, the replica set and the Docker host come from it, the health endpoints are the §1
+    ones of each application container, and the gate re-runs when any image changes.
+    """
+    names = settings.names
+    replica = settings.database.replica_set
+    server = docker_server(release, container=names.database_host, network=names.network,
+                           member_uri=f"mongodb://{names.replica_member}",
+                           uri_options=f"replicaSet={replica.name}" if replica.enabled else "",
+                           docker_host=settings.docker_host)
+    from components.release_commands import docker_health_endpoints
+    endpoints = docker_health_endpoints({service: names.container(service) for service in APP_SERVICES})
+    images = [f"{key}={ref}" for key, ref in sorted(settings.images.by_key().items())]
+    return Release(name, release, server, endpoints=endpoints, gate_triggers=images,
+                   services=services, opts=opts)

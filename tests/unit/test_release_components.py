@@ -112,3 +112,43 @@ def test_no_migration_once_the_services_use_its_target(monkeypatch):
         dump = by_name(mocks)["meeshy-production-backup-dump"]
         assert "--db=meeshy_v2" in shlex.split(dump.inputs["create"])
     return release.summary.apply(check)
+
+
+@pulumi.runtime.test
+def test_platform_release_runs_everything_inside_the_stack_network(monkeypatch):
+    """In Docker mode: dump through docker exec, migration and gate in the tools image on the
+    stack's network, probing each service's §1 endpoint by container name."""
+    from pathlib import Path
+    import yaml
+    from components.mock_engine import EXAMPLE_SECRETS
+    from components.release import platform_release
+    from components.settings import load_settings
+
+    monkeypatch.setenv("MEESHY_COMMAND_PROVIDER", "command")
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)
+    stack_file = Path(__file__).resolve().parents[2] / "Pulumi.production.yaml"
+    values = {**yaml.safe_load(stack_file.read_text())["config"], **EXAMPLE_SECRETS}
+    platform = load_settings("production", values)
+    release = load_release_settings("production", {
+        **values, "meeshy:tools": {"image": "meeshy-tools:1.0.0"},
+        "meeshy:migration": {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2"}})
+    declared = platform_release("meeshy-production", platform, release)
+
+    def check(_):
+        resources = by_name(mocks)
+        dump = shlex.split(resources["meeshy-production-backup-dump"].inputs["create"])
+        engine = ["docker", "--host", "unix:///var/run/docker.sock"]
+        assert dump[dump.index("--") + 1:] == [*engine, "exec", "meeshy-production-database",
+                                               "mongodump", "--db=meeshy", "--archive", "--gzip"]
+        gate = shlex.split(resources["meeshy-production-gate-check"].inputs["create"])
+        assert gate[:11] == [*engine, "run", "--rm", "--network", "meeshy-production", "--env",
+                             "MEESHY_HEALTH_MONGO_URI", "meeshy-tools:1.0.0", "python"]
+        assert "gateway=http://meeshy-production-gateway:3000/health" in gate
+        assert "web=http://meeshy-production-web:3100/api/health" in gate
+        run = shlex.split(resources["meeshy-production-migration-run"].inputs["create"])
+        inner = run[run.index("--") + 1:]
+        assert inner[:7] == [*engine, "run", "--rm", "--network", "meeshy-production"]
+        triggers = resources["meeshy-production-gate-check"].inputs["triggers"]
+        assert "gateway=isopen/meeshy-gateway:1.0.0" in triggers
+    return declared.summary.apply(check)
