@@ -23,7 +23,7 @@ from pymongo import MongoClient
 
 from migration.meeshy.sample_data import insert_legacy_dataset
 from ops import docker_cli
-from ops.audit import audit
+from ops.audit import audit, main as audit_main
 from ops.audit_engine import DockerError, Engine
 from ops.compose import TakeoverError, restore, takeover
 from ops.digest import database_digests
@@ -228,6 +228,13 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
         assert value not in text
     assert "JWT_SECRET=<masked>" in text and "ADMIN_PASSWORD=<masked>" in text
     assert (out / "SUMMARY.txt").read_text().count(p["volumes"]["database_data"]) >= 1
+    assert snap["database"]["method"].startswith(f"pymongo to {names['database']}")   # no mongosh in FerretDB
+    # The CLI, reading the database at a URI instead: exit 3, since front end and Traefik are absent.
+    uri = f"mongodb://{_address(names['database'])}:27017/"
+    assert audit_main(["production", "--out", str(tmp_path / "audit-uri"), "--compose-project", p["project"],
+                       "--mongo-uri", uri, "--stack-file", str(stack_file)]) == 3
+    by_uri = json.loads((tmp_path / "audit-uri" / "database.json").read_text())
+    assert by_uri["method"] == "uri" and by_uri["databases"] == database["databases"]
 
     # 2. Takeover: containers gone, volumes and data intact, real values only in the 0600 record.
     private_dir = tmp_path / "private"
