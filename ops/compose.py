@@ -17,8 +17,6 @@ Nothing is stopped before every container is proven re-creatable and both record
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -26,46 +24,30 @@ from typing import Callable
 from ops import docker_cli
 from ops.audit import find_containers
 from ops.audit_engine import DockerError, Engine
-from ops.audit_mask import mask_container, mask_deep
-from ops.compose_record import (RecordError, default_private_dir, differences, latest_record,
-                                private_directory, read_private, write_masked, write_private)
-from ops.compose_wait import WaitFailed, depends_on, wait_ready
-from ops.docker_cli_create import NotRestorable, create_plan
+from ops.audit_mask import mask_container
+from ops.compose_record import (RecordError, TakeoverError, create_plans, default_private_dir, now,
+                                write_masked, write_private)
+from ops.compose_restore import DEFAULT_RESTORE_SECONDS, restore
+from ops.docker_cli_create import NotRestorable
 
 DEFAULT_STOP_SECONDS = 30
-DEFAULT_RESTORE_SECONDS = 300.0
-
-
-class TakeoverError(RuntimeError):
-    def __init__(self, message: str, report: dict | None = None):
-        super().__init__(message)
-        self.report = report
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _plans(private: dict, engine: Engine, *, placeholder: bool = False, files_dir: Path | None = None):
-    """(container record, plan) in creation order; raises NotRestorable before anything runs."""
-    plans = []
-    for record in private["containers"]:
-        name = record["Name"].lstrip("/")
-        image = private["images"].get(record["Image"])
-        if image is None:
-            raise NotRestorable(f"container {name}: its image {record['Image']} is not on the engine")
-        ref = (record.get("Config") or {}).get("Image")
-        use = ref if ref and private.get("refs", {}).get(ref) == record["Image"] else record["Image"]
-        base = Path("/nonexistent") if placeholder else files_dir
-        plans.append((record, create_plan(record, image.get("Config") or {}, image=use,
-                                          env_file=str(base / f"{name}.env"),
-                                          label_file=str(base / f"{name}.labels"),
-                                          docker_host=engine.docker_host)))
-    return plans
 
 
 def keep_tag(project: str, op: str, image_id: str) -> str:
     return f"meeshy-takeover/{project.lower()}:{op.lower()}-{image_id.split(':')[-1][:12]}"
+
+
+def _same_as_audited(snapshot: dict, project: str, containers: dict) -> None:
+    """The takeover stops what the operator audited and read, nothing else."""
+    if snapshot.get("composeProject") != project:
+        raise TakeoverError(f"the audit snapshot is of compose project {snapshot.get('composeProject')!r}, "
+                            f"not {project!r}")
+    audited = {c["name"] for c in snapshot.get("containers") or []}
+    new, gone = sorted(set(containers) - audited), sorted(audited - set(containers))
+    if new or gone:
+        raise TakeoverError("the host changed since the audit (containers "
+                            + ", ".join([*(f"new {n}" for n in new), *(f"gone {n}" for n in gone)])
+                            + "): audit again into a new directory and review it")
 
 
 def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = "meeshy-",
@@ -77,12 +59,13 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
     if not (snapshot_dir / "snapshot.json").is_file():
         raise TakeoverError(f"{snapshot_dir} is not an audit snapshot (no snapshot.json): run "
                             "`ops audit STACK --out DIR` first and keep DIR")
-    started, clock = _now(), time.monotonic()
+    started, clock = now(), time.monotonic()
     op = "takeover-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     containers, how = find_containers(engine, project, name_prefix)
     if not containers:
         raise TakeoverError(f"no container of compose project {project!r} (nor named {name_prefix}*): "
                             "nothing to take over; check --compose-project against the audit")
+    _same_as_audited(json.loads((snapshot_dir / "snapshot.json").read_text()), project, containers)
     records = list(containers.values())
     image_ids = [r["Image"] for r in records]
     refs = [(r.get("Config") or {}).get("Image") for r in records]
@@ -98,7 +81,7 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
                "images": {i: images[i] for i in images}, "refs": {r: v["Id"] for r, v in resolved.items()},
                "networks": networks, "volumes": volumes}
     try:
-        _plans(private, engine, placeholder=True)
+        create_plans(private, engine.docker_host, placeholder=True)
     except NotRestorable as error:
         raise TakeoverError(f"nothing was stopped: {error}") from None
     # A removed container no longer holds its image: a tag keeps it from image pruning and from
@@ -135,123 +118,16 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
         if left_names or gone:
             raise TakeoverError(f"after removal: containers left {left_names}, volumes gone {gone}")
     except (DockerError, TakeoverError) as error:
-        report.update(result="failed", error=str(error), ended=_now())
+        report.update(result="failed", error=str(error), ended=now())
         write_masked(masked_path, report)
         raise TakeoverError(f"takeover {op} failed: {error}; `restore` brings back what was "
                             f"recorded ({masked_path})", report) from None
     report.update(result="taken over", stopped=running, removed=names, volumesIntact=volume_names,
-                  ended=_now(), seconds=round(time.monotonic() - clock, 3), record=str(masked_path))
+                  ended=now(), seconds=round(time.monotonic() - clock, 3), record=str(masked_path))
     write_masked(masked_path, report)
     log(f"takeover {op}: stopped {len(running)}, removed {len(names)} container(s); "
         f"{len(volume_names)} volume(s) untouched ({report['seconds']} s)")
     return report
-
-
-def restore(record: Path, *, deadline_seconds: float = DEFAULT_RESTORE_SECONDS,
-            engine: Engine | None = None, log: Callable[[str], None] = print) -> dict:
-    masked_path = latest_record(record)
-    masked = json.loads(masked_path.read_text())
-    private = read_private(Path(masked["privateRecord"]), masked.get("privateSha256"))
-    engine = engine or Engine(docker_host=private.get("dockerHost"))
-    clock, deadline = time.monotonic(), time.monotonic() + deadline_seconds
-    report = {"opId": masked["opId"], "record": str(masked_path), "started": _now(), "created": [],
-              "started containers": [], "networksCreated": [], "differences": [], "health": {}}
-    try:
-        _check_and_prepare(private, engine, report, log)
-        # Names are re-resolved now: a tag may have moved since the takeover (a new release).
-        refs = [(r.get("Config") or {}).get("Image") for r in private["containers"]]
-        private["refs"] = {r: v["Id"] for r, v in engine.inspect_images([r for r in refs if r]).items()}
-        done = _recreate(private, engine, report, deadline, log,
-                         files_root=Path(masked["privateRecord"]).parent)
-        # Healthy when recorded: must be healthy again; not healthy then: must at least run.
-        recorded = private.get("health") or {}
-        report["health"] = wait_ready(engine, [(n, "service_healthy" if recorded.get(n) in ("healthy", None)
-                                               else "service_started") for n in done],
-                                      deadline=deadline, log=log)
-        report["healthWhenRecorded"] = {n: recorded.get(n) for n in done}
-        restored = {c["Name"].lstrip("/"): c for c in engine.inspect_containers(
-            [r["Name"].lstrip("/") for r in private["containers"]])}
-        for record_ in private["containers"]:
-            report["differences"] += differences(record_, restored[record_["Name"].lstrip("/")])
-        if report["differences"]:
-            raise TakeoverError("restored containers differ from their record: "
-                                + "; ".join(report["differences"]))
-    except (DockerError, NotRestorable, WaitFailed, TakeoverError, RecordError) as error:
-        report.update(result="failed", error=str(mask_deep(str(error))), ended=_now(),
-                      seconds=round(time.monotonic() - clock, 3))
-        write_masked(masked_path.with_name(masked_path.stem + "-restore.json"), report)
-        raise TakeoverError(f"restore of {masked['opId']} failed: {report['error']}", report) from None
-    report.update(result="restored", ended=_now(), seconds=round(time.monotonic() - clock, 3))
-    write_masked(masked_path.with_name(masked_path.stem + "-restore.json"), report)
-    log(f"restore {masked['opId']}: {len(report['created'])} container(s) re-created, "
-        f"{len(done)} started and ready, identical to their record ({report['seconds']} s)")
-    return report
-
-
-def _check_and_prepare(private: dict, engine: Engine, report: dict, log) -> None:
-    """Refuses before creating anything when an image or volume is gone (a mount of a missing
-    volume would silently create an empty one) or a recorded name is taken by another container;
-    re-creates a missing network from its record."""
-    records = private["containers"]
-    gone = sorted(set(r["Image"] for r in records) - set(engine.inspect_images([r["Image"] for r in records])))
-    if gone:
-        raise TakeoverError(f"image(s) no longer on the engine: {', '.join(gone)}")
-    wanted = sorted({m["Name"] for r in records for m in r.get("Mounts") or [] if m.get("Type") == "volume"})
-    missing = sorted(set(wanted) - set(engine.inspect_volumes(wanted)))
-    if missing:
-        raise TakeoverError(f"volume(s) missing, refusing to mount them empty: {', '.join(missing)}")
-    everything = engine.inspect_containers(engine.lines(docker_cli.ps_ids(docker_host=engine.docker_host)))
-    existing = {c["Name"].lstrip("/"): c["Id"] for c in everything}
-    recorded_ids = {r["Id"] for r in records}
-    # Two database servers on one data directory corrupt it: the new production (or anything
-    # else) must be stopped before the recorded containers get their volumes back.
-    users = sorted(f"{m['Name']} (by {c['Name'].lstrip('/')})" for c in everything
-                   if (c.get("State") or {}).get("Running") and c["Id"] not in recorded_ids
-                   for m in c.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name") in wanted)
-    if users:
-        raise TakeoverError(f"volume(s) in use by running containers outside the record: {', '.join(users)}; "
-                            "stop them first (e.g. the stack that took over)")
-    for r in records:
-        name = r["Name"].lstrip("/")
-        if name in existing and existing[name] != r["Id"]:
-            raise TakeoverError(f"container name {name} is taken by another container "
-                                f"({existing[name][:12]}): stop and remove the deployment that uses it first")
-    present = engine.inspect_networks(list(private["networks"]))
-    for name, net in private["networks"].items():
-        if name not in present and name not in ("bridge", "host", "none"):
-            engine.run(docker_cli.network_create(net, docker_host=engine.docker_host))
-            report["networksCreated"].append(name)
-            log(f"restore: network {name} re-created from its record")
-    report["existing"] = sorted(n for n in existing if n in {r["Name"].lstrip("/") for r in records})
-
-
-def _recreate(private: dict, engine: Engine, report: dict, deadline: float, log, *,
-              files_root: Path) -> list[str]:
-    started: list[str] = []
-    service_of = {r["Name"].lstrip("/"): ((r.get("Config") or {}).get("Labels") or {}).get(
-        docker_cli.COMPOSE_SERVICE) for r in private["containers"]}
-    # The env and label files hold real values: beside the private record, gone after create.
-    with tempfile.TemporaryDirectory(dir=private_directory(files_root), prefix="restore-") as tmp:
-        os.chmod(tmp, 0o700)
-        for record, plan in _plans(private, engine, files_dir=Path(tmp)):
-            if plan.name not in report["existing"]:
-                for path, text in ((f"{tmp}/{plan.name}.env", plan.env_file),
-                                   (f"{tmp}/{plan.name}.labels", plan.label_file)):
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd, "w") as handle:
-                        handle.write(text)
-                engine.run(plan.create)
-                for connect in plan.connects:
-                    engine.run(connect)
-                report["created"].append(plan.name)
-            if plan.start:
-                needs = depends_on(record, service_of)
-                if needs:
-                    wait_ready(engine, needs, deadline=deadline, log=log)
-                engine.run(docker_cli.start([plan.name], docker_host=engine.docker_host))
-                started.append(plan.name)
-                report["started containers"].append(plan.name)
-    return started
 
 
 def build_parser(parser=None):

@@ -1,4 +1,5 @@
-"""The takeover's two records, and the comparison of a restored container with its record.
+"""The takeover's two records, the plans that re-create their containers, and the comparison
+of a restored container with its record.
 
 - The masked record (`takeover-<op>.json` in the audit snapshot): what was stopped and removed,
   readable by anyone who reads the snapshot; every env value and secret masked.
@@ -15,16 +16,46 @@ import json
 import os
 import shlex
 import stat
+import time
 from pathlib import Path
 from typing import Mapping
 
 from ops.audit_mask import mask_deep
-from ops.docker_cli_create import healthcheck_equivalent
+from ops.docker_cli_create import NotRestorable, create_plan, healthcheck_equivalent
 from ops.env import tools_dir
 
 
 class RecordError(RuntimeError):
     pass
+
+
+class TakeoverError(RuntimeError):
+    def __init__(self, message: str, report: dict | None = None):
+        super().__init__(message)
+        self.report = report
+
+
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def create_plans(private: dict, docker_host: str | None, *, placeholder: bool = False,
+                 files_dir: Path | None = None):
+    """(container record, plan) in creation order; raises NotRestorable before anything runs."""
+    plans = []
+    for record in private["containers"]:
+        name = record["Name"].lstrip("/")
+        image = private["images"].get(record["Image"])
+        if image is None:
+            raise NotRestorable(f"container {name}: its image {record['Image']} is not on the engine")
+        ref = (record.get("Config") or {}).get("Image")
+        use = ref if ref and private.get("refs", {}).get(ref) == record["Image"] else record["Image"]
+        base = Path("/nonexistent") if placeholder else files_dir
+        plans.append((record, create_plan(record, image.get("Config") or {}, image=use,
+                                          env_file=str(base / f"{name}.env"),
+                                          label_file=str(base / f"{name}.labels"),
+                                          docker_host=docker_host)))
+    return plans
 
 
 def default_private_dir(project: str) -> Path:

@@ -285,18 +285,22 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
 
 def test_takeover_stops_nothing_when_a_container_cannot_be_restored(engine, images, tmp_path):
     project = f"meeshytest-{secrets.token_hex(3)}"
-    a, b = f"{project}-a", f"{project}-b"
+    a, b, c = f"{project}-a", f"{project}-b", f"{project}-c"
     out = tmp_path / "audit"
-    out.mkdir()
-    (out / "snapshot.json").write_text("{}")
     label = ["--label", f"com.docker.compose.project={project}"]
     try:
         _docker("run", "-d", "--name", a, *label, images["redis"])
         _docker("run", "-d", "--name", b, *label, "--volumes-from", a, images["redis"])
+        audit("production", out, compose_project=project, log=lambda _: None)
         with pytest.raises(TakeoverError, match=r"nothing was stopped: .*VolumesFrom"):
             takeover(out, project=project, private_dir=tmp_path / "private", log=lambda _: None)
         assert _docker("inspect", "-f", "{{.State.Running}}", a, b).split() == ["true", "true"]
         assert not (tmp_path / "private").exists() and list(out.glob("takeover-*")) == []
+        # A container that appeared since the audit: the takeover stops only what was audited.
+        _docker("run", "-d", "--name", c, *label, images["redis"])
+        with pytest.raises(TakeoverError, match=rf"host changed since the audit \(containers new {c}\)"):
+            takeover(out, project=project, private_dir=tmp_path / "private", log=lambda _: None)
+        assert _docker("inspect", "-f", "{{.State.Running}}", c) == "true"
     finally:
-        for name in (b, a):
+        for name in (c, b, a):
             _docker("rm", "-f", "-v", name, check=False, timeout=60)
