@@ -52,6 +52,8 @@ RENDERERS: dict[str, Callable[[Skeleton], Iterator[dict]]] = {
     "TrackingLinkClick": other.tracking_link_clicks,
     "AdminAuditLog": other.admin_audit_logs,
 }
+# Below this, collections get too few documents to carry every defect at once.
+MIN_SCALE = 0.01
 # Collections production has but holds no document of: created empty, like production.
 EMPTY_COLLECTIONS = ("TypingIndicator", "ConversationPreference", "UserPreference")
 
@@ -66,8 +68,9 @@ def expected_counts(seed: int = 1, scale: float = 1.0) -> dict[str, int]:
 
 def legacy_collections(seed: int = 1, scale: float = 1.0) -> Iterator[tuple[str, Iterator[dict]]]:
     """Stream every legacy collection as (name, document iterator); nothing big is held."""
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
+    if not scale >= MIN_SCALE:
+        raise ValueError(f"scale must be at least {MIN_SCALE} (smaller datasets cannot hold every "
+                         f"defect), got {scale!r}")
     skeleton = build_skeleton(seed, scale)
     for name, render in RENDERERS.items():
         yield name, render(skeleton)

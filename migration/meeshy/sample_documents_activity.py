@@ -25,14 +25,15 @@ def _reader_of(rng, sk: Skeleton, m):
 
 
 def _distinct_reader(rng, sk: Skeleton, candidates, used: set):
-    """A (message, reader) pair not drawn before: production has one status per reader."""
-    for _ in range(8):
+    """A (message, reader) pair not drawn before: production has one status per reader.
+
+    Members first, then readers without a membership; a tiny dataset with more statuses than
+    (message, user) pairs gets an extra duplicate rather than an endless search."""
+    for attempt in range(64):
         m = rng.choice(candidates)
-        user = _reader_of(rng, sk, m)
+        user = _reader_of(rng, sk, m) if attempt < 8 else rng.choice(sk.users)
         if (m.id, user) not in used:
             break
-    while (m.id, user) in used:  # members exhausted: someone who reads without a membership
-        user = rng.choice(sk.users)
     used.add((m.id, user))
     return m, user
 
@@ -111,11 +112,11 @@ def mentions(sk: Skeleton) -> Iterator[dict]:
     rng = sk.rng("Mention")
     candidates, seen = _existing_messages(sk), set()
     for _ in range(sk.count("Mention")):
-        while True:
+        for _ in range(64):  # bounded: a tiny dataset may run out of distinct pairs
             m, user = rng.choice(candidates), rng.choice(sk.users)
             if (m.id, user) not in seen:
-                seen.add((m.id, user))
                 break
+        seen.add((m.id, user))
         yield {"_id": object_id_at(rng, m.created), "messageId": m.id, "mentionedUserId": user,
                "mentionedAt": m.created}
 

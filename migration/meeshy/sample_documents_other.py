@@ -93,7 +93,7 @@ def friend_requests(sk: Skeleton) -> Iterator[dict]:
     rng = sk.rng("FriendRequest")
     for _ in range(sk.count("FriendRequest")):
         created = random_moment(rng)
-        sender, receiver = rng.sample(sk.users, 2)
+        sender, receiver = rng.choice(sk.users), rng.choice(sk.users)
         status = rng.choice(["pending", "accepted", "rejected"])
         doc = {"_id": object_id_at(rng, created), "senderId": sender, "receiverId": receiver, "status": status}
         if status != "pending":

@@ -46,7 +46,7 @@ def test_scale_multiplies_counts():
 
 
 def test_rejects_non_positive_scale():
-    with pytest.raises(ValueError, match="scale"):
+    with pytest.raises(ValueError, match="scale must be at least"):
         next(legacy_collections(1, 0))
 
 
@@ -92,3 +92,11 @@ def test_unique_keys_of_pass_through_collections_hold(dataset):
         assert len(values) == len(set(values)), (name, key)
     ids = [d["_id"] for docs in dataset.values() for d in docs]
     assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+@pytest.mark.parametrize("scale", [0.01, 0.017, 0.03])
+def test_tiny_datasets_terminate_with_their_counts(seed, scale):
+    # More statuses than (message, user) pairs at these sizes: generation must still end.
+    counts = {name: len(docs) for name, docs in generate_legacy_dataset(seed, scale).items()}
+    assert counts == expected_counts(seed, scale)
