@@ -1,5 +1,5 @@
 """Users and what hangs off a user alone."""
-from migration.engine import CollectionRule, Reference, Step
+from migration.engine import CollectionRule, Step
 
 from ..coerce import model
 from ..passthrough import passthrough_rule
@@ -22,5 +22,4 @@ STEP = Step(
         passthrough_rule("AdminAuditLog", "AdminAuditLog"),
         passthrough_rule("UserPreference", "UserPreference"),
     ),
-    references=(Reference("UserStats", "userId", "User"),),
 )

@@ -1,5 +1,5 @@
 """Calls: snake_case collections renamed to their models."""
-from migration.engine import Reference, Step
+from migration.engine import Step
 
 from ..passthrough import passthrough_rule
 
@@ -11,5 +11,4 @@ STEP = Step(
         passthrough_rule("call_sessions", "CallSession"),
         passthrough_rule("call_participants", "CallParticipant"),
     ),
-    references=(Reference("CallParticipant", "callSessionId", "CallSession"),),
 )
