@@ -28,10 +28,14 @@ def restore(record: Path, *, deadline_seconds: float = DEFAULT_RESTORE_SECONDS,
     private = read_private(Path(masked["privateRecord"]), masked.get("privateSha256"))
     engine = engine or Engine(docker_host=private.get("dockerHost"))
     clock, deadline = time.monotonic(), time.monotonic() + deadline_seconds
+    report_path = masked_path.with_name(masked_path.stem + "-restore.json")
+    # Containers an earlier, interrupted attempt created from this record are ours to replace.
+    earlier = json.loads(report_path.read_text()).get("createdIds", {}) if report_path.is_file() else {}
     report = {"opId": masked["opId"], "record": str(masked_path), "started": now(), "created": [],
-              "started containers": [], "networksCreated": [], "differences": [], "health": {}}
+              "createdIds": {}, "started containers": [], "networksCreated": [], "differences": [],
+              "health": {}, "replacedFromEarlierAttempt": []}
     try:
-        _check_and_prepare(private, engine, report, log)
+        _check_and_prepare(private, engine, report, log, earlier=set(earlier.values()))
         # Names are re-resolved now: a tag may have moved since the takeover (a new release).
         refs = [(r.get("Config") or {}).get("Image") for r in private["containers"]]
         private["refs"] = {r: v["Id"] for r, v in engine.inspect_images([r for r in refs if r]).items()}
@@ -53,19 +57,20 @@ def restore(record: Path, *, deadline_seconds: float = DEFAULT_RESTORE_SECONDS,
     except (DockerError, NotRestorable, WaitFailed, TakeoverError, RecordError) as error:
         report.update(result="failed", error=str(mask_deep(str(error))), ended=now(),
                       seconds=round(time.monotonic() - clock, 3))
-        write_masked(masked_path.with_name(masked_path.stem + "-restore.json"), report)
+        report["createdIds"] = {**earlier, **report["createdIds"]}   # still ours on the next attempt
+        write_masked(report_path, report)
         raise TakeoverError(f"restore of {masked['opId']} failed: {report['error']}", report) from None
     report.update(result="restored", ended=now(), seconds=round(time.monotonic() - clock, 3))
-    write_masked(masked_path.with_name(masked_path.stem + "-restore.json"), report)
+    write_masked(report_path, report)
     log(f"restore {masked['opId']}: {len(report['created'])} container(s) re-created, "
         f"{len(done)} started and ready, identical to their record ({report['seconds']} s)")
     return report
 
 
-def _check_and_prepare(private: dict, engine: Engine, report: dict, log) -> None:
+def _check_and_prepare(private: dict, engine: Engine, report: dict, log, *, earlier: set[str]) -> None:
     """Refuses before creating anything when an image or volume is gone (a mount of a missing
     volume would silently create an empty one) or a recorded name is taken by another container;
-    re-creates a missing network from its record."""
+    removes what an earlier attempt created (`earlier` ids); re-creates a missing network."""
     records = private["containers"]
     gone = sorted(set(r["Image"] for r in records) - set(engine.inspect_images([r["Image"] for r in records])))
     if gone:
@@ -80,14 +85,18 @@ def _check_and_prepare(private: dict, engine: Engine, report: dict, log) -> None
     # Two database servers on one data directory corrupt it: the new production (or anything
     # else) must be stopped before the recorded containers get their volumes back.
     users = sorted(f"{m['Name']} (by {c['Name'].lstrip('/')})" for c in everything
-                   if (c.get("State") or {}).get("Running") and c["Id"] not in recorded_ids
+                   if (c.get("State") or {}).get("Running") and c["Id"] not in recorded_ids | earlier
                    for m in c.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name") in wanted)
     if users:
         raise TakeoverError(f"volume(s) in use by running containers outside the record: {', '.join(users)}; "
                             "stop them first (e.g. the stack that took over)")
     for r in records:
         name = r["Name"].lstrip("/")
-        if name in existing and existing[name] != r["Id"]:
+        if existing.get(name) in earlier:
+            engine.run(docker_cli.rm([name], force=True, docker_host=engine.docker_host))
+            report["replacedFromEarlierAttempt"].append(name)
+            del existing[name]
+        elif name in existing and existing[name] != r["Id"]:
             raise TakeoverError(f"container name {name} is taken by another container "
                                 f"({existing[name][:12]}): stop and remove the deployment that uses it first")
     present = engine.inspect_networks(list(private["networks"]))
@@ -114,7 +123,7 @@ def _recreate(private: dict, engine: Engine, report: dict, deadline: float, log,
                     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                     with os.fdopen(fd, "w") as handle:
                         handle.write(text)
-                engine.run(plan.create)
+                report["createdIds"][plan.name] = engine.run(plan.create).stdout.strip()
                 for connect in plan.connects:
                     engine.run(connect)
                 report["created"].append(plan.name)

@@ -81,11 +81,11 @@ def stop(names: Sequence[str], *, timeout_seconds: int = 30,
     return [*docker(docker_host), "stop", "--time", str(int(timeout_seconds)), *names]
 
 
-def rm(names: Sequence[str], *, docker_host: str | None = None) -> list[str]:
-    """Removes stopped containers. Never `--volumes`: anonymous volumes must survive too, since
-    the restore mounts every audited volume again by name."""
+def rm(names: Sequence[str], *, force: bool = False, docker_host: str | None = None) -> list[str]:
+    """Removes containers (`force`: running ones too). Never `--volumes`: anonymous volumes must
+    survive too, since the restore mounts every audited volume again by name."""
     _need(names, "container")
-    return [*docker(docker_host), "rm", *names]
+    return [*docker(docker_host), "rm", *(["--force"] if force else []), *names]
 
 
 def start(names: Sequence[str], *, docker_host: str | None = None) -> list[str]:

@@ -263,7 +263,11 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
     _docker("rm", "-f", verify)
 
     # 3. Restore: same images, volumes, env, labels, ports; running, healthy, same data.
+    # A first attempt out of time leaves containers behind; the next attempt replaces them.
+    with pytest.raises(TakeoverError, match="before the deadline"):
+        restore(out, deadline_seconds=1, log=lambda _: None)
     back = restore(out, deadline_seconds=180, log=lambda _: None)
+    assert back["replacedFromEarlierAttempt"]
     assert back["result"] == "restored" and back["differences"] == []
     for name, old in before.items():
         new = _inspect(name)

@@ -40,6 +40,7 @@ def test_stop_rm_start_tag_connect():
         "docker", "stop", "--time", "20", "meeshy-gateway", "meeshy-database"]
     # Never --volumes: anonymous volumes are mounted again by name on restore.
     assert d.rm(["meeshy-gateway"]) == ["docker", "rm", "meeshy-gateway"]
+    assert d.rm(["a", "b"], force=True) == ["docker", "rm", "--force", "a", "b"]
     assert d.start(["x"], docker_host="ssh://h") == ["docker", "--host", "ssh://h", "start", "x"]
     assert d.tag("sha256:ab", "meeshy-takeover/meeshy:t-ab") == ["docker", "tag", "sha256:ab", "meeshy-takeover/meeshy:t-ab"]
     assert d.network_connect("admin", "meeshy-gateway", aliases=["gateway", "api"], ipv4="10.0.0.5") == [
