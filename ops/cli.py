@@ -9,6 +9,8 @@
     history STACK                 updates with release, database, backup and result
     refresh-staging STACK         production's latest backup into STACK's database, migrated
     deploy STACK                  one update with the stack file, recorded as a snapshot
+    teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
+    audit STACK --out DIR         capture today's compose production (ops/audit.py, issue 6)
 
 Exit codes: 0 done; 3 switch failed and was rolled back; 2 bad usage or configuration;
 1 anything else (including a failed rollback). Reports: --json FILE (also kept by ops).
@@ -24,7 +26,7 @@ from pathlib import Path
 from components.release_settings import ReleaseConfigError
 from ops.env import REPO_ROOT, OpsEnvironmentError, discover
 
-VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy")
+VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,17 +40,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m ops", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+    from ops import audit as audit_verb
+    audit_verb.build_parser(verbs.add_parser("audit", help="capture the compose production"))
     for verb in VERBS:
         sub = verbs.add_parser(verb)
         sub.add_argument("stack")
         sub.add_argument("--project-dir", type=Path, default=REPO_ROOT,
                          help="the Pulumi project (default: this repository)")
         sub.add_argument("--json", metavar="FILE", type=Path, help="write the report as JSON")
-        if verb in ("switch", "rollback"):
+        if verb in ("switch", "rollback", "teardown"):
             sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        if verb in ("switch", "rollback"):
             sub.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
                              help="time allowed before an automatic rollback (default 600)")
         if verb == "switch":
+            sub.add_argument("--takeover", type=Path, metavar="AUDIT_DIR",
+                             help="first stop and remove the audited compose deployment (issue 6); "
+                                  "a failed switch brings it back")
+            sub.add_argument("--compose-project", default="meeshy",
+                             help="compose project of the deployment taken over (default meeshy)")
             sub.add_argument("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
                              help="time allowed to the automatic rollback (default 600)")
         if verb == "rollback":
@@ -79,6 +89,9 @@ def run(args) -> tuple[int, object]:
     from ops import snapshots
     from ops.stack_runner import StackRunner
 
+    if args.verb == "audit":
+        from ops import audit as audit_verb
+        return audit_verb.run(args), None
     env = discover()
     create = args.verb == "deploy"
     runner = StackRunner(env, args.project_dir, args.stack, log=_log, create=create)
@@ -92,10 +105,16 @@ def run(args) -> tuple[int, object]:
         return 0, preview(runner, log=_log)
     if args.verb == "switch":
         from ops.switch import SwitchAborted, run_switch
+        takeover = undo = None
+        if args.takeover is not None:
+            from ops import compose
+            takeover = lambda: compose.takeover(args.takeover, project=args.compose_project, log=_log)  # noqa: E731
+            undo = lambda: compose.restore(args.takeover, log=_log)  # noqa: E731
         try:
             report = run_switch(runner, budget_seconds=args.budget,
                                 rollback_budget_seconds=args.rollback_budget,
-                                confirm=_confirm(args.yes, args.stack), log=_log)
+                                confirm=_confirm(args.yes, args.stack), log=_log,
+                                takeover=takeover, undo_takeover=undo)
         except SwitchAborted as aborted:
             _log(str(aborted))
             return 1, None
@@ -127,12 +146,33 @@ def run(args) -> tuple[int, object]:
         production = StackRunner(env, args.project_dir, args.source, log=_log)
         report = refresh_staging(runner, production, log=_log)
         return (0 if report["result"] == "succeeded" else 1), report
+    if args.verb == "teardown":
+        return _teardown(runner, args)
     # deploy
     from ops.ledger import new_op_id
     op_id = new_op_id("deploy")
     result = runner.up(runner.desired(), op_id=op_id, phase="deploy", snapshot=True,
                        deadline=time.monotonic() + 3600)
     return (0 if result.ok else 1), result.__dict__
+
+
+def _teardown(runner, args) -> tuple[int, dict]:
+    """Destroys every resource of a stack that is not production. Volumes marked protected or
+    retained on delete (data) stay; the stack's history and ops' records are kept."""
+    if args.stack == "production":
+        raise SystemExit("ops teardown: refusing to tear down production")
+    if not _confirm(args.yes, args.stack)(f"destroy every resource of stack {args.stack!r}"):
+        return 1, None
+    started = time.monotonic()
+    result = runner.stack.destroy(message=f"meeshy-ops teardown {args.stack}", color="never",
+                                  suppress_progress=True, on_output=lambda line: None)
+    report = {"stack": args.stack, "result": result.summary.result,
+              "resourceChanges": dict(result.summary.resource_changes or {}),
+              "seconds": round(time.monotonic() - started, 3)}
+    runner.ledger.append({"kind": "teardown", **report})
+    print(f"teardown {args.stack}: {report['result']} in {report['seconds']:.1f} s "
+          f"({report['resourceChanges']})")
+    return (0 if report["result"] == "succeeded" else 1), report
 
 
 def _baselines_since(runner, version: int) -> dict[str, str]:
@@ -175,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"ops {args.verb}: pulumi failed: {str(error)[-1500:]}", file=sys.stderr)
             return 1
         raise
-    if args.json and report is not None:
+    if getattr(args, "json", None) and report is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
     return code

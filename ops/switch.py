@@ -32,7 +32,12 @@ class SwitchAborted(RuntimeError):
 
 def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
                rollback_budget_seconds: float = DEFAULT_BUDGET_SECONDS,
-               confirm: Callable[[str], bool] | None = None, log=print) -> dict:
+               confirm: Callable[[str], bool] | None = None, log=print,
+               takeover: Callable[[], dict] | None = None,
+               undo_takeover: Callable[[], dict] | None = None) -> dict:
+    """`takeover` (issue 6: stop and remove the compose deployment the stack replaces) runs as
+    the first phase, and the write-unavailability window starts with it; when the switch then
+    fails, `undo_takeover` brings the compose deployment back after the stack's rollback."""
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
     deployed = snapshots.current(runner)
@@ -61,7 +66,18 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     current_doc = deployed.doc if deployed else phases[0].doc
     maintenance_on = False
     failure = None
-    for phase in phases:
+    if takeover is not None:
+        t0, at = time.monotonic(), now_iso()
+        window_start = (at, t0)
+        try:
+            report["takeover"] = takeover()
+        except Exception as error:     # noqa: BLE001 - any failure of it fails the switch
+            failure = f"takeover failed: {error}"
+            report["takeover"] = {"result": "failed", "error": str(error)}
+        report["phases"].append({"name": "takeover", "start": at, "end": now_iso(),
+                                 "seconds": round(time.monotonic() - t0, 3), "version": None,
+                                 "steps": {}, "ok": failure is None})
+    for phase in phases if failure is None else []:
         if time.monotonic() >= deadline:
             failure = f"budget of {budget_seconds:.0f} s used up before phase {phase.name}"
             break
@@ -74,7 +90,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
         current_doc = phase.doc
         if phase.name == "maintenance-on" and result.ok:
             maintenance_on = True
-            window_start = (result.ended, time.monotonic())
+            window_start = window_start or (result.ended, time.monotonic())
         if not result.ok:
             failure = f"phase {phase.name} failed: {result.error}"
             break
@@ -118,6 +134,15 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
             except RollbackFailed as error:
                 report["rollback"] = error.report or {"result": "failed", "error": str(error)}
                 report["result"] = "failed, rollback failed"
+            if takeover is not None and undo_takeover is not None:
+                try:
+                    report["rollback"] = {**(report["rollback"] or {}), "compose": undo_takeover()}
+                except Exception as error:     # noqa: BLE001 - reported, exit says failed
+                    report["rollback"] = {**(report["rollback"] or {}),
+                                          "compose": {"result": "failed", "error": str(error)}}
+                    report["result"] = "failed, rollback failed"
+                else:
+                    report["result"] = "rolled back" if report["result"] == "failed" else report["result"]
             if window_start and report["writeUnavailability"] is None:
                 report["writeUnavailability"] = _window(window_start, now_iso())
     report["ended"] = now_iso()

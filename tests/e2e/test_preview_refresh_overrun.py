@@ -71,6 +71,13 @@ def test_refresh_staging_restores_production_backup_into_staging_and_migrates(be
     assert bed.client.meeshy_staging_v2.Participant.count_documents({}) > 0
     assert database_digests(bed.client, "meeshy") == production   # production untouched
 
+    # The rehearsal stack, deployed then torn down; production refuses a teardown.
+    bed.ops("deploy", "staging", report="deploy-staging")
+    _, down, _ = bed.ops("teardown", "staging", "--yes", report="teardown-staging")
+    assert down["result"] == "succeeded" and down["resourceChanges"].get("delete", 0) >= 4
+    code, _, output = bed.ops("teardown", "production", "--yes", expect=None, report="teardown-prod")
+    assert code != 0 and "refusing to tear down production" in output
+
 
 def test_a_switch_over_its_budget_is_interrupted_and_rolled_back(bed):
     _deploy_r1(bed)
