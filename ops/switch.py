@@ -79,7 +79,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                                  "steps": {}, "ok": failure is None})
     for phase in phases if failure is None else []:
         if time.monotonic() >= deadline:
-            failure = f"budget of {budget_seconds:.0f} s used up before phase {phase.name}"
+            failure = f"budget of {budget_seconds:g} s used up before phase {phase.name}"
             break
         result = runner.up(phase.doc, op_id=op_id, phase=phase.name, snapshot=phase.snapshot,
                            deadline=deadline)
