@@ -285,6 +285,9 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
     assert _inspect(names["gateway"])["State"]["Health"]["Status"] == "healthy"
     assert _gateway_health(p["gateway_port"]) == 200
     assert _digests(names["database"]) == digests
+    print(f"\ntakeover of {len(names)} containers: audit {snap['seconds']} s, takeover {report['seconds']} s, "
+          f"restore {back['seconds']} s; {sum(p['counts'].values())} documents in "
+          f"{len(p['counts'])} collections hash-equal after each step")
 
 
 def test_takeover_stops_nothing_when_a_container_cannot_be_restored(engine, images, tmp_path):
