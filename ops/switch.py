@@ -143,6 +143,14 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                     report["result"] = "failed, rollback failed"
                 else:
                     report["result"] = "rolled back" if report["result"] == "failed" else report["result"]
+            if maintenance_on and report["result"] != "rolled back":
+                # Maintenance is always switched off again, even when the rollback failed.
+                base = deployed.doc if deployed else phases[0].doc
+                last = runner.up(base.with_values({"meeshy:maintenance": False}), op_id=op_id,
+                                 phase="maintenance-off-final", snapshot=False,
+                                 deadline=time.monotonic() + rollback_budget_seconds)
+                report["maintenanceOff"] = {"ok": last.ok, "error": last.error,
+                                            "version": last.version}
             if window_start and report["writeUnavailability"] is None:
                 report["writeUnavailability"] = _window(window_start, now_iso())
     report["ended"] = now_iso()

@@ -92,9 +92,10 @@ def test_a_switch_over_its_budget_is_interrupted_and_rolled_back(bed):
     elapsed = time.monotonic() - started
     assert elapsed < 240, f"the budget did not stop the switch ({elapsed:.0f} s)\n{output[-3000:]}"
     assert report["result"] == "rolled back", output[-3000:]
-    last = report["phases"][-1]
-    assert last["ok"] is False and ("overran its budget" in report["failure"]
-                                    or "budget" in report["failure"]), report["failure"]
+    # Interrupted inside a phase, or (on a slow machine) stopped before the next one.
+    failure = report["failure"]
+    assert "overran its budget" in failure or failure.startswith("budget of 45 s used up"), failure
+    assert report["phases"][-1]["name"] in ("backup", "release")
     assert report["rollback"]["result"] == "succeeded"
     assert report["rollback"]["verification"]["meeshy"]["equal"] is True
     assert database_digests(bed.client, "meeshy") == before

@@ -130,3 +130,16 @@ def test_an_exhausted_budget_stops_before_the_next_phase(tmp_path, deployed, mon
     assert len(runner.applied) == 2
     assert report["failure"].startswith("budget of 0.3 s used up before phase release")
     assert report["result"] == "rolled back"
+
+
+def test_maintenance_is_switched_off_even_when_the_rollback_fails(tmp_path, deployed, monkeypatch):
+    def failing_rollback(*args, **kwargs):
+        raise switch_module.RollbackFailed("restore failed", {"result": "failed"})
+
+    monkeypatch.setattr(switch_module, "rollback", failing_rollback)
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="release")
+    report = switch_module.run_switch(runner, log=lambda m: None)
+    assert report["result"] == "failed, rollback failed"
+    phase, final = runner.applied[-1]
+    assert phase == "maintenance-off-final" and final.get_path("meeshy:maintenance") is False
+    assert final.get_path("meeshy:release") == "r1" and report["maintenanceOff"]["ok"] is True
