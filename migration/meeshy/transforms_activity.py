@@ -5,6 +5,7 @@ from __future__ import annotations
 from migration.engine import Lookup, Merge, Quarantine, Write
 
 from .coerce import as_date, as_object_id, coerce_document
+from .compact import merge_packed, pack_group, pair_key, unpack_group
 from .lookups import merge_dates, reaction_key, status_key
 from .transforms_messages import message_problem
 from .transforms_participants import participant_for_user
@@ -51,9 +52,20 @@ def _merge_groups(old, new):
     return new if old is None else old if new is None else merge_dates(old, new)
 
 
-STATUS_GROUPS = Lookup("status_groups", "MessageStatus", key=status_key, combine=_merge_groups,
-                       value=_group_value(status_local_problem,
-                                          lambda d: (as_date(d.get("receivedAt")), as_date(d.get("readAt")))))
+def status_group_key(doc: dict):
+    message, user = status_key(doc)
+    return None if message is None or user is None else pair_key(message, user)
+
+
+def status_group_value(doc: dict):
+    if status_local_problem(doc):
+        return None
+    return pack_group(doc["_id"], as_date(doc.get("receivedAt")), as_date(doc.get("readAt")))
+
+
+# One entry per (message, user) pair of the whole collection: packed as bytes (compact.py).
+STATUS_GROUPS = Lookup("status_groups", "MessageStatus", key=status_group_key, value=status_group_value,
+                       combine=merge_packed)
 REACTION_GROUPS = Lookup("reaction_groups", "Reaction", key=reaction_key, combine=_merge_groups,
                          value=_group_value(reaction_local_problem, lambda d: (as_date(d.get("createdAt")),)))
 
@@ -84,7 +96,7 @@ def migrate_status(doc: dict, ctx):
     if why:
         yield Quarantine(why)
         return
-    survivor, received, read = ctx.lookup("status_groups")[(message_id, user_id)]
+    survivor, received, read = unpack_group(ctx.lookup("status_groups")[pair_key(message_id, user_id)])
     if survivor != doc["_id"]:
         yield Merge(survivor, f"duplicate status of participant {participant} on message {message_id}")
         return
