@@ -100,10 +100,6 @@ def reaction_key(doc: dict):
     return as_object_id(doc.get("messageId")), who, as_object_id(doc.get(who)), doc.get("emoji")
 
 
-def status_dates(doc: dict) -> tuple:
-    return doc["_id"], as_date(doc.get("receivedAt")), as_date(doc.get("readAt"))
-
-
 def _earliest(a, b):
     return b if a is None else a if b is None else min(a, b)
 
