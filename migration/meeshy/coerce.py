@@ -151,3 +151,16 @@ def _literal(text: str, type_name: str):
     if type_name == "Float":
         return float(text)
     return text  # an enum value
+
+
+def fill_timestamps(doc: dict, model_name: str) -> dict:
+    """Required createdAt/updatedAt a legacy document never got: the creation is the moment
+    its ObjectId was made, and a document never updated was last updated when created."""
+    fields = model(model_name).fields
+    if "createdAt" in fields and not fields["createdAt"].optional and doc.get("createdAt") is None:
+        if hasattr(doc.get("_id"), "generation_time"):
+            doc["createdAt"] = doc["_id"].generation_time.replace(tzinfo=None)
+    if "updatedAt" in fields and not fields["updatedAt"].optional and doc.get("updatedAt") is None:
+        if doc.get("createdAt") is not None:
+            doc["updatedAt"] = doc["createdAt"]
+    return doc

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from migration.engine import CollectionRule, Quarantine, Write
 
-from .coerce import Invalid, coerce_document, model, static_defaults
+from .coerce import Invalid, coerce_document, fill_timestamps, model, static_defaults
 
 
 def carried_over(doc: dict, model_name: str) -> dict:
     out = dict(doc)
     for field, default in static_defaults(model_name).items():
         out.setdefault(field, default)
-    return coerce_document(out, model_name)
+    return coerce_document(fill_timestamps(out, model_name), model_name)
 
 
 def passthrough_rule(source: str, model_name: str) -> CollectionRule:

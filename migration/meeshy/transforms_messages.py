@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from migration.engine import Lookup, Merge, Quarantine, Write
 
-from .coerce import Invalid, as_date, as_object_id, coerce_document, date
+from .coerce import Invalid, as_date, as_object_id, coerce_document, date, fill_timestamps, static_defaults
 from .lookups import latest, message_summary, translation_key, translation_rank
 from .transforms_participants import conversation_problem, participant_for_user
 
@@ -108,11 +108,11 @@ def migrate_message(doc: dict, ctx):
             return
     out = {k: v for k, v in doc.items() if k not in MESSAGE_DROPPED}
     out["conversationId"], out["senderId"] = conversation, sender
+    for field, default in static_defaults("Message").items():
+        out.setdefault(field, default)
+    fill_timestamps(out, "Message")  # updatedAt absent: createdAt
     if doc.get("isDeleted") and doc.get("deletedAt") is None:
-        out["deletedAt"] = doc.get("updatedAt") or doc.get("createdAt")
-    if out.get("updatedAt") is None and "createdAt" in out:
-        out["updatedAt"] = out["createdAt"]  # never updated since it was written
-    out.setdefault("validatedMentions", [])
+        out["deletedAt"] = out.get("updatedAt")
     translations = embedded_translations(ctx.children("translations"))
     if translations:
         out["translations"] = translations

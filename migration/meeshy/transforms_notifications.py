@@ -5,7 +5,7 @@ import json
 
 from migration.engine import Quarantine, Write
 
-from .coerce import Invalid, coerce_document, static_defaults
+from .coerce import Invalid, coerce_document, fill_timestamps, static_defaults
 
 ACTOR_FIELDS = {"senderId": "id", "senderUsername": "username", "senderAvatar": "avatar",
                 "senderDisplayName": "displayName", "senderFirstName": "firstName",
@@ -42,7 +42,7 @@ def migrate_notification_document(doc: dict) -> dict:
     out["delivery"] = {f: bool(doc.get(f, delivery_defaults[f])) for f in DELIVERY_FIELDS}
     for field, default in static_defaults("Notification").items():
         out.setdefault(field, default)
-    return coerce_document(out, "Notification")
+    return coerce_document(fill_timestamps(out, "Notification"), "Notification")
 
 
 def migrate_notification(doc: dict, ctx=None):

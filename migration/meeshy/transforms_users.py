@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from migration.engine import Quarantine, Write
 
-from .coerce import Invalid, coerce_document, date, static_defaults
+from .coerce import Invalid, coerce_document, date, fill_timestamps, static_defaults
 
 LEGACY_ROLE_NAMES = {"MODO": "MODERATOR"}
 USER_DROPPED = {"lastSeen": "folded into lastActiveAt (the later of the two)"}
@@ -16,12 +16,12 @@ def migrate_user_document(doc: dict) -> dict:
     presence = [date(doc[f], f) for f in ("lastSeen", "lastActiveAt") if doc.get(f) is not None]
     if presence:
         out["lastActiveAt"] = max(presence)
-    elif doc.get("createdAt") is not None:
+    else:
         # No presence was ever recorded: the account's creation is its last known activity.
-        out["lastActiveAt"] = doc["createdAt"]
+        out["lastActiveAt"] = fill_timestamps(dict(doc), "User").get("createdAt")
     for field, default in static_defaults("User").items():
         out.setdefault(field, default)
-    return coerce_document(out, "User")
+    return coerce_document(fill_timestamps(out, "User"), "User")
 
 
 def migrate_user(doc: dict, ctx=None):

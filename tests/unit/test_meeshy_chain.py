@@ -87,3 +87,13 @@ def test_chain_does_not_mutate_source_documents(dataset):
     for source in ("User", "ConversationMember", "Message", "MessageStatus", "Notification"):
         InMemoryContext.run(dataset, rule_for(source))
     assert dataset == snapshot
+
+
+def test_carried_over_documents_get_derived_timestamps_and_keep_absent_optionals():
+    from bson import ObjectId
+    from migration.meeshy.passthrough import carried_over
+    _id = ObjectId("65a0f0000000000000000001")
+    doc = carried_over({"_id": _id, "identifier": "c", "type": "group"}, "Conversation")
+    created = _id.generation_time.replace(tzinfo=None)
+    assert doc == {"_id": _id, "identifier": "c", "type": "group", "isActive": True,
+                   "createdAt": created, "updatedAt": created}

@@ -143,3 +143,13 @@ def test_what_refers_to_a_quarantined_user_or_conversation_waits_for_it():
     assert results[oid(51)] == [Quarantine(f"conversation {OTHER_CONV} is quarantined")]
     data["ConversationMember"].append(legacy_member(oid(11), CONV, BOB))
     assert migrate_in_memory(data, "ConversationMember")[oid(11)] == [Quarantine(f"user {BOB} is quarantined")]
+
+
+def test_missing_required_stamps_and_flags_are_derived_not_invented():
+    legacy = legacy_message(oid(50), CONV, ALICE, createdAt=ABSENT, updatedAt=ABSENT, isEdited=ABSENT,
+                            isDeleted=True)
+    (message,) = outcomes([legacy])[oid(50)]
+    created = oid(50).generation_time.replace(tzinfo=None)  # when the driver made its id
+    assert (message.doc["createdAt"], message.doc["updatedAt"], message.doc["deletedAt"]) == (created,) * 3
+    assert message.doc["isEdited"] is False
+    assert VALIDATOR.errors("Message", message.doc) == []
