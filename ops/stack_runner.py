@@ -72,6 +72,8 @@ class _StepTimer:
         step = next((name for suffix, name in STEP_SUFFIXES.items() if meta.urn.endswith(suffix)), None)
         if step is None or meta.op not in _RUNNING_OPS:
             return
+        if step in ("backup", "migration") and meta.op == OpType.UPDATE:
+            return      # their update re-publishes the previous result: nothing ran
         if pre:
             self.started[step] = time.monotonic()
         elif step in self.started:
