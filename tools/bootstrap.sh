@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the project's tools into the cache (tools/lib.sh). Each part is skipped when present.
-#   bootstrap.sh test     what the test suite needs
+#   bootstrap.sh test     what the test suite needs (Docker engine and local images when possible)
 #   bootstrap.sh deploy   what a deployment to the local Docker engine needs
 # Tools whose Go module the proxy here refuses are reported as unavailable, not as a failure:
 # the suite runs without them (Automation API inline programs, Python dynamic providers).
@@ -35,6 +35,15 @@ step build-pulumi-command.sh
 if [[ "$what" == deploy ]]; then
   step build-pulumi-docker.sh
   step build-docker-engine.sh
+else
+  # The suite's Docker tests (image verification, the compose takeover) need an engine and the
+  # local images. Where the engine cannot be had they skip, saying why, and the rest still runs:
+  # so a failure here is reported, not fatal.
+  if "$here/build-docker-engine.sh" && "$here/build-images.sh"; then
+    :
+  else
+    log "Docker engine or local images unavailable (exit $?): the tests marked 'docker' will skip; see $MEESHY_LOGS"
+  fi
 fi
 
 if ((${#unavailable[@]})); then
