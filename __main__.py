@@ -3,9 +3,12 @@ import pulumi
 
 from components.config_source import PulumiConfigSource
 from components.platform import MeeshyPlatform, MeeshyPlatformArgs
+from components.release_settings import has_release_section, load_release_settings
 from components.settings import load_settings
 
-settings = load_settings(pulumi.get_stack(), PulumiConfigSource())
-platform = MeeshyPlatform(f"meeshy-{settings.stack}", MeeshyPlatformArgs(settings))
+source = PulumiConfigSource()
+settings = load_settings(pulumi.get_stack(), source)
+release = (load_release_settings(settings.stack, source) if has_release_section(source) else None)
+platform = MeeshyPlatform(f"meeshy-{settings.stack}", MeeshyPlatformArgs(settings, release))
 for name, value in platform.outputs.items():
     pulumi.export(name, value)

@@ -38,6 +38,7 @@ def counts_of(manifest: dict) -> dict[str, int]:
 class MongoBackup(pulumi.ComponentResource):
     def __init__(self, name: str, *, stack: str, server: Server, database: str,
                  settings: BackupSettings, label: str, triggers: Sequence[Any],
+                 depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:backup:MongoBackup", name, None, opts)
         argv = backup_run_command(backup_dir=settings.directory, stack=stack, database=database,
@@ -50,7 +51,7 @@ class MongoBackup(pulumi.ComponentResource):
             update=REPLAY_PREVIOUS_OUTPUT,
             dir=str(REPO_ROOT),
             triggers=list(triggers),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
         manifest = self.dump.stdout.apply(parse_manifest)
         self.backup_id = manifest.apply(lambda m: m["backupId"])

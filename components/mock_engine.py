@@ -31,6 +31,17 @@ EXAMPLE_SECRETS = {
     "meeshy:adminUiAuth": "ops:$apr1$ijklmnop$UoCKOvuPMv0Tqy4mn0/Y10",
 }
 
+# What the release steps print, for offline runs: a backup manifest, a migration result, a gate
+# result (the shapes ops.backup_run, ops.migration_step and ops.health_gate print).
+EXAMPLE_STEP_OUTPUTS = {
+    "-backup-dump": {"backupId": "example/meeshy/0", "archive": "/example.archive.gz",
+                     "sha256": "0" * 64, "sizeBytes": 0, "database": "meeshy",
+                     "collections": {}, "documents": 0},
+    "-migration-run": {"exitCode": 0, "report": "/example.json", "durationSeconds": 0.0,
+                       "summary": {"ok": True}},
+    "-gate-check": {"healthy": True, "services": {}, "elapsedSeconds": 0.0},
+}
+
 
 @dataclass
 class Recorded:
@@ -95,6 +106,11 @@ class _Cloud(pulumi.runtime.Mocks):
             state["imageId"] = "sha256:" + hashlib.sha256(str(name).encode()).hexdigest()
         if args.typ == "command:local:Command":
             state["stdout"] = "replica set initiated"
+        step = next((out for suffix, out in EXAMPLE_STEP_OUTPUTS.items()
+                     if args.name.endswith(suffix)), None)
+        if step is not None and args.typ in ("command:local:Command", "pulumi-python:dynamic:Resource"):
+            # The release steps' outputs are parsed from their JSON stdout (components/release.py).
+            state["stdout"], state["stderr"] = json.dumps(step), ""
         return [args.resource_id or f"{args.name}-id", state]
 
     def call(self, args: pulumi.runtime.MockCallArgs):

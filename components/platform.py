@@ -14,6 +14,8 @@ from components.context import StackContext
 from components.maintenance import Maintenance, MaintenanceArgs
 from components.mongo import MongoReplicaSet, MongoReplicaSetArgs
 from components.redis import Redis, RedisArgs
+from components.release import platform_release
+from components.release_settings import ReleaseSettings
 from components.settings import Settings
 from components.traefik import Traefik, TraefikArgs
 from components.volumes import stack_volume
@@ -22,6 +24,8 @@ from components.volumes import stack_volume
 @dataclass(frozen=True)
 class MeeshyPlatformArgs:
     settings: Settings
+    # The stack's release section (backup -> migration -> health gate); None: no release steps.
+    release: ReleaseSettings | None = None
 
 
 class MeeshyPlatform(pulumi.ComponentResource):
@@ -73,7 +77,17 @@ class MeeshyPlatform(pulumi.ComponentResource):
         self.admin = (AdminUis(f"{names.prefix}-admin", AdminUisArgs(ctx),
                                pulumi.ResourceOptions(parent=self)) if s.admin_uis else None)
 
+        # After the services: the gate probes them; the backup only needs the database, so a
+        # changed release label re-runs these steps without touching any container.
+        self.release = (platform_release(
+            f"{names.prefix}-release", s, args.release,
+            services=[c.container for c in (self.translator, self.gateway, self.web, self.static)],
+            database_ready=[self.database.replica_set_init or self.database.container],
+            opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
+
         self.outputs = self._outputs(s, volume)
+        if self.release:
+            self.outputs["release"] = self.release.summary
         self.register_outputs(self.outputs)
 
     def _network(self, s: Settings, child: pulumi.ResourceOptions) -> docker.Network:

@@ -57,6 +57,7 @@ class Release(pulumi.ComponentResource):
     def __init__(self, name: str, settings: ReleaseSettings, server: Server, *,
                  endpoints: dict[str, str], gate_triggers: Sequence[Any] = (),
                  services: Sequence[pulumi.Resource] = (),
+                 database_ready: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:release:Release", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -65,7 +66,7 @@ class Release(pulumi.ComponentResource):
         self.backup = MongoBackup(
             f"{name}-backup", stack=settings.stack, server=server,
             database=settings.live_database, settings=settings.backup, label=label,
-            triggers=backup_triggers(settings), opts=child)
+            triggers=backup_triggers(settings), depends_on=database_ready, opts=child)
         self.migration = None
         if migration is not None and not settings.migrates_live_database:
             self.migration = DataMigration(
@@ -101,12 +102,15 @@ APP_SERVICES = ("gateway", "translator", "web", "static")
 
 def platform_release(name: str, settings, release: ReleaseSettings, *,
                      services: Sequence[pulumi.Resource] = (),
+                     database_ready: Sequence[pulumi.Resource] = (),
                      opts: pulumi.ResourceOptions | None = None) -> Release:
     """The Release of a Docker platform stack, for MeeshyPlatform to declare after its services.
 
     `settings` is the platform's components.settings.Settings: the database container, the
     network, the replica set and the Docker host come from it, the health endpoints are the §1
     ones of each application container, and the gate re-runs when any image changes.
+    The backup waits for `database_ready` (the database container, or its replica set's
+    initiation); the gate waits for `services` (the application containers).
     """
     names = settings.names
     replica = settings.database.replica_set
@@ -118,4 +122,4 @@ def platform_release(name: str, settings, release: ReleaseSettings, *,
     endpoints = docker_health_endpoints({service: names.container(service) for service in APP_SERVICES})
     images = [f"{key}={ref}" for key, ref in sorted(settings.images.by_key().items())]
     return Release(name, release, server, endpoints=endpoints, gate_triggers=images,
-                   services=services, opts=opts)
+                   services=services, database_ready=database_ready, opts=opts)

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from components.validation import decode
+from components.validation import decode, image_problem
 
 NS = "meeshy"
 
@@ -149,6 +149,15 @@ class _Reader:
         raise ReleaseConfigError(f"{self.key(path)} must be true or false, got {value!r}")
 
 
+RELEASE_SECTION_KEYS = ("migration", "backup", "healthGate", "tools")
+
+
+def has_release_section(source: Any, namespace: str = NS) -> bool:
+    """Whether the stack's configuration declares its release steps (Docker mode needs at
+    least `tools.image`; a section without it is an error raised when the Release is built)."""
+    return any(source.get(f"{namespace}:{key}") not in (None, "") for key in RELEASE_SECTION_KEYS)
+
+
 DB_EXPECTED = "a database name (letters, digits, '_' or '-', at most 63)"
 
 
@@ -197,6 +206,10 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
                         "a server URI without database, e.g. mongodb://127.0.0.1:27017",
                         required=False)
     tools_image = r.string("tools.image", re.compile(r"^\S+$"), "an image reference", required=False)
+    why = image_problem(tools_image) if tools_image else None
+    if why:
+        raise ReleaseConfigError(f"{r.key('tools.image')}: expected an image pinned to a version "
+                                 f"tag or a digest, got {tools_image!r} ({why})")
     return ReleaseSettings(stack=stack, release=release, live_database=live,
                            maintenance=r.boolean("maintenance", False), backup=backup,
                            health=health, migration=migration,

@@ -35,12 +35,25 @@ def intended_production(staging_lines: list[str]) -> list[str]:
         # images: staging's release candidates -> production's pinned release
         for old, new in image_changes.items():
             line = line.replace(f"= {old}", f"= {new}")
+        if re.match(r"(Command|Resource) meeshy-<stack>-release-", line):
+            line = release_step_line(line, s_cfg, p_cfg, image_changes)
         out.append(line)
         # protection: production's data volumes are protected and retained
         m = re.fullmatch(r"Volume meeshy-<stack>-([a-z-]+)", line)
         if m and naming.VOLUMES[m.group(1)]:
             out += [f"{line} | protect = true", f"{line} | retain-on-delete = true"]
     return sorted(out)
+
+
+def release_step_line(line: str, s_cfg: dict, p_cfg: dict, image_changes: dict) -> str:
+    """The release steps (backup, migration, gate) differ only by what they are told: the stack
+    (its name, its backup directory), the release label and the images their gate re-runs on."""
+    for old, new in image_changes.items():
+        line = line.replace(f"={old}", f"={new}")
+    s_rel, p_rel = s_cfg["meeshy:release"], p_cfg["meeshy:release"]
+    line = line.replace(f"--label {s_rel} ", f"--label {p_rel} ")
+    line = line.replace(f"triggers = {s_rel},", f"triggers = {p_rel},")
+    return re.sub(r"\bstaging\b", "production", line)
 
 
 def resource_counts(run) -> dict[str, int]:
