@@ -198,7 +198,10 @@ def test_components_and_parents(run):
     tokens = {r.type for r in run.resources if not r.custom}
     assert tokens == {"meeshy:platform:MeeshyPlatform", "meeshy:traefik:Traefik", "meeshy:mongo:MongoReplicaSet",
                       "meeshy:redis:Redis", "meeshy:app:AppService", "meeshy:maintenance:Maintenance",
-                      "meeshy:admin:AdminUis"}
+                      "meeshy:admin:AdminUis",
+                      # the release steps the stack files declare (test_platform_release_wiring.py)
+                      "meeshy:release:Release", "meeshy:backup:MongoBackup",
+                      "meeshy:migration:DataMigration", "meeshy:health:HealthGate"}
     for res in run.resources:
         if res.type == "meeshy:platform:MeeshyPlatform":
             continue
