@@ -34,10 +34,16 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                rollback_budget_seconds: float = DEFAULT_BUDGET_SECONDS,
                confirm: Callable[[str], bool] | None = None, log=print,
                takeover: Callable[[], dict] | None = None,
-               undo_takeover: Callable[[], dict] | None = None) -> dict:
+               undo_takeover: Callable[[], dict] | None = None,
+               remove_stack: Callable[[list[str]], dict] | None = None,
+               refresh_state: Callable[[], dict] | None = None) -> dict:
     """`takeover` (issue 6: stop and remove the compose deployment the stack replaces) runs as
-    the first phase, and the write-unavailability window starts with it; when the switch then
-    fails, `undo_takeover` brings the compose deployment back after the stack's rollback."""
+    the first phase, and the write-unavailability window starts with it. When the switch then
+    fails (first takeover included: nothing deployed), after the stack's own rollback if any:
+    `remove_stack(volumes)` removes the stack's containers, never its volumes (default: by label
+    with the docker CLI, ops/switch_takeover.py), `undo_takeover` re-creates the compose
+    deployment from the record, its readiness is checked, and `refresh_state` (default: a
+    refresh of the stack) drops the removed containers from the stack's state."""
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
     deployed = snapshots.current(runner)
@@ -66,14 +72,19 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     current_doc = deployed.doc if deployed else phases[0].doc
     maintenance_on = False
     failure = None
+    taken = None     # the takeover's record, once it exists: compose then needs giving back
     if takeover is not None:
         t0, at = time.monotonic(), now_iso()
         window_start = (at, t0)
         try:
-            report["takeover"] = takeover()
+            report["takeover"] = taken = takeover()
         except Exception as error:     # noqa: BLE001 - any failure of it fails the switch
             failure = f"takeover failed: {error}"
-            report["takeover"] = {"result": "failed", "error": str(error)}
+            # A takeover that fails after recording carries its report: some containers may
+            # be stopped already. One that refused before recording stopped nothing.
+            taken = getattr(error, "report", None)
+            report["takeover"] = {"result": "failed", "error": str(error),
+                                  **({"record": taken} if taken else {})}
         report["phases"].append({"name": "takeover", "start": at, "end": now_iso(),
                                  "seconds": round(time.monotonic() - t0, 3), "version": None,
                                  "steps": {}, "ok": failure is None})
@@ -134,25 +145,18 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
             except RollbackFailed as error:
                 report["rollback"] = error.report or {"result": "failed", "error": str(error)}
                 report["result"] = "failed, rollback failed"
-            if takeover is not None and undo_takeover is not None:
-                try:
-                    report["rollback"] = {**(report["rollback"] or {}), "compose": undo_takeover()}
-                except Exception as error:     # noqa: BLE001 - reported, exit says failed
-                    report["rollback"] = {**(report["rollback"] or {}),
-                                          "compose": {"result": "failed", "error": str(error)}}
-                    report["result"] = "failed, rollback failed"
-                else:
-                    report["result"] = "rolled back" if report["result"] == "failed" else report["result"]
-            if maintenance_on and report["result"] != "rolled back":
-                # Maintenance is always switched off again, even when the rollback failed.
-                base = deployed.doc if deployed else phases[0].doc
-                last = runner.up(base.with_values({"meeshy:maintenance": False}), op_id=op_id,
-                                 phase="maintenance-off-final", snapshot=False,
-                                 deadline=time.monotonic() + rollback_budget_seconds)
-                report["maintenanceOff"] = {"ok": last.ok, "error": last.error,
-                                            "version": last.version}
-            if window_start and report["writeUnavailability"] is None:
-                report["writeUnavailability"] = _window(window_start, now_iso())
+        if maintenance_on and report["result"] != "rolled back" and taken is None:
+            # Maintenance is always switched off again, even when the rollback failed.
+            base = deployed.doc if deployed else phases[0].doc
+            last = runner.up(base.with_values({"meeshy:maintenance": False}), op_id=op_id,
+                             phase="maintenance-off-final", snapshot=False,
+                             deadline=time.monotonic() + rollback_budget_seconds)
+            report["maintenanceOff"] = {"ok": last.ok, "error": last.error,
+                                        "version": last.version}
+        if taken is not None:
+            _give_back(runner, report, taken, undo_takeover, remove_stack, refresh_state, log)
+        if window_start and report["writeUnavailability"] is None:
+            report["writeUnavailability"] = _window(window_start, now_iso())
     report["ended"] = now_iso()
     report["seconds"] = round(time.monotonic() - clock, 3)
     path = runner.ledger.report_path(op_id)
@@ -163,6 +167,35 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                           "baselines": baselines, "report": str(path)})
     report["reportPath"] = str(path)
     return report
+
+
+def _give_back(runner, report: dict, taken: dict, undo_takeover, remove_stack, refresh_state,
+               log) -> None:
+    """Production goes back to compose; an `up` (maintenance off) is not run first since it
+    would re-create the stack's containers on the volumes compose needs."""
+    from ops import switch_takeover
+
+    if undo_takeover is None:
+        compose = {"result": "failed", "error": "no way to restore the compose deployment was given"}
+    else:
+        remove_stack = remove_stack or (lambda volumes: switch_takeover.remove_stack_containers(
+            runner.stack_name, keep_volumes=volumes, log=log))
+        refresh_state = refresh_state or (lambda: _refresh(runner))
+        compose = switch_takeover.give_back_to_compose(
+            taken, remove_stack=remove_stack, restore_compose=undo_takeover,
+            refresh_state=refresh_state, log=log)
+    report["rollback"] = {**(report["rollback"] or {}), "compose": compose}
+    if compose["result"] != "restored":
+        report["result"] = "failed, rollback failed"
+    elif report["result"] == "failed":
+        report["result"] = "rolled back"
+
+
+def _refresh(runner) -> dict:
+    result = runner.stack.refresh(message=f"meeshy-ops refresh after giving production back to compose",
+                                  color="never", suppress_progress=True, on_output=lambda line: None)
+    return {"result": result.summary.result,
+            "resourceChanges": dict(result.summary.resource_changes or {})}
 
 
 def _collect(report: dict, phase, release: dict, maintenance_backups: dict) -> None:

@@ -96,11 +96,13 @@ def test_takeover_opens_the_window_and_is_undone_on_failure(tmp_path, deployed, 
     report = switch_module.run_switch(
         runner, log=lambda m: None,
         takeover=lambda: order.append("takeover") or {"result": "taken over"},
-        undo_takeover=lambda: order.append("restore") or {"result": "restored"})
+        undo_takeover=lambda: order.append("restore") or {"result": "restored"},
+        remove_stack=lambda volumes: order.append("remove-stack") or {"result": "removed"},
+        refresh_state=lambda: order.append("refresh") or {"result": "succeeded"})
     assert [p["name"] for p in report["phases"]][:2] == ["takeover", "maintenance-on"]
     assert report["writeUnavailability"]["start"] == report["phases"][0]["start"]
-    assert order == ["takeover", "restore"]
-    assert report["rollback"]["compose"] == {"result": "restored"} and report["result"] == "rolled back"
+    assert order == ["takeover", "remove-stack", "restore", "refresh"]
+    assert report["rollback"]["compose"]["result"] == "restored" and report["result"] == "rolled back"
 
 
 def test_a_failed_takeover_stops_before_any_update(tmp_path, deployed, monkeypatch):
