@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 
 MIGRATIONS = "_migrations"
+SEQ_GAP = 1000
 COUNT_KEYS = ("documents", "written", "merged", "quarantined", "dropped", "primary_writes",
               "inserted", "replaced", "deleted", "unchanged")
 
@@ -30,7 +31,10 @@ def begin_run(target_db, to, step_ids) -> tuple:
     coll = target_db[MIGRATIONS]
     run = coll.find_one({"_id": "run"})
     # Ledger sequence numbers only grow, across runs too (the ledger resolves overlaps by them).
+    # A killed run may have used a few numbers past its last checkpoint (writes lag the
+    # transforms by a couple of batches): jump well past them.
     seq = max([(run or {}).get("seq", 0)] + [p.get("seq", 0) for p in all_progress(target_db)])
+    seq += SEQ_GAP
     if run is not None and run.get("state") == "running":
         coll.update_one({"_id": "run"}, {"$set": {"resumed_at": now(), "to": to,
                                                    "steps": step_ids, "seq": seq}})

@@ -103,6 +103,8 @@ class LedgerReader:
         return [entry for _, entry in self._pending.values()]
 
     def _load(self, doc) -> None:
+        if self.after_key is not None and sort_key(doc["hi"]) <= self.after_key:
+            return  # written by the checkpointed part of the run being resumed: current
         seq, digests = doc["seq"], bytes(doc["d"])
         for n, (source_id, targets) in enumerate(zip(doc["ids"], doc["w"])):
             key = sort_key(source_id)

@@ -171,3 +171,4 @@ def test_an_interrupted_run_resumes_to_the_same_result(dbs, fresh_db, monkeypatc
     resumed = run_toy(source, target)
     assert resumed["resumed"] and resumed["ok"]
     assert data_hashes(target) == data_hashes(reference)
+    assert writes(run_toy(source, target)) == 0  # the ledger survived the crash intact
