@@ -101,26 +101,33 @@ def main(argv=None) -> int:
     try:
         report = _execute(args, console)
     except MigrationError as exc:
-        print(f"migration {args.verb}: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(args, str(exc), exc.exit_code)
     except PyMongoError as exc:
-        print(f"migration {args.verb}: database error: {str(exc).splitlines()[0][:300]}",
-              file=sys.stderr)
-        return 1
+        return _failed(args, f"database error: {str(exc).splitlines()[0][:300]}", 1)
     except KeyboardInterrupt:
-        print(f"migration {args.verb}: interrupted; `run` again resumes where it stopped",
-              file=sys.stderr)
-        return 1
-    except Exception:  # noqa: BLE001 - a bug: say so, with the traceback to report it
+        return _failed(args, "interrupted; `run` again resumes where it stopped", 1)
+    except Exception as exc:  # noqa: BLE001 - a bug: say so, with the traceback to report it
         traceback.print_exc()
-        print(f"migration {args.verb}: internal error (see above)", file=sys.stderr)
-        return 1
+        return _failed(args, f"internal error: {type(exc).__name__}: {exc}", 1)
     if args.json:
         write_json(report, args.json)
     render(report, console)
     if report.get("ok"):
         return 0
     return 3
+
+
+def _failed(args, message: str, code: int) -> int:
+    """Says what went wrong in one sentence; a --json report still gets written."""
+    print(f"migration {args.verb}: {message}", file=sys.stderr)
+    if getattr(args, "json", None):
+        try:
+            write_json({"command": args.verb, "ok": False, "error": message, "exit_code": code},
+                       args.json)
+        except OSError as exc:
+            print(f"migration {args.verb}: cannot write {args.json}: {exc.strerror}",
+                  file=sys.stderr)
+    return code
 
 
 def _execute(args, console) -> dict:

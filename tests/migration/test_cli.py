@@ -91,6 +91,15 @@ def test_bad_usage_exits_2(dbs, args, message):
     assert fingerprint(source) == before
 
 
+def test_an_error_still_writes_the_json_report(dbs, tmp_path):
+    _, source_uri, _, _, _ = dbs
+    result = migration_cli("run", "--source", source_uri, "--target", source_uri,
+                           "--json", tmp_path / "r.json")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert result.returncode == 2 == report["exit_code"]
+    assert report["ok"] is False and "same database" in report["error"]
+
+
 def test_a_schema_without_the_chain_models_exits_2(dbs, tmp_path):
     _, source_uri, target_uri, _, _ = dbs
     schema = tmp_path / "app.prisma"
