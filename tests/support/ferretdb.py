@@ -36,6 +36,18 @@ def ferretdb_binary() -> pathlib.Path:
     return tools_dir() / "bin" / "ferretdb"
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the process that started us dies, however it dies (a test
+    run killed by a timeout runs no atexit handler and would leave FerretDB behind).
+    Linux ties this to the starting *thread*: start FerretDB from a thread that outlives it."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: atexit and stop() remain
+
+
 class FerretDBError(RuntimeError):
     pass
 
@@ -65,7 +77,8 @@ class FerretDB:
                  "--listen-addr=127.0.0.1:0", "--telemetry=disable", "--debug-addr=-",
                  f"--state-dir={self.workdir}", "--log-level=INFO"],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True)  # our signals (Ctrl-C on pytest) stay ours
+                start_new_session=True,  # our signals (Ctrl-C on pytest) stay ours
+                preexec_fn=_die_with_parent)
         finally:
             log.close()
         atexit.register(self.stop)
