@@ -170,7 +170,13 @@ def parse_adopt(raw: Any, key: str, problems: v.Problems) -> Adopt:
             problems.add(vkey, f"unknown volume; expected one of {', '.join(naming.VOLUMES)}")
         elif v.as_text(existing, vkey, problems, r"[A-Za-z0-9][A-Za-z0-9_.-]+",
                        "the name of an existing Docker volume (from `docker volume ls`)"):
-            volumes[purpose] = existing
+            # One volume under two purposes would be imported twice and mounted as both.
+            taken_by = next((p for p, name in volumes.items() if name == existing), None)
+            if taken_by:
+                problems.add(vkey, f"volume {existing!r} is already adopted as '{taken_by}'; "
+                             "each existing volume can be adopted for one purpose only")
+            else:
+                volumes[purpose] = existing
     networks_raw = v.as_mapping(value.get("networks"), f"{key}.networks", problems) or {}
     networks: dict[str, AdoptedNetwork] = {}
     for logical, existing in networks_raw.items():

@@ -61,9 +61,6 @@ def test_any_adopted_subset_is_imported_and_nothing_recreates_it(adopted):
                        for p in naming.VOLUMES if p not in adopted}
 
 
-@pytest.mark.xfail(strict=True, reason="components/settings_sections.parse_adopt accepts one existing "
-                   "volume adopted for two purposes (two imports of one volume, its data mounted as "
-                   "both); reported to the owner of components/")
 def test_one_volume_adopted_for_two_purposes_is_refused():
     with pytest.raises(Exception, match=r"meeshy:adopt\.volumes"):
         run_stack_file("production", {"meeshy:adopt": {"volumes": {"database-data": "meeshy_data",
