@@ -8,12 +8,13 @@ as ciphertext (`{secure: ...}`) end to end; a plain value never replaces a secre
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from components.validation import decode as _decode
 
 
 class StackConfigError(ValueError):
@@ -130,15 +131,6 @@ def _split(path: str) -> list[str]:
         raise StackConfigError(f"config path {path!r} must look like namespace:key[.sub]")
     head, *tail = rest.split(".")
     return [f"{namespace}:{head}", *tail]
-
-
-def _decode(raw: Any) -> Any:
-    if isinstance(raw, str) and raw[:1] in "{[":
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return raw
 
 
 def from_history_config(config: dict, header: dict) -> tuple[ConfigDoc, dict[str, str]]:
