@@ -129,7 +129,7 @@ def diff(a: list[str], b: list[str], a_name: str, b_name: str) -> list[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) not in (1, 2):
+    if len(argv) not in (1, 2) or any(arg.startswith("-") for arg in argv):
         print(__doc__.strip().splitlines()[-3:][0].strip(), file=sys.stderr)
         print("usage: python -m components.describe STACK [OTHER_STACK]", file=sys.stderr)
         return 2

@@ -53,6 +53,10 @@ STACK_LABEL = "meeshy.stack"
 # host (stack `gate` -> `gate.<domain>`): those names are refused.
 RESERVED_STACK_NAMES = frozenset({*SUBDOMAINS.values(), "www"})
 
+# Every stack keeps its backups in its own folder under this root (`<root>/<stack>/...`), so
+# refresh-staging can find production's archives next to its own.
+DEFAULT_BACKUP_ROOT = "/var/backups/meeshy"
+
 
 def stack_name_error(stack: str) -> str | None:
     """Why `stack` cannot name a Meeshy stack, or None when it can."""

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from components.naming import DEFAULT_BACKUP_ROOT
 from components.validation import decode, image_problem
 
 NS = "meeshy"
@@ -170,7 +171,7 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
                        required=False, default="unreleased")
     live = r.string("database.name", _DATABASE_NAME, DB_EXPECTED, required=False, default="meeshy")
     backup_dir = r.string("backupDir", None, "an absolute directory for backup archives",
-                          required=False, default=f"/var/backups/meeshy/{stack}")
+                          required=False, default=DEFAULT_BACKUP_ROOT)
     if not backup_dir.startswith("/"):
         raise ReleaseConfigError(f"{r.key('backupDir')}: {backup_dir!r} must be an absolute path")
     backup = BackupSettings(backup_dir, r.number("backup.retain", 10, 1, 1000),

@@ -11,6 +11,7 @@ from typing import Any, Mapping, Protocol
 
 from components import naming
 from components import validation as v
+from components.naming import DEFAULT_BACKUP_ROOT
 from components.settings_sections import (
     Acme, Adopt, Database, Images, Ports, RedisTuning, parse_acme, parse_adopt, parse_database,
     parse_images, parse_ports, parse_redis,
@@ -190,7 +191,7 @@ def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Setti
                         problems, r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}",
                         "a release label (letters, digits, '.', '_', '+', '-'; at most 64)")
     backup_raw = source.get(_key("backupDir"))
-    backup_dir = v.absolute_path(f"/var/backups/meeshy/{stack}" if backup_raw is None else backup_raw,
+    backup_dir = v.absolute_path(DEFAULT_BACKUP_ROOT if backup_raw is None else backup_raw,
                                  _key("backupDir"), problems)
     adopt = parse_adopt(source.get(_key("adopt")), _key("adopt"), problems)
     acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)

@@ -217,6 +217,6 @@ def test_outputs(run):
     assert out["containerNames"] == {s: f"{p}-{s}" for s in SERVICES}
     assert out["volumeNames"]["database-data"] == f"{p}-database-data"
     assert out["releaseLabel"] == stack_file_config(run.stack)["meeshy:release"]
-    assert out["backupDir"] == f"/var/backups/meeshy/{run.stack}" and out["maintenance"] is False
+    assert out["backupDir"] == "/var/backups/meeshy" and out["maintenance"] is False
     site = "meeshy.me" if run.stack == "production" else f"{run.stack}.meeshy.me"
     assert out["publicUrls"]["web"] == f"https://{site}" and out["publicUrls"]["gateway"] == f"https://gate.{site}"

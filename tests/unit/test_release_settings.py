@@ -32,7 +32,7 @@ def test_reads_every_key_with_defaults():
 def test_defaults_match_the_platform_settings():
     s = load_release_settings("staging", {})
     assert (s.release, s.live_database, s.backup.directory, s.migration) == \
-        ("unreleased", "meeshy", "/var/backups/meeshy/staging", None)
+        ("unreleased", "meeshy", "/var/backups/meeshy", None)
 
 
 def test_json_text_from_the_engine_is_decoded():

@@ -33,7 +33,7 @@ def test_real_stack_files_parse():
     assert production.protect_data and not staging.protect_data
     assert production.database.name == "meeshy" and production.database.replica_set.enabled
     assert production.docker_host == "unix:///var/run/docker.sock"
-    assert production.backup_dir == "/var/backups/meeshy/production"
+    assert production.backup_dir == "/var/backups/meeshy"
     assert production.release == "1.0.0" and not production.maintenance
     assert "example-jwt" not in repr(production)  # secrets never in repr
 
@@ -41,7 +41,7 @@ def test_real_stack_files_parse():
 def test_defaults_for_a_third_stack():
     s = load_settings("rehearsal", config("staging", ports={"http": 9080, "https": 9443}))
     assert s.names.hosts_of("gateway") == ("gate.rehearsal.meeshy.me",)
-    assert s.backup_dir == "/var/backups/meeshy/rehearsal"
+    assert s.backup_dir == "/var/backups/meeshy"
 
 
 def test_all_problems_are_reported_at_once_with_their_key():
