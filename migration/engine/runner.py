@@ -61,6 +61,11 @@ def _is_boundary(doc_id, batch_size: int) -> bool:
     return int.from_bytes(digest, "big") % batch_size == 0
 
 
+def _lookup_key(lookup) -> tuple:
+    return (lookup.collection, repr(lookup.key), repr(lookup.value), id(lookup.combine),
+            repr(sorted((lookup.where or {}).items())), lookup.name)
+
+
 class Runner:
     def __init__(self, source_db, target_db, chain, validator, to=None,
                  batch_size: int = BATCH_SIZE, progress=None):
@@ -80,9 +85,20 @@ class Runner:
         self.ledgers = {n for n in self.target_db.list_collection_names()
                         if n.startswith(LEDGER + ".")}
         collections = {}
+        rules = [(step, rule) for step in self.steps for rule in step.rules]
+        last_use = {}
+        for index, (_, rule) in enumerate(rules):
+            for lookup in getattr(rule, "lookups", ()):
+                last_use[_lookup_key(lookup)] = index
+        index = 0
         for step in self.steps:
             for rule in step.rules:
                 collections[rule.source] = self._rule(step, rule)
+                for key in [k for k, last in last_use.items() if last == index]:
+                    built = self._lookups.pop(key, None)  # no later rule needs it: free it
+                    if built is not None:
+                        built.close()
+                index += 1
             checkpoint.mark_step(self.target_db, step, run["number"])
         index_problems = ensure_indexes(self.target_db, self.validator.schema,
                                         written_collections(self.steps))
@@ -162,9 +178,8 @@ class Runner:
         return job
 
     def _lookup(self, lookup):
-        """Built once per run: several rules often declare the same small lookup."""
-        key = (lookup.collection, repr(lookup.key), repr(lookup.value), id(lookup.combine),
-               repr(sorted((lookup.where or {}).items())), lookup.name)
+        """Built once per run: several rules often declare the same lookup."""
+        key = _lookup_key(lookup)
         if key not in self._lookups:
             self._lookups[key] = build_lookup(self.source_db, lookup)
         return self._lookups[key]

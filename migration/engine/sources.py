@@ -7,12 +7,17 @@ lookups (declared for small reference collections) are held whole.
 from __future__ import annotations
 
 import heapq
+import os
+import pickle
+import sqlite3
+import tempfile
 
 from bson import ObjectId
 
-from migration.engine.hashing import sort_key
+from migration.engine.hashing import _encode, sort_key
 
 BATCH_SIZE = 1000
+SPILL_AT = 20_000  # lookup entries held in memory before moving to a temporary SQLite file
 
 
 def _extractor(spec):
@@ -44,24 +49,100 @@ def _normalize(value):
 class LookupMap:
     """A read-only mapping (or set, when built without values) over one source collection.
 
-    Keys are normalized like references (a valid hex string matches its ObjectId)."""
+    Keys are normalized like references (a valid hex string matches its ObjectId). Up to
+    SPILL_AT entries live in a dict; a bigger lookup moves to a temporary SQLite file (keys
+    canonically encoded, values pickled), so memory stays flat whatever the collection size."""
 
-    def __init__(self, name: str, data: dict, is_set: bool):
+    def __init__(self, name: str, is_set: bool, combine=None):
         self.name = name
-        self._data = data
         self.is_set = is_set
+        self._combine = combine
+        self._data: dict = {}
+        self._db = None
+
+    # -- building -------------------------------------------------------------------------
+    def _put(self, key, value) -> None:
+        if self._db is None:
+            if key in self._data:
+                if self._combine is not None:
+                    self._data[key] = self._combine(self._data[key], value)
+                return
+            self._data[key] = value
+            if len(self._data) > SPILL_AT:
+                self._spill()
+            return
+        packed = _pack_key(key)
+        if self._combine is not None:
+            row = self._db.execute("SELECT v FROM m WHERE k = ?", (packed,)).fetchone()
+            if row is not None:
+                value = self._combine(pickle.loads(row[0]), value)
+        self._db.execute("INSERT OR REPLACE INTO m VALUES (?, ?)" if self._combine else
+                         "INSERT OR IGNORE INTO m VALUES (?, ?)",
+                         (packed, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def _spill(self) -> None:
+        try:
+            rows = [(_pack_key(k), pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL))
+                    for k, v in self._data.items()]
+        except TypeError:
+            return  # keys the canonical encoding cannot express: stay in memory
+        handle, path = tempfile.mkstemp(prefix="migration-lookup-", suffix=".sqlite")
+        os.close(handle)
+        self._db = sqlite3.connect(path)
+        os.unlink(path)  # the open connection keeps it; nothing is left behind
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute("PRAGMA cache_size=-4000")
+        self._db.execute("CREATE TABLE m (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID")
+        self._db.executemany("INSERT INTO m VALUES (?, ?)", rows)
+        self._data = {}
+
+    # -- reading --------------------------------------------------------------------------
+    def _find(self, key):
+        key = _key(key)
+        if self._db is None:
+            return self._data.get(key, _MISSING)
+        try:
+            row = self._db.execute("SELECT v FROM m WHERE k = ?", (_pack_key(key),)).fetchone()
+        except TypeError:
+            return _MISSING
+        return _MISSING if row is None else pickle.loads(row[0])
 
     def __contains__(self, key) -> bool:
-        return _key(key) in self._data
+        return self._find(key) is not _MISSING
 
     def get(self, key, default=None):
-        return self._data.get(_key(key), default)
+        value = self._find(key)
+        return default if value is _MISSING else value
 
     def __getitem__(self, key):
-        return self._data[_key(key)]
+        value = self._find(key)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
 
     def __len__(self) -> int:
-        return len(self._data)
+        if self._db is None:
+            return len(self._data)
+        return self._db.execute("SELECT count(*) FROM m").fetchone()[0]
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+_MISSING = object()
+
+
+def _pack_key(key) -> bytes:
+    out: list = []
+    _encode(key, out)
+    return b"".join(out)
 
 
 def _key(key):
@@ -74,21 +155,14 @@ def build_lookup(source_db, lookup) -> LookupMap:
     key_of = _extractor(lookup.key)
     value_of = _extractor(lookup.value) if lookup.value is not None else None
     projection = _projection(lookup.key, lookup.value)
-    data: dict = {}
-    cursor = source_db[lookup.collection].find(dict(lookup.where or {}), projection, sort=[("_id", 1)],
-                                                batch_size=BATCH_SIZE)
+    built = LookupMap(lookup.name, is_set=value_of is None, combine=lookup.combine)
+    cursor = source_db[lookup.collection].find(dict(lookup.where or {}), projection,
+                                                sort=[("_id", 1)], batch_size=BATCH_SIZE)
     for doc in cursor:
-        key = key_of(doc)
-        if value_of is None:
-            data[key] = True
-            continue
-        value = value_of(doc)
-        if key in data:
-            if lookup.combine is not None:
-                data[key] = lookup.combine(data[key], value)
-        else:
-            data[key] = value
-    return LookupMap(lookup.name, data, is_set=value_of is None)
+        built._put(key_of(doc), True if value_of is None else value_of(doc))
+    if built._db is not None:
+        built._db.commit()
+    return built
 
 
 class ChildMerger:

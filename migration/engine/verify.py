@@ -21,7 +21,7 @@ from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
 
 EXAMPLES = 5
-SET_LIMIT = 100_000  # referenced documents held as a set of keys (ids: a few MB at most)
+SET_LIMIT = 20_000  # referenced documents held as a set of keys (a few MB at most)
 PARALLEL_CHECKS = 2  # more only adds contention on a 2-core machine running FerretDB
 
 
