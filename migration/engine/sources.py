@@ -7,17 +7,14 @@ lookups (declared for small reference collections) are held whole.
 from __future__ import annotations
 
 import heapq
-import os
 import pickle
-import sqlite3
-import tempfile
 
 from bson import ObjectId
 
 from migration.engine.hashing import _encode, sort_key
+from migration.engine.keyset import SPILL_AT, temporary_sqlite
 
 BATCH_SIZE = 1000
-SPILL_AT = 20_000  # lookup entries held in memory before moving to a temporary SQLite file
 
 
 def _extractor(spec):
@@ -86,13 +83,7 @@ class LookupMap:
                     for k, v in self._data.items()]
         except TypeError:
             return  # keys the canonical encoding cannot express: stay in memory
-        handle, path = tempfile.mkstemp(prefix="migration-lookup-", suffix=".sqlite")
-        os.close(handle)
-        self._db = sqlite3.connect(path)
-        os.unlink(path)  # the open connection keeps it; nothing is left behind
-        self._db.execute("PRAGMA journal_mode=OFF")
-        self._db.execute("PRAGMA synchronous=OFF")
-        self._db.execute("PRAGMA cache_size=-4000")
+        self._db = temporary_sqlite("migration-lookup-")
         self._db.execute("CREATE TABLE m (k BLOB PRIMARY KEY, v BLOB) WITHOUT ROWID")
         self._db.executemany("INSERT INTO m VALUES (?, ?)", rows)
         self._data = {}

@@ -1,16 +1,16 @@
 """`verify`: the target reconciles with the source, references and uniques hold, hashes.
 
-Every check streams (sorted cursors, sorted merges) so it costs no more memory at x10 than x1.
+Reading is the cost, so each target collection is read once (verify_scan.py) for its hash and
+its side of every reference, and source counts come from the collections' metadata: an exact
+count is taken only to confirm a disagreement before it is reported. Every check streams, so
+it costs no more memory at x10 than x1.
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
 import itertools
-from concurrent.futures import ThreadPoolExecutor
 
-from bson.codec_options import CodecOptions
-from bson.raw_bson import RawBSONDocument
+from pymongo.errors import OperationFailure
 
 from migration.engine import checkpoint
 from migration.engine.hashing import sort_key
@@ -19,23 +19,28 @@ from migration.engine.ledger import ledger_collection, split_token
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
+from migration.engine.verify_scan import EXAMPLES, RAW, READ_BATCH, Digest, scan_all
 
-EXAMPLES = 5
 SET_LIMIT = 20_000  # referenced documents held as a set of keys (a few MB at most)
-PARALLEL_CHECKS = 2  # more only adds contention on a 2-core machine running FerretDB
+PARALLEL_READS = 2  # more only adds contention on a 2-core machine running FerretDB
 
 
 def content_hash(collection) -> dict:
-    """A digest of every document's stored bytes, and the document count.
+    """A digest of every document's stored bytes, and the document count."""
+    digest = Digest()
+    for doc in collection.with_options(codec_options=RAW).find({}, batch_size=READ_BATCH):
+        digest.add(doc.raw)
+    return digest.result()
 
-    The sum (mod 2**256) of each document's sha256 does not depend on the order documents come
-    back in, so no sort is needed (a sort makes FerretDB load the whole collection first)."""
-    raw = collection.with_options(codec_options=CodecOptions(document_class=RawBSONDocument))
-    total, count = 0, 0
-    for doc in raw.find({}, batch_size=1000):
-        total += int.from_bytes(hashlib.sha256(doc.raw).digest(), "big")
-        count += 1
-    return {"documents": count, "sha256": (total % 2 ** 256).to_bytes(32, "big").hex()}
+
+def metadata_count(collection) -> int:
+    """The document count the server keeps for a collection (no scan); exact count if it
+    keeps none it will tell (count_documents reads every document on FerretDB)."""
+    try:
+        stats = list(collection.aggregate([{"$collStats": {"count": {}}}]))
+        return sum(int(s["count"]) for s in stats)
+    except (OperationFailure, KeyError):
+        return collection.count_documents({})
 
 
 def verify(source_db, target_db, chain, schema, steps=None) -> dict:
@@ -52,33 +57,28 @@ def verify(source_db, target_db, chain, schema, steps=None) -> dict:
     collections = written_collections(steps)
     references = [ref for step in steps for ref in step.references
                   if ref.collection in collections and ref.target in collections]
-    # Every check is a full read on the server: run them side by side, report in a fixed order.
-    with ThreadPoolExecutor(max_workers=PARALLEL_CHECKS) as pool:
-        live = {r.source: pool.submit(source_db[r.source].count_documents, {}) for r in rules}
-        hashes = {c: pool.submit(content_hash, target_db[c])
-                  for c in collections + [QUARANTINE]}
-        broken = [pool.submit(check_reference, target_db, ref) for ref in references]
-        shared = pool.submit(_shared_documents, target_db, rules)
-        live = {name: future.result() for name, future in live.items()}
-        hashes = {name: future.result() for name, future in hashes.items()}
-        expected = _check_sources(live, rules, progress, problems)
-        for future in broken:
-            problems.extend(future.result())
-        shared = shared.result()
+    expected = _check_sources(source_db, rules, progress, problems)
+    hashes, broken, cyclic = scan_all(target_db, collections + [QUARANTINE], references,
+                                      sizes=expected, workers=PARALLEL_READS)
+    problems.extend(broken)
+    for ref in cyclic:  # a reference the single pass could not order: its own reads
+        problems.extend(check_reference(target_db, ref))
     # Uniques hold when their unique index exists: the server enforces it on every write.
     problems.extend(missing_indexes(target_db, schema, collections))
-    _check_target_counts(hashes, expected, shared, problems)
+    _check_target_counts(hashes, expected, _shared_documents(target_db, rules), problems)
     return {"ok": not problems, "problems": problems, "hashes": hashes}
 
 
-def _check_sources(live_counts, rules, progress, problems) -> dict:
+def _check_sources(source_db, rules, progress, problems) -> dict:
     expected = {QUARANTINE: 0}
     for rule in rules:
         counts = (progress.get(rule.source) or {}).get("counts")
         if counts is None or not progress[rule.source].get("done"):
             problems.append(f"{rule.source}: the last run did not finish this collection")
             continue
-        live = live_counts[rule.source]
+        live = metadata_count(source_db[rule.source])
+        if live != counts["documents"]:  # confirm with an exact count before reporting
+            live = source_db[rule.source].count_documents({})
         accounted = sum(counts[k] for k in ("written", "merged", "quarantined", "dropped"))
         if live != counts["documents"] or live != accounted:
             problems.append(

@@ -114,3 +114,30 @@ def test_both_reference_strategies_agree(migrated, monkeypatch):
     by_merge = [verify_module.check_reference(target, r) for r in refs]
     assert by_set == by_merge
     assert any(f"Member.teamId: {broken} document(s)" in p for group in by_set for p in group)
+
+
+def test_the_single_read_agrees_with_per_reference_reads_also_past_the_spill(migrated,
+                                                                           monkeypatch):
+    from migration.engine import keyset, verify_scan
+    from migration.engine import verify as verify_module
+    from migration.engine.process import QUARANTINE
+    from migration.engine.runner import written_collections
+    source, target = migrated
+    for member in target.Member.find({"active": False}):
+        target.Member.update_one({"_id": member["_id"]}, {"$set": {"teamId": ObjectId()}})
+    chain, _ = toy()
+    refs = [r for s in chain.steps for r in s.references]
+    collections = written_collections(chain.steps) + [QUARANTINE]
+    per_reference = sorted(p for r in refs for p in verify_module.check_reference(target, r))
+    hashes, in_memory, _ = verify_scan.scan_all(target, collections, refs, sizes={})
+    monkeypatch.setattr(keyset.KeySet.__init__, "__defaults__", (2,))
+    spilled_hashes, spilled, _ = verify_scan.scan_all(target, collections, refs, sizes={})
+    assert per_reference and sorted(in_memory) == per_reference == sorted(spilled)
+    assert hashes == spilled_hashes == {c: verify_module.content_hash(target[c])
+                                        for c in collections}
+
+
+def test_a_wrong_metadata_count_is_confirmed_by_an_exact_count(migrated, monkeypatch):
+    from migration.engine import verify as verify_module
+    monkeypatch.setattr(verify_module, "metadata_count", lambda collection: 0)
+    assert verify(*migrated)["ok"]
