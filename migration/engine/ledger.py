@@ -8,6 +8,9 @@ a fresh `_id` per write (they carry a sequence number) so a run killed between w
 one and deleting the old ones leaves overlaps the reader resolves (highest `seq` wins).
 
 FerretDB refuses nested arrays, so written targets are flat strings "Collection\\x1fid-token".
+The per-entry ids and targets travel as one BSON blob (`entries`): the server stores a blob
+far faster than a thousand-element array (FerretDB converts every element). Only `targets`,
+which the server must search, stays an array.
 """
 from __future__ import annotations
 
@@ -106,7 +109,8 @@ class LedgerReader:
         if self.after_key is not None and sort_key(doc["hi"]) <= self.after_key:
             return  # written by the checkpointed part of the run being resumed: current
         seq, digests = doc["seq"], bytes(doc["d"])
-        for n, (source_id, targets) in enumerate(zip(doc["ids"], doc["w"])):
+        ids, written = _entries(doc)
+        for n, (source_id, targets) in enumerate(zip(ids, written)):
             key = sort_key(source_id)
             if self.after_key is not None and key <= self.after_key:
                 continue  # already handled by the interrupted run this one resumes
@@ -114,7 +118,7 @@ class LedgerReader:
             if held is None or held[0] <= seq:
                 self._pending[key] = (seq, Entry(source_id, digests[8 * n:8 * n + 8],
                                                  tuple(targets.split(_JOIN)) if targets else ()))
-        self._open[doc["_id"]] = (sort_key(doc["hi"]), doc["lo"], seq, len(doc["ids"]))
+        self._open[doc["_id"]] = (sort_key(doc["hi"]), doc["lo"], seq, len(ids))
 
     def close(self):
         if hasattr(self._cursor, "close"):
@@ -122,18 +126,46 @@ class LedgerReader:
 
 
 def ledger_document(source: str, seq: int, results) -> dict:
-    """The ledger document recording one batch of processed source documents."""
+    """The ledger document recording one batch of processed source documents.
+
+    `targets` (what the server searches when a target document may have lost its last
+    producer) leaves out what an entry wrote under its own ObjectId, most writes of a 1:1 rule:
+    it costs the server most of the ledger's write time. `own` says it did, and
+    `other_producer_exists` then looks such a write up in the entry itself."""
+    own = all(isinstance(r.source_id, ObjectId) for r in results)
+    shared = {target_token(c, i) for r in results for c, i, _ in r.writes
+              if not (own and isinstance(i, ObjectId) and i == r.source_id)}
     return {
         "_id": derived_id("ledger", source, seq, results[0].source_id),
         "source": source,
         "lo": results[0].source_id,
         "hi": results[-1].source_id,
         "seq": seq,
-        "ids": [r.source_id for r in results],
+        "entries": Binary(bson.encode({
+            "ids": [r.source_id for r in results],
+            "w": [_JOIN.join(target_token(c, i) for c, i, _ in r.writes) for r in results]})),
         "d": Binary(b"".join(r.digest for r in results)),
-        "w": [_JOIN.join(target_token(c, i) for c, i, _ in r.writes) for r in results],
-        "targets": sorted({target_token(c, i) for r in results for c, i, _ in r.writes}),
+        "own": own,
+        "targets": sorted(shared),
     }
+
+
+def _entries(doc) -> tuple:
+    """(source ids, joined targets) of a ledger document; plain arrays in ledgers written
+    before the blob, which a later run still reads."""
+    if "entries" in doc:
+        packed = bson.decode(bytes(doc["entries"]))
+        return packed["ids"], packed["w"]
+    return doc["ids"], doc["w"]
+
+
+def recorded_targets(doc) -> set:
+    """Every target token a ledger document records, the own-id writes included."""
+    tokens = set(doc.get("targets", ()))
+    if doc.get("own"):
+        for targets in _entries(doc)[1]:
+            tokens.update(targets.split(_JOIN) if targets else ())
+    return tokens
 
 
 def batch_unchanged(results, old_entries, consumed) -> bool:
@@ -152,8 +184,23 @@ def batch_unchanged(results, old_entries, consumed) -> bool:
 
 def other_producer_exists(target_db, token: str, sources, excluded_ids) -> bool:
     """Whether a ledger document not being replaced still records writing `token`."""
-    query = {"targets": token}
-    if excluded_ids:
-        query["_id"] = {"$nin": list(excluded_ids)}
-    return any(ledger_collection(target_db, source).find_one(query, {"_id": 1}) is not None
-               for source in sorted(sources))
+    exclude = {"_id": {"$nin": list(excluded_ids)}} if excluded_ids else {}
+    _, doc_id = split_token(token)
+    for source in sorted(sources):
+        ledger = ledger_collection(target_db, source)
+        if ledger.find_one({"targets": token, **exclude}, {"_id": 1}) is not None:
+            return True
+        if isinstance(doc_id, ObjectId) and _written_under_own_id(ledger, token, doc_id,
+                                                                  exclude):
+            return True
+    return False
+
+
+def _written_under_own_id(ledger, token: str, doc_id, exclude) -> bool:
+    """Whether the entry of source document `doc_id` wrote `token` (left out of `targets`)."""
+    query = {"own": True, "lo": {"$lte": doc_id}, "hi": {"$gte": doc_id}, **exclude}
+    for doc in ledger.find(query, {"entries": 1, "ids": 1, "w": 1}):
+        for source_id, targets in zip(*_entries(doc)):
+            if source_id == doc_id and token in targets.split(_JOIN):
+                return True
+    return False

@@ -15,7 +15,7 @@ from pymongo.errors import OperationFailure
 from migration.engine import checkpoint
 from migration.engine.hashing import sort_key
 from migration.engine.indexes import missing_indexes
-from migration.engine.ledger import ledger_collection, split_token
+from migration.engine.ledger import ledger_collection, recorded_targets, split_token
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
@@ -97,8 +97,8 @@ def _shared_documents(target_db, rules) -> dict:
     for rule in rules:
         if not isinstance(rule, CollectionRule) or not rule.also_writes:
             continue
-        for doc in ledger_collection(target_db, rule.source).find({}, {"targets": 1}):
-            for token in doc.get("targets", ()):
+        for doc in ledger_collection(target_db, rule.source).find({}):
+            for token in recorded_targets(doc):
                 collection, _ = split_token(token)
                 if collection not in (rule.target, QUARANTINE):
                     shared.setdefault(collection, set()).add(token)

@@ -1,0 +1,47 @@
+"""The ledger leaves own-id writes out of `targets` yet still finds every producer (FerretDB)."""
+import pytest
+from bson import ObjectId
+
+from migration.engine.ledger import (ledger_collection, ledger_document, other_producer_exists,
+                                     recorded_targets, target_token)
+from migration.engine.process import DocResult
+
+
+def result(source_id, *writes):
+    return DocResult(source_id, "written", writes=[(c, i, None) for c, i in writes],
+                     digest=b"\0" * 8)
+
+
+@pytest.fixture
+def target(ferretdb, fresh_db):
+    client = ferretdb.client()
+    yield client[fresh_db("ledger")]
+    client.close()
+
+
+def test_own_id_writes_are_found_through_the_entry(target):
+    mine, shared, other = ObjectId(), ObjectId(), ObjectId()
+    doc = ledger_document("Message", 1, [result(mine, ("Message", mine), ("Participant", shared)),
+                                         result(other, ("Message", other))])
+    assert doc["own"] is True
+    assert doc["targets"] == [target_token("Participant", shared)]
+    assert recorded_targets(doc) == {target_token("Message", mine),
+                                     target_token("Participant", shared),
+                                     target_token("Message", other)}
+    ledger_collection(target, "Message").insert_one(doc)
+    for token in (target_token("Message", mine), target_token("Participant", shared)):
+        assert other_producer_exists(target, token, {"Message"}, [])
+        assert not other_producer_exists(target, token, {"Message"}, [doc["_id"]])
+    # Written by nobody: not under its own id by another entry, not by a missing one.
+    assert not other_producer_exists(target, target_token("Message", shared), {"Message"}, [])
+    assert not other_producer_exists(target, target_token("Message", ObjectId()),
+                                     {"Message"}, [])
+    assert not other_producer_exists(target, target_token("Reaction", mine), {"Message"}, [])
+
+
+def test_a_batch_with_other_ids_records_every_target(target):
+    doc = ledger_document("Tag", 1, [result("a", ("Tag", "a")), result(7, ("Tag", 7))])
+    assert doc["own"] is False
+    assert doc["targets"] == sorted([target_token("Tag", "a"), target_token("Tag", 7)])
+    ledger_collection(target, "Tag").insert_one(doc)
+    assert other_producer_exists(target, target_token("Tag", "a"), {"Tag"}, [])
