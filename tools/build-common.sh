@@ -87,6 +87,25 @@ run_logged() {
 
 elapsed_since() { echo $(( $(date +%s) - $1 )); }
 
+# begin_build NAME VERSION [LOG NAME]: sets $start and an emptied $log_file, says what is built.
+begin_build() {
+  start=$(date +%s)
+  log_file="$MEESHY_LOGS/build-${3:-$1}.log"
+  : >"$log_file"
+  log "building $1 $2 (log: $log_file)"
+}
+
+# plugin_preflight NAME VERSION PLUGIN: a provider plugin already built and installed ends the
+# script (exit 0); one refused before ends it with 3; the CLI that installs it must exist.
+plugin_preflight() {
+  if is_built "$1" "$2" && [[ -d "$PULUMI_HOME/plugins/resource-$3-v$2" ]]; then
+    log "$1 $2 already built and installed"
+    exit 0
+  fi
+  check_not_refused "$1"
+  [[ -x "$MEESHY_BIN/pulumi" ]] || die "$MEESHY_BIN/pulumi is missing: run tools/build-pulumi.sh first"
+}
+
 # install_plugin KIND NAME VERSION BINARY: puts a locally built plugin into $PULUMI_HOME's cache,
 # where the CLI looks for an exact version before it would try to download one.
 install_plugin() {

@@ -15,10 +15,7 @@ if is_built "$name" "$version"; then
   exit 0
 fi
 
-start=$(date +%s)
-log_file="$MEESHY_LOGS/build-$name.log"
-: >"$log_file"
-log "building $name $version (log: $log_file)"
+begin_build "$name" "$version"
 
 src="$(go_module_dir "$module" "$version" "$log_file")"
 work="$MEESHY_SRC/$name-$version"

@@ -20,10 +20,7 @@ if $all_built; then
   exit 0
 fi
 
-start=$(date +%s)
-log_file="$MEESHY_LOGS/build-mongo-tools.log"
-: >"$log_file"
-log "building mongo-tools $version (log: $log_file)"
+begin_build mongo-tools "$version"
 
 # The checksum database here has no entry for any served mongo-tools version, while the proxy
 # serves the zip; go.sum of the copy still pins every dependency.

@@ -13,17 +13,9 @@ module_version=v0.0.0-20260303235922-7f3eb6f3b77c
 version=1.2.1
 name=pulumi-resource-command
 
-if is_built "$name" "$version" && [[ -d "$PULUMI_HOME/plugins/resource-command-v$version" ]]; then
-  log "$name $version already built and installed"
-  exit 0
-fi
-check_not_refused "$name"
-[[ -x "$MEESHY_BIN/pulumi" ]] || die "$MEESHY_BIN/pulumi is missing: run tools/build-pulumi.sh first"
+plugin_preflight "$name" "$version" command
 
-start=$(date +%s)
-log_file="$MEESHY_LOGS/build-$name.log"
-: >"$log_file"
-log "building $name $version (log: $log_file)"
+begin_build "$name" "$version"
 
 src="$(require_module "$name" "$module" "$module_version" "$log_file")"
 work="$MEESHY_SRC/pulumi-command-$version"

@@ -17,17 +17,9 @@ upstream_version=v0.0.0-20260618190003-5074970c71ce
 version=5.1.0
 name=pulumi-resource-docker
 
-if is_built "$name" "$version" && [[ -d "$PULUMI_HOME/plugins/resource-docker-v$version" ]]; then
-  log "$name $version already built and installed"
-  exit 0
-fi
-check_not_refused "$name"
-[[ -x "$MEESHY_BIN/pulumi" ]] || die "$MEESHY_BIN/pulumi is missing: run tools/build-pulumi.sh first"
+plugin_preflight "$name" "$version" docker
 
-start=$(date +%s)
-log_file="$MEESHY_LOGS/build-$name.log"
-: >"$log_file"
-log "building $name $version (log: $log_file)"
+begin_build "$name" "$version"
 
 provider_src="$(require_module "$name" "$provider_module" "$provider_version" "$log_file")"
 upstream_src="$(require_module "$name" "$upstream_module" "$upstream_version" "$log_file")"

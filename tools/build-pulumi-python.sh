@@ -22,10 +22,7 @@ check_not_refused "$name"
 work="$MEESHY_SRC/pulumi-$version"
 [[ -d "$work/pkg" && -d "$work/sdk" ]] || die "$work is missing: run tools/build-pulumi.sh first"
 
-start=$(date +%s)
-log_file="$MEESHY_LOGS/build-$name.log"
-: >"$log_file"
-log "building $name $version (log: $log_file)"
+begin_build "$name" "$version"
 
 src="$(require_module "$name" "$module" "$module_version" "$log_file")"
 # Its go.mod replaces pkg and sdk with ../../../../pkg and ../../.., i.e. the repo layout.

@@ -28,10 +28,7 @@ if is_built "$name" "$version"; then
   exit 0
 fi
 
-start=$(date +%s)
-log_file="$MEESHY_LOGS/build-$name.log"
-: >"$log_file"
-log "building $name $version (log: $log_file)"
+begin_build "$name" "$version"
 
 pkg="$(go_module_dir github.com/pulumi/pulumi/pkg/v3 "$version" "$log_file")"
 sdk="$(go_module_dir github.com/pulumi/pulumi/sdk/v3 "$version" "$log_file")"

@@ -23,10 +23,7 @@ if is_built "$name" "$version"; then
 fi
 check_not_refused "$name"
 
-start=$(date +%s)
-log_file="$MEESHY_LOGS/build-$name.log"
-: >"$log_file"
-log "building $name $version (log: $log_file)"
+begin_build "$name" "$version"
 
 src="$(require_module "$name" "$module" "$version" "$log_file")"
 work="$MEESHY_SRC/$name-$version"
