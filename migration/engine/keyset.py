@@ -40,7 +40,21 @@ def exact_key(values) -> bytes:
     return b"".join(out)
 
 
-class KeySet:
+class Spillable:
+    """What spills to a temporary SQLite file: whether it has, and closing (deletes it)."""
+    _db = None
+
+    @property
+    def spilled(self) -> bool:
+        return self._db is not None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+class KeySet(Spillable):
     """A set of byte keys; in memory up to SPILL_AT keys, then in a temporary SQLite table.
 
     Filled by one thread, then read by several (verification checks two collections at once
@@ -70,12 +84,3 @@ class KeySet:
         with self._lock:
             row = self._db.execute("SELECT 1 FROM k WHERE key = ?", (key,)).fetchone()
         return row is not None
-
-    @property
-    def spilled(self) -> bool:
-        return self._db is not None
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None

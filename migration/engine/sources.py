@@ -12,7 +12,7 @@ import pickle
 from bson import ObjectId
 
 from migration.engine.hashing import _encode, sort_key
-from migration.engine.keyset import SPILL_AT, temporary_sqlite
+from migration.engine.keyset import SPILL_AT, Spillable, temporary_sqlite
 
 BATCH_SIZE = 1000
 
@@ -43,7 +43,7 @@ def _normalize(value):
     return value
 
 
-class LookupMap:
+class LookupMap(Spillable):
     """A read-only mapping (or set, when built without values) over one source collection.
 
     Keys are normalized like references (a valid hex string matches its ObjectId). Up to
@@ -116,15 +116,6 @@ class LookupMap:
         if self._db is None:
             return len(self._data)
         return self._db.execute("SELECT count(*) FROM m").fetchone()[0]
-
-    @property
-    def spilled(self) -> bool:
-        return self._db is not None
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
 
 
 _MISSING = object()
