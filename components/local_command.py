@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -68,6 +69,9 @@ def _environment_hash(environment: Mapping[str, str] | None) -> str:
 
 def _run(props: dict, script: str, previous_stdout: str | None = None) -> dict:
     env = dict(os.environ)
+    # `python` in a release step is the project's interpreter, the one running this provider.
+    env["PATH"] = os.pathsep.join(filter(None, [str(Path(sys.executable).parent),
+                                                env.get("PATH")]))
     env.update({k: str(v) for k, v in (_plain(props.get("environment")) or {}).items()})
     if previous_stdout is not None:
         env["PULUMI_COMMAND_STDOUT"] = previous_stdout

@@ -11,7 +11,6 @@ The MongoBackup/DataMigration/HealthGate components and ops/ call the same funct
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -51,8 +50,11 @@ Server = ExternalServer | DockerServer
 
 
 def python() -> str:
-    """The interpreter running the program (the project's virtualenv)."""
-    return sys.executable or "python3"
+    """The project's interpreter, by a name every machine shares: an absolute virtualenv path
+    in a command would make a deploy from another machine (another MEESHY_TOOLS_DIR) see the
+    release steps changed and run them again. Whoever runs the commands puts the project's
+    virtualenv first on PATH (ops/stack_runner.py for the engine, local_command for itself)."""
+    return "python"
 
 
 def dump_command(server: Server, database: str) -> list[str]:

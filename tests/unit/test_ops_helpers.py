@@ -134,3 +134,18 @@ def test_cli_says_what_is_missing(monkeypatch, tmp_path, capsys):
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
     assert cli.main(["history", "production"]) == 2
     assert "PULUMI_CONFIG_PASSPHRASE" in capsys.readouterr().err
+
+
+def test_release_steps_name_python_and_the_provider_runs_the_projects(tmp_path, monkeypatch):
+    # The commands say `python`, not this machine's virtualenv path: a deploy from a machine
+    # with another tools cache must not see the release steps changed.
+    from components import release_commands
+    argv = release_commands.backup_run_command(backup_dir="/b", stack="production",
+                                               database="meeshy", label="1.0.0", retain=3,
+                                               timeout_seconds=60, dump=["true"])
+    assert argv[0] == "python" and sys.prefix not in " ".join(argv)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    provider = local_command._LocalCommandProvider()
+    ran = provider.create({"create": 'python -c "import sys, pymongo; print(sys.prefix)"',
+                           "dir": str(tmp_path), "triggers": []})
+    assert ran.outs["stdout"] == sys.prefix

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shlex
-import sys
 
 import pulumi
 import pytest
@@ -75,7 +74,7 @@ def test_release_declares_backup_then_migration_then_gate(monkeypatch, provider,
         dump, run, gate = (resources[f"meeshy-production-{n}"] for n in
                            ("backup-dump", "migration-run", "gate-check"))
         assert shlex.split(dump.inputs["create"]) == [
-            sys.executable, "-m", "ops.backup_run", "--dir", "/var/backups/meeshy/production",
+            "python", "-m", "ops.backup_run", "--dir", "/var/backups/meeshy/production",
             "--stack", "production", "--database", "meeshy", "--label", "sw-full", "--retain", "10",
             "--timeout", "300", "--", "mongodump", "--uri=mongodb://127.0.0.1:27017", "--db=meeshy",
             "--archive", "--gzip"]
