@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from migration.engine.errors import MigrationError
 from migration.engine.hashing import sort_key
@@ -18,6 +18,7 @@ from migration.engine.ledger import (batch_unchanged, ledger_collection, ledger_
                                      other_producer_exists, split_token, target_token)
 
 DUPLICATE_KEY = 11000
+FEW = 4  # superseded ledger documents deleted one by one up to this many
 
 
 def apply_batch(target_db, source, results, old_entries, consumed, carried, excluded, seq,
@@ -106,8 +107,18 @@ def _record(target_db, source, results, old_entries, consumed, seq) -> None:
     keep = None
     if results:
         doc = ledger_document(source, seq, results)
-        ledger.replace_one({"_id": doc["_id"]}, doc, upsert=True)
+        # A ledger document's _id is new (it carries seq) unless an interrupted attempt at
+        # this very batch wrote it: insert, and replace only then. An upsert of a missing _id
+        # reads the whole collection on FerretDB, which made the ledger's cost grow with its
+        # size (x10: 25 ms per batch at the start, 180 ms at the end).
+        try:
+            ledger.insert_one(doc)
+        except DuplicateKeyError:
+            ledger.replace_one({"_id": doc["_id"]}, doc)
         keep = doc["_id"]
     stale = [doc_id for doc_id, _ in consumed if doc_id != keep]
-    if stale:
+    if len(stale) > FEW:
         ledger.delete_many({"_id": {"$in": stale}})
+    else:  # FerretDB reads the whole collection for each; an `$in` costs it six times more
+        for doc_id in stale:
+            ledger.delete_one({"_id": doc_id})

@@ -45,3 +45,15 @@ def test_a_batch_with_other_ids_records_every_target(target):
     assert doc["targets"] == sorted([target_token("Tag", "a"), target_token("Tag", 7)])
     ledger_collection(target, "Tag").insert_one(doc)
     assert other_producer_exists(target, target_token("Tag", "a"), {"Tag"}, [])
+
+
+def test_a_batch_recorded_again_after_an_interrupted_attempt_replaces_its_record(target):
+    from migration.engine import writer
+    source_id = ObjectId()
+    first = [result(source_id, ("Message", source_id))]
+    again = [DocResult(source_id, "written", writes=[("Message", source_id, None)],
+                       digest=b"\1" * 8)]
+    writer._record(target, "Message", first, [], [], seq=5)
+    writer._record(target, "Message", again, [], [], seq=5)  # same seq: same ledger _id
+    docs = list(ledger_collection(target, "Message").find())
+    assert len(docs) == 1 and bytes(docs[0]["d"]) == b"\1" * 8
