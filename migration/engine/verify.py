@@ -19,7 +19,7 @@ from migration.engine.ledger import ledger_collection, recorded_targets, split_t
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
-from migration.engine.verify_scan import EXAMPLES, RAW, READ_BATCH, Digest, scan_all
+from migration.engine.verify_scan import EXAMPLES, scan_all, scan_collection
 
 SET_LIMIT = 20_000  # referenced documents held as a set of keys (a few MB at most)
 PARALLEL_READS = 2  # more only adds contention on a 2-core machine running FerretDB
@@ -27,15 +27,12 @@ PARALLEL_READS = 2  # more only adds contention on a 2-core machine running Ferr
 
 def content_hash(collection) -> dict:
     """A digest of every document's stored bytes, and the document count."""
-    digest = Digest()
-    for doc in collection.with_options(codec_options=RAW).find({}, batch_size=READ_BATCH):
-        digest.add(doc.raw)
-    return digest.result()
+    return scan_collection(collection, keysets={}, checks=[])
 
 
 def metadata_count(collection) -> int:
-    """The document count the server keeps for a collection (no scan); exact count if it
-    keeps none it will tell (count_documents reads every document on FerretDB)."""
+    """The document count the server keeps for a collection, without reading it (on FerretDB
+    count_documents reads every document); an exact count where the server keeps none."""
     try:
         stats = list(collection.aggregate([{"$collStats": {"count": {}}}]))
         return sum(int(s["count"]) for s in stats)

@@ -106,7 +106,7 @@ def scan_all(target_db, collections, references, sizes, workers: int = 2) -> tup
                                key=lambda c: (-sizes.get(c, 0), c))
                 for name in ready[:workers - len(running)]:
                     pending.discard(name)
-                    running[pool.submit(_scan, target_db[name], keysets, checks)] = name
+                    running[pool.submit(scan_collection, target_db[name], keysets, checks)] = name
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     name = running.pop(future)
@@ -119,7 +119,8 @@ def scan_all(target_db, collections, references, sizes, workers: int = 2) -> tup
     return {name: hashes[name] for name in sorted(hashes)}, problems, left_out
 
 
-def _scan(collection, keysets, checks) -> dict:
+def scan_collection(collection, keysets, checks) -> dict:
+    """Reads `collection` once: its digest, the keys it owes `keysets`, its `checks`."""
     name = collection.name
     builds = [(fields, keyset) for (target, fields), keyset in keysets.items()
               if target == name]
