@@ -192,7 +192,7 @@ def _give_back(runner, report: dict, taken: dict, undo_takeover, remove_stack, r
 
 
 def _refresh(runner) -> dict:
-    result = runner.stack.refresh(message=f"meeshy-ops refresh after giving production back to compose",
+    result = runner.stack.refresh(message="meeshy-ops refresh after giving production back to compose",
                                   color="never", suppress_progress=True, on_output=lambda line: None)
     return {"result": result.summary.result,
             "resourceChanges": dict(result.summary.resource_changes or {})}
