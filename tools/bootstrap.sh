@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the project's tools into the cache (tools/lib.sh). Each part is skipped when present.
-#   bootstrap.sh test     what the test suite needs (Docker engine and local images when possible)
-#   bootstrap.sh deploy   what a deployment to the local Docker engine needs
-# Tools whose Go module the proxy here refuses are reported as unavailable, not as a failure:
-# the suite runs without them (Automation API inline programs, Python dynamic providers).
-# See docs/toolchain.md for versions, build times and what is refused.
+# Installs the project's tools into the cache (tools/lib.sh). Each part is skipped when present,
+# so a second run costs seconds.
+#   bootstrap.sh test     everything the suite needs: tools, plugins, a Docker engine, local images
+#   bootstrap.sh deploy   what a deployment to the local Docker engine needs (no local images)
+# Pulumi plugins come, in this order, from the plugin cache, from `pulumi plugin install` where the
+# host can download them, or from the source archives in $MEESHY_PLUGIN_SOURCES (air-gapped hosts).
+# See docs/toolchain.md for versions, build times and recipes.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
@@ -13,18 +14,12 @@ case "$what" in
   test|deploy) ;;
   *) die "unknown target '$what' (expected: test, deploy)";;
 esac
+started=$(date +%s)
 "$here/install-python.sh"
 
-unavailable=()
-# step SCRIPT: runs one build script; its exit 3 means 'refused here', anything else non-zero fails.
+# step SCRIPT: one build script; any failure stops the bootstrap, naming the script and its log.
 step() {
-  local status=0
-  "$here/$1" || status=$?
-  case "$status" in
-    0) ;;
-    3) unavailable+=("$1") ;;
-    *) die "$1 failed (exit $status); logs are in $MEESHY_LOGS" ;;
-  esac
+  "$here/$1" || die "$1 failed (exit $?); logs are in $MEESHY_LOGS"
 }
 
 step build-ferretdb.sh
@@ -32,21 +27,9 @@ step build-mongo-tools.sh
 step build-pulumi.sh
 step build-pulumi-python.sh
 step build-pulumi-command.sh
-if [[ "$what" == deploy ]]; then
-  step build-pulumi-docker.sh
-  step build-docker-engine.sh
-else
-  # The suite's Docker tests (image verification, the compose takeover) need an engine and the
-  # local images. Where the engine cannot be had they skip, saying why, and the rest still runs:
-  # so a failure here is reported, not fatal.
-  if "$here/build-docker-engine.sh" && "$here/build-images.sh"; then
-    :
-  else
-    log "Docker engine or local images unavailable (exit $?): the tests marked 'docker' will skip; see $MEESHY_LOGS"
-  fi
+step build-pulumi-docker.sh
+step build-docker-engine.sh
+if [[ "$what" == test ]]; then
+  step build-images.sh
 fi
-
-if ((${#unavailable[@]})); then
-  log "not available on this machine (see the .refused files in $MEESHY_BIN): ${unavailable[*]}"
-fi
-log "tools for '$what' are in $MEESHY_BIN (source tools/env.sh to use them)"
+log "tools for '$what' are in $MEESHY_BIN (source tools/env.sh to use them), in $(( $(date +%s) - started ))s"

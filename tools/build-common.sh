@@ -5,12 +5,7 @@
 export CGO_ENABLED="${CGO_ENABLED:-0}"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 
-# Exit status of a build script whose module the proxy refuses: bootstrap.sh reports it as
-# 'not available here' instead of a broken build.
-EXIT_REFUSED=3
-
 stamp_path() { printf '%s/.%s.version' "$MEESHY_BIN" "$1"; }
-refusal_path() { printf '%s/.%s.refused' "$MEESHY_BIN" "$1"; }
 
 # is_built NAME VERSION: true when $MEESHY_BIN/NAME exists and its stamp says VERSION.
 is_built() {
@@ -36,33 +31,6 @@ go_module_dir() {
   dir="$(printf '%s' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
   [[ -n "$dir" && -d "$dir" ]] || die "module $module@$version: no directory in go mod download output (see $log)"
   printf '%s\n' "$dir"
-}
-
-# A module version the proxy refuses stays refused: the answer is remembered so each bootstrap
-# does not ask again. MEESHY_RETRY_REFUSED=1 asks anyway (e.g. after the proxy's offer changed).
-check_not_refused() {
-  local marker
-  marker="$(refusal_path "$1")"
-  if [[ -f "$marker" && "${MEESHY_RETRY_REFUSED:-0}" != 1 ]]; then
-    printf '[meeshy-tools] not available: %s cannot be built here: %s (MEESHY_RETRY_REFUSED=1 asks again)\n' \
-      "$1" "$(cat "$marker")" >&2
-    exit "$EXIT_REFUSED"
-  fi
-  rm -f "$marker"
-}
-
-# require_module NAME MODULE VERSION LOG: like go_module_dir, but a refusal is recorded for NAME
-# and ends the script with EXIT_REFUSED.
-require_module() {
-  local name="$1" module="$2" version="$3" log="$4" json dir
-  if json="$(cd "$MEESHY_SRC" && go mod download -json "$module@$version" 2>>"$log")"; then
-    dir="$(printf '%s' "$json" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')"
-    [[ -n "$dir" && -d "$dir" ]] && { printf '%s\n' "$dir"; return 0; }
-  fi
-  printf '%s@%s refused by the module proxy: %s\n' "$module" "$version" \
-    "$(_download_error "$json")" >"$(refusal_path "$name")"
-  printf '[meeshy-tools] error: %s\n' "$(cat "$(refusal_path "$name")")" >&2
-  exit "$EXIT_REFUSED"
 }
 
 # copy_module SRC DEST: a fresh writable copy, since the module cache is read-only and generated
@@ -95,21 +63,51 @@ begin_build() {
   log "building $1 $2 (log: $log_file)"
 }
 
-# plugin_preflight NAME VERSION PLUGIN: a provider plugin already built and installed ends the
-# script (exit 0); one refused before ends it with 3; the CLI that installs it must exist.
-plugin_preflight() {
-  if is_built "$1" "$2" && [[ -d "$PULUMI_HOME/plugins/resource-$3-v$2" ]]; then
-    log "$1 $2 already built and installed"
-    exit 0
-  fi
-  check_not_refused "$1"
-  [[ -x "$MEESHY_BIN/pulumi" ]] || die "$MEESHY_BIN/pulumi is missing: run tools/build-pulumi.sh first"
-}
-
 # install_plugin KIND NAME VERSION BINARY: puts a locally built plugin into $PULUMI_HOME's cache,
 # where the CLI looks for an exact version before it would try to download one.
 install_plugin() {
   local kind="$1" name="$2" version="$3" binary="$4" log="$5"
   run_logged "$log" "$MEESHY_BIN/pulumi" plugin install "$kind" "$name" "$version" --file "$binary" \
     || die "pulumi plugin install $kind $name $version failed (see $log)"
+}
+
+# reports WANT CMD...: true when the whole output of CMD (stdout and stderr) contains WANT. Never a
+# pipe into `grep -q`: under pipefail it fails at random when grep exits before CMD has written.
+reports() {
+  local want="$1" out; shift
+  out="$("$@" 2>&1)" || true
+  [[ "$out" == *"$want"* ]]
+}
+
+# plugin_installed KIND NAME VERSION: the plugin cache holds that exact version.
+plugin_installed() {
+  compgen -G "$PULUMI_HOME/plugins/$1-$2-v$3/pulumi-$1-$2" >/dev/null
+}
+
+# try_plugin_download KIND NAME VERSION LOG: `pulumi plugin install`, for hosts that can reach the
+# plugins' download site (an operator's ordinary machine). Bounded: a closed network may hang.
+try_plugin_download() {
+  [[ "${MEESHY_PLUGIN_DOWNLOAD:-1}" == 1 ]] || return 1
+  log "trying: pulumi plugin install $1 $2 $3"
+  PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=false run_logged "$4" \
+    timeout "${MEESHY_PLUGIN_DOWNLOAD_TIMEOUT:-60}" "$MEESHY_BIN/pulumi" plugin install "$1" "$2" "$3" \
+    2>/dev/null
+}
+
+# unpack_source ARCHIVE DEST LOG: ARCHIVE (a file name) from $MEESHY_PLUGIN_SOURCES, checked against
+# that directory's SHA256SUMS, unpacked into DEST. Any problem names the file and ends the script
+# before anything is built or installed.
+unpack_source() {
+  local archive="$1" dest="$2" dir="${MEESHY_PLUGIN_SOURCES:-}" want got
+  [[ -n "$dir" ]] || die "cannot download the plugin and MEESHY_PLUGIN_SOURCES is not set: point it \
+at a directory of source archives with a SHA256SUMS file (docs/toolchain.md)"
+  [[ -f "$dir/$archive" ]] || die "source archive $dir/$archive is missing"
+  [[ -f "$dir/SHA256SUMS" ]] || die "$dir/SHA256SUMS is missing: the archives cannot be checked"
+  want="$(awk -v f="$archive" '$2 == f || $2 == "*" f { print $1; exit }' "$dir/SHA256SUMS")"
+  [[ -n "$want" ]] || die "$dir/SHA256SUMS has no line for $archive"
+  got="$(sha256sum "$dir/$archive" | cut -d' ' -f1)"
+  [[ "$got" == "$want" ]] || die "checksum mismatch for $dir/$archive: SHA256SUMS says $want, the \
+file is $got; nothing was built or installed"
+  rm -rf "$dest" && mkdir -p "$dest"
+  run_logged "$3" tar -xzf "$dir/$archive" -C "$dest" || die "cannot unpack $dir/$archive (see $3)"
 }

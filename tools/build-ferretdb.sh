@@ -30,7 +30,7 @@ printf 'meeshy-infra\n' >"$work/build/version/package.txt"
 mv "$MEESHY_BIN/$name.tmp" "$MEESHY_BIN/$name"
 
 # A binary that cannot even print its version is not worth stamping.
-"$MEESHY_BIN/$name" --version 2>&1 | grep -q "version: $version" \
+reports "version: $version" "$MEESHY_BIN/$name" --version \
   || die "$MEESHY_BIN/$name does not report $version (see $log_file)"
 write_stamp "$name" "$version"
 rm -rf "$work"

@@ -24,8 +24,9 @@ declare -A REFS=(
   [translator]=meeshy-local/translator:target-$STANDIN_VERSION
   [gateway]=meeshy-local/gateway:target-$STANDIN_VERSION
   [web]=meeshy-local/web:target-$STANDIN_VERSION
+  [tools]=meeshy-local/meeshy-infra-tools:$(cat "$MEESHY_REPO_ROOT/VERSION")
 )
-KEY_ORDER=(traefik mongo redis translator gateway web static maintenance)
+KEY_ORDER=(traefik mongo redis translator gateway web static maintenance tools)
 
 if [[ "${1:-}" == "--list" ]]; then
   for key in "${KEY_ORDER[@]}"; do printf '%s %s\n' "$key" "${REFS[$key]}"; done
@@ -41,9 +42,8 @@ times_file="$MEESHY_LOGS/build-images.times"
 export DOCKER_BUILDKIT=0   # Debian's engine has no BuildKit front end installed; be explicit
 
 docker info >/dev/null 2>&1 || {
-  for starter in "$here/start-docker.sh" "$here/build-docker-engine.sh"; do
-    [[ -x "$starter" ]] && { log "no Docker engine answers: running $starter"; "$starter"; break; }
-  done
+  log "no Docker engine answers: running tools/build-docker-engine.sh"
+  "$here/build-docker-engine.sh"
   docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info); start dockerd first"
 }
 
@@ -92,6 +92,15 @@ stage() {  # NAME: a fresh copy of images/NAME to add binaries to, outside the c
 
 stamp_of() { cat "$(stamp_path "$1")" 2>/dev/null || echo none; }
 
+# fetch_wheels REQUIREMENTS DEST: the wheels an image installs without an index. The host's pip
+# fetches them: it trusts this network's TLS setup, a build container does not.
+fetch_wheels() {
+  run_logged "$log_file" "$MEESHY_VENV/bin/pip" download --only-binary=:all: --python-version 3.11 \
+    --implementation cp --abi cp311 --platform manylinux_2_28_x86_64 \
+    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any \
+    -d "$2" -r "$1" || die "pip download of $1 failed (see $log_file)"
+}
+
 # 1. Debian base (debootstrap + import; the tarball is cached by the recipe itself).
 hash="$(recipe_hash "$images/debian-base")"
 if is_current "$BASE_TAG" "$hash"; then
@@ -127,14 +136,10 @@ else
   rm -rf "$ctx"
 fi
 
-# 5. Traefik from its Go module (exit 3 of its build: refused here; the rest still gets built).
-traefik_status=0
-"$here/build-traefik.sh" || traefik_status=$?
-((traefik_status == 0 || traefik_status == 3)) || die "tools/build-traefik.sh failed (exit $traefik_status)"
+# 5. Traefik from its Go module.
+"$here/build-traefik.sh"
 hash="$(recipe_hash "$images/traefik" "$base_id" "traefik $(stamp_of traefik)")"
-if ((traefik_status == 3)); then
-  log "not available: ${REFS[traefik]} (Traefik's module is refused here, see above)"
-elif is_current "${REFS[traefik]}" "$hash"; then
+if is_current "${REFS[traefik]}" "$hash"; then
   log "${REFS[traefik]} is current"
 else
   ctx="$(stage traefik)"
@@ -149,15 +154,8 @@ hash="$(recipe_hash "$images/standin" "$base_id")"
 if is_current "$standin_tag" "$hash"; then
   log "$standin_tag is current"
 else
-  wheels="$MEESHY_TOOLS_DIR/images/wheels"
-  # The host's pip fetches the wheels: it trusts this network's TLS setup, a build container not.
-  run_logged "$log_file" "$MEESHY_VENV/bin/pip" download --only-binary=:all: --python-version 3.11 \
-    --implementation cp --abi cp311 --platform manylinux_2_28_x86_64 \
-    --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform any \
-    -d "$wheels" -r "$images/standin/requirements.txt" \
-    || die "pip download of the stand-ins' requirements failed (see $log_file)"
   ctx="$(stage standin)"
-  cp -r "$wheels" "$ctx/wheels"
+  fetch_wheels "$images/standin/requirements.txt" "$ctx/wheels"
   build standin "$standin_tag" "$ctx" "$hash"
   rm -rf "$ctx"
 fi
@@ -182,7 +180,26 @@ done
 # A release that never turns healthy, for rehearsing the automatic rollback.
 variant "meeshy-local/gateway:unhealthy-$STANDIN_VERSION" gateway target STANDIN_FORCE_UNHEALTHY=1
 
-((traefik_status == 0)) || exit "$EXIT_REFUSED"
+# 7. The tools image: the release steps' programs from this repository, at the project's version.
+tools_sources() {  # the repository files the tools image carries, relative to the repository
+  (cd "$MEESHY_REPO_ROOT" && find migration ops -type f \( -name '*.py' -o -name '*.prisma' \) \
+     ! -path '*/__pycache__/*' | LC_ALL=C sort)
+}
+hash="$(recipe_hash "$images/tools" "$base_id" "mongodump $(stamp_of mongodump)" \
+        "$(cd "$MEESHY_REPO_ROOT" && tools_sources | xargs sha256sum VERSION | sha256sum)")"
+if is_current "${REFS[tools]}" "$hash"; then
+  log "${REFS[tools]} is current"
+else
+  ctx="$(stage tools)"
+  install -m 0755 "$MEESHY_BIN/mongodump" "$MEESHY_BIN/mongorestore" "$ctx/"
+  mkdir -p "$ctx/app"
+  (cd "$MEESHY_REPO_ROOT" && tools_sources | xargs cp --parents -t "$ctx/app") \
+    || die "cannot stage the tools image's programs"
+  fetch_wheels "$images/tools/requirements.txt" "$ctx/wheels"
+  build tools "${REFS[tools]}" "$ctx" "$hash"
+  rm -rf "$ctx"
+fi
+
 log "images ready; settings for a rehearsal stack: $0 --list"
 [[ "${1:-}" == "--verify" ]] && exec "$images/verify.sh"
 exit 0

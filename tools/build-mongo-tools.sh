@@ -37,7 +37,7 @@ for name in "${mains[@]}"; do
       -o "$MEESHY_BIN/$name.tmp" "./$name/main") \
     || die "go build of $module@$version ($name) failed (see $log_file)"
   mv "$MEESHY_BIN/$name.tmp" "$MEESHY_BIN/$name"
-  "$MEESHY_BIN/$name" --version 2>&1 | grep -q "$tools_version" \
+  reports "$tools_version" "$MEESHY_BIN/$name" --version \
     || die "$MEESHY_BIN/$name does not report $tools_version (see $log_file)"
   write_stamp "$name" "$version"
 done

@@ -1,56 +1,43 @@
 #!/usr/bin/env bash
-# Builds the pulumi-docker resource provider matching the pinned Python SDK (pulumi-docker==5.1.0)
-# and installs it into the plugin cache as 'resource docker 5.1.0'.
-# Exit 3: the module proxy refuses one of its modules here (recorded in .NAME.refused).
-# Unverified past the download: both modules are refused here, so the layout, the shim and the
-# schema step below follow the release's sources as read, not a build seen to work.
+# Installs the pulumi-docker resource provider at the version of the pinned Python SDK
+# (pulumi-docker==5.1.0) into the plugin cache as 'resource docker 5.1.0': already installed,
+# else downloaded by `pulumi plugin install`, else built from pulumi-docker-5.1.0.tar.gz in
+# $MEESHY_PLUGIN_SOURCES (checked against its SHA256SUMS): the provider, the upstream Terraform
+# provider it wraps (with the release's patches) and the schema the binary embeds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
 . "$here/build-common.sh"
 
-provider_module=github.com/pulumi/pulumi-docker/provider/v5
-# No provider/ tags exist: pseudo-versions of the v5.1.0 commit and of its upstream submodule.
-provider_version=v5.0.0-20260626165050-e944612c4c97
-upstream_module=github.com/kreuzwerker/terraform-provider-docker
-upstream_version=v0.0.0-20260618190003-5074970c71ce
 version=5.1.0
 name=pulumi-resource-docker
 
-plugin_preflight "$name" "$version" docker
-
+if plugin_installed resource docker "$version"; then
+  log "$name $version already installed"
+  exit 0
+fi
+[[ -x "$MEESHY_BIN/pulumi" ]] || die "$MEESHY_BIN/pulumi is missing: run tools/build-pulumi.sh first"
 begin_build "$name" "$version"
+if try_plugin_download resource docker "$version" "$log_file"; then
+  log "downloaded $name $version in $(elapsed_since "$start")s"
+  exit 0
+fi
 
-provider_src="$(require_module "$name" "$provider_module" "$provider_version" "$log_file")"
-upstream_src="$(require_module "$name" "$upstream_module" "$upstream_version" "$log_file")"
-# provider/go.mod replaces the terraform provider with ../upstream (a git submodule in the repo).
 work="$MEESHY_SRC/pulumi-docker-$version"
-copy_module "$provider_src" "$work/provider"
-copy_module "$upstream_src" "$work/upstream"
-# The release patches upstream with this one-file package, which the bridge imports.
-mkdir -p "$work/upstream/shim"
-cat >"$work/upstream/shim/shim.go" <<'GO'
-package shim
-
-import (
-	"github.com/hashicorp/terraform-plugin-sdk/v2/helper/schema"
-	"github.com/terraform-providers/terraform-provider-docker/internal/provider"
-)
-
-func NewProvider() *schema.Provider {
-	return provider.New("dev")()
-}
-GO
-
-cmd_dir="$work/provider/cmd/$name"
-(cd "$cmd_dir" && VERSION="v$version" run_logged "$log_file" go run -mod=mod ./generate.go) \
-  || die "schema generation of $provider_module@$provider_version failed (see $log_file)"
-(cd "$work/provider" && run_logged "$log_file" go build -trimpath -mod=mod \
-    -ldflags "-X github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version=v$version" \
-    -o "$MEESHY_BIN/$name.tmp" "./cmd/$name") \
-  || die "go build of $provider_module@$provider_version failed (see $log_file)"
-mv "$MEESHY_BIN/$name.tmp" "$MEESHY_BIN/$name"
-write_stamp "$name" "$version"
-install_plugin resource docker "$version" "$MEESHY_BIN/$name" "$log_file"
+unpack_source "pulumi-docker-$version.tar.gz" "$work" "$log_file"
+tree="$work/pulumi-docker-$version"
+# The release patches upstream (the `shim` package the provider imports, a registry TLS fix).
+for patch in "$tree"/patches/*.patch; do
+  (cd "$tree/upstream" && run_logged "$log_file" patch -p1 -i "$patch") \
+    || die "patch $(basename "$patch") does not apply (see $log_file)"
+done
+(cd "$tree/provider/cmd/$name" && VERSION="v$version" run_logged "$log_file" go run -mod=mod ./generate.go) \
+  || die "schema generation of pulumi-docker $version failed (see $log_file)"
+# no_compose: the compose resources need a Docker CLI plugin build this project never uses.
+(cd "$tree/provider" && run_logged "$log_file" go build -mod=mod -tags no_compose -trimpath \
+    -ldflags "-s -w -X github.com/pulumi/pulumi-docker/provider/v5/pkg/version.Version=v$version" \
+    -o "$work/$name" "./cmd/$name") \
+  || die "go build of pulumi-docker $version failed (see $log_file)"
+install_plugin resource docker "$version" "$work/$name" "$log_file"
 rm -rf "$work"
 log "built and installed $name $version in $(elapsed_since "$start")s"

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
-# Builds the Python language host (pulumi-language-python) beside $MEESHY_BIN/pulumi, so that
-# `pulumi up` can run a Python project directory. Automation API inline programs do not need it.
-# Exit 3: the module proxy refuses the language host module here (recorded in .NAME.refused).
+# Installs the Python language host (pulumi-language-python) beside $MEESHY_BIN/pulumi, so that
+# `pulumi up` runs this project's directory and ops drives it through a local workspace:
+# already built, else built from pulumi-language-python-3.259.0.tar.gz in $MEESHY_PLUGIN_SOURCES
+# (checked against SHA256SUMS) inside the pulumi pkg/sdk tree in $MEESHY_SRC. There is no
+# download to try: Pulumi ships this host inside its CLI distribution (`pulumi plugin install
+# language python` refuses, "bundled with Pulumi"), and this CLI is built from Go modules.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
 . "$here/build-common.sh"
 
-module=github.com/pulumi/pulumi/sdk/python/cmd/pulumi-language-python/v3
-# The module has no tags: the pseudo-version of the v3.259.0 commit (the pkg/v3.259.0 tag's
-# commit a05d88f24d05, 2026-08-20T08:44:10Z as the proxy reports for pkg/v3).
-module_version=v3.0.0-20260820084410-a05d88f24d05
 version=v3.259.0
 name=pulumi-language-python
 
@@ -18,20 +17,26 @@ if is_built "$name" "$version"; then
   log "$name $version already built"
   exit 0
 fi
-check_not_refused "$name"
-work="$MEESHY_SRC/pulumi-$version"
-[[ -d "$work/pkg" && -d "$work/sdk" ]] || die "$work is missing: run tools/build-pulumi.sh first"
-
+[[ -x "$MEESHY_BIN/pulumi" ]] || die "$MEESHY_BIN/pulumi is missing: run tools/build-pulumi.sh first"
 begin_build "$name" "$version"
 
-src="$(require_module "$name" "$module" "$module_version" "$log_file")"
-# Its go.mod replaces pkg and sdk with ../../../../pkg and ../../.., i.e. the repo layout.
-host="$work/sdk/python/cmd/pulumi-language-python"
-copy_module "$src" "$host"
-(cd "$host" && run_logged "$log_file" go build -trimpath \
+# The tree tools/build-pulumi.sh built the CLI in; laid out again when it was cleaned away.
+tree="$MEESHY_SRC/pulumi-$version"
+for part in pkg sdk; do
+  [[ -d "$tree/$part" ]] \
+    || copy_module "$(go_module_dir "github.com/pulumi/pulumi/$part/v3" "$version" "$log_file")" "$tree/$part"
+done
+work="$MEESHY_SRC/$name-$version"
+unpack_source "$name-${version#v}.tar.gz" "$work" "$log_file"
+# Its go.mod replaces pkg and sdk with ../../../../pkg and ../../..: the pulumi repository layout.
+host="$tree/sdk/python/cmd/$name"
+rm -rf "$host" && mkdir -p "$(dirname "$host")"
+cp -r "$work/$name-${version#v}/sdk/python/cmd/$name" "$host"
+(cd "$host" && run_logged "$log_file" go build -mod=mod -trimpath \
     -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" \
     -o "$MEESHY_BIN/$name.tmp" .) \
-  || die "go build of $module@$module_version failed (see $log_file)"
+  || die "go build of $name $version failed (see $log_file)"
 mv "$MEESHY_BIN/$name.tmp" "$MEESHY_BIN/$name"
 write_stamp "$name" "$version"
+rm -rf "$work" "$host"
 log "built $name $version in $(elapsed_since "$start")s"

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
 # Builds Traefik v3.6 from its Go module into $MEESHY_BIN/traefik, for the local traefik image.
-# Exit 3: the module proxy refuses the module here (recorded in $MEESHY_BIN/.traefik.refused).
 # v3.6.25 is pinned because it is the v3.6 release the module proxy serves here (v3.6.24 and
 # v3.6.26..30 are refused) and its only replaces are forks published as ordinary modules.
 # v3.7.x replaces a nested module by a relative path that is not in the zip, so it cannot build.
@@ -21,11 +20,10 @@ if is_built "$name" "$version"; then
   log "$name $version already built"
   exit 0
 fi
-check_not_refused "$name"
 
 begin_build "$name" "$version"
 
-src="$(require_module "$name" "$module" "$version" "$log_file")"
+src="$(go_module_dir "$module" "$version" "$log_file")"
 work="$MEESHY_SRC/$name-$version"
 copy_module "$src" "$work"
 # The zip ships webui/static with only a placeholder file: the embed compiles, the dashboard
@@ -39,7 +37,7 @@ copy_module "$src" "$work"
   || die "go build of $module@$version failed (see $log_file)"
 mv "$MEESHY_BIN/$name.tmp" "$MEESHY_BIN/$name"
 
-"$MEESHY_BIN/$name" version 2>&1 | grep -q "$version" \
+reports "$version" "$MEESHY_BIN/$name" version \
   || die "$MEESHY_BIN/$name does not report $version (see $log_file)"
 write_stamp "$name" "$version"
 rm -rf "$work"

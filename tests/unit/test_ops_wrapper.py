@@ -25,7 +25,9 @@ def test_deploy_lists_every_missing_piece_and_deploys_nothing(tmp_path):
     assert done.returncode == 1
     err = done.stderr
     assert "missing: the Pulumi CLI. Build it with: tools/bootstrap.sh deploy" in err
-    assert "missing: the Docker provider plugin (resource-docker v5.1.0" in err
+    assert "missing: the Pulumi plugin resource-docker-v5.1.0" in err
+    assert "missing: the Pulumi plugin resource-command-v1.2.1" in err
+    assert "missing: the Python language host pulumi-language-python" in err
     assert "missing: PULUMI_CONFIG_PASSPHRASE" in err
     assert "missing: the stack file Pulumi.nosuchstack.yaml" in err
     assert ("missing: a running Docker engine" in err) or ("missing: the Docker CLI" in err)

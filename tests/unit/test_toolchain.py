@@ -34,21 +34,66 @@ def test_a_build_is_skipped_only_for_the_stamped_version(tmp_path):
     assert run_bash("is_built ferretdb v1.24.2", tmp_path).returncode == 1
 
 
-def test_a_remembered_refusal_names_the_module_and_exits_3(tmp_path):
-    refusal = "github.com/pulumi/pulumi-command/provider@v0.0.0-x refused by the module proxy: 403"
-    setup = run_bash(f'printf "%s\\n" "{refusal}" > "$(refusal_path pulumi-resource-command)"', tmp_path)
-    assert setup.returncode == 0, setup.stderr
-    result = run_bash("check_not_refused pulumi-resource-command; echo went-on", tmp_path)
-    assert result.returncode == 3
-    assert refusal in result.stderr and "went-on" not in result.stdout
+def run_plugin_script(script: str, tools_dir: Path, sources: Path) -> subprocess.CompletedProcess:
+    """One plugin script with no download and a stand-in `pulumi` (it is only checked to exist)."""
+    make_binary(tools_dir, "pulumi")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEESHY_", "PULUMI_"))}
+    env.update(MEESHY_TOOLS_DIR=str(tools_dir), MEESHY_PLUGIN_DOWNLOAD="0",
+               MEESHY_PLUGIN_SOURCES=str(sources))
+    return subprocess.run([str(REPO / "tools" / script)], env=env, capture_output=True, text=True,
+                          timeout=60)
 
 
-def test_asking_again_clears_the_refusal(tmp_path):
-    run_bash('echo refused > "$(refusal_path pulumi-resource-command)"', tmp_path)
-    result = run_bash("check_not_refused pulumi-resource-command && echo went-on", tmp_path,
-                      MEESHY_RETRY_REFUSED="1")
-    assert result.returncode == 0 and "went-on" in result.stdout
-    assert not (tmp_path / "bin" / ".pulumi-resource-command.refused").exists()
+def installed_anything(tools_dir: Path) -> list[str]:
+    plugins = tools_dir / "pulumi-home" / "plugins"
+    return [p.name for p in plugins.iterdir()] if plugins.is_dir() else []
+
+
+def test_a_missing_source_archive_is_named_and_nothing_is_installed(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "SHA256SUMS").write_text("00  pulumi-command-1.2.1.tar.gz\n")
+    done = run_plugin_script("build-pulumi-command.sh", tmp_path / "tools", sources)
+    assert done.returncode != 0
+    assert f"source archive {sources}/pulumi-command-1.2.1.tar.gz is missing" in done.stderr
+    assert installed_anything(tmp_path / "tools") == []
+
+
+def test_an_archive_that_fails_its_checksum_is_refused_before_anything_is_built(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    (sources / "pulumi-docker-5.1.0.tar.gz").write_bytes(b"not the release")
+    (sources / "SHA256SUMS").write_text(f"{'0' * 64}  pulumi-docker-5.1.0.tar.gz\n")
+    done = run_plugin_script("build-pulumi-docker.sh", tmp_path / "tools", sources)
+    assert done.returncode != 0
+    assert "checksum mismatch for" in done.stderr and "pulumi-docker-5.1.0.tar.gz" in done.stderr
+    assert "nothing was built or installed" in done.stderr
+    assert installed_anything(tmp_path / "tools") == []
+    assert not (tmp_path / "tools" / "src" / "pulumi-docker-5.1.0").exists()
+
+
+def test_no_download_and_no_sources_says_what_to_set(tmp_path):
+    make_binary(tmp_path / "tools", "pulumi")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MEESHY_", "PULUMI_"))}
+    env.update(MEESHY_TOOLS_DIR=str(tmp_path / "tools"), MEESHY_PLUGIN_DOWNLOAD="0")
+    done = subprocess.run([str(REPO / "tools" / "build-pulumi-python.sh")], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "MEESHY_PLUGIN_SOURCES is not set" in done.stderr
+
+
+def test_no_version_check_pipes_into_an_early_exiting_reader():
+    """`cmd | grep -q` under pipefail fails at random when grep exits before cmd has written."""
+    offenders = [f"{path.name}:{number}" for path in (REPO / "tools").glob("*.sh")
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if "| grep -q" in line or "| head" in line]
+    assert offenders == []
+
+
+def test_reports_reads_the_whole_output(tmp_path):
+    # 200k lines before the version: a pipe into `grep -q` would have been cut short.
+    script = 'reports "version: v9" sh -c "seq 200000; echo version: v9"'
+    assert run_bash(script, tmp_path).returncode == 0
+    assert run_bash('reports "version: v8" sh -c "echo version: v9"', tmp_path).returncode == 1
 
 
 def read_env_lines(tools_dir: Path, **env: str) -> dict[str, str]:
