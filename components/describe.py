@@ -74,9 +74,8 @@ def properties(r: Recorded) -> list[tuple[str, Any]]:
         props += [("image", i.get("name")), ("keep-locally", i.get("keepLocally"))]
     elif r.type.startswith("pulumi:providers:"):
         props.append(("host", i.get("host")))
-    elif r.type == "command:local:Command" or (r.type == "pulumi-python:dynamic:Resource"
-                                               and "create" in i):
-        # Either provider of components/local_command.py: the command and what re-runs it.
+    elif r.type == "command:local:Command":
+        # The command and what re-runs it.
         props += [("create", i.get("create")), ("triggers", ", ".join(map(str, i.get("triggers") or [])))]
     if r.custom and r.provider and not r.type.startswith("pulumi:providers:"):
         props.append(("provider", _short(r.provider)))

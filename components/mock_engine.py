@@ -108,7 +108,7 @@ class _Cloud(pulumi.runtime.Mocks):
             state["stdout"] = "replica set initiated"
         step = next((out for suffix, out in EXAMPLE_STEP_OUTPUTS.items()
                      if args.name.endswith(suffix)), None)
-        if step is not None and args.typ in ("command:local:Command", "pulumi-python:dynamic:Resource"):
+        if step is not None and args.typ == "command:local:Command":
             # The release steps' outputs are parsed from their JSON stdout (components/release.py).
             state["stdout"], state["stderr"] = json.dumps(step), ""
         return [args.resource_id or f"{args.name}-id", state]

@@ -9,8 +9,6 @@ is interrupted (SIGINT to the `pulumi` process this runner started, then SIGTERM
 from __future__ import annotations
 
 import os
-import runpy
-import shutil
 import signal
 import sys
 import threading
@@ -22,16 +20,19 @@ from typing import Callable
 from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
+from components.local_command import COMMAND_TYPE
 from ops.env import REPO_ROOT, OpsEnvironment
 from ops.ledger import Ledger, now_iso
 from ops.stack_config import ConfigDoc, project_name, stack_file
 
 MESSAGE_PREFIX = "meeshy-ops"
+# Enforced on every preview and update ops makes (a violation stops it before any change).
+POLICY_PACK = REPO_ROOT / "policy"
 HISTORY_PAGE = 500
 # Operations in which a command resource runs its command (a replaced one runs in the
 # create-replacement step; deleting the old one runs nothing).
 _RUNNING_OPS = {OpType.CREATE, OpType.UPDATE, OpType.CREATE_REPLACEMENT}
-COMMAND_TYPES = ("command:local:Command", "pulumi-python:dynamic:Resource")
+COMMAND_TYPES = (COMMAND_TYPE,)
 STEP_SUFFIXES = {"-backup-dump": "backup", "-migration-run": "migration", "-gate-check": "healthGate"}
 
 
@@ -99,29 +100,9 @@ def _child_pulumi_pids() -> list[int]:
     return found
 
 
-def program_mode(env: OpsEnvironment) -> str:
-    """`local`: the project's program through the Python language host. `inline`: the same
-    __main__.py run inside this process by the Automation API, for machines where the language
-    host cannot be had (here: its module is refused, docs/toolchain.md)."""
-    forced = os.environ.get("MEESHY_OPS_PROGRAM", "").strip()
-    if forced in ("local", "inline"):
-        return forced
-    host = "pulumi-language-python"
-    beside = env.pulumi.parent / host
-    return "local" if beside.is_file() or shutil.which(host) else "inline"
-
-
-def project_program(project_dir: Path) -> Callable[[], None]:
-    main = Path(project_dir) / "__main__.py"
-
-    def program() -> None:
-        runpy.run_path(str(main), run_name="__main__")
-    return program
-
-
 def program_env(env: OpsEnvironment) -> dict[str, str]:
-    """The workspace's environment: the backend and passphrase, plus what the Python dynamic
-    provider process needs to import this repository and use the project's interpreter."""
+    """The workspace's environment: the backend and passphrase, the project's interpreter for
+    the language host (PULUMI_PYTHON_CMD) and first on PATH for the release steps' `python`."""
     values = env.workspace_env()
     paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     values["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
@@ -143,13 +124,8 @@ class StackRunner:
             work_dir=str(self.project_dir), env_vars=program_env(env),
             pulumi_command=auto.PulumiCommand(root=root))
         opener = auto.create_or_select_stack if create else auto.select_stack
-        self.program_mode = program_mode(env)
-        if self.program_mode == "inline":
-            self.stack = opener(stack_name=stack, project_name=self.project,
-                                program=project_program(self.project_dir),
-                                work_dir=str(self.project_dir), opts=options)
-        else:
-            self.stack = opener(stack_name=stack, work_dir=str(self.project_dir), opts=options)
+        self.stack = opener(stack_name=stack, work_dir=str(self.project_dir), opts=options)
+        self.policy_packs = [str(POLICY_PACK)] if POLICY_PACK.is_dir() else []
 
     @property
     def stack_file(self) -> Path:
@@ -192,7 +168,7 @@ class StackRunner:
         before = self.latest_version() or 0
         try:
             result = self.stack.up(config_file=str(config_path), message=self.message(op_id, phase),
-                                   on_event=timer, color="never", suppress_progress=True,
+                                   policy_packs=self.policy_packs, on_event=timer, color="never", suppress_progress=True,
                                    on_output=lambda line: None)
             outputs = {k: v.value for k, v in result.outputs.items() if not v.secret}
         except auto.errors.CommandError as failure:
@@ -223,6 +199,7 @@ class StackRunner:
     def preview(self, doc: ConfigDoc, *, op_id: str) -> auto.PreviewResult:
         config_path = doc.write(self.ledger.scratch(f"{op_id}-preview.yaml"))
         return self.stack.preview(config_file=str(config_path), diff=True, color="never",
+                                  policy_packs=self.policy_packs,
                                   suppress_progress=True)
 
     def history(self) -> list[tuple[int, auto.UpdateSummary]]:

@@ -15,15 +15,8 @@ STEP_TYPES = {"meeshy:backup:MongoBackup", "meeshy:migration:DataMigration",
               "meeshy:health:HealthGate"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def command_provider():
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MEESHY_COMMAND_PROVIDER", "command")
-        yield
-
-
 @pytest.fixture(scope="module")
-def runs(command_provider):
+def runs():
     return {stack: run_stack_file(stack) for stack in STACKS}
 
 

@@ -45,8 +45,7 @@ class Mocks(pulumi.runtime.Mocks):
         return {}
 
 
-def declare(monkeypatch, provider, values):
-    monkeypatch.setenv("MEESHY_COMMAND_PROVIDER", provider)
+def declare(values):
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)
     from components.release import Release, external_server
@@ -60,17 +59,15 @@ def by_name(mocks):
     return {r.name: r for r in mocks.resources}
 
 
-@pytest.mark.parametrize("provider, command_type", [
-    ("command", "command:local:Command"), ("dynamic", "pulumi-python:dynamic:Resource")])
 @pulumi.runtime.test
-def test_release_declares_backup_then_migration_then_gate(monkeypatch, provider, command_type):
-    mocks, release = declare(monkeypatch, provider, BASE)
+def test_release_declares_backup_then_migration_then_gate():
+    mocks, release = declare(BASE)
 
     def check(summary):
         resources = by_name(mocks)
         assert {r.typ for r in mocks.resources} >= {
             "meeshy:release:Release", "meeshy:backup:MongoBackup",
-            "meeshy:migration:DataMigration", "meeshy:health:HealthGate", command_type}
+            "meeshy:migration:DataMigration", "meeshy:health:HealthGate", "command:local:Command"}
         dump, run, gate = (resources[f"meeshy-production-{n}"] for n in
                            ("backup-dump", "migration-run", "gate-check"))
         assert shlex.split(dump.inputs["create"]) == [
@@ -91,17 +88,17 @@ def test_release_declares_backup_then_migration_then_gate(monkeypatch, provider,
 
 
 @pulumi.runtime.test
-def test_database_uris_are_secret_inputs(monkeypatch):
-    _, release = declare(monkeypatch, "command", BASE)
+def test_database_uris_are_secret_inputs():
+    _, release = declare(BASE)
     return pulumi.Output.all(release.migration.run.environment.is_secret(),
                              release.gate.check.environment.is_secret()).apply(
         lambda secret: secret == [True, True] or pytest.fail(f"not secret: {secret}"))
 
 
 @pulumi.runtime.test
-def test_no_migration_once_the_services_use_its_target(monkeypatch):
+def test_no_migration_once_the_services_use_its_target():
     values = {**BASE, "meeshy:database": {"name": "meeshy_v2"}}
-    mocks, release = declare(monkeypatch, "dynamic", values)
+    mocks, release = declare(values)
     assert release.migration is None
 
     def check(summary):
@@ -114,7 +111,7 @@ def test_no_migration_once_the_services_use_its_target(monkeypatch):
 
 
 @pulumi.runtime.test
-def test_platform_release_runs_everything_inside_the_stack_network(monkeypatch):
+def test_platform_release_runs_everything_inside_the_stack_network():
     """In Docker mode: dump through docker exec, migration and gate in the tools image on the
     stack's network, probing each service's §1 endpoint by container name."""
     from pathlib import Path
@@ -123,7 +120,6 @@ def test_platform_release_runs_everything_inside_the_stack_network(monkeypatch):
     from components.release import platform_release
     from components.settings import load_settings
 
-    monkeypatch.setenv("MEESHY_COMMAND_PROVIDER", "command")
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)
     stack_file = Path(__file__).resolve().parents[2] / "Pulumi.production.yaml"
