@@ -1,17 +1,17 @@
 """The stack's snapshots: which successful update is the deployed state, and what each applied.
 
 A snapshot is an update that left the stack in a released state: the last update of a
-successful ops operation (a switch's maintenance-off, a rollback's re-apply, a deploy).
-Intermediate phases of a switch are updates too, but not snapshots. The file backend records no
-configuration in its history, so a snapshot's configuration is the file ops kept for it.
+successful ops operation (a switch's maintenance-off, a rollback's re-apply, a deploy), or any
+successful update made outside ops (`pulumi up`). Intermediate phases of a switch are updates
+too, but not snapshots. A snapshot's configuration is the file ops kept for it, else the one
+the stack's history recorded (plain values; secrets from the current stack file).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from components.release_settings import ReleaseSettings, load_release_settings
-from ops.ledger import Ledger
-from ops.stack_config import ConfigDoc
+from ops.stack_config import ConfigDoc, from_history_config
 from ops.stack_runner import MESSAGE_PREFIX, StackRunner
 
 
@@ -35,6 +35,7 @@ class HistoryRow:
     started: str
     ended: str
     ledger: dict | None          # ops' record of this update (None: made outside ops)
+    config: dict | None = None   # the configuration the history recorded (ConfigValue map)
 
     @property
     def by_ops(self) -> bool:
@@ -55,40 +56,38 @@ def rows(runner: StackRunner) -> list[HistoryRow]:
         if entry is not None and entry.get("message") != update.message:
             entry = None                      # not the update ops recorded under that number
         out.append(HistoryRow(version, update.result, update.message or "",
-                              str(update.start_time), str(update.end_time or ""), entry))
+                              str(update.start_time), str(update.end_time or ""), entry,
+                              update.config))
     return out
 
 
-def load(ledger: Ledger, stack: str, version: int, message: str = "") -> Snapshot:
-    path = ledger.config_path(version)
-    if not path.is_file():
-        raise SnapshotError(
-            f"update {version} of stack {stack!r} was not made through ops, and the file backend "
-            "does not record configurations: there is nothing to re-apply for it")
-    doc = ConfigDoc.read(path)
-    return Snapshot(version, doc, load_release_settings(stack, doc.plain_values()), message)
+def load(runner: StackRunner, row: HistoryRow) -> Snapshot:
+    path = runner.ledger.config_path(row.version)
+    if path.is_file():
+        doc = ConfigDoc.read(path)
+    elif row.config:
+        doc = from_history_config(row.config, runner.desired())
+    else:
+        raise SnapshotError(f"update {row.version} of stack {runner.stack_name!r} recorded no "
+                            "configuration: there is nothing to re-apply for it")
+    return Snapshot(row.version, doc, load_release_settings(runner.stack_name, doc.plain_values()),
+                    row.message)
 
 
 def current(runner: StackRunner) -> Snapshot | None:
     """The deployed snapshot: the newest successful snapshot update (None: never deployed)."""
     for row in rows(runner):
         if row.is_snapshot:
-            if not row.by_ops:
-                raise SnapshotError(
-                    f"the latest successful update ({row.version}, {row.message or 'no message'!r}) "
-                    "was made outside ops: its configuration is unknown to the file backend. "
-                    "Deploy through `./meeshy deploy` or `python -m ops switch` so every update "
-                    "keeps its configuration")
-            return load(runner.ledger, runner.stack_name, row.version, row.message)
+            return load(runner, row)
     return None
 
 
 def previous(runner: StackRunner, before: int) -> Snapshot:
     """The newest snapshot older than version `before`."""
     for row in rows(runner):
-        if row.version < before and row.is_snapshot and row.by_ops:
-            return load(runner.ledger, runner.stack_name, row.version, row.message)
-    raise SnapshotError(f"no snapshot made through ops before update {before}: nothing to roll back to")
+        if row.version < before and row.is_snapshot:
+            return load(runner, row)
+    raise SnapshotError(f"no snapshot before update {before}: nothing to roll back to")
 
 
 def by_version(runner: StackRunner, version: int) -> Snapshot:
@@ -101,9 +100,5 @@ def by_version(runner: StackRunner, version: int) -> Snapshot:
                 raise SnapshotError(
                     f"update {version} is an intermediate phase ({row.message}), not a released "
                     "state; pick a snapshot from `history` (marked *)")
-            return load(runner.ledger, runner.stack_name, version, row.message)
+            return load(runner, row)
     raise SnapshotError(f"stack {runner.stack_name!r} has no update {version}")
-
-
-def is_ops_message(message: str) -> bool:
-    return message.startswith(MESSAGE_PREFIX + " ")

@@ -133,17 +133,22 @@ def _split(path: str) -> list[str]:
     return [f"{namespace}:{head}", *tail]
 
 
-def from_history_config(config: dict, header: dict) -> tuple[ConfigDoc, dict[str, str]]:
-    """A ConfigDoc from an update's recorded configuration (automation ConfigValue map).
+def from_history_config(config: dict, current: ConfigDoc) -> ConfigDoc:
+    """The configuration an update recorded in the stack's history (an automation ConfigValue
+    map: objects come back as JSON text), as a document to re-apply.
 
-    Plain values keep their structure (objects come back as JSON text); secret values are
-    returned apart, in clear, for the caller to encrypt into the file (never written plain).
+    The history holds no secret values (they are read with show_secrets off): each secret key
+    takes the ciphertext of the current stack file, whose header (salt) is kept with it. A
+    secret the current file no longer has cannot be re-applied, and is named.
     """
-    doc = ConfigDoc(copy.deepcopy(header), {})
-    secrets = {}
+    doc = ConfigDoc(copy.deepcopy(current.header), {})
     for key, item in sorted(config.items()):
         if getattr(item, "secret", False):
-            secrets[key] = item.value
+            if not is_secure(current.config.get(key)):
+                raise StackConfigError(f"{key} was a secret of that update and the stack file has "
+                                       "no secret value for it: set it with `pulumi config set "
+                                       f"--secret {key}` and retry")
+            doc.config[key] = copy.deepcopy(current.config[key])
         else:
             doc.config[key] = _decode(item.value)
-    return doc, secrets
+    return doc

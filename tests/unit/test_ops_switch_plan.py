@@ -97,11 +97,18 @@ def test_config_doc_paths_and_secrets(tmp_path):
         ConfigDoc.read(tmp_path / "nope.yaml")
 
 
-def test_history_configuration_keeps_secrets_apart():
+def test_history_configuration_takes_secrets_from_the_current_stack_file():
     class Value:
         def __init__(self, value, secret=False):
             self.value, self.secret = value, secret
 
-    d, secrets = from_history_config({"meeshy:database": Value('{"name": "m"}'),
-                                      "meeshy:jwtSecret": Value("clear", True)}, SALT)
-    assert d.config == {"meeshy:database": {"name": "m"}} and secrets == {"meeshy:jwtSecret": "clear"}
+    current = ConfigDoc({"encryptionsalt": "v1:salt"}, {"meeshy:jwtSecret": {"secure": "v1:cipher"},
+                                                         "meeshy:release": "2"})
+    recorded = {"meeshy:database": Value('{"name": "m"}'), "meeshy:release": Value("1"),
+                "meeshy:jwtSecret": Value("[secret]", True)}
+    d = from_history_config(recorded, current)
+    assert d.header == {"encryptionsalt": "v1:salt"}
+    assert d.config == {"meeshy:database": {"name": "m"}, "meeshy:release": "1",
+                        "meeshy:jwtSecret": {"secure": "v1:cipher"}}
+    with pytest.raises(StackConfigError, match="meeshy:adminPassword was a secret of that update"):
+        from_history_config({"meeshy:adminPassword": Value("[secret]", True)}, current)
