@@ -103,6 +103,8 @@ def run(args) -> tuple[int, object]:
     if args.verb == "preview":
         from ops.views import preview
         return 0, preview(runner, log=_log)
+    if args.verb in ("switch", "deploy"):
+        runner.check_policies(runner.desired(), op_id=f"policy-{args.verb}")
     if args.verb == "switch":
         from ops.switch import SwitchAborted, run_switch
         takeover = undo = None
@@ -127,6 +129,7 @@ def run(args) -> tuple[int, object]:
             raise snapshots.SnapshotError(f"stack {args.stack!r} has no snapshot to roll back from")
         target = (snapshots.by_version(runner, args.to) if args.to is not None
                   else snapshots.previous(runner, current.version))
+        runner.check_policies(target.doc, op_id="policy-rollback")
         if not _confirm(args.yes, args.stack)(
                 f"rollback {args.stack}: update {current.version} ({current.settings.release}) -> "
                 f"update {target.version} ({target.settings.release})"):
@@ -157,22 +160,34 @@ def run(args) -> tuple[int, object]:
 
 
 def _teardown(runner, args) -> tuple[int, dict]:
-    """Destroys every resource of a stack that is not production. Volumes marked protected or
-    retained on delete (data) stay; the stack's history and ops' records are kept."""
+    """Destroys every unprotected resource of a stack that is not production. The protected
+    ones (data volumes) stay, in the engine and in the state, and are named; the stack's history
+    and ops' records are kept."""
     if args.stack == "production":
         raise SystemExit("ops teardown: refusing to tear down production")
     if not _confirm(args.yes, args.stack)(f"destroy every resource of stack {args.stack!r}"):
         return 1, None
     started = time.monotonic()
     result = runner.stack.destroy(message=f"meeshy-ops teardown {args.stack}", color="never",
-                                  suppress_progress=True, on_output=lambda line: None)
+                                  exclude_protected=True, suppress_progress=True,
+                                  on_output=lambda line: None)
+    kept = _protected_resources(runner)
     report = {"stack": args.stack, "result": result.summary.result,
               "resourceChanges": dict(result.summary.resource_changes or {}),
-              "seconds": round(time.monotonic() - started, 3)}
+              "protectedKept": kept, "seconds": round(time.monotonic() - started, 3)}
     runner.ledger.append({"kind": "teardown", **report})
     print(f"teardown {args.stack}: {report['result']} in {report['seconds']:.1f} s "
           f"({report['resourceChanges']})")
+    for name in kept:
+        print(f"  kept (protected): {name}")
     return (0 if report["result"] == "succeeded" else 1), report
+
+
+def _protected_resources(runner) -> list[str]:
+    """Docker names (else URNs) of the protected resources still in the stack's state."""
+    resources = runner.stack.export_stack().deployment.get("resources") or []
+    return sorted((r.get("outputs") or {}).get("name") or r["urn"]
+                  for r in resources if r.get("protect"))
 
 
 def _baselines_since(runner, version: int) -> dict[str, str]:
@@ -204,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ops.snapshots import SnapshotError
     from ops.stack_config import StackConfigError
+    from ops.stack_runner import PolicyViolation
     try:
         code, report = run(args)
-    except (OpsEnvironmentError, ReleaseConfigError, StackConfigError, SnapshotError) as error:
+    except (OpsEnvironmentError, ReleaseConfigError, StackConfigError, SnapshotError,
+            PolicyViolation) as error:
         print(f"ops {args.verb}: {error}", file=sys.stderr)
         return 2
     except Exception as error:  # noqa: BLE001 - one line for the operator, details in the report

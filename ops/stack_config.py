@@ -48,7 +48,13 @@ class ConfigDoc:
     def read(cls, path: Path) -> "ConfigDoc":
         if not Path(path).is_file():
             raise StackConfigError(f"stack file {path} not found")
-        data = yaml.safe_load(Path(path).read_text()) or {}
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise StackConfigError(f"{path} is not valid YAML{where}: {problem}") from None
         if not isinstance(data, dict):
             raise StackConfigError(f"{path}: expected a mapping at the top level")
         config = data.pop("config", None) or {}

@@ -36,6 +36,20 @@ COMMAND_TYPES = (COMMAND_TYPE,)
 STEP_SUFFIXES = {"-backup-dump": "backup", "-migration-run": "migration", "-gate-check": "healthGate"}
 
 
+class PolicyViolation(RuntimeError):
+    """The policy pack refused the configuration at preview: nothing was changed."""
+
+
+def policy_violations(output: str) -> list[str]:
+    """The mandatory violations a preview printed: the rule and resource line, then its message."""
+    lines, found = output.splitlines(), []
+    for index, line in enumerate(lines):
+        if "[mandatory]" in line:
+            detail = next((l.strip() for l in lines[index + 1:index + 3] if l.strip()), "")
+            found.append(f"{line.strip()} {detail}".strip())
+    return found
+
+
 class PhaseFailed(RuntimeError):
     def __init__(self, phase: str, message: str, *, overrun: bool = False):
         super().__init__(f"phase {phase} failed: {message}")
@@ -100,13 +114,15 @@ def _child_pulumi_pids() -> list[int]:
     return found
 
 
-def program_env(env: OpsEnvironment) -> dict[str, str]:
+def program_env(env: OpsEnvironment, project_dir: Path) -> dict[str, str]:
     """The workspace's environment: the backend and passphrase, the project's interpreter for
     the language host (PULUMI_PYTHON_CMD) and first on PATH for the release steps' `python`."""
     values = env.workspace_env()
     paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     values["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
     values["PULUMI_PYTHON_CMD"] = sys.executable
+    # The policy pack reads the stack files of the project it checks (policy/stack_files.py).
+    values["MEESHY_PROJECT_DIR"] = str(project_dir)
     values["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(env.pulumi.parent),
                                       os.environ.get("PATH", "")])
     return values
@@ -121,7 +137,7 @@ class StackRunner:
         self.log = log
         root = str(env.pulumi.parent.parent) if env.pulumi.parent.name == "bin" else None
         options = auto.LocalWorkspaceOptions(
-            work_dir=str(self.project_dir), env_vars=program_env(env),
+            work_dir=str(self.project_dir), env_vars=program_env(env, self.project_dir),
             pulumi_command=auto.PulumiCommand(root=root))
         opener = auto.create_or_select_stack if create else auto.select_stack
         self.stack = opener(stack_name=stack, work_dir=str(self.project_dir), opts=options)
@@ -201,6 +217,18 @@ class StackRunner:
         return self.stack.preview(config_file=str(config_path), diff=True, color="never",
                                   policy_packs=self.policy_packs,
                                   suppress_progress=True)
+
+    def check_policies(self, doc: ConfigDoc, *, op_id: str) -> None:
+        """A preview with the policy pack before any update: `up` skips its own preview, and a
+        stack-wide rule (host ports) would only be judged after every resource was created."""
+        try:
+            self.preview(doc, op_id=op_id)
+        except auto.errors.CommandError as failure:
+            found = policy_violations(str(failure))
+            if not found:
+                raise
+            raise PolicyViolation(f"the policy pack refused stack {self.stack_name!r}, nothing "
+                                  "was changed:\n  " + "\n  ".join(found)) from None
 
     def history(self) -> list[tuple[int, auto.UpdateSummary]]:
         """(version, update), newest first. The file backend records every update's version

@@ -5,7 +5,7 @@
   `/broken` 503 after writing one document into the database the new release would use (a
   release that writes on start-up and then never becomes healthy);
 - a temporary copy of tests/e2e/project with its stack file, its own file backend
-  (MEESHY_STATE_DIR), its own PULUMI_HOME, and a passphrase;
+  (MEESHY_STATE_DIR), the tools' plugins (PULUMI_HOME), and a passphrase;
 - `ops(...)` runs `python -m ops ...` as operators do, bounded in time.
 """
 from __future__ import annotations
@@ -87,8 +87,9 @@ class StackBed:
                         ignore=shutil.ignore_patterns("Pulumi.*.yaml", "__pycache__"))
         self.state = self.root / "state"
         self.backups = self.root / "backups"
-        self.home = self.root / "pulumi-home"
-        self.home.mkdir(parents=True)
+        # The plugins (language host aside) live in the tools' PULUMI_HOME: share it.
+        tools = Path(os.environ.get("MEESHY_TOOLS_DIR") or Path.home() / ".cache" / "meeshy-infra")
+        self.home = tools / "pulumi-home"
 
     @property
     def stack_file(self) -> Path:
@@ -131,6 +132,8 @@ class StackBed:
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PATH": os.pathsep.join([str(tools / "bin"), str(Path(sys.executable).parent),
                                      env.get("PATH", "")]),
+            # The test project's program imports this repository's components.
+            "PYTHONPATH": str(REPO_ROOT),
         })
         env.pop("PULUMI_BACKEND_URL", None)
         return env

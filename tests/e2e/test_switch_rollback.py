@@ -1,8 +1,8 @@
 """switch, history and rollback through `python -m ops`, on the real Pulumi engine.
 
 The stack is tests/e2e/project: the real release components (backup, migration, health gate)
-in external-database mode against a FerretDB on loopback, because this machine has no Docker
-provider plugin. Every update is a real `pulumi up` with a file backend; every backup a real
+in external-database mode against a FerretDB on loopback (the containers are
+tests/e2e/test_docker_platform.py's), run by the language host and pulumi-command. Every update is a real `pulumi up` with a file backend; every backup a real
 mongodump archive, every restore a real mongorestore, the migration the real `python -m
 migration run` over generated legacy data with production's shape and defects.
 """
@@ -34,7 +34,7 @@ PLAIN_PHASES = ["maintenance-on", "backup", "release", "maintenance-off"]
 
 def _require_tools() -> None:
     missing = [name for name in ("pulumi", "ferretdb", "mongodump", "mongorestore",
-                                 "pulumi-resource-pulumi-python")
+                                 "pulumi-language-python")
                if not (tools_dir() / "bin" / name).is_file()]
     if missing:
         pytest.fail(f"not built: {', '.join(missing)} in {tools_dir() / 'bin'}; run "
@@ -66,6 +66,15 @@ def _deploy_r1(bed) -> int:
     code, result, output = bed.ops("deploy", "production", report="deploy")
     assert result["ok"], output
     return result["version"]
+
+
+def _deploy_r1_with_the_cli(bed) -> int:
+    """An operator's own `pulumi up`: ops must be able to roll back to it from the history."""
+    bed.write_stack_file(bed.config(release="2026.01.0", database="meeshy", migration=False))
+    bed.pulumi("up", "--yes", "--skip-preview", "--message", "operator: r1 by hand")
+    history = json.loads(bed.pulumi("stack", "history", "--json"))
+    assert history[0]["message"] == "operator: r1 by hand" and history[0]["result"] == "succeeded"
+    return len(history)
 
 
 def _switch_to_r2(bed) -> dict:
@@ -137,11 +146,16 @@ def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
     assert all(r["result"] == "succeeded" for r in rows)
     assert "2026.02.0" in output and "meeshy_v2" in output
 
+    # The same updates, as the CLI shows them: ops drives the project's own stack.
+    cli_history = json.loads(bed.pulumi("stack", "history", "--json"))
+    assert [h["message"].split()[-1] for h in cli_history[:5]] == list(reversed(MIGRATION_PHASES))
+    assert all(h["message"].startswith("meeshy-ops ") for h in cli_history)
+
     assert bed.files_containing(SECRET_MARKER) == []
 
 
 def test_failing_switch_rolls_back_exactly_and_rollback_to_an_older_version(bed):
-    r1_version = _deploy_r1(bed)
+    r1_version = _deploy_r1_with_the_cli(bed)
     legacy_before = database_digests(bed.client, "meeshy")
     assert _switch_to_r2(bed)["result"] == "succeeded"
 

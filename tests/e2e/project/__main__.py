@@ -1,8 +1,9 @@
 """End-to-end test program: one Release in external-database mode.
 
 It is the release side of the real program (components/release.py, the same components the
-platform composes) without the Docker platform, because this machine has no Docker provider
-plugin (docs/toolchain.md). Its stack files are written by the tests into a temporary copy.
+platform composes) without the containers, so that switch and rollback are exercised against a
+FerretDB on loopback in seconds; the whole platform on the Docker engine is
+tests/e2e/test_docker_platform.py. Its stack files are written by the tests into a temporary copy.
 """
 import pulumi
 
