@@ -35,3 +35,21 @@ def test_each_release_of_a_service_is_a_different_reference():
     gateway = [refs["gateway"], refs["gateway@legacy"], refs["gateway@unhealthy"]]
     assert len(set(gateway)) == 3
     assert refs["translator"] != refs["translator@legacy"] and refs["web"] != refs["web@legacy"]
+
+
+def test_the_tools_image_is_tagged_with_the_projects_version_and_named_by_the_stack_files():
+    import yaml
+    version = (ROOT / "VERSION").read_text().strip()
+    tools = listed()["tools"]
+    assert tools.endswith(f":{version}")
+    for stack in ("staging", "production"):
+        config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        assert config["meeshy:tools"]["image"] == tools, stack
+
+
+def test_the_tools_image_pins_what_the_project_pins():
+    def pins(path: pathlib.Path) -> dict[str, str]:
+        lines = [l.split("#")[0].strip() for l in path.read_text().splitlines()]
+        return dict(l.split("==") for l in lines if "==" in l)
+    project, image = pins(ROOT / "requirements.txt"), pins(ROOT / "images/tools/requirements.txt")
+    assert image and {name: project.get(name) for name in image} == image
