@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from components.naming import DEFAULT_BACKUP_ROOT
-from components.validation import decode, image_problem
+from components.validation import Problems, decode, image_problem, unknown_keys
 
 NS = "meeshy"
 
@@ -151,6 +151,26 @@ class _Reader:
 
 
 RELEASE_SECTION_KEYS = ("migration", "backup", "healthGate", "tools")
+# The fields each section's parser reads (below); any other field is a typo that would
+# silently leave its default in force.
+SECTION_FIELDS = {
+    "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds"},
+    "backup": {"retain", "timeoutSeconds", "pass"},
+    "healthGate": {"deadlineSeconds", "intervalSeconds", "endpoints"},
+    "externalDatabase": {"uri"},
+    "tools": {"image"},
+}
+
+
+def unknown_section_fields(source: Any, namespace: str = NS) -> list[str]:
+    """`meeshy:migration.toStpe: unknown setting; expected one of ...` for every field of the
+    release sections that no parser reads."""
+    problems = Problems()
+    for section, fields in SECTION_FIELDS.items():
+        value = decode(source.get(f"{namespace}:{section}"))
+        if isinstance(value, Mapping):
+            unknown_keys(dict(value), fields, f"{namespace}:{section}", problems)
+    return problems.items
 
 
 def has_release_section(source: Any, namespace: str = NS) -> bool:
