@@ -34,7 +34,7 @@ from ops.stack_config import ConfigDoc, StackConfigError, stack_file
 
 # Verbs that hand the stack file's values to the program.
 APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
-_KEY = re.compile(r"^(meeshy:[A-Za-z0-9_.-]+)")
+_KEY = re.compile(r"^(meeshy:[A-Za-z0-9_.-]+?)(?::| must| is )")
 
 
 class PreflightError(ValueError):
@@ -108,10 +108,12 @@ def settings_problems(stack: str, doc: ConfigDoc) -> list[str]:
         try:
             load_release_settings(stack, values)
         except ReleaseConfigError as error:
-            named = _KEY.match(str(error))
-            # Both models read release, backupDir, database.name: one sentence per key.
-            if not (named and any(p.startswith(named.group(1)) for p in problems)):
-                problems.append(str(error))
+            # Both models read release, backupDir, database.name...: one sentence per key.
+            named = {m.group(1) for m in map(_KEY.match, problems) if m}
+            for problem in error.problems:
+                key = _KEY.match(problem)
+                if not (key and key.group(1) in named):
+                    problems.append(problem)
     return problems + unknown_section_fields(values)
 
 

@@ -110,8 +110,20 @@ def test_an_external_database_stack_is_checked_by_the_release_model_only(tmp_pat
     edit(project, "rehearsal", externalDatabase={"uri": "mongodb://127.0.0.1:27017"},
          healthGate={"endpoints": {"gateway": "http://127.0.0.1:1/health"}}, database={"name": "meeshy"})
     check(cli.build_parser().parse_args(["deploy", "rehearsal", "--project-dir", str(project)]))
-    edit(project, "rehearsal", healthGate={"deadlineSecond": 5}, probeToken="x")
+    edit(project, "rehearsal", healthGate={"deadlineSecond": 5}, probeToken="x",
+         backup={"retain": 0}, maintenance="yes")
     assert _refusal(project, "deploy", "rehearsal") == [
         "meeshy:probeToken: unknown setting; known settings are listed in docs/configuration.md",
+        "meeshy:backup.retain must be between 1 and 1000, got 0",
+        "meeshy:maintenance must be true or false, got 'yes'",
         "meeshy:healthGate.deadlineSecond: unknown setting; expected one of deadlineSeconds, "
         "endpoints, intervalSeconds"]
+
+
+def test_a_key_both_models_read_is_named_once(tmp_path):
+    project = make_project(tmp_path)
+    edit(project, "staging", release="not a release", backupDir="relative/dir")
+    assert [p for p in _refusal(project, "deploy", "staging")] == [
+        "meeshy:release: expected a release label (letters, digits, '.', '_', '+', '-'; at most 64), "
+        "got 'not a release'",
+        "meeshy:backupDir: expected an absolute host path without '..', got 'relative/dir'"]
