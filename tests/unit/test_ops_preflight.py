@@ -56,13 +56,15 @@ def test_an_invalid_stack_file_lists_every_problem_and_creates_nothing(tmp_path,
     assert_nothing_created(tmp_path, before)
 
 
-def test_an_unreadable_stack_file_is_one_sentence_with_its_line(tmp_path, capsys):
+@pytest.mark.parametrize("text, where", [(b"config:\n  meeshy:domain: [meeshy.me\n", " (line 3)"),
+                                         (b"config:\n  meeshy:domain: \xff\xfe\n", "")])
+def test_an_unreadable_stack_file_is_one_sentence(tmp_path, capsys, text, where):
     project = make_project(tmp_path)
-    (project / "Pulumi.staging.yaml").write_text("config:\n  meeshy:domain: [meeshy.me\n")
+    (project / "Pulumi.staging.yaml").write_bytes(text)
     assert cli.main(["preview", "staging", "--project-dir", str(project)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"ops preview: {project / 'Pulumi.staging.yaml'} (line 3): not a readable")
-    assert "Traceback" not in err
+    assert err.startswith(f"ops preview: {project / 'Pulumi.staging.yaml'}{where}: not a readable YAML")
+    assert "Traceback" not in err and len(err.splitlines()) == 1
 
 
 def _refusal(project: Path, *argv: str) -> list[str]:
