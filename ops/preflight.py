@@ -70,6 +70,9 @@ def writable_problem(path: Path, option: str, directory: bool = False) -> str | 
     path = Path(path)
     if path.exists() and path.is_dir() != directory:
         return f"{option} {path}: {'is not a directory' if directory else 'is a directory, not a file'}"
+    if path.exists() and not directory and not path.is_file():
+        # A FIFO or device would block or swallow the report written at the end.
+        return f"{option} {path}: is not a regular file"
     base = path if directory else path.parent
     while not base.exists() and base != base.parent:
         base = base.parent

@@ -4,6 +4,8 @@ traceback. Refusals run against the real Pulumi CLI with a file backend in a tem
 directory, to show that nothing was created or written."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import yaml
 
@@ -62,13 +64,15 @@ def test_a_mistyped_source_names_the_nearest_stack(tmp_path):
     assert message.endswith("; did you mean production?")
 
 
-@pytest.mark.parametrize("where", ["under-a-file", "a-directory"])
+@pytest.mark.parametrize("where", ["under-a-file", "a-directory", "a-fifo"])
 def test_an_unwritable_report_path_is_refused_before_any_work(tmp_path, where):
     (tmp_path / "afile").write_text("not a directory")
     (tmp_path / "adir").mkdir()
-    target = tmp_path / ("afile/report.json" if where == "under-a-file" else "adir")
-    expected = (f"{tmp_path / 'afile'} is a file, so nothing can be written beneath it"
-                if where == "under-a-file" else "is a directory, not a file")
+    os.mkfifo(tmp_path / "afifo")
+    target = tmp_path / {"under-a-file": "afile/report.json", "a-directory": "adir",
+                         "a-fifo": "afifo"}[where]
+    expected = {"under-a-file": f"{tmp_path / 'afile'} is a file, so nothing can be written beneath it",
+                "a-directory": "is a directory, not a file", "a-fifo": "is not a regular file"}[where]
     assert _refused(tmp_path, "preview", "staging", "--json", str(target)) == (
         f"ops preview: --json {target}: {expected}")
 
