@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from components.naming import DEFAULT_BACKUP_ROOT
-from components.validation import decode, image_problem
+from components.validation import Problems, decode, image_problem, unknown_keys
 
 NS = "meeshy"
 
@@ -38,7 +38,13 @@ _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
 class ReleaseConfigError(ValueError):
-    """A configuration value is missing or invalid; the message names the full key."""
+    """Configuration values are missing or invalid; each problem names the full key."""
+
+    def __init__(self, problems: str | list[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(self.problems[0] if len(self.problems) == 1 else
+                         f"{len(self.problems)} problems in the release settings:\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -88,14 +94,21 @@ class ReleaseSettings:
 
 
 class _Reader:
-    """Reads `namespace:head.rest` paths from a source keyed by full keys (`meeshy:database`)."""
+    """Reads `namespace:head.rest` paths from a source keyed by full keys (`meeshy:database`).
+    A bad value is recorded in `problems` and read as its default, so one pass finds them all."""
 
     def __init__(self, namespace: str, source: Any):
         self.namespace = namespace
         self.source = source
+        self.problems: list[str] = []
 
     def key(self, path: str) -> str:
         return f"{self.namespace}:{path}"
+
+    def fail(self, message: str, value: Any = None) -> Any:
+        if message not in self.problems:
+            self.problems.append(message)
+        return value
 
     def raw(self, path: str) -> Any:
         head, *rest = path.split(".")
@@ -104,7 +117,10 @@ class _Reader:
             if value is None:
                 return None
             if not isinstance(value, Mapping):
-                raise ReleaseConfigError(f"{self.key(path)}: {self.key(head)} must be an object")
+                # One sentence per section, however many of its fields are read.
+                if not any(p.endswith(f" {self.key(head)} must be an object") for p in self.problems):
+                    self.fail(f"{self.key(path)}: {self.key(head)} must be an object")
+                return None
             value = value.get(part)
         return value
 
@@ -112,13 +128,14 @@ class _Reader:
                required: bool = True, default: str | None = None) -> str | None:
         value = self.raw(path)
         if value is None or value == "":
-            if required:
-                raise ReleaseConfigError(f"{self.key(path)} is required: {expected}")
+            head = self.key(path.split(".")[0])
+            if required and not any(p.endswith(f" {head} must be an object") for p in self.problems):
+                self.fail(f"{self.key(path)} is required: {expected}")
             return default
         if not isinstance(value, str):
-            raise ReleaseConfigError(f"{self.key(path)} must be a string ({expected}), got {value!r}")
+            return self.fail(f"{self.key(path)} must be a string ({expected}), got {value!r}", default)
         if pattern is not None and not pattern.match(value):
-            raise ReleaseConfigError(f"{self.key(path)}: {value!r} is not {expected}")
+            return self.fail(f"{self.key(path)}: {value!r} is not {expected}", default)
         return value
 
     def number(self, path: str, default: float, minimum: float, maximum: float,
@@ -130,13 +147,14 @@ class _Reader:
             try:
                 value = float(value)
             except ValueError:
-                raise ReleaseConfigError(f"{self.key(path)} must be a number, got {value!r}") from None
+                return self.fail(f"{self.key(path)} must be a number, got {value!r}", default)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ReleaseConfigError(f"{self.key(path)} must be a number, got {value!r}")
+            return self.fail(f"{self.key(path)} must be a number, got {value!r}", default)
         if integer and value != int(value):
-            raise ReleaseConfigError(f"{self.key(path)} must be a whole number, got {value!r}")
+            return self.fail(f"{self.key(path)} must be a whole number, got {value!r}", default)
         if not minimum <= value <= maximum:
-            raise ReleaseConfigError(f"{self.key(path)} must be between {minimum:g} and {maximum:g}, got {value!r}")
+            return self.fail(f"{self.key(path)} must be between {minimum:g} and {maximum:g}, "
+                             f"got {value!r}", default)
         return int(value) if integer else float(value)
 
     def boolean(self, path: str, default: bool) -> bool:
@@ -147,10 +165,30 @@ class _Reader:
             return value
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
-        raise ReleaseConfigError(f"{self.key(path)} must be true or false, got {value!r}")
+        return self.fail(f"{self.key(path)} must be true or false, got {value!r}", default)
 
 
 RELEASE_SECTION_KEYS = ("migration", "backup", "healthGate", "tools")
+# The fields each section's parser reads (below); any other field is a typo that would
+# silently leave its default in force.
+SECTION_FIELDS = {
+    "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds"},
+    "backup": {"retain", "timeoutSeconds", "pass"},
+    "healthGate": {"deadlineSeconds", "intervalSeconds", "endpoints"},
+    "externalDatabase": {"uri"},
+    "tools": {"image"},
+}
+
+
+def unknown_section_fields(source: Any, namespace: str = NS) -> list[str]:
+    """`meeshy:migration.toStpe: unknown setting; expected one of ...` for every field of the
+    release sections that no parser reads."""
+    problems = Problems()
+    for section, fields in SECTION_FIELDS.items():
+        value = decode(source.get(f"{namespace}:{section}"))
+        if isinstance(value, Mapping):
+            unknown_keys(dict(value), fields, f"{namespace}:{section}", problems)
+    return problems.items
 
 
 def has_release_section(source: Any, namespace: str = NS) -> bool:
@@ -164,7 +202,8 @@ DB_EXPECTED = "a database name (letters, digits, '_' or '-', at most 63)"
 
 def load_release_settings(stack: str, source: Any, namespace: str = NS) -> ReleaseSettings:
     """Parses the release section. `source` maps full keys (`meeshy:release`) to values, as a
-    dict or anything with `.get(key)` (components.config_source.PulumiConfigSource)."""
+    dict or anything with `.get(key)` (components.config_source.PulumiConfigSource).
+    Raises one ReleaseConfigError listing every problem."""
     r = _Reader(namespace, source)
     # Same defaults as components/settings.py, so both parsers agree on an unset key.
     release = r.string("release", _RELEASE_ID, "a release id such as 2026.02.1",
@@ -173,46 +212,55 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
     backup_dir = r.string("backupDir", None, "an absolute directory for backup archives",
                           required=False, default=DEFAULT_BACKUP_ROOT)
     if not backup_dir.startswith("/"):
-        raise ReleaseConfigError(f"{r.key('backupDir')}: {backup_dir!r} must be an absolute path")
+        r.fail(f"{r.key('backupDir')}: {backup_dir!r} must be an absolute path")
     backup = BackupSettings(backup_dir, r.number("backup.retain", 10, 1, 1000),
                             r.number("backup.timeoutSeconds", 300, 1, 3600),
                             r.string("backup.pass", _PASS_ID, "a pass id", required=False,
                                      default="") or "")
-    endpoints_raw = r.raw("healthGate.endpoints") or {}
-    if not isinstance(endpoints_raw, Mapping):
-        raise ReleaseConfigError(f"{r.key('healthGate.endpoints')} must be an object {{service: url}}")
-    endpoints = {}
-    for name in sorted(endpoints_raw):
-        if not _SERVICE_NAME.match(str(name)):
-            raise ReleaseConfigError(f"{r.key('healthGate.endpoints.' + str(name))}: invalid service name")
-        endpoints[name] = r.string(f"healthGate.endpoints.{name}", re.compile(r"^https?://\S+$"),
-                                   "an http(s) URL")
     health = HealthSettings(r.number("healthGate.deadlineSeconds", 120, 1, 3600),
                             r.number("healthGate.intervalSeconds", 1.0, 0.05, 60, integer=False),
-                            endpoints)
-    migration = None
-    if r.raw("migration") is not None:
-        source = r.string("migration.sourceDatabase", _DATABASE_NAME, DB_EXPECTED)
-        target = r.string("migration.targetDatabase", _DATABASE_NAME, DB_EXPECTED)
-        if source == target:
-            raise ReleaseConfigError(f"{r.key('migration.targetDatabase')}: must differ from "
-                                     f"migration.sourceDatabase ({source!r}); the legacy database is never written")
-        migration = MigrationSettings(
-            source, target,
-            r.string("migration.toStep", None, "a migration step id", required=False),
-            r.string("migration.pass", _PASS_ID, "a pass id",
-                     required=False, default="") or "",
-            r.number("migration.timeoutSeconds", 480, 1, 3600))
+                            _endpoints(r))
+    migration = _migration(r) if r.raw("migration") is not None else None
     external = r.string("externalDatabase.uri", re.compile(r"^mongodb(\+srv)?://[^/?]+/?$"),
                         "a server URI without database, e.g. mongodb://127.0.0.1:27017",
                         required=False)
     tools_image = r.string("tools.image", re.compile(r"^\S+$"), "an image reference", required=False)
     why = image_problem(tools_image) if tools_image else None
     if why:
-        raise ReleaseConfigError(f"{r.key('tools.image')}: expected an image pinned to a version "
-                                 f"tag or a digest, got {tools_image!r} ({why})")
+        r.fail(f"{r.key('tools.image')}: expected an image pinned to a version "
+               f"tag or a digest, got {tools_image!r} ({why})")
+    maintenance = r.boolean("maintenance", False)
+    if r.problems:
+        raise ReleaseConfigError(r.problems)
     return ReleaseSettings(stack=stack, release=release, live_database=live,
-                           maintenance=r.boolean("maintenance", False), backup=backup,
+                           maintenance=maintenance, backup=backup,
                            health=health, migration=migration,
                            external_uri=external.rstrip("/") if external else None,
                            tools_image=tools_image)
+
+
+def _endpoints(r: _Reader) -> dict[str, str]:
+    endpoints_raw = r.raw("healthGate.endpoints") or {}
+    if not isinstance(endpoints_raw, Mapping):
+        return r.fail(f"{r.key('healthGate.endpoints')} must be an object {{service: url}}", {})
+    endpoints = {}
+    for name in sorted(endpoints_raw):
+        if not _SERVICE_NAME.match(str(name)):
+            r.fail(f"{r.key('healthGate.endpoints.' + str(name))}: invalid service name")
+            continue
+        endpoints[name] = r.string(f"healthGate.endpoints.{name}", re.compile(r"^https?://\S+$"),
+                                   "an http(s) URL")
+    return endpoints
+
+
+def _migration(r: _Reader) -> MigrationSettings:
+    source = r.string("migration.sourceDatabase", _DATABASE_NAME, DB_EXPECTED)
+    target = r.string("migration.targetDatabase", _DATABASE_NAME, DB_EXPECTED)
+    if source is not None and source == target:
+        r.fail(f"{r.key('migration.targetDatabase')}: must differ from migration.sourceDatabase "
+               f"({source!r}); the legacy database is never written")
+    return MigrationSettings(
+        source, target,
+        r.string("migration.toStep", None, "a migration step id", required=False),
+        r.string("migration.pass", _PASS_ID, "a pass id", required=False, default="") or "",
+        r.number("migration.timeoutSeconds", 480, 1, 3600))

@@ -122,6 +122,10 @@ def _load_secret(source: ConfigSource, name: str, problems: v.Problems, check=No
         if required:
             problems.add(key, f"missing secret; set it with `pulumi config set --secret {key} ...`")
         return None
+    if v.is_secure(raw):
+        # Read from a stack file before any Pulumi call (ops): the value is present but only
+        # the engine can decrypt it, so its content is checked when the program runs.
+        return Secret(key, raw)
     if source.is_secret(key) is False:
         problems.add(key, "is stored in plain text; set it again with "
                           f"`pulumi config set --secret {key} ...`")
@@ -198,7 +202,7 @@ def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Setti
     redis = parse_redis(source.get(_key("redis")), _key("redis"), problems)
     secrets = _load_secrets(source, admin_uis, problems)
     for key in unknown_config_keys(source.keys() if hasattr(source, "keys") else ()):
-        problems.add(key, "unknown setting; known settings are listed in docs/configuration.md")
+        problems.add(key, unknown_key_message(key))
 
     if problems.items:
         raise SettingsError(stack, problems.items)
@@ -209,6 +213,15 @@ def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Setti
         backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=rehearsal,
         secrets=secrets,
     )
+
+
+def unknown_key_message(key: str) -> str:
+    """Why an unknown key is refused; a dotted key is one flat key to Pulumi, never a path."""
+    head, _, rest = key.partition(".")
+    if rest and head in {_key(k) for k in (*PLAIN_KEYS, *OTHER_SECTION_KEYS)}:
+        return (f"unknown setting; Pulumi reads a dotted key as one flat key: nest it as "
+                f"{rest!r} under {head!r} (or use `pulumi config set --path`)")
+    return "unknown setting; known settings are listed in docs/configuration.md"
 
 
 def unknown_config_keys(keys) -> list[str]:

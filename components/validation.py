@@ -38,6 +38,11 @@ class Problems:
         self.items.append(f"{key}: {message}")
 
 
+def is_secure(raw: Any) -> bool:
+    """A stack file's encrypted value (`{secure: ...}`): only the Pulumi engine can decrypt it."""
+    return isinstance(raw, dict) and set(raw) == {"secure"}
+
+
 def decode(raw: Any) -> Any:
     """Structured config arrives from the engine as JSON text; tests may pass Python values."""
     if isinstance(raw, str) and raw[:1] in "{[":

@@ -32,6 +32,7 @@ from ops.audit_mask import mask_container, mask_deep, mask_image, mask_labels
 from ops.audit_report import render_summary
 from ops.docker_cli import COMPOSE_PROJECT, network_ls, ps_ids, volume_ls
 from ops.env import REPO_ROOT
+from ops.preflight import writable_problem
 
 EXIT_COMPLETE, EXIT_ERROR, EXIT_MISSING = 0, 2, 3
 
@@ -79,10 +80,18 @@ def _container_summary(record: dict, image: dict | None, name_prefix: str) -> di
 
 
 def _prepare_out(out: Path) -> None:
+    """Before the engine is asked anything: the snapshot is written at the end, and a run
+    whose output cannot be kept would be lost."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise AuditError(f"--out {out}: exists and is not an empty directory; a snapshot is never "
                          "overwritten, give a new directory")
-    out.mkdir(parents=True, exist_ok=True, mode=0o750)
+    problem = writable_problem(out, "--out", directory=True)
+    if problem:
+        raise AuditError(problem)
+    try:
+        out.mkdir(parents=True, exist_ok=True, mode=0o750)
+    except OSError as error:
+        raise AuditError(f"--out {out}: cannot be created ({error.strerror or error})") from None
 
 
 def audit(stack: str, out: Path, *, compose_project: str = "meeshy", mongo_uri: str | None = None,

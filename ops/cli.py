@@ -217,22 +217,46 @@ def _print_phases(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from ops.preflight import PreflightError, check
     from ops.snapshots import SnapshotError
     from ops.stack_config import StackConfigError
     from ops.stack_runner import PolicyViolation
     try:
+        if args.verb != "audit":    # the audit checks its --out itself, before any work
+            check(args)
         code, report = run(args)
-    except (OpsEnvironmentError, ReleaseConfigError, StackConfigError, SnapshotError,
-            PolicyViolation) as error:
+    except (PreflightError, OpsEnvironmentError, ReleaseConfigError, StackConfigError,
+            SnapshotError, PolicyViolation) as error:
         print(f"ops {args.verb}: {error}", file=sys.stderr)
         return 2
-    except Exception as error:  # noqa: BLE001 - one line for the operator, details in the report
-        from pulumi.automation.errors import CommandError
-        if isinstance(error, CommandError):
-            print(f"ops {args.verb}: pulumi failed: {str(error)[-1500:]}", file=sys.stderr)
-            return 1
-        raise
+    except KeyboardInterrupt:
+        print(f"ops {args.verb}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # noqa: BLE001 - one line for the operator, details on request
+        return _unexpected(args.verb, error)
     if getattr(args, "json", None) and report is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+        except OSError as error:
+            # Checked writable before the verb ran: something changed it meanwhile.
+            print(f"ops {args.verb}: the verb ended with exit code {code} but its report could "
+                  f"not be written to {args.json} ({error.strerror or error})", file=sys.stderr)
+            return code or 1
     return code
+
+
+def _unexpected(verb: str, error: Exception) -> int:
+    """An error no verb turned into a sentence: one line, the traceback only when asked for
+    (MEESHY_OPS_TRACEBACK=1), so an operator reads what failed rather than a stack dump."""
+    import os
+    import traceback
+    from pulumi.automation.errors import CommandError
+    if isinstance(error, CommandError):
+        print(f"ops {verb}: pulumi failed: {str(error)[-1500:]}", file=sys.stderr)
+        return 1
+    if os.environ.get("MEESHY_OPS_TRACEBACK") == "1":
+        traceback.print_exc()
+    text = str(error).strip() or type(error).__name__
+    print(f"ops {verb}: {text} (MEESHY_OPS_TRACEBACK=1 shows where)", file=sys.stderr)
+    return 1

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from components.validation import decode as _decode
+from components.validation import is_secure
 
 
 class StackConfigError(ValueError):
@@ -35,10 +36,6 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return Path(project_dir) / f"Pulumi.{stack}.yaml"
 
 
-def is_secure(raw: Any) -> bool:
-    return isinstance(raw, dict) and set(raw) == {"secure"}
-
-
 @dataclass
 class ConfigDoc:
     header: dict = field(default_factory=dict)     # secretsprovider, encryptionsalt, ...
@@ -50,11 +47,12 @@ class ConfigDoc:
             raise StackConfigError(f"stack file {path} not found")
         try:
             data = yaml.safe_load(Path(path).read_text()) or {}
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-            raise StackConfigError(f"{path} is not valid YAML{where}: {problem}") from None
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            # An operator's edit gone wrong: one sentence naming the file (and the line).
+            where = getattr(error, "problem_mark", None)
+            line = f" (line {where.line + 1})" if where is not None else ""
+            raise StackConfigError(f"{path}{line}: not a readable YAML stack file: "
+                                   f"{getattr(error, 'problem', None) or error}") from None
         if not isinstance(data, dict):
             raise StackConfigError(f"{path}: expected a mapping at the top level")
         config = data.pop("config", None) or {}

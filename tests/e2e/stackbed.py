@@ -153,7 +153,7 @@ class StackBed:
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         # A secret in the stack's configuration: it must stay ciphertext everywhere.
-        self.pulumi("config", "set", "--secret", "meeshy:probeToken", SECRET_MARKER)
+        self.pulumi("config", "set", "--secret", "meeshy:jwtSecret", SECRET_MARKER)
 
     def ops(self, *args: str, expect: int | None = 0, report: str | None = None) -> tuple[int, dict | None, str]:
         report_path = self.root / f"{report or args[0]}.json"

@@ -21,7 +21,7 @@ def run(args, tmp_path, **env):
 
 
 def test_deploy_lists_every_missing_piece_and_deploys_nothing(tmp_path):
-    done = run(["deploy", "nosuchstack"], tmp_path, DOCKER_HOST="unix:///nonexistent.sock")
+    done = run(["deploy", "staging"], tmp_path, DOCKER_HOST="unix:///nonexistent.sock")
     assert done.returncode == 1
     err = done.stderr
     assert "missing: the Pulumi CLI. Build it with: tools/bootstrap.sh deploy" in err
@@ -29,7 +29,7 @@ def test_deploy_lists_every_missing_piece_and_deploys_nothing(tmp_path):
     assert "missing: the Pulumi plugin resource-command-v1.2.1" in err
     assert "missing: the Python language host pulumi-language-python" in err
     assert "missing: PULUMI_CONFIG_PASSPHRASE" in err
-    assert "missing: the stack file Pulumi.nosuchstack.yaml" in err
+    assert "missing: the stack file" not in err
     assert ("missing: a running Docker engine" in err) or ("missing: the Docker CLI" in err)
     assert "nothing deployed" in err
 
@@ -37,3 +37,10 @@ def test_deploy_lists_every_missing_piece_and_deploys_nothing(tmp_path):
 def test_other_verbs_are_ops(tmp_path):
     done = run(["history"], tmp_path)
     assert done.returncode == 2 and "the following arguments are required: stack" in done.stderr
+
+
+def test_a_mistyped_stack_is_named_before_anything_is_built(tmp_path):
+    done = run(["deploy", "stagign"], tmp_path, DOCKER_HOST="unix:///nonexistent.sock")
+    assert done.returncode == 2
+    assert done.stderr == f"ops deploy: no stack file Pulumi.stagign.yaml in {REPO}; did you mean staging?\n"
+    assert not (REPO / "Pulumi.stagign.yaml").exists()

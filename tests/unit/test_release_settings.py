@@ -68,3 +68,23 @@ def test_bad_values_name_the_full_key(changes, message):
     with pytest.raises(ReleaseConfigError) as error:
         load(**changes)
     assert message in str(error.value)
+
+
+def test_every_problem_is_listed_in_one_error():
+    with pytest.raises(ReleaseConfigError) as error:
+        load(backup={"retain": 0, "timeoutSeconds": "long"}, maintenance="yes",
+             migration={"sourceDatabase": "meeshy", "targetDatabase": "meeshy"},
+             tools={"image": "isopen/meeshy-infra-tools:latest"},
+             healthGate={"endpoints": {"Bad Name": "http://x", "gateway": "ftp://x"}})
+    assert [p.split(" ")[0].rstrip(":") for p in error.value.problems] == [
+        "meeshy:backup.retain", "meeshy:backup.timeoutSeconds",
+        "meeshy:healthGate.endpoints.Bad", "meeshy:healthGate.endpoints.gateway",
+        "meeshy:migration.targetDatabase", "meeshy:tools.image", "meeshy:maintenance"]
+    assert str(error.value).startswith("7 problems in the release settings:\n  - meeshy:backup.retain")
+
+
+def test_a_section_that_is_not_an_object_is_one_problem():
+    with pytest.raises(ReleaseConfigError) as error:
+        load(migration="meeshy_v2")
+    assert error.value.problems == [
+        "meeshy:migration.sourceDatabase: meeshy:migration must be an object"]

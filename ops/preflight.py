@@ -1,0 +1,218 @@
+"""What ops checks before a verb makes its first Pulumi call, reading only files.
+
+A refusal here has created no stack, written no file and left the stack file as it was:
+- a stack name without a Pulumi.<name>.yaml is refused, naming the nearest stack file;
+- every output path (`--json FILE`) must be writable, so a report is never lost after the work;
+- the verbs that apply the stack file (deploy, preview, switch, refresh-staging) parse it with
+  the program's own settings models (components/settings.py for the platform,
+  components/release_settings.py for the release steps) and refuse every unknown `meeshy:` key;
+- the host ports, public hosts and Docker names the stack declares must not be declared by any
+  other stack file of the project (stacks share one Docker host and one DNS zone);
+- refresh-staging refuses `--from` equal to its destination and a protected destination.
+
+A stack with `meeshy:externalDatabase` runs the release steps alone against that server (no
+Docker platform, as tests/e2e/project does): only the release model applies to it, and it
+declares no ports, hosts or Docker names.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import tempfile
+from pathlib import Path
+
+from components import naming
+from components import validation as v
+from components.release_settings import (
+    ReleaseConfigError, has_release_section, load_release_settings, unknown_section_fields,
+)
+from components.settings import (
+    MappingSource, SettingsError, load_settings, unknown_config_keys, unknown_key_message,
+)
+from components.settings_sections import parse_adopt, parse_ports
+from ops.stack_config import ConfigDoc, StackConfigError, stack_file
+
+# Verbs that hand the stack file's values to the program.
+APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
+_KEY = re.compile(r"^(meeshy:[A-Za-z0-9_.-]+?)(?::| must| is )")
+
+
+class PreflightError(ValueError):
+    """Every reason a verb is refused before it starts, one sentence each."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            super().__init__(self.problems[0])
+        else:
+            lines = "\n".join(f"  - {p}" for p in self.problems)
+            super().__init__(f"refused, {len(self.problems)} problems:\n{lines}")
+
+
+def existing_stacks(project_dir: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in Path(project_dir).glob("Pulumi.*.yaml"))
+
+
+def missing_stack_problem(project_dir: Path, stack: str, option: str = "") -> str | None:
+    """`no stack file Pulumi.stagign.yaml; did you mean staging?`, or None when it exists."""
+    if stack_file(project_dir, stack).is_file():
+        return None
+    known = existing_stacks(project_dir)
+    near = difflib.get_close_matches(stack, known, n=1, cutoff=0.6)
+    hint = (f"did you mean {near[0]}?" if near else
+            f"the stacks here are {', '.join(known)}" if known else "this project has no stack file")
+    return f"{option}no stack file Pulumi.{stack}.yaml in {Path(project_dir).resolve()}; {hint}"
+
+
+def writable_problem(path: Path, option: str, directory: bool = False) -> str | None:
+    """Why `path` cannot be written (a report file, or a directory to fill), tried for real in
+    the nearest existing directory with a file that vanishes at once; None when it can."""
+    path = Path(path)
+    if path.exists() and path.is_dir() != directory:
+        return f"{option} {path}: {'is not a directory' if directory else 'is a directory, not a file'}"
+    if path.exists() and not directory and not path.is_file():
+        # A FIFO or device would block or swallow the report written at the end.
+        return f"{option} {path}: is not a regular file"
+    base = path if directory else path.parent
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    if not base.is_dir():
+        return f"{option} {path}: {base} is a file, so nothing can be written beneath it"
+    try:
+        with tempfile.TemporaryFile(dir=base):
+            pass
+    except OSError as error:
+        return f"{option} {path}: cannot write in {base} ({error.strerror or error})"
+    try:
+        if path.is_file():
+            with open(path, "ab"):      # appends nothing: the report replaces it at the end
+                pass
+    except OSError as error:
+        return f"{option} {path}: the file exists and cannot be written ({error.strerror or error})"
+    return None
+
+
+def is_external(values: dict) -> bool:
+    return values.get("meeshy:externalDatabase") not in (None, "")
+
+
+def settings_problems(stack: str, doc: ConfigDoc) -> list[str]:
+    """Every problem the program would raise on this stack file, each naming its key."""
+    values = doc.plain_values()
+    problems: list[str] = []
+    if is_external(values):
+        problems += [f"{k}: {unknown_key_message(k)}" for k in unknown_config_keys(doc.config)]
+    else:
+        try:
+            load_settings(stack, MappingSource(doc.config, doc.secret_keys()))
+        except SettingsError as error:
+            problems += error.problems
+    if is_external(values) or has_release_section(values):
+        try:
+            load_release_settings(stack, values)
+        except ReleaseConfigError as error:
+            # Both models read release, backupDir, database.name...: one sentence per key.
+            named = {m.group(1) for m in map(_KEY.match, problems) if m}
+            for problem in error.problems:
+                key = _KEY.match(problem)
+                if not (key and key.group(1) in named):
+                    problems.append(problem)
+    return problems + unknown_section_fields(values)
+
+
+def footprint(stack: str, doc: ConfigDoc) -> dict[str, dict[str, str]]:
+    """What this stack takes on the shared host: kind -> {host port, host or Docker name: the
+    key that declares it}. Parsed leniently: the stack's own problems are reported apart."""
+    values, quiet = doc.plain_values(), v.Problems()
+    found: dict[str, dict[str, str]] = {"host port": {}, "public host": {}, "volume": {}, "network": {}}
+    if is_external(values) or naming.stack_name_error(stack):
+        return found
+    ports = parse_ports(values.get("meeshy:ports"), "meeshy:ports", stack == naming.PRODUCTION, quiet)
+    for name in ("http", "https", "database", "redis"):
+        if ports and getattr(ports, name) is not None:
+            found["host port"][str(getattr(ports, name))] = f"meeshy:ports.{name}"
+    domain = v.domain_name(values.get("meeshy:domain"), "meeshy:domain", quiet)
+    names = naming.StackNames(stack, domain or "invalid.invalid")
+    if domain:
+        for service in ("web", *naming.SUBDOMAINS):
+            for host in names.hosts_of(service):
+                found["public host"][host] = "meeshy:domain"
+    adopt = parse_adopt(values.get("meeshy:adopt"), "meeshy:adopt", quiet)
+    for purpose in naming.VOLUMES:
+        if purpose in adopt.volumes:
+            found["volume"][adopt.volumes[purpose]] = f"meeshy:adopt.volumes.{purpose}"
+        else:
+            found["volume"][names.volume(purpose)] = "the stack name"
+    main = adopt.networks.get("main")
+    found["network"][main.name if main else names.network] = (
+        "meeshy:adopt.networks.main" if main else "the stack name")
+    return found
+
+
+def cross_stack_problems(project_dir: Path, stack: str, doc: ConfigDoc) -> list[str]:
+    """What this stack would take that another stack file of the project already declares.
+    Containers and Traefik routers are named `meeshy-<stack>-<service>`, so they follow the
+    stack name and cannot collide; an unreadable other file is that stack's own problem."""
+    mine, problems = footprint(stack, doc), []
+    for other in existing_stacks(project_dir):
+        if other == stack:
+            continue
+        try:
+            theirs = footprint(other, ConfigDoc.read(stack_file(project_dir, other)))
+        except StackConfigError:
+            continue
+        for kind, taken in mine.items():
+            for thing, key in sorted(taken.items()):
+                if thing in theirs[kind]:
+                    problems.append(f"{key}: {kind} {thing} is also declared by stack {other} "
+                                    f"({theirs[kind][thing]} in Pulumi.{other}.yaml); stacks on "
+                                    "one host never share it")
+    return problems
+
+
+def protected_problem(stack: str, doc: ConfigDoc) -> str | None:
+    """Why refresh-staging must not restore over `stack`, by its own settings: production, or
+    meeshy:protectData true (the platform's default; a stack without the platform is protected
+    only when it says so)."""
+    values = doc.plain_values()
+    raw = values.get("meeshy:protectData")
+    if stack == naming.PRODUCTION:
+        why = "it is production"
+    elif v.as_bool(raw, "meeshy:protectData", not is_external(values), v.Problems()):
+        why = "its meeshy:protectData is true" + (" (the default)" if raw is None else "")
+    else:
+        return None
+    return (f"refusing to restore into stack {stack}: {why}, so its data is never "
+            "replaced by another stack's backup")
+
+
+def refresh_problems(project_dir: Path, stack: str, source: str) -> list[str]:
+    if source == stack:
+        return [f"--from {source} is the destination itself; --from names the "
+                "stack whose latest backup is copied into it (default production)"]
+    missing = missing_stack_problem(project_dir, source, "--from: ")
+    return [missing] if missing else []
+
+
+def check(args) -> None:
+    """Raises PreflightError listing every reason `args` (parsed by ops/cli.py) is refused."""
+    problems = []
+    if getattr(args, "json", None) is not None:
+        problems.append(writable_problem(args.json, "--json"))
+    missing = missing_stack_problem(args.project_dir, args.stack)
+    problems.append(missing)
+    if args.verb == "refresh-staging":
+        problems += refresh_problems(args.project_dir, args.stack, args.source)
+    if not missing and args.verb in APPLYING_VERBS:
+        try:
+            doc = ConfigDoc.read(stack_file(args.project_dir, args.stack))
+        except StackConfigError as error:
+            problems.append(str(error))
+        else:
+            problems += settings_problems(args.stack, doc)
+            problems += cross_stack_problems(args.project_dir, args.stack, doc)
+            if args.verb == "refresh-staging":
+                problems.append(protected_problem(args.stack, doc))
+    problems = [p for p in problems if p]
+    if problems:
+        raise PreflightError(problems)
