@@ -4,7 +4,7 @@ beside what the stack would deploy in its place.
 
     python -m ops.audit_config STACK AUDIT_DIR     prints the differences; exit 3 when a variable
                                                    or mount would disappear unintended
-    python -m ops.audit_config --expected STACK    the stack's side as JSON (a child process, so
+    python -m ops.audit_config STACK --expected    the stack's side as JSON (a child process, so
                                                    Pulumi's mocks never touch the caller's runtime)
 
 Only names are compared: the audit masks every value. A variable the compose container's image
@@ -13,6 +13,7 @@ drop is listed, one `service:NAME` or `service:/mount/path` a line, in AUDIT_DIR
 """
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -131,7 +132,7 @@ def render(found: dict) -> list[str]:
 
 def expected_stack(stack: str, timeout: float = 120) -> dict[str, dict]:
     """The stack's containers as `stack_side` shapes, computed in a child process."""
-    done = subprocess.run([sys.executable, "-m", "ops.audit_config", "--expected", stack],
+    done = subprocess.run([sys.executable, "-m", "ops.audit_config", stack, "--expected"],
                           capture_output=True, text=True, timeout=timeout,
                           cwd=Path(__file__).resolve().parent.parent)
     if done.returncode != 0:
@@ -161,19 +162,28 @@ def _describe_expected(stack: str) -> dict[str, dict]:
             for r in run.of_type(":Container") if r.inputs["name"].startswith(prefix)}
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ops.audit_config", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack")
+    parser.add_argument("audit_dir", nargs="?", type=Path, help="the directory `ops audit` wrote")
+    parser.add_argument("--expected", action="store_true",
+                        help="print the stack's side as JSON (no audit directory)")
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "--expected":
-        print(json.dumps(_describe_expected(argv[1]), sort_keys=True))
+    args = build_parser().parse_args(argv)
+    if args.expected:
+        print(json.dumps(_describe_expected(args.stack), sort_keys=True))
         return 0
-    if len(argv) != 2:
-        print(__doc__, file=sys.stderr)
-        return 2
-    stack, audit_dir = argv[0], Path(argv[1])
-    found = differences(audit_dir, expected_stack(stack))
+    if args.audit_dir is None:
+        build_parser().error("an audit directory is required (or --expected)")
+    found = differences(args.audit_dir, expected_stack(args.stack))
     print("\n".join(render(found)))
-    refused = disappearing(found, intended(audit_dir))
+    refused = disappearing(found, intended(args.audit_dir))
     for line in refused:
-        print(f"REFUSED {line} (list it in {audit_dir / INTENDED_FILE} if intended)")
+        print(f"REFUSED {line} (list it in {args.audit_dir / INTENDED_FILE} if intended)")
     return EXIT_REFUSED if refused else 0
 
 

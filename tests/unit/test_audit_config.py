@@ -69,3 +69,8 @@ def test_a_required_service_the_stack_lacks_is_refused(audit_dir):
     assert audit_config.disappearing(found, set()) == [
         "gateway: the stack declares no container for this service"]
     assert audit_config.disappearing(found, {"gateway"}) == []
+
+
+def test_the_stack_side_comes_from_a_child_process_unchanged(expected):
+    # The switch's process runs the Automation API: Pulumi's mocks must stay out of it.
+    assert audit_config.expected_stack("production") == expected
