@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from components import validation as v
+from components.secret import Secret
 
 SERVICES_KEY = "meeshy:services"
 SECRETS_KEY = "meeshy:serviceSecrets"
@@ -55,21 +56,10 @@ PLATFORM_ENV: dict[str, frozenset[str]] = {
 
 
 @dataclass(frozen=True)
-class SecretValue:
-    """One entry of meeshy:serviceSecrets; the value never appears in repr or errors."""
-    key: str
-    value: Any = field(repr=False, compare=False)
-
-    def output(self):
-        import pulumi  # parsing stays importable without the Pulumi runtime
-        return pulumi.Output.secret(self.value)
-
-
-@dataclass(frozen=True)
 class SecretFile:
     path: str                          # where the container reads it
     host_path: str | None = None       # bind-mounted read-only from the Docker host
-    secret: SecretValue | None = None  # or uploaded from secret config, mode 0444
+    secret: Secret | None = None  # or uploaded from secret config, mode 0444
     env: str | None = None             # variable that receives `path`
     key: str = field(default="", compare=False)   # its config key, for errors
 
@@ -86,7 +76,7 @@ class ExtraVolume:
 @dataclass(frozen=True)
 class ServiceSettings:
     env: Mapping[str, str] = field(default_factory=dict)
-    secret_env: Mapping[str, SecretValue] = field(default_factory=dict)
+    secret_env: Mapping[str, Secret] = field(default_factory=dict)
     secret_files: tuple[SecretFile, ...] = ()
     volumes: tuple[ExtraVolume, ...] = ()
     enabled: bool = True
@@ -130,7 +120,7 @@ class _Secrets:
                          f"`pulumi config set --secret --path '{SECRETS_KEY}.<name>' ...`")
         self.values = raw
 
-    def take(self, raw: Any, key: str) -> SecretValue | None:
+    def take(self, raw: Any, key: str) -> Secret | None:
         name = v.as_text(raw, key, self.problems, _SECRET_NAME,
                          f"the name of an entry of {SECRETS_KEY}")
         if name is None:
@@ -142,7 +132,7 @@ class _Secrets:
                               f"'{SECRETS_KEY}.{name}' ...`")
             return None
         self.used.add(name)
-        return SecretValue(f"{SECRETS_KEY}.{name}", value)
+        return Secret(f"{SECRETS_KEY}.{name}", value)
 
     def check_all_used(self) -> None:
         for name in sorted(set(self.values) - self.used):
@@ -216,8 +206,8 @@ def _env(raw: Any, key: str, service: str, problems: v.Problems) -> dict[str, st
     return out
 
 
-def _secret_env(raw, key, service, secrets: _Secrets, problems) -> dict[str, SecretValue]:
-    out: dict[str, SecretValue] = {}
+def _secret_env(raw, key, service, secrets: _Secrets, problems) -> dict[str, Secret]:
+    out: dict[str, Secret] = {}
     for name, ref in (v.as_mapping(raw, key, problems) or {}).items():
         if _env_name(name, f"{key}.{name}", service, problems):
             found = secrets.take(ref, f"{key}.{name}")
@@ -226,14 +216,28 @@ def _secret_env(raw, key, service, secrets: _Secrets, problems) -> dict[str, Sec
     return out
 
 
-def _list(raw: Any, key: str, problems: v.Problems) -> list:
+def _mount_items(raw: Any, key: str, source: str, what: str, allowed: set[str],
+                 problems: v.Problems):
+    """(item key, item, container path, host path) of each well-formed entry of a list of
+    mounts whose origin is exactly one of `source` and `hostPath`."""
     raw = v.decode(raw)
-    if raw is None:
-        return []
-    if isinstance(raw, list):
-        return raw
-    problems.add(key, f"expected a list of maps, got {raw!r}")
-    return []
+    if raw is not None and not isinstance(raw, list):
+        problems.add(key, f"expected a list of maps, got {raw!r}")
+        return
+    for i, item in enumerate(raw or []):
+        ikey = f"{key}[{i}]"
+        item = v.as_mapping(item, ikey, problems)
+        if item is None:
+            continue
+        v.unknown_keys(item, {"path", source, "hostPath", *allowed}, ikey, problems)
+        path = _container_path(item.get("path"), f"{ikey}.path", problems)
+        if (source in item) == ("hostPath" in item):
+            problems.add(ikey, f"expected exactly one of '{source}' ({what}) and 'hostPath' (a "
+                         "path on the Docker host)")
+            continue
+        host = (v.absolute_path(item["hostPath"], f"{ikey}.hostPath", problems)
+                if "hostPath" in item else None)
+        yield ikey, item, path, host
 
 
 def _container_path(raw: Any, key: str, problems: v.Problems) -> str | None:
@@ -246,20 +250,9 @@ def _container_path(raw: Any, key: str, problems: v.Problems) -> str | None:
 
 def _secret_files(raw, key, service, secrets: _Secrets, problems) -> tuple[SecretFile, ...]:
     out = []
-    for i, item in enumerate(_list(raw, key, problems)):
-        ikey = f"{key}[{i}]"
-        item = v.as_mapping(item, ikey, problems)
-        if item is None:
-            continue
-        v.unknown_keys(item, {"path", "secret", "hostPath", "env"}, ikey, problems)
-        path = _container_path(item.get("path"), f"{ikey}.path", problems)
-        if ("secret" in item) == ("hostPath" in item):
-            problems.add(ikey, "expected exactly one of 'secret' (an entry of "
-                         f"{SECRETS_KEY}) and 'hostPath' (a file on the Docker host)")
-            continue
+    for ikey, item, path, host in _mount_items(raw, key, "secret", f"an entry of {SECRETS_KEY}",
+                                               {"env"}, problems):
         secret = secrets.take(item["secret"], f"{ikey}.secret") if "secret" in item else None
-        host = (v.absolute_path(item["hostPath"], f"{ikey}.hostPath", problems)
-                if "hostPath" in item else None)
         env = item.get("env")
         if env is not None and not _env_name(env, f"{ikey}.env", service, problems):
             env = None
@@ -270,22 +263,11 @@ def _secret_files(raw, key, service, secrets: _Secrets, problems) -> tuple[Secre
 
 def _volumes(raw: Any, key: str, problems: v.Problems) -> tuple[ExtraVolume, ...]:
     out = []
-    for i, item in enumerate(_list(raw, key, problems)):
-        ikey = f"{key}[{i}]"
-        item = v.as_mapping(item, ikey, problems)
-        if item is None:
-            continue
-        v.unknown_keys(item, {"path", "volume", "hostPath", "readOnly"}, ikey, problems)
-        path = _container_path(item.get("path"), f"{ikey}.path", problems)
+    for ikey, item, path, host in _mount_items(raw, key, "volume", "an existing Docker volume",
+                                               {"readOnly"}, problems):
         read_only = v.as_bool(item.get("readOnly"), f"{ikey}.readOnly", False, problems)
-        if ("volume" in item) == ("hostPath" in item):
-            problems.add(ikey, "expected exactly one of 'volume' (an existing Docker volume) and "
-                         "'hostPath' (a directory or file on the Docker host)")
-            continue
         volume = (v.as_text(item["volume"], f"{ikey}.volume", problems, _VOLUME_NAME,
                             "a Docker volume name") if "volume" in item else None)
-        host = (v.absolute_path(item["hostPath"], f"{ikey}.hostPath", problems)
-                if "hostPath" in item else None)
         if path and (volume or host):
             out.append(ExtraVolume(path, host, volume, read_only, ikey))
     return tuple(out)

@@ -6,12 +6,13 @@ problem is collected and raised as one `SettingsError` before any resource exist
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from components import naming
 from components import validation as v
 from components.naming import DEFAULT_BACKUP_ROOT
+from components.secret import Secret
 from components.service_settings import Services, parse_services
 from components.settings_sections import (
     Acme, Adopt, Database, Images, Ports, RedisTuning, parse_acme, parse_adopt, parse_database,
@@ -58,17 +59,6 @@ class MappingSource:
 
     def keys(self):
         return self.values.keys()
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A secret config value; its text never appears in repr, errors or plain outputs."""
-    key: str
-    value: Any = field(repr=False, compare=False)
-
-    def output(self):
-        import pulumi  # only the program needs Pulumi; parsing stays importable without it
-        return pulumi.Output.secret(self.value)
 
 
 @dataclass(frozen=True)
