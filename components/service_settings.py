@@ -140,6 +140,21 @@ class _Secrets:
                               "(a typo in secretEnv or secretFiles would leave it unused)")
 
 
+def secret_names(services: Any) -> set[str]:
+    """Entries of meeshy:serviceSecrets a raw meeshy:services section names (offline runs put
+    placeholders there)."""
+    names: set[str] = set()
+    services = v.decode(services)
+    for spec in (services.values() if isinstance(services, dict) else ()):
+        spec = spec if isinstance(spec, dict) else {}
+        names.update(n for n in (spec.get("secretEnv") or {}).values() if isinstance(n, str))
+        names.update(f["secret"] for f in spec.get("secretFiles") or []
+                     if isinstance(f, dict) and isinstance(f.get("secret"), str))
+        if isinstance(spec.get("authSecret"), str):
+            names.add(spec["authSecret"])
+    return names
+
+
 def parse_services(source, problems: v.Problems) -> Services:
     """Every service's settings, defaults included; problems name the full key path."""
     raw = v.as_mapping(source.get(SERVICES_KEY), SERVICES_KEY, problems) or {}

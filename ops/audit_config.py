@@ -140,23 +140,9 @@ def expected_stack(stack: str, timeout: float = 120) -> dict[str, dict]:
     return json.loads(done.stdout)
 
 
-def _secret_names(services: dict) -> set[str]:
-    """Names meeshy:services refers to in meeshy:serviceSecrets (placeholders stand for them)."""
-    names = set()
-    for spec in (services or {}).values():
-        names.update((spec.get("secretEnv") or {}).values())
-        names.update(f["secret"] for f in spec.get("secretFiles") or [] if "secret" in f)
-        if spec.get("authSecret"):
-            names.add(spec["authSecret"])
-    return names
-
-
 def _describe_expected(stack: str) -> dict[str, dict]:
-    from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
-    services = stack_file_config(stack).get("meeshy:services")
-    placeholders = {n: "placeholder" for n in _secret_names(services)}
-    secrets = {**EXAMPLE_SECRETS, **({"meeshy:serviceSecrets": placeholders} if placeholders else {})}
-    run = run_stack_file(stack, secrets=secrets)
+    from components.mock_engine import run_stack_file   # placeholder secrets, no engine
+    run = run_stack_file(stack)
     prefix = f"meeshy-{stack}-"
     return {r.inputs["name"][len(prefix):]: stack_side(r.inputs)
             for r in run.of_type(":Container") if r.inputs["name"].startswith(prefix)}

@@ -158,3 +158,17 @@ def test_secret_values_stored_in_plain_text_are_refused_and_never_echoed():
     ok = load_settings("staging", MappingSource(values, secret_keys={*EXAMPLE_SECRETS,
                                                                       "meeshy:serviceSecrets"}))
     assert "plain-text-brevo-4242" not in repr(ok)
+
+
+def test_offline_runs_put_placeholders_where_a_stack_file_names_service_secrets():
+    """describe, the policy tests and the takeover check run stack files without their secrets:
+    each named entry gets a placeholder, shown as [secret]."""
+    from components.describe import describe
+    from components.mock_engine import EXAMPLE_SERVICE_SECRET
+    services = {"gateway": {"secretEnv": {"BREVO_API_KEY": "brevo"}},
+                "coturn": {"authSecret": "turn"}}
+    run = run_stack_file("staging", {"meeshy:services": services})
+    assert env(run.container("gateway"))["BREVO_API_KEY"] == EXAMPLE_SERVICE_SECRET
+    lines = describe(run)
+    assert "Container meeshy-staging-gateway | env.BREVO_API_KEY = [secret]" in lines
+    assert not any(EXAMPLE_SERVICE_SECRET in line for line in lines)
