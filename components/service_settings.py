@@ -21,6 +21,9 @@ OPTIONAL_SERVICES = ("agent", "coturn")
 _ENV_NAME = r"[A-Z_][A-Z0-9_]*"
 _SECRET_NAME = r"[A-Za-z][A-Za-z0-9_-]{0,63}"
 _VOLUME_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]+"
+# Names that carry credentials: a plain `env` value is stored in clear in the stack's config and
+# state, so these must come through secretEnv.
+_CREDENTIAL_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE_KEY|MASTER_KEY)")
 
 # Values production's compose files set that the services' own defaults get wrong; an operator
 # may override each with `env`. The translator defaults to 1024 and 2000 (README of the
@@ -216,6 +219,10 @@ def _env(raw: Any, key: str, service: str, problems: v.Problems) -> dict[str, st
             value = str(value)
         if not isinstance(value, str):
             problems.add(f"{key}.{name}", f"expected a string, number or boolean, got {value!r}")
+            continue
+        if _CREDENTIAL_NAME.search(name):
+            problems.add(f"{key}.{name}", "looks like a credential (value not shown): set it with "
+                         f"{key.rsplit('.', 1)[0]}.secretEnv, so it stays encrypted")
             continue
         out[name] = value
     return out

@@ -117,6 +117,9 @@ def problems_of(services=None, secrets=None, **more):
     ({"gateway": {"env": {"DATABASE_URL": "mongodb://elsewhere"}}}, None,
      "meeshy:services.gateway.env.DATABASE_URL: DATABASE_URL is set by the platform"),
     ({"gateway": {"env": {"lower": "x"}}}, None, "meeshy:services.gateway.env.lower: expected"),
+    ({"gateway": {"env": {"BREVO_API_KEY": "xkeysib-1"}}}, None,
+     "meeshy:services.gateway.env.BREVO_API_KEY: looks like a credential (value not shown): set it "
+     "with meeshy:services.gateway.secretEnv"),
     ({"web": {"env": {"NEXT_PUBLIC_X": ["a"]}}}, None, "meeshy:services.web.env.NEXT_PUBLIC_X: expected"),
     ({"gateway": {"secretEnv": {"BREVO_API_KEY": "nope"}}}, None,
      "meeshy:services.gateway.secretEnv.BREVO_API_KEY: refers to meeshy:serviceSecrets.nope"),
