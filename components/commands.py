@@ -15,10 +15,13 @@ HEALTH_ENDPOINTS: dict[str, tuple[int, str]] = {
     "translator": (8000, "/live"),
     "web": (3100, "/api/health"),
     "static": (80, "/health"),
+    "agent": (3200, "/health"),
 }
 # The HTTP client each image ships (from the images' own compose healthchecks).
+# The agent's image is not in the reference: curl as for the gateway (its Node sibling), and
+# meeshy:services.agent.healthcheck overrides it.
 PROBE_TOOLS: dict[str, str] = {"gateway": "curl", "translator": "python3", "web": "wget",
-                               "static": "wget"}
+                               "static": "wget", "agent": "curl"}
 
 
 def docker_exec(container: str, argv: Sequence[str], *, interactive: bool = False,

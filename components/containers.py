@@ -34,6 +34,7 @@ class Publish:
     internal: int
     external: int
     ip: str = "0.0.0.0"
+    protocol: str = "tcp"
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class ContainerSpec:
     command: Sequence[str] | None = None
     health: Health | None = None
     files: Mapping[str, str] = field(default_factory=dict)   # path -> content, uploaded at create
+    # path -> content (secret Outputs allowed), uploaded read-only for every user (mode 0444)
+    read_only_files: Mapping[str, Any] = field(default_factory=dict)
     wait_healthy: bool = False
     stop_grace_seconds: int | None = None
     security_opts: Sequence[str] = ("no-new-privileges:true",)
@@ -76,6 +79,15 @@ def label_list(labels: Mapping[str, Any]) -> list[docker.ContainerLabelArgs]:
     return [docker.ContainerLabelArgs(label=k, value=labels[k]) for k in sorted(labels)]
 
 
+def upload_list(spec: ContainerSpec) -> list[docker.ContainerUploadArgs] | None:
+    uploads = [docker.ContainerUploadArgs(file=path, content=spec.files[path])
+               for path in sorted(spec.files)]
+    uploads += [docker.ContainerUploadArgs(file=path, content=spec.read_only_files[path],
+                                           permissions="0444")
+                for path in sorted(spec.read_only_files)]
+    return uploads or None
+
+
 def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                     provider: pulumi.ProviderResource, parent: pulumi.Resource,
                     depends_on: Sequence[pulumi.Resource] = ()) -> docker.Container:
@@ -93,13 +105,13 @@ def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
         volumes=[docker.ContainerVolumeArgs(container_path=m.container_path, volume_name=m.volume,
                                             host_path=m.host_path, read_only=m.read_only)
                  for m in spec.mounts] or None,
-        ports=[docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.ip)
+        ports=[docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.ip,
+                                        protocol=p.protocol)
                for p in spec.ports] or None,
         healthcheck=docker.ContainerHealthcheckArgs(
             tests=list(h.test), interval=h.interval, timeout=h.timeout, retries=h.retries,
             start_period=h.start_period, start_interval=h.start_interval) if h else None,
-        uploads=[docker.ContainerUploadArgs(file=path, content=spec.files[path])
-                 for path in sorted(spec.files)] or None,
+        uploads=upload_list(spec),
         wait=spec.wait_healthy,
         wait_timeout=180 if spec.wait_healthy else None,
         destroy_grace_seconds=spec.stop_grace_seconds,

@@ -18,7 +18,8 @@ import shlex
 import sys
 from typing import Any, Iterable
 
-from components.mock_engine import EXAMPLE_SECRETS, ProgramRun, Recorded, run_stack_file
+from components.mock_engine import (EXAMPLE_SECRETS, EXAMPLE_SERVICE_SECRET, ProgramRun, Recorded,
+                                    run_stack_file)
 
 
 def kind(r: Recorded) -> str:
@@ -99,7 +100,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def describe(run: ProgramRun, secrets: Iterable[str] = EXAMPLE_SECRETS.values(),
+def describe(run: ProgramRun,
+             secrets: Iterable[str] = (*EXAMPLE_SECRETS.values(), EXAMPLE_SERVICE_SECRET),
              normalize: bool = False) -> list[str]:
     secret_values = sorted((s for s in secrets if s), key=len, reverse=True)
 

@@ -31,6 +31,19 @@ EXAMPLE_SECRETS = {
     "meeshy:adminUiAuth": "ops:$apr1$ijklmnop$UoCKOvuPMv0Tqy4mn0/Y10",
 }
 
+# Stands for every entry of meeshy:serviceSecrets a stack file names (see example_secrets).
+EXAMPLE_SERVICE_SECRET = "example-service-secret-value"
+
+
+def example_secrets(config: dict[str, Any]) -> dict[str, Any]:
+    """The placeholder secrets a stack's config needs: EXAMPLE_SECRETS, plus one placeholder for
+    each meeshy:serviceSecrets entry its meeshy:services names."""
+    from components.service_settings import SECRETS_KEY, secret_names
+    names = secret_names(config.get("meeshy:services"))
+    return {**EXAMPLE_SECRETS,
+            **({SECRETS_KEY: {n: EXAMPLE_SERVICE_SECRET for n in sorted(names)}} if names else {})}
+
+
 # What the release steps print, for offline runs: a backup manifest, a migration result, a gate
 # result (the shapes ops.backup_run, ops.migration_step and ops.health_gate print).
 EXAMPLE_STEP_OUTPUTS = {
@@ -195,4 +208,5 @@ def run_stack_file(stack: str, extra: dict[str, Any] | None = None,
                    sink: list[Recorded] | None = None) -> ProgramRun:
     """Runs the program for `stack` with the config of Pulumi.<file or stack>.yaml plus `extra`."""
     config = {**stack_file_config(file or stack), **(extra or {})}
+    secrets = example_secrets(config) if secrets is None else secrets
     return run_program(stack, {k: v for k, v in config.items() if v is not None}, secrets, sink=sink)

@@ -24,11 +24,13 @@ SUBDOMAINS: dict[str, str] = {
     "traefik": "traefik",
     "mongo-ui": "mongo",
     "redis-ui": "redis",
+    "agent": "agent",      # routed only with meeshy:services.agent.public
+    "coturn": "turn",      # not HTTP: the router only makes Traefik fetch its certificate
 }
 
 SERVICES = (
     "traefik", "database", "redis", "translator", "gateway", "web", "static",
-    "maintenance", "mongo-ui", "redis-ui",
+    "maintenance", "mongo-ui", "redis-ui", "agent", "coturn", "certs-dumper",
 )
 
 # Volume purpose -> holds data that must survive every update (protected, retained on delete).
@@ -37,12 +39,16 @@ VOLUMES: dict[str, bool] = {
     "database-config": True,
     "redis-data": True,
     "gateway-uploads": True,
+    "gateway-sounds": True,  # HEAD's sound library at /app/sounds
     "frontend-uploads": True,
     "traefik-certs": True,   # losing it means re-issuing every certificate (rate limits)
     "models": False,         # translator model cache: re-downloadable
     "redis-ui-data": False,
+    "turn-certs": False,     # coturn's copy of Traefik's certificates, re-exported at start
 }
 DATA_VOLUMES = tuple(p for p, is_data in VOLUMES.items() if is_data)
+# Volumes only an optional service declares (meeshy:services.<service>.enabled).
+OPTIONAL_VOLUMES = ("turn-certs",)
 
 DATABASE_PORT = 27017
 REDIS_PORT = 6379

@@ -10,6 +10,7 @@ from components import naming, wiring
 from components.admin import AdminUis, AdminUisArgs
 from components.app_service import AppService, AppServiceArgs
 from components.containers import Mount
+from components.coturn import Coturn, CoturnArgs
 from components.context import StackContext
 from components.maintenance import Maintenance, MaintenanceArgs
 from components.mongo import MongoReplicaSet, MongoReplicaSetArgs
@@ -17,7 +18,7 @@ from components.redis import Redis, RedisArgs
 from components.release import platform_release
 from components.release_settings import ReleaseSettings
 from components.settings import Settings
-from components.traefik import Traefik, TraefikArgs
+from components.traefik import COMPRESS, Traefik, TraefikArgs
 from components.volumes import stack_volume
 
 
@@ -48,7 +49,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
                                         pulumi.ResourceOptions(parent=self))
         self.redis = Redis(f"{names.prefix}-redis", RedisArgs(ctx), pulumi.ResourceOptions(parent=self))
         volume = {p: stack_volume(s, p, provider=self.provider, parent=self)
-                  for p in ("models", "gateway-uploads", "frontend-uploads")}
+                  for p in ("models", "gateway-uploads", "gateway-sounds", "frontend-uploads")}
         data_ready = [self.database.replica_set_init or self.database.container, self.redis.container]
 
         def app(service: str, args: AppServiceArgs) -> AppService:
@@ -60,18 +61,22 @@ class MeeshyPlatform(pulumi.ComponentResource):
             start_period="120s", depends_on=data_ready))
         self.gateway = app("gateway", AppServiceArgs(
             ctx, "gateway", "gateway", wiring.GATEWAY_PORT, wiring.gateway_env(s),
-            mounts=[Mount("/app/uploads", volume=volume["gateway-uploads"].name)],
-            depends_on=[*data_ready, self.translator.container]))
+            mounts=[Mount("/app/uploads", volume=volume["gateway-uploads"].name),
+                    Mount("/app/sounds", volume=volume["gateway-sounds"].name)],
+            middlewares=[COMPRESS], depends_on=[*data_ready, self.translator.container]))
         self.web = app("web", AppServiceArgs(
             ctx, "web", "web", wiring.WEB_PORT, wiring.web_env(s),
             mounts=[Mount("/app/public/u", volume=volume["frontend-uploads"].name)],
-            depends_on=[self.gateway.container]))
+            middlewares=[COMPRESS], depends_on=[self.gateway.container]))
         self.static = app("static", AppServiceArgs(
             ctx, "static", "static", wiring.STATIC_PORT,
             mounts=[Mount("/usr/share/nginx/html/u", volume=volume["frontend-uploads"].name,
+                          read_only=True),
+                    Mount("/usr/share/nginx/html/uploads", volume=volume["gateway-uploads"].name,
                           read_only=True)],
             files={"/etc/nginx/conf.d/default.conf": wiring.STATIC_NGINX_CONF},
-            command=["nginx", "-g", "daemon off;"], start_period="10s"))
+            command=["nginx", "-g", "daemon off;"], start_period="10s", middlewares=[COMPRESS]))
+        self.optional = self._optional(s, ctx, app, data_ready)
         self.maintenance = Maintenance(f"{names.prefix}-maintenance", MaintenanceArgs(ctx),
                                        pulumi.ResourceOptions(parent=self))
         self.admin = (AdminUis(f"{names.prefix}-admin", AdminUisArgs(ctx),
@@ -90,6 +95,20 @@ class MeeshyPlatform(pulumi.ComponentResource):
             self.outputs["release"] = self.release.summary
         self.register_outputs(self.outputs)
 
+    def _optional(self, s: Settings, ctx: StackContext, app, data_ready) -> dict:
+        """The services HEAD added, each only when its setting enables it."""
+        found: dict = {}
+        if s.services.enabled("agent"):
+            agent = s.services.of("agent").options
+            found["agent"] = app("agent", AppServiceArgs(
+                ctx, "agent", "agent", wiring.AGENT_PORT, wiring.agent_env(s),
+                public=agent["public"], probe=agent["healthcheck"], depends_on=data_ready))
+        if s.services.enabled("coturn"):
+            found["coturn"] = Coturn(f"{s.names.prefix}-coturn",
+                                     CoturnArgs(ctx, self.traefik.certs.name),
+                                     pulumi.ResourceOptions(parent=self))
+        return found
+
     def _network(self, s: Settings, child: pulumi.ResourceOptions) -> docker.Network:
         adopted = s.adopt.networks.get("main")
         if adopted:
@@ -105,7 +124,11 @@ class MeeshyPlatform(pulumi.ComponentResource):
         services = {"traefik": self.traefik, "database": self.database, "redis": self.redis,
                     "translator": self.translator, "gateway": self.gateway, "web": self.web,
                     "static": self.static, "maintenance": self.maintenance}
+        services.update(self.optional)
         containers = {k: c.container_name for k, c in services.items()}
+        if "coturn" in self.optional:
+            containers["certs-dumper"] = self.optional["coturn"].dumper.name
+            app_volumes = {**app_volumes, "turn-certs": self.optional["coturn"].certs}
         if self.admin:
             containers.update({"mongo-ui": self.admin.mongo_ui.name, "redis-ui": self.admin.redis_ui.name})
         volumes = {"database-data": self.database.data.name, "database-config": self.database.config.name,

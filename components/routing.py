@@ -41,7 +41,9 @@ def router_labels(names: StackNames, router: str, hosts: Sequence[str], *, port:
         labels[f"traefik.http.routers.{r}.service"] = r
         labels[f"traefik.http.services.{r}.loadbalancer.server.port"] = str(port)
     if middlewares:
-        labels[f"traefik.http.routers.{r}.middlewares"] = ",".join(names.router(m) for m in middlewares)
+        # `name@provider` (e.g. compress@file) is already global; the stack's own are prefixed.
+        labels[f"traefik.http.routers.{r}.middlewares"] = ",".join(
+            m if "@" in m else names.router(m) for m in middlewares)
     if priority is not None:
         labels[f"traefik.http.routers.{r}.priority"] = str(priority)
     return labels

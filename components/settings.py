@@ -6,12 +6,14 @@ problem is collected and raised as one `SettingsError` before any resource exist
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from components import naming
 from components import validation as v
 from components.naming import DEFAULT_BACKUP_ROOT
+from components.secret import Secret
+from components.service_settings import Services, parse_services
 from components.settings_sections import (
     Acme, Adopt, Database, Images, Ports, RedisTuning, parse_acme, parse_adopt, parse_database,
     parse_images, parse_ports, parse_redis,
@@ -23,7 +25,9 @@ SECRET_KEYS = ("jwtSecret", "adminPassword", "meeshyPassword", "atabethPassword"
                "dashboardAuth", "adminUiAuth")
 PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "pullImages",
               "database", "release", "maintenance", "backupDir", "adopt", "acme", "redis",
-              "rehearsal")
+              "rehearsal", "services")
+# A structured secret key: the values secretEnv and secretFiles name (service_settings.py).
+STRUCTURED_SECRET_KEYS = ("serviceSecrets",)
 # Keys of sections parsed elsewhere (components/release_settings.py, issue 4): known, not read here.
 OTHER_SECTION_KEYS = ("migration", "backup", "healthGate", "externalDatabase", "tools")
 
@@ -58,17 +62,6 @@ class MappingSource:
 
 
 @dataclass(frozen=True)
-class Secret:
-    """A secret config value; its text never appears in repr, errors or plain outputs."""
-    key: str
-    value: Any = field(repr=False, compare=False)
-
-    def output(self):
-        import pulumi  # only the program needs Pulumi; parsing stays importable without it
-        return pulumi.Output.secret(self.value)
-
-
-@dataclass(frozen=True)
 class Secrets:
     jwt_secret: Secret
     admin_password: Secret
@@ -97,6 +90,7 @@ class Settings:
     redis: RedisTuning
     rehearsal: bool
     secrets: Secrets
+    services: Services = Services()
 
     @property
     def names(self) -> naming.StackNames:
@@ -201,6 +195,9 @@ def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Setti
     acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)
     redis = parse_redis(source.get(_key("redis")), _key("redis"), problems)
     secrets = _load_secrets(source, admin_uis, problems)
+    services = parse_services(source, problems)
+    if images:
+        _check_optional_images(services, images, problems)
     for key in unknown_config_keys(source.keys() if hasattr(source, "keys") else ()):
         problems.add(key, unknown_key_message(key))
 
@@ -211,7 +208,7 @@ def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Setti
         protect_data=protect_data, docker_host=docker, pull_images=flag("pullImages", True),
         database=database, release=release, maintenance=flag("maintenance", False),
         backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=rehearsal,
-        secrets=secrets,
+        secrets=secrets, services=services,
     )
 
 
@@ -224,8 +221,19 @@ def unknown_key_message(key: str) -> str:
     return "unknown setting; known settings are listed in docs/configuration.md"
 
 
+def _check_optional_images(services: Services, images: Images, problems: v.Problems) -> None:
+    """An enabled optional service needs its image (coturn also the certificate dumper)."""
+    needs = {"agent": ("agent",), "coturn": ("coturn", "certsDumper")}
+    for service, keys in needs.items():
+        for key in keys:
+            if services.enabled(service) and not images.by_key().get(key):
+                problems.add(_key(f"images.{key}"), f"missing; meeshy:services.{service}.enabled "
+                             "is true and needs it (an image pinned to a version tag or a digest)")
+
+
 def unknown_config_keys(keys) -> list[str]:
     """Keys in the `meeshy:` namespace that no setting reads (typos hide defaults otherwise)."""
-    known = {_key(k) for k in (*PLAIN_KEYS, *SECRET_KEYS, *OTHER_SECTION_KEYS)}
+    known = {_key(k) for k in (*PLAIN_KEYS, *SECRET_KEYS, *STRUCTURED_SECRET_KEYS,
+                               *OTHER_SECTION_KEYS)}
     return sorted(k for k in keys if k.startswith(f"{NS}:") and k not in known)
 

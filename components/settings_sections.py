@@ -24,7 +24,10 @@ class Ports:
 # config key -> (field, required)
 IMAGE_KEYS = {"traefik": "traefik", "mongo": "mongo", "redis": "redis",
               "translator": "translator", "gateway": "gateway", "web": "web", "static": "static",
-              "mongoUi": "mongo_ui", "redisUi": "redis_ui", "maintenance": "maintenance"}
+              "mongoUi": "mongo_ui", "redisUi": "redis_ui", "maintenance": "maintenance",
+              "agent": "agent", "coturn": "coturn", "certsDumper": "certs_dumper"}
+# Images of optional services: required by the setting that enables them, not here.
+OPTIONAL_IMAGES = ("mongoUi", "redisUi", "maintenance", "agent", "coturn", "certsDumper")
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,9 @@ class Images:
     maintenance: str              # defaults to the static image (an nginx)
     mongo_ui: str | None = None   # only with meeshy:adminUis
     redis_ui: str | None = None
+    agent: str | None = None          # with meeshy:services.agent.enabled
+    coturn: str | None = None         # with meeshy:services.coturn.enabled
+    certs_dumper: str | None = None   # exports Traefik's certificates for coturn
 
     def by_key(self) -> dict[str, str]:
         """Config key -> reference, for the images this stack runs."""
@@ -118,8 +124,7 @@ def parse_images(raw: Any, key: str, admin_uis: bool, problems: v.Problems) -> I
     v.unknown_keys(value, set(IMAGE_KEYS), key, problems)
     refs: dict[str, str | None] = {}
     for cfg_key, attr in IMAGE_KEYS.items():
-        needed = cfg_key not in ("mongoUi", "redisUi", "maintenance") or (
-            admin_uis and cfg_key != "maintenance")
+        needed = cfg_key not in OPTIONAL_IMAGES or (admin_uis and cfg_key in ("mongoUi", "redisUi"))
         if value.get(cfg_key) is None:
             if needed:
                 problems.add(f"{key}.{cfg_key}", "missing; expected an image pinned to a version "
@@ -127,7 +132,7 @@ def parse_images(raw: Any, key: str, admin_uis: bool, problems: v.Problems) -> I
             refs[attr] = None
             continue
         refs[attr] = v.image_ref(value[cfg_key], f"{key}.{cfg_key}", problems)
-    required = [a for k, a in IMAGE_KEYS.items() if k not in ("mongoUi", "redisUi", "maintenance")]
+    required = [a for k, a in IMAGE_KEYS.items() if k not in OPTIONAL_IMAGES]
     if any(refs[a] is None for a in required) or (admin_uis and not (refs["mongo_ui"] and refs["redis_ui"])):
         return None
     refs["maintenance"] = refs["maintenance"] or refs["static"]

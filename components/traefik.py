@@ -15,6 +15,15 @@ from components.settings import Settings
 from components.volumes import stack_volume
 
 ACME_STORAGE = "/letsencrypt/acme.json"
+# Production's file provider beside the docker provider: middlewares shared by every router
+# (HEAD's routers use `compress@file`). Uploaded at create, so it changes only with the code.
+DYNAMIC_CONFIG_PATH = "/etc/traefik/dynamic.yaml"
+DYNAMIC_CONFIG = """http:
+  middlewares:
+    compress:
+      compress: {}
+"""
+COMPRESS = "compress@file"
 
 
 def traefik_command(settings: Settings) -> list[str]:
@@ -35,6 +44,7 @@ def traefik_command(settings: Settings) -> list[str]:
         "--providers.docker.exposedbydefault=false",
         f"--providers.docker.network={names.network}",
         f"--providers.docker.constraints=Label(`{STACK_LABEL}`,`{names.stack}`)",
+        f"--providers.file.filename={DYNAMIC_CONFIG_PATH}",
         "--entrypoints.web.address=:80",
         "--entrypoints.websecure.address=:443",
         f"--entrypoints.web.http.redirections.entrypoint.to={redirect_to}",
@@ -73,6 +83,7 @@ class Traefik(pulumi.ComponentResource):
             mounts=[Mount("/letsencrypt", volume=self.certs.name),
                     Mount("/var/run/docker.sock", host_path=s.docker_socket, read_only=True)],
             ports=[Publish(80, s.ports.http), Publish(443, s.ports.https)],
+            files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
             health=Health(["CMD", "traefik", "healthcheck", "--ping"], start_period="20s"),
         )
         self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,

@@ -7,7 +7,8 @@ from typing import Any
 
 from components.settings import Settings
 
-TRANSLATOR_PORT, GATEWAY_PORT, WEB_PORT, STATIC_PORT = 8000, 3000, 3100, 80
+TRANSLATOR_PORT, GATEWAY_PORT, WEB_PORT, STATIC_PORT, AGENT_PORT = 8000, 3000, 3100, 80, 3200
+MODELS_DIR = "/workspace/models"
 ZMQ_PUSH_PORT, ZMQ_SUB_PORT = 5555, 5558
 
 
@@ -40,10 +41,16 @@ def translator_env(settings: Settings) -> dict[str, Any]:
         "REDIS_URL": settings.names.redis_url,
         "ZMQ_PUSH_PORT": str(ZMQ_PUSH_PORT),
         "ZMQ_PUB_PORT": str(ZMQ_SUB_PORT),
+        # The names the translator reads (its defaults are the same ports): set, not assumed.
+        "TRANSLATOR_ZMQ_PULL_PORT": str(ZMQ_PUSH_PORT),
+        "TRANSLATOR_ZMQ_PUB_PORT": str(ZMQ_SUB_PORT),
         "FASTAPI_PORT": str(TRANSLATOR_PORT),
-        "HF_HOME": "/workspace/models",
-        "TRANSFORMERS_CACHE": "/workspace/models",
-        "HUGGINGFACE_HUB_CACHE": "/workspace/models",
+        # Every model cache on the models volume, so a new container re-downloads nothing.
+        "HF_HOME": MODELS_DIR,
+        "TRANSFORMERS_CACHE": MODELS_DIR,
+        "HUGGINGFACE_HUB_CACHE": MODELS_DIR,
+        "TORCH_HOME": f"{MODELS_DIR}/torch",
+        "PYANNOTE_CACHE": f"{MODELS_DIR}/pyannote",
         "PYTHONUNBUFFERED": "1",
     }
 
@@ -51,7 +58,9 @@ def translator_env(settings: Settings) -> dict[str, Any]:
 def gateway_env(settings: Settings) -> dict[str, Any]:
     names, sec, urls = settings.names, settings.secrets, public_urls(settings)
     translator = names.container("translator")
+    agent = {"AGENT_HOST": names.container("agent")} if settings.services.enabled("agent") else {}
     return {
+        **agent,
         "NODE_ENV": "production",
         "PORT": str(GATEWAY_PORT),
         "DATABASE_TYPE": "MONGODB",
@@ -95,12 +104,20 @@ def web_env(settings: Settings) -> dict[str, Any]:
     }
 
 
+def agent_env(settings: Settings) -> dict[str, Any]:
+    return {"NODE_ENV": "production", "PORT": str(AGENT_PORT),
+            "DATABASE_URL": database_url(settings), "REDIS_URL": settings.names.redis_url}
+
+
+# Both upload volumes, read-only, as production's static-files serves them: the web's uploads
+# at /u/ and the gateway's at /uploads/.
 STATIC_NGINX_CONF = """server {
     listen 80 default_server;
     server_name _;
     root /usr/share/nginx/html;
     location = /health { access_log off; default_type text/plain; return 200 "ok\\n"; }
     location /u/ { autoindex off; add_header Cache-Control "public, max-age=86400"; }
+    location /uploads/ { autoindex off; add_header Cache-Control "public, max-age=86400"; }
     location / { return 404; }
 }
 """

@@ -81,14 +81,16 @@ run redis "${REF[redis]}" -p 127.0.0.1::6379
 run static "${REF[static]}" -p 127.0.0.1::80 -v "$uploads:/usr/share/nginx/html/uploads:ro"
 printf 'attachment\n' >"$uploads/file.txt" && chmod -R a+rX "$uploads"
 db_url="mongodb://database:27017/meeshy"
+# The stand-in gateway, like the real one, is unhealthy without a JWT secret (a check-only value).
+jwt="verify-only-jwt-secret-0123456789abcdef"
 run translator "${REF[translator]}" -p 127.0.0.1::8000 -e DATABASE_URL="$db_url"
-run gateway "${REF[gateway]}" -p 127.0.0.1::3000 -e DATABASE_URL="$db_url" \
+run gateway "${REF[gateway]}" -p 127.0.0.1::3000 -e DATABASE_URL="$db_url" -e JWT_SECRET="$jwt" \
   -e TRANSLATOR_URL=http://translator:8000 \
   --label traefik.enable=true --label 'traefik.http.routers.gw.rule=Host(`gate.rehearsal.test`)' \
   --label traefik.http.routers.gw.entrypoints=web \
   --label traefik.http.services.gw.loadbalancer.server.port=3000
 run web "${REF[web]}" -p 127.0.0.1::3100 -e INTERNAL_BACKEND_URL=http://gateway:3000
-run broken "${REF[gateway@unhealthy]}" -p 127.0.0.1::3000 -e DATABASE_URL="$db_url" \
+run broken "${REF[gateway@unhealthy]}" -p 127.0.0.1::3000 -e DATABASE_URL="$db_url" -e JWT_SECRET="$jwt" \
   -e TRANSLATOR_URL=http://translator:8000
 run traefik "${REF[traefik]}" -p 127.0.0.1::80 -v /var/run/docker.sock:/var/run/docker.sock:ro -- \
   --providers.docker=true --providers.docker.exposedbydefault=false \

@@ -19,6 +19,7 @@ It needs no Docker provider plugin either, and is what runbook §3a has an opera
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from components.naming import STACK_LABEL
@@ -27,6 +28,26 @@ from ops.audit_engine import Engine
 from ops.compose_record import TakeoverError, now
 
 DEFAULT_STOP_SECONDS = 30
+
+
+def check_takeover_changes(audit_dir: Path, stack: str, *,
+                           describe: Callable[[str], dict] | None = None,
+                           log: Callable[[str], None] = print) -> dict:
+    """Before any compose container stops: prints how each audited container's configuration
+    differs from what the stack deploys in its place, and refuses (TakeoverError) when a
+    variable or mount the compose container had would disappear without the operator listing
+    it in AUDIT_DIR/intended.txt. `describe` (stack -> containers) is for tests."""
+    from ops import audit_config
+    found = audit_config.differences(audit_dir, (describe or audit_config.expected_stack)(stack))
+    for line in audit_config.render(found):
+        log(f"takeover changes: {line}")
+    refused = audit_config.disappearing(found, audit_config.intended(audit_dir))
+    if refused:
+        raise TakeoverError(
+            f"{len(refused)} variable(s) or mount(s) of the compose deployment would disappear: "
+            f"{'; '.join(refused)}. Set them in meeshy:services (docs/configuration.md), or list "
+            f"each as intended ('service:NAME' a line) in {audit_dir / audit_config.INTENDED_FILE}")
+    return {"result": "checked", "differences": found}
 
 
 def remove_stack_containers(stack: str, *, keep_volumes: list[str], engine: Engine | None = None,

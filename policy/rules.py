@@ -25,6 +25,8 @@ class StackFacts:
     declared_ports: frozenset[int] | None = None       # None: the stack file could not be read
     adopted_names: frozenset[str] = frozenset()        # existing volumes/networks taken over
     other_stacks_ports: Mapping[str, frozenset[int]] = field(default_factory=dict)
+    # Host paths and existing volumes the stack file's meeshy:services mounts on purpose.
+    declared_mounts: frozenset[str] = frozenset()
 
     @property
     def production(self) -> bool:
@@ -78,11 +80,13 @@ def no_reference_to_other_stacks(res: Res, facts: StackFacts) -> list[str]:
         if n.get("name") != network and n.get("name") not in facts.adopted_names:
             problems.append(f"container joins network {n.get('name')!r}, not its stack's {network!r}")
     for m in res.props.get("volumes") or []:
-        if m.get("volumeName") and not _own_name(m["volumeName"], "volume", facts):
-            problems.append(f"container mounts volume {m['volumeName']!r} of another deployment")
-        if m.get("hostPath") and not (m["hostPath"].endswith("docker.sock") and m.get("readOnly")):
-            problems.append(f"container mounts host path {m['hostPath']!r} (only the Docker "
-                            "socket, read-only, is allowed)")
+        volume, host = m.get("volumeName"), m.get("hostPath")
+        if volume and not (_own_name(volume, "volume", facts) or volume in facts.declared_mounts):
+            problems.append(f"container mounts volume {volume!r} of another deployment")
+        if host and not ((host.endswith("docker.sock") and m.get("readOnly"))
+                         or host in facts.declared_mounts):
+            problems.append(f"container mounts host path {host!r} (only the Docker socket, "
+                            "read-only, and the stack file's meeshy:services mounts are allowed)")
     return problems
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 
 from components import validation as v
+from components.service_settings import parse_services
+from components.settings import MappingSource
 from components.settings_sections import parse_adopt, parse_ports
 from policy.rules import StackFacts
 
@@ -22,6 +24,17 @@ def _config(path: Path) -> dict:
 def _ports(config: dict, stack: str) -> frozenset[int] | None:
     ports = parse_ports(config.get("meeshy:ports"), "meeshy:ports", stack == "production", v.Problems())
     return frozenset(ports.published) if ports else None
+
+
+def declared_mounts(config: dict) -> frozenset[str]:
+    """Host paths and volume names the stack's meeshy:services mounts (its own problems are the
+    program's to report)."""
+    services = parse_services(MappingSource(config), v.Problems())
+    found = set()
+    for service in services.by_name.values():
+        found.update(f.host_path for f in service.secret_files if f.host_path)
+        found.update(m.host_path or m.volume for m in service.volumes)
+    return frozenset(found)
 
 
 def stack_facts(stack: str, project_dir: Path = PROJECT_DIR) -> StackFacts:
@@ -40,4 +53,5 @@ def stack_facts(stack: str, project_dir: Path = PROJECT_DIR) -> StackFacts:
         declared_ports=_ports(config, stack) if config else None,
         adopted_names=frozenset([*adopt.volumes.values(), *(n.name for n in adopt.networks.values())]),
         other_stacks_ports=others,
+        declared_mounts=declared_mounts(config),
     )

@@ -9,7 +9,9 @@ from components.settings_sections import IMAGE_KEYS
 from components.validation import image_problem
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-OPTIONAL = {"mongoUi", "redisUi"}   # admin UIs have no local image; a rehearsal leaves them off
+# Admin UIs, coturn and its certificate dumper have no local image, and the agent has no tag of
+# its own (the stand-in image with MEESHY_STANDIN_ROLE=agent): a rehearsal leaves them off.
+OPTIONAL = {"mongoUi", "redisUi", "agent", "coturn", "certsDumper"}
 
 
 def listed() -> dict[str, str]:

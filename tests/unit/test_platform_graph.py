@@ -120,9 +120,13 @@ def test_volumes(run):
     assert mounts(run.container("database")) == {"/data/db": (v("database-data"), False),
                                                  "/data/configdb": (v("database-config"), False)}
     assert mounts(run.container("redis")) == {"/data": (v("redis-data"), False)}
-    assert mounts(run.container("gateway")) == {"/app/uploads": (v("gateway-uploads"), False)}
+    firebase = ({"/app/secrets/firebase-admin-sdk.json": ("/opt/meeshy/secrets/firebase-admin-sdk.json", True)}
+                if run.stack == "production" else {})   # production's stack file mounts it
+    assert mounts(run.container("gateway")) == {"/app/uploads": (v("gateway-uploads"), False),
+                                                "/app/sounds": (v("gateway-sounds"), False), **firebase}
     assert mounts(run.container("web")) == {"/app/public/u": (v("frontend-uploads"), False)}
-    assert mounts(run.container("static")) == {"/usr/share/nginx/html/u": (v("frontend-uploads"), True)}
+    assert mounts(run.container("static")) == {"/usr/share/nginx/html/u": (v("frontend-uploads"), True),
+                                               "/usr/share/nginx/html/uploads": (v("gateway-uploads"), True)}
     assert mounts(run.container("translator")) == {"/workspace/models": (v("models"), False)}
     protected = run.stack == "production"
     for volume in run.of_type(":Volume"):

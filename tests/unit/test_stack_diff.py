@@ -42,7 +42,18 @@ def intended_production(staging_lines: list[str]) -> list[str]:
         m = re.fullmatch(r"Volume meeshy-<stack>-([a-z-]+)", line)
         if m and naming.VOLUMES[m.group(1)]:
             out += [f"{line} | protect = true", f"{line} | retain-on-delete = true"]
-    return sorted(out)
+    return sorted(out + production_only_service_lines(p_cfg))
+
+
+def production_only_service_lines(p_cfg: dict) -> list[str]:
+    """Production's Firebase credentials (its stack file's meeshy:services): staging must not
+    send real push notifications, so only production mounts them."""
+    lines = []
+    for f in p_cfg["meeshy:services"]["gateway"]["secretFiles"]:
+        lines.append(f"Container meeshy-<stack>-gateway | env.{f['env']} = {f['path']}")
+        lines.append(f"Container meeshy-<stack>-gateway | mount {f['path']} = host:{f['hostPath']}"
+                     " (read-only)")
+    return lines
 
 
 def release_step_line(line: str, s_cfg: dict, p_cfg: dict, image_changes: dict) -> str:

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-ROLES = {"translator": 8000, "gateway": 3000, "web": 3100}
+from .preflight import missing_env, secret_paths
+
+ROLES = {"translator": 8000, "gateway": 3000, "web": 3100, "agent": 3200}
 SCHEMAS = ("legacy", "target")
 
 
@@ -43,6 +45,9 @@ class Config:
     force_unhealthy: bool = False
     # Bounds every probe so a health answer never hangs behind a dead dependency.
     probe_timeout: float = 2.0
+    # Required variables that are unset, and the secret files to check at each health answer.
+    missing_env: tuple[str, ...] = ()
+    secret_files: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Config":
@@ -60,4 +65,5 @@ class Config:
         return cls(role=role, port=port, schema=schema, database_url=database_url,
                    translator_url=env.get("TRANSLATOR_URL") or cls.translator_url,
                    backend_url=env.get("INTERNAL_BACKEND_URL") or cls.backend_url,
-                   force_unhealthy=flag in ("1", "true", "yes"))
+                   force_unhealthy=flag in ("1", "true", "yes"),
+                   missing_env=missing_env(role, env), secret_files=secret_paths(env))

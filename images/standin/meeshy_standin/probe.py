@@ -6,7 +6,8 @@ import sys
 from .config import ROLES, ConfigError, port_from_env
 from .server import http_status
 
-HEALTH_PATHS = {"translator": "/ready", "gateway": "/health", "web": "/api/health"}
+HEALTH_PATHS = {"translator": "/ready", "gateway": "/health", "web": "/api/health",
+                "agent": "/health"}
 
 
 def main() -> int:

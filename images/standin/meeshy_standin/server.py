@@ -4,6 +4,8 @@ translator :8000  GET /live, /ready, /health
 gateway    :3000  GET /health -> {status, services:{database, translation}} 200 or 503
                   GET /api/v1/conversations, GET|POST /api/v1/conversations/{id}/messages
 web        :3100  GET /api/health (asks the gateway through INTERNAL_BACKEND_URL), GET /
+agent      :3200  GET /health
+Every health answer is 503 while a required variable or a secret file is missing (preflight.py).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 from bson import ObjectId
 
 from .config import Config, ConfigError
+from .preflight import problems as preflight_problems
 from .store import NewMessage, RequestError, Store, object_id, page_size
 
 MAX_BODY = 64 * 1024
@@ -119,34 +122,50 @@ class Handler(BaseHTTPRequestHandler):
     def _forced(self) -> bool:
         return self.server.config.force_unhealthy
 
+    def _preflight(self) -> list[str]:
+        config = self.server.config
+        return preflight_problems(config.missing_env, config.secret_files)
+
     def translator_live(self, query):
         return 200, {"status": "alive"}
 
     def translator_ready(self, query):
-        ready = not self._forced() and self.server.store.ping()
+        ready = not self._forced() and not self._preflight() and self.server.store.ping()
         return (200 if ready else 503), {"status": "ready" if ready else "not ready"}
 
     def translator_health(self, query):
         database = self.server.store.ping()
-        ok = database and not self._forced()
+        missing = self._preflight()
+        ok = database and not missing and not self._forced()
         return (200 if ok else 503), {"status": "healthy" if ok else "unhealthy",
-                                      "services": {"database": database}, "standin": True}
+                                      "services": {"database": database}, "standin": True,
+                                      **({"configuration": missing} if missing else {})}
 
     def gateway_health(self, query):
         config = self.server.config
         database = self.server.store.ping()
         translation = http_status(config.translator_url.rstrip("/") + "/health",
                                   config.probe_timeout) == 200
-        ok = database and translation and not self._forced()
+        missing = self._preflight()
+        ok = database and translation and not missing and not self._forced()
         return (200 if ok else 503), {"status": "healthy" if ok else "unhealthy",
                                       "services": {"database": database,
                                                    "translation": translation},
-                                      "schema": config.schema, "standin": True}
+                                      "schema": config.schema, "standin": True,
+                                      **({"configuration": missing} if missing else {})}
+
+    def agent_health(self, query):
+        missing = self._preflight()
+        database = self.server.store.ping() if self.server.store else None
+        ok = not missing and database is not False and not self._forced()
+        return (200 if ok else 503), {"status": "healthy" if ok else "unhealthy",
+                                      "services": {"database": database}, "standin": True,
+                                      **({"configuration": missing} if missing else {})}
 
     def web_health(self, query):
         config = self.server.config
         backend = http_status(config.backend_url.rstrip("/") + "/health", config.probe_timeout)
-        ok = backend == 200 and not self._forced()
+        ok = backend == 200 and not self._preflight() and not self._forced()
         return (200 if ok else 503), {"status": "healthy" if ok else "unhealthy",
                                       "backend": {"url": config.backend_url, "status": backend},
                                       "standin": True}
@@ -186,6 +205,7 @@ ROUTES: dict[str, dict[tuple[str, str], Action]] = {
                 ("POST", _MESSAGES): Handler.post_message},
     "web": {("GET", "/api/health"): Handler.web_health,
             ("GET", "/"): Handler.web_index},
+    "agent": {("GET", "/health"): Handler.agent_health},
 }
 
 

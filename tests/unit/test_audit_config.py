@@ -1,0 +1,76 @@
+"""The takeover shows what changes: an audited compose container's whole configuration beside
+what the stack deploys for the same service, and a refusal when a variable or mount would
+disappear unless the operator lists it as intended. The compose container is the masked,
+production-shaped gateway inspect the audit tests use."""
+import json
+from pathlib import Path
+
+import pytest
+
+from ops import audit_config
+from ops.audit_mask import mask_container, mask_image
+from ops.compose_record import TakeoverError
+from ops.switch_takeover import check_takeover_changes
+
+FIXTURE = json.loads(Path(__file__).with_name("test_audit_gateway_inspect.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def expected():
+    return audit_config._describe_expected("production")
+
+
+@pytest.fixture
+def audit_dir(tmp_path):
+    (tmp_path / "containers.json").write_text(json.dumps([mask_container(FIXTURE["container"])]))
+    (tmp_path / "images.json").write_text(json.dumps({"gateway": mask_image(FIXTURE["image"])}))
+    return tmp_path
+
+
+def test_whole_configuration_is_compared_by_name(audit_dir, expected):
+    gateway = audit_config.differences(audit_dir, expected)["gateway"]
+    removed = set(gateway["env"]["removed"])
+    assert {"ATABETH_USERNAME", "JWT_EXPIRES_IN"} <= removed
+    # The image's own variables are not compose's; production's stack file sets the Firebase path.
+    assert not {"PATH", "LANG", "MEESHY_STANDIN_ROLE", "FIREBASE_ADMIN_CREDENTIALS_PATH"} & removed
+    assert "MAX_TRANSLATION_LENGTH" in gateway["env"]["added"]
+    assert gateway["mounts"] == {"removed": ["/app/secrets"],
+                                 "added": ["/app/secrets/firebase-admin-sdk.json", "/app/sounds"]}
+    assert gateway["health"][0] == ["CMD-SHELL", "curl -f http://localhost:3000/health"]
+    assert "restart" not in gateway                          # unless-stopped on both sides
+    assert "traefik.http.routers.gateway.rule" in gateway["labels"]["removed"]
+    assert "3000/tcp" in gateway["ports"]["removed"]         # compose published it on the host
+    assert not any("Adm1n" in line or "<masked>" in line for line in audit_config.render(
+        {"gateway": gateway}))
+
+
+def test_switch_refuses_until_each_disappearance_is_set_or_intended(audit_dir, expected):
+    logged = []
+    with pytest.raises(TakeoverError) as err:
+        check_takeover_changes(audit_dir, "production", describe=lambda s: expected, log=logged.append)
+    message = str(err.value)
+    assert "gateway: variable JWT_EXPIRES_IN would disappear" in message
+    assert "gateway: mount /app/secrets would disappear" in message
+    assert any(line.startswith("takeover changes: gateway: env removed:") for line in logged)
+    found = audit_config.differences(audit_dir, expected)
+    names = [f"gateway:{n}" for n in found["gateway"]["env"]["removed"]]
+    (audit_dir / "intended.txt").write_text("# dropped on purpose\n" + "\n".join(names) + "\n")
+    with pytest.raises(TakeoverError, match="mount /app/secrets") as err:
+        check_takeover_changes(audit_dir, "production", describe=lambda s: expected, log=logged.append)
+    assert ": variable " not in str(err.value)
+    (audit_dir / "intended.txt").write_text("\n".join([*names, "gateway:/app/secrets"]) + "\n")
+    report = check_takeover_changes(audit_dir, "production", describe=lambda s: expected,
+                                    log=logged.append)
+    assert report["result"] == "checked" and "gateway" in report["differences"]
+
+
+def test_a_required_service_the_stack_lacks_is_refused(audit_dir):
+    found = audit_config.differences(audit_dir, {})
+    assert audit_config.disappearing(found, set()) == [
+        "gateway: the stack declares no container for this service"]
+    assert audit_config.disappearing(found, {"gateway"}) == []
+
+
+def test_the_stack_side_comes_from_a_child_process_unchanged(expected):
+    # The switch's process runs the Automation API: Pulumi's mocks must stay out of it.
+    assert audit_config.expected_stack("production") == expected
