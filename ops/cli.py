@@ -110,6 +110,13 @@ def run(args) -> tuple[int, object]:
         takeover = undo = None
         if args.takeover is not None:
             from ops import compose
+            from ops.compose_record import TakeoverError
+            from ops.switch_takeover import check_takeover_changes
+            try:   # before anything stops: what the takeover changes, refused if it loses a setting
+                check_takeover_changes(args.takeover, args.stack, log=_log)
+            except TakeoverError as refused:
+                _log(f"ops switch: {refused}")
+                return 3, None
             takeover = lambda: compose.takeover(args.takeover, project=args.compose_project, log=_log)  # noqa: E731
             undo = lambda: compose.restore(args.takeover, log=_log)  # noqa: E731
         try:
