@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components import commands
-from components.containers import ContainerSpec, Health, Mount, stack_container
+from components.containers import ContainerSpec, Health, Mount
 from components.context import StackContext
 from components.naming import REDIS_PORT
 from components.routing import basic_auth_labels, merge, router_labels
@@ -61,10 +61,8 @@ class AdminUis(pulumi.ComponentResource):
             mounts=[Mount("/settings", volume=self.redis_ui_data.name)],
             health=Health(["CMD-SHELL", f"netstat -an | grep -q ':{REDIS_UI_PORT}'"]),
         )
-        self.mongo_ui = stack_container(names, mongo_spec, ctx.network, provider=ctx.provider,
-                                        parent=self, depends_on=ctx.image_deps("mongoUi"))
-        self.redis_ui = stack_container(names, redis_spec, ctx.network, provider=ctx.provider,
-                                        parent=self, depends_on=ctx.image_deps("redisUi"))
+        self.mongo_ui = ctx.container(mongo_spec, parent=self, depends_on=ctx.image_deps("mongoUi"))
+        self.redis_ui = ctx.container(redis_spec, parent=self, depends_on=ctx.image_deps("redisUi"))
         self.urls = [names.url(names.hosts_of(x)[0]) for x in ("mongo-ui", "redis-ui")]
         self.register_outputs({"mongo_ui": self.mongo_ui.name, "redis_ui": self.redis_ui.name,
                                "urls": self.urls})

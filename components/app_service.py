@@ -9,7 +9,7 @@ from typing import Any, Mapping, Sequence
 import pulumi
 
 from components import commands
-from components.containers import ContainerSpec, Health, Mount, stack_container
+from components.containers import ContainerSpec, Health, Mount
 from components.context import StackContext
 from components.routing import disabled_labels, router_labels
 from components.service_settings import ServiceSettings
@@ -68,9 +68,8 @@ class AppService(pulumi.ComponentResource):
             health=Health(commands.healthcheck_test(args.probe or commands.service_probe(args.service)),
                           start_period=args.start_period),
         )
-        self.container = stack_container(
-            names, spec, ctx.network, provider=ctx.provider, parent=self,
-            depends_on=[*ctx.image_deps(args.image_key), *args.depends_on])
+        self.container = ctx.container(
+            spec, parent=self, depends_on=[*ctx.image_deps(args.image_key), *args.depends_on])
         self.container_name = self.container.name
         self.hosts = list(hosts) if args.public else []
         self.urls = [names.url(h) for h in self.hosts]

@@ -16,8 +16,9 @@ from components.naming import StackNames
 from components.routing import identity_labels, merge
 
 RESTART_POLICY = "unless-stopped"
-# Containers the update waits on (database, Redis) probe often: engines older than Docker 25
-# ignore start_interval, and the first probe only runs after one interval.
+# Containers the update waits on (database, Redis) probe often: without a start interval
+# (settings.health_start_interval off, engines older than Docker 25) the first probe only runs
+# after one interval.
 WAITED_INTERVAL = "5s"
 
 
@@ -90,7 +91,8 @@ def upload_list(spec: ContainerSpec) -> list[docker.ContainerUploadArgs] | None:
 
 def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                     provider: pulumi.ProviderResource, parent: pulumi.Resource,
-                    depends_on: Sequence[pulumi.Resource] = ()) -> docker.Container:
+                    depends_on: Sequence[pulumi.Resource] = (),
+                    start_interval: bool = True) -> docker.Container:
     name = names.container(spec.service)
     h = spec.health
     return docker.Container(
@@ -110,7 +112,8 @@ def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                for p in spec.ports] or None,
         healthcheck=docker.ContainerHealthcheckArgs(
             tests=list(h.test), interval=h.interval, timeout=h.timeout, retries=h.retries,
-            start_period=h.start_period, start_interval=h.start_interval) if h else None,
+            start_period=h.start_period,
+            start_interval=h.start_interval if start_interval else None) if h else None,
         uploads=upload_list(spec),
         wait=spec.wait_healthy,
         wait_timeout=180 if spec.wait_healthy else None,

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import pulumi
 import pulumi_docker as docker
 
+from components.containers import ContainerSpec, stack_container
 from components.naming import StackNames
 from components.settings import Settings
 
@@ -29,3 +30,10 @@ class StackContext:
     def image_deps(self, *keys: str) -> list[pulumi.Resource]:
         """Pulled images a container must wait for (pulled before the old container goes)."""
         return [self.pulled_images[k] for k in keys if k in self.pulled_images]
+
+    def container(self, spec: ContainerSpec, *, parent: pulumi.Resource,
+                  depends_on: Sequence[pulumi.Resource] = ()) -> docker.Container:
+        """The stack's container for `spec`, on its network, through its provider."""
+        return stack_container(self.names, spec, self.network, provider=self.provider,
+                               parent=parent, depends_on=depends_on,
+                               start_interval=self.settings.health_start_interval)

@@ -14,7 +14,7 @@ from typing import Any
 import pulumi
 
 from components.app_service import operator_files, operator_mounts
-from components.containers import ContainerSpec, Health, Mount, Publish, stack_container
+from components.containers import ContainerSpec, Health, Mount, Publish
 from components.context import StackContext
 from components.routing import router_labels
 from components.service_options import TURN_PORT, TURNS_PORT
@@ -68,8 +68,7 @@ class Coturn(pulumi.ComponentResource):
             health=Health(["CMD", "test", "-s", f"{CERTS_DIR}/{host}/certificate.crt"],
                           start_period="120s"),
         )
-        self.dumper = stack_container(names, dumper, ctx.network, provider=ctx.provider,
-                                      parent=self, depends_on=ctx.image_deps("certsDumper"))
+        self.dumper = ctx.container(dumper, parent=self, depends_on=ctx.image_deps("certsDumper"))
         spec = ContainerSpec(
             service="coturn", image=ctx.image("coturn"),
             command=["-c", CONFIG_PATH],
@@ -82,9 +81,8 @@ class Coturn(pulumi.ComponentResource):
             ports=turn_ports(options),
             health=Health(["CMD", *options["healthcheck"]], start_period="30s"),
         )
-        self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,
-                                         parent=self,
-                                         depends_on=[*ctx.image_deps("coturn"), self.dumper])
+        self.container = ctx.container(spec, parent=self,
+                                       depends_on=[*ctx.image_deps("coturn"), self.dumper])
         self.container_name = self.container.name
         self.url = pulumi.Output.from_input(f"turn:{host}:{TURN_PORT}")
         self.register_outputs({"container_name": self.container_name, "url": self.url,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components import commands
-from components.containers import ContainerSpec, Health, stack_container
+from components.containers import ContainerSpec, Health
 from components.context import StackContext
 from components.routing import MAINTENANCE_PRIORITY, disabled_labels, router_labels
 
@@ -61,8 +61,7 @@ class Maintenance(pulumi.ComponentResource):
             health=Health(commands.healthcheck_test(
                 commands.http_probe(f"http://localhost{HEALTH_PATH}", "wget")), start_period="10s"),
         )
-        self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,
-                                         parent=self, depends_on=ctx.image_deps("maintenance"))
+        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("maintenance"))
         self.container_name = self.container.name
         self.enabled = pulumi.Output.from_input(s.maintenance)
         self.hosts = list(names.public_hosts)

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_command as command
 
 from components import commands
-from components.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish, stack_container
+from components.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish
 from components.context import StackContext
 from components.naming import DATABASE_PORT
 from components.settings import Settings
@@ -65,8 +65,7 @@ class MongoReplicaSet(pulumi.ComponentResource):
             wait_healthy=True,           # the replica-set init needs a server that answers
             stop_grace_seconds=60,       # let mongod flush and step down cleanly
         )
-        self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,
-                                         parent=self, depends_on=ctx.image_deps("mongo"))
+        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("mongo"))
         replica_set = db.replica_set.name if db.replica_set.enabled else None
         self.replica_set_init = None
         if replica_set:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components import commands
-from components.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish, stack_container
+from components.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish
 from components.context import StackContext
 from components.naming import REDIS_PORT
 from components.settings import Settings
@@ -40,8 +40,7 @@ class Redis(pulumi.ComponentResource):
                           interval=WAITED_INTERVAL),
             wait_healthy=True,
         )
-        self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,
-                                         parent=self, depends_on=ctx.image_deps("redis"))
+        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("redis"))
         self.container_name = self.container.name
         self.url = pulumi.Output.from_input(names.redis_url)
         self.register_outputs({"container_name": self.container_name, "url": self.url,

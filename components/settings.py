@@ -25,7 +25,7 @@ SECRET_KEYS = ("jwtSecret", "adminPassword", "meeshyPassword", "atabethPassword"
                "dashboardAuth", "adminUiAuth")
 PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "pullImages",
               "database", "release", "maintenance", "backupDir", "adopt", "acme", "redis",
-              "rehearsal", "services")
+              "rehearsal", "services", "healthStartInterval")
 # A structured secret key: the values secretEnv and secretFiles name (service_settings.py).
 STRUCTURED_SECRET_KEYS = ("serviceSecrets",)
 # Keys of sections parsed elsewhere (components/release_settings.py, issue 4): known, not read here.
@@ -91,6 +91,8 @@ class Settings:
     rehearsal: bool
     secrets: Secrets
     services: Services = Services()
+    # Docker engines before 25 (API < 1.44) refuse a health check's start interval outright.
+    health_start_interval: bool = True
 
     @property
     def names(self) -> naming.StackNames:
@@ -209,6 +211,7 @@ def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Setti
         database=database, release=release, maintenance=flag("maintenance", False),
         backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=rehearsal,
         secrets=secrets, services=services,
+        health_start_interval=flag("healthStartInterval", True),
     )
 
 

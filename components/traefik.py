@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.containers import ContainerSpec, Health, Mount, Publish, stack_container
+from components.containers import ContainerSpec, Health, Mount, Publish
 from components.context import StackContext
 from components.naming import STACK_LABEL
 from components.routing import CERT_RESOLVER, basic_auth_labels, merge, router_labels
@@ -86,8 +86,7 @@ class Traefik(pulumi.ComponentResource):
             files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
             health=Health(["CMD", "traefik", "healthcheck", "--ping"], start_period="20s"),
         )
-        self.container = stack_container(names, spec, ctx.network, provider=ctx.provider,
-                                         parent=self, depends_on=ctx.image_deps("traefik"))
+        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("traefik"))
         self.container_name = self.container.name
         self.dashboard_url = pulumi.Output.from_input(names.url(names.hosts_of("traefik")[0]))
         self.register_outputs({"container_name": self.container_name,

@@ -48,6 +48,16 @@ def test_switching_the_database_changes_only_the_services_urls():
     assert after.container("database").inputs == before.container("database").inputs
 
 
+def test_engines_before_docker_25_get_health_checks_without_a_start_interval():
+    def start_intervals(run):
+        return {r.name: (r.inputs.get("healthcheck") or {}).get("startInterval")
+                for r in run.resources if r.type == "docker:index/container:Container"}
+    default = start_intervals(run_stack_file("staging"))
+    old_engine = start_intervals(run_stack_file("staging", {"meeshy:healthStartInterval": False}))
+    assert set(default.values()) == {"2s"}
+    assert set(old_engine) == set(default) and set(old_engine.values()) == {None}
+
+
 def test_rehearsal_database_without_replica_set():
     run = run_stack_file("rehearsal", {
         "meeshy:rehearsal": True, "meeshy:pullImages": False, "meeshy:ports": {"http": 9080, "https": 9443},
