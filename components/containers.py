@@ -6,6 +6,7 @@ port the old container still holds.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
@@ -66,6 +67,21 @@ class ContainerSpec:
     security_opts: Sequence[str] = ("no-new-privileges:true",)
 
 
+def go_duration(text: str) -> str:
+    """A whole-second duration as Go prints it ("120s" -> "2m0s"): the provider stores the
+    engine's normalized form, so any other spelling shows as a change on every preview."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    match = re.fullmatch(r"((?:\d+[hms])+)", text.strip())
+    if not match:
+        raise ValueError(f"duration {text!r}: expected whole units such as 30s, 2m or 1h30m")
+    seconds = sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([hms])", text))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
 def env_list(envs: Mapping[str, Any]) -> list[Any]:
     """`NAME=value` entries, sorted; secret values stay Outputs (the list becomes secret)."""
     out: list[Any] = []
@@ -111,9 +127,9 @@ def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                                         protocol=p.protocol)
                for p in spec.ports] or None,
         healthcheck=docker.ContainerHealthcheckArgs(
-            tests=list(h.test), interval=h.interval, timeout=h.timeout, retries=h.retries,
-            start_period=h.start_period,
-            start_interval=h.start_interval if start_interval else None) if h else None,
+            tests=list(h.test), interval=go_duration(h.interval), timeout=go_duration(h.timeout),
+            retries=h.retries, start_period=go_duration(h.start_period),
+            start_interval=go_duration(h.start_interval) if start_interval else None) if h else None,
         uploads=upload_list(spec),
         wait=spec.wait_healthy,
         wait_timeout=180 if spec.wait_healthy else None,
