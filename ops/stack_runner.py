@@ -41,12 +41,17 @@ class PolicyViolation(RuntimeError):
 
 
 def policy_violations(output: str) -> list[str]:
-    """The mandatory violations a preview printed: the rule and resource line, then its message."""
+    """The mandatory violations a preview printed: the rule and the resource, then the rule's
+    description and the message, as one line each."""
     lines, found = output.splitlines(), []
     for index, line in enumerate(lines):
         if "[mandatory]" in line:
-            detail = next((l.strip() for l in lines[index + 1:index + 3] if l.strip()), "")
-            found.append(f"{line.strip()} {detail}".strip())
+            detail = []
+            for following in lines[index + 1:]:
+                if not following.strip() or following.strip().startswith("- ["):
+                    break
+                detail.append(following.strip())
+            found.append(" ".join([" ".join(line.split()[1:]), *detail]))
     return found
 
 

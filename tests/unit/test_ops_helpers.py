@@ -102,3 +102,29 @@ def test_release_steps_name_python():
                                                database="meeshy", label="1.0.0", retain=3,
                                                timeout_seconds=60, dump=["true"])
     assert argv[0] == "python" and sys.prefix not in " ".join(argv)
+
+
+# What `pulumi preview --policy-pack policy` printed for a stack declaring staging's ports.
+POLICY_OUTPUT = """\
+Policies:
+    \u274c meeshy-policies@v0.0.1 (local: policy)
+        - [mandatory]  meeshy-host-ports-isolated  (pulumi:pulumi:Stack: meeshy-e2e698811)
+          No host port published twice, only declared ports, none declared by another stack.
+          host port 8080 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'
+        - [mandatory]  meeshy-host-ports-isolated  (pulumi:pulumi:Stack: meeshy-e2e698811)
+          No host port published twice, only declared ports, none declared by another stack.
+          host port 8443 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'
+
+Diagnostics:
+  pulumi:pulumi:Stack (meeshy-e2e698811):
+    error: preview failed
+"""
+
+
+def test_policy_violations_name_the_rule_the_resource_and_the_message():
+    from ops.stack_runner import policy_violations
+    found = policy_violations(POLICY_OUTPUT)
+    assert len(found) == 2
+    assert found[0].startswith("[mandatory] meeshy-host-ports-isolated (pulumi:pulumi:Stack: meeshy-e2e698811)")
+    assert found[0].endswith("host port 8080 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'")
+    assert "8443" in found[1] and policy_violations("error: preview failed") == []

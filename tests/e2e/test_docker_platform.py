@@ -1,0 +1,164 @@
+"""The real program, from the project directory, on the local Docker engine, through the real
+plugins (language host, pulumi-docker, pulumi-command): what `pulumi up --stack <name>` creates,
+that a second preview changes nothing, one release in Docker mode (backup -> migration ->
+health gate, the last two in the tools image on the stack's network), a failing gate stopping
+the update, and `ops teardown` leaving only the protected volumes, named.
+
+One stack for the whole module (a platform takes about a minute to come up on two cores); the
+tests run in file order and each states what it starts from.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pymongo
+import pytest
+
+from components import naming
+from migration.meeshy.sample_data import insert_legacy_dataset
+from tests.support.docker_stack import REPO_ROOT, DockerStack, docker, labelled
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+
+APP_CONTAINERS = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
+                  "maintenance")
+LEGACY_SCALE = 0.01   # about 1,250 legacy documents, every defect present
+
+
+@pytest.fixture(scope="module")
+def stack(docker_engine, tmp_path_factory):
+    bed = DockerStack(tmp_path_factory.mktemp("docker-stack"))
+    bed.init(bed.settings())
+    try:
+        yield bed
+    finally:
+        left = bed.remove()
+        assert not left["container"], f"containers left behind by the tests: {left['container']}"
+
+
+def inspect(name: str) -> dict:
+    return json.loads(docker("inspect", name))[0]
+
+
+def wait_healthy(names: set[str], seconds: float = 150) -> dict[str, str]:
+    """Docker's own health status of each container, once all are healthy or time is up (this
+    engine has no start interval: a first probe comes one interval, 30 s, after the start)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status = {n: (inspect(n)["State"].get("Health") or {}).get("Status") for n in names}
+        if set(status.values()) == {"healthy"} or time.monotonic() > deadline:
+            return status
+        time.sleep(2)
+
+
+def test_up_from_the_project_directory_creates_exactly_the_named_platform(stack):
+    up = stack.pulumi("up", "--yes", "--skip-preview")
+    print(up.stdout[-3000:])
+    names = naming.StackNames(stack.name, "e2e.localhost")
+    expected = {names.container(service) for service in APP_CONTAINERS}
+    assert set(labelled("container", stack.name)) == expected
+    assert wait_healthy(expected) == {name: "healthy" for name in expected}
+    for name in expected:
+        assert set(inspect(name)["NetworkSettings"]["Networks"]) == {names.network}
+    assert labelled("network", stack.name) == [names.network]
+    outputs = stack.outputs()
+    assert outputs["volumeNames"] == {p: names.volume(p) for p in outputs["volumeNames"]}
+    assert set(labelled("volume", stack.name)) == set(outputs["volumeNames"].values())
+    bindings = inspect(names.container("traefik"))["HostConfig"]["PortBindings"]
+    published = {int(b["HostPort"]) for spec in bindings.values() for b in spec}
+    assert published == {stack.ports["http"], stack.ports["https"]}
+    database = inspect(names.container("database"))["HostConfig"]["PortBindings"]
+    assert [b["HostIp"] for spec in database.values() for b in spec] == ["127.0.0.1"]
+    release = outputs["release"]
+    assert release["backup"]["database"] == "meeshy" and release["migration"] is None
+    assert set(release["health"]) >= {"gateway", "translator", "web", "static"}
+
+
+def test_a_second_preview_shows_no_change(stack):
+    preview = stack.pulumi("preview", "--diff", "--expect-no-changes", check=False)
+    assert preview.returncode == 0, preview.stdout[-4000:] + preview.stderr[-2000:]
+
+
+def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_update(stack):
+    client = pymongo.MongoClient(f"mongodb://127.0.0.1:{stack.ports['database']}/",
+                                 directConnection=True, serverSelectionTimeoutMS=10_000)
+    counts = insert_legacy_dataset(client["meeshy"], seed=7, scale=LEGACY_SCALE)
+    values = stack.settings(**{"meeshy:release": "e2e-2", "meeshy:migration": {
+        "sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2", "timeoutSeconds": 600}})
+    stack.write_stack_file(values)
+    up = stack.pulumi("up", "--yes", "--skip-preview")
+    assert "command:local:Command" in up.stdout or "migration-run" in up.stdout
+    release = stack.outputs()["release"]
+    summary = release["migration"]["summary"]
+    assert summary["ok"] is True, summary
+    assert summary["totals"]["documents"] == sum(counts.values()), summary
+    assert release["backup"]["documents"] == sum(counts.values())
+    assert client["meeshy_v2"].list_collection_names(), "the migration wrote nothing"
+    runs = docker("ps", "-a", "--filter", f"ancestor={stack.images['tools']}", "--format", "{{.ID}}")
+    assert not runs.strip(), "the tools containers are not removed after their step"
+
+    values["meeshy:release"] = "e2e-3"
+    values["meeshy:images"] = {**values["meeshy:images"], "gateway": stack.images["gateway@unhealthy"]}
+    values["meeshy:healthGate"] = {"deadlineSeconds": 20, "intervalSeconds": 1}
+    stack.write_stack_file(values)
+    failed = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output[-3000:]
+    assert "gate" in output and "gateway" in output, output[-3000:]
+    history = json.loads(stack.pulumi("stack", "history", "--json").stdout)
+    assert history[0]["result"] == "failed" and history[1]["result"] == "succeeded"
+
+
+def test_teardown_keeps_the_protected_volumes_and_names_them(stack, ops_cli):
+    names = naming.StackNames(stack.name, "e2e.localhost")
+    done = ops_cli(stack, "teardown", stack.name, "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert labelled("container", stack.name) == []
+    assert labelled("network", stack.name) == []
+    protected = {names.volume(p) for p, is_data in naming.VOLUMES.items() if is_data}
+    assert set(labelled("volume", stack.name)) == protected
+    for volume in protected:
+        assert volume in done.stdout, f"{volume} is not named by teardown:\n{done.stdout}"
+
+
+def test_the_policy_pack_stops_a_violating_stack_before_any_change(docker_engine, tmp_path):
+    """Staging's host ports declared by another stack: the program's settings accept it (they
+    see one stack); `pulumi up --policy-pack policy` refuses it at its preview, before any change.
+    (ops refuses the same stack earlier still, in its preflight: ops/preflight.py.)"""
+    import yaml
+    staging = yaml.safe_load((REPO_ROOT / "Pulumi.staging.yaml").read_text())["config"]
+    bed = DockerStack(tmp_path)
+    clash = {"http": staging["meeshy:ports"]["http"], "https": staging["meeshy:ports"]["https"]}
+    bed.init(bed.settings(**{"meeshy:ports": clash}))
+    try:
+        done = bed.pulumi("up", "--yes", "--policy-pack", "policy", check=False)
+        output = done.stdout + done.stderr
+        assert done.returncode != 0, output[-3000:]
+        assert "meeshy-host-ports-isolated" in output and "mandatory" in output, output[-3000:]
+        assert str(clash["http"]) in output and "staging" in output, output[-3000:]
+        assert [labelled(kind, bed.name) for kind in ("container", "network", "volume")] == [[], [], []]
+        history = json.loads(bed.pulumi("stack", "history", "--json").stdout or "[]")
+        assert [h["result"] for h in history] in ([], ["failed"])
+        print(output[-1500:])
+    finally:
+        bed.remove()
+
+
+def test_a_broken_stack_file_is_named_and_nothing_is_deployed(docker_engine, tmp_path, ops_cli):
+    bed = DockerStack(tmp_path)
+    bed.init(bed.settings())
+    try:
+        text = bed.stack_file.read_text()
+        bed.stack_file.write_text(text.replace("meeshy:domain:", "meeshy:domain: [unclosed\n  x:", 1))
+        done = ops_cli(bed, "deploy", bed.name)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"{bed.stack_file} (line" in done.stderr, done.stderr
+        assert "not a readable YAML stack file" in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+        assert labelled("container", bed.name) == [] and labelled("network", bed.name) == []
+        # The CLI refuses it too, though its sentence names a line, not the file.
+        cli = bed.pulumi("preview", check=False)
+        assert cli.returncode != 0 and "invalid YAML file: yaml: line" in cli.stderr
+    finally:
+        bed.remove()
