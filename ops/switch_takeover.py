@@ -15,7 +15,7 @@ blocked by the protected volumes; with `--exclude-protected` (the SDK offers it)
 volumes deleted from the state first, their safety would rest on every adopted volume being
 marked protected in a state a failed update may have left half-written, it would also remove
 the stack's networks and images, and state surgery would make the stack forget its adoption.
-It needs no Docker provider plugin either, and is what runbook §3a has an operator do by hand.
+It is also what runbook §3a has an operator do by hand.
 """
 from __future__ import annotations
 

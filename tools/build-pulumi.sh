@@ -11,7 +11,7 @@ name=pulumi
 
 # The SDK ships two Python launchers that the CLI looks for beside itself or on PATH:
 # pulumi-language-python-exec (run by the language host) and pulumi-resource-pulumi-python
-# (runs Python dynamic providers, which need no language host and no Go build).
+# (Python dynamic providers; this project declares none, the launcher comes with the SDK).
 install_python_launchers() {
   local sdk="$1"
   install -m 0755 "$sdk/python/cmd/pulumi-language-python-exec" "$MEESHY_BIN/pulumi-language-python-exec"
