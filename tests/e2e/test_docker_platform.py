@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pymongo
 import pytest
@@ -41,6 +42,16 @@ def inspect(name: str) -> dict:
     return json.loads(docker("inspect", name))[0]
 
 
+def record_resources(stack: DockerStack, up_output: str, seconds: float) -> None:
+    """The stack's resources as the engine holds them, kept in reports/ for the record."""
+    state = json.loads(stack.pulumi("stack", "export").stdout)["deployment"]["resources"]
+    lines = [f"{r['type']} {r['urn'].rsplit('::', 1)[-1]}" for r in state]
+    Path("reports").mkdir(exist_ok=True)
+    Path("reports/e2e-docker-stack.txt").write_text(
+        f"pulumi up in {seconds:.1f} s\n" + up_output.split("Resources:")[-1].strip() + "\n\n"
+        + "\n".join(sorted(lines)) + "\n")
+
+
 def wait_healthy(names: set[str], seconds: float = 150) -> dict[str, str]:
     """Docker's own health status of each container, once all are healthy or time is up (this
     engine has no start interval: a first probe comes one interval, 30 s, after the start)."""
@@ -53,8 +64,10 @@ def wait_healthy(names: set[str], seconds: float = 150) -> dict[str, str]:
 
 
 def test_up_from_the_project_directory_creates_exactly_the_named_platform(stack):
+    started = time.monotonic()
     up = stack.pulumi("up", "--yes", "--skip-preview")
-    print(up.stdout[-3000:])
+    seconds = time.monotonic() - started
+    record_resources(stack, up.stdout, seconds)
     names = naming.StackNames(stack.name, "e2e.localhost")
     expected = {names.container(service) for service in APP_CONTAINERS}
     assert set(labelled("container", stack.name)) == expected
