@@ -12,6 +12,7 @@ from migration.engine import Lookup
 from migration.engine.hashing import sort_key
 from migration.engine.validator import Validator
 
+from .carry_rules import CONVERSATION_DROPPED, CONVERSATION_RENAMED
 from .coerce import Invalid, as_date, as_object_id, target_schema
 from .passthrough import carried_over
 from .transforms_users import migrate_user_document
@@ -26,28 +27,30 @@ def _validator() -> Validator:
     return Validator(target_schema())
 
 
-def user_profile(doc: dict):
-    """(displayName, username, firstName, lastName, avatar, systemLanguage) of a user that
-    migrates; None for one the User rule quarantines (what refers to it must wait for it)."""
+def checked(make, model_name: str):
+    """The document `make()` migrates to, or None when its rule would quarantine it."""
     try:
-        migrated = migrate_user_document(doc)
+        migrated = make()
     except Invalid:
         return None
-    if _validator().errors("User", migrated):
+    return None if _validator().errors(model_name, migrated) else migrated
+
+
+def user_profile(doc: dict):
+    """(displayName, username, firstName, lastName, avatar, systemLanguage, lastActiveAt) of a
+    user that migrates; None for one the User rule quarantines (what refers to it waits for it)."""
+    migrated = checked(lambda: migrate_user_document(doc), "User")
+    if migrated is None:
         return None
     return (doc.get("displayName"), doc.get("username"), doc.get("firstName"), doc.get("lastName"),
-            doc.get("avatar"), doc.get("systemLanguage"))
+            doc.get("avatar"), doc.get("systemLanguage"), migrated.get("lastActiveAt"))
 
 
 def conversation_created(doc: dict):
     """The creation date of a conversation that migrates; None for one that is quarantined."""
-    try:
-        migrated = carried_over(doc, "Conversation")
-    except Invalid:
-        return None
-    if _validator().errors("Conversation", migrated):
-        return None
-    return migrated.get("createdAt")
+    migrated = checked(lambda: carried_over(doc, "Conversation", CONVERSATION_RENAMED,
+                                            CONVERSATION_DROPPED), "Conversation")
+    return None if migrated is None else migrated.get("createdAt")
 
 
 def membership_key(doc: dict):
@@ -95,9 +98,17 @@ def status_key(doc: dict):
     return _ref_pair(doc, "messageId", "userId")
 
 
+def reactor_field(doc: dict) -> str:
+    """The field naming who reacted (an anonymous one had two names across legacy versions)."""
+    return next((f for f in ("userId", "anonymousUserId", "anonymousId") if doc.get(f) is not None),
+                "userId")
+
+
 def reaction_key(doc: dict):
-    who = "userId" if doc.get("userId") is not None else "anonymousUserId"
-    return as_object_id(doc.get("messageId")), who, as_object_id(doc.get(who)), doc.get("emoji")
+    """(message, "userId" or "anonymous", reactor, emoji): one key per target reaction."""
+    field = reactor_field(doc)
+    kind = "userId" if field == "userId" else "anonymous"
+    return as_object_id(doc.get("messageId")), kind, as_object_id(doc.get(field)), doc.get("emoji")
 
 
 def _earliest(a, b):

@@ -8,13 +8,19 @@ from .coerce import Invalid, as_date, as_object_id, coerce_document, date, fill_
 from .lookups import latest, message_summary, translation_key, translation_rank
 from .transforms_participants import conversation_problem, participant_for_user
 
-MESSAGE_DROPPED = {"isDeleted": "folded into deletedAt, the only soft-delete mark",
-                   "anonymousSenderId": "replaced by senderId, a Participant"}
+_COUNTER = "a denormalised delivery/read counter: the target derives it from MessageStatusEntry"
+# Read by the transform but not written under their own name.
+MESSAGE_FOLDED = {"isDeleted": "folded into deletedAt, the only soft-delete mark",
+                  "anonymousSenderId": "replaced by senderId, a Participant"}
+MESSAGE_DROPPED = {f: _COUNTER for f in ("deliveredCount", "readCount", "deliveredToAllAt",
+                                         "readByAllAt", "receivedByAllAt")}
 MESSAGE_DATE_FIELDS = ("createdAt", "updatedAt", "editedAt", "deletedAt")
 TRANSLATION_DROPPED = {"sourceLanguage": "the message's originalLanguage says it",
                        "cacheKey": "a translator cache key, rebuilt on demand"}
+# An encrypted translation keeps its encryption envelope inside its embedded entry (Json).
+TRANSLATION_ENCRYPTION = ("isEncrypted", "encryptionKeyId", "encryptionIv", "encryptionAuthTag")
 TRANSLATION_MAPPED = ("messageId", "targetLanguage", "translatedContent", "translationModel",
-                      "confidenceScore", "createdAt", "updatedAt")
+                      "confidenceScore", "createdAt", "updatedAt") + TRANSLATION_ENCRYPTION
 
 
 def message_local_problem(doc: dict) -> str | None:
@@ -86,8 +92,9 @@ def embedded_translations(translations: list) -> dict | None:
     for language in sorted(winners):
         t = winners[language]
         entry = {"text": t["translatedContent"], "translationModel": t["translationModel"]}
-        if t.get("confidenceScore") is not None:
-            entry["confidenceScore"] = t["confidenceScore"]
+        for field in ("confidenceScore",) + TRANSLATION_ENCRYPTION:
+            if t.get(field) is not None:
+                entry[field] = t[field]
         entry["createdAt"], entry["updatedAt"] = as_date(t["createdAt"]), as_date(t["updatedAt"])
         out[language] = entry
     return out
@@ -106,7 +113,7 @@ def migrate_message(doc: dict, ctx):
         if problem:
             yield Quarantine(f"its sender: {problem}")
             return
-    out = {k: v for k, v in doc.items() if k not in MESSAGE_DROPPED}
+    out = {k: v for k, v in doc.items() if k not in MESSAGE_FOLDED and k not in MESSAGE_DROPPED}
     out["conversationId"], out["senderId"] = conversation, sender
     for field, default in static_defaults("Message").items():
         out.setdefault(field, default)

@@ -1,5 +1,7 @@
 """The Meeshy chain on a generated legacy database (every real-data defect) on FerretDB:
 verified, accounted, idempotent, the source untouched, and a delta run equal to a fresh one."""
+import pathlib
+
 import pytest
 
 from migration.engine import api
@@ -11,6 +13,8 @@ from migration.meeshy.hand_built import at, legacy_translation, oid
 from migration.meeshy.sample_data import expected_counts, insert_legacy_dataset
 
 SCALE, SEED = 0.02, 5
+REAL_TARGET = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema" \
+    / "target-2026-08-22-11ba2be7b.prisma"
 
 
 def meeshy():
@@ -105,3 +109,20 @@ def test_delta_run_equals_a_fresh_full_migration(source, fresh_db):
     assert delta["verification"]["hashes"] == full["verification"]["hashes"]
     changed = sum(e["inserted"] + e["replaced"] + e["deleted"] for e in delta["collections"].values())
     assert 0 < changed < sum(e["inserted"] for e in full["collections"].values()) / 4
+
+
+def test_every_migrated_document_validates_against_meeshys_own_target(source, fresh_db):
+    if not REAL_TARGET.is_file():
+        pytest.skip(f"{REAL_TARGET} is absent: cannot validate against Meeshy's own file")
+    target = source.client[fresh_db("meeshy_tgt")]
+    assert run(source, target)["ok"]
+    real = Validator(load_schema(REAL_TARGET))
+    checked = 0
+    for name in target.list_collection_names():
+        if name.startswith("_"):
+            continue  # the migration's own bookkeeping (_migrations, _quarantine, ledgers)
+        assert real.has_collection(name), name
+        for doc in target[name].find(batch_size=1000):
+            assert real.errors(name, doc) == [], (name, doc["_id"])
+            checked += 1
+    assert checked > 1000

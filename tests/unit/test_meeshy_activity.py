@@ -29,7 +29,7 @@ def test_exact_status_entry_of_a_member():
     assert results[oid(70)] == [Write({
         "_id": oid(70), "messageId": MSG, "conversationId": CONV,
         "participantId": user_participant_id(CONV, ALICE), "receivedAt": at(24), "readAt": at(25),
-        "createdAt": at(24), "updatedAt": at(25)})]
+        "createdAt": at(24), "updatedAt": at(25), "viewedLanguages": []})]
     assert VALIDATOR.errors("MessageStatusEntry", results[oid(70)][0].doc) == []
 
 
@@ -71,8 +71,9 @@ def test_reactions_attach_to_participants_and_duplicates_merge():
                  legacy_reaction(oid(85), MSG, "👍", userId=GONE)]
     results = migrate_in_memory(dataset(Reaction=reactions), "Reaction")
     alice = user_participant_id(CONV, ALICE)
+    # updatedAt is required by the target: a reaction never updated, when it was made.
     assert results[oid(80)] == [Write({"_id": oid(80), "messageId": MSG, "participantId": alice, "emoji": "👍",
-                                       "createdAt": at(2)})]
+                                       "createdAt": at(2), "updatedAt": at(2)})]
     assert results[oid(81)] == [Merge(oid(80), f"duplicate 👍 reaction of participant {alice} on message {MSG}")]
     assert results[oid(82)][0].doc["participantId"] == alice and results[oid(82)][0].doc["emoji"] == "❤️"
     assert results[oid(83)][0].doc["participantId"] == ANON

@@ -31,7 +31,10 @@ def test_exact_message_of_a_member():
     assert outcome == Write({
         "_id": oid(50), "conversationId": CONV, "senderId": user_participant_id(CONV, ALICE),
         "content": "bonjour", "originalLanguage": "fr", "messageType": "text", "isEdited": False,
-        "createdAt": at(20), "updatedAt": at(21), "validatedMentions": []})
+        "createdAt": at(20), "updatedAt": at(21),
+        # Required by the target, absent from legacy messages: the target's own defaults.
+        "messageSource": "user", "isViewOnce": False, "viewOnceCount": 0, "isBlurred": False,
+        "effectFlags": 0, "validatedMentions": [], "reactionCount": 0, "isEncrypted": False})
     assert VALIDATOR.errors("Message", outcome.doc) == []
 
 
@@ -39,11 +42,12 @@ def test_sender_without_membership_gets_an_inactive_historical_participant():
     participant, message = outcomes([legacy_message(oid(50), CONV, BOB)])[oid(50)]
     assert participant == Write({
         "_id": user_participant_id(CONV, BOB), "conversationId": CONV, "type": "user", "userId": BOB,
-        "displayName": "Ada Lovelace", "role": "member",
-        "permissions": {"canSendMessages": True, "canSendFiles": False, "canSendImages": True,
-                        "canSendVideos": False, "canSendAudios": False, "canSendLocations": False,
-                        "canSendLinks": False},
-        "language": "fr", "isActive": False, "joinedAt": at(0)}, "Participant")
+        "displayName": "user000002", "role": "member",
+        "permissions": {"canSendMessages": True, "canSendFiles": True, "canSendImages": True,
+                        "canSendVideos": True, "canSendAudios": True, "canSendLocations": True,
+                        "canSendLinks": True, "canViewHistory": True},
+        "language": "fr", "isActive": False, "joinedAt": at(0), "isOnline": False, "lastActiveAt": at(10)},
+        "Participant")
     assert message.doc["senderId"] == participant.doc["_id"]
     assert VALIDATOR.errors("Participant", participant.doc) == []
 
@@ -55,7 +59,8 @@ def test_deleted_senders_share_one_placeholder_per_conversation():
     assert p1 == p2 and p1.collection == "Participant"
     assert p1.doc == {"_id": deleted_user_participant_id(CONV), "conversationId": CONV, "type": "user",
                       "displayName": "Deleted user", "role": "member", "permissions": p1.doc["permissions"],
-                      "language": "en", "isActive": False, "joinedAt": at(0)}
+                      "language": "en", "isActive": False, "isOnline": False, "lastActiveAt": at(0),
+                      "joinedAt": at(0)}
     assert "userId" not in p1.doc
     assert m1.doc["senderId"] == m2.doc["senderId"] == deleted_user_participant_id(CONV)
     assert p3.doc["_id"] == deleted_user_participant_id(OTHER_CONV) != p1.doc["_id"]

@@ -1,6 +1,7 @@
 """Users and what hangs off a user alone."""
 from migration.engine import CollectionRule, Step
 
+from ..carry_rules import USER_STATS_DROPPED
 from ..coerce import model
 from ..passthrough import passthrough_rule
 from ..transforms_users import USER_DROPPED, migrate_user
@@ -15,11 +16,11 @@ STEP = Step(
     rules=(
         CollectionRule(source="User", target="User", transform=migrate_user, mapped=USER_MAPPED,
                        dropped=USER_DROPPED),
-        passthrough_rule("UserStats", "UserStats"),
+        passthrough_rule("UserStats", "UserStats", dropped=USER_STATS_DROPPED),
         passthrough_rule("FriendRequest", "FriendRequest"),
         passthrough_rule("AffiliateToken", "AffiliateToken"),
         passthrough_rule("AffiliateRelation", "AffiliateRelation"),
         passthrough_rule("AdminAuditLog", "AdminAuditLog"),
-        passthrough_rule("UserPreference", "UserPreference"),
+        passthrough_rule("UserPreference", "UserPreference"),  # stored in user_preference (@@map)
     ),
 )

@@ -1,6 +1,7 @@
 """Conversations, communities and per-user conversation settings (snake_case names renamed)."""
 from migration.engine import Step
 
+from ..carry_rules import CONVERSATION_DROPPED, CONVERSATION_RENAMED
 from ..passthrough import passthrough_rule
 
 STEP = Step(
@@ -9,7 +10,8 @@ STEP = Step(
     description="Conversation, Community, share links and preferences carried over; "
                 "user_conversation_preferences/_categories renamed to their models",
     rules=(
-        passthrough_rule("Conversation", "Conversation"),
+        passthrough_rule("Conversation", "Conversation", renamed=CONVERSATION_RENAMED,
+                         dropped=CONVERSATION_DROPPED),
         passthrough_rule("Community", "Community"),
         passthrough_rule("CommunityMember", "CommunityMember"),
         passthrough_rule("ConversationShareLink", "ConversationShareLink"),

@@ -2,7 +2,8 @@
 from migration.engine import CollectionRule, Reference, Step
 
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
-from ..transforms_activity import (REACTION_GROUPS, REACTION_MAPPED, STATUS_GROUPS, STATUS_MAPPED,
+from ..transforms_activity import (REACTION_GROUPS, REACTION_MAPPED, STATUS_DROPPED, STATUS_GROUPS,
+                                   STATUS_MAPPED,
                                    migrate_reaction, migrate_status)
 from ..transforms_messages import MESSAGES
 
@@ -15,7 +16,8 @@ STEP = Step(
                 "duplicates under (messageId, participantId[, emoji]) merged",
     rules=(
         CollectionRule(source="MessageStatus", target="MessageStatusEntry", transform=migrate_status,
-                       mapped=STATUS_MAPPED, lookups=CONTEXT + (STATUS_GROUPS,), also_writes=("Participant",)),
+                       mapped=STATUS_MAPPED, dropped=STATUS_DROPPED, lookups=CONTEXT + (STATUS_GROUPS,),
+                       also_writes=("Participant",)),
         CollectionRule(source="Reaction", target="Reaction", transform=migrate_reaction,
                        mapped=REACTION_MAPPED, lookups=CONTEXT + (REACTION_GROUPS,), also_writes=("Participant",)),
     ),
