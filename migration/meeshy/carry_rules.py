@@ -12,3 +12,14 @@ CALL_SESSION_DROPPED = {"createdAt": "startedAt is the call's creation (the targ
 CALL_SESSION_VALUES = {"endReason": {"hangup": "completed", "ended": "completed",
                                      "timeout": "heartbeatTimeout"}}
 USER_STATS_DROPPED = {"lastActiveAt": "User.lastActiveAt is the one presence stamp the target keeps"}
+# The first legacy schema's notification settings, under the names the target gives them.
+NOTIFICATION_PREFERENCE_RENAMED = {
+    "pushEnabled": "pushNotifications", "emailEnabled": "emailNotifications",
+    "newMessageEnabled": "newMessage", "missedCallEnabled": "missedCall", "replyEnabled": "messageReply",
+    "mentionEnabled": "messageMention", "conversationEnabled": "newConversation",
+    "contactRequestEnabled": "friendRequest"}
+NOTIFICATION_PREFERENCE_DROPPED = {f: "the target has no such notification setting" for f in
+                                   ("systemEnabled", "reactionEnabled", "memberJoinedEnabled")}
+USER_CONVERSATION_PREFERENCES_DROPPED = {
+    "isDeletedForUser": "the target marks a conversation deleted for one user on that user's Participant "
+                        "(deletedForMe, a date the legacy flag does not carry); not migrated"}

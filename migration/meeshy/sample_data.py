@@ -17,6 +17,7 @@ from typing import Callable, Iterator
 from . import sample_documents_activity as activity
 from . import sample_documents_core as core
 from . import sample_documents_other as other
+from .sample_legacy_defaults import with_legacy_defaults
 from .sample_skeleton import COUNTS_AT_SCALE_1, Skeleton, build_skeleton
 
 __all__ = ["COUNTS_AT_SCALE_1", "expected_counts", "legacy_collections", "generate_legacy_dataset",
@@ -73,7 +74,7 @@ def legacy_collections(seed: int = 1, scale: float = 1.0) -> Iterator[tuple[str,
                          f"defect), got {scale!r}")
     skeleton = build_skeleton(seed, scale)
     for name, render in RENDERERS.items():
-        yield name, render(skeleton)
+        yield name, with_legacy_defaults(name, render(skeleton), seed)
     for name in EMPTY_COLLECTIONS:
         yield name, iter(())
 

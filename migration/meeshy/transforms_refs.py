@@ -12,6 +12,7 @@ from .lookups import checked
 from .passthrough import carried_over
 from .transforms_activity import message_conversation, resolve_user
 from .transforms_participants import conversation_problem, id_time
+from .transforms_repoint import participant_of, written
 
 MENTION_MAPPED = ("messageId", "mentionedUserId", "mentionedAt")
 CALL_PARTICIPANT_MAPPED = ("callSessionId", "userId", "anonymousId", "role", "joinedAt", "leftAt",
@@ -24,15 +25,6 @@ def _reference(doc: dict, field: str):
     if found is None:
         raise Invalid(f"{field} {doc.get(field)!r} is not an ObjectId reference")
     return found
-
-
-def _written(out: dict, model_name: str, extra):
-    """The outcomes of a re-pointed document: its historical Participant first, if any."""
-    try:
-        document = coerce_document(out, model_name)
-    except Invalid as exc:
-        return [Quarantine(str(exc))]
-    return ([Write(extra, "Participant")] if extra is not None else []) + [Write(document)]
 
 
 def migrate_mention(doc: dict, ctx):
@@ -49,7 +41,7 @@ def migrate_mention(doc: dict, ctx):
     mentioned = as_date(doc.get("mentionedAt")) if doc.get("mentionedAt") is not None else id_time(doc["_id"])
     out = {"_id": doc["_id"], "messageId": message_id, "mentionedParticipantId": participant,
            "mentionedAt": mentioned if mentioned is not None else doc.get("mentionedAt")}
-    yield from _written(out, "Mention", extra)
+    yield from written(out, "Mention", extra)
 
 
 def call_conversation(doc: dict):
@@ -59,38 +51,42 @@ def call_conversation(doc: dict):
     return None if migrated is None else migrated["conversationId"]
 
 
-def _call_participant_id(doc: dict, conversation, ctx):
-    """(participant, extra Participant, problem) for the user or anonymous one in the call."""
-    if doc.get("userId") is not None and doc.get("anonymousId") is not None:
-        return None, None, "has both userId and anonymousId"
-    if doc.get("anonymousId") is not None:
-        anonymous = _reference(doc, "anonymousId")
-        if ctx.lookup("anonymous").get(anonymous, "missing") != conversation:
-            return None, None, f"anonymous participant {anonymous} is not in conversation {conversation}"
-        return anonymous, None, None
-    return resolve_user(_reference(doc, "userId"), conversation, ctx)
+def call_participant_transform(calls: str):
+    """The CallParticipant rule of a call-participant collection whose sessions the lookup
+    `calls` holds (the collection was renamed between the legacy schemas)."""
+    def transform(doc: dict, ctx):
+        return migrate_call_participant(doc, ctx, calls)
+    transform.__name__ = transform.__qualname__ = f"migrate_call_participant_{calls}"
+    return transform
 
 
-def migrate_call_participant(doc: dict, ctx):
-    try:
-        call = _reference(doc, "callSessionId")
-        conversation = ctx.lookup("calls").get(call, "missing")
-        why = (f"call session {call} does not exist" if conversation == "missing" else
-               f"call session {call} is quarantined" if conversation is None else
-               conversation_problem(conversation, ctx))
-        participant, extra, why = (None, None, why) if why else _call_participant_id(doc, conversation, ctx)
-    except Invalid as exc:
-        participant, extra, why = None, None, str(exc)
+def call_of(doc: dict, ctx, calls: str):
+    """(conversation, problem) of a call participant: its call session's conversation."""
+    call = as_object_id(doc.get("callSessionId"))
+    if call is None:
+        return None, f"callSessionId {doc.get('callSessionId')!r} is not an ObjectId reference"
+    conversation = ctx.lookup(calls).get(call, "missing")
+    if conversation == "missing":
+        return None, f"call session {call} does not exist"
+    if conversation is None:
+        return None, f"call session {call} is quarantined"
+    return conversation, conversation_problem(conversation, ctx)
+
+
+def migrate_call_participant(doc: dict, ctx, calls: str = "calls"):
+    conversation, why = call_of(doc, ctx, calls)
+    participant, extra, why = (None, None, why) if why else participant_of(doc, conversation, ctx)
     if why:
         yield Quarantine(why)
         return
+    call = as_object_id(doc["callSessionId"])
     out = {k: v for k, v in doc.items() if k not in ("userId", "anonymousId", "connectionQuality")}
     out.update(callSessionId=call, participantId=participant)
     if doc.get("connectionQuality") is not None:
         out["analytics"] = {"connectionQuality": doc["connectionQuality"]}
     for field, default in static_defaults("CallParticipant").items():
         out.setdefault(field, default)
-    yield from _written(out, "CallParticipant", extra)
+    yield from written(out, "CallParticipant", extra)
 
 
 def migrate_click(doc: dict, ctx):
@@ -108,9 +104,11 @@ def migrate_click(doc: dict, ctx):
             out["participantId"] = participant
     for field, default in static_defaults("TrackingLinkClick").items():
         out.setdefault(field, default)
-    yield from _written(out, "TrackingLinkClick", extra)
+    yield from written(out, "TrackingLinkClick", extra)
 
 
 CALLS = Lookup("calls", "call_sessions", key="_id", value=call_conversation)
+# The second legacy schema stores call sessions under their model's name.
+LATE_CALLS = Lookup("late_calls", "CallSession", key="_id", value=call_conversation)
 LINK_CONVERSATIONS = Lookup("link_conversations", "TrackingLink", key="_id",
                             value=lambda doc: as_object_id(doc.get("conversationId")))
