@@ -23,7 +23,8 @@ def _ref_pair(doc: dict, first: str, second: str):
 
 
 @functools.lru_cache(maxsize=None)
-def _validator() -> Validator:
+def target_validator() -> Validator:
+    """One validator of the target schema, shared by every lookup and transform."""
     return Validator(target_schema())
 
 
@@ -33,7 +34,7 @@ def checked(make, model_name: str):
         migrated = make()
     except Invalid:
         return None
-    return None if _validator().errors(model_name, migrated) else migrated
+    return None if target_validator().errors(model_name, migrated) else migrated
 
 
 def user_profile(doc: dict):

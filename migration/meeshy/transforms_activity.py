@@ -8,7 +8,7 @@ from .coerce import as_date, as_object_id, coerce_document, static_defaults
 from .compact import merge_packed, pack_group, pair_key, unpack_group
 from .lookups import merge_dates, reaction_key, reactor_field, status_key
 from .transforms_messages import message_problem
-from .transforms_participants import id_time, participant_for_user
+from .transforms_participants import id_time, parent_quarantined, participant_for_user
 
 STATUS_DATE_FIELDS = ("receivedAt", "readAt", "createdAt", "updatedAt")
 STATUS_MAPPED = ("messageId", "userId") + STATUS_DATE_FIELDS
@@ -81,7 +81,7 @@ def message_conversation(message_id, ctx):
         return None, f"message {message_id} does not exist"
     problem = message_problem(summary, ctx)
     if problem:
-        return None, f"its message {message_id} is quarantined: {problem}"
+        return None, parent_quarantined("Message", message_id, problem)
     return summary[1], None
 
 

@@ -74,13 +74,18 @@ def membership_problem(doc: dict) -> str | None:
     return None
 
 
+def parent_quarantined(collection: str, parent_id, why: str | None = None) -> str:
+    """The reason of a document quarantined because what it refers to is (a cascade)."""
+    return f"parent quarantined: {collection} {parent_id}" + (f" ({why})" if why else "")
+
+
 def conversation_problem(conversation_id, ctx) -> str | None:
     """Why documents of this conversation cannot be migrated, or None when it is migrated."""
     conversations = ctx.lookup("conversations")
     if conversation_id not in conversations:
         return f"conversation {conversation_id} does not exist"
     if conversations[conversation_id] is None:
-        return f"conversation {conversation_id} is quarantined"
+        return parent_quarantined("Conversation", conversation_id)
     return None
 
 
@@ -89,7 +94,7 @@ def user_problem(user_id, ctx) -> str | None:
     if user_id not in users:
         return f"user {user_id} does not exist"
     if users[user_id] is None:
-        return f"user {user_id} is quarantined"
+        return parent_quarantined("User", user_id)
     return None
 
 

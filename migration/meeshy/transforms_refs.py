@@ -11,7 +11,7 @@ from .carry_rules import CALL_SESSION_DROPPED, CALL_SESSION_VALUES
 from .lookups import checked
 from .passthrough import carried_over
 from .transforms_activity import message_conversation, resolve_user
-from .transforms_participants import conversation_problem, id_time
+from .transforms_participants import conversation_problem, id_time, parent_quarantined
 from .transforms_repoint import participant_of, written
 
 MENTION_MAPPED = ("messageId", "mentionedUserId", "mentionedAt")
@@ -69,7 +69,7 @@ def call_of(doc: dict, ctx, calls: str):
     if conversation == "missing":
         return None, f"call session {call} does not exist"
     if conversation is None:
-        return None, f"call session {call} is quarantined"
+        return None, parent_quarantined(CALL_SESSIONS[calls], call)
     return conversation, conversation_problem(conversation, ctx)
 
 
@@ -110,5 +110,6 @@ def migrate_click(doc: dict, ctx):
 CALLS = Lookup("calls", "call_sessions", key="_id", value=call_conversation)
 # The second legacy schema stores call sessions under their model's name.
 LATE_CALLS = Lookup("late_calls", "CallSession", key="_id", value=call_conversation)
+CALL_SESSIONS = {lookup.name: lookup.collection for lookup in (CALLS, LATE_CALLS)}
 LINK_CONVERSATIONS = Lookup("link_conversations", "TrackingLink", key="_id",
                             value=lambda doc: as_object_id(doc.get("conversationId")))

@@ -57,7 +57,7 @@ def test_statuses_that_cannot_attach_are_quarantined_with_the_reason():
                 legacy_status(oid(72), oid(888), ALICE), legacy_status(oid(73), MSG, "alice")]
     results = migrate_in_memory(dataset(MessageStatus=statuses), "MessageStatus")
     assert results[oid(70)] == [Quarantine(f"user {GONE} no longer exists: there is no participant to attach it to")]
-    assert results[oid(71)] == [Quarantine(f"its message {LOST} is quarantined: conversation {oid(999)} does not exist")]
+    assert results[oid(71)] == [Quarantine(f"parent quarantined: Message {LOST} (conversation {oid(999)} does not exist)")]
     assert results[oid(72)] == [Quarantine(f"message {oid(888)} does not exist")]
     assert results[oid(73)] == [Quarantine("userId 'alice' is not an ObjectId reference")]
 

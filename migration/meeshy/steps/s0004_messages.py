@@ -27,7 +27,7 @@ STEP = Step(
                        also_writes=("Participant",)),
         CollectionRule(source="MessageTranslation", target="Message", transform=migrate_translation,
                        mapped=TRANSLATION_MAPPED, dropped=TRANSLATION_DROPPED,
-                       lookups=(CONVERSATIONS, ANONYMOUS, MESSAGES, TRANSLATION_WINNERS)),
+                       lookups=(USERS, CONVERSATIONS, ANONYMOUS, MESSAGES, TRANSLATION_WINNERS)),
         passthrough_rule("MessageAttachment", "MessageAttachment"),
         CollectionRule(source="Mention", target="Mention", transform=migrate_mention, mapped=MENTION_MAPPED,
                        lookups=CONTEXT, also_writes=("Participant",)),
