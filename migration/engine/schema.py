@@ -87,10 +87,12 @@ def parse_schema(text: str, origin: str = "<schema>") -> Schema:
         elif kind in ("model", "type"):
             block = _composite(kind, name, lines, model_names, origin)
             (schema.models if kind == "model" else schema.types)[name] = block
-    for block in list(schema.models.values()) + list(schema.types.values()):
-        for f in block.fields.values():
-            if f.type not in SCALARS and f.type not in schema.enums and f.type not in schema.types:
-                raise ConfigError(f"{origin}: {block.name}.{f.name} has unknown type {f.type!r}")
+    unknown = [f"{block.name}.{f.name} has unknown type {f.type!r}"
+               for block in list(schema.models.values()) + list(schema.types.values())
+               for f in block.fields.values()
+               if f.type not in SCALARS and f.type not in schema.enums and f.type not in schema.types]
+    if unknown:  # every one at once: a schema from another release usually has several
+        raise ConfigError(f"{origin}: " + "; ".join(unknown))
     return schema
 
 

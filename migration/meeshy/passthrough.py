@@ -29,22 +29,33 @@ def carried_over(doc: dict, model_name: str, renamed=None, dropped=(), values=No
 
 
 def passthrough_rule(source: str, model_name: str, renamed=None, dropped=None,
-                     values=None) -> CollectionRule:
+                     values=None, collisions=()) -> CollectionRule:
     """`source` documents become `model_name` documents with the same _id and fields.
 
     renamed: {legacy field: target field}; dropped: {legacy field: why}; values: {target field:
-    {legacy value: target value}} (e.g. an enum value the target renamed).
+    {legacy value: target value}} (e.g. an enum value the target renamed); collisions: how a
+    collision under each unique of the target is resolved (collisions.py; default: the first
+    `_id` is kept, the others quarantined).
     """
+    from .collisions import UniqueGuard  # collisions.py judges documents with carried_over
+
     target = model(model_name)
     dropped = dict(dropped or {})
 
+    def make(doc: dict) -> dict:
+        return carried_over(doc, model_name, renamed, dropped, values)
+
+    guard = UniqueGuard(source, model_name, make, collisions)
+
     def transform(doc: dict, ctx=None):
         try:
-            yield Write(carried_over(doc, model_name, renamed, dropped, values))
+            migrated = make(doc)
         except Invalid as exc:
             yield Quarantine(str(exc))
+            return
+        yield guard.outcome(doc, migrated, ctx) or Write(migrated)
 
     transform.__name__ = transform.__qualname__ = f"carry_over_{source}"
     mapped = tuple(key for key, spec in target.fields.items() if not spec.is_id) + tuple(renamed or ())
     return CollectionRule(source=source, target=target.collection, transform=transform, mapped=mapped,
-                          dropped=dropped)
+                          dropped=dropped, lookups=guard.lookups)

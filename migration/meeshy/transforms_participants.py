@@ -216,13 +216,17 @@ ANONYMOUS_MAPPED = ("conversationId", "shareLinkId", "firstName", "lastName", "u
                     "joinedAt", "lastSeenAt", "lastActiveAt", "isOnline", "leftAt", "isActive") + PERMISSION_FIELDS
 
 
-def migrate_anonymous(doc: dict, ctx):
+def anonymous_document(doc: dict) -> dict:
+    """The Participant of an anonymous one (Invalid when it has no session token)."""
     token = doc.get("sessionToken")
     if not isinstance(token, str) or not token:
-        yield Quarantine("sessionToken is missing: the participant could never reconnect")
-        return
+        raise Invalid("sessionToken is missing: the participant could never reconnect")
+    return anonymous_participant(doc, token_hash(token))
+
+
+def migrate_anonymous(doc: dict, ctx):
     try:
-        participant = anonymous_participant(doc, token_hash(token))
+        participant = anonymous_document(doc)
     except Invalid as exc:
         yield Quarantine(str(exc))
         return

@@ -2,7 +2,12 @@
 from migration.engine import Step
 
 from ..carry_rules import CONVERSATION_DROPPED, CONVERSATION_RENAMED
+from ..collisions import OnCollision
 from ..passthrough import passthrough_rule
+
+# Real data holds two preference documents of one user for one conversation: the latest edit wins.
+PREFERENCES_COLLISIONS = (OnCollision("UserConversationPreferences_userId_conversationId_key", "merge",
+                                      "latest updatedAt"),)
 
 STEP = Step(
     id="0002-conversations",
@@ -16,7 +21,8 @@ STEP = Step(
         passthrough_rule("CommunityMember", "CommunityMember"),
         passthrough_rule("ConversationShareLink", "ConversationShareLink"),
         passthrough_rule("ConversationPreference", "ConversationPreference"),
-        passthrough_rule("user_conversation_preferences", "UserConversationPreferences"),
+        passthrough_rule("user_conversation_preferences", "UserConversationPreferences",
+                         collisions=PREFERENCES_COLLISIONS),
         passthrough_rule("user_conversation_categories", "UserConversationCategory"),
     ),
 )

@@ -7,6 +7,7 @@ from ..carry_rules import (CALL_SESSION_DROPPED, CALL_SESSION_VALUES, NOTIFICATI
                            NOTIFICATION_PREFERENCE_RENAMED, USER_CONVERSATION_PREFERENCES_DROPPED)
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
 from ..passthrough import passthrough_rule
+from .s0002_conversations import PREFERENCES_COLLISIONS
 from ..transforms_messages import MESSAGES
 from ..transforms_refs import CALL_PARTICIPANT_MAPPED, LATE_CALLS, call_participant_transform
 from ..transforms_repoint import repointed_rule
@@ -42,7 +43,7 @@ STEP = Step(
         passthrough_rule("notification_preferences", "NotificationPreference",
                          renamed=NOTIFICATION_PREFERENCE_RENAMED, dropped=NOTIFICATION_PREFERENCE_DROPPED),
         passthrough_rule("UserConversationPreferences", "UserConversationPreferences",
-                         dropped=USER_CONVERSATION_PREFERENCES_DROPPED),
+                         dropped=USER_CONVERSATION_PREFERENCES_DROPPED, collisions=PREFERENCES_COLLISIONS),
         passthrough_rule("CallSession", "CallSession", dropped=CALL_SESSION_DROPPED, values=CALL_SESSION_VALUES),
         CollectionRule(source="CallParticipant", target="CallParticipant",
                        transform=call_participant_transform("late_calls"), mapped=CALL_PARTICIPANT_MAPPED,
