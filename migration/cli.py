@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--json", metavar="FILE", help="write the report as JSON")
         sub.add_argument("--chain", default=os.environ.get("MIGRATION_CHAIN", DEFAULT_CHAIN),
                          help=argparse.SUPPRESS)
+        sub.add_argument("--decision", action="append", default=[], metavar="NAME=VALUE",
+                         help="override one of the chain's decisions (e.g. notifications=migrate)")
         if verb in ("plan", "run"):
             sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=argparse.SUPPRESS)
         if verb == "run":
@@ -130,9 +132,20 @@ def _failed(args, message: str, code: int) -> int:
     return code
 
 
+def decisions_of(items) -> dict:
+    """{name: value} of the repeated --decision NAME=VALUE options."""
+    chosen = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ConfigError(f"--decision {item!r} is not NAME=VALUE (e.g. notifications=migrate)")
+        chosen[name.strip()] = value.strip()
+    return chosen
+
+
 def _execute(args, console) -> dict:
     target_name, target_nodes = database_of(args.target, "target")
-    chain = load_chain(args.chain)
+    chain = load_chain(args.chain, decisions_of(args.decision))
     if args.verb == "status":
         with contextlib.closing(connect(args.target, "target")) as target:
             return api.status(target[target_name], chain)
@@ -162,5 +175,5 @@ def _execute(args, console) -> dict:
             else:
                 report = api.verify(source, target, chain, validator)
     report.update(source=_redact(args.source), target=_redact(args.target),
-                  schema=str(schema_path), chain=args.chain)
+                  schema=str(schema_path), chain=args.chain, decisions=dict(chain.decisions))
     return report

@@ -112,13 +112,13 @@ def reaction_key(doc: dict):
     return as_object_id(doc.get("messageId")), kind, as_object_id(doc.get(field)), doc.get("emoji")
 
 
-def _earliest(a, b):
+def earliest(a, b):
     return b if a is None else a if b is None else min(a, b)
 
 
 def merge_dates(old: tuple, new: tuple) -> tuple:
     """Keep the first survivor id; each date is the earliest one any duplicate carries."""
-    return (old[0],) + tuple(_earliest(a, b) for a, b in zip(old[1:], new[1:]))
+    return (old[0],) + tuple(earliest(a, b) for a, b in zip(old[1:], new[1:]))
 
 
 USERS = Lookup("users", "User", key="_id", value=user_profile)

@@ -6,7 +6,7 @@ from migration.engine import Lookup, Merge, Quarantine, Write
 
 from .coerce import as_date, as_object_id, coerce_document, static_defaults
 from .compact import merge_packed, pack_group, pair_key, unpack_group
-from .lookups import merge_dates, reaction_key, reactor_field, status_key
+from .lookups import earliest, merge_dates, reaction_key, reactor_field, status_key
 from .transforms_messages import message_problem
 from .transforms_participants import id_time, parent_quarantined, participant_for_user
 
@@ -92,7 +92,22 @@ def resolve_user(user_id, conversation, ctx):
     return participant, extra, problem
 
 
-def migrate_status(doc: dict, ctx):
+def earliest_read(read, key, ctx):
+    """The status's readAt or its pair's earliest MessageReadStatus, whichever came first."""
+    packed = ctx.lookup("read_statuses").get(key)
+    return read if packed is None else earliest(read, unpack_group(packed)[1])
+
+
+def status_transform(with_read_statuses: bool):
+    """The MessageStatus rule; with the read statuses migrated, a pair's earliest
+    MessageReadStatus.readAt counts as read too."""
+    def transform(doc: dict, ctx):
+        return migrate_status(doc, ctx, with_read_statuses)
+    transform.__name__ = transform.__qualname__ = "migrate_status" + ("_and_reads" if with_read_statuses else "")
+    return transform
+
+
+def migrate_status(doc: dict, ctx, with_read_statuses: bool = False):
     problem = status_local_problem(doc)
     message_id, user_id = status_key(doc)
     conversation, why = (None, problem) if problem else message_conversation(message_id, ctx)
@@ -104,6 +119,8 @@ def migrate_status(doc: dict, ctx):
     if survivor != doc["_id"]:
         yield Merge(survivor, f"duplicate status of participant {participant} on message {message_id}")
         return
+    if with_read_statuses:
+        read = earliest_read(read, pair_key(message_id, user_id), ctx)
     entry = {"_id": doc["_id"], "messageId": message_id, "conversationId": conversation,
              "participantId": participant}
     if received is not None:

@@ -126,7 +126,7 @@ def test_every_migrated_document_validates_against_meeshys_own_target(source, fr
         for doc in target[name].find(batch_size=1000):
             assert real.errors(name, doc) == [], (name, doc["_id"])
             checked += 1
-    assert checked > 1000
+    assert checked >= sum(e["written"] for e in report["collections"].values()) > 0
     # Every index and unique of all 85 models, under Prisma's names, models without data too.
     declared = [(m.collection, i) for m in real.schema.models.values() for i in m.indexes]
     assert len(real.schema.models) == 85 and len(declared) == 270

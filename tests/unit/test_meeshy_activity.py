@@ -93,3 +93,23 @@ def test_property_one_entry_per_participant_and_every_status_accounted(statuses)
     assert len(entries) == len(distinct)
     assert len(entries) + len(merged) == len(statuses)
     assert len({e.doc["participantId"] for e in entries}) == len(distinct)
+
+
+def test_read_statuses_fold_into_statuses_or_become_entries():
+    statuses = [legacy_status(oid(70), MSG, ALICE, readAt=at(40))]
+    reads = [{"_id": oid(75), "messageId": MSG, "userId": ALICE, "readAt": at(30)},   # earlier than the status
+             {"_id": oid(76), "messageId": MSG, "userId": BOB, "readAt": at(35)},     # no status: its own entry
+             {"_id": oid(77), "messageId": MSG, "userId": BOB, "readAt": at(33)},     # its duplicate
+             {"_id": oid(78), "messageId": LOST, "userId": BOB, "readAt": at(35)}]
+    data = dataset(MessageStatus=statuses, MessageReadStatus=reads)
+    (status,) = migrate_in_memory(data, "MessageStatus")[oid(70)]
+    assert status.doc["readAt"] == at(30)  # the earlier read time wins
+    results = migrate_in_memory(data, "MessageReadStatus")
+    assert isinstance(results[oid(75)][0], Merge) and results[oid(75)][0].into == oid(70)
+    historical, entry = results[oid(76)]
+    assert historical.collection == "Participant" and entry.doc["readAt"] == at(33)
+    assert entry.doc["participantId"] == user_participant_id(CONV, BOB)
+    assert VALIDATOR.errors("MessageStatusEntry", entry.doc) == []
+    assert results[oid(77)][0] == Merge(oid(76), f"duplicate read status of participant "
+                                                 f"{user_participant_id(CONV, BOB)} on message {MSG}")
+    assert isinstance(results[oid(78)][0], Quarantine)

@@ -19,9 +19,11 @@ RENAMES = {"call_sessions": "CallSession", "call_participants": "CallParticipant
            "user_conversation_categories": "UserConversationCategory",
            "ConversationMember": "Participant", "AnonymousParticipant": "Participant",
            "MessageStatus": "MessageStatusEntry", "MessageTranslation": "Message",
+           "MessageReadStatus": "MessageStatusEntry",  # the operators' decision: migrated
            "UserPreference": "user_preference"}  # the real target maps UserPreference there
 CHAIN_RULES = [r for step in CHAIN for r in step.rules]
-RETIRED = {"MessageReadStatus", "old_message_status", "MessageAttachment_backup_urls", "TypingIndicator"}
+# Notification is dropped by the operators' decision (decisions.py), the others have no model.
+RETIRED = {"Notification", "old_message_status", "MessageAttachment_backup_urls", "TypingIndicator"}
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +92,7 @@ def test_every_written_document_validates_and_accounting_is_complete(dataset):
 def test_chain_does_not_mutate_source_documents(dataset):
     import copy
     snapshot = copy.deepcopy(dataset)
-    for source in ("User", "ConversationMember", "Message", "MessageStatus", "Notification"):
+    for source in ("User", "ConversationMember", "Message", "MessageStatus", "MessageReadStatus"):
         InMemoryContext.run(dataset, rule_for(source))
     assert dataset == snapshot
 
