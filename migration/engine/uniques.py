@@ -23,17 +23,19 @@ class UniqueTracker:
             for index in self._indexes.get(collection, ()):
                 values = [_path(document, field) for field, _ in index.keys]
                 key = tuple(_key_part(v) for v in values)
-                first = self._seen.setdefault((collection, index.name, key), (doc_id, source, result.source_id))
+                here = (doc_id, source, result.source_id)
+                first = self._seen.setdefault((collection, index.name, key), here)
                 if sort_key(first[0]) != sort_key(doc_id):
-                    self._collide(collection, index, values, first, (doc_id, source, result.source_id))
+                    self._collide(collection, index, values, first, here)
 
     def _collide(self, collection, index, values, first, second) -> None:
         self.count += 1
         if len(self.collisions) < LISTED:
             fields = ", ".join(field for field, _ in index.keys)
+            shown = ", ".join("null" if v is None else repr(v) for v in values)
             self.collisions.append(
                 f"unique {index.name} on {collection}: {first[1]} {first[2]} and {second[1]} {second[2]} "
-                f"would both write ({fields}) = ({', '.join('null' if v is None else repr(v) for v in values)}) "
+                f"would both write ({fields}) = ({shown}) "
                 f"and no rule "
                 f"resolves it: the index build would fail")
 

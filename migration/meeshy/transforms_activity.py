@@ -103,15 +103,23 @@ def status_transform(with_read_statuses: bool):
     MessageReadStatus.readAt counts as read too."""
     def transform(doc: dict, ctx):
         return migrate_status(doc, ctx, with_read_statuses)
-    transform.__name__ = transform.__qualname__ = "migrate_status" + ("_and_reads" if with_read_statuses else "")
+    name = "migrate_status" + ("_and_reads" if with_read_statuses else "")
+    transform.__name__ = transform.__qualname__ = name
     return transform
 
 
-def migrate_status(doc: dict, ctx, with_read_statuses: bool = False):
+def reader_of(doc: dict, ctx) -> tuple:
+    """(message, user, conversation, participant, historical Participant or None, problem) of a
+    status or read status: the reader as a participant of the message's conversation."""
     problem = status_local_problem(doc)
     message_id, user_id = status_key(doc)
     conversation, why = (None, problem) if problem else message_conversation(message_id, ctx)
     participant, extra, why = (None, None, why) if why else resolve_user(user_id, conversation, ctx)
+    return message_id, user_id, conversation, participant, extra, why
+
+
+def migrate_status(doc: dict, ctx, with_read_statuses: bool = False):
+    message_id, user_id, conversation, participant, extra, why = reader_of(doc, ctx)
     if why:
         yield Quarantine(why)
         return

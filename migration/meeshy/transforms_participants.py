@@ -188,7 +188,8 @@ def deleted_user_participant(conversation_id, ctx) -> dict:
     joined = ctx.lookup("conversations")[conversation_id]
     return {"_id": deleted_user_participant_id(conversation_id), "conversationId": conversation_id,
             "type": "user", "displayName": DELETED_USER_NAME, "role": "member",
-            "permissions": permissions({}, missing=True), "language": static_defaults("Participant")["language"],
+            "permissions": permissions({}, missing=True),
+            "language": static_defaults("Participant")["language"],
             "isActive": False, "isOnline": False, "lastActiveAt": joined, "joinedAt": joined}
 
 

@@ -8,8 +8,7 @@ from migration.engine import Lookup, Merge, Quarantine, Write
 
 from .coerce import as_date, coerce_document, static_defaults
 from .compact import merge_packed, pack_group, unpack_group
-from .lookups import status_key
-from .transforms_activity import message_conversation, resolve_user, status_group_key, status_local_problem
+from .transforms_activity import reader_of, status_group_key, status_local_problem
 from .transforms_participants import id_time
 
 
@@ -24,10 +23,7 @@ READ_STATUSES = Lookup("read_statuses", "MessageReadStatus", key=status_group_ke
 
 
 def migrate_read_status(doc: dict, ctx):
-    problem = status_local_problem(doc)
-    message_id, user_id = status_key(doc)
-    conversation, why = (None, problem) if problem else message_conversation(message_id, ctx)
-    participant, extra, why = (None, None, why) if why else resolve_user(user_id, conversation, ctx)
+    message_id, _, conversation, participant, extra, why = reader_of(doc, ctx)
     if why:
         yield Quarantine(why)
         return

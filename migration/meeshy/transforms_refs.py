@@ -4,11 +4,11 @@ TrackingLinkClick. A user without a membership in the conversation gets the same
 Participant a message or a status of theirs would create (same derived id)."""
 from __future__ import annotations
 
-from migration.engine import Lookup, Quarantine, Write
+from migration.engine import CollectionRule, Lookup, Quarantine
 
-from .coerce import Invalid, as_date, as_object_id, coerce_document, static_defaults
+from .coerce import Invalid, as_date, as_object_id, static_defaults
 from .carry_rules import CALL_SESSION_DROPPED, CALL_SESSION_VALUES
-from .lookups import checked
+from .lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS, checked
 from .passthrough import carried_over
 from .transforms_activity import message_conversation, resolve_user
 from .transforms_participants import conversation_problem, id_time, parent_quarantined
@@ -49,6 +49,14 @@ def call_conversation(doc: dict):
     migrated = checked(lambda: carried_over(doc, "CallSession", dropped=CALL_SESSION_DROPPED,
                                             values=CALL_SESSION_VALUES), "CallSession")
     return None if migrated is None else migrated["conversationId"]
+
+
+def call_participant_rule(source: str, calls: Lookup) -> CollectionRule:
+    """The CallParticipant rule of a call-participant collection whose sessions `calls` holds."""
+    return CollectionRule(source=source, target="CallParticipant",
+                          transform=call_participant_transform(calls.name), mapped=CALL_PARTICIPANT_MAPPED,
+                          lookups=(USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS, calls),
+                          also_writes=("Participant",))
 
 
 def call_participant_transform(calls: str):

@@ -42,7 +42,8 @@ def participant_of(doc: dict, conversation, ctx):
     """(participant, historical Participant or None, problem) for userId or anonymousId."""
     present = [f for f in WHO if doc.get(f) is not None]
     if len(present) != 1:
-        return None, None, "has both userId and anonymousId" if present else "has neither userId nor anonymousId"
+        why = "has both userId and anonymousId" if present else "has neither userId nor anonymousId"
+        return None, None, why
     reference = as_object_id(doc[present[0]])
     if reference is None:
         return None, None, f"{present[0]} {doc[present[0]]!r} is not an ObjectId reference"
@@ -63,7 +64,8 @@ def repointed_rule(source: str, model_name: str, extra_lookups=(), conversation=
             yield Quarantine(why)
             return
         try:
-            out = carried_over({k: v for k, v in doc.items() if k not in WHO}, model_name, renamed, dropped or {})
+            kept = {k: v for k, v in doc.items() if k not in WHO}
+            out = carried_over(kept, model_name, renamed, dropped or {})
         except Invalid as exc:
             yield Quarantine(str(exc))
             return

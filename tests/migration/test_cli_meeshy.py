@@ -76,7 +76,8 @@ def without_models(text: str, names) -> str:
     return "".join(out)
 
 
-def test_plan_with_a_schema_missing_models_lists_every_problem_and_exits_2(legacy, ferretdb, fresh_db, tmp_path):
+def test_plan_with_a_schema_missing_models_lists_every_problem_and_exits_2(legacy, ferretdb, fresh_db,
+                                                                            tmp_path):
     from migration.meeshy import SCHEMA_PATH
     _, source_uri = legacy
     schema = tmp_path / "older.prisma"

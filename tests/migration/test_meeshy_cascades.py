@@ -7,8 +7,9 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
-from migration.meeshy.hand_built import (at, insert_documents, legacy_conversation, legacy_member, legacy_message,
-                                         legacy_reaction, legacy_status, legacy_translation, legacy_user, oid)
+from migration.meeshy.hand_built import (at, insert_documents, legacy_conversation, legacy_member,
+                                         legacy_message, legacy_reaction, legacy_status, legacy_translation,
+                                         legacy_user, oid)
 
 CONV, ALICE, BOB = oid(100), oid(1), oid(2)
 COUNTED = ("documents", "written", "merged", "quarantined", "dropped")
@@ -24,7 +25,8 @@ def activity(message_id, n):
     return {"MessageStatus": [legacy_status(oid(n), message_id, BOB)],
             "Reaction": [legacy_reaction(oid(n + 1), message_id, userId=BOB)],
             "MessageTranslation": [legacy_translation(oid(n + 2), message_id, "en", "hi")],
-            "Mention": [{"_id": oid(n + 3), "messageId": message_id, "mentionedUserId": BOB, "mentionedAt": at(20)}]}
+            "Mention": [{"_id": oid(n + 3), "messageId": message_id, "mentionedUserId": BOB,
+                         "mentionedAt": at(20)}]}
 
 
 CASES = {

@@ -7,8 +7,8 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
-from migration.meeshy.hand_built import (at, insert_documents, legacy_anonymous, legacy_conversation, legacy_member,
-                                         legacy_user, oid)
+from migration.meeshy.hand_built import (at, insert_documents, legacy_anonymous, legacy_conversation,
+                                         legacy_member, legacy_user, oid)
 
 CONV, ALICE, BOB = oid(100), oid(1), oid(2)
 COUNTED = ("documents", "written", "merged", "quarantined", "dropped")
@@ -82,5 +82,6 @@ def test_plan_names_a_collision_no_rule_resolves(ferretdb, fresh_db):
     (problem,) = planned["problems"]
     assert problem.startswith("unique UserConversationPreferences_userId_conversationId_key on "
                               "UserConversationPreferences: ")
-    assert f"user_conversation_preferences {oid(30)}" in problem and f"UserConversationPreferences {oid(31)}" in problem
+    assert f"user_conversation_preferences {oid(30)}" in problem
+    assert f"UserConversationPreferences {oid(31)}" in problem
     client.close()

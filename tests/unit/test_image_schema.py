@@ -52,7 +52,8 @@ def test_an_image_without_the_file_is_refused_naming_image_and_path_and_the_cont
 
 def test_a_missing_image_says_what_docker_said(docker):
     executable, _ = docker
-    with pytest.raises(ConfigError, match=r"`docker create missing:1` failed: Error: No such image: missing:1"):
+    expected = r"`docker create missing:1` failed: Error: No such image: missing:1"
+    with pytest.raises(ConfigError, match=expected):
         schema_from_image("missing:1", docker=executable)
 
 
@@ -68,8 +69,9 @@ def test_the_command_line_reads_the_image_schema_and_refuses_two_schemas(docker,
     os.environ["PATH"], saved = env_path, os.environ.get("PATH", "")
     try:
         # No database is reached: both URIs point at a closed port, and the schema comes first.
-        both = migration_cli("plan", "--source", "mongodb://127.0.0.1:9/a", "--target", "mongodb://127.0.0.1:9/b",
-                             "--schema", SCHEMA_PATH, "--schema-from-image", "meeshy/gateway:1.2", chain=None)
+        both = migration_cli("plan", "--source", "mongodb://127.0.0.1:9/a", "--target",
+                             "mongodb://127.0.0.1:9/b", "--schema", SCHEMA_PATH,
+                             "--schema-from-image", "meeshy/gateway:1.2", chain=None)
         assert both.returncode == 2 and "give one" in both.stderr and "Traceback" not in both.stderr
         missing = migration_cli("plan", "--source", "mongodb://127.0.0.1:9/a", "--target",
                                 "mongodb://127.0.0.1:9/b", "--schema-from-image", "missing:1", chain=None)

@@ -57,7 +57,8 @@ def test_statuses_that_cannot_attach_are_quarantined_with_the_reason():
                 legacy_status(oid(72), oid(888), ALICE), legacy_status(oid(73), MSG, "alice")]
     results = migrate_in_memory(dataset(MessageStatus=statuses), "MessageStatus")
     assert results[oid(70)] == [Quarantine(f"user {GONE} no longer exists: there is no participant to attach it to")]
-    assert results[oid(71)] == [Quarantine(f"parent quarantined: Message {LOST} (conversation {oid(999)} does not exist)")]
+    assert results[oid(71)] == [
+        Quarantine(f"parent quarantined: Message {LOST} (conversation {oid(999)} does not exist)")]
     assert results[oid(72)] == [Quarantine(f"message {oid(888)} does not exist")]
     assert results[oid(73)] == [Quarantine("userId 'alice' is not an ObjectId reference")]
 
@@ -97,8 +98,8 @@ def test_property_one_entry_per_participant_and_every_status_accounted(statuses)
 
 def test_read_statuses_fold_into_statuses_or_become_entries():
     statuses = [legacy_status(oid(70), MSG, ALICE, readAt=at(40))]
-    reads = [{"_id": oid(75), "messageId": MSG, "userId": ALICE, "readAt": at(30)},   # earlier than the status
-             {"_id": oid(76), "messageId": MSG, "userId": BOB, "readAt": at(35)},     # no status: its own entry
+    reads = [{"_id": oid(75), "messageId": MSG, "userId": ALICE, "readAt": at(30)},  # before the status
+             {"_id": oid(76), "messageId": MSG, "userId": BOB, "readAt": at(35)},    # no status: own entry
              {"_id": oid(77), "messageId": MSG, "userId": BOB, "readAt": at(33)},     # its duplicate
              {"_id": oid(78), "messageId": LOST, "userId": BOB, "readAt": at(35)}]
     data = dataset(MessageStatus=statuses, MessageReadStatus=reads)

@@ -51,7 +51,7 @@ def test_every_production_collection_has_exactly_one_rule_with_the_right_target(
 
 def test_every_collection_the_chain_writes_is_a_target_model():
     written = {r.target for step in CHAIN for r in step.rules if isinstance(r, CollectionRule)}
-    written |= {c for step in CHAIN for r in step.rules if isinstance(r, CollectionRule) for c in r.also_writes}
+    written |= {c for r in CHAIN_RULES if isinstance(r, CollectionRule) for c in r.also_writes}
     assert written <= set(load_schema(SCHEMA_PATH).collections())
 
 

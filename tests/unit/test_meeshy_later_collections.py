@@ -1,11 +1,11 @@
 """Collections only the legacy schemas declare (production's snapshot had none): re-pointed to
 participants as the authors do, or renamed from the first schema's snake_case names."""
-from migration.engine import Quarantine, Write
+from migration.engine import Quarantine
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import at, legacy_anonymous, legacy_conversation, legacy_member, legacy_message, \
-    legacy_user, oid
+from migration.meeshy.hand_built import (at, legacy_anonymous, legacy_conversation, legacy_member,
+                                         legacy_message, legacy_user, oid)
 from migration.meeshy.in_memory import migrate_in_memory, rule_for
 from migration.meeshy.transforms_participants import user_participant_id
 
@@ -30,7 +30,8 @@ def test_read_cursors_are_re_pointed_to_the_readers_participant():
                {"_id": oid(72), "conversationId": CONV, "userId": BOB, "unreadCount": 0, "version": 1,
                 "updatedAt": at(30)},
                {"_id": oid(73), "conversationId": oid(999), "userId": ALICE, "updatedAt": at(30)},
-               {"_id": oid(74), "conversationId": CONV, "userId": ALICE, "anonymousId": ANON, "updatedAt": at(30)}]
+               {"_id": oid(74), "conversationId": CONV, "userId": ALICE, "anonymousId": ANON,
+                "updatedAt": at(30)}]
     results = migrate_in_memory(dataset(ConversationReadCursor=cursors), "ConversationReadCursor")
     (alice,) = results[oid(70)]
     assert alice.doc["participantId"] == user_participant_id(CONV, ALICE) and "userId" not in alice.doc
@@ -45,7 +46,8 @@ def test_read_cursors_are_re_pointed_to_the_readers_participant():
 def test_attachment_reactions_find_the_conversation_through_their_message():
     reactions = [{"_id": oid(80), "attachmentId": oid(60), "messageId": MSG, "userId": ALICE, "emoji": "👍",
                   "createdAt": at(31), "updatedAt": at(31)},
-                 {"_id": oid(81), "attachmentId": oid(60), "messageId": oid(888), "userId": ALICE, "emoji": "👍",
+                 {"_id": oid(81), "attachmentId": oid(60), "messageId": oid(888), "userId": ALICE,
+                  "emoji": "👍",
                   "createdAt": at(31), "updatedAt": at(31)}]
     results = migrate_in_memory(dataset(AttachmentReaction=reactions), "AttachmentReaction")
     (written,) = results[oid(80)]
@@ -61,7 +63,8 @@ def test_call_participants_of_the_second_schema_use_its_call_sessions():
              "joinedAt": at(11), "connectionQuality": {"latency": 40}}]
     results = migrate_in_memory(dataset(CallSession=[session], CallParticipant=late), "CallParticipant")
     (written,) = results[oid(41)]
-    assert written.doc["participantId"] == ANON and written.doc["analytics"] == {"connectionQuality": {"latency": 40}}
+    assert written.doc["participantId"] == ANON
+    assert written.doc["analytics"] == {"connectionQuality": {"latency": 40}}
     assert VALIDATOR.errors("CallParticipant", written.doc) == []
 
 
@@ -70,7 +73,8 @@ def test_first_schema_notification_settings_take_the_targets_names():
               "reactionEnabled": True, "dndEnabled": False, "createdAt": at(1), "updatedAt": at(2)}
     rule = rule_for("notification_preferences")
     assert "reactionEnabled" in rule.dropped
-    (written,) = migrate_in_memory({"notification_preferences": [legacy]}, "notification_preferences")[oid(90)]
+    results = migrate_in_memory({"notification_preferences": [legacy]}, "notification_preferences")
+    (written,) = results[oid(90)]
     assert written.doc["pushNotifications"] is False and written.doc["newMessage"] is False
     assert "pushEnabled" not in written.doc and "reactionEnabled" not in written.doc
     assert VALIDATOR.errors("notification_preferences", written.doc) == []

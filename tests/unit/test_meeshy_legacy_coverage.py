@@ -7,7 +7,8 @@ import pytest
 from migration.engine import DropCollection
 from migration.meeshy import CHAIN
 from migration.meeshy.sample_data import generate_legacy_dataset
-from migration.meeshy.sample_legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS, defaulted_fields, legacy_models
+from migration.meeshy.sample_legacy_defaults import (LEGACY_DIR, LEGACY_SCHEMAS, defaulted_fields,
+                                                     legacy_models)
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema"
 RULES = {rule.source: rule for step in CHAIN for rule in step.rules}
@@ -45,7 +46,8 @@ def test_the_generator_writes_every_defaulted_legacy_field():
     missing = []
     for collection, documents in dataset.items():
         seen = {key for doc in documents for key in doc}
-        missing += [f"{collection}.{f}" for f, _ in defaulted_fields(collection) if documents and f not in seen]
+        missing += [f"{collection}.{f}" for f, _ in defaulted_fields(collection)
+                    if documents and f not in seen]
     assert missing == []
     assert any("failedLoginAttempts" in d for d in dataset["User"])
     assert any("conversationId" in d for d in dataset["MessageStatus"])

@@ -118,7 +118,8 @@ def test_translations_of_missing_or_quarantined_messages_are_quarantined():
                     legacy_translation(oid(62), "m-50", "en", "z")]
     results = outcomes([legacy_message(oid(51), oid(999), ALICE)], translations, "MessageTranslation")
     assert results[oid(60)] == [Quarantine(f"message {oid(77)} does not exist")]
-    assert results[oid(61)] == [Quarantine(f"parent quarantined: Message {oid(51)} (conversation {oid(999)} does not exist)")]
+    assert results[oid(61)] == [
+        Quarantine(f"parent quarantined: Message {oid(51)} (conversation {oid(999)} does not exist)")]
     assert results[oid(62)] == [Quarantine("messageId 'm-50' is not an ObjectId reference")]
 
 
@@ -147,7 +148,8 @@ def test_what_refers_to_a_quarantined_user_or_conversation_waits_for_it():
     assert results[oid(50)] == [Quarantine(f"parent quarantined: User {BOB}")]
     assert results[oid(51)] == [Quarantine(f"parent quarantined: Conversation {OTHER_CONV}")]
     data["ConversationMember"].append(legacy_member(oid(11), CONV, BOB))
-    assert migrate_in_memory(data, "ConversationMember")[oid(11)] == [Quarantine(f"parent quarantined: User {BOB}")]
+    members = migrate_in_memory(data, "ConversationMember")
+    assert members[oid(11)] == [Quarantine(f"parent quarantined: User {BOB}")]
 
 
 def test_missing_required_stamps_and_flags_are_derived_not_invented():

@@ -16,7 +16,8 @@ def build_chain(decisions=None) -> list:
     """The steps for `decisions` ({name: value}; the operators' defaults for the others)."""
     chosen = resolve(decisions)
     return [s0001_accounts.STEP, s0002_conversations.STEP, s0003_participants.STEP, s0004_messages.STEP,
-            s0005_message_activity.step(chosen["read-statuses"]), s0006_notifications.step(chosen["notifications"]),
+            s0005_message_activity.step(chosen["read-statuses"]),
+            s0006_notifications.step(chosen["notifications"]),
             s0007_calls.STEP, s0008_retired_collections.step(chosen["read-statuses"]),
             s0009_later_collections.STEP]
 

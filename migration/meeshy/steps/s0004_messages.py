@@ -5,7 +5,8 @@ from ..coerce import model
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
 from ..passthrough import passthrough_rule
 from ..transforms_refs import LINK_CONVERSATIONS, MENTION_MAPPED, migrate_click, migrate_mention
-from ..transforms_messages import (MESSAGE_DROPPED, MESSAGES, TRANSLATION_DROPPED, TRANSLATION_MAPPED, TRANSLATION_WINNERS,
+from ..transforms_messages import (MESSAGE_DROPPED, MESSAGES, TRANSLATION_DROPPED, TRANSLATION_MAPPED,
+                                   TRANSLATION_WINNERS,
                                    migrate_message, migrate_translation)
 
 CONTEXT = (USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS, MESSAGES)

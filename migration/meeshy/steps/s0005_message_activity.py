@@ -2,8 +2,8 @@
 from migration.engine import CollectionRule, Reference, Step
 
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
-from ..transforms_activity import (REACTION_GROUPS, REACTION_MAPPED, STATUS_DROPPED, STATUS_GROUPS, STATUS_MAPPED,
-                                   migrate_reaction, status_transform)
+from ..transforms_activity import (REACTION_GROUPS, REACTION_MAPPED, STATUS_DROPPED, STATUS_GROUPS,
+                                   STATUS_MAPPED, migrate_reaction, status_transform)
 from ..transforms_messages import MESSAGES
 from ..transforms_read_status import READ_STATUSES, migrate_read_status
 
@@ -25,8 +25,9 @@ def step(read_statuses: str) -> Step:
                     "userId/anonymousUserId -> participantId; duplicates under (messageId, participantId[, "
                     "emoji]) merged",
         rules=(
-            CollectionRule(source="MessageStatus", target="MessageStatusEntry", transform=status_transform(reads),
-                           mapped=STATUS_MAPPED, dropped=STATUS_DROPPED, lookups=status_lookups,
+            CollectionRule(source="MessageStatus", target="MessageStatusEntry",
+                           transform=status_transform(reads), mapped=STATUS_MAPPED, dropped=STATUS_DROPPED,
+                           lookups=status_lookups,
                            also_writes=("Participant",)),
         ) + read_rules + (
             CollectionRule(source="Reaction", target="Reaction", transform=migrate_reaction,

@@ -10,11 +10,13 @@ def step(read_statuses: str) -> Step:
     return Step(
         id="0008-retired-collections",
         previous="0007-calls",
-        description="old_message_status, MessageAttachment_backup_urls and TypingIndicator dropped (no target "
-                    "model); MessageReadStatus too when decided",
+        description="old_message_status, MessageAttachment_backup_urls and TypingIndicator dropped (no "
+                    "target model); MessageReadStatus too when decided",
         rules=read + (
-            DropCollection("old_message_status", "leftover of an earlier status format, superseded by MessageStatus"),
-            DropCollection("MessageAttachment_backup_urls", "backup of attachment URLs from a finished URL rewrite"),
+            DropCollection("old_message_status",
+                           "leftover of an earlier status format, superseded by MessageStatus"),
+            DropCollection("MessageAttachment_backup_urls",
+                           "backup of attachment URLs from a finished URL rewrite"),
             DropCollection("TypingIndicator", "transient typing state, meaningless after a restart"),
         ),
     )

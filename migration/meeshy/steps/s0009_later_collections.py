@@ -5,15 +5,15 @@ from migration.engine import CollectionRule, Step
 
 from ..carry_rules import (CALL_SESSION_DROPPED, CALL_SESSION_VALUES, NOTIFICATION_PREFERENCE_DROPPED,
                            NOTIFICATION_PREFERENCE_RENAMED, USER_CONVERSATION_PREFERENCES_DROPPED)
-from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
 from ..passthrough import passthrough_rule
 from .s0002_conversations import PREFERENCES_COLLISIONS
 from ..transforms_messages import MESSAGES
-from ..transforms_refs import CALL_PARTICIPANT_MAPPED, LATE_CALLS, call_participant_transform
+from ..transforms_refs import LATE_CALLS, call_participant_rule
 from ..transforms_repoint import repointed_rule
 
 # Same collection and fields in the target (the second legacy schema already had their shape).
-CARRIED = ("ConversationShare", "user_preferences", "user_preference", "Report", "Transcription", "TranslationCall",
+CARRIED = ("ConversationShare", "user_preferences", "user_preference", "Report", "Transcription",
+           "TranslationCall",
            "UserConversationCategory", "UserCommunityPreferences", "PasswordResetToken",
            "PhonePasswordResetToken", "MagicLinkToken", "PasswordHistory", "SecurityEvent",
            "SignalPreKeyBundle", "ConversationPublicKey", "ServerEncryptionKey", "DMASession",
@@ -44,11 +44,9 @@ STEP = Step(
                          renamed=NOTIFICATION_PREFERENCE_RENAMED, dropped=NOTIFICATION_PREFERENCE_DROPPED),
         passthrough_rule("UserConversationPreferences", "UserConversationPreferences",
                          dropped=USER_CONVERSATION_PREFERENCES_DROPPED, collisions=PREFERENCES_COLLISIONS),
-        passthrough_rule("CallSession", "CallSession", dropped=CALL_SESSION_DROPPED, values=CALL_SESSION_VALUES),
-        CollectionRule(source="CallParticipant", target="CallParticipant",
-                       transform=call_participant_transform("late_calls"), mapped=CALL_PARTICIPANT_MAPPED,
-                       lookups=(USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS, LATE_CALLS),
-                       also_writes=("Participant",)),
+        passthrough_rule("CallSession", "CallSession", dropped=CALL_SESSION_DROPPED,
+                         values=CALL_SESSION_VALUES),
+        call_participant_rule("CallParticipant", LATE_CALLS),
         repointed_rule("MessageStatusEntry", "MessageStatusEntry", extra_lookups=(MESSAGES,)),
         repointed_rule("AttachmentStatusEntry", "AttachmentStatusEntry", extra_lookups=(MESSAGES,)),
         repointed_rule("AttachmentReaction", "AttachmentReaction", extra_lookups=(MESSAGES,)),
