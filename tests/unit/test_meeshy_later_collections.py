@@ -1,5 +1,7 @@
 """Collections only the legacy schemas declare (production's snapshot had none): re-pointed to
 participants as the authors do, or renamed from the first schema's snake_case names."""
+import hashlib
+
 from migration.engine import Quarantine
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
@@ -80,6 +82,14 @@ def test_first_schema_notification_settings_take_the_targets_names():
     assert VALIDATOR.errors("notification_preferences", written.doc) == []
 
 
-def test_user_sessions_keep_their_tokens_out_of_quarantine():
+def test_user_sessions_hold_no_plain_token_and_keep_their_tokens_out_of_quarantine():
     assert set(rule_for("UserSession").redact) == set(rule_for("user_sessions").redact) == \
         {"sessionToken", "refreshToken"}
+    hashed = hashlib.sha256(b"plain-session-id").hexdigest()
+    already = hashlib.sha256(b"jwt").hexdigest()
+    legacy = {"_id": oid(95), "userId": ALICE, "sessionToken": "plain-session-id", "refreshToken": already,
+              "isValid": True, "expiresAt": at(90), "createdAt": at(1), "lastActivityAt": at(2)}
+    (written,) = migrate_in_memory({"user_sessions": [legacy]}, "user_sessions")[oid(95)]
+    assert written.doc["sessionToken"] == hashed and written.doc["refreshToken"] == already
+    assert "plain-session-id" not in repr(written.doc)
+    assert VALIDATOR.errors("UserSession", written.doc) == []
