@@ -126,8 +126,15 @@ CONVERSATIONS = Lookup("conversations", "Conversation", key="_id", value=convers
 # Whole membership documents grouped by (conversation, user): duplicates are merged from them.
 MEMBERSHIPS = Lookup("memberships", "ConversationMember", key=membership_key,
                      value=lambda doc: (doc,), combine=_concat)
-ANONYMOUS = Lookup("anonymous", "AnonymousParticipant", key="_id",
-                   value=lambda doc: as_object_id(doc.get("conversationId")))
+def anonymous_owner(doc: dict):
+    """The conversation of an anonymous participant that migrates; None for one its rule
+    quarantines (no session token, a bad date: what it wrote or reacted follows it)."""
+    from .transforms_participants import anonymous_document  # that module builds on this one
+    migrated = checked(lambda: anonymous_document(doc), "Participant")
+    return None if migrated is None else migrated["conversationId"]
+
+
+ANONYMOUS = Lookup("anonymous", "AnonymousParticipant", key="_id", value=anonymous_owner)
 
 
 def materialize(lookup: Lookup, documents) -> dict:

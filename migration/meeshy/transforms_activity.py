@@ -8,7 +8,7 @@ from .coerce import as_date, as_object_id, coerce_document, static_defaults
 from .compact import merge_packed, pack_group, pair_key, unpack_group
 from .lookups import earliest, merge_dates, reaction_key, reactor_field, status_key
 from .transforms_messages import message_problem
-from .transforms_participants import id_time, parent_quarantined, participant_for_user
+from .transforms_participants import anonymous_problem, id_time, parent_quarantined, participant_for_user
 
 STATUS_DATE_FIELDS = ("receivedAt", "readAt", "createdAt", "updatedAt")
 STATUS_MAPPED = ("messageId", "userId") + STATUS_DATE_FIELDS
@@ -156,11 +156,7 @@ def migrate_reaction(doc: dict, ctx):
     elif who == "userId":
         participant, extra, why = resolve_user(reactor, conversation, ctx)
     else:
-        participant = reactor
-        owner = ctx.lookup("anonymous").get(reactor, "missing")
-        if owner != conversation:
-            why = (f"anonymous participant {reactor} does not exist" if owner == "missing"
-                   else f"anonymous participant {reactor} belongs to another conversation")
+        participant, why = reactor, anonymous_problem(reactor, conversation, ctx)
     if why:
         yield Quarantine(why)
         return

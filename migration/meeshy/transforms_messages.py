@@ -6,8 +6,8 @@ from migration.engine import Lookup, Merge, Quarantine, Write
 
 from .coerce import Invalid, as_date, as_object_id, coerce_document, date, fill_timestamps, static_defaults
 from .lookups import latest, message_summary, target_validator, translation_key, translation_rank
-from .transforms_participants import (conversation_problem, parent_quarantined, participant_for_user,
-                                      user_problem)
+from .transforms_participants import (anonymous_problem, conversation_problem, parent_quarantined,
+                                      participant_for_user, user_problem)
 
 _COUNTER = "a denormalised delivery/read counter: the target derives it from MessageStatusEntry"
 # Read by the transform but not written under their own name.
@@ -52,11 +52,7 @@ def message_problem(summary, ctx) -> str | None:
     if sender[0] == "user" and sender[1] in ctx.lookup("users"):
         return user_problem(sender[1], ctx)  # a user that is gone has the "Deleted user" participant
     if sender[0] == "anonymous":
-        owner = ctx.lookup("anonymous").get(sender[1], "missing")
-        if owner == "missing":
-            return f"anonymous participant {sender[1]} does not exist"
-        if owner != conversation:
-            return f"anonymous participant {sender[1]} belongs to another conversation"
+        return anonymous_problem(sender[1], conversation, ctx)
     return None
 
 

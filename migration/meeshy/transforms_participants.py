@@ -98,6 +98,18 @@ def user_problem(user_id, ctx) -> str | None:
     return None
 
 
+def anonymous_problem(anonymous_id, conversation_id, ctx) -> str | None:
+    """Why an anonymous participant cannot be the one of this conversation, or None."""
+    owner = ctx.lookup("anonymous").get(anonymous_id, "missing")
+    if owner == "missing":
+        return f"anonymous participant {anonymous_id} does not exist"
+    if owner is None:
+        return parent_quarantined("AnonymousParticipant", anonymous_id)
+    if owner != conversation_id:
+        return f"anonymous participant {anonymous_id} belongs to another conversation"
+    return None
+
+
 def usable_memberships(conversation_id, user_id, ctx) -> list:
     """The membership documents that will form this user's Participant (empty: none will)."""
     if conversation_problem(conversation_id, ctx) or user_problem(user_id, ctx):

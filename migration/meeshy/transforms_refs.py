@@ -104,7 +104,7 @@ def migrate_click(doc: dict, ctx):
     extra = None
     anonymous, user = as_object_id(doc.get("anonymousId")), as_object_id(doc.get("userId"))
     conversation = ctx.lookup("link_conversations").get(as_object_id(doc.get("trackingLinkId")))
-    if anonymous is not None and anonymous in ctx.lookup("anonymous"):
+    if anonymous is not None and ctx.lookup("anonymous").get(anonymous) is not None:  # migrates
         out["participantId"] = anonymous
     elif user is not None and conversation is not None and not conversation_problem(conversation, ctx):
         participant, extra, why = resolve_user(user, conversation, ctx)

@@ -11,7 +11,7 @@ from .coerce import Invalid, as_object_id, coerce_document, model, static_defaul
 from .lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
 from .passthrough import carried_over
 from .transforms_activity import message_conversation, resolve_user
-from .transforms_participants import conversation_problem
+from .transforms_participants import anonymous_problem, conversation_problem
 
 WHO = ("userId", "anonymousId")
 
@@ -49,9 +49,8 @@ def participant_of(doc: dict, conversation, ctx):
         return None, None, f"{present[0]} {doc[present[0]]!r} is not an ObjectId reference"
     if present[0] == "userId":
         return resolve_user(reference, conversation, ctx)
-    if ctx.lookup("anonymous").get(reference, "missing") != conversation:
-        return None, None, f"anonymous participant {reference} is not in conversation {conversation}"
-    return reference, None, None
+    why = anonymous_problem(reference, conversation, ctx)
+    return (None, None, why) if why else (reference, None, None)
 
 
 def repointed_rule(source: str, model_name: str, extra_lookups=(), conversation=conversation_of,

@@ -7,7 +7,8 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
-from migration.meeshy.hand_built import (at, insert_documents, legacy_conversation, legacy_member,
+from migration.meeshy.hand_built import (ABSENT, at, insert_documents, legacy_anonymous, legacy_conversation,
+                                         legacy_member,
                                          legacy_message, legacy_reaction, legacy_status, legacy_translation,
                                          legacy_user, oid)
 
@@ -36,6 +37,11 @@ CASES = {
                                      "Message", oid(50)),
     "message its schema refuses": ({"Message": [legacy_message(oid(50), CONV, BOB, content=42)]},
                                    "Message", oid(50)),
+    # an anonymous participant without its session token could never reconnect: quarantined
+    "anonymous sender without a token": (
+        {"AnonymousParticipant": [legacy_anonymous(oid(20), CONV, oid(300), "t", sessionToken=ABSENT)],
+         "Message": [legacy_message(oid(50), CONV, anonymousSenderId=oid(20))]},
+        "AnonymousParticipant", oid(20)),
 }
 
 
@@ -71,6 +77,8 @@ def test_a_quarantined_parent_takes_its_dependents_along(case, ferretdb, fresh_d
         assert reason.startswith(f"parent quarantined: Message {oid(50)}") and parent in reason, reason
     if parent_collection == "User":  # the user's own membership and message follow it directly
         assert reasons[oid(10)] == reasons[oid(50)] == parent
+    if parent_collection == "AnonymousParticipant":
+        assert reasons[oid(50)] == parent
     for name, entry in report["collections"].items():
         assert {k: planned["collections"][name][k] for k in COUNTED} == {k: entry[k] for k in COUNTED}, name
     client.close()
