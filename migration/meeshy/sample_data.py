@@ -5,7 +5,8 @@ meeshy-system.md section 2 times `scale` (about 125k documents at scale 1) and e
 real data showed: duplicate memberships, references stored as strings (valid and invalid),
 dates stored as ISO strings, invalid JSON in Notification.data, senders without membership,
 deleted users, messages of missing conversations, translations of missing messages,
-duplicate translations, MODO roles, anonymous participants with plain session tokens.
+duplicate translations, MODO roles, anonymous participants with plain session tokens, a second
+preference of one user for one conversation.
 The same (seed, scale) always yields byte-identical documents. Used by the rule tests, the
 benchmark and rehearsals; `hand_built.py` has the tiny fixtures for single-rule tests.
 """

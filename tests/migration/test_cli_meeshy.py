@@ -37,6 +37,7 @@ def test_meeshy_chain_from_the_command_line(legacy, ferretdb, fresh_db, tmp_path
     for entry in report["collections"].values():
         assert entry["documents"] == (entry["written"] + entry["merged"] +
                                       entry["quarantined"] + entry["dropped"])
+    assert report["collections"]["user_conversation_preferences"]["merged"] == 1  # the generated duplicate
     dropped = {e["source"] for e in report["collections"].values() if e["target"] is None}
     assert {"Notification", "old_message_status", "MessageAttachment_backup_urls",
             "TypingIndicator"} <= dropped  # Notification by the operators' decision

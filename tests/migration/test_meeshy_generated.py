@@ -57,6 +57,10 @@ def test_generated_database_migrates_verified_and_accounted(source, fresh_db):
             entry["written"] + entry["merged"] + entry["quarantined"] + entry["dropped"]), name
     assert report["collections"]["ConversationMember"]["merged"] > 0
     assert report["collections"]["MessageTranslation"]["merged"] > 0
+    # the duplicate preference of one user for one conversation (generated from two documents on),
+    # merged into the latest edit
+    duplicates = 1 if counts["user_conversation_preferences"] > 1 else 0
+    assert report["collections"]["user_conversation_preferences"]["merged"] == duplicates
     tokens = [a["sessionToken"] for a in source.AnonymousParticipant.find()]
     for name in target.list_collection_names():
         for doc in target[name].find(batch_size=1000):
