@@ -88,6 +88,9 @@ print(done)
 """
 
 
+KEEP_REPORTS = None  # a directory for each run's JSON report (--keep-report), or None
+
+
 def measured(argv, env=None) -> dict:
     """Runs argv, returns wall seconds, peak RSS (MiB) of that process, exit code, output."""
     with tempfile.TemporaryFile() as out:
@@ -103,7 +106,7 @@ def measured(argv, env=None) -> dict:
             "exit": process.returncode, "output": output}
 
 
-def bench_scale(server, scale: float, per_doc_limit: int, with_rerun: bool) -> dict:
+def bench_scale(server, scale: float, per_doc_limit: int, with_rerun: bool, options=()) -> dict:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT))
     client = server.client()
     tag = str(scale).replace(".", "_")
@@ -120,11 +123,14 @@ def bench_scale(server, scale: float, per_doc_limit: int, with_rerun: bool) -> d
 
     report_path = pathlib.Path(tempfile.mkstemp(suffix=".json")[1])
     ours = measured([sys.executable, "-m", "migration", "run", "--source", server.uri(legacy),
-                     "--target", server.uri(ours_db), "--json", str(report_path)], env)
+                     "--target", server.uri(ours_db), "--json", str(report_path), *options], env)
     if ours["exit"] != 0:
         raise SystemExit(f"migration run failed (exit {ours['exit']}):\n{ours['output'][-3000:]}")
     report = json.loads(report_path.read_text())
-    report_path.unlink()
+    if KEEP_REPORTS:  # the run's own report (per collection counts) beside the figures
+        report_path.replace(KEEP_REPORTS / f"run_x{tag}.json")
+    else:
+        report_path.unlink()
     print(f"x{scale}: ours {ours['seconds']:.1f} s (migrate {report['migrate_seconds']:.1f} s, "
           f"verify {report['verify_seconds']:.1f} s), peak {ours['peak_mib']:.0f} MiB",
           flush=True)
@@ -136,7 +142,7 @@ def bench_scale(server, scale: float, per_doc_limit: int, with_rerun: bool) -> d
     rerun = None
     if with_rerun:  # the delta path: same source again, nothing to write
         rerun = measured([sys.executable, "-m", "migration", "run", "--source",
-                          server.uri(legacy), "--target", server.uri(ours_db)], env)["seconds"]
+                          server.uri(legacy), "--target", server.uri(ours_db), *options], env)["seconds"]
         print(f"x{scale}: re-run over the unchanged source {rerun:.1f} s", flush=True)
 
     per_doc = measured([sys.executable, "-c", PER_DOCUMENT, server.uri(), legacy, per_doc_db,
@@ -167,14 +173,22 @@ def main() -> int:
     parser.add_argument("--per-doc-limit", type=int, default=0,
                         help="time the insert_one migration on this many documents only and "
                              "extrapolate (default: all of them)")
+    parser.add_argument("--decision", action="append", default=[], metavar="NAME=VALUE",
+                        help="passed to `migration run` (e.g. notifications=migrate, to compare "
+                             "with figures taken before Notification was dropped by decision)")
+    parser.add_argument("--keep-report", metavar="DIR", type=pathlib.Path,
+                        help="keep each run's JSON report in DIR")
     args = parser.parse_args()
+    global KEEP_REPORTS
+    KEEP_REPORTS = args.keep_report
+    options = [arg for item in args.decision for arg in ("--decision", item)]
     scales = args.scale or [1.0, 10.0]
     rows = []
     with FerretDB() as server:
         print(f"FerretDB on {server.uri()}; machine load {os.getloadavg()[0]:.1f}", flush=True)
         for scale in scales:
             rows.append(bench_scale(server, scale, args.per_doc_limit,
-                                    with_rerun=scale == scales[0]))
+                                    with_rerun=scale == scales[0], options=options))
     print()
     print(f"{'scale':>6} {'docs':>9} {'ours s':>8} {'docs/s':>8} {'peak MiB':>9} "
           f"{'re-run s':>9} {'raw s':>7} {'ours/raw':>9} {'per-doc s':>10} {'perdoc/ours':>12}")

@@ -20,6 +20,7 @@ from rich.console import Console
 from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.errors import ConfigError, MigrationError
+from migration.engine.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
 from migration.engine.report import ProgressBars, render, write_json
 from migration.engine.schema import load_schema
 from migration.engine.sources import BATCH_SIZE
@@ -44,10 +45,16 @@ def build_parser() -> argparse.ArgumentParser:
         if verb != "status":
             sub.add_argument("--source", required=True, help="mongodb://host:port/database")
             sub.add_argument("--schema", help="the application's schema.prisma")
+            sub.add_argument("--schema-from-image", metavar="IMAGE",
+                             help="read the schema from the application image (Docker CLI)")
+            sub.add_argument("--image-schema-path", default=DEFAULT_PATH_IN_IMAGE,
+                             help="where the image keeps its schema")
         sub.add_argument("--target", required=True, help="mongodb://host:port/database")
         sub.add_argument("--json", metavar="FILE", help="write the report as JSON")
         sub.add_argument("--chain", default=os.environ.get("MIGRATION_CHAIN", DEFAULT_CHAIN),
                          help=argparse.SUPPRESS)
+        sub.add_argument("--decision", action="append", default=[], metavar="NAME=VALUE",
+                         help="override one of the chain's decisions (e.g. notifications=migrate)")
         if verb in ("plan", "run"):
             sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=argparse.SUPPRESS)
         if verb == "run":
@@ -130,9 +137,20 @@ def _failed(args, message: str, code: int) -> int:
     return code
 
 
+def decisions_of(items) -> dict:
+    """{name: value} of the repeated --decision NAME=VALUE options."""
+    chosen = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ConfigError(f"--decision {item!r} is not NAME=VALUE (e.g. notifications=migrate)")
+        chosen[name.strip()] = value.strip()
+    return chosen
+
+
 def _execute(args, console) -> dict:
     target_name, target_nodes = database_of(args.target, "target")
-    chain = load_chain(args.chain)
+    chain = load_chain(args.chain, decisions_of(args.decision))
     if args.verb == "status":
         with contextlib.closing(connect(args.target, "target")) as target:
             return api.status(target[target_name], chain)
@@ -141,10 +159,17 @@ def _execute(args, console) -> dict:
         raise ConfigError(f"source and target are the same database ({source_name} on "
                           f"{_redact(args.source)}): the source is never written to, migrate "
                           f"into another database")
+    if args.schema and args.schema_from_image:
+        raise ConfigError("--schema and --schema-from-image name two schemas: give one")
     schema_path = args.schema or chain.schema_path
-    if schema_path is None:
+    if args.schema_from_image:
+        schema = schema_from_image(args.schema_from_image, args.image_schema_path)
+        schema_path = schema.path
+    elif schema_path is None:
         raise ConfigError(f"{args.chain} declares no SCHEMA_PATH and no --schema was given")
-    validator = Validator(load_schema(schema_path))
+    else:
+        schema = load_schema(schema_path)
+    validator = Validator(schema)
     if args.verb == "run":
         chain.up_to(args.to)  # an unknown step is a usage error, before any connection
     if args.verb in ("plan", "run") and args.batch_size < 1:
@@ -162,5 +187,5 @@ def _execute(args, console) -> dict:
             else:
                 report = api.verify(source, target, chain, validator)
     report.update(source=_redact(args.source), target=_redact(args.target),
-                  schema=str(schema_path), chain=args.chain)
+                  schema=str(schema_path), chain=args.chain, decisions=dict(chain.decisions))
     return report

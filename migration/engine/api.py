@@ -5,8 +5,7 @@ import time
 
 from migration.engine import checkpoint
 from migration.engine.errors import ConfigError
-from migration.engine.model import CollectionRule
-from migration.engine.planner import plan as _plan
+from migration.engine.planner import plan as _plan, schema_problems
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import Runner
 from migration.engine.sources import BATCH_SIZE
@@ -14,15 +13,12 @@ from migration.engine.verify import verify as _verify
 
 
 def check_against_schema(chain, validator) -> None:
-    """Every collection the chain writes must have a model: a typo here would quarantine all."""
-    for rule in chain.rules():
-        if isinstance(rule, CollectionRule):
-            for collection in (rule.target, *rule.also_writes):
-                if not validator.has_collection(collection):
-                    raise ConfigError(
-                        f"rule for {rule.source!r} writes into {collection!r}, but the schema "
-                        f"{validator.schema.path} has no model stored there (models: "
-                        f"{', '.join(validator.schema.collections())})")
+    """Every collection the chain writes must have a model: all the missing ones at once."""
+    problems = schema_problems(chain, validator.schema)
+    if problems:
+        raise ConfigError(f"the schema {validator.schema.path} cannot hold what the chain writes "
+                          f"({len(problems)} problem{'s' if len(problems) > 1 else ''}):\n  - "
+                          + "\n  - ".join(problems))
 
 
 def plan(source_db, chain, validator, target_db=None, batch_size=BATCH_SIZE,

@@ -13,6 +13,7 @@ from migration.engine.model import CollectionRule, DropCollection, Step
 class Chain:
     steps: tuple
     schema_path: pathlib.Path | None = None
+    decisions: tuple = ()   # ((name, value), ...) the chain was built for, all of them
 
     def step_ids(self) -> list:
         return [s.id for s in self.steps]
@@ -76,16 +77,25 @@ def _check_rule(step: Step, rule: CollectionRule) -> None:
         raise ConfigError(f"{where}: transform is not callable")
 
 
-def load_chain(module_name: str = "migration.meeshy") -> Chain:
-    """Imports the chain package and reads its CHAIN and SCHEMA_PATH."""
+def load_chain(module_name: str = "migration.meeshy", decisions=None) -> Chain:
+    """Imports the chain package and reads its CHAIN and SCHEMA_PATH. With `decisions`
+    ({name: value}), the chain's build_chain(decisions) replaces CHAIN; a chain declaring
+    DECISIONS reports the value of each (its defaults unless overridden)."""
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ConfigError(f"cannot import the chain {module_name!r}: {exc}") from exc
-    steps = getattr(module, "CHAIN", None)
+    declared = getattr(module, "DECISIONS", None)
+    if decisions and declared is None:
+        raise ConfigError(f"{module_name} declares no decisions: --decision cannot apply")
+    try:
+        steps = module.build_chain(decisions) if decisions else getattr(module, "CHAIN", None)
+    except ValueError as exc:
+        raise ConfigError(f"--decision: {exc}") from None
     if steps is None:
         raise ConfigError(f"{module_name} does not export CHAIN (a list of Step)")
     chain = check_chain(steps)
     schema_path = getattr(module, "SCHEMA_PATH", None)
-    return Chain(steps=chain.steps,
-                 schema_path=pathlib.Path(schema_path) if schema_path else None)
+    chosen = {name: d.default for name, d in (declared or {}).items()} | dict(decisions or {})
+    return Chain(steps=chain.steps, schema_path=pathlib.Path(schema_path) if schema_path else None,
+                 decisions=tuple(sorted(chosen.items())))

@@ -17,6 +17,22 @@ def declared_indexes(schema, collection: str) -> list:
     return list(model.indexes)
 
 
+def indexed_collections(schema, written_now, written_by_chain) -> list:
+    """The collections whose indexes a run creates: those it wrote, and every model of the
+    schema no rule of the chain writes (created empty with their indexes, as `prisma db push`
+    would, so the services find every declared index). A collection a later step writes gets
+    its indexes after its own data, when that step runs."""
+    never_written = set(schema.collections()) - set(written_by_chain)
+    return sorted(set(written_now) | never_written)
+
+
+def index_counts(schema, collections, missing) -> dict:
+    """Declared indexes of `collections` and how many exist as declared (`missing`: the
+    problems missing_indexes found, one per index)."""
+    declared = sum(len(declared_indexes(schema, c)) for c in collections)
+    return {"declared": declared, "present": declared - len(missing)}
+
+
 def ensure_indexes(target_db, schema, collections) -> list:
     """Creates every declared index; returns problems (e.g. a unique index the data breaks)."""
     problems = []

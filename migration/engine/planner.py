@@ -12,6 +12,7 @@ from migration.engine.model import CollectionRule, DropCollection
 from migration.engine.process import Processor
 from migration.engine.runner import stable_batches
 from migration.engine.sources import BATCH_SIZE, ChildMerger, build_lookup
+from migration.engine.uniques import UniqueTracker
 
 LISTED = 1000  # ids listed per collection and outcome in the report; counts are always exact
 
@@ -25,11 +26,27 @@ def uncovered_collections(source_db, chain) -> list:
     return [name for name in source_collections(source_db) if name not in driven]
 
 
+def schema_problems(chain, schema) -> list:
+    """Each rule writing into a collection the schema has no model for, named with its rule."""
+    models = set(schema.collections())
+    problems = []
+    for step in chain.steps:
+        for rule in step.rules:
+            if not isinstance(rule, CollectionRule):
+                continue
+            for collection in dict.fromkeys((rule.target, *rule.also_writes)):
+                if collection not in models:
+                    problems.append(f"step {step.id}, rule for {rule.source!r} writes into "
+                                    f"{collection!r}, which no model of the schema is stored in")
+    return problems
+
+
 def plan(source_db, chain, validator, target_db=None, batch_size: int = BATCH_SIZE,
          progress=None) -> dict:
     problems = [f"source collection {name} is neither migrated nor dropped by any rule of the "
                 f"chain" for name in uncovered_collections(source_db, chain)]
     collections = {}
+    uniques = UniqueTracker(validator.schema)
     for step in chain.steps:
         for rule in step.rules:
             if isinstance(rule, DropCollection):
@@ -37,12 +54,16 @@ def plan(source_db, chain, validator, target_db=None, batch_size: int = BATCH_SI
                 collections[rule.source] = _entry(step, rule, documents=count, dropped=count)
                 continue
             entry = _plan_rule(source_db, target_db, step, rule, validator, batch_size,
-                               progress)
+                               progress, uniques)
             collections[rule.source] = entry
             for field, doc_id in sorted(entry.pop("_unknown").items()):
                 problems.append(f"source field {rule.source}.{field} (e.g. in document "
                                 f"{doc_id}) is neither mapped nor dropped by its rule")
-    return {"collections": collections, "problems": problems, "ok": not problems}
+    problems.extend(uniques.collisions)
+    if uniques.count > len(uniques.collisions):
+        problems.append(f"... and {uniques.count - len(uniques.collisions)} more unique-key collisions")
+    return {"collections": collections, "problems": problems, "ok": not problems,
+            "unique_collisions": uniques.count}
 
 
 def _entry(step, rule, **counts) -> dict:
@@ -56,7 +77,7 @@ def _entry(step, rule, **counts) -> dict:
     return entry
 
 
-def _plan_rule(source_db, target_db, step, rule, validator, batch_size, progress) -> dict:
+def _plan_rule(source_db, target_db, step, rule, validator, batch_size, progress, uniques) -> dict:
     entry = _entry(step, rule)
     entry["_unknown"] = {}
     lookups = {lk.name: build_lookup(source_db, lk) for lk in rule.lookups}
@@ -75,6 +96,7 @@ def _plan_rule(source_db, target_db, step, rule, validator, batch_size, progress
                                                        for n, m in mergers.items()}))
             for result in results:
                 _count(entry, result)
+                uniques.add(rule.source, result)
             if reader is not None:
                 old, _ = reader.take_upto(batch[-1]["_id"])
                 _delta(delta, results, old)

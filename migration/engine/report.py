@@ -63,6 +63,8 @@ def write_json(report: dict, path: str) -> None:
 def render(report: dict, console: Console | None = None) -> None:
     console = console or Console(file=sys.stdout)
     command = report.get("command")
+    if report.get("decisions"):
+        console.print("decisions: " + ", ".join(f"{k}={v}" for k, v in report["decisions"].items()))
     if command == "status":
         _render_status(report, console)
         return
@@ -78,6 +80,10 @@ def render(report: dict, console: Console | None = None) -> None:
             table.add_row(entry["source"], entry.get("target") or "(dropped)",
                           *[str(entry.get(c, "")) for c in shown])
         console.print(table)
+        for entry in collections.values():
+            for reason, count in (entry.get("drop_reasons") or {}).items():
+                if reason.startswith("dropped by decision"):
+                    console.print(f"dropped by decision: {entry['source']} {count:,} ({reason})")
         for entry in collections.values():
             for item in entry.get("quarantine", [])[:10]:
                 console.print(f"  quarantine {entry['source']} {item['id']}: {item['reason']}")

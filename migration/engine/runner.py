@@ -5,7 +5,7 @@ import hashlib
 
 from migration.engine import checkpoint
 from migration.engine.errors import CoverageError
-from migration.engine.indexes import ensure_indexes
+from migration.engine.indexes import ensure_indexes, indexed_collections
 from migration.engine.ledger import LEDGER, LedgerReader, id_token
 from migration.engine.model import CollectionRule, DropCollection
 from migration.engine.pipeline import Prefetch, WriteBehind
@@ -100,8 +100,9 @@ class Runner:
                         built.close()
                 index += 1
             checkpoint.mark_step(self.target_db, step, run["number"])
-        index_problems = ensure_indexes(self.target_db, self.validator.schema,
-                                        written_collections(self.steps))
+        schema = self.validator.schema
+        index_problems = ensure_indexes(self.target_db, schema, indexed_collections(
+            schema, written_collections(self.steps), written_collections(self.chain.steps)))
         return {"run": run["number"], "resumed": resumed, "collections": collections,
                 "index_problems": index_problems}
 

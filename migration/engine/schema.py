@@ -28,6 +28,7 @@ class Field:
     is_id: bool = False
     unique: bool = False
     default: str | None = None
+    unique_map: str | None = None   # the arguments of @unique(...), e.g. map: "name"
 
 
 @dataclass(frozen=True)
@@ -86,10 +87,12 @@ def parse_schema(text: str, origin: str = "<schema>") -> Schema:
         elif kind in ("model", "type"):
             block = _composite(kind, name, lines, model_names, origin)
             (schema.models if kind == "model" else schema.types)[name] = block
-    for block in list(schema.models.values()) + list(schema.types.values()):
-        for f in block.fields.values():
-            if f.type not in SCALARS and f.type not in schema.enums and f.type not in schema.types:
-                raise ConfigError(f"{origin}: {block.name}.{f.name} has unknown type {f.type!r}")
+    unknown = [f"{block.name}.{f.name} has unknown type {f.type!r}"
+               for block in list(schema.models.values()) + list(schema.types.values())
+               for f in block.fields.values()
+               if f.type not in SCALARS and f.type not in schema.enums and f.type not in schema.types]
+    if unknown:  # every one at once: a schema from another release usually has several
+        raise ConfigError(f"{origin}: " + "; ".join(unknown))
     return schema
 
 
@@ -148,14 +151,44 @@ def _composite(kind, name, lines, model_names, origin) -> Composite:
             db_name = "_id"
         f = Field(name=fname, db_name=db_name, type=ftype, is_list=bool(is_list),
                   optional=bool(optional), object_id="db.ObjectId" in attrs, is_id=is_id,
-                  unique="unique" in attrs, default=attrs.get("default"))
+                  unique="unique" in attrs, default=attrs.get("default"),
+                  unique_map=attrs.get("unique"))
         block.fields[db_name] = f
         by_prisma_name[fname] = f
-        if f.unique and kind == "model":
-            block.indexes.append(Index(f"{name}_{fname}_key", ((db_name, 1),), unique=True))
-    for number, line in pending_block_attrs:
+    # @@map first: default index names are made of the collection's name, wherever it is declared.
+    for number, line in sorted(pending_block_attrs, key=lambda item: not item[1].startswith("@@map")):
         _block_attribute(block, line, by_prisma_name, origin, number)
+    if kind == "model":  # field uniques first, as they were before
+        block.indexes[:0] = [Index(_field_unique_name(block, f), ((f.db_name, 1),), unique=True)
+                             for f in block.fields.values() if f.unique]
     return block
+
+
+# Prisma's MongoDB connector limits constraint names to 127 bytes and cuts the default ones.
+MAX_INDEX_NAME = 127
+
+
+def default_index_name(collection: str, db_fields, unique: bool) -> str:
+    """The name `prisma db push` gives an index without `map:`: the collection and the stored
+    field names (not the Prisma names) joined by "_", then "_key" (unique) or "_idx", the
+    part before the suffix cut so the whole stays within MAX_INDEX_NAME bytes."""
+    suffix = "_key" if unique else "_idx"
+    stem = f"{collection}_{'_'.join(db_fields)}"
+    limit = MAX_INDEX_NAME - len(suffix)
+    if len(stem.encode()) >= limit:
+        stem = stem.encode()[:limit].decode("utf-8", "ignore")
+    return stem + suffix
+
+
+def _field_unique_name(block, f) -> str:
+    explicit = _mapped_name(f.unique_map)
+    return explicit or default_index_name(block.collection, [f.db_name], unique=True)
+
+
+def _mapped_name(args):
+    """The `map: "..."` argument of an attribute (the index's own name), or None."""
+    found = re.search(r"\bmap:\s*\"([^\"]+)\"", args or "")
+    return found.group(1) if found else None
 
 
 def _block_attribute(block, line, by_prisma_name, origin, number) -> None:
@@ -171,7 +204,7 @@ def _block_attribute(block, line, by_prisma_name, origin, number) -> None:
     fields_part = re.search(r"\[(.*?)\]", args)
     if not fields_part:
         raise ConfigError(f"{origin}:{number}: {line!r} lists no fields")
-    keys, names = [], []
+    keys = []
     for item in _split_top(fields_part.group(1)):
         fname = item.split("(", 1)[0].strip()
         direction = -1 if re.search(r"sort:\s*Desc", item) else 1
@@ -180,11 +213,10 @@ def _block_attribute(block, line, by_prisma_name, origin, number) -> None:
             raise ConfigError(f"{origin}:{number}: {block.name} has no field {fname!r} "
                               f"(named in {line!r})")
         keys.append((f.db_name, direction))
-        names.append(fname)
-    explicit = re.search(r"(?:map|name):\s*\"([^\"]+)\"", args)
-    suffix = "key" if attr in ("unique", "id") else "idx"
-    index_name = explicit.group(1) if explicit else f"{block.name}_{'_'.join(names)}_{suffix}"
-    block.indexes.append(Index(index_name, tuple(keys), unique=attr in ("unique", "id")))
+    unique = attr in ("unique", "id")
+    # `name:` is the client's selector name, not the index's: only `map:` names the index.
+    index_name = _mapped_name(args) or default_index_name(block.collection, [k for k, _ in keys], unique)
+    block.indexes.append(Index(index_name, tuple(keys), unique=unique))
 
 
 def _attributes(rest: str) -> dict:

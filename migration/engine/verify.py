@@ -14,7 +14,7 @@ from pymongo.errors import OperationFailure
 
 from migration.engine import checkpoint
 from migration.engine.hashing import sort_key
-from migration.engine.indexes import missing_indexes
+from migration.engine.indexes import index_counts, indexed_collections, missing_indexes
 from migration.engine.ledger import ledger_collection, recorded_targets, split_token
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
@@ -61,9 +61,12 @@ def verify(source_db, target_db, chain, schema, steps=None) -> dict:
     for ref in cyclic:  # a reference the single pass could not order: its own reads
         problems.extend(check_reference(target_db, ref))
     # Uniques hold when their unique index exists: the server enforces it on every write.
-    problems.extend(missing_indexes(target_db, schema, collections))
+    indexed = indexed_collections(schema, collections, written_collections(chain.steps))
+    missing = missing_indexes(target_db, schema, indexed)
+    problems.extend(missing)
     _check_target_counts(hashes, expected, _shared_documents(target_db, rules), problems)
-    return {"ok": not problems, "problems": problems, "hashes": hashes}
+    return {"ok": not problems, "problems": problems, "hashes": hashes,
+            "indexes": index_counts(schema, indexed, missing)}
 
 
 def _check_sources(source_db, rules, progress, problems) -> dict:

@@ -12,6 +12,7 @@ from migration.engine import Lookup
 from migration.engine.hashing import sort_key
 from migration.engine.validator import Validator
 
+from .carry_rules import CONVERSATION_DROPPED, CONVERSATION_RENAMED
 from .coerce import Invalid, as_date, as_object_id, target_schema
 from .passthrough import carried_over
 from .transforms_users import migrate_user_document
@@ -22,32 +23,35 @@ def _ref_pair(doc: dict, first: str, second: str):
 
 
 @functools.lru_cache(maxsize=None)
-def _validator() -> Validator:
+def target_validator() -> Validator:
+    """One validator of the target schema, shared by every lookup and transform."""
     return Validator(target_schema())
 
 
-def user_profile(doc: dict):
-    """(displayName, username, firstName, lastName, avatar, systemLanguage) of a user that
-    migrates; None for one the User rule quarantines (what refers to it must wait for it)."""
+def checked(make, model_name: str):
+    """The document `make()` migrates to, or None when its rule would quarantine it."""
     try:
-        migrated = migrate_user_document(doc)
+        migrated = make()
     except Invalid:
         return None
-    if _validator().errors("User", migrated):
+    return None if target_validator().errors(model_name, migrated) else migrated
+
+
+def user_profile(doc: dict):
+    """(displayName, username, firstName, lastName, avatar, systemLanguage, lastActiveAt) of a
+    user that migrates; None for one the User rule quarantines (what refers to it waits for it)."""
+    migrated = checked(lambda: migrate_user_document(doc), "User")
+    if migrated is None:
         return None
     return (doc.get("displayName"), doc.get("username"), doc.get("firstName"), doc.get("lastName"),
-            doc.get("avatar"), doc.get("systemLanguage"))
+            doc.get("avatar"), doc.get("systemLanguage"), migrated.get("lastActiveAt"))
 
 
 def conversation_created(doc: dict):
     """The creation date of a conversation that migrates; None for one that is quarantined."""
-    try:
-        migrated = carried_over(doc, "Conversation")
-    except Invalid:
-        return None
-    if _validator().errors("Conversation", migrated):
-        return None
-    return migrated.get("createdAt")
+    migrated = checked(lambda: carried_over(doc, "Conversation", CONVERSATION_RENAMED,
+                                            CONVERSATION_DROPPED), "Conversation")
+    return None if migrated is None else migrated.get("createdAt")
 
 
 def membership_key(doc: dict):
@@ -95,18 +99,26 @@ def status_key(doc: dict):
     return _ref_pair(doc, "messageId", "userId")
 
 
+def reactor_field(doc: dict) -> str:
+    """The field naming who reacted (an anonymous one had two names across legacy versions)."""
+    return next((f for f in ("userId", "anonymousUserId", "anonymousId") if doc.get(f) is not None),
+                "userId")
+
+
 def reaction_key(doc: dict):
-    who = "userId" if doc.get("userId") is not None else "anonymousUserId"
-    return as_object_id(doc.get("messageId")), who, as_object_id(doc.get(who)), doc.get("emoji")
+    """(message, "userId" or "anonymous", reactor, emoji): one key per target reaction."""
+    field = reactor_field(doc)
+    kind = "userId" if field == "userId" else "anonymous"
+    return as_object_id(doc.get("messageId")), kind, as_object_id(doc.get(field)), doc.get("emoji")
 
 
-def _earliest(a, b):
+def earliest(a, b):
     return b if a is None else a if b is None else min(a, b)
 
 
 def merge_dates(old: tuple, new: tuple) -> tuple:
     """Keep the first survivor id; each date is the earliest one any duplicate carries."""
-    return (old[0],) + tuple(_earliest(a, b) for a, b in zip(old[1:], new[1:]))
+    return (old[0],) + tuple(earliest(a, b) for a, b in zip(old[1:], new[1:]))
 
 
 USERS = Lookup("users", "User", key="_id", value=user_profile)
@@ -114,8 +126,15 @@ CONVERSATIONS = Lookup("conversations", "Conversation", key="_id", value=convers
 # Whole membership documents grouped by (conversation, user): duplicates are merged from them.
 MEMBERSHIPS = Lookup("memberships", "ConversationMember", key=membership_key,
                      value=lambda doc: (doc,), combine=_concat)
-ANONYMOUS = Lookup("anonymous", "AnonymousParticipant", key="_id",
-                   value=lambda doc: as_object_id(doc.get("conversationId")))
+def anonymous_owner(doc: dict):
+    """The conversation of an anonymous participant that migrates; None for one its rule
+    quarantines (no session token, a bad date: what it wrote or reacted follows it)."""
+    from .transforms_participants import anonymous_document  # that module builds on this one
+    migrated = checked(lambda: anonymous_document(doc), "Participant")
+    return None if migrated is None else migrated["conversationId"]
+
+
+ANONYMOUS = Lookup("anonymous", "AnonymousParticipant", key="_id", value=anonymous_owner)
 
 
 def materialize(lookup: Lookup, documents) -> dict:

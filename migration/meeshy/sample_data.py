@@ -5,7 +5,8 @@ meeshy-system.md section 2 times `scale` (about 125k documents at scale 1) and e
 real data showed: duplicate memberships, references stored as strings (valid and invalid),
 dates stored as ISO strings, invalid JSON in Notification.data, senders without membership,
 deleted users, messages of missing conversations, translations of missing messages,
-duplicate translations, MODO roles, anonymous participants with plain session tokens.
+duplicate translations, MODO roles, anonymous participants with plain session tokens, a second
+preference of one user for one conversation.
 The same (seed, scale) always yields byte-identical documents. Used by the rule tests, the
 benchmark and rehearsals; `hand_built.py` has the tiny fixtures for single-rule tests.
 """
@@ -17,6 +18,7 @@ from typing import Callable, Iterator
 from . import sample_documents_activity as activity
 from . import sample_documents_core as core
 from . import sample_documents_other as other
+from .sample_legacy_defaults import with_legacy_defaults
 from .sample_skeleton import COUNTS_AT_SCALE_1, Skeleton, build_skeleton
 
 __all__ = ["COUNTS_AT_SCALE_1", "expected_counts", "legacy_collections", "generate_legacy_dataset",
@@ -73,7 +75,7 @@ def legacy_collections(seed: int = 1, scale: float = 1.0) -> Iterator[tuple[str,
                          f"defect), got {scale!r}")
     skeleton = build_skeleton(seed, scale)
     for name, render in RENDERERS.items():
-        yield name, render(skeleton)
+        yield name, with_legacy_defaults(name, render(skeleton), seed)
     for name in EMPTY_COLLECTIONS:
         yield name, iter(())
 

@@ -45,6 +45,8 @@ def message_statuses(sk: Skeleton) -> Iterator[dict]:
     duplicate_at = set(rng.sample(range(missing + 1, total), min(duplicates, max(0, total - missing - 1))))
     recent: deque = deque(maxlen=500)
     used: set = set()
+    later = sk.rng("MessageStatus.later")  # the second legacy schema's fields, on a share of them
+    conversation_of = {m.id: m.conversation_id for m in candidates}
     for i in range(total):
         if i < missing:
             message_id, user, created = object_id_at(rng, random_moment(rng)), rng.choice(sk.users), random_moment(rng)
@@ -61,6 +63,8 @@ def message_statuses(sk: Skeleton) -> Iterator[dict]:
             doc["receivedAt"] = date_field(rng, received)
         if rng.random() < 0.6:
             doc["readAt"] = received + timedelta(milliseconds=rng.randrange(1, 6_000_000))
+        if message_id in conversation_of and later.random() < 0.3:
+            doc["conversationId"], doc["updatedAt"] = conversation_of[message_id], doc.get("readAt", received)
         yield doc
 
 

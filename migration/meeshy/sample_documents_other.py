@@ -77,6 +77,8 @@ def user_conversation_preferences(sk: Skeleton) -> Iterator[dict]:
     categories = [(c["_id"], c["userId"]) for c in user_conversation_categories(sk)]
     pairs = [(sk.conversations[conv], user) for conv, user in sk.memberships if user in sk.users_set]
     chosen = rng.sample(sorted(set(pairs)), min(sk.count("user_conversation_preferences"), len(set(pairs))))
+    if len(chosen) > 1:  # a real-data defect: a second preference of one user for one conversation
+        chosen[-1] = chosen[0]
     for conversation_id, user in chosen:
         created = random_moment(rng)
         doc = {"_id": object_id_at(rng, created), "userId": user, "conversationId": conversation_id,

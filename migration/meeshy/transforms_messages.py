@@ -5,16 +5,23 @@ from __future__ import annotations
 from migration.engine import Lookup, Merge, Quarantine, Write
 
 from .coerce import Invalid, as_date, as_object_id, coerce_document, date, fill_timestamps, static_defaults
-from .lookups import latest, message_summary, translation_key, translation_rank
-from .transforms_participants import conversation_problem, participant_for_user
+from .lookups import latest, message_summary, target_validator, translation_key, translation_rank
+from .transforms_participants import (anonymous_problem, conversation_problem, parent_quarantined,
+                                      participant_for_user, user_problem)
 
-MESSAGE_DROPPED = {"isDeleted": "folded into deletedAt, the only soft-delete mark",
-                   "anonymousSenderId": "replaced by senderId, a Participant"}
+_COUNTER = "a denormalised delivery/read counter: the target derives it from MessageStatusEntry"
+# Read by the transform but not written under their own name.
+MESSAGE_FOLDED = {"isDeleted": "folded into deletedAt, the only soft-delete mark",
+                  "anonymousSenderId": "replaced by senderId, a Participant"}
+MESSAGE_DROPPED = {f: _COUNTER for f in ("deliveredCount", "readCount", "deliveredToAllAt",
+                                         "readByAllAt", "receivedByAllAt")}
 MESSAGE_DATE_FIELDS = ("createdAt", "updatedAt", "editedAt", "deletedAt")
 TRANSLATION_DROPPED = {"sourceLanguage": "the message's originalLanguage says it",
                        "cacheKey": "a translator cache key, rebuilt on demand"}
+# An encrypted translation keeps its encryption envelope inside its embedded entry (Json).
+TRANSLATION_ENCRYPTION = ("isEncrypted", "encryptionKeyId", "encryptionIv", "encryptionAuthTag")
 TRANSLATION_MAPPED = ("messageId", "targetLanguage", "translatedContent", "translationModel",
-                      "confidenceScore", "createdAt", "updatedAt")
+                      "confidenceScore", "createdAt", "updatedAt") + TRANSLATION_ENCRYPTION
 
 
 def message_local_problem(doc: dict) -> str | None:
@@ -31,7 +38,7 @@ def message_local_problem(doc: dict) -> str | None:
         return f"conversationId {doc.get('conversationId')!r} is not an ObjectId reference"
     if sender[0] == "invalid":
         return sender[1]
-    return None
+    return shape_problem(doc, conversation)
 
 
 def message_problem(summary, ctx) -> str | None:
@@ -42,12 +49,10 @@ def message_problem(summary, ctx) -> str | None:
     problem = conversation_problem(conversation, ctx)
     if problem:
         return problem
+    if sender[0] == "user" and sender[1] in ctx.lookup("users"):
+        return user_problem(sender[1], ctx)  # a user that is gone has the "Deleted user" participant
     if sender[0] == "anonymous":
-        owner = ctx.lookup("anonymous").get(sender[1], "missing")
-        if owner == "missing":
-            return f"anonymous participant {sender[1]} does not exist"
-        if owner != conversation:
-            return f"anonymous participant {sender[1]} belongs to another conversation"
+        return anonymous_problem(sender[1], conversation, ctx)
     return None
 
 
@@ -86,11 +91,37 @@ def embedded_translations(translations: list) -> dict | None:
     for language in sorted(winners):
         t = winners[language]
         entry = {"text": t["translatedContent"], "translationModel": t["translationModel"]}
-        if t.get("confidenceScore") is not None:
-            entry["confidenceScore"] = t["confidenceScore"]
+        for field in ("confidenceScore",) + TRANSLATION_ENCRYPTION:
+            if t.get(field) is not None:
+                entry[field] = t[field]
         entry["createdAt"], entry["updatedAt"] = as_date(t["createdAt"]), as_date(t["updatedAt"])
         out[language] = entry
     return out
+
+
+def message_document(doc: dict, conversation, sender, translations=()) -> dict:
+    """The target Message of a legacy one whose conversation and sender are resolved."""
+    out = {k: v for k, v in doc.items() if k not in MESSAGE_FOLDED and k not in MESSAGE_DROPPED}
+    out["conversationId"], out["senderId"] = conversation, sender
+    for field, default in static_defaults("Message").items():
+        out.setdefault(field, default)
+    fill_timestamps(out, "Message")  # updatedAt absent: createdAt
+    if doc.get("isDeleted") and doc.get("deletedAt") is None:
+        out["deletedAt"] = out.get("updatedAt")
+    embedded = embedded_translations(translations)
+    if embedded:
+        out["translations"] = embedded
+    return coerce_document(out, "Message")
+
+
+def shape_problem(doc: dict, conversation) -> str | None:
+    """Why the target schema would refuse this message whoever its sender turns out to be."""
+    try:
+        migrated = message_document(doc, conversation, conversation)  # any ObjectId as the sender
+    except Invalid as exc:
+        return str(exc)
+    errors = target_validator().errors("Message", migrated)
+    return errors[0] if errors else None
 
 
 def migrate_message(doc: dict, ctx):
@@ -104,20 +135,10 @@ def migrate_message(doc: dict, ctx):
     if kind == "user":
         sender, extra, problem = participant_for_user(conversation, sender, ctx, deleted_allowed=True)
         if problem:
-            yield Quarantine(f"its sender: {problem}")
+            yield Quarantine(problem)
             return
-    out = {k: v for k, v in doc.items() if k not in MESSAGE_DROPPED}
-    out["conversationId"], out["senderId"] = conversation, sender
-    for field, default in static_defaults("Message").items():
-        out.setdefault(field, default)
-    fill_timestamps(out, "Message")  # updatedAt absent: createdAt
-    if doc.get("isDeleted") and doc.get("deletedAt") is None:
-        out["deletedAt"] = out.get("updatedAt")
-    translations = embedded_translations(ctx.children("translations"))
-    if translations:
-        out["translations"] = translations
     try:
-        message = coerce_document(out, "Message")
+        message = message_document(doc, conversation, sender, ctx.children("translations"))
     except Invalid as exc:
         yield Quarantine(str(exc))
         return
@@ -139,7 +160,7 @@ def migrate_translation(doc: dict, ctx):
         return
     problem = message_problem(summary, ctx)
     if problem:
-        yield Quarantine(f"its message {message_id} is quarantined: {problem}")
+        yield Quarantine(parent_quarantined("Message", message_id, problem))
         return
     winner = ctx.lookup("translation_winners")[(message_id, language)]
     if winner[1] == doc["_id"]:

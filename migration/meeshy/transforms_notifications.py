@@ -1,11 +1,16 @@
-"""Notification: the flat legacy fields become actor / context / metadata / delivery."""
+"""Notification: the flat legacy fields become actor / context / metadata / delivery.
+
+The target declares those four as Json, which Prisma reads as plain JSON: references inside
+them are stored as 24-hex strings (what the services write there), not as ObjectIds; the
+message a notification is about is also kept in the top-level `messageId` the target declares.
+"""
 from __future__ import annotations
 
 import json
 
 from migration.engine import Quarantine, Write
 
-from .coerce import Invalid, coerce_document, fill_timestamps, static_defaults
+from .coerce import Invalid, as_object_id, coerce_document, fill_timestamps, static_defaults
 
 ACTOR_FIELDS = {"senderId": "id", "senderUsername": "username", "senderAvatar": "avatar",
                 "senderDisplayName": "displayName", "senderFirstName": "firstName",
@@ -27,19 +32,39 @@ def metadata_from_data(data):
         return {"raw": data}
 
 
+def _json_reference(value, path: str) -> str:
+    """A reference as Prisma's Json holds it: the ObjectId's hex string."""
+    found = as_object_id(value)
+    if found is None:
+        raise Invalid(f"{path}: {value!r} is not an ObjectId reference")
+    return str(found)
+
+
+def _json_fields(doc: dict, names: dict, parent: str) -> dict:
+    """{target name: value} of the legacy fields present; references (ids) as hex strings."""
+    out = {}
+    for source, target in names.items():
+        if doc.get(source) is not None:
+            is_reference = target == "id" or target.endswith("Id")
+            out[target] = _json_reference(doc[source], f"{parent}.{target}") if is_reference else doc[source]
+    return out
+
+
 def migrate_notification_document(doc: dict) -> dict:
     out = {"_id": doc["_id"]}
     out.update({f: doc[f] for f in KEPT_FIELDS if f in doc})
-    actor = {target: doc[source] for source, target in ACTOR_FIELDS.items() if doc.get(source) is not None}
+    actor = _json_fields(doc, ACTOR_FIELDS, "actor")
     if actor:
         out["actor"] = actor
-    context = {f: doc[f] for f in CONTEXT_FIELDS if doc.get(f) is not None}
+    context = _json_fields(doc, {f: f for f in CONTEXT_FIELDS}, "context")
     if context:
         out["context"] = context
+    if as_object_id(doc.get("messageId")) is not None:
+        out["messageId"] = doc["messageId"]
     if "data" in doc:
         out["metadata"] = metadata_from_data(doc["data"])
-    delivery_defaults = static_defaults("NotificationDelivery")
-    out["delivery"] = {f: bool(doc.get(f, delivery_defaults[f])) for f in DELIVERY_FIELDS}
+    # Absent flags: not sent, the target's default ({"emailSent": false, "pushSent": false}).
+    out["delivery"] = {f: bool(doc.get(f, False)) for f in DELIVERY_FIELDS}
     for field, default in static_defaults("Notification").items():
         out.setdefault(field, default)
     return coerce_document(fill_timestamps(out, "Notification"), "Notification")

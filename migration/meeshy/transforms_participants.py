@@ -7,10 +7,11 @@ from datetime import datetime
 
 from migration.engine import Merge, Quarantine, Write, derived_id
 
-from .coerce import Invalid, as_date, coerce_document, date, static_defaults
+from .coerce import Invalid, as_date, as_object_id, coerce_document, date, static_defaults
 from .lookups import membership_key
 
 DELETED_USER_NAME = "Deleted user"
+UNKNOWN_NAME, ANONYMOUS_NAME = "Unknown", "Anonymous"  # the authors' fallbacks
 # Target flag -> the legacy names it was stored under (members used the singular form).
 PERMISSION_SOURCES = {
     "canSendMessages": ("canSendMessages", "canSendMessage"),
@@ -36,21 +37,28 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def permissions(doc: dict) -> dict:
-    """The embedded permissions; a flag the legacy document lacks takes the schema default."""
+def permissions(doc: dict, missing=None) -> dict:
+    """The embedded permissions. A flag the legacy document lacks takes `missing` when given
+    (the authors' rule for members: true, what their legacy schema defaulted to), else the
+    target's default; canViewHistory was never recorded and takes the target's default."""
     defaults = static_defaults("ParticipantPermissions")
     out = {}
     for target, sources in PERMISSION_SOURCES.items():
-        value = next((doc[s] for s in sources if doc.get(s) is not None), defaults.get(target))
-        if value is not None:
-            out[target] = bool(value)
+        fallback = defaults.get(target) if missing is None or target == "canViewHistory" else missing
+        value = next((doc[s] for s in sources if doc.get(s) is not None), fallback)
+        out[target] = bool(value)
     return out
 
 
 def display_name(profile) -> str:
-    name, username, first, last = profile[0], profile[1], profile[2], profile[3]
-    full = " ".join(p for p in (first, last) if p)
-    return name or full or username or DELETED_USER_NAME
+    """The authors' rule for a user participant: the user's displayName, then username."""
+    return profile[0] or profile[1] or UNKNOWN_NAME
+
+
+def anonymous_display_name(doc: dict) -> str:
+    """The authors' rule for an anonymous one: "firstName lastName", then username."""
+    full = " ".join(p for p in (doc.get("firstName"), doc.get("lastName")) if p)
+    return full or doc.get("username") or ANONYMOUS_NAME
 
 
 def membership_problem(doc: dict) -> str | None:
@@ -66,13 +74,18 @@ def membership_problem(doc: dict) -> str | None:
     return None
 
 
+def parent_quarantined(collection: str, parent_id, why: str | None = None) -> str:
+    """The reason of a document quarantined because what it refers to is (a cascade)."""
+    return f"parent quarantined: {collection} {parent_id}" + (f" ({why})" if why else "")
+
+
 def conversation_problem(conversation_id, ctx) -> str | None:
     """Why documents of this conversation cannot be migrated, or None when it is migrated."""
     conversations = ctx.lookup("conversations")
     if conversation_id not in conversations:
         return f"conversation {conversation_id} does not exist"
     if conversations[conversation_id] is None:
-        return f"conversation {conversation_id} is quarantined"
+        return parent_quarantined("Conversation", conversation_id)
     return None
 
 
@@ -81,7 +94,19 @@ def user_problem(user_id, ctx) -> str | None:
     if user_id not in users:
         return f"user {user_id} does not exist"
     if users[user_id] is None:
-        return f"user {user_id} is quarantined"
+        return parent_quarantined("User", user_id)
+    return None
+
+
+def anonymous_problem(anonymous_id, conversation_id, ctx) -> str | None:
+    """Why an anonymous participant cannot be the one of this conversation, or None."""
+    owner = ctx.lookup("anonymous").get(anonymous_id, "missing")
+    if owner == "missing":
+        return f"anonymous participant {anonymous_id} does not exist"
+    if owner is None:
+        return parent_quarantined("AnonymousParticipant", anonymous_id)
+    if owner != conversation_id:
+        return f"anonymous participant {anonymous_id} belongs to another conversation"
     return None
 
 
@@ -105,11 +130,11 @@ def merge_memberships(group: list, profile) -> dict:
     if profile[4] is not None:
         out["avatar"] = profile[4]
     out["role"] = latest.get("role", "member")
-    out["permissions"] = permissions(latest)
+    out["permissions"] = permissions(latest, missing=True)
     out["language"] = profile[5] or static_defaults("Participant")["language"]
     out["isActive"] = bool(active)
-    if joined:
-        out["joinedAt"] = min(joined)
+    out["joinedAt"] = min(joined) if joined else id_time(group[0]["_id"])
+    out.update(presence(profile, out["joinedAt"]))
     left = [as_date(d["leftAt"]) for d in group if d.get("leftAt") is not None]
     if not active and left:
         out["leftAt"] = max(left)
@@ -141,15 +166,28 @@ def migrate_member(doc: dict, ctx):
     yield Write(merge_memberships(group, profile))
 
 
+def presence(profile, joined) -> dict:
+    """Nobody is connected while the database is migrated (the authors write isOnline false);
+    the last activity is the user's own (the authors stamp the migration's moment instead,
+    which would make two runs differ), or the participant's joinedAt."""
+    return {"isOnline": False, "lastActiveAt": profile[6] or joined}
+
+
+def id_time(object_id):
+    """When a document without its own date was made: its ObjectId's time."""
+    return object_id.generation_time.replace(tzinfo=None)
+
+
 def historical_participant(conversation_id, user_id, ctx) -> dict:
     """An inactive Participant for a user who wrote or read in a conversation without a
     membership there; joinedAt is the conversation's creation, the earliest honest bound."""
+    profile, joined = ctx.lookup("users")[user_id], ctx.lookup("conversations")[conversation_id]
     return coerce_document({
         "_id": user_participant_id(conversation_id, user_id), "conversationId": conversation_id,
-        "type": "user", "userId": user_id, "displayName": display_name(ctx.lookup("users")[user_id]),
-        **_avatar(ctx.lookup("users")[user_id]), "role": "member", "permissions": permissions({}),
-        "language": ctx.lookup("users")[user_id][5] or static_defaults("Participant")["language"],
-        "isActive": False, "joinedAt": ctx.lookup("conversations")[conversation_id],
+        "type": "user", "userId": user_id, "displayName": display_name(profile), **_avatar(profile),
+        "role": "member", "permissions": permissions({}, missing=True),
+        "language": profile[5] or static_defaults("Participant")["language"],
+        "isActive": False, "joinedAt": joined, **presence(profile, joined),
     }, "Participant")
 
 
@@ -159,10 +197,12 @@ def _avatar(profile) -> dict:
 
 def deleted_user_participant(conversation_id, ctx) -> dict:
     """The one inactive stand-in per conversation for senders whose account is gone."""
+    joined = ctx.lookup("conversations")[conversation_id]
     return {"_id": deleted_user_participant_id(conversation_id), "conversationId": conversation_id,
             "type": "user", "displayName": DELETED_USER_NAME, "role": "member",
-            "permissions": permissions({}), "language": static_defaults("Participant")["language"],
-            "isActive": False, "joinedAt": ctx.lookup("conversations")[conversation_id]}
+            "permissions": permissions({}, missing=True),
+            "language": static_defaults("Participant")["language"],
+            "isActive": False, "isOnline": False, "lastActiveAt": joined, "joinedAt": joined}
 
 
 def participant_for_user(conversation_id, user_id, ctx, deleted_allowed: bool):
@@ -189,13 +229,17 @@ ANONYMOUS_MAPPED = ("conversationId", "shareLinkId", "firstName", "lastName", "u
                     "joinedAt", "lastSeenAt", "lastActiveAt", "isOnline", "leftAt", "isActive") + PERMISSION_FIELDS
 
 
-def migrate_anonymous(doc: dict, ctx):
+def anonymous_document(doc: dict) -> dict:
+    """The Participant of an anonymous one (Invalid when it has no session token)."""
     token = doc.get("sessionToken")
     if not isinstance(token, str) or not token:
-        yield Quarantine("sessionToken is missing: the participant could never reconnect")
-        return
+        raise Invalid("sessionToken is missing: the participant could never reconnect")
+    return anonymous_participant(doc, token_hash(token))
+
+
+def migrate_anonymous(doc: dict, ctx):
     try:
-        participant = anonymous_participant(doc, token_hash(token))
+        participant = anonymous_document(doc)
     except Invalid as exc:
         yield Quarantine(str(exc))
         return
@@ -206,28 +250,33 @@ def migrate_anonymous(doc: dict, ctx):
     yield Write(participant)
 
 
+ANONYMOUS_LANGUAGE = "fr"  # the legacy AnonymousParticipant default, which the authors keep
+
+
 def anonymous_participant(doc: dict, hashed: str) -> dict:
     joined = date(doc.get("joinedAt"), "joinedAt")
     session = {"sessionTokenHash": hashed}
     for field in ("ipAddress", "country", "deviceFingerprint"):
-        if field in doc:
+        if doc.get(field) is not None:
             session[field] = doc[field]
     session["connectedAt"] = joined
-    profile = {f: doc.get(f) for f in ("firstName", "lastName", "username")}
-    profile.update({f: doc[f] for f in ("email", "birthday") if f in doc})
+    profile = {f: doc.get(f) or "" for f in ("firstName", "lastName", "username")}
+    profile.update({f: doc[f] for f in ("email", "birthday") if doc.get(f) is not None})
     out = {"_id": doc["_id"], "conversationId": doc.get("conversationId"), "type": "anonymous",
-           "displayName": display_name((None, doc.get("username"), doc.get("firstName"), doc.get("lastName"))),
-           "role": "member", "permissions": permissions(doc),
-           "language": doc.get("language") or static_defaults("Participant")["language"],
-           "isActive": doc.get("isActive", True), "joinedAt": joined}
+           "displayName": anonymous_display_name(doc), "role": "member", "permissions": permissions(doc),
+           "language": doc.get("language") or ANONYMOUS_LANGUAGE,
+           "isActive": doc.get("isActive", True), "isOnline": bool(doc.get("isOnline", False)),
+           "joinedAt": joined}
     if doc.get("leftAt") is not None:
         out["leftAt"] = doc["leftAt"]
     # Both names were used for the anonymous presence stamp; the later one is the truth.
     seen = [date(doc[f], f) for f in ("lastSeenAt", "lastActiveAt") if doc.get(f) is not None]
-    if seen:
-        out["lastActiveAt"] = max(seen)
-    if "isOnline" in doc:
-        out["isOnline"] = doc["isOnline"]
+    out["lastActiveAt"] = max(seen) if seen else joined
     out["sessionTokenHash"] = hashed
-    out["anonymousSession"] = {"shareLinkId": doc.get("shareLinkId"), "session": session, "profile": profile}
+    link = doc.get("shareLinkId")
+    if as_object_id(link) is not None:
+        out["shareLinkId"] = as_object_id(link)
+    # The authors keep the link as a string inside the session ("" when there was none).
+    out["anonymousSession"] = {"shareLinkId": "" if link is None else str(link), "session": session,
+                               "profile": profile}
     return coerce_document(out, "Participant")

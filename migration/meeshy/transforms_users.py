@@ -6,7 +6,13 @@ from migration.engine import Quarantine, Write
 from .coerce import Invalid, coerce_document, date, fill_timestamps, static_defaults
 
 LEGACY_ROLE_NAMES = {"MODO": "MODERATOR"}
-USER_DROPPED = {"lastSeen": "folded into lastActiveAt (the later of the two)"}
+_TRANSLATION_FLAG = ("a translation setting the target User no longer has (the services keep "
+                     "translation settings in user_preferences, created with their defaults)")
+USER_DROPPED = {"lastSeen": "folded into lastActiveAt (the later of the two)",
+                "encryptionPreference": "the target has no per-user encryption preference "
+                                        "(encryption is per conversation: Conversation.encryptionMode)",
+                **{f: _TRANSLATION_FLAG for f in ("autoTranslateEnabled", "translateToSystemLanguage",
+                                                  "translateToRegionalLanguage", "useCustomDestination")}}
 
 
 def migrate_user_document(doc: dict) -> dict:

@@ -37,9 +37,10 @@ def test_meeshy_chain_from_the_command_line(legacy, ferretdb, fresh_db, tmp_path
     for entry in report["collections"].values():
         assert entry["documents"] == (entry["written"] + entry["merged"] +
                                       entry["quarantined"] + entry["dropped"])
+    assert report["collections"]["user_conversation_preferences"]["merged"] == 1  # the generated duplicate
     dropped = {e["source"] for e in report["collections"].values() if e["target"] is None}
-    assert {"MessageReadStatus", "old_message_status", "MessageAttachment_backup_urls",
-            "TypingIndicator"} <= dropped
+    assert {"Notification", "old_message_status", "MessageAttachment_backup_urls",
+            "TypingIndicator"} <= dropped  # Notification by the operators' decision
 
     again = migration_cli("run", "--source", source_uri, "--target", target_uri,
                           "--json", tmp_path / "again.json", chain=None)
@@ -58,3 +59,37 @@ def test_meeshy_chain_from_the_command_line(legacy, ferretdb, fresh_db, tmp_path
     for name in target.list_collection_names():  # _quarantine included: secrets are redacted
         for doc in target.get_collection(name, codec_options=raw_options).find():
             assert not any(token in doc.raw for token in tokens), f"plain token in {name}"
+
+
+def without_models(text: str, names) -> str:
+    """The schema text of a release without the models `names`: their blocks and the relation
+    fields of other models pointing at them removed."""
+    out, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if any(line.startswith(f"model {name} {{") for name in names):
+            skipping = True
+        words = line.split()
+        relation = len(words) > 1 and words[1].rstrip("[]?") in names
+        if not skipping and not relation:
+            out.append(line)
+        elif line.startswith("}"):
+            skipping = False
+    return "".join(out)
+
+
+def test_plan_with_a_schema_missing_models_lists_every_problem_and_exits_2(legacy, ferretdb, fresh_db,
+                                                                            tmp_path):
+    from migration.meeshy import SCHEMA_PATH
+    _, source_uri = legacy
+    schema = tmp_path / "older.prisma"
+    schema.write_text(without_models(SCHEMA_PATH.read_text(), ("Participant", "Mention", "UserPreference")))
+    result = migration_cli("plan", "--source", source_uri, "--target", ferretdb.uri(fresh_db("t")),
+                           "--schema", schema, chain=None)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    listed = [line for line in result.stderr.splitlines() if line.strip().startswith("- ")]
+    # Every rule writing a Participant (itself or alongside), the Mention rule, both UserPreference ones.
+    for source in ("ConversationMember", "AnonymousParticipant", "Message", "MessageStatus", "Reaction",
+                   "Mention", "call_participants", "TrackingLinkClick", "ConversationReadCursor"):
+        assert any(f"rule for {source!r}" in line and "'Participant'" in line for line in listed) \
+            or (source == "Mention" and any("'Mention'" in line for line in listed)), source
+    assert sum("'user_preference'" in line for line in listed) == 2

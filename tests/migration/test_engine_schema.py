@@ -80,14 +80,46 @@ def test_models_types_enums_and_mapping(schema):
     assert "accounts" not in schema.models["Owner"].fields  # relation list: not stored
 
 
-def test_indexes_and_uniques(schema):
+def test_indexes_and_uniques_have_prismas_names(schema):
+    # Prisma names an index after the collection (@@map) and the stored field names (@map).
     indexes = {i.name: i for i in schema.model_for_collection("accounts").indexes}
-    assert indexes["Account_email_key"].keys == (("email", 1),)
-    assert indexes["Account_email_key"].unique
+    assert set(indexes) == {"accounts_email_key", "kind_email", "accounts_seen_at_count_idx"}
+    assert indexes["accounts_email_key"].keys == (("email", 1),)
+    assert indexes["accounts_email_key"].unique
     assert indexes["kind_email"].keys == (("kind", 1), ("email", 1))
     assert indexes["kind_email"].unique
-    assert indexes["Account_seenAt_count_idx"].keys == (("seen_at", -1), ("count", 1))
-    assert not indexes["Account_seenAt_count_idx"].unique
+    assert indexes["accounts_seen_at_count_idx"].keys == (("seen_at", -1), ("count", 1))
+    assert not indexes["accounts_seen_at_count_idx"].unique
+
+
+def test_a_unique_selector_name_is_not_the_index_name_and_map_is():
+    schema = parse_schema('''
+model Pair {
+  id    String @id @default(auto()) @map("_id") @db.ObjectId
+  left  String @map("l")
+  right String
+  code  String @unique(map: "pair_code")
+  @@unique([left, right], name: "left_right")
+  @@index([right], map: "by_right")
+}
+''')
+    indexes = {i.name: i.keys for i in schema.models["Pair"].indexes}
+    assert indexes == {"pair_code": (("code", 1),), "Pair_l_right_key": (("l", 1), ("right", 1)),
+                       "by_right": (("right", 1),)}
+
+
+def test_a_long_default_index_name_is_cut_like_prismas_mongodb_connector():
+    fields = "\n".join(f"  field{i:02d}WithAVeryLongName String" for i in range(8))
+    schema = parse_schema(f'''
+model Long {{
+  id String @id @default(auto()) @map("_id") @db.ObjectId
+{fields}
+  @@index([{", ".join(f"field{i:02d}WithAVeryLongName" for i in range(8))}])
+}}
+''')
+    (index,) = schema.models["Long"].indexes
+    assert len(index.name) == 127 and index.name.endswith("_idx")
+    assert index.name.startswith("Long_field00WithAVeryLongName_field01")
 
 
 def test_a_complete_document_is_valid(schema):

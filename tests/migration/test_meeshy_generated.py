@@ -1,5 +1,7 @@
 """The Meeshy chain on a generated legacy database (every real-data defect) on FerretDB:
 verified, accounted, idempotent, the source untouched, and a delta run equal to a fresh one."""
+import pathlib
+
 import pytest
 
 from migration.engine import api
@@ -11,6 +13,8 @@ from migration.meeshy.hand_built import at, legacy_translation, oid
 from migration.meeshy.sample_data import expected_counts, insert_legacy_dataset
 
 SCALE, SEED = 0.02, 5
+REAL_TARGET = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema" \
+    / "target-2026-08-22-11ba2be7b.prisma"
 
 
 def meeshy():
@@ -49,10 +53,14 @@ def test_generated_database_migrates_verified_and_accounted(source, fresh_db):
     assert fingerprint(source) == before
     counts = expected_counts(SEED, SCALE)
     for name, entry in report["collections"].items():
-        assert entry["documents"] == counts[name] == (
+        assert entry["documents"] == counts.get(name, 0) == (
             entry["written"] + entry["merged"] + entry["quarantined"] + entry["dropped"]), name
     assert report["collections"]["ConversationMember"]["merged"] > 0
     assert report["collections"]["MessageTranslation"]["merged"] > 0
+    # the duplicate preference of one user for one conversation (generated from two documents on),
+    # merged into the latest edit
+    duplicates = 1 if counts["user_conversation_preferences"] > 1 else 0
+    assert report["collections"]["user_conversation_preferences"]["merged"] == duplicates
     tokens = [a["sessionToken"] for a in source.AnonymousParticipant.find()]
     for name in target.list_collection_names():
         for doc in target[name].find(batch_size=1000):
@@ -105,3 +113,30 @@ def test_delta_run_equals_a_fresh_full_migration(source, fresh_db):
     assert delta["verification"]["hashes"] == full["verification"]["hashes"]
     changed = sum(e["inserted"] + e["replaced"] + e["deleted"] for e in delta["collections"].values())
     assert 0 < changed < sum(e["inserted"] for e in full["collections"].values()) / 4
+
+
+def test_every_migrated_document_validates_against_meeshys_own_target(source, fresh_db):
+    if not REAL_TARGET.is_file():
+        pytest.skip(f"{REAL_TARGET} is absent: cannot validate against Meeshy's own file")
+    target = source.client[fresh_db("meeshy_tgt")]
+    report = run(source, target)
+    assert report["ok"]
+    real = Validator(load_schema(REAL_TARGET))
+    checked = 0
+    for name in target.list_collection_names():
+        if name.startswith("_"):
+            continue  # the migration's own bookkeeping (_migrations, _quarantine, ledgers)
+        assert real.has_collection(name), name
+        for doc in target[name].find(batch_size=1000):
+            assert real.errors(name, doc) == [], (name, doc["_id"])
+            checked += 1
+    assert checked >= sum(e["written"] for e in report["collections"].values()) > 0
+    # Every index and unique of all 85 models, under Prisma's names, models without data too.
+    declared = [(m.collection, i) for m in real.schema.models.values() for i in m.indexes]
+    assert len(real.schema.models) == 85 and len(declared) == 270
+    for collection, index in declared:
+        info = target[collection].index_information().get(index.name)
+        assert info is not None, (collection, index.name)
+        assert [tuple(k) for k in info["key"]] == [tuple(k) for k in index.keys], index.name
+        assert bool(info.get("unique")) == index.unique, index.name
+    assert report["verification"]["indexes"] == {"declared": 270, "present": 270}

@@ -29,7 +29,7 @@ def test_exact_status_entry_of_a_member():
     assert results[oid(70)] == [Write({
         "_id": oid(70), "messageId": MSG, "conversationId": CONV,
         "participantId": user_participant_id(CONV, ALICE), "receivedAt": at(24), "readAt": at(25),
-        "createdAt": at(24), "updatedAt": at(25)})]
+        "createdAt": at(24), "updatedAt": at(25), "viewedLanguages": []})]
     assert VALIDATOR.errors("MessageStatusEntry", results[oid(70)][0].doc) == []
 
 
@@ -57,7 +57,8 @@ def test_statuses_that_cannot_attach_are_quarantined_with_the_reason():
                 legacy_status(oid(72), oid(888), ALICE), legacy_status(oid(73), MSG, "alice")]
     results = migrate_in_memory(dataset(MessageStatus=statuses), "MessageStatus")
     assert results[oid(70)] == [Quarantine(f"user {GONE} no longer exists: there is no participant to attach it to")]
-    assert results[oid(71)] == [Quarantine(f"its message {LOST} is quarantined: conversation {oid(999)} does not exist")]
+    assert results[oid(71)] == [
+        Quarantine(f"parent quarantined: Message {LOST} (conversation {oid(999)} does not exist)")]
     assert results[oid(72)] == [Quarantine(f"message {oid(888)} does not exist")]
     assert results[oid(73)] == [Quarantine("userId 'alice' is not an ObjectId reference")]
 
@@ -71,8 +72,9 @@ def test_reactions_attach_to_participants_and_duplicates_merge():
                  legacy_reaction(oid(85), MSG, "👍", userId=GONE)]
     results = migrate_in_memory(dataset(Reaction=reactions), "Reaction")
     alice = user_participant_id(CONV, ALICE)
+    # updatedAt is required by the target: a reaction never updated, when it was made.
     assert results[oid(80)] == [Write({"_id": oid(80), "messageId": MSG, "participantId": alice, "emoji": "👍",
-                                       "createdAt": at(2)})]
+                                       "createdAt": at(2), "updatedAt": at(2)})]
     assert results[oid(81)] == [Merge(oid(80), f"duplicate 👍 reaction of participant {alice} on message {MSG}")]
     assert results[oid(82)][0].doc["participantId"] == alice and results[oid(82)][0].doc["emoji"] == "❤️"
     assert results[oid(83)][0].doc["participantId"] == ANON
@@ -92,3 +94,23 @@ def test_property_one_entry_per_participant_and_every_status_accounted(statuses)
     assert len(entries) == len(distinct)
     assert len(entries) + len(merged) == len(statuses)
     assert len({e.doc["participantId"] for e in entries}) == len(distinct)
+
+
+def test_read_statuses_fold_into_statuses_or_become_entries():
+    statuses = [legacy_status(oid(70), MSG, ALICE, readAt=at(40))]
+    reads = [{"_id": oid(75), "messageId": MSG, "userId": ALICE, "readAt": at(30)},  # before the status
+             {"_id": oid(76), "messageId": MSG, "userId": BOB, "readAt": at(35)},    # no status: own entry
+             {"_id": oid(77), "messageId": MSG, "userId": BOB, "readAt": at(33)},     # its duplicate
+             {"_id": oid(78), "messageId": LOST, "userId": BOB, "readAt": at(35)}]
+    data = dataset(MessageStatus=statuses, MessageReadStatus=reads)
+    (status,) = migrate_in_memory(data, "MessageStatus")[oid(70)]
+    assert status.doc["readAt"] == at(30)  # the earlier read time wins
+    results = migrate_in_memory(data, "MessageReadStatus")
+    assert isinstance(results[oid(75)][0], Merge) and results[oid(75)][0].into == oid(70)
+    historical, entry = results[oid(76)]
+    assert historical.collection == "Participant" and entry.doc["readAt"] == at(33)
+    assert entry.doc["participantId"] == user_participant_id(CONV, BOB)
+    assert VALIDATOR.errors("MessageStatusEntry", entry.doc) == []
+    assert results[oid(77)][0] == Merge(oid(76), f"duplicate read status of participant "
+                                                 f"{user_participant_id(CONV, BOB)} on message {MSG}")
+    assert isinstance(results[oid(78)][0], Quarantine)

@@ -39,17 +39,22 @@ def test_dates_are_truncated_to_what_bson_stores():
 
 
 def test_coerce_document_repairs_nested_fields_and_names_the_path_of_a_bad_one():
-    doc = {"_id": oid(1), "userId": str(oid(2)), "type": "t", "content": "c", "createdAt": iso(datetime(2025, 1, 2)),
-           "actor": {"id": str(oid(3))}, "delivery": {"emailSent": False, "pushSent": False}}
-    fixed = coerce_document(doc, "Notification")
-    assert fixed["userId"] == oid(2) and fixed["actor"]["id"] == oid(3)
-    assert fixed["createdAt"] == datetime(2025, 1, 2) and doc["userId"] == str(oid(2))
-    with pytest.raises(Invalid, match=r"actor\.id: 'x' is not an ObjectId reference"):
-        coerce_document({**doc, "actor": {"id": "x"}}, "Notification")
+    session = {"sessionTokenHash": "h", "connectedAt": iso(datetime(2025, 1, 3))}
+    doc = {"_id": oid(1), "conversationId": str(oid(2)), "joinedAt": iso(datetime(2025, 1, 2)),
+           "anonymousSession": {"shareLinkId": "", "session": session, "profile": {}}}
+    fixed = coerce_document(doc, "Participant")
+    assert fixed["conversationId"] == oid(2) and fixed["joinedAt"] == datetime(2025, 1, 2)
+    assert fixed["anonymousSession"]["session"]["connectedAt"] == datetime(2025, 1, 3)
+    assert doc["conversationId"] == str(oid(2))
+    bad = {**doc, "anonymousSession": {"session": {"connectedAt": "x"}}}
+    with pytest.raises(Invalid, match=r"anonymousSession\.session\.connectedAt: 'x' is not a date"):
+        coerce_document(bad, "Participant")
     with pytest.raises(Invalid, match=r"blockedUserIds\[1\]"):
         coerce_document({"blockedUserIds": [oid(1), "nope"]}, "User")
 
 
 def test_static_defaults_are_literals_and_lists_only():
     defaults = static_defaults("Message")
-    assert defaults == {"originalLanguage": "fr", "messageType": "text", "isEdited": False, "validatedMentions": []}
+    assert defaults == {"originalLanguage": "fr", "messageType": "text", "messageSource": "user",
+                        "isEdited": False, "isViewOnce": False, "viewOnceCount": 0, "isBlurred": False,
+                        "effectFlags": 0, "validatedMentions": [], "reactionCount": 0, "isEncrypted": False}

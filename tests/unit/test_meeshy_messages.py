@@ -31,7 +31,10 @@ def test_exact_message_of_a_member():
     assert outcome == Write({
         "_id": oid(50), "conversationId": CONV, "senderId": user_participant_id(CONV, ALICE),
         "content": "bonjour", "originalLanguage": "fr", "messageType": "text", "isEdited": False,
-        "createdAt": at(20), "updatedAt": at(21), "validatedMentions": []})
+        "createdAt": at(20), "updatedAt": at(21),
+        # Required by the target, absent from legacy messages: the target's own defaults.
+        "messageSource": "user", "isViewOnce": False, "viewOnceCount": 0, "isBlurred": False,
+        "effectFlags": 0, "validatedMentions": [], "reactionCount": 0, "isEncrypted": False})
     assert VALIDATOR.errors("Message", outcome.doc) == []
 
 
@@ -39,11 +42,12 @@ def test_sender_without_membership_gets_an_inactive_historical_participant():
     participant, message = outcomes([legacy_message(oid(50), CONV, BOB)])[oid(50)]
     assert participant == Write({
         "_id": user_participant_id(CONV, BOB), "conversationId": CONV, "type": "user", "userId": BOB,
-        "displayName": "Ada Lovelace", "role": "member",
-        "permissions": {"canSendMessages": True, "canSendFiles": False, "canSendImages": True,
-                        "canSendVideos": False, "canSendAudios": False, "canSendLocations": False,
-                        "canSendLinks": False},
-        "language": "fr", "isActive": False, "joinedAt": at(0)}, "Participant")
+        "displayName": "user000002", "role": "member",
+        "permissions": {"canSendMessages": True, "canSendFiles": True, "canSendImages": True,
+                        "canSendVideos": True, "canSendAudios": True, "canSendLocations": True,
+                        "canSendLinks": True, "canViewHistory": True},
+        "language": "fr", "isActive": False, "joinedAt": at(0), "isOnline": False, "lastActiveAt": at(10)},
+        "Participant")
     assert message.doc["senderId"] == participant.doc["_id"]
     assert VALIDATOR.errors("Participant", participant.doc) == []
 
@@ -55,7 +59,8 @@ def test_deleted_senders_share_one_placeholder_per_conversation():
     assert p1 == p2 and p1.collection == "Participant"
     assert p1.doc == {"_id": deleted_user_participant_id(CONV), "conversationId": CONV, "type": "user",
                       "displayName": "Deleted user", "role": "member", "permissions": p1.doc["permissions"],
-                      "language": "en", "isActive": False, "joinedAt": at(0)}
+                      "language": "en", "isActive": False, "isOnline": False, "lastActiveAt": at(0),
+                      "joinedAt": at(0)}
     assert "userId" not in p1.doc
     assert m1.doc["senderId"] == m2.doc["senderId"] == deleted_user_participant_id(CONV)
     assert p3.doc["_id"] == deleted_user_participant_id(OTHER_CONV) != p1.doc["_id"]
@@ -113,7 +118,8 @@ def test_translations_of_missing_or_quarantined_messages_are_quarantined():
                     legacy_translation(oid(62), "m-50", "en", "z")]
     results = outcomes([legacy_message(oid(51), oid(999), ALICE)], translations, "MessageTranslation")
     assert results[oid(60)] == [Quarantine(f"message {oid(77)} does not exist")]
-    assert results[oid(61)] == [Quarantine(f"its message {oid(51)} is quarantined: conversation {oid(999)} does not exist")]
+    assert results[oid(61)] == [
+        Quarantine(f"parent quarantined: Message {oid(51)} (conversation {oid(999)} does not exist)")]
     assert results[oid(62)] == [Quarantine("messageId 'm-50' is not an ObjectId reference")]
 
 
@@ -139,10 +145,11 @@ def test_what_refers_to_a_quarantined_user_or_conversation_waits_for_it():
     data["User"][1]["role"] = "SUPERUSER"                  # not a UserRole: the user is quarantined
     data["Conversation"][1]["communityId"] = "community-1"  # not a reference: quarantined too
     results = migrate_in_memory(data, "Message")
-    assert results[oid(50)] == [Quarantine(f"its sender: user {BOB} is quarantined")]
-    assert results[oid(51)] == [Quarantine(f"conversation {OTHER_CONV} is quarantined")]
+    assert results[oid(50)] == [Quarantine(f"parent quarantined: User {BOB}")]
+    assert results[oid(51)] == [Quarantine(f"parent quarantined: Conversation {OTHER_CONV}")]
     data["ConversationMember"].append(legacy_member(oid(11), CONV, BOB))
-    assert migrate_in_memory(data, "ConversationMember")[oid(11)] == [Quarantine(f"user {BOB} is quarantined")]
+    members = migrate_in_memory(data, "ConversationMember")
+    assert members[oid(11)] == [Quarantine(f"parent quarantined: User {BOB}")]
 
 
 def test_missing_required_stamps_and_flags_are_derived_not_invented():

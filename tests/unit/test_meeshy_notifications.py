@@ -27,8 +27,10 @@ def test_exact_structured_output():
         "_id": oid(9), "userId": oid(1), "type": "new_message", "title": "New message",
         "content": "You have a new message", "priority": "normal", "isRead": False,
         "expiresAt": at(90), "createdAt": at(27),
-        "actor": {"id": oid(2), "username": "bola", "avatar": "/a.png"},
-        "context": {"conversationId": oid(3), "messageId": oid(4), "messagePreview": "salut"},
+        # Json in the target: references inside are hex strings; the message is also top-level.
+        "actor": {"id": str(oid(2)), "username": "bola", "avatar": "/a.png"},
+        "context": {"conversationId": str(oid(3)), "messageId": str(oid(4)), "messagePreview": "salut"},
+        "messageId": oid(4),
         "metadata": {"conversationTitle": "Team"},
         "delivery": {"emailSent": False, "pushSent": True},
     }

@@ -32,11 +32,13 @@ def test_exact_participant_of_one_membership():
     (outcome,) = migrate_in_memory(data, "ConversationMember")[oid(10)]
     assert outcome == Write({
         "_id": user_participant_id(CONV, ALICE), "conversationId": CONV, "type": "user", "userId": ALICE,
-        "displayName": "Ada Lovelace", "role": "admin",
+        "displayName": "user000001", "role": "admin",  # no displayName: the username (authors' rule)
         "permissions": {"canSendMessages": True, "canSendFiles": True, "canSendImages": True,
                         "canSendVideos": False, "canSendAudios": True, "canSendLocations": False,
-                        "canSendLinks": True},
-        "language": "fr", "isActive": True, "joinedAt": at(1), "nickname": "Ada"})
+                        "canSendLinks": True, "canViewHistory": True},
+        "language": "fr", "isActive": True, "joinedAt": at(1),
+        "isOnline": False, "lastActiveAt": at(10),  # the user's own last activity (lastSeen, later)
+        "nickname": "Ada"})
     assert VALIDATOR.errors("Participant", outcome.doc) == []
 
 
@@ -87,11 +89,11 @@ def test_anonymous_participant_keeps_only_the_token_hash():
         "role": "member",
         "permissions": {"canSendMessages": True, "canSendFiles": False, "canSendImages": True,
                         "canSendVideos": False, "canSendAudios": False, "canSendLocations": False,
-                        "canSendLinks": False},
-        "language": "fr", "isActive": True, "joinedAt": at(2), "lastActiveAt": at(30),
-        "sessionTokenHash": digest,
+                        "canSendLinks": False, "canViewHistory": True},
+        "language": "fr", "isActive": True, "isOnline": False, "joinedAt": at(2), "lastActiveAt": at(30),
+        "sessionTokenHash": digest, "shareLinkId": LINK,
         "anonymousSession": {
-            "shareLinkId": LINK,
+            "shareLinkId": str(LINK),  # a string inside the session, as the authors keep it
             "session": {"sessionTokenHash": digest, "ipAddress": "203.0.113.9", "country": "FR",
                         "connectedAt": at(2)},
             "profile": {"firstName": "Guest", "lastName": "Visitor", "username": "guest42", "email": "g@x.org"}}})

@@ -2,10 +2,14 @@
 from migration.engine import CollectionRule, Reference, Step
 
 from ..lookups import CONVERSATIONS, MEMBERSHIPS, USERS
-from ..transforms_participants import (ANONYMOUS_MAPPED, PERMISSION_FIELDS, migrate_anonymous,
-                                       migrate_member)
+from ..collisions import UniqueGuard
+from ..transforms_participants import (ANONYMOUS_MAPPED, PERMISSION_FIELDS, anonymous_document,
+                                       migrate_anonymous, migrate_member)
 
 MEMBER_MAPPED = ("conversationId", "userId", "role", "nickname", "joinedAt", "leftAt", "isActive") + PERMISSION_FIELDS
+
+# One session token in one conversation twice (the legacy token was unique): the first keeps it.
+ANONYMOUS_GUARD = UniqueGuard("AnonymousParticipant", "Participant", anonymous_document)
 
 STEP = Step(
     id="0003-participants",
@@ -15,8 +19,9 @@ STEP = Step(
     rules=(
         CollectionRule(source="ConversationMember", target="Participant", transform=migrate_member,
                        mapped=MEMBER_MAPPED, lookups=(USERS, CONVERSATIONS, MEMBERSHIPS)),
-        CollectionRule(source="AnonymousParticipant", target="Participant", transform=migrate_anonymous,
-                       mapped=ANONYMOUS_MAPPED, lookups=(CONVERSATIONS,),
+        CollectionRule(source="AnonymousParticipant", target="Participant",
+                       transform=ANONYMOUS_GUARD.guarded(migrate_anonymous), mapped=ANONYMOUS_MAPPED,
+                       lookups=(CONVERSATIONS,) + ANONYMOUS_GUARD.lookups,
                        redact=("sessionToken",)),
     ),
     references=(

@@ -4,9 +4,14 @@ from migration.engine import Children, CollectionRule, Reference, Step
 from ..coerce import model
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
 from ..passthrough import passthrough_rule
-from ..transforms_messages import (MESSAGES, TRANSLATION_DROPPED, TRANSLATION_MAPPED, TRANSLATION_WINNERS,
+from ..transforms_refs import LINK_CONVERSATIONS, MENTION_MAPPED, migrate_click, migrate_mention
+from ..transforms_messages import (MESSAGE_DROPPED, MESSAGES, TRANSLATION_DROPPED, TRANSLATION_MAPPED,
+                                   TRANSLATION_WINNERS,
                                    migrate_message, migrate_translation)
 
+CONTEXT = (USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS, MESSAGES)
+CLICK_MAPPED = tuple(k for k, f in model("TrackingLinkClick").fields.items() if not f.is_id) \
+    + ("userId", "anonymousId")
 MESSAGE_MAPPED = tuple(k for k, f in model("Message").fields.items() if not f.is_id and k != "translations") \
     + ("isDeleted", "anonymousSenderId")
 
@@ -17,16 +22,20 @@ STEP = Step(
                 "isDeleted -> deletedAt, MessageTranslation embedded (latest per language)",
     rules=(
         CollectionRule(source="Message", target="Message", transform=migrate_message, mapped=MESSAGE_MAPPED,
+                       dropped=MESSAGE_DROPPED,
                        lookups=(USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS),
                        children=(Children("translations", "MessageTranslation", "messageId"),),
                        also_writes=("Participant",)),
         CollectionRule(source="MessageTranslation", target="Message", transform=migrate_translation,
                        mapped=TRANSLATION_MAPPED, dropped=TRANSLATION_DROPPED,
-                       lookups=(CONVERSATIONS, ANONYMOUS, MESSAGES, TRANSLATION_WINNERS)),
+                       lookups=(USERS, CONVERSATIONS, ANONYMOUS, MESSAGES, TRANSLATION_WINNERS)),
         passthrough_rule("MessageAttachment", "MessageAttachment"),
-        passthrough_rule("Mention", "Mention"),
+        CollectionRule(source="Mention", target="Mention", transform=migrate_mention, mapped=MENTION_MAPPED,
+                       lookups=CONTEXT, also_writes=("Participant",)),
         passthrough_rule("TrackingLink", "TrackingLink"),
-        passthrough_rule("TrackingLinkClick", "TrackingLinkClick"),
+        CollectionRule(source="TrackingLinkClick", target="TrackingLinkClick", transform=migrate_click,
+                       mapped=CLICK_MAPPED, lookups=(USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS,
+                                                     LINK_CONVERSATIONS), also_writes=("Participant",)),
     ),
     references=(
         Reference("Message", "conversationId", "Conversation"),
