@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from migration.engine.errors import MigrationError
 from migration.engine.hashing import sort_key
@@ -95,6 +95,10 @@ def _bulk_upsert(collection, ops) -> None:
         except BulkWriteError as again:
             error = again.details["writeErrors"][0]
             raise MigrationError(_describe_write_error(collection, chunk, error)) from None
+        except OperationFailure as exc:  # FerretDB: a unique clash on update is no write error
+            if "unique constraint" not in str(exc).lower():
+                raise
+            raise MigrationError(_describe_unique_failure(collection, chunk)) from None
 
 
 def _id_exists(collection, doc) -> bool:
@@ -112,6 +116,14 @@ def _describe_write_error(collection, ops, error) -> str:
     if error.get("code") == DUPLICATE_KEY and hasattr(doc, "get"):
         text += unique_clash(collection, doc)
     return text
+
+
+def _describe_unique_failure(collection, ops) -> str:
+    for op in ops:
+        clash = unique_clash(collection, op._doc)
+        if clash:
+            return f"writing document {op._doc.get('_id')} into {collection.name} failed{clash}"
+    return f"writing into {collection.name} failed: a unique index refused one of {len(ops)} documents"
 
 
 def unique_clash(collection, doc) -> str:
