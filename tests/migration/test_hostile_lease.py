@@ -11,18 +11,8 @@ import time
 import pytest
 
 from migration.engine.lease import Lease, LeaseHeld, LeaseLost
-from tests.support import toy_chain
 from tests.support.cli_runner import migration_cli
 from tests.support.migration_helpers import fingerprint
-
-
-@pytest.fixture
-def dbs(ferretdb, fresh_db):
-    client = ferretdb.client()
-    source, target = client[fresh_db("src")], client[fresh_db("tgt")]
-    toy_chain.make_source(source, people=12)
-    yield source, target, ferretdb.uri(source.name), ferretdb.uri(target.name)
-    client.close()
 
 
 def _lease(target, host, pid, beat_age_seconds):
@@ -37,8 +27,8 @@ def _run(source_uri, target_uri, report):
                          "--json", report)
 
 
-def test_a_live_lease_refuses_a_second_run(dbs, tmp_path):
-    _, target, source_uri, target_uri = dbs
+def test_a_live_lease_refuses_a_second_run(toy_dbs, tmp_path):
+    _, _, target, source_uri, target_uri = toy_dbs
     _lease(target, socket.gethostname(), os.getpid(), 1)  # this test process: alive
     before = fingerprint(target)
     result = _run(source_uri, target_uri, tmp_path / "r.json")
@@ -50,8 +40,8 @@ def test_a_live_lease_refuses_a_second_run(dbs, tmp_path):
 
 
 @pytest.mark.parametrize("how", ["expired heartbeat", "dead process"])
-def test_a_stale_lease_is_taken_over_and_reported(dbs, tmp_path, how):
-    _, target, source_uri, target_uri = dbs
+def test_a_stale_lease_is_taken_over_and_reported(toy_dbs, tmp_path, how):
+    _, _, target, source_uri, target_uri = toy_dbs
     if how == "expired heartbeat":
         _lease(target, "elsewhere.example", 4242, 600)
         expected = "its last heartbeat was"
@@ -68,8 +58,8 @@ def test_a_stale_lease_is_taken_over_and_reported(dbs, tmp_path, how):
     assert target["_migrations"].find_one({"_id": "lease"}) is None  # released at the end
 
 
-def test_a_run_that_lost_its_lease_writes_nothing_more(dbs):
-    _, target, _, _ = dbs
+def test_a_run_that_lost_its_lease_writes_nothing_more(toy_dbs):
+    _, _, target, _, _ = toy_dbs
     lease = Lease(target, seconds=0.4).acquire()
     try:
         with pytest.raises(LeaseHeld, match="another run holds the target"):
