@@ -1,7 +1,10 @@
 """python -m migration plan|run|verify|status (the contract of issue 3; other tools call it).
 
 Exit codes: 0 done and verified (quarantined documents allowed, reported), 2 bad usage or
-configuration, 3 verification failed (or source data the chain would lose), 1 anything else.
+configuration, 3 verification failed or the data was refused before any write (source data the
+chain would lose, an empty source, a target holding documents this migration did not write, a
+damaged `_migrations` record, too many documents quarantined), 1 anything else (another run
+holds the target, a server that does not answer in time, ...).
 """
 from __future__ import annotations
 
@@ -17,17 +20,20 @@ from pymongo import uri_parser
 from pymongo.errors import ConfigurationError, InvalidURI, PyMongoError
 from rich.console import Console
 
+from migration.cli_checks import check_writable, read_schema
 from migration.engine import api
 from migration.engine.chain import load_chain
+from migration.engine.deadlines import (CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, client_options,
+                                        describe, operation)
 from migration.engine.errors import ConfigError, MigrationError
+from migration.engine.guards import MAX_QUARANTINE_RATIO
 from migration.engine.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
+from migration.engine.lease import LEASE_SECONDS
 from migration.engine.report import ProgressBars, render, write_json
-from migration.engine.schema import load_schema
 from migration.engine.sources import BATCH_SIZE
 from migration.engine.validator import Validator
 
 DEFAULT_CHAIN = "migration.meeshy"
-CONNECT_TIMEOUT_MS = 10_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,15 +63,27 @@ def build_parser() -> argparse.ArgumentParser:
                          help="override one of the chain's decisions (e.g. notifications=migrate)")
         if verb in ("plan", "run"):
             sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=argparse.SUPPRESS)
+        sub.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
+                         metavar="SECONDS", help="the longest a server may take to answer one "
+                         f"call (default {DEFAULT_TIMEOUT_SECONDS})")
+        if verb in ("run", "verify"):
+            sub.add_argument("--max-quarantine-ratio", type=float, default=MAX_QUARANTINE_RATIO,
+                             metavar="R", help="fail when a collection has more than this share "
+                             f"of its documents quarantined (default {MAX_QUARANTINE_RATIO})")
         if verb == "run":
             sub.add_argument("--to", metavar="STEP", help="apply the chain up to this step")
+            sub.add_argument("--allow-empty-source", action="store_true",
+                             help="migrate a source database that is empty or missing")
+            sub.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS,
+                             help=argparse.SUPPRESS)
     return parser
 
 
 def database_of(uri: str, role: str) -> tuple:
-    """(database name, set of (address, port)) named by a URI, or a ConfigError."""
+    """(database name, set of (address, port)) named by a URI, or a ConfigError (an unknown
+    option too: a typo in a timeout or TLS option must not be silently ignored)."""
     try:
-        parsed = uri_parser.parse_uri(uri, warn=True)
+        parsed = uri_parser.parse_uri(uri, warn=False)
     except (InvalidURI, ConfigurationError, ValueError) as exc:
         raise ConfigError(f"--{role} {_redact(uri)} is not a valid MongoDB URI: {exc}") from None
     if not parsed.get("database"):
@@ -88,11 +106,13 @@ def _redact(uri: str) -> str:
     return uri
 
 
-def connect(uri: str, role: str):
-    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=CONNECT_TIMEOUT_MS,
-                                 appname=f"meeshy-migration-{role}")
+def connect(uri: str, role: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
+    options = uri_parser.parse_uri(uri, warn=False)["options"]
+    client = pymongo.MongoClient(uri, appname=f"meeshy-migration-{role}",
+                                 **client_options(options, timeout))
     try:
-        client.admin.command("ping")
+        with pymongo.timeout(CONNECT_TIMEOUT_MS / 1000):  # timeoutMS would wait the full --timeout
+            client.admin.command("ping")
     except PyMongoError as exc:
         client.close()
         reason = str(exc).splitlines()[0].split(" (configured timeouts")[0].split(", Timeout")[0]
@@ -110,7 +130,7 @@ def main(argv=None) -> int:
     except MigrationError as exc:
         return _failed(args, str(exc), exc.exit_code)
     except PyMongoError as exc:
-        return _failed(args, f"database error: {str(exc).splitlines()[0][:300]}", 1)
+        return _failed(args, describe(exc, f"running {args.verb}"), 1)
     except KeyboardInterrupt:
         return _failed(args, "interrupted; `run` again resumes where it stopped", 1)
     except Exception as exc:  # noqa: BLE001 - a bug: say so, with the traceback to report it
@@ -149,10 +169,15 @@ def decisions_of(items) -> dict:
 
 
 def _execute(args, console) -> dict:
+    if args.json:
+        check_writable(args.json)  # before any work: a finished run must not fail to report
+    if not 0 < args.timeout <= 86_400:
+        raise ConfigError("--timeout must be a number of seconds between 0 and 86400")
     target_name, target_nodes = database_of(args.target, "target")
     chain = load_chain(args.chain, decisions_of(args.decision))
     if args.verb == "status":
-        with contextlib.closing(connect(args.target, "target")) as target:
+        with contextlib.closing(connect(args.target, "target", args.timeout)) as target, \
+                operation("reading the target's _migrations (status)", target[target_name]):
             return api.status(target[target_name], chain)
     source_name, source_nodes = database_of(args.source, "source")
     if source_name == target_name and source_nodes & target_nodes:
@@ -168,24 +193,29 @@ def _execute(args, console) -> dict:
     elif schema_path is None:
         raise ConfigError(f"{args.chain} declares no SCHEMA_PATH and no --schema was given")
     else:
-        schema = load_schema(schema_path)
+        schema = read_schema(schema_path)
     validator = Validator(schema)
     if args.verb == "run":
         chain.up_to(args.to)  # an unknown step is a usage error, before any connection
     if args.verb in ("plan", "run") and args.batch_size < 1:
         raise ConfigError("--batch-size must be a positive number")
-    with contextlib.closing(connect(args.source, "source")) as source_client, \
-            contextlib.closing(connect(args.target, "target")) as target_client:
+    if args.verb in ("run", "verify") and not 0 <= args.max_quarantine_ratio <= 1:
+        raise ConfigError("--max-quarantine-ratio must be between 0 and 1")
+    with contextlib.closing(connect(args.source, "source", args.timeout)) as source_client, \
+            contextlib.closing(connect(args.target, "target", args.timeout)) as target_client:
         source, target = source_client[source_name], target_client[target_name]
         bars = ProgressBars(console) if sys.stdout.isatty() else None
-        with bars if bars is not None else contextlib.nullcontext():
+        with bars if bars is not None else contextlib.nullcontext(), \
+                operation(f"running {args.verb}", source, target):
             if args.verb == "plan":
                 report = api.plan(source, chain, validator, target, args.batch_size, bars)
             elif args.verb == "run":
                 report = api.run(source, target, chain, validator, args.to, args.batch_size,
-                                 bars)
+                                 bars, args.allow_empty_source, args.max_quarantine_ratio,
+                                 args.lease_seconds)
             else:
-                report = api.verify(source, target, chain, validator)
+                report = api.verify(source, target, chain, validator,
+                                    args.max_quarantine_ratio)
     report.update(source=_redact(args.source), target=_redact(args.target),
                   schema=str(schema_path), chain=args.chain, decisions=dict(chain.decisions))
     return report

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import time
 
-from migration.engine import checkpoint
+from migration.engine import checkpoint, guards
 from migration.engine.errors import ConfigError
+from migration.engine.lease import LEASE_SECONDS, Lease, holder
+from migration.engine.model import CollectionRule
 from migration.engine.planner import plan as _plan, schema_problems
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import Runner
@@ -31,18 +33,30 @@ def plan(source_db, chain, validator, target_db=None, batch_size=BATCH_SIZE,
 
 
 def run(source_db, target_db, chain, validator, to=None, batch_size=BATCH_SIZE,
-        progress=None) -> dict:
+        progress=None, allow_empty_source=False,
+        max_quarantine_ratio=guards.MAX_QUARANTINE_RATIO, lease_seconds=LEASE_SECONDS) -> dict:
     check_against_schema(chain, validator)
+    chain.up_to(to)
+    guards.check_source(source_db, chain, allow_empty_source)
+    guards.check_target(target_db, chain, to)  # refused without even a lease written
     started = time.monotonic()
-    runner = Runner(source_db, target_db, chain, validator, to, batch_size, progress)
-    outcome = runner.run()
-    migrated = time.monotonic()
-    verification = _verify(source_db, target_db, chain, validator.schema, runner.steps)
-    verification["problems"] = outcome["index_problems"] + verification["problems"]
-    verification["ok"] = not verification["problems"]
-    checkpoint.finish_run(target_db, verification["ok"])
+    lease = Lease(target_db, lease_seconds).acquire()
+    try:
+        guards.check_target(target_db, chain, to)  # again: another run may have written since
+        runner = Runner(source_db, target_db, chain, validator, to, batch_size, progress, lease)
+        outcome = runner.run()
+        migrated = time.monotonic()
+        verification = _verify(source_db, target_db, chain, validator.schema, runner.steps)
+        verification["problems"] = (outcome["index_problems"] + verification["problems"]
+                                    + guards.quarantine_problems(outcome["collections"],
+                                                                 max_quarantine_ratio))
+        verification["ok"] = not verification["problems"]
+        lease.check()
+        checkpoint.finish_run(target_db, verification["ok"], verification["hashes"])
+    finally:
+        lease.release()
     return {"command": "run", "run": outcome["run"], "resumed": outcome["resumed"],
-            "to": to, "steps": [s.id for s in runner.steps],
+            "to": to, "steps": [s.id for s in runner.steps], "lease": lease.took_over,
             "collections": outcome["collections"],
             "quarantine": quarantine_listing(target_db),
             "verification": verification, "ok": verification["ok"],
@@ -51,9 +65,15 @@ def run(source_db, target_db, chain, validator, to=None, batch_size=BATCH_SIZE,
             "verify_seconds": round(time.monotonic() - migrated, 3)}
 
 
-def verify(source_db, target_db, chain, validator) -> dict:
+def verify(source_db, target_db, chain, validator,
+           max_quarantine_ratio=guards.MAX_QUARANTINE_RATIO) -> dict:
     started = time.monotonic()
     verification = _verify(source_db, target_db, chain, validator.schema)
+    uncovered = guards.uncovered_problem(source_db, chain)
+    progress = {p["source"]: p["counts"] for p in checkpoint.all_progress(target_db)}
+    verification["problems"] = ([uncovered] if uncovered else []) + verification["problems"] \
+        + guards.quarantine_problems(progress, max_quarantine_ratio)
+    verification["ok"] = not verification["problems"]
     return {"command": "verify", "verification": verification, "ok": verification["ok"],
             "seconds": round(time.monotonic() - started, 3)}
 
@@ -73,7 +93,7 @@ def status(target_db, chain=None) -> dict:
             "run": {k: run_doc.get(k) for k in ("number", "state", "to", "started_at",
                                                  "finished_at", "verified")}
             if run_doc else None,
-            "progress": progress, "ok": True}
+            "progress": progress, "lease": holder(target_db), "ok": True}
 
 
 def quarantine_listing(target_db, limit: int = 1000) -> dict:

@@ -45,7 +45,8 @@ def ensure_indexes(target_db, schema, collections) -> list:
                 if exc.code == DUPLICATE_KEY or "duplicate key" in text \
                         or "unique constraint failed" in text:  # FerretDB's wording
                     problems.append(f"unique index {index.name} on {collection} cannot be built: "
-                                    f"the data holds duplicates of {_keys(index)}")
+                                    f"the data holds duplicates of {_keys(index)}"
+                                    f"{_duplicates(target_db[collection], index)}")
                 else:
                     problems.append(f"index {index.name} on {collection} cannot be built: "
                                     f"{_first_line(exc)}")
@@ -89,6 +90,24 @@ def missing_indexes(target_db, schema, collections) -> list:
 
 def _keys(index) -> str:
     return "(" + ", ".join(name for name, _ in index.keys) + ")"
+
+
+def _duplicates(collection, index, examples: int = 3) -> str:
+    """A few duplicated values and the ids holding them (only on this failure path; FerretDB
+    has no $push, so the ids come from a find per value)."""
+    names = [name for name, _ in index.keys]
+    group = {"_id": {f"k{n}": f"${name}" for n, name in enumerate(names)}, "n": {"$sum": 1}}
+    shown = []
+    try:
+        for doc in collection.aggregate([{"$group": group}, {"$match": {"n": {"$gt": 1}}},
+                                         {"$limit": examples}]):
+            values = {name: doc["_id"].get(f"k{n}") for n, name in enumerate(names)}
+            ids = [str(d["_id"]) for d in collection.find(values, {"_id": 1}).limit(5)]
+            shown.append(", ".join(f"{k}={v!r}" for k, v in values.items())
+                         + f" in documents {', '.join(ids)}")
+    except OperationFailure:
+        return ""
+    return f" (e.g. {'; '.join(shown)})" if shown else ""
 
 
 def _first_line(exc) -> str:

@@ -14,6 +14,10 @@ from migration.engine.hashing import bson_bytes, derived_id, outcome_digest
 from migration.engine.model import Drop, Merge, Quarantine, Write
 
 QUARANTINE = "_quarantine"
+# A quarantine record keeps the original document, but must stay under the 16 MiB a MongoDB
+# document may hold: above this size, its big fields give way to their digest and size.
+MAX_RECORD_BYTES = 15 * 1024 * 1024
+KEPT_FIELD_BYTES = 1024
 STATUSES = ("written", "merged", "quarantined", "dropped")
 
 
@@ -118,9 +122,29 @@ class Processor:
         record = {"_id": derived_id("quarantine", self.rule.source, doc.get("_id")),
                   "collection": self.rule.source, "sourceId": doc.get("_id"),
                   "reason": reason, "document": original}
-        raw = RawBSONDocument(bson_bytes(record))
+        encoded = bson_bytes(record)
+        if len(encoded) > MAX_RECORD_BYTES:
+            record.update(document=_shrunk(original, len(encoded)), truncated=True)
+            encoded = bson_bytes(record)
+            if len(encoded) > MAX_RECORD_BYTES:  # thousands of small fields: keep the id only
+                record["document"] = {"_id": doc.get("_id"),
+                                      "_truncated": record["document"]["_truncated"]}
+                encoded = bson_bytes(record)
+        raw = RawBSONDocument(encoded)
         return _digested(DocResult(doc.get("_id"), "quarantined", reason,
                                    writes=[(QUARANTINE, record["_id"], raw)]))
+
+
+def _shrunk(original, size: int) -> dict:
+    """The original with every field over KEPT_FIELD_BYTES replaced by "sha256:<hex> (<n>
+    bytes, truncated)": the record says which document it was and how to recognise it."""
+    kept = {}
+    for key, value in original.items():
+        data = bson_bytes({"v": value})
+        kept[key] = value if len(data) <= KEPT_FIELD_BYTES or key == "_id" else \
+            f"sha256:{hashlib.sha256(data).hexdigest()} ({len(data)} bytes, truncated)"
+    kept["_truncated"] = f"the original record was {size} bytes, over the document limit"
+    return kept
 
 
 def _redacted(value) -> str:

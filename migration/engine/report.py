@@ -87,6 +87,8 @@ def render(report: dict, console: Console | None = None) -> None:
         for entry in collections.values():
             for item in entry.get("quarantine", [])[:10]:
                 console.print(f"  quarantine {entry['source']} {item['id']}: {item['reason']}")
+    if report.get("lease"):
+        console.print(f"lease: {report['lease']}", highlight=False)
     quarantine = report.get("quarantine")
     if quarantine and quarantine.get("documents"):
         console.print(f"{quarantine['documents']} document(s) in _quarantine of the target")
@@ -103,7 +105,11 @@ def render(report: dict, console: Console | None = None) -> None:
 
 
 def _render_status(report, console) -> None:
-    run = report.get("run")
+    run, lease = report.get("run"), report.get("lease")
+    if lease:
+        console.print(f"a run holds the target: {lease.get('owner')}, started "
+                      f"{lease.get('started_at')}, last heartbeat {lease.get('heartbeat_at')}",
+                      highlight=False)
     if run is None:
         console.print("no migration has run against this target")
         return

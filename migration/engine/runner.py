@@ -4,13 +4,14 @@ from __future__ import annotations
 import hashlib
 
 from migration.engine import checkpoint
+from migration.engine.deadlines import guarded, operation
 from migration.engine.errors import CoverageError
 from migration.engine.indexes import ensure_indexes, indexed_collections
 from migration.engine.ledger import LEDGER, LedgerReader, id_token
 from migration.engine.model import CollectionRule, DropCollection
 from migration.engine.pipeline import Prefetch, WriteBehind
 from migration.engine.process import QUARANTINE, Processor
-from migration.engine.sources import BATCH_SIZE, ChildMerger, build_lookup
+from migration.engine.sources import BATCH_SIZE, ChildMerger, build_lookup, check_id
 from migration.engine.writer import apply_batch
 
 MAX_BATCH_FACTOR = 4
@@ -45,6 +46,7 @@ def stable_batches(collection, after=None, batch_size: int = BATCH_SIZE):
     batch: list = []
     try:
         for doc in cursor:
+            check_id(collection.name, doc)
             batch.append(doc)
             if _is_boundary(doc.get("_id"), batch_size) or \
                     len(batch) >= batch_size * MAX_BATCH_FACTOR:
@@ -68,13 +70,14 @@ def _lookup_key(lookup) -> tuple:
 
 class Runner:
     def __init__(self, source_db, target_db, chain, validator, to=None,
-                 batch_size: int = BATCH_SIZE, progress=None):
+                 batch_size: int = BATCH_SIZE, progress=None, lease=None):
         self.source_db, self.target_db = source_db, target_db
         self.chain, self.validator = chain, validator
         self.steps = chain.up_to(to)
         self.to = to
         self.batch_size = batch_size
         self.progress = progress
+        self.lease = lease
         self.producers = producers_by_collection(chain)
         self._lookups: dict = {}
 
@@ -129,7 +132,9 @@ class Runner:
                               empty=f"{LEDGER}.{rule.source}" not in self.ledgers)
         task = self.progress.start(rule.source, self.source_db[rule.source]) \
             if self.progress else None
-        batches = Prefetch(stable_batches(self.source_db[rule.source], after, self.batch_size))
+        batches = Prefetch(guarded(stable_batches(self.source_db[rule.source], after,
+                                                  self.batch_size),
+                                   f"reading {rule.source} from the source", self.source_db))
         writes = WriteBehind()
         # The main thread's counts run ahead of the writes: each checkpoint gets a snapshot
         # of them as of its own batch, merged with the write counts the writer thread keeps.
@@ -170,19 +175,27 @@ class Runner:
         carried = frozenset(t for entry in reader.carried() for t in entry.targets)
         excluded = [doc_id for doc_id, _ in consumed] + reader.open_doc_ids()
 
+        upto = f"up to source id {last_id}" if last_id is not None else "at the end of its pass"
+        what = f"writing what {rule.source} produced {upto} into the target"
+
         def job():
-            if results or old_entries or consumed:
-                apply_batch(self.target_db, rule.source, results, old_entries, consumed,
-                            carried, excluded, seq, self.producers, write_counts)
-            checkpoint.save_progress(self.target_db, rule.source, step.id, last_id,
-                                     {**status_counts, **write_counts}, seq, done=done)
+            if self.lease is not None:
+                self.lease.check()  # a run that lost the target writes nothing more
+            with operation(what, self.target_db):
+                if results or old_entries or consumed:
+                    apply_batch(self.target_db, rule.source, results, old_entries, consumed,
+                                carried, excluded, seq, self.producers, write_counts)
+                checkpoint.save_progress(self.target_db, rule.source, step.id, last_id,
+                                         {**status_counts, **write_counts}, seq, done=done)
         return job
 
     def _lookup(self, lookup):
         """Built once per run: several rules often declare the same lookup."""
         key = _lookup_key(lookup)
         if key not in self._lookups:
-            self._lookups[key] = build_lookup(self.source_db, lookup)
+            with operation(f"building lookup {lookup.name} from {lookup.collection}",
+                           self.source_db):
+                self._lookups[key] = build_lookup(self.source_db, lookup)
         return self._lookups[key]
 
     @staticmethod

@@ -11,10 +11,22 @@ import pickle
 
 from bson import ObjectId
 
+from migration.engine.errors import CoverageError
 from migration.engine.hashing import _encode, sort_key
 from migration.engine.keyset import SPILL_AT, Spillable, temporary_sqlite
 
 BATCH_SIZE = 1000
+
+
+def check_id(collection: str, doc) -> None:
+    """Ids are keys everywhere (batches, ledger, lookups, derived ids): an embedded document
+    or an array cannot be one, and is refused with the document named (exit 3)."""
+    doc_id = doc.get("_id")
+    if isinstance(doc_id, (dict, list)):
+        kind = "an embedded document" if isinstance(doc_id, dict) else "an array"
+        raise CoverageError(f"source document {doc_id!r} of {collection} has an _id that is "
+                            f"{kind}, which the migration cannot key: give it a scalar _id or "
+                            f"remove it from the source; nothing of its batch was written")
 
 
 def _extractor(spec):
@@ -141,7 +153,14 @@ def build_lookup(source_db, lookup) -> LookupMap:
     cursor = source_db[lookup.collection].find(dict(lookup.where or {}), projection,
                                                 sort=[("_id", 1)], batch_size=BATCH_SIZE)
     for doc in cursor:
-        built._put(key_of(doc), True if value_of is None else value_of(doc))
+        check_id(lookup.collection, doc)
+        try:
+            built._put(key_of(doc), True if value_of is None else value_of(doc))
+        except TypeError:  # an unhashable key: an embedded document or array in a key field
+            raise CoverageError(f"lookup {lookup.name}: document {doc.get('_id')} of "
+                                f"{lookup.collection} has a key that is an embedded document "
+                                f"or an array ({lookup.key!r}), which cannot be looked up") \
+                from None
     if built._db is not None:
         built._db.commit()
     return built

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from migration.engine.errors import MigrationError
 from migration.engine.hashing import sort_key
@@ -18,6 +18,7 @@ from migration.engine.ledger import (batch_unchanged, ledger_collection, ledger_
                                      other_producer_exists, split_token, target_token)
 
 DUPLICATE_KEY = 11000
+REPLACE_CHUNK = 50
 FEW = 4  # superseded ledger documents deleted one by one up to this many
 
 
@@ -72,32 +73,70 @@ def _deletions(target_db, tokens, carried, excluded, producers) -> dict:
 
 
 def _bulk_upsert(collection, ops) -> None:
+    """Inserts in one command; replacements of existing documents in commands of at most
+    REPLACE_CHUNK (FerretDB 1.24 never answers one replacing 100 or more; MongoDB does not
+    mind either way)."""
+    inserts = [op for op in ops if isinstance(op, InsertOne)]
+    replaces = [op for op in ops if not isinstance(op, InsertOne)]
     try:
-        collection.bulk_write(ops, ordered=False)
+        if inserts:
+            collection.bulk_write(inserts, ordered=False)
     except BulkWriteError as exc:
-        retry = []
         for error in exc.details.get("writeErrors", []):
-            op = ops[error["index"]]
-            if error.get("code") == DUPLICATE_KEY and isinstance(op, InsertOne):
-                # Written by an interrupted run before its ledger was: replace it.
-                doc = op._doc
-                retry.append(ReplaceOne({"_id": doc["_id"]}, doc, upsert=True))
-            else:
-                raise MigrationError(_describe_write_error(collection, ops, error)) from None
-        if retry:
-            try:
-                collection.bulk_write(retry, ordered=False)
-            except BulkWriteError as again:
-                error = again.details["writeErrors"][0]
-                raise MigrationError(_describe_write_error(collection, retry, error)) from None
+            op = inserts[error["index"]]
+            if error.get("code") != DUPLICATE_KEY or not _id_exists(collection, op._doc):
+                raise MigrationError(_describe_write_error(collection, inserts, error)) from None
+            # Written by an interrupted run before its ledger was: replace it.
+            replaces.append(ReplaceOne({"_id": op._doc["_id"]}, op._doc, upsert=True))
+    for start in range(0, len(replaces), REPLACE_CHUNK):
+        chunk = replaces[start:start + REPLACE_CHUNK]
+        try:
+            collection.bulk_write(chunk, ordered=False)
+        except BulkWriteError as again:
+            error = again.details["writeErrors"][0]
+            raise MigrationError(_describe_write_error(collection, chunk, error)) from None
+        except OperationFailure as exc:  # FerretDB: a unique clash on update is no write error
+            if "unique constraint" not in str(exc).lower():
+                raise
+            raise MigrationError(_describe_unique_failure(collection, chunk)) from None
+
+
+def _id_exists(collection, doc) -> bool:
+    """Whether a duplicate-key error is about `_id` (FerretDB does not name the index):
+    a find by `_id` is pushed down, so this costs one lookup per clash."""
+    return collection.find_one({"_id": doc["_id"]}, {"_id": 1}) is not None
 
 
 def _describe_write_error(collection, ops, error) -> str:
     op = ops[error["index"]]
     doc = getattr(op, "_doc", None) or getattr(op, "_filter", {})
     doc_id = doc.get("_id") if hasattr(doc, "get") else None
-    return (f"writing document {doc_id} into {collection.name} failed: "
+    text = (f"writing document {doc_id} into {collection.name} failed: "
             f"{error.get('errmsg', error)} (code {error.get('code')})")
+    if error.get("code") == DUPLICATE_KEY and hasattr(doc, "get"):
+        text += unique_clash(collection, doc)
+    return text
+
+
+def _describe_unique_failure(collection, ops) -> str:
+    for op in ops:
+        clash = unique_clash(collection, op._doc)
+        if clash:
+            return f"writing document {op._doc.get('_id')} into {collection.name} failed{clash}"
+    return f"writing into {collection.name} failed: a unique index refused one of {len(ops)} documents"
+
+
+def unique_clash(collection, doc) -> str:
+    """Which unique index and values `doc` collides on, and the document holding them."""
+    for name, info in collection.index_information().items():
+        if not info.get("unique") or name == "_id_":
+            continue
+        values = {key: doc.get(key) for key, _ in info["key"]}
+        holder = collection.find_one({**values, "_id": {"$ne": doc.get("_id")}}, {"_id": 1})
+        if holder is not None:
+            shown = ", ".join(f"{key}={value!r}" for key, value in values.items())
+            return f": unique index {name} already holds {shown} in document {holder['_id']}"
+    return ""
 
 
 def _record(target_db, source, results, old_entries, consumed, seq) -> None:

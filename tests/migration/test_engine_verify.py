@@ -94,6 +94,11 @@ def test_unmapped_source_data_fails_plan_and_stops_run(ferretdb, fresh_db):
     assert any(p.startswith("source field people.surprise") for p in report["problems"])
     assert ("source collection forgotten is neither migrated nor dropped by any rule of the "
             "chain") in report["problems"]
+    with pytest.raises(CoverageError, match="forgotten"):  # refused before any write
+        run_toy(source, target, batch_size=1000)
+    assert target.name not in client.list_database_names()
+    source.drop_collection("forgotten")
+    before = fingerprint(source)
     with pytest.raises(CoverageError, match="surprise"):
         run_toy(source, target, batch_size=1000)
     assert "Person" not in target.list_collection_names() or \

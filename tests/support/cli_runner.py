@@ -23,3 +23,11 @@ def migration_cli(*args, chain: str | None = "tests.support.toy_chain", timeout:
     return subprocess.run([sys.executable, "-m", "migration", *map(str, args)],
                           cwd=REPO_ROOT, env=migration_env(chain), capture_output=True,
                           text=True, timeout=timeout)
+
+
+def assert_sentence(result, code, *words):
+    """The CLI ended with `code` and said `words` on stderr, without a traceback."""
+    assert result.returncode == code, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    for word in words:
+        assert word in result.stderr, result.stderr
