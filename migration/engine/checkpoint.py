@@ -92,10 +92,6 @@ def begin_run(target_db, to, step_ids) -> tuple:
     return run, False
 
 
-def load_progress(target_db, source: str):
-    return checked(target_db[MIGRATIONS].find_one({"_id": f"progress:{source}"}), "progress")
-
-
 def save_progress(target_db, source, step_id, last_id, counts, seq, done=False) -> None:
     target_db[MIGRATIONS].replace_one(
         {"_id": f"progress:{source}"},
