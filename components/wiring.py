@@ -36,6 +36,7 @@ def cors_origins(settings: Settings) -> str:
 
 def translator_env(settings: Settings) -> dict[str, Any]:
     return {
+        "NODE_ENV": "production",
         "DATABASE_TYPE": "MONGODB",
         "DATABASE_URL": database_url(settings),
         "REDIS_URL": settings.names.redis_url,
@@ -70,6 +71,9 @@ def gateway_env(settings: Settings) -> dict[str, Any]:
         "ZMQ_TRANSLATOR_HOST": translator,
         "ZMQ_TRANSLATOR_PUSH_PORT": str(ZMQ_PUSH_PORT),
         "ZMQ_TRANSLATOR_SUB_PORT": str(ZMQ_SUB_PORT),
+        # The same sockets as URLs: the production compose files set both spellings.
+        "ZMQ_PUSH_URL": f"tcp://{translator}:{ZMQ_PUSH_PORT}",
+        "ZMQ_SUB_URL": f"tcp://{translator}:{ZMQ_SUB_PORT}",
         "DOMAIN": names.site_domain,
         "CORS_ORIGINS": cors_origins(settings),
         "ALLOWED_ORIGINS": cors_origins(settings),

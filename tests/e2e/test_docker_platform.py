@@ -123,6 +123,21 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     assert history[0]["result"] == "failed" and history[1]["result"] == "succeeded"
 
 
+def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path):
+    """Production's Firebase credentials as a host file the operator forgot to copy: Docker
+    mounts an empty directory in its place, the gateway refuses to report healthy, and the
+    update fails at the gate, naming the variable (never a value)."""
+    forgotten = {"path": "/app/secrets/firebase-admin-sdk.json", "env": "FIREBASE_ADMIN_CREDENTIALS_PATH",
+                 "hostPath": str(tmp_path / "not-copied" / "firebase-admin-sdk.json")}
+    stack.write_stack_file(stack.settings(**{
+        "meeshy:release": "e2e-4", "meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1},
+        "meeshy:services": {"gateway": {"secretFiles": [forgotten]}}}))
+    failed = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    output = failed.stdout + failed.stderr
+    assert failed.returncode != 0, output[-3000:]
+    assert "FIREBASE_ADMIN_CREDENTIALS_PATH" in output and "gateway" in output, output[-3000:]
+
+
 def test_teardown_keeps_the_protected_volumes_and_names_them(stack, ops_cli):
     names = naming.StackNames(stack.name, "e2e.localhost")
     done = ops_cli(stack, "teardown", stack.name, "--yes")
