@@ -79,6 +79,15 @@ def release_images(images: dict[str, str], variant: str | None, **replaced: str)
     return chosen
 
 
+def edit_stack_file(path: Path, values: dict) -> None:
+    """What an operator does: edit the stack file's settings, keeping its salt and secrets."""
+    current = yaml.safe_load(path.read_text()) if path.exists() else {}
+    kept = {k: v for k, v in (current.get("config") or {}).items()
+            if isinstance(v, dict) and set(v) == {"secure"}}
+    current["config"] = {**kept, **values}
+    path.write_text(yaml.safe_dump(current, sort_keys=True))
+
+
 class RehearsalStack:
     def __init__(self, env: OpsEnvironment, name: str, images: dict[str, str], backups: Path,
                  log=print):
@@ -96,12 +105,7 @@ class RehearsalStack:
                                     release=release, **overrides)
 
     def write(self, values: dict) -> None:
-        """What an operator does: edit the stack file, keeping its salt and secrets."""
-        current = yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else {}
-        kept = {k: v for k, v in (current.get("config") or {}).items()
-                if isinstance(v, dict) and set(v) == {"secure"}}
-        current["config"] = {**kept, **values}
-        self.stack_file.write_text(yaml.safe_dump(current, sort_keys=True))
+        edit_stack_file(self.stack_file, values)
 
     def create(self, values: dict) -> StackRunner:
         self.runner = StackRunner(self.env, REPO_ROOT, self.name, log=self.log, create=True)

@@ -16,11 +16,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 from ops import local_engine
 from ops.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
-from ops.rehearse_stacks import local_stack_settings
+from ops.rehearse_stacks import edit_stack_file, local_stack_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-passphrase-not-a-secret"
@@ -82,12 +80,7 @@ class DockerStack:
                                     release="e2e-1", **overrides)
 
     def write_stack_file(self, values: dict) -> None:
-        """What an operator does: edit the stack file, keeping its salt and secrets."""
-        current = yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else {}
-        kept = {k: v for k, v in (current.get("config") or {}).items()
-                if isinstance(v, dict) and set(v) == {"secure"}}
-        current["config"] = {**kept, **values}
-        self.stack_file.write_text(yaml.safe_dump(current, sort_keys=True))
+        edit_stack_file(self.stack_file, values)
 
     def pulumi(self, *args: str, check: bool = True,
                timeout: float = CLI_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
