@@ -150,9 +150,8 @@ class Rehearsal:
             raise StepFailed(f"the stacks share {found['shared']}")
 
     def switch(self) -> None:
-        report, self.writes = checks.switch_under_load(self.production, self.images, MIGRATION,
-                                                      self.report, log=self.log,
-                                                      whole_switch=self.load_whole_switch)
+        report = checks.switch_under_load(self.production, self.images, MIGRATION, self.report,
+                                          self.writes, log=self.log, whole_switch=self.load_whole_switch)
         if report["result"] != "succeeded":
             raise StepFailed(f"the switch {report['result']}: {report.get('failure')}")
 

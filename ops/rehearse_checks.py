@@ -46,7 +46,7 @@ def running_images(stack: str) -> dict[str, str]:
 
 
 def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, report: dict,
-                      log=print, whole_switch: bool = False) -> tuple[dict, list]:
+                      writes: list, log=print, whole_switch: bool = False) -> dict:
     """The load starts once the full migration pass is done (or, `whole_switch`, before the
     switch): the migration's full pass counts its source again when it verifies, so writes
     landing during it fail that verification and the switch rolls back (reported, not hidden)."""
@@ -70,7 +70,7 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
                               log=log, on_phase=None if whole_switch else start_after_full_pass)
         time.sleep(SETTLE_SECONDS)
     finally:
-        writes = load.stop()
+        writes.extend(load.stop())
     report["load"] = {"from": "before the switch" if whole_switch else "the end of backup-and-migrate",
                       "threads": load.threads, "intervalSeconds": load.interval_seconds}
     report["switch"] = switched
@@ -83,7 +83,7 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
     served = _served_after_switch(load, writes, window.get("start"))
     report["writes"] = {**rehearse_load.summary(writes), "lost": check["lost"], "check": check,
                         "servedByNewGateway": served, "posters": len(pairs)}
-    return switched, writes
+    return switched
 
 
 def _delta_documents(switched: dict) -> dict | None:
@@ -102,9 +102,9 @@ def _served_after_switch(load, writes: list, window_start: str | None) -> dict:
     if not before:
         return {"checked": False, "why": "no write was acknowledged before the window"}
     last = before[-1]
-    listed = rehearse_load.list_messages(load, last.conversation)
+    status, listed = rehearse_load.list_messages(load, last.conversation)
     return {"checked": True, "messageId": last.message_id, "conversation": last.conversation,
-            "served": last.message_id in {m.get("id") for m in listed}}
+            "status": status, "served": last.message_id in {m.get("id") for m in listed}}
 
 
 def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report: dict,

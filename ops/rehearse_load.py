@@ -171,11 +171,16 @@ def missing_writes(db, writes: list[Write]) -> dict:
             "lostIds": lost[:20], "notMigrated": len(unmigrated), "notMigratedIds": unmigrated[:20]}
 
 
-def list_messages(load: LoadGenerator, conversation: str, limit: int = 100) -> list[dict]:
-    """The conversation's newest messages as the gateway serves them."""
+def list_messages(load: LoadGenerator, conversation: str, limit: int = 100) -> tuple[int | None, list]:
+    """(status, the conversation's newest messages) as the gateway serves them."""
     request = urllib.request.Request(
         f"https://{LOOPBACK}:{load.port}/api/v1/conversations/{conversation}/messages?limit={limit}",
         headers={"Host": load.host})
-    with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS, context=_loopback_tls()) as answer:
-        body = json.loads(answer.read() or b"[]")
-    return body.get("data") or []
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS,
+                                    context=_loopback_tls()) as answer:
+            return answer.status, json.loads(answer.read() or b"{}").get("data") or []
+    except urllib.error.HTTPError as error:
+        return error.code, []
+    except (OSError, urllib.error.URLError):
+        return None, []

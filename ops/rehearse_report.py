@@ -33,6 +33,9 @@ def table(report: dict) -> str:
         moved = switch.get("documentsMovedInWindow") or {}
         lines.append(f"    write-unavailability window {window.get('seconds', 0):.1f} s; the delta pass in "
                      f"it wrote {moved.get('written')} of {moved.get('documents')} documents read")
+        passes = (switch.get("migration") or {}).items()
+        verified = {name: (m.get("summary") or {}).get("ok") for name, m in passes}
+        lines.append(f"    migration verified (counts and hashes): {verified}")
     writes = report.get("writes")
     if writes:
         lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "
