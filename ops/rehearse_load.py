@@ -158,14 +158,17 @@ def summary(writes: list[Write]) -> dict:
 
 def missing_writes(db, writes: list[Write]) -> dict:
     """Which acknowledged writes the database lacks, and which present ones are not in the
-    target shape (a legacy `isDeleted` left, or no embedded `translations`)."""
+    target shape (a legacy `isDeleted` left, or a sender that is not a Participant)."""
     acked = [ObjectId(w.message_id) for w in writes if w.outcome == "acknowledged"]
     found = {}
     for start in range(0, len(acked), 500):
         for doc in db.Message.find({"_id": {"$in": acked[start:start + 500]}},
-                                   {"isDeleted": 1, "translations": 1}):
+                                   {"isDeleted": 1, "senderId": 1}):
             found[doc["_id"]] = doc
-    unmigrated = [str(i) for i, d in found.items() if "isDeleted" in d or "translations" not in d]
+    senders = {d.get("senderId") for d in found.values()}
+    participants = {p["_id"] for p in db.Participant.find({"_id": {"$in": list(senders)}}, {"_id": 1})}
+    unmigrated = [str(i) for i, d in found.items()
+                  if "isDeleted" in d or d.get("senderId") not in participants]
     lost = [str(i) for i in acked if i not in found]
     return {"acknowledged": len(acked), "present": len(found), "lost": len(lost),
             "lostIds": lost[:20], "notMigrated": len(unmigrated), "notMigratedIds": unmigrated[:20]}
