@@ -49,6 +49,7 @@ class Rehearsal:
         self.staging = RehearsalStack(self.env, f"rehearsal-{self.id}-staging", self.images,
                                       backups, log)
         self.writes: list = []
+        self.image_ids = _image_ids(self.images)
         self.report = {"id": self.id, "scale": scale, "started": now_iso(), "steps": [],
                        "stacks": {"production": self.production.name, "staging": self.staging.name},
                        "stateDir": str(self.env.state), "result": "running"}
@@ -86,6 +87,9 @@ class Rehearsal:
         except StepFailed as failure:
             self.report["result"], self.report["failure"] = "failed", str(failure)
         finally:
+            changed = sorted(k for k, i in _image_ids(self.images).items() if self.image_ids.get(k) != i)
+            if changed:     # the engine's images are shared: another build may replace one mid-run
+                self.report["imagesChangedDuringRun"] = changed
             if keep:
                 self.report["kept"] = _keep_access(self.env.state)
             else:
@@ -170,6 +174,11 @@ class Rehearsal:
                                    "stackFilesLeft": stack_files}
         if any(v for kinds in remaining.values() for v in kinds.values()) or stack_files:
             raise StepFailed(f"left on the engine after teardown: {remaining}")
+
+
+def _image_ids(images: dict[str, str]) -> dict[str, str]:
+    return {key: local_engine.docker("image", "inspect", "--format", "{{.Id}}", ref, check=False).strip()
+            for key, ref in images.items()}
 
 
 def _own_backend(state: Path):

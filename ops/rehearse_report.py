@@ -55,6 +55,8 @@ def table(report: dict) -> str:
     if isolation:
         lines.append(f"  isolation while both ran: {'isolated' if isolation['isolated'] else 'SHARED'}"
                      f" {isolation['shared'] if not isolation['isolated'] else ''}")
+    if report.get("imagesChangedDuringRun"):
+        lines.append(f"  WARNING: images rebuilt during the run: {report['imagesChangedDuringRun']}")
     lines += [f"  picture: {report.get('picture')}", f"  report: {report.get('reportPath')}"]
     return "\n".join(lines)
 
