@@ -19,7 +19,8 @@ from components.routing import identity_labels, merge
 RESTART_POLICY = "unless-stopped"
 # Containers the update waits on (database, Redis) probe often: without a start interval
 # (settings.health_start_interval off, engines older than Docker 25) the first probe only runs
-# after one interval.
+# after one interval. Without it every container probes that often: Traefik ignores a container
+# until its first probe passes, so a new gateway stayed unrouted (404) ~30 s after a switch.
 WAITED_INTERVAL = "5s"
 
 
@@ -127,7 +128,8 @@ def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                                         protocol=p.protocol)
                for p in spec.ports] or None,
         healthcheck=docker.ContainerHealthcheckArgs(
-            tests=list(h.test), interval=go_duration(h.interval), timeout=go_duration(h.timeout),
+            tests=list(h.test), interval=go_duration(h.interval if start_interval else WAITED_INTERVAL),
+            timeout=go_duration(h.timeout),
             retries=h.retries, start_period=go_duration(h.start_period),
             start_interval=go_duration(h.start_interval) if start_interval else None) if h else None,
         uploads=upload_list(spec),

@@ -11,6 +11,9 @@
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
     audit STACK --out DIR         capture today's compose production (ops/audit.py, issue 6)
+    rehearse [--scale 1] [--keep] [--report DIR]
+                                  the whole switch on the local Docker engine: production and
+                                  staging stacks of its own, load, a failing switch, rollbacks
 
 Exit codes: 0 done; 3 switch failed and was rolled back; 2 bad usage or configuration;
 1 anything else (including a failed rollback). Reports: --json FILE (also kept by ops).
@@ -42,6 +45,17 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
     from ops import audit as audit_verb
     audit_verb.build_parser(verbs.add_parser("audit", help="capture the compose production"))
+    rehearse = verbs.add_parser("rehearse", help="the whole switch on the local Docker engine")
+    rehearse.add_argument("--scale", type=float, default=1.0,
+                          help="legacy dataset size, times production's (about 125k documents at 1; "
+                               "at least 0.01)")
+    rehearse.add_argument("--keep", action="store_true", help="leave both stacks running")
+    rehearse.add_argument("--load-whole-switch", action="store_true",
+                          help="write during the full migration pass too (its verification then "
+                               "fails and the switch rolls back: a known limitation)")
+    rehearse.add_argument("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
+                          help="where the report, the picture, the backups and the state go "
+                               "(default ./rehearsal)")
     for verb in VERBS:
         sub = verbs.add_parser(verb)
         sub.add_argument("stack")
@@ -86,12 +100,14 @@ def _log(message: str) -> None:
 
 
 def run(args) -> tuple[int, object]:
-    from ops import snapshots
     from ops.stack_runner import StackRunner
 
     if args.verb == "audit":
         from ops import audit as audit_verb
         return audit_verb.run(args), None
+    if args.verb == "rehearse":
+        from ops import rehearse
+        return rehearse.run(args)
     env = discover()
     create = args.verb == "deploy"
     runner = StackRunner(env, args.project_dir, args.stack, log=_log, create=create)
@@ -130,27 +146,13 @@ def run(args) -> tuple[int, object]:
         _print_phases(report)
         return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
     if args.verb == "rollback":
-        from ops.rollback import RollbackFailed, rollback
-        current = snapshots.current(runner)
-        if current is None:
-            raise snapshots.SnapshotError(f"stack {args.stack!r} has no snapshot to roll back from")
-        target = (snapshots.by_version(runner, args.to) if args.to is not None
-                  else snapshots.previous(runner, current.version))
-        runner.check_policies(target.doc, op_id="policy-rollback")
-        if not _confirm(args.yes, args.stack)(
-                f"rollback {args.stack}: update {current.version} ({current.settings.release}) -> "
-                f"update {target.version} ({target.settings.release})"):
-            return 1, None
-        leaving = runner.ledger.switch_leaving(target.version) or {}
-        entering = _baselines_since(runner, target.version)
+        from ops.rollback import RollbackFailed, rollback_to
         try:
-            report = rollback(runner, target, reason=f"requested: back to update {target.version}",
-                              current_doc=current.doc, maintenance_on=current.settings.maintenance,
-                              backups=leaving.get("backups") or {}, baselines=entering,
-                              budget_seconds=args.budget, log=_log, write_stack_file=True)
+            report = rollback_to(runner, args.to, confirm=_confirm(args.yes, args.stack),
+                                 budget_seconds=args.budget, log=_log)
         except RollbackFailed as failed:
             return 1, failed.report
-        return 0, report
+        return (1, None) if report is None else (0, report)
     if args.verb == "refresh-staging":
         from ops.refresh_staging import refresh_staging
         production = StackRunner(env, args.project_dir, args.source, log=_log)
@@ -197,16 +199,6 @@ def _protected_resources(runner) -> list[str]:
                   for r in resources if r.get("protect"))
 
 
-def _baselines_since(runner, version: int) -> dict[str, str]:
-    """Post-migration baselines of switches after `version`, earliest first per database."""
-    found: dict[str, str] = {}
-    for entry in runner.ledger.entries("switch"):
-        if (entry.get("fromVersion") or 0) >= version and entry.get("result") == "succeeded":
-            for database, path in (entry.get("baselines") or {}).items():
-                found.setdefault(database, path)
-    return found
-
-
 def _print_phases(report: dict) -> None:
     lines = [f"switch {report['opId']}: {report['result']} in {report.get('seconds', 0):.1f} s"]
     for phase in report["phases"]:
@@ -229,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     from ops.stack_config import StackConfigError
     from ops.stack_runner import PolicyViolation
     try:
-        if args.verb != "audit":    # the audit checks its --out itself, before any work
+        if args.verb == "rehearse":
+            from ops.rehearse import check_usage
+            check_usage(args)
+        elif args.verb != "audit":    # the audit checks its --out itself, before any work
             check(args)
         code, report = run(args)
     except (PreflightError, OpsEnvironmentError, ReleaseConfigError, StackConfigError,

@@ -36,14 +36,16 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                takeover: Callable[[], dict] | None = None,
                undo_takeover: Callable[[], dict] | None = None,
                remove_stack: Callable[[list[str]], dict] | None = None,
-               refresh_state: Callable[[], dict] | None = None) -> dict:
+               refresh_state: Callable[[], dict] | None = None,
+               on_phase: Callable[[dict], None] | None = None) -> dict:
     """`takeover` (issue 6: stop and remove the compose deployment the stack replaces) runs as
     the first phase, and the write-unavailability window starts with it. When the switch then
     fails (first takeover included: nothing deployed), after the stack's own rollback if any:
     `remove_stack(volumes)` removes the stack's containers, never its volumes (default: by label
     with the docker CLI, ops/switch_takeover.py), `undo_takeover` re-creates the compose
     deployment from the record, its readiness is checked, and `refresh_state` (default: a
-    refresh of the stack) drops the removed containers from the stack's state."""
+    refresh of the stack) drops the removed containers from the stack's state. `on_phase(record)`
+    is called as each phase ends (the rehearsal starts its load by it)."""
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
     deployed = snapshots.current(runner)
@@ -98,6 +100,8 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                   "seconds": result.seconds, "version": result.version, "steps": result.steps,
                   "ok": result.ok}
         report["phases"].append(record)
+        if on_phase is not None:
+            on_phase(record)
         current_doc = phase.doc
         if phase.name == "maintenance-on" and result.ok:
             maintenance_on = True

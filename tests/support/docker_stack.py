@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from ops import local_engine
+from ops.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
+from ops.rehearse_stacks import edit_stack_file, local_stack_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-passphrase-not-a-secret"
@@ -36,32 +37,11 @@ def tools_dir() -> Path:
     return Path(os.environ.get("MEESHY_TOOLS_DIR") or Path.home() / ".cache" / "meeshy-infra")
 
 
-def local_images() -> dict[str, str]:
-    """`key -> reference` of the images tools/build-images.sh builds (variants as `key@variant`)."""
-    done = subprocess.run([str(REPO_ROOT / "tools" / "build-images.sh"), "--list"],
-                          capture_output=True, text=True, timeout=60, check=True)
-    return dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.strip())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check and done.returncode != 0:
-        raise AssertionError(f"docker {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
-
-
-def labelled(kind: str, stack: str) -> list[str]:
-    """Names of the engine's containers, networks or volumes labelled with `stack`."""
-    listing = {"container": ("ps", "-a"), "network": ("network", "ls"), "volume": ("volume", "ls")}
-    fmt = "{{.Name}}" if kind == "volume" else "{{.Names}}" if kind == "container" else "{{.Name}}"
-    out = docker(*listing[kind], "--filter", f"label={STACK_LABEL}={stack}", "--format", fmt)
-    return sorted(line for line in out.splitlines() if line)
+    try:
+        return local_engine.docker(*args, check=check, timeout=timeout)
+    except local_engine.EngineError as error:
+        raise AssertionError(str(error)) from None
 
 
 class DockerStack:
@@ -96,33 +76,11 @@ class DockerStack:
 
     def settings(self, **overrides) -> dict:
         """A rehearsal stack on the local images, with a release section (backup and gate)."""
-        keys = ("traefik", "mongo", "redis", "translator", "gateway", "web", "static", "maintenance")
-        values = {
-            "meeshy:domain": "e2e.localhost",
-            "meeshy:release": "e2e-1",
-            "meeshy:rehearsal": True,
-            "meeshy:pullImages": False,
-            # Debian's docker.io is Docker 20.10 (API 1.41): no health-check start interval.
-            "meeshy:healthStartInterval": False,
-            "meeshy:protectData": True,
-            "meeshy:ports": dict(self.ports),
-            "meeshy:images": {key: self.images[key] for key in keys},
-            "meeshy:database": {"name": "meeshy", "replicaSet": {"enabled": False},
-                                "healthcheck": ["mongo-ping"]},
-            "meeshy:backupDir": str(self.backups),
-            "meeshy:tools": {"image": self.images["tools"]},
-            "meeshy:healthGate": {"deadlineSeconds": 90, "intervalSeconds": 1},
-        }
-        values.update(overrides)
-        return values
+        return local_stack_settings(self.images, self.ports, self.backups, domain="e2e.localhost",
+                                    release="e2e-1", **overrides)
 
     def write_stack_file(self, values: dict) -> None:
-        """What an operator does: edit the stack file, keeping its salt and secrets."""
-        current = yaml.safe_load(self.stack_file.read_text()) if self.stack_file.exists() else {}
-        kept = {k: v for k, v in (current.get("config") or {}).items()
-                if isinstance(v, dict) and set(v) == {"secure"}}
-        current["config"] = {**kept, **values}
-        self.stack_file.write_text(yaml.safe_dump(current, sort_keys=True))
+        edit_stack_file(self.stack_file, values)
 
     def pulumi(self, *args: str, check: bool = True,
                timeout: float = CLI_TIMEOUT_SECONDS) -> subprocess.CompletedProcess:
@@ -150,11 +108,6 @@ class DockerStack:
         self.pulumi("state", "unprotect", "--all", "--yes", check=False)
         self.pulumi("destroy", "--yes", "--skip-preview", check=False)
         self.pulumi("stack", "rm", "--yes", "--force", check=False)
-        left = {kind: labelled(kind, self.name) for kind in ("container", "network", "volume")}
-        for name in left["container"]:
-            docker("rm", "-f", name, check=False)
-        for kind in ("network", "volume"):
-            for name in left[kind]:
-                docker(kind, "rm", name, check=False)
+        left = local_engine.remove_labelled(self.name)
         self.stack_file.unlink(missing_ok=True)
         return left

@@ -1,0 +1,119 @@
+"""The rehearsal's report: a table on stdout, the JSON, and the picture (a timeline of the
+switch's phases with the write-unavailability window shaded and the writes per second)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+PICTURE = "rehearsal-timeline.png"
+OUTCOME_COLOURS = {"acknowledged": "tab:green", "refused": "tab:orange", "failed": "tab:red"}
+
+
+def epoch(iso: str) -> float:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def table(report: dict) -> str:
+    lines = [f"rehearsal {report['id']} at scale {report['scale']}: {report['result']} "
+             f"in {report.get('seconds', 0):.1f} s  (production {report['stacks']['production']}, "
+             f"staging {report['stacks']['staging']})", "", f"  {'step':<28} {'seconds':>8}  result"]
+    for step in report["steps"]:
+        lines.append(f"  {step['name']:<28} {step['seconds']:>8.1f}  {'ok' if step['ok'] else 'FAILED'}"
+                     + (f"  {step['error']}" if step.get("error") else ""))
+    switch = report.get("switch") or {}
+    if switch.get("phases"):
+        lines += ["", f"  switch phases ({switch.get('result')})"]
+        for phase in switch["phases"]:
+            steps = ", ".join(f"{k} {v:.1f} s" for k, v in (phase.get("steps") or {}).items())
+            state = 'ok' if phase['ok'] else 'FAILED'
+            lines.append(f"    {phase['name']:<26} {phase['seconds']:>8.1f}  {state}"
+                         + (f"  ({steps})" if steps else ""))
+        window = switch.get("writeUnavailability") or {}
+        moved = switch.get("documentsMovedInWindow") or {}
+        lines.append(f"    write-unavailability window {window.get('seconds', 0):.1f} s; the delta pass in "
+                     f"it wrote {moved.get('written')} of {moved.get('documents')} documents read")
+        passes = (switch.get("migration") or {}).items()
+        verified = {name: (m.get("summary") or {}).get("ok") for name, m in passes}
+        lines.append(f"    migration verified (counts and hashes): {verified}")
+    writes = report.get("writes")
+    if writes:
+        lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "
+                     f"(503), {writes['failed']} failed otherwise, {writes['lost']} lost; writes not "
+                     f"taken for {writes.get('observedRefusalSeconds', 0):.1f} s as the load saw it")
+    failing = report.get("failingSwitch")
+    if failing:
+        lines.append(f"  failing switch: {failing.get('result')}, gate failed after "
+                     f"{failing.get('detectSeconds')} s, rollback {failing.get('rollbackSeconds')} s, "
+                     f"data hash-equal {failing.get('hashEqual')}, "
+                     f"images as before {failing.get('imagesEqual')}")
+    back = report.get("rollbackTo")
+    if back:
+        lines.append(f"  rollback --to {back.get('version')}: {back.get('result')} in "
+                     f"{back.get('seconds')} s, verified equal {back.get('verifiedEqual')}")
+    isolation = report.get("isolation")
+    if isolation:
+        lines.append(f"  isolation while both ran: {'isolated' if isolation['isolated'] else 'SHARED'}"
+                     f" {isolation['shared'] if not isolation['isolated'] else ''}")
+    if report.get("imagesChangedDuringRun"):
+        lines.append(f"  WARNING: images rebuilt during the run: {report['imagesChangedDuringRun']}")
+    lines += [f"  picture: {report.get('picture')}", f"  report: {report.get('reportPath')}"]
+    return "\n".join(lines)
+
+
+def write_json(report: dict, directory: Path) -> Path:
+    path = directory / "rehearsal-report.json"
+    report["reportPath"] = str(path)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
+    return path
+
+
+def picture(switch: dict, writes: list, path: Path) -> Path | None:
+    """The switch's phases as bars on a time axis (seconds from the switch's start), the window
+    shaded, and the writes per second by outcome stacked below."""
+    if not switch.get("phases"):
+        return None
+    import matplotlib
+    matplotlib.use("Agg")   # no display: the picture is a file
+    import matplotlib.pyplot as plt
+
+    origin = epoch(switch["phases"][0]["start"])
+    figure, (phases_ax, writes_ax) = plt.subplots(2, 1, sharex=True, figsize=(11, 6),
+                                                  gridspec_kw={"height_ratios": [1, 1.3]})
+    for row, phase in enumerate(switch["phases"]):
+        start = epoch(phase["start"]) - origin
+        phases_ax.barh(row, max(phase["seconds"], 0.1), left=start,
+                       color="tab:blue" if phase["ok"] else "tab:red")
+        phases_ax.text(start, row, f" {phase['name']} {phase['seconds']:.1f} s", va="center", fontsize=8)
+    phases_ax.set_yticks([])
+    phases_ax.set_title(f"switch of {switch.get('stack')}: {switch.get('result')}")
+    _writes_per_second(writes_ax, writes, origin)
+    window = switch.get("writeUnavailability")
+    if window:
+        for axis in (phases_ax, writes_ax):
+            axis.axvspan(epoch(window["start"]) - origin, epoch(window["end"]) - origin,
+                         color="grey", alpha=0.25, label=None)
+        phases_ax.set_title(phases_ax.get_title() + f"; write-unavailability window (shaded) "
+                                                    f"{window['seconds']:.1f} s")
+    writes_ax.set_xlabel("seconds from the switch's start")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    return path
+
+
+def _writes_per_second(axis, writes: list, origin: float) -> None:
+    buckets: dict[str, dict[int, int]] = {outcome: {} for outcome in OUTCOME_COLOURS}
+    for write in writes:
+        second = int(write.at - origin)
+        buckets[write.outcome][second] = buckets[write.outcome].get(second, 0) + 1
+    seconds = sorted({s for counts in buckets.values() for s in counts})
+    bottom = {s: 0 for s in seconds}
+    for outcome, colour in OUTCOME_COLOURS.items():
+        heights = [buckets[outcome].get(s, 0) for s in seconds]
+        axis.bar(seconds, heights, width=1.0, align="edge", bottom=[bottom[s] for s in seconds],
+                 color=colour, label=outcome)
+        for s, h in zip(seconds, heights):
+            bottom[s] += h
+    axis.set_ylabel("writes per second")
+    axis.legend(loc="upper right", fontsize=8)

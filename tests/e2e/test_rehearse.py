@@ -1,0 +1,115 @@
+"""`python -m ops rehearse` at a small scale on the local Docker engine, through the real
+plugins, exactly as an operator runs it: both stacks healthy at once and isolated, the switch
+under load with no acknowledged write lost and the new gateway serving the migrated data, the
+failing switch leaving production as it was, `rollback --to` the legacy release, and nothing
+of either stack left after teardown (checked on the engine by the test itself).
+
+One rehearsal for the module (about 5 minutes on two shared cores); the tests read its report
+and the engine."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ops.local_engine import KINDS, labelled, local_images
+from tests.support.docker_stack import REPO_ROOT
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+
+SCALE = 0.01        # about 1,250 legacy documents, every defect present
+SWITCH_PHASES = ["backup-and-migrate", "maintenance-on", "delta-migration", "release", "maintenance-off"]
+APP_CONTAINERS = 8  # traefik, database, redis, translator, gateway, web, static, maintenance
+
+
+@pytest.fixture(scope="module")
+def rehearsal(docker_engine, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rehearsal")
+    done = subprocess.run([sys.executable, "-m", "ops", "rehearse", "--scale", str(SCALE),
+                           "--report", str(out)], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=1500)
+    print(done.stdout)
+    print(done.stderr[-4000:])
+    report = json.loads((out / "rehearsal-report.json").read_text())
+    return done, report, out
+
+
+def test_the_rehearsal_succeeds_and_prints_its_table(rehearsal):
+    done, report, _ = rehearsal
+    assert done.returncode == 0, report.get("failure")
+    assert report["result"] == "succeeded"
+    assert "write-unavailability window" in done.stdout and report["id"] in done.stdout
+    assert "Traceback" not in done.stderr
+    assert [s["ok"] for s in report["steps"]] == [True] * len(report["steps"])
+
+
+def test_both_stacks_were_healthy_at_once_and_isolated(rehearsal):
+    _, report, _ = rehearsal
+    stacks = report["stacks"]
+    health = report["health"]
+    for stack in stacks.values():
+        mine = {name: status for name, status in health.items() if name.startswith(f"meeshy-{stack}-")}
+        assert len(mine) == APP_CONTAINERS and set(mine.values()) == {"healthy"}, mine
+    isolation = report["isolation"]
+    assert isolation["isolated"] is True, isolation["shared"]
+    assert all(not values for values in isolation["shared"].values())
+    for stack in stacks.values():    # the check saw each stack's resources, not an empty engine
+        counts = isolation["counts"][stack]
+        assert counts["containers"] == APP_CONTAINERS and counts["networks"] == 1
+        assert counts["volumes"] > 0 and counts["ports"] >= 3 and counts["hosts"] >= 4
+    staging = report["staging"]
+    assert staging["result"] == "succeeded" and staging["migrationOk"] is True
+    # Every document of production's backup, verified in staging's own database, then migrated.
+    assert staging["restored"]["verified"] is True
+    assert staging["restored"]["documents"] == report["dataset"]["documents"]
+
+
+def test_the_switch_under_load_loses_no_acknowledged_write(rehearsal):
+    _, report, _ = rehearsal
+    switch = report["switch"]
+    assert switch["result"] == "succeeded"
+    assert [p["name"] for p in switch["phases"]] == SWITCH_PHASES
+    window = switch["writeUnavailability"]
+    assert 0 < window["seconds"] < switch["seconds"]
+    writes = report["writes"]
+    # Writes went through before the window (legacy), were refused inside it, and through after.
+    assert writes["acknowledged"] > 0 and writes["refused"] > 0
+    assert writes["lost"] == 0 and writes["check"]["present"] == writes["acknowledged"]
+    assert writes["check"]["notMigrated"] == 0
+    served = writes["servedByNewGateway"]
+    assert served["checked"] and served["served"] is True, served
+
+
+def test_the_failing_switch_leaves_production_as_before_and_rollback_to_legacy(rehearsal):
+    _, report, _ = rehearsal
+    images = local_images()
+    failing = report["failingSwitch"]
+    assert failing["result"] == "rolled back" and failing["rollbackResult"] == "succeeded"
+    assert "gateway" in failing["failure"]
+    assert failing["hashEqual"] is True and failing["imagesEqual"] is True
+    assert images["gateway"] in failing["imagesBefore"]
+    assert images["gateway@unhealthy"] not in failing["imagesBefore"]
+    back = report["rollbackTo"]
+    assert back["result"] == "succeeded" and back["verifiedEqual"] is True
+    assert images["gateway@legacy"] in back["images"] and images["gateway"] not in back["images"]
+
+
+def test_nothing_of_either_stack_remains_and_the_picture_is_written(rehearsal):
+    _, report, out = rehearsal
+    for stack in report["stacks"].values():
+        assert [labelled(kind, stack) for kind in KINDS] == [[], [], []], stack
+        assert not (REPO_ROOT / f"Pulumi.{stack}.yaml").exists()
+    picture = out / "rehearsal-timeline.png"
+    assert report["picture"] == str(picture)
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and picture.stat().st_size > 10_000
+
+
+def test_a_bad_scale_is_refused_before_anything_starts(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "ops", "rehearse", "--scale", "0.001",
+                           "--report", str(tmp_path)], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--scale 0.001 is below 0.01" in done.stderr and "Traceback" not in done.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,63 @@
+"""The rehearsal's table and picture from a report: every phase and figure shown as given,
+the picture a real PNG whose writes-per-second follow the writes."""
+from __future__ import annotations
+
+import datetime as dt
+
+from ops.rehearse_load import Write, summary
+from ops.rehearse_report import epoch, picture, table
+
+T0 = dt.datetime(2026, 11, 26, 10, 0, 0, tzinfo=dt.timezone.utc)
+
+
+def iso(seconds: float) -> str:
+    return (T0 + dt.timedelta(seconds=seconds)).isoformat()
+
+
+def report() -> dict:
+    names = ["backup-and-migrate", "maintenance-on", "delta-migration", "release", "maintenance-off"]
+    phases, at = [], 0.0
+    for n, name in enumerate(names):
+        seconds = 10.0 + n * 1.5
+        phases.append({"name": name, "start": iso(at), "end": iso(at + seconds), "seconds": seconds,
+                       "ok": True, "steps": {"backup": 1.25} if n == 0 else {}})
+        at += seconds
+    window = {"start": phases[1]["end"], "end": phases[3]["end"], "seconds": 37.5}
+    return {"id": "ab12", "scale": 0.5, "result": "succeeded", "seconds": 321.0,
+            "stacks": {"production": "rehearsal-ab12-production", "staging": "rehearsal-ab12-staging"},
+            "steps": [{"name": "switch under load", "seconds": 70.25, "ok": True}],
+            "switch": {"stack": "rehearsal-ab12-production", "result": "succeeded", "phases": phases,
+                       "writeUnavailability": window,
+                       "documentsMovedInWindow": {"written": 17, "documents": 900}},
+            "writes": {"acknowledged": 40, "refused": 12, "failed": 1, "lost": 0},
+            "failingSwitch": {"result": "rolled back", "detectSeconds": 41.5, "rollbackSeconds": 25.0,
+                              "hashEqual": True, "imagesEqual": True},
+            "rollbackTo": {"version": 2, "result": "succeeded", "seconds": 40.0, "verifiedEqual": True},
+            "isolation": {"isolated": True, "shared": {}}}
+
+
+def test_the_table_shows_every_phase_and_figure_of_the_report():
+    text = table(report())
+    for phase in report()["switch"]["phases"]:
+        assert phase["name"] in text and f"{phase['seconds']:.1f}" in text
+    assert "backup 1.2 s" in text or "backup 1.3 s" in text
+    assert "write-unavailability window 37.5 s" in text and "wrote 17 of 900" in text
+    assert "40 acknowledged, 12 refused (503), 1 failed otherwise, 0 lost" in text
+    assert "rollback 25.0 s" in text and "rollback --to 2: succeeded in 40.0 s" in text
+    assert "switch under load" in text and "70.2" in text
+
+
+def test_the_picture_is_a_png_and_counts_every_write(tmp_path):
+    r = report()
+    start = epoch(r["switch"]["phases"][0]["start"])
+    writes = [Write(start + i * 0.5, 201, "acknowledged", "x") for i in range(20)]
+    writes += [Write(start + 25 + i, 503, "refused") for i in range(5)]
+    path = picture(r["switch"], writes, tmp_path / "t.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert summary(writes) == {"writes": 25, "acknowledged": 20, "refused": 5, "failed": 0,
+                               "failedReasons": {}, "observedRefusalSeconds": 4.0}
+
+
+def test_no_phases_no_picture(tmp_path):
+    assert picture({}, [], tmp_path / "t.png") is None
+    assert not (tmp_path / "t.png").exists()
