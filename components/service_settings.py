@@ -39,14 +39,14 @@ DEFAULT_ENV: dict[str, dict[str, str]] = {
 # Variables the platform derives from the stack (names, URLs, seed users): an operator value
 # would point a service at another stack or bypass a checked secret, so it is refused.
 PLATFORM_ENV: dict[str, frozenset[str]] = {
-    "translator": frozenset({"DATABASE_TYPE", "DATABASE_URL", "REDIS_URL", "ZMQ_PUSH_PORT",
+    "translator": frozenset({"NODE_ENV", "DATABASE_TYPE", "DATABASE_URL", "REDIS_URL", "ZMQ_PUSH_PORT",
                              "ZMQ_PUB_PORT", "TRANSLATOR_ZMQ_PULL_PORT", "TRANSLATOR_ZMQ_PUB_PORT",
                              "FASTAPI_PORT", "HF_HOME", "TRANSFORMERS_CACHE",
                              "HUGGINGFACE_HUB_CACHE", "TORCH_HOME", "PYANNOTE_CACHE",
                              "PYTHONUNBUFFERED"}),
     "gateway": frozenset({"NODE_ENV", "PORT", "DATABASE_TYPE", "DATABASE_URL", "REDIS_URL",
                           "TRANSLATOR_URL", "ZMQ_TRANSLATOR_HOST", "ZMQ_TRANSLATOR_PUSH_PORT",
-                          "ZMQ_TRANSLATOR_SUB_PORT", "DOMAIN", "CORS_ORIGINS", "ALLOWED_ORIGINS",
+                          "ZMQ_TRANSLATOR_SUB_PORT", "ZMQ_PUSH_URL", "ZMQ_SUB_URL", "DOMAIN", "CORS_ORIGINS", "ALLOWED_ORIGINS",
                           "FRONTEND_URL", "PUBLIC_URL", "UPLOAD_PATH", "JWT_SECRET",
                           "FORCE_DB_RESET", "ADMIN_EMAIL", "ADMIN_PASSWORD", "MEESHY_EMAIL",
                           "MEESHY_PASSWORD", "ATABETH_EMAIL", "ATABETH_PASSWORD", "AGENT_HOST"}),
