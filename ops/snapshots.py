@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from components.release_settings import ReleaseSettings, load_release_settings
 from ops.stack_config import ConfigDoc, from_history_config
-from ops.stack_runner import MESSAGE_PREFIX, StackRunner
+from ops.stack_runner import StackRunner
 
 
 class SnapshotError(RuntimeError):
