@@ -17,12 +17,12 @@ import sys
 from pathlib import Path
 
 from ops import local_engine
+from ops.env import tools_dir
 from ops.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
 from ops.rehearse_stacks import edit_stack_file, local_stack_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-passphrase-not-a-secret"
-STACK_LABEL = "meeshy.stack"
 CLI_TIMEOUT_SECONDS = 600
 EXAMPLE_SECRETS = {
     "meeshy:jwtSecret": "e2e-jwt-secret-0123456789abcdef0123456789",
@@ -31,10 +31,6 @@ EXAMPLE_SECRETS = {
     "meeshy:atabethPassword": "e2e-atabeth-password",
     "meeshy:dashboardAuth": "ops:$apr1$abcdefgh$56.6xICOvPiwEtMethSa81",
 }
-
-
-def tools_dir() -> Path:
-    return Path(os.environ.get("MEESHY_TOOLS_DIR") or Path.home() / ".cache" / "meeshy-infra")
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
