@@ -52,7 +52,8 @@ def stack_side(inputs: dict) -> dict:
     files = [u["file"] for u in inputs.get("uploads") or []]
     return {"env": sorted(_names(inputs.get("envs"))),
             "mounts": sorted([m["containerPath"] for m in inputs.get("volumes") or []] + files),
-            "ports": sorted(f"{p['internal']}/{p.get('protocol') or 'tcp'}"
+            # The program's numbers reach us as floats (protobuf): 27017.0 would never match.
+            "ports": sorted(f"{int(p['internal'])}/{p.get('protocol') or 'tcp'}"
                             for p in inputs.get("ports") or []),
             "labels": sorted(l["label"] for l in inputs.get("labels") or []),
             "health": list((inputs.get("healthcheck") or {}).get("tests") or []),
