@@ -9,36 +9,23 @@ with tools/build-images.sh (it skips current ones).
 from __future__ import annotations
 
 import json
-import os
 import secrets
-import socket
 import stat
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
-from pymongo import MongoClient
 
-from migration.meeshy.sample_data import insert_legacy_dataset
-from ops import docker_cli
 from ops.audit import audit, main as audit_main
 from ops.audit_engine import DockerError, Engine
 from ops.compose import TakeoverError, restore, takeover
-from ops.digest import database_digests
 from ops.env import REPO_ROOT
+from tests.support.compose_production import address as _address, compose_production, \
+    digests as _digests, docker as _docker, wait_healthy as _wait_healthy
 
 pytestmark = pytest.mark.docker
 SCALE = 0.05          # about 6,300 legacy documents: every collection of section 2, quickly
-CALL_TIMEOUT = 120
-
-
-def _docker(*args: str, check: bool = True, timeout: float = CALL_TIMEOUT) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check and done.returncode != 0:
-        raise AssertionError(f"docker {args[0]} failed: {done.stderr.strip()}")
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -65,117 +52,11 @@ def images(engine):
     return wanted
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _address(container: str) -> str:
-    return _docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", container)
-
-
-def _wait_healthy(names: list[str], seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        states = {n: _docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", n)
-                  for n in names}
-        if all(s.split()[-1] in ("healthy", "running") and s.startswith("running") for s in states.values()):
-            return
-        assert time.monotonic() < deadline, f"not healthy in {seconds} s: {states}"
-        time.sleep(1)
-
-
-def _digests(container: str) -> dict:
-    client = MongoClient(f"mongodb://{_address(container)}:27017/?directConnection=true",
-                         serverSelectionTimeoutMS=20000)
-    try:
-        return database_digests(client, "meeshy")
-    finally:
-        client.close()
-
-
 @pytest.fixture
 def production(engine, images, tmp_path):
     """A compose-like production named meeshytest-<id>, torn down whatever happens."""
-    run = secrets.token_hex(3)
-    project = f"meeshytest-{run}"
-    secret_values = {"JWT_SECRET": secrets.token_urlsafe(24), "ADMIN_PASSWORD": secrets.token_urlsafe(18),
-                     "basicauth": f"admin:$apr1${secrets.token_hex(4)}${secrets.token_hex(11)}"}
-    workdir = tmp_path / "opt-meeshy"
-    workdir.mkdir()
-    compose_file = workdir / "docker-compose.yml"
-    compose_file.write_text(
-        "services:\n  gateway:\n    image: isopen/meeshy-gateway:latest\n    environment:\n"
-        f"      - JWT_SECRET={secret_values['JWT_SECRET']}\n      - ADMIN_PASSWORD=${{ADMIN_PASSWORD}}\n"
-        "    labels:\n      - \"traefik.http.middlewares.auth.basicauth.users="
-        f"{secret_values['basicauth']}\"\n")
-    (workdir / ".env").write_text(f"# admin\nADMIN_PASSWORD={secret_values['ADMIN_PASSWORD']}\nDOMAIN=meeshy.test\n")
-    net = f"{project}_meeshy-network"
-    vols = {k: f"{project}_{k}" for k in ("database_data", "database_config", "redis_data")}
-    env = {"project": project, "net": net, "volumes": vols, "secrets": secret_values,
-           "names": {s: f"{project}-{s}" for s in ("database", "mongo-init", "redis", "translator", "gateway")},
-           "gateway_port": _free_port(), "workdir": workdir}
-
-    def labels(service: str, depends: str = "") -> list[str]:
-        out = ["--label", f"com.docker.compose.project={project}", "--label", f"com.docker.compose.service={service}",
-               "--label", f"com.docker.compose.project.config_files={compose_file}",
-               "--label", f"com.docker.compose.project.working_dir={workdir}"]
-        return out + (["--label", f"com.docker.compose.depends_on={depends}"] if depends else [])
-
-    names = env["names"]
-    db_url = "mongodb://database:27017/meeshy"
-    try:
-        _docker("network", "create", "--label", f"com.docker.compose.project={project}",
-                "--label", "com.docker.compose.network=meeshy-network", net)
-        for key, name in vols.items():
-            _docker("volume", "create", "--label", f"com.docker.compose.project={project}",
-                    "--label", f"com.docker.compose.volume={key}", name)
-        common = ["--network", net, "--restart", "unless-stopped"]
-        _docker("run", "-d", "--name", names["database"], *common, "--network-alias", "database",
-                *labels("database"), "--env", "MONGO_INITDB_DATABASE=meeshy",
-                "--mount", f"type=volume,source={vols['database_data']},target=/data/db",
-                "--mount", f"type=volume,source={vols['database_config']},target=/data/configdb",
-                images["database"])
-        _docker("run", "-d", "--name", names["redis"], *common, "--network-alias", "redis", *labels("redis"),
-                "--mount", f"type=volume,source={vols['redis_data']},target=/data",
-                images["redis"], "redis-server", "--appendonly", "yes")
-        _wait_healthy([names["database"], names["redis"]])
-        # The compose file's one-shot init: ran once against the database and exited 0.
-        _docker("run", "--name", names["mongo-init"], "--network", net, "--restart", "no",
-                *labels("mongo-init", "database:service_healthy:false"),
-                "--entrypoint", "mongo-ping", images["database"], "--host", "database")
-        app_env = ["--env", f"DATABASE_URL={db_url}", "--env", "REDIS_URL=redis://redis:6379"]
-        _docker("run", "-d", "--name", names["translator"], *common, "--network-alias", "translator",
-                *labels("translator", "redis:service_healthy:false"), *app_env, images["translator"])
-        _docker("run", "-d", "--name", names["gateway"], *common, "--network-alias", "gateway",
-                *labels("gateway", "translator:service_started:false"), *app_env,
-                "--label", f"traefik.http.middlewares.auth.basicauth.users={secret_values['basicauth']}",
-                "--label", "traefik.http.routers.gateway.rule=Host(`gate.meeshy.test`)",
-                "--env", "TRANSLATOR_URL=http://translator:8000",
-                "--env", f"JWT_SECRET={secret_values['JWT_SECRET']}",
-                "--env", f"ADMIN_PASSWORD={secret_values['ADMIN_PASSWORD']}",
-                "--security-opt", "no-new-privileges:true",
-                "--health-cmd", "curl -f http://localhost:3000/health", "--health-interval", "2s",
-                "--health-retries", "30",
-                "--publish", f"127.0.0.1:{env['gateway_port']}:3000", images["gateway"])
-        client = MongoClient(f"mongodb://{_address(names['database'])}:27017/?directConnection=true",
-                             serverSelectionTimeoutMS=20000)
-        env["counts"] = insert_legacy_dataset(client["meeshy"], seed=7, scale=SCALE)
-        client["meeshy"]["Message"].create_index([("conversationId", 1), ("createdAt", -1)])
-        client.close()
-        _wait_healthy([names["translator"], names["gateway"]])
+    with compose_production(images, tmp_path, scale=SCALE) as env:
         yield env
-    finally:
-        ids = _docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}", check=False)
-        for name in [*ids.split(), f"{project}-verify"]:
-            _docker("rm", "-f", name, check=False, timeout=60)
-        for name in vols.values():
-            _docker("volume", "rm", name, check=False, timeout=60)
-        _docker("network", "rm", net, check=False, timeout=60)
-        for tag in _docker("images", "--format", "{{.Repository}}:{{.Tag}}",
-                           f"meeshy-takeover/{project}", check=False).split():
-            _docker("rmi", tag, check=False, timeout=60)
 
 
 def _files_text(directory: Path) -> str:
