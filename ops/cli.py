@@ -6,6 +6,8 @@
                                   up with the new release -> health gate -> maintenance off,
                                   timed against --budget; automatic rollback on failure/overrun
     rollback STACK [--to N]       re-apply the previous snapshot (or update N)
+    rollback STACK --to-compose AUDIT_DIR
+                                  back to the compose deployment a takeover switch replaced
     history STACK                 updates with release, database, backup and result
     refresh-staging STACK         production's latest backup into STACK's database, migrated
     deploy STACK                  one update with the stack file, recorded as a snapshot
@@ -76,8 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
                              help="time allowed to the automatic rollback (default 600)")
         if verb == "rollback":
-            sub.add_argument("--to", type=int, metavar="VERSION",
+            target = sub.add_mutually_exclusive_group()
+            target.add_argument("--to", type=int, metavar="VERSION",
                              help="the update to re-apply (default: the previous snapshot)")
+            target.add_argument("--to-compose", type=Path, metavar="AUDIT_DIR",
+                             help="after a takeover switch: remove the stack's containers (never a "
+                                  "volume) and bring back the compose deployment recorded in AUDIT_DIR")
         if verb == "refresh-staging":
             sub.add_argument("--from", dest="source", default="production",
                              help="the stack whose latest backup is copied (default production)")
@@ -145,6 +151,11 @@ def run(args) -> tuple[int, object]:
             return 1, None
         _print_phases(report)
         return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
+    if args.verb == "rollback" and args.to_compose is not None:
+        from ops.takeover_rollback import rollback_to_compose
+        report = rollback_to_compose(runner, args.to_compose, confirm=_confirm(args.yes, args.stack),
+                                     restore_seconds=args.budget, log=_log)
+        return (1, None) if report is None else (0 if report["result"] == "restored" else 1, report)
     if args.verb == "rollback":
         from ops.rollback import RollbackFailed, rollback_to
         try:

@@ -184,7 +184,7 @@ def _give_back(runner, report: dict, taken: dict, undo_takeover, remove_stack, r
     else:
         remove_stack = remove_stack or (lambda volumes: switch_takeover.remove_stack_containers(
             runner.stack_name, keep_volumes=volumes, log=log))
-        refresh_state = refresh_state or (lambda: _refresh(runner))
+        refresh_state = refresh_state or (lambda: refresh_state_of(runner))
         compose = switch_takeover.give_back_to_compose(
             taken, remove_stack=remove_stack, restore_compose=undo_takeover,
             refresh_state=refresh_state, log=log)
@@ -195,7 +195,7 @@ def _give_back(runner, report: dict, taken: dict, undo_takeover, remove_stack, r
         report["result"] = "rolled back"
 
 
-def _refresh(runner) -> dict:
+def refresh_state_of(runner) -> dict:
     result = runner.stack.refresh(message="meeshy-ops refresh after giving production back to compose",
                                   color="never", suppress_progress=True, on_output=lambda line: None)
     return {"result": result.summary.result,
