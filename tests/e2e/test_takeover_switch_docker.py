@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from ops.audit import audit
 from ops.compose_record import default_private_dir
 from ops.rehearse_stacks import release_images
 from tests.support.compose_production import client_of, compose_production, digests, docker, wait_healthy
-from tests.support.docker_stack import DockerStack, labelled, local_images
+from tests.support.docker_stack import REPO_ROOT, DockerStack, labelled, local_images
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 SCALE = 0.01          # about 1,250 legacy documents, every defect present
@@ -42,12 +43,21 @@ def deployments(docker_engine, tmp_path):
     compose_images = {"database": images["mongo"], "redis": images["redis"],
                       "translator": images["translator@legacy"], "gateway": images["gateway@legacy"]}
     bed = DockerStack(tmp_path / "stack")
+    # The tools image has one tag for every checkout on this engine, and a rebuild from another
+    # one may replace it mid-run: it is brought to this checkout's recipe (a no-op when current)
+    # and the stack runs its steps in it under a tag of its own.
+    built = subprocess.run([str(REPO_ROOT / "tools" / "build-images.sh")], capture_output=True,
+                           text=True, timeout=900)
+    assert built.returncode == 0, f"tools/build-images.sh failed: {built.stderr[-2000:]}"
+    bed.images["tools"] = f"{images['tools'].rsplit(':', 1)[0]}:{bed.name}"
+    docker("tag", images["tools"], bed.images["tools"])
     with compose_production(compose_images, tmp_path, scale=SCALE) as production:
         try:
             yield production, bed, images
         finally:
             left = bed.remove()
             shutil.rmtree(default_private_dir(production["project"]), ignore_errors=True)
+            docker("rmi", bed.images["tools"], check=False)
             assert not left["container"], f"stack containers left behind: {left['container']}"
 
 
@@ -160,6 +170,12 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     running = [n for n in names.values() if not n.endswith("mongo-init")]
     wait_healthy(running, seconds=120)
     assert {n: docker("inspect", "-f", "{{.Image}}", n) for n in names.values()} == image_ids
+    assert digests(names["database"]) == before
+    # Even a destroy of the stack (protection lifted first) leaves compose's volumes: adopted
+    # volumes are retained on delete (the stack's own data volumes too, removed by label here).
+    left = bed.remove()
+    assert not left["container"] and not set(left["volume"]) & set(volumes.values()), left
+    assert sorted(docker("volume", "inspect", "-f", "{{.Name}}", *volumes.values()).split()) == sorted(volumes.values())
     assert digests(names["database"]) == before
     volume_step = steps[stack_names.volume("database-data")]["op"]
     print(f"\ntakeover switch and rollback to compose in {time.monotonic() - started:.1f} s: "
