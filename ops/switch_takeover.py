@@ -1,7 +1,7 @@
-"""The way back from a takeover switch that failed (issue 6): the stack's containers go (its
-adopted volumes never), then the compose deployment is re-created from the takeover's record
-and must come back ready, then the stack's state is refreshed so it no longer lists the removed
-containers.
+"""The way back from a takeover switch that failed, or from one that succeeded (`rollback
+--to-compose`, ops/takeover_rollback.py): the stack's containers go (its adopted volumes
+never), then the compose deployment is re-created from the takeover's record and must come back
+ready, then the stack's state is refreshed so it no longer lists the removed containers.
 
     remove_stack_containers(stack, keep_volumes=...)  -> report; stops (gracefully) and removes
                                     every container labelled meeshy.stack=STACK, checks that
