@@ -61,7 +61,16 @@ def preview(runner: StackRunner, log=print) -> dict:
               "changes": dict(result.change_summary), "diff": result.stdout, "migration": None}
     log(result.stdout)
     migration = desired.migration
-    if migration is not None and not (deployed and deployed.settings.live_database == migration.target_database):
+    if migration is not None and deployed is None and not desired.external:
+        # The dry run reads through the stack's own database container, which the first
+        # update creates (before a takeover, compose's database holds the data): the switch's
+        # backup-and-migrate phase is the first place it can run.
+        why = ("nothing is deployed yet: the stack's database container does not exist, so the "
+               "dry run is the switch's backup-and-migrate phase")
+        report["migration"] = {"source": migration.source_database,
+                               "target": migration.target_database, "skipped": why}
+        log(f"migration dry run {migration.source_database} -> {migration.target_database}: skipped, {why}")
+    elif migration is not None and not (deployed and deployed.settings.live_database == migration.target_database):
         server = data_ops.server_for(desired, desired_doc.plain_values())
         path = Path(runner.ledger.scratch(f"{op_id}-migration-plan.json"))
         plan = data_ops.migration_plan(server, migration.source_database,
