@@ -133,6 +133,14 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     assert all(docker("inspect", "-f", "{{.State.Running}}", n) == "true"
                for n in names.values() if not n.endswith("mongo-init"))
 
+    # The operator's preview (runbook, section 2) says the same before anything is deployed.
+    preview_json = tmp_path / "preview.json"
+    previewed = ops_cli(bed, "preview", bed.name, "--json", str(preview_json), timeout=300)
+    assert previewed.returncode == 0, (previewed.stdout + previewed.stderr)[-3000:]
+    shown = json.loads(preview_json.read_text())
+    assert shown["changes"].get("import") == len(adopt) and not set(shown["changes"]) & ADOPTED_DELETIONS
+    assert "backup-and-migrate" in shown["migration"]["skipped"]
+
     # 3. The takeover switch through ops: every phase an ordinary `pulumi up` of the project.
     switch_json = tmp_path / "switch.json"
     switched = ops_cli(bed, "switch", bed.name, "--takeover", str(audit_dir), "--compose-project",
