@@ -4,8 +4,9 @@ ops/switch.py). The order:
 
 1. the writes the stack's services made since the switch: the live database is compared with
    the switch's post-migration baseline and dumped into the stack's backup folder (`keptIn`)
-   while the stack's database still runs; the compose deployment never reads that database,
-   so they are reported and kept, never silently dropped;
+   while the stack's database still runs; compose reads the legacy database, not the migrated
+   one, so they are reported and kept, never silently dropped (`readByCompose` true: the stack
+   served the legacy database itself, and compose comes back with those writes in it);
 2. the stack's containers are stopped and removed by label, never a volume
    (ops/switch_takeover.remove_stack_containers);
 3. the compose deployment is re-created from the takeover's record and checked ready and
@@ -55,8 +56,13 @@ def keep_abandoned_writes(runner: StackRunner, current: snapshots.Snapshot, op_i
     kept = data_ops.take_backup(server, settings, live, f"{op_id}-abandoned",
                                 timeout=KEEP_TIMEOUT_SECONDS)
     entry["keptIn"] = kept.get("archive")
+    # Without a migration the stack served compose's own database: compose comes back with
+    # those writes in it (the archive is the copy, not the only one).
+    legacy = settings.migration.source_database if settings.migration else live
+    entry["readByCompose"] = live == legacy
     log(f"  {entry.get('changed', 'uncounted')} document(s) written to {live} since the switch; "
-        f"{live} kept in {entry['keptIn']}")
+        f"{live} kept in {entry['keptIn']}"
+        + ("; compose serves this same database, with those writes" if entry["readByCompose"] else ""))
     return entry
 
 

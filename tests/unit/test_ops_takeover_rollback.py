@@ -58,6 +58,7 @@ def test_writes_since_the_switch_are_counted_and_kept_before_compose_comes_back(
     assert report["result"] == "restored"
     assert report["abandonedWrites"]["changed"] == 2
     assert report["abandonedWrites"]["keptIn"].endswith("-abandoned.archive.gz")
+    assert report["abandonedWrites"]["readByCompose"]       # no migration: compose's own database
     assert [e["result"] for e in runner.ledger.entries("rollback-to-compose")] == ["restored"]
 
 
