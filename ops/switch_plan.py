@@ -2,10 +2,13 @@
 
 A switch that moves the services to the database a migration writes:
     backup-and-migrate  deployed config, new release id, migration pass `<op>-full`: backup of
-                        the live (legacy) database, full migration into the new database
+                        the live (legacy) database, full migration into the new database, a
+                        pre-copy (`liveSource`: production still takes writes, so it verifies
+                        what it read and reports the source's growth)
     maintenance-on      + maintenance: the public hosts answer 503, no write comes in
     delta-migration     + pass `<op>-delta`: backup under maintenance (the exact data a
-                        rollback returns to), migration of what changed since the full pass
+                        rollback returns to), migration of what changed since the full pass,
+                        verified strictly (every source document accounted for)
     release             the desired config, still in maintenance: new images, the services on
                         the new database, health gate
     maintenance-off     the desired config as written (plus the passes ops set)
@@ -70,11 +73,12 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
         else:
             base = deployed_doc.copy()
         section = dict(desired_doc.get_path(f"{NS}:migration") or {})
-        full = {f"{NS}:release": desired.release, f"{NS}:migration": {**section, "pass": f"{op_id}-full"}}
+        full = {f"{NS}:release": desired.release,
+                f"{NS}:migration": {**section, "pass": f"{op_id}-full", "liveSource": True}}
         delta_pass = {f"{NS}:migration.pass": f"{op_id}-delta"}
         migrate = base.with_values(full)
         maintenance = migrate.with_values(on)
-        delta = maintenance.with_values(delta_pass)
+        delta = maintenance.with_values({**delta_pass, f"{NS}:migration.liveSource": False})
         release = desired_doc.with_values({**delta_pass, **on})
         final = desired_doc.with_values({**delta_pass, **final_maintenance})
         return [

@@ -39,7 +39,10 @@ def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance(
         assert d.get_path("meeshy:images.gateway") == "g:1"
         assert d.get_path("meeshy:database.name") == "meeshy"
         assert d.get_path("meeshy:release") == "r2"
-    assert migrate.get_path("meeshy:migration") == {**MIGRATION, "pass": "sw1-full"}
+    # The pre-copy runs while production takes writes; the delta pass, frozen, is strict.
+    assert migrate.get_path("meeshy:migration") == {**MIGRATION, "pass": "sw1-full",
+                                                    "liveSource": True}
+    assert settings(migrate).migration.live_source and not settings(delta).migration.live_source
     assert (migrate.get_path("meeshy:maintenance"), maintenance.get_path("meeshy:maintenance")) == (None, True)
     assert delta.get_path("meeshy:migration.pass") == "sw1-delta"
     assert release.get_path("meeshy:images.gateway") == "g:2" and release.get_path("meeshy:maintenance") is True
