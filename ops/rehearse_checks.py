@@ -46,10 +46,10 @@ def running_images(stack: str) -> dict[str, str]:
 
 
 def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, report: dict,
-                      writes: list, log=print, whole_switch: bool = False) -> dict:
-    """The load starts once the full migration pass is done (or, `whole_switch`, before the
-    switch): the migration's full pass counts its source again when it verifies, so writes
-    landing during it fail that verification and the switch rolls back (reported, not hidden)."""
+                      writes: list, log=print) -> dict:
+    """The load runs over the whole switch: during the pre-copy migration pass (verified for
+    what it read, `liveSource`), the delta pass under maintenance (refused with 503) and the
+    new release."""
     from ops.switch import run_switch
     with client(stack) as connection:
         pairs = rehearse_load.posters(connection[DATABASE])
@@ -59,20 +59,15 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
         "meeshy:images": release_images(images, None),
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration}))
-    def start_after_full_pass(record: dict) -> None:
-        if record["name"] == "backup-and-migrate" and record["ok"]:
-            load.start()
-    if whole_switch:
-        load.start()
-        time.sleep(SETTLE_SECONDS)
+    load.start()
+    time.sleep(SETTLE_SECONDS)
     try:
         switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0,
-                              log=log, on_phase=None if whole_switch else start_after_full_pass)
+                              log=log)
         time.sleep(SETTLE_SECONDS)
     finally:
         writes.extend(load.stop())
-    report["load"] = {"from": "before the switch" if whole_switch else "the end of backup-and-migrate",
-                      "threads": load.threads, "intervalSeconds": load.interval_seconds}
+    report["load"] = {"from": "before the switch", "threads": load.threads, "intervalSeconds": load.interval_seconds}
     report["switch"] = switched
     report["switch"]["documentsMovedInWindow"] = _delta_documents(switched)
     # Lost means absent from the database production's services use once the switch is over.
