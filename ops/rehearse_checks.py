@@ -77,8 +77,20 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
     window = switched.get("writeUnavailability") or {}
     served = _served_after_switch(load, writes, window.get("start"))
     report["writes"] = {**rehearse_load.summary(writes), "lost": check["lost"], "check": check,
-                        "servedByNewGateway": served, "posters": len(pairs)}
+                        "servedByNewGateway": served, "posters": len(pairs),
+                        "acknowledgedDuringPreCopy": _acknowledged_during(
+                            writes, switched, "backup-and-migrate")}
     return switched
+
+
+def _acknowledged_during(writes: list, switched: dict, phase_name: str) -> int:
+    """Writes production took while a phase ran (the pre-copy's: the source grew under it)."""
+    from ops.rehearse_report import epoch
+    for phase in switched.get("phases") or []:
+        if phase["name"] == phase_name and phase.get("start") and phase.get("end"):
+            start, end = epoch(phase["start"]), epoch(phase["end"])
+            return sum(1 for w in writes if w.outcome == "acknowledged" and start <= w.at <= end)
+    return 0
 
 
 def _delta_documents(switched: dict) -> dict | None:
