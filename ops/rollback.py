@@ -113,6 +113,13 @@ def rollback(runner: StackRunner, target: Snapshot, *, reason: str, current_doc:
             now = step(f"digest-{database}", lambda: data_ops.digests(server, database, remaining()))
             if compare(manifest["collections"], now):
                 to_restore.append((database, manifest))
+        for database, manifest in to_restore:
+            if not manifest.get("archive"):   # a fingerprint under maintenance (switch_frozen.py)
+                raise RollbackFailed(
+                    f"{database} differs from its fingerprint under maintenance "
+                    f"({manifest['backupId']}) and no archive of that state exists yet: nothing "
+                    f"was restored; the pre-copy backup {manifest.get('preCopyBackup')} holds "
+                    f"it as it was before the switch's pre-copy")
         if to_restore and not maintenance_on and current.live_database in {d for d, _ in to_restore}:
             step("maintenance-on", lambda: _up(runner, current_doc.with_values(
                 {f"{NS}:maintenance": True}), op_id, "maintenance-on", False, deadline))

@@ -17,7 +17,7 @@ import time
 from typing import Callable
 
 from components.release_settings import load_release_settings
-from ops import data_ops, snapshots
+from ops import data_ops, snapshots, switch_frozen
 from ops.ledger import new_op_id, now_iso
 from ops.rollback import RollbackFailed, rollback
 from ops.stack_runner import StackRunner
@@ -94,20 +94,28 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
         if time.monotonic() >= deadline:
             failure = f"budget of {budget_seconds:g} s used up before phase {phase.name}"
             break
+        fingerprint, started = None, time.monotonic()
+        if phase.fingerprint_database and maintenance_on:   # overlaps the delta pass
+            fingerprint = switch_frozen.Fingerprint(
+                data_ops.server_for(desired, phase.doc.plain_values()),
+                phase.fingerprint_database, timeout=max(1.0, deadline - started)).start()
         result = runner.up(phase.doc, op_id=op_id, phase=phase.name, snapshot=phase.snapshot,
                            deadline=deadline)
         record = {"name": phase.name, "start": result.started, "end": result.ended,
                   "seconds": result.seconds, "version": result.version, "steps": result.steps,
                   "ok": result.ok}
         report["phases"].append(record)
+        if fingerprint is not None:
+            failure = switch_frozen.settle(fingerprint, record, started, report, op_id,
+                                           maintenance_backups, now_iso)
         if on_phase is not None:
             on_phase(record)
         current_doc = phase.doc
         if phase.name == "maintenance-on" and result.ok:
             maintenance_on = True
             window_start = window_start or (result.ended, time.monotonic())
-        if not result.ok:
-            failure = f"phase {phase.name} failed: {result.error}"
+        if not result.ok or failure is not None:
+            failure = f"phase {phase.name} failed: {result.error}" if not result.ok else failure
             break
         release = result.outputs.get("release") or {}
         _collect(report, phase, release, maintenance_backups)
@@ -127,6 +135,10 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
             report["health"] = release.get("health")
             if window_start:
                 report["writeUnavailability"] = _window(window_start, result.ended)
+    if failure is None:   # outside the window: the legacy database archived, as fingerprinted
+        switch_frozen.archive_fingerprinted(report, maintenance_backups,
+                                            data_ops.server_for(desired, phases[-1].doc.plain_values()),
+                                            desired, op_id, log)
     report["backupsUnderMaintenance"] = {db: m["backupId"] for db, m in maintenance_backups.items()}
     if failure is None:
         for path, value in written_back(phases).items():

@@ -6,9 +6,10 @@ A switch that moves the services to the database a migration writes:
                         pre-copy (`liveSource`: production still takes writes, so it verifies
                         what it read and reports the source's growth)
     maintenance-on      + maintenance: the public hosts answer 503, no write comes in
-    delta-migration     + pass `<op>-delta`: backup under maintenance (the exact data a
-                        rollback returns to), migration of what changed since the full pass,
-                        verified strictly (every source document accounted for)
+    delta-migration     + pass `<op>-delta`: migration of what changed since the full pass,
+                        verified strictly (every source document accounted for), while ops
+                        fingerprints the frozen legacy database (the exact data a rollback
+                        returns to; archived after the window, ops/switch_frozen.py)
     release             the desired config, still in maintenance: new images, the services on
                         the new database, health gate
     maintenance-off     the desired config as written (plus the passes ops set)
@@ -34,6 +35,7 @@ class Phase:
     snapshot: bool = False          # the state this phase leaves is a released state
     backup_under_maintenance: bool = False
     baseline_after: str | None = None   # database to baseline after the phase
+    fingerprint_database: str | None = None  # frozen database fingerprinted during the phase
 
 
 def flips_to_migration_target(deployed: ReleaseSettings | None, desired: ReleaseSettings) -> bool:
@@ -84,7 +86,7 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
         return [
             Phase("backup-and-migrate", migrate),
             Phase("maintenance-on", maintenance),
-            Phase("delta-migration", delta, backup_under_maintenance=True,
+            Phase("delta-migration", delta, fingerprint_database=migration.source_database,
                   baseline_after=migration.target_database),
             Phase("release", release),
             Phase("maintenance-off", final, snapshot=True),

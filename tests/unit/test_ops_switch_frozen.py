@@ -1,0 +1,75 @@
+"""The legacy database of a switch to a migrated database: fingerprinted during the delta pass
+(inside the window), archived after the window and checked equal to the fingerprint; a
+rollback in the window verifies it against the fingerprint and never restores an older
+state silently (stand-in runner and data operations; the real ones run in tests/e2e)."""
+from __future__ import annotations
+
+import pytest
+
+from ops import rollback as rollback_module
+from ops import switch as switch_module
+from tests.unit.test_ops_switch_flow import LEGACY, FakeRunner, deployed, doc, fake_data_ops  # noqa: F401
+
+
+def test_the_delta_phase_fingerprints_legacy_and_the_archive_comes_after_the_window(
+        tmp_path, deployed, monkeypatch):
+    calls = fake_data_ops(monkeypatch)
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), sleep=0.01)
+    report = switch_module.run_switch(runner, log=lambda m: None)
+    assert report["result"] == "succeeded"
+    delta = next(p for p in report["phases"] if p["name"] == "delta-migration")
+    assert "fingerprint" in delta["steps"] and ("digests", "meeshy") in calls
+    # The archive is taken once every phase (maintenance-off included) is done.
+    assert calls[-1] == ("backup", report["opId"] + "-frozen")
+    frozen = report["frozenBackups"]["meeshy"]
+    assert frozen["equalsFingerprint"] is True and frozen["result"] == "succeeded"
+    assert report["backupsUnderMaintenance"] == {"meeshy": report["opId"] + "-frozen"}
+    entry = list(runner.ledger.entries("switch"))[-1]
+    assert entry["backups"]["meeshy"]["archive"].endswith("-frozen.archive.gz")
+
+
+def test_an_archive_that_differs_from_the_fingerprint_is_reported_and_not_recorded(
+        tmp_path, deployed, monkeypatch):
+    fake_data_ops(monkeypatch, archived={**LEGACY, "Message": {"count": 4, "hash": "m4"}})
+    warnings = []
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True))
+    report = switch_module.run_switch(runner, log=warnings.append)
+    frozen = report["frozenBackups"]["meeshy"]
+    assert frozen["result"] == "differs" and frozen["problems"]
+    assert any("WARNING" in w and "meeshy" in w for w in warnings)
+    entry = list(runner.ledger.entries("switch"))[-1]
+    assert entry["backups"]["meeshy"]["fingerprint"] is True    # the rollback compares with it
+    assert entry["backups"]["meeshy"]["archive"] is None
+
+
+def test_a_failure_in_the_window_hands_the_fingerprint_to_the_rollback(
+        tmp_path, deployed, monkeypatch):
+    calls, seen = fake_data_ops(monkeypatch), {}
+    monkeypatch.setattr(switch_module, "rollback",
+                        lambda runner, target, **kw: seen.update(kw) or {"result": "succeeded"})
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), fail_phase="release")
+    report = switch_module.run_switch(runner, log=lambda m: None)
+    assert report["result"] == "rolled back"
+    manifest = seen["backups"]["meeshy"]
+    assert manifest["fingerprint"] and manifest["collections"] == LEGACY
+    assert manifest["preCopyBackup"] is None or manifest["preCopyBackup"].endswith(".gz")
+    assert not any(kind == "backup" for kind, _ in calls)   # no archive after a failed switch
+
+
+def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, deployed, monkeypatch):
+    monkeypatch.setattr(rollback_module.data_ops, "changes_since",
+                        lambda *a, **k: {"changed": 0})
+    monkeypatch.setattr(rollback_module.data_ops, "digests",
+                        lambda *a, **k: {**LEGACY, "User": {"count": 3, "hash": "u3"}})
+    restored = []
+    monkeypatch.setattr(rollback_module.data_ops, "restore", lambda *a, **k: restored.append(a))
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True))
+    fingerprint = {"backupId": "sw-fingerprint", "database": "meeshy", "archive": None,
+                   "fingerprint": True, "collections": LEGACY, "documents": 5,
+                   "preCopyBackup": "/b/pre.archive.gz"}
+    with pytest.raises(rollback_module.RollbackFailed,
+                       match="differs from its fingerprint under maintenance.*/b/pre.archive.gz"):
+        rollback_module.rollback(runner, deployed, reason="test", current_doc=doc("r2", "meeshy_v2"),
+                                 maintenance_on=True, backups={"meeshy": fingerprint},
+                                 baselines={})
+    assert restored == []
