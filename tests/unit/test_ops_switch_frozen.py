@@ -73,3 +73,14 @@ def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, depl
                                  maintenance_on=True, backups={"meeshy": fingerprint},
                                  baselines={})
     assert restored == []
+
+
+def test_the_newest_backup_is_never_a_fingerprint_without_an_archive(tmp_path):
+    from ops.ledger import Ledger
+    ledger = Ledger(tmp_path)
+    ledger.append({"kind": "switch", "result": "succeeded",
+                   "backups": {"meeshy": {"backupId": "a", "archive": "/b/a.archive.gz"}}})
+    ledger.append({"kind": "switch", "result": "succeeded",
+                   "backups": {"meeshy": {"backupId": "sw-fingerprint", "archive": None,
+                                          "fingerprint": True}}})
+    assert ledger.latest_backup("meeshy")["backupId"] == "a"
