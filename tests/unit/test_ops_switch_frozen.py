@@ -57,8 +57,10 @@ def test_a_failure_in_the_window_hands_the_fingerprint_to_the_rollback(
 
 
 def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, deployed, monkeypatch):
+    # The delta phase failed: the abandoned database is the legacy one, with no archive to
+    # count writes against.
     monkeypatch.setattr(rollback_module.data_ops, "changes_since",
-                        lambda *a, **k: {"changed": 0})
+                        lambda *a, **k: pytest.fail("no archive to count writes against"))
     monkeypatch.setattr(rollback_module.data_ops, "digests",
                         lambda *a, **k: {**LEGACY, "User": {"count": 3, "hash": "u3"}})
     restored = []
@@ -69,7 +71,7 @@ def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, depl
                    "preCopyBackup": "/b/pre.archive.gz"}
     with pytest.raises(rollback_module.RollbackFailed,
                        match="differs from its fingerprint under maintenance.*/b/pre.archive.gz"):
-        rollback_module.rollback(runner, deployed, reason="test", current_doc=doc("r2", "meeshy_v2"),
+        rollback_module.rollback(runner, deployed, reason="test", current_doc=doc("r2", "meeshy"),
                                  maintenance_on=True, backups={"meeshy": fingerprint},
                                  baselines={})
     assert restored == []
@@ -84,3 +86,20 @@ def test_the_newest_backup_is_never_a_fingerprint_without_an_archive(tmp_path):
                    "backups": {"meeshy": {"backupId": "sw-fingerprint", "archive": None,
                                           "fingerprint": True}}})
     assert ledger.latest_backup("meeshy")["backupId"] == "a"
+
+
+def test_a_rollback_in_the_window_verifies_legacy_against_the_fingerprint(
+        tmp_path, deployed, monkeypatch):
+    monkeypatch.setattr(rollback_module.data_ops, "digests", lambda *a, **k: dict(LEGACY))
+    monkeypatch.setattr(rollback_module.data_ops, "restore",
+                        lambda *a, **k: pytest.fail("an equal database is never restored"))
+    monkeypatch.setattr(rollback_module, "_health", lambda *a, **k: {"healthy": True})
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True))
+    fingerprint = {"backupId": "sw-fingerprint", "database": "meeshy", "archive": None,
+                   "fingerprint": True, "collections": LEGACY, "documents": 5}
+    report = rollback_module.rollback(runner, deployed, reason="test",
+                                      current_doc=doc("r2", "meeshy"), maintenance_on=True,
+                                      backups={"meeshy": fingerprint}, baselines={})
+    assert report["result"] == "succeeded" and report["restores"] == []
+    assert report["verification"]["meeshy"]["equal"] is True
+    assert report["abandonedWrites"]["counted"] is False
