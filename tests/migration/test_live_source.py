@@ -135,3 +135,22 @@ def test_a_live_pass_still_refuses_a_field_no_rule_covers(dbs, monkeypatch):
     hook_after_first_batch(monkeypatch, "people", unknown_field)
     with pytest.raises(CoverageError, match="colour of teams"):
         run(source, target, live_source=True)
+
+
+def test_the_cli_runs_a_pre_copy_with_live_source_and_status_shows_it_provisional(
+        ferretdb, fresh_db, tmp_path):
+    import json
+    from tests.support.cli_runner import migration_cli
+    client = ferretdb.client()
+    source, target = client[fresh_db("src")], client[fresh_db("tgt")]
+    toy_chain.make_source(source, people=10)
+    uris = ("--source", ferretdb.uri(source.name), "--target", ferretdb.uri(target.name))
+    run = migration_cli("run", *uris, "--live-source", "--json", tmp_path / "run.json")
+    assert run.returncode == 0, run.stdout + run.stderr
+    report = json.loads((tmp_path / "run.json").read_text())
+    assert report["live_source"] is True
+    assert report["verification"]["source_changes"]["people"]["growth"] == 0
+    status = migration_cli("status", "--target", ferretdb.uri(target.name),
+                           "--json", tmp_path / "status.json")
+    assert json.loads((tmp_path / "status.json").read_text())["run"]["provisional"] is True
+    client.close()
