@@ -70,6 +70,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     deadline = clock + budget_seconds
     maintenance_backups: dict[str, dict] = {}
     baselines: dict[str, str] = {}
+    fingerprints: list = []   # frozen legacy databases being read (switch_frozen.py)
     window_start = None
     current_doc = deployed.doc if deployed else phases[0].doc
     maintenance_on = False
@@ -106,16 +107,15 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                   "ok": result.ok}
         report["phases"].append(record)
         if fingerprint is not None:
-            failure = switch_frozen.settle(fingerprint, record, started, report, op_id,
-                                           maintenance_backups, now_iso)
+            fingerprints.append((fingerprint, record))
         if on_phase is not None:
             on_phase(record)
         current_doc = phase.doc
         if phase.name == "maintenance-on" and result.ok:
             maintenance_on = True
             window_start = window_start or (result.ended, time.monotonic())
-        if not result.ok or failure is not None:
-            failure = f"phase {phase.name} failed: {result.error}" if not result.ok else failure
+        if not result.ok:
+            failure = f"phase {phase.name} failed: {result.error}"
             break
         release = result.outputs.get("release") or {}
         _collect(report, phase, release, maintenance_backups)
@@ -135,10 +135,11 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
             report["health"] = release.get("health")
             if window_start:
                 report["writeUnavailability"] = _window(window_start, result.ended)
+    switch_frozen.settle(fingerprints, report, op_id, maintenance_backups, log)
     if failure is None:   # outside the window: the legacy database archived, as fingerprinted
-        switch_frozen.archive_fingerprinted(report, maintenance_backups,
-                                            data_ops.server_for(desired, phases[-1].doc.plain_values()),
-                                            desired, op_id, log)
+        switch_frozen.archive_fingerprinted(
+            fingerprints, report, maintenance_backups,
+            data_ops.server_for(desired, phases[-1].doc.plain_values()), desired, op_id, log)
     report["backupsUnderMaintenance"] = {db: m["backupId"] for db, m in maintenance_backups.items()}
     if failure is None:
         for path, value in written_back(phases).items():

@@ -7,8 +7,11 @@ a target equal to its source), and after the release the services use the target
 data a rollback returns to is the legacy database as it stands under maintenance, and it stays
 so. A full dump inside the write-unavailability window (its biggest part: 68.6 s of 132 s at
 scale 1) therefore buys nothing a fingerprint does not:
-- in the window, while the delta pass runs, one read of the legacy database gives its counts
-  and content hashes (ops.digest, the same digests a backup manifest holds);
+- from the delta phase on, one read of the legacy database gives its counts and content
+  hashes (ops.digest, the same digests a backup manifest holds); it runs on a thread and
+  nothing waits for it but a rollback and the archive after the window (it costs a full read
+  of the database, as the delta pass does: on a 2-core FerretDB it competes with them for CPU,
+  so it is measured, bench/bench_switch_window.py);
 - a rollback in the window finds the legacy database equal to that fingerprint and restores
   nothing (ops/rollback.py verifies it); if it is not equal (something wrote it despite
   maintenance), the rollback stops and names the pre-copy backup instead of restoring an older
@@ -62,19 +65,21 @@ class Fingerprint:
                 "preCopyBackup": (pre_copy or {}).get("archive")}
 
 
-def archive_after_window(server, settings, fingerprint: dict, op_id: str,
+def archive_after_window(server, settings, fingerprint: Fingerprint, op_id: str,
                          timeout: float) -> tuple[dict, dict | None]:
-    """(report entry, the archive's manifest when it equals the fingerprint, else None)."""
-    database = fingerprint["database"]
+    """(report entry, the archive's manifest unless it differs from the fingerprint)."""
+    database = fingerprint.database
     t0 = time.monotonic()
     try:
         manifest = data_ops.take_backup(server, settings, database, f"{op_id}-frozen", timeout)
     except data_ops.DataOperationError as error:
         return {"database": database, "result": "failed", "error": str(error),
                 "seconds": round(time.monotonic() - t0, 3)}, None
-    problems = compare(fingerprint["collections"], manifest.get("collections") or {})
+    problems = (compare(fingerprint.digests, manifest.get("collections") or {})
+                if fingerprint.digests is not None else [])
     entry = {"database": database, "backupId": manifest.get("backupId"),
-             "archive": manifest.get("archive"), "equalsFingerprint": not problems,
+             "archive": manifest.get("archive"),
+             "equalsFingerprint": None if fingerprint.digests is None else not problems,
              "problems": problems, "seconds": round(time.monotonic() - t0, 3),
              "result": "succeeded" if not problems else "differs"}
     return entry, (manifest if not problems else None)
@@ -88,31 +93,31 @@ def pre_copy_backup(report: dict, database: str) -> dict | None:
     return None
 
 
-def settle(fingerprint: Fingerprint, record: dict, started: float, report: dict, op_id: str,
-           backups: dict, now_iso) -> str | None:
-    """Waits for the fingerprint; records it as the data a rollback returns to. The phase lasts
-    until both the update and the fingerprint are done. Returns a failure, or None."""
-    fingerprint.wait()
-    record["steps"]["fingerprint"] = fingerprint.seconds
-    elapsed = round(time.monotonic() - started, 3)
-    if elapsed > record["seconds"]:
-        record["seconds"], record["end"] = elapsed, now_iso()
-    if fingerprint.error:
-        return fingerprint.error
-    backups[fingerprint.database] = fingerprint.manifest(
-        op_id, pre_copy_backup(report, fingerprint.database))
-    return None
-
-
-def archive_fingerprinted(report: dict, backups: dict, server, settings, op_id: str,
-                          log=print) -> None:
-    """After the window: every fingerprinted database archived and checked equal to it."""
-    for database, manifest in list(backups.items()):
-        if not manifest.get("fingerprint"):
+def settle(pending: list, report: dict, op_id: str, backups: dict, log=print) -> None:
+    """Waits for the fingerprints (they run on past the delta phase: nothing in the window
+    waits for them but a rollback); each becomes the data a rollback returns to."""
+    for fingerprint, record in pending:
+        fingerprint.wait()
+        record["steps"]["fingerprint"] = fingerprint.seconds
+        if fingerprint.error:
+            log(f"WARNING: {fingerprint.error}")
+            report.setdefault("frozenBackups", {})[fingerprint.database] = {
+                "fingerprintError": fingerprint.error}
             continue
-        entry, archived = archive_after_window(server, settings, manifest, op_id,
+        backups[fingerprint.database] = fingerprint.manifest(
+            op_id, pre_copy_backup(report, fingerprint.database))
+
+
+def archive_fingerprinted(pending: list, report: dict, backups: dict, server, settings,
+                          op_id: str, log=print) -> None:
+    """After the window: every frozen database archived and checked equal to its fingerprint;
+    the archive becomes the backup `rollback` returns to."""
+    for fingerprint, _ in pending:
+        database = fingerprint.database
+        entry, archived = archive_after_window(server, settings, fingerprint, op_id,
                                                float(settings.backup.timeout_seconds))
-        report.setdefault("frozenBackups", {})[database] = entry
+        frozen = report.setdefault("frozenBackups", {})
+        frozen[database] = {**frozen.get(database, {}), **entry}
         if archived is None:
             log(f"WARNING: the archive of {database} after the window {entry['result']}: "
                 f"{entry.get('error') or '; '.join(entry['problems'])}; a rollback compares "
@@ -123,4 +128,4 @@ def archive_fingerprinted(report: dict, backups: dict, server, settings, op_id: 
             {"backupId": archived["backupId"], "archive": archived["archive"],
              "sha256": archived.get("sha256"), "sizeBytes": archived.get("sizeBytes"),
              "documents": archived.get("documents"), "phase": "after-window",
-             "underMaintenance": False, "equalsFingerprint": True})
+             "underMaintenance": False, "equalsFingerprint": entry["equalsFingerprint"]})
