@@ -70,7 +70,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     deadline = clock + budget_seconds
     maintenance_backups: dict[str, dict] = {}
     baselines: dict[str, str] = {}
-    fingerprints: list = []   # frozen legacy databases being read (switch_frozen.py)
+    fingerprints: list = []   # the frozen legacy database being read (switch_frozen.py)
     window_start = None
     current_doc = deployed.doc if deployed else phases[0].doc
     maintenance_on = False
@@ -95,19 +95,12 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
         if time.monotonic() >= deadline:
             failure = f"budget of {budget_seconds:g} s used up before phase {phase.name}"
             break
-        fingerprint, started = None, time.monotonic()
-        if phase.fingerprint_database and maintenance_on:   # overlaps the delta pass
-            fingerprint = switch_frozen.Fingerprint(
-                data_ops.server_for(desired, phase.doc.plain_values()),
-                phase.fingerprint_database, timeout=max(1.0, deadline - started)).start()
         result = runner.up(phase.doc, op_id=op_id, phase=phase.name, snapshot=phase.snapshot,
                            deadline=deadline)
         record = {"name": phase.name, "start": result.started, "end": result.ended,
                   "seconds": result.seconds, "version": result.version, "steps": result.steps,
                   "ok": result.ok}
         report["phases"].append(record)
-        if fingerprint is not None:
-            fingerprints.append((fingerprint, record))
         if on_phase is not None:
             on_phase(record)
         current_doc = phase.doc
@@ -135,6 +128,9 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
             report["health"] = release.get("health")
             if window_start:
                 report["writeUnavailability"] = _window(window_start, result.ended)
+            fingerprints += switch_frozen.start(phases, desired, maintenance_on, deadline)
+    if not fingerprints:   # the switch stopped in the window: before its rollback
+        fingerprints += switch_frozen.start(phases, desired, maintenance_on, deadline)
     switch_frozen.settle(fingerprints, report, op_id, maintenance_backups, log)
     if failure is None:   # outside the window: the legacy database archived, as fingerprinted
         switch_frozen.archive_fingerprinted(

@@ -7,11 +7,12 @@ a target equal to its source), and after the release the services use the target
 data a rollback returns to is the legacy database as it stands under maintenance, and it stays
 so. A full dump inside the write-unavailability window (its biggest part: 68.6 s of 132 s at
 scale 1) therefore buys nothing a fingerprint does not:
-- from the delta phase on, one read of the legacy database gives its counts and content
-  hashes (ops.digest, the same digests a backup manifest holds); it runs on a thread and
-  nothing waits for it but a rollback and the archive after the window (it costs a full read
-  of the database, as the delta pass does: on a 2-core FerretDB it competes with them for CPU,
-  so it is measured, bench/bench_switch_window.py);
+- one read of the legacy database gives its counts and content hashes (ops.digest, the same
+  digests a backup manifest holds). It costs a full read, as much as the delta pass's: run
+  beside the delta pass on 2 cores it doubled the pass (rehearsal at scale 1: 30.9 s -> 64.1 s),
+  so it starts when the window closes (the release phase is done), on a thread beside
+  maintenance-off, or before the rollback when the switch stops in the window. Any moment
+  after maintenance-on reads the same frozen state;
 - a rollback in the window finds the legacy database equal to that fingerprint and restores
   nothing (ops/rollback.py verifies it); if it is not equal (something wrote it despite
   maintenance), the rollback stops and names the pre-copy backup instead of restoring an older
@@ -93,16 +94,27 @@ def pre_copy_backup(report: dict, database: str) -> dict | None:
     return None
 
 
+def start(phases, desired, maintenance_on: bool, deadline: float) -> list:
+    """[(Fingerprint, None)] of the database the switch froze, once maintenance was on."""
+    phase = next((p for p in phases if p.fingerprint_database), None)
+    if phase is None or not maintenance_on:
+        return []
+    fingerprint = Fingerprint(data_ops.server_for(desired, phase.doc.plain_values()),
+                              phase.fingerprint_database,
+                              timeout=max(60.0, deadline - time.monotonic()))
+    return [(fingerprint.start(), None)]
+
+
 def settle(pending: list, report: dict, op_id: str, backups: dict, log=print) -> None:
-    """Waits for the fingerprints (they run on past the delta phase: nothing in the window
-    waits for them but a rollback); each becomes the data a rollback returns to."""
-    for fingerprint, record in pending:
+    """Waits for the fingerprint (nothing in the window waits for it); it becomes the data a
+    rollback returns to until the archive after the window replaces it."""
+    for fingerprint, _ in pending:
         fingerprint.wait()
-        record["steps"]["fingerprint"] = fingerprint.seconds
+        report.setdefault("frozenBackups", {})[fingerprint.database] = {
+            "fingerprintSeconds": fingerprint.seconds}
         if fingerprint.error:
             log(f"WARNING: {fingerprint.error}")
-            report.setdefault("frozenBackups", {})[fingerprint.database] = {
-                "fingerprintError": fingerprint.error}
+            report["frozenBackups"][fingerprint.database]["fingerprintError"] = fingerprint.error
             continue
         backups[fingerprint.database] = fingerprint.manifest(
             op_id, pre_copy_backup(report, fingerprint.database))

@@ -7,9 +7,9 @@ A switch that moves the services to the database a migration writes:
                         what it read and reports the source's growth)
     maintenance-on      + maintenance: the public hosts answer 503, no write comes in
     delta-migration     + pass `<op>-delta`: migration of what changed since the full pass,
-                        verified strictly (every source document accounted for), while ops
-                        fingerprints the frozen legacy database (the exact data a rollback
-                        returns to; archived after the window, ops/switch_frozen.py)
+                        verified strictly (every source document accounted for); the legacy
+                        database is frozen from here on: ops fingerprints it when the window
+                        closes and archives it after (ops/switch_frozen.py)
     release             the desired config, still in maintenance: new images, the services on
                         the new database, health gate
     maintenance-off     the desired config as written (plus the passes ops set)
@@ -35,7 +35,7 @@ class Phase:
     snapshot: bool = False          # the state this phase leaves is a released state
     backup_under_maintenance: bool = False
     baseline_after: str | None = None   # database to baseline after the phase
-    fingerprint_database: str | None = None  # frozen database fingerprinted during the phase
+    fingerprint_database: str | None = None  # frozen from this phase on: fingerprinted, archived
 
 
 def flips_to_migration_target(deployed: ReleaseSettings | None, desired: ReleaseSettings) -> bool:

@@ -105,7 +105,8 @@ def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
     assert all(p["ok"] and p["start"] <= p["end"] and p["seconds"] > 0 for p in report["phases"])
     steps = {p["name"]: p["steps"] for p in report["phases"]}
     assert {"backup", "migration"} <= set(steps["backup-and-migrate"])
-    assert {"fingerprint", "migration", "baseline"} <= set(steps["delta-migration"])
+    assert {"migration", "baseline"} <= set(steps["delta-migration"])
+    assert "backup" not in steps["delta-migration"]      # no dump inside the window
     assert "healthGate" in steps["release"]
     window = report["writeUnavailability"]
     assert 0 < window["seconds"] < report["seconds"]

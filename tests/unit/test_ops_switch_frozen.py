@@ -11,14 +11,18 @@ from ops import switch as switch_module
 from tests.unit.test_ops_switch_flow import LEGACY, FakeRunner, deployed, doc, fake_data_ops  # noqa: F401
 
 
-def test_the_delta_phase_fingerprints_legacy_and_the_archive_comes_after_the_window(
+def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(
         tmp_path, deployed, monkeypatch):
     calls = fake_data_ops(monkeypatch)
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), sleep=0.01)
+    applied_when_read = []
+    monkeypatch.setattr(switch_module.data_ops, "digests", lambda server, db, timeout: (
+        applied_when_read.append([name for name, _ in runner.applied]) or dict(LEGACY)))
     report = switch_module.run_switch(runner, log=lambda m: None)
     assert report["result"] == "succeeded"
-    delta = next(p for p in report["phases"] if p["name"] == "delta-migration")
-    assert "fingerprint" in delta["steps"] and ("digests", "meeshy") in calls
+    # Read once the window closed (the release is done), not beside the delta pass.
+    assert len(applied_when_read) == 1 and "release" in applied_when_read[0]
+    assert report["frozenBackups"]["meeshy"]["fingerprintSeconds"] >= 0
     # The archive is taken once every phase (maintenance-off included) is done.
     assert calls[-1] == ("backup", report["opId"] + "-frozen")
     frozen = report["frozenBackups"]["meeshy"]
