@@ -2,7 +2,9 @@
 `pulumi up`, after the backup.
 
 It runs when the source, the target, the target step or the switch pass changes (a new pass
-after the maintenance mode is on moves only the delta). The legacy database is only read; the
+after the maintenance mode is on moves only the delta). `liveSource` (the switch's pre-copy,
+while the legacy database still takes writes) verifies what the pass read; the delta pass, on
+the frozen source, verifies everything. The legacy database is only read; the
 target is a database beside it that the services use once the release flips `database.name`.
 Database URIs travel in the command's (secret) environment, never on its command line. In
 Docker mode the migration runs in a throw-away tools container on the stack's network, so the
@@ -46,7 +48,8 @@ class DataMigration(pulumi.ComponentResource):
         report = report_path(backup_dir, stack, settings)
         argv = migration_step_command(
             report_path=report, timeout_seconds=settings.timeout_seconds,
-            migration=migration_command(server, "run", report_path=report, to_step=settings.to_step))
+            migration=migration_command(server, "run", report_path=report, to_step=settings.to_step,
+                                        live_source=settings.live_source))
         self.run = local_command(
             f"{name}-run",
             create=shlex.join(argv),

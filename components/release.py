@@ -1,7 +1,9 @@
 """Release: the data side of one release, composed as backup -> migration -> health gate.
 
     backup     MongoBackup of the database the services use, when the release, the target
-               migration step or the switch pass changes
+               migration step or the backup pass changes; a new migration pass alone (a
+               switch's delta pass) takes none: the migration never writes the database it
+               reads, and ops fingerprints it under maintenance instead (ops/switch_frozen.py)
     migration  DataMigration legacy -> new database, after the backup; declared only while the
                services do not use its target yet (once they do, running it again would write
                the live database, which the migration must never do)
@@ -44,7 +46,7 @@ def docker_server(settings: ReleaseSettings, *, container: str, network: str, me
 def backup_triggers(settings: ReleaseSettings) -> list[str]:
     migration = settings.migration
     return [settings.release, (migration.to_step or "") if migration else "",
-            migration.pass_id if migration else "", settings.backup.pass_id]
+            settings.backup.pass_id]
 
 
 def backup_label(settings: ReleaseSettings) -> str:

@@ -106,7 +106,7 @@ def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str]
 
 
 def migration_command(server: Server, verb: str, *, report_path: str,
-                      to_step: str | None = None) -> list[str]:
+                      to_step: str | None = None, live_source: bool = False) -> list[str]:
     """`python -m migration run|plan` between the URIs held in MIGRATION_SOURCE_ENV and
     MIGRATION_TARGET_ENV (set them with migration_environment), writing its JSON report.
 
@@ -123,6 +123,8 @@ def migration_command(server: Server, verb: str, *, report_path: str,
               f'--target "${MIGRATION_TARGET_ENV}" --json {_sh_quote(json_path)}')
     if to_step and verb == "run":
         script += f" --to {_sh_quote(to_step)}"
+    if live_source and verb == "run":   # a pre-copy while the source still takes writes
+        script += " --live-source"
     argv = ["sh", "-c", script]
     if in_docker:
         return _in_network(server, argv, env=(MIGRATION_SOURCE_ENV, MIGRATION_TARGET_ENV),

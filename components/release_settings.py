@@ -11,6 +11,8 @@ Keys of this section (namespace = the project name, `meeshy`):
     migration.targetDatabase   database the migration writes, beside the legacy one
     migration.toStep           optional: stop the chain at this step
     migration.pass             set by `ops switch`: a new value runs the migration again (delta)
+    migration.liveSource       set by `ops switch` for its pre-copy pass: the source still takes
+                               writes, so the run verifies what it read (`run --live-source`)
     migration.timeoutSeconds   bound on one migration run (default 480)
     backup.retain              archives kept per stack and database (default 10)
     backup.timeoutSeconds      bound on one dump (default 300)
@@ -54,6 +56,7 @@ class MigrationSettings:
     to_step: str | None = None
     pass_id: str = ""
     timeout_seconds: int = 480
+    live_source: bool = False
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,8 @@ RELEASE_SECTION_KEYS = ("migration", "backup", "healthGate", "tools")
 # The fields each section's parser reads (below); any other field is a typo that would
 # silently leave its default in force.
 SECTION_FIELDS = {
-    "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds"},
+    "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds",
+                  "liveSource"},
     "backup": {"retain", "timeoutSeconds", "pass"},
     "healthGate": {"deadlineSeconds", "intervalSeconds", "endpoints"},
     "externalDatabase": {"uri"},
@@ -263,4 +267,5 @@ def _migration(r: _Reader) -> MigrationSettings:
         source, target,
         r.string("migration.toStep", None, "a migration step id", required=False),
         r.string("migration.pass", _PASS_ID, "a pass id", required=False, default="") or "",
-        r.number("migration.timeoutSeconds", 480, 1, 3600))
+        r.number("migration.timeoutSeconds", 480, 1, 3600),
+        r.boolean("migration.liveSource", False))

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--to", metavar="STEP", help="apply the chain up to this step")
             sub.add_argument("--allow-empty-source", action="store_true",
                              help="migrate a source database that is empty or missing")
+            sub.add_argument("--live-source", action="store_true",
+                             help="pre-copy of a source still taking writes: verify what the "
+                             "pass read, report the source's growth, record the run as "
+                             "provisional (a run on the frozen source must follow)")
             sub.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS,
                              help=argparse.SUPPRESS)
     return parser
@@ -212,7 +216,7 @@ def _execute(args, console) -> dict:
             elif args.verb == "run":
                 report = api.run(source, target, chain, validator, args.to, args.batch_size,
                                  bars, args.allow_empty_source, args.max_quarantine_ratio,
-                                 args.lease_seconds)
+                                 args.lease_seconds, live_source=args.live_source)
             else:
                 report = api.verify(source, target, chain, validator,
                                     args.max_quarantine_ratio)

@@ -52,9 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
                           help="legacy dataset size, times production's (about 125k documents at 1; "
                                "at least 0.01)")
     rehearse.add_argument("--keep", action="store_true", help="leave both stacks running")
-    rehearse.add_argument("--load-whole-switch", action="store_true",
-                          help="write during the full migration pass too (its verification then "
-                               "fails and the switch rolls back: a known limitation)")
     rehearse.add_argument("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
                           help="where the report, the picture, the backups and the state go "
                                "(default ./rehearsal)")

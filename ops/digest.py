@@ -69,8 +69,17 @@ def digest_ordered(raw_documents: Iterable[bytes]) -> CollectionDigest:
 
 
 def collection_digest(db, name: str) -> CollectionDigest:
+    """Read in natural order and put in `_id` order here: FerretDB sorts a whole collection
+    in memory before answering a sorted find (about a quarter of the time at scale 1); an `_id`
+    this side cannot order like the server falls back to the server's sort."""
     collection = db.get_collection(name).with_options(codec_options=_RAW)
-    return digest_ordered(doc.raw for doc in collection.find({}, sort=[("_id", 1)]))
+    builder = DigestBuilder()
+    try:
+        for doc in collection.find({}, batch_size=1000):
+            builder.add(doc.raw)
+    except TypeError:
+        return digest_ordered(doc.raw for doc in collection.find({}, sort=[("_id", 1)]))
+    return builder.result()
 
 
 def database_digests(client, database: str) -> dict[str, dict]:

@@ -108,6 +108,6 @@ class Ledger:
                 candidate = ((entry.get("release") or {}).get("backup") or {})
                 if candidate.get("database") == database:
                     backup = candidate
-            if backup:
+            if backup and backup.get("archive"):   # a fingerprint alone restores nothing
                 found = backup
         return found

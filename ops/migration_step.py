@@ -45,6 +45,12 @@ def summarise(report: dict) -> dict:
                            "moreProblems": max(0, len(problems) - MAX_PROBLEMS)}
     out["targetHashes"] = {name: h.get("sha256") for name, h in
                            (verification.get("hashes") or {}).items() if isinstance(h, dict)}
+    if report.get("live_source"):   # a pre-copy: what arrived after it read, for the delta
+        changes = verification.get("source_changes") or {}
+        out["liveSource"] = True
+        out["sourceGrowth"] = {name: c.get("growth") for name, c in changes.items()
+                               if isinstance(c, dict) and c.get("growth")}
+        out["provisional"] = (verification.get("provisional") or [])[:MAX_PROBLEMS]
     return out
 
 

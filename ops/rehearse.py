@@ -32,9 +32,8 @@ class StepFailed(RuntimeError):
 
 
 class Rehearsal:
-    def __init__(self, scale: float, report_dir: Path, log=print, load_whole_switch: bool = False):
+    def __init__(self, scale: float, report_dir: Path, log=print):
         self.id, self.scale, self.log = secrets.token_hex(2), scale, log
-        self.load_whole_switch = load_whole_switch
         self.dir = Path(report_dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = _own_backend(self.dir / "state")
@@ -155,7 +154,7 @@ class Rehearsal:
 
     def switch(self) -> None:
         report = checks.switch_under_load(self.production, self.images, MIGRATION, self.report,
-                                          self.writes, log=self.log, whole_switch=self.load_whole_switch)
+                                          self.writes, log=self.log)
         if report["result"] != "succeeded":
             raise StepFailed(f"the switch {report['result']}: {report.get('failure')}")
 
@@ -220,7 +219,7 @@ def check_usage(args) -> None:
 
 
 def run(args) -> tuple[int, dict]:
-    rehearsal = Rehearsal(args.scale, args.report, log=_log, load_whole_switch=args.load_whole_switch)
+    rehearsal = Rehearsal(args.scale, args.report, log=_log)
     report = rehearsal.run(args.keep)
     report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, rehearsal.writes,
                                                     rehearsal.dir / rehearse_report.PICTURE) or "")

@@ -46,10 +46,10 @@ def running_images(stack: str) -> dict[str, str]:
 
 
 def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, report: dict,
-                      writes: list, log=print, whole_switch: bool = False) -> dict:
-    """The load starts once the full migration pass is done (or, `whole_switch`, before the
-    switch): the migration's full pass counts its source again when it verifies, so writes
-    landing during it fail that verification and the switch rolls back (reported, not hidden)."""
+                      writes: list, log=print) -> dict:
+    """The load runs over the whole switch: during the pre-copy migration pass (verified for
+    what it read, `liveSource`), the delta pass under maintenance (refused with 503) and the
+    new release."""
     from ops.switch import run_switch
     with client(stack) as connection:
         pairs = rehearse_load.posters(connection[DATABASE])
@@ -59,20 +59,15 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
         "meeshy:images": release_images(images, None),
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration}))
-    def start_after_full_pass(record: dict) -> None:
-        if record["name"] == "backup-and-migrate" and record["ok"]:
-            load.start()
-    if whole_switch:
-        load.start()
-        time.sleep(SETTLE_SECONDS)
+    load.start()
+    time.sleep(SETTLE_SECONDS)
     try:
         switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0,
-                              log=log, on_phase=None if whole_switch else start_after_full_pass)
+                              log=log)
         time.sleep(SETTLE_SECONDS)
     finally:
         writes.extend(load.stop())
-    report["load"] = {"from": "before the switch" if whole_switch else "the end of backup-and-migrate",
-                      "threads": load.threads, "intervalSeconds": load.interval_seconds}
+    report["load"] = {"from": "before the switch", "threads": load.threads, "intervalSeconds": load.interval_seconds}
     report["switch"] = switched
     report["switch"]["documentsMovedInWindow"] = _delta_documents(switched)
     # Lost means absent from the database production's services use once the switch is over.
@@ -82,8 +77,20 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
     window = switched.get("writeUnavailability") or {}
     served = _served_after_switch(load, writes, window.get("start"))
     report["writes"] = {**rehearse_load.summary(writes), "lost": check["lost"], "check": check,
-                        "servedByNewGateway": served, "posters": len(pairs)}
+                        "servedByNewGateway": served, "posters": len(pairs),
+                        "acknowledgedDuringPreCopy": _acknowledged_during(
+                            writes, switched, "backup-and-migrate")}
     return switched
+
+
+def _acknowledged_during(writes: list, switched: dict, phase_name: str) -> int:
+    """Writes production took while a phase ran (the pre-copy's: the source grew under it)."""
+    from ops.rehearse_report import epoch
+    for phase in switched.get("phases") or []:
+        if phase["name"] == phase_name and phase.get("start") and phase.get("end"):
+            start, end = epoch(phase["start"]), epoch(phase["end"])
+            return sum(1 for w in writes if w.outcome == "acknowledged" and start <= w.at <= end)
+    return 0
 
 
 def _delta_documents(switched: dict) -> dict | None:

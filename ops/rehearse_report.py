@@ -33,6 +33,13 @@ def table(report: dict) -> str:
         moved = switch.get("documentsMovedInWindow") or {}
         lines.append(f"    write-unavailability window {window.get('seconds', 0):.1f} s; the delta pass in "
                      f"it wrote {moved.get('written')} of {moved.get('documents')} documents read")
+        for database, frozen in (switch.get("frozenBackups") or {}).items():
+            lines.append(f"    after the window: archive of {database} {frozen.get('seconds', 0):.1f} s, "
+                         f"equal to its fingerprint under maintenance: {frozen.get('equalsFingerprint')}")
+        pre_copy = ((switch.get("migration") or {}).get("backup-and-migrate") or {}).get("summary") or {}
+        if pre_copy.get("liveSource"):
+            lines.append(f"    pre-copy on the live source: grew by {pre_copy.get('sourceGrowth')} "
+                         f"after it read (carried by the delta pass)")
         passes = (switch.get("migration") or {}).items()
         verified = {name: (m.get("summary") or {}).get("ok") for name, m in passes}
         lines.append(f"    migration verified (counts and hashes): {verified}")
@@ -40,7 +47,8 @@ def table(report: dict) -> str:
     if writes:
         lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "
                      f"(503), {writes['failed']} failed otherwise, {writes['lost']} lost; writes not "
-                     f"taken for {writes.get('observedRefusalSeconds', 0):.1f} s as the load saw it")
+                     f"taken for {writes.get('observedRefusalSeconds', 0):.1f} s as the load saw it; "
+                     f"{writes.get('acknowledgedDuringPreCopy')} acknowledged during the pre-copy")
     failing = report.get("failingSwitch")
     if failing:
         lines.append(f"  failing switch: {failing.get('result')}, gate failed after "

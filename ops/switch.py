@@ -17,7 +17,7 @@ import time
 from typing import Callable
 
 from components.release_settings import load_release_settings
-from ops import data_ops, snapshots
+from ops import data_ops, snapshots, switch_frozen
 from ops.ledger import new_op_id, now_iso
 from ops.rollback import RollbackFailed, rollback
 from ops.stack_runner import StackRunner
@@ -70,6 +70,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     deadline = clock + budget_seconds
     maintenance_backups: dict[str, dict] = {}
     baselines: dict[str, str] = {}
+    fingerprints: list = []   # the frozen legacy database being read (switch_frozen.py)
     window_start = None
     current_doc = deployed.doc if deployed else phases[0].doc
     maintenance_on = False
@@ -127,6 +128,14 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
             report["health"] = release.get("health")
             if window_start:
                 report["writeUnavailability"] = _window(window_start, result.ended)
+            fingerprints += switch_frozen.start(phases, desired, maintenance_on, deadline)
+    if not fingerprints:   # the switch stopped in the window: before its rollback
+        fingerprints += switch_frozen.start(phases, desired, maintenance_on, deadline)
+    switch_frozen.settle(fingerprints, report, op_id, maintenance_backups, log)
+    if failure is None:   # outside the window: the legacy database archived, as fingerprinted
+        switch_frozen.archive_fingerprinted(
+            fingerprints, report, maintenance_backups,
+            data_ops.server_for(desired, phases[-1].doc.plain_values()), desired, op_id, log)
     report["backupsUnderMaintenance"] = {db: m["backupId"] for db, m in maintenance_backups.items()}
     if failure is None:
         for path, value in written_back(phases).items():

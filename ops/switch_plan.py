@@ -2,10 +2,14 @@
 
 A switch that moves the services to the database a migration writes:
     backup-and-migrate  deployed config, new release id, migration pass `<op>-full`: backup of
-                        the live (legacy) database, full migration into the new database
+                        the live (legacy) database, full migration into the new database, a
+                        pre-copy (`liveSource`: production still takes writes, so it verifies
+                        what it read and reports the source's growth)
     maintenance-on      + maintenance: the public hosts answer 503, no write comes in
-    delta-migration     + pass `<op>-delta`: backup under maintenance (the exact data a
-                        rollback returns to), migration of what changed since the full pass
+    delta-migration     + pass `<op>-delta`: migration of what changed since the full pass,
+                        verified strictly (every source document accounted for); the legacy
+                        database is frozen from here on: ops fingerprints it when the window
+                        closes and archives it after (ops/switch_frozen.py)
     release             the desired config, still in maintenance: new images, the services on
                         the new database, health gate
     maintenance-off     the desired config as written (plus the passes ops set)
@@ -31,6 +35,7 @@ class Phase:
     snapshot: bool = False          # the state this phase leaves is a released state
     backup_under_maintenance: bool = False
     baseline_after: str | None = None   # database to baseline after the phase
+    fingerprint_database: str | None = None  # frozen from this phase on: fingerprinted, archived
 
 
 def flips_to_migration_target(deployed: ReleaseSettings | None, desired: ReleaseSettings) -> bool:
@@ -70,17 +75,18 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
         else:
             base = deployed_doc.copy()
         section = dict(desired_doc.get_path(f"{NS}:migration") or {})
-        full = {f"{NS}:release": desired.release, f"{NS}:migration": {**section, "pass": f"{op_id}-full"}}
+        full = {f"{NS}:release": desired.release,
+                f"{NS}:migration": {**section, "pass": f"{op_id}-full", "liveSource": True}}
         delta_pass = {f"{NS}:migration.pass": f"{op_id}-delta"}
         migrate = base.with_values(full)
         maintenance = migrate.with_values(on)
-        delta = maintenance.with_values(delta_pass)
+        delta = maintenance.with_values({**delta_pass, f"{NS}:migration.liveSource": False})
         release = desired_doc.with_values({**delta_pass, **on})
         final = desired_doc.with_values({**delta_pass, **final_maintenance})
         return [
             Phase("backup-and-migrate", migrate),
             Phase("maintenance-on", maintenance),
-            Phase("delta-migration", delta, backup_under_maintenance=True,
+            Phase("delta-migration", delta, fingerprint_database=migration.source_database,
                   baseline_after=migration.target_database),
             Phase("release", release),
             Phase("maintenance-off", final, snapshot=True),

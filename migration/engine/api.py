@@ -34,7 +34,10 @@ def plan(source_db, chain, validator, target_db=None, batch_size=BATCH_SIZE,
 
 def run(source_db, target_db, chain, validator, to=None, batch_size=BATCH_SIZE,
         progress=None, allow_empty_source=False,
-        max_quarantine_ratio=guards.MAX_QUARANTINE_RATIO, lease_seconds=LEASE_SECONDS) -> dict:
+        max_quarantine_ratio=guards.MAX_QUARANTINE_RATIO, lease_seconds=LEASE_SECONDS,
+        live_source=False) -> dict:
+    """`live_source`: a pre-copy of a source that still takes writes, verified for what it read
+    and recorded as provisional (live_source.py); a strict run on the frozen source follows."""
     check_against_schema(chain, validator)
     chain.up_to(to)
     guards.check_source(source_db, chain, allow_empty_source)
@@ -46,17 +49,20 @@ def run(source_db, target_db, chain, validator, to=None, batch_size=BATCH_SIZE,
         runner = Runner(source_db, target_db, chain, validator, to, batch_size, progress, lease)
         outcome = runner.run()
         migrated = time.monotonic()
-        verification = _verify(source_db, target_db, chain, validator.schema, runner.steps)
+        verification = _verify(source_db, target_db, chain, validator.schema, runner.steps,
+                               live_source=live_source)
         verification["problems"] = (outcome["index_problems"] + verification["problems"]
                                     + guards.quarantine_problems(outcome["collections"],
                                                                  max_quarantine_ratio))
         verification["ok"] = not verification["problems"]
         lease.check()
-        checkpoint.finish_run(target_db, verification["ok"], verification["hashes"])
+        checkpoint.finish_run(target_db, verification["ok"], verification["hashes"],
+                              provisional=live_source)
     finally:
         lease.release()
     return {"command": "run", "run": outcome["run"], "resumed": outcome["resumed"],
             "to": to, "steps": [s.id for s in runner.steps], "lease": lease.took_over,
+            "live_source": live_source,
             "collections": outcome["collections"],
             "quarantine": quarantine_listing(target_db),
             "verification": verification, "ok": verification["ok"],
@@ -91,7 +97,7 @@ def status(target_db, chain=None) -> dict:
                 for p in checkpoint.all_progress(target_db)]
     return {"command": "status", "applied": applied, "pending": pending,
             "run": {k: run_doc.get(k) for k in ("number", "state", "to", "started_at",
-                                                 "finished_at", "verified")}
+                                                 "finished_at", "verified", "provisional")}
             if run_doc else None,
             "progress": progress, "lease": holder(target_db), "ok": True}
 

@@ -16,6 +16,7 @@ from migration.engine import checkpoint
 from migration.engine.hashing import sort_key
 from migration.engine.indexes import index_counts, indexed_collections, missing_indexes
 from migration.engine.ledger import ledger_collection, recorded_targets, split_token
+from migration.engine.live_source import check_sources_live
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
@@ -40,7 +41,9 @@ def metadata_count(collection) -> int:
         return collection.count_documents({})
 
 
-def verify(source_db, target_db, chain, schema, steps=None) -> dict:
+def verify(source_db, target_db, chain, schema, steps=None, live_source=False) -> dict:
+    """`live_source`: the run was a pre-copy of a source still taking writes (live_source.py):
+    the source's growth and broken references are reported in `provisional`, not problems."""
     run = checkpoint.load_run(target_db)
     problems: list = []
     if run is None:
@@ -54,19 +57,28 @@ def verify(source_db, target_db, chain, schema, steps=None) -> dict:
     collections = written_collections(steps)
     references = [ref for step in steps for ref in step.references
                   if ref.collection in collections and ref.target in collections]
-    expected = _check_sources(source_db, rules, progress, problems)
+    changes = None
+    if live_source:
+        expected, changes = check_sources_live(source_db, rules, progress, problems,
+                                               metadata_count)
+    else:
+        expected = _check_sources(source_db, rules, progress, problems)
     hashes, broken, cyclic = scan_all(target_db, collections + [QUARANTINE], references,
                                       sizes=expected, workers=PARALLEL_READS)
-    problems.extend(broken)
     for ref in cyclic:  # a reference the single pass could not order: its own reads
-        problems.extend(check_reference(target_db, ref))
+        broken.extend(check_reference(target_db, ref))
+    provisional = broken if live_source else []
+    problems.extend([] if live_source else broken)
     # Uniques hold when their unique index exists: the server enforces it on every write.
     indexed = indexed_collections(schema, collections, written_collections(chain.steps))
     missing = missing_indexes(target_db, schema, indexed)
     problems.extend(missing)
     _check_target_counts(hashes, expected, _shared_documents(target_db, rules), problems)
-    return {"ok": not problems, "problems": problems, "hashes": hashes,
-            "indexes": index_counts(schema, indexed, missing)}
+    result = {"ok": not problems, "problems": problems, "hashes": hashes,
+              "indexes": index_counts(schema, indexed, missing)}
+    if live_source:
+        result.update(provisional=provisional, source_changes=changes)
+    return result
 
 
 def _check_sources(source_db, rules, progress, problems) -> dict:

@@ -78,6 +78,12 @@ def test_the_switch_under_load_loses_no_acknowledged_write(rehearsal):
     assert writes["acknowledged"] > 0 and writes["refused"] > 0
     assert writes["lost"] == 0 and writes["check"]["present"] == writes["acknowledged"]
     assert writes["check"]["notMigrated"] == 0
+    # The load covered the pre-copy too: it ran on a live source and still verified.
+    assert writes["acknowledgedDuringPreCopy"] > 0
+    pre_copy = switch["migration"]["backup-and-migrate"]["summary"]
+    assert pre_copy["liveSource"] is True and pre_copy["verification"]["ok"] is True
+    delta = switch["migration"]["delta-migration"]["summary"]
+    assert "liveSource" not in delta and delta["verification"]["ok"] is True
     served = writes["servedByNewGateway"]
     assert served["checked"] and served["served"] is True, served
 

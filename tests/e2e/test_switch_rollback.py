@@ -105,14 +105,18 @@ def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
     assert all(p["ok"] and p["start"] <= p["end"] and p["seconds"] > 0 for p in report["phases"])
     steps = {p["name"]: p["steps"] for p in report["phases"]}
     assert {"backup", "migration"} <= set(steps["backup-and-migrate"])
-    assert {"backup", "migration", "baseline"} <= set(steps["delta-migration"])
+    assert {"migration", "baseline"} <= set(steps["delta-migration"])
+    assert "backup" not in steps["delta-migration"]      # no dump inside the window
     assert "healthGate" in steps["release"]
     window = report["writeUnavailability"]
     assert 0 < window["seconds"] < report["seconds"]
 
-    # Two backups of the legacy database; the one under maintenance is the exact pre-switch data.
+    # Two backups of the legacy database: before the pre-copy, and after the window the
+    # archive of the state fingerprinted under maintenance (the exact pre-switch data).
     backups = report["backups"]["meeshy"]
-    assert [b["underMaintenance"] for b in backups] == [False, True]
+    assert [b["phase"] for b in backups] == ["backup-and-migrate", "after-window"]
+    assert report["frozenBackups"]["meeshy"]["equalsFingerprint"] is True
+    assert report["backupsUnderMaintenance"] == {"meeshy": backups[1]["backupId"]}
     for backup in backups:
         manifest = load_manifest(backup["archive"])
         assert manifest["sha256"] == backup["sha256"] and manifest["sizeBytes"] > 0
@@ -141,7 +145,7 @@ def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
     assert [(r["release"], r["databaseName"]) for r in snapshots] == [
         ("2026.02.0", "meeshy_v2"), ("2026.01.0", "meeshy")]
     assert snapshots[-1]["version"] == r1_version
-    assert snapshots[0]["backupId"] == backups[1]["backupId"]
+    assert snapshots[0]["backupId"] == backups[0]["backupId"]   # the release's own backup
     assert [r["phase"] for r in rows[:5]] == list(reversed(MIGRATION_PHASES))
     assert all(r["result"] == "succeeded" for r in rows)
     assert "2026.02.0" in output and "meeshy_v2" in output

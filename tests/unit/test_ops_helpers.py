@@ -38,6 +38,18 @@ def test_migration_summary_keeps_counts_and_verdict_not_ids():
                                               "quarantined": 1, "dropped": 0, "inserted": 2}
     assert summary["quarantined"] == 1 and summary["verification"]["ok"] is True
     assert summary["targetHashes"] == {"User": "ab"} and "listed" not in json.dumps(summary)
+    assert "liveSource" not in summary
+
+
+def test_a_pre_copy_summary_keeps_the_source_growth_and_provisional_problems():
+    verification = {**REPORT["verification"], "provisional": ["Message.senderId: 1 document"],
+                    "source_changes": {"User": {"read": 3, "source_now": 5, "growth": 2},
+                                       "TypingIndicator": {"read": 4, "source_now": 4,
+                                                           "growth": 0}}}
+    summary = migration_step.summarise({**REPORT, "live_source": True,
+                                        "verification": verification})
+    assert summary["liveSource"] and summary["sourceGrowth"] == {"User": 2}
+    assert summary["provisional"] == ["Message.senderId: 1 document"]
 
 
 def test_migration_step_prints_the_summary_and_passes_the_exit_code(tmp_path, capsys):

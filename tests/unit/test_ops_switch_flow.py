@@ -59,8 +59,24 @@ def deployed(monkeypatch):
     return snapshot
 
 
-def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed, monkeypatch):
+LEGACY = {"Message": {"count": 3, "hash": "m3"}, "User": {"count": 2, "hash": "u2"}}
+
+
+def fake_data_ops(monkeypatch, archived=LEGACY) -> list:
+    """Baseline, fingerprint (digests) and the archive after the window, recorded in order."""
+    calls = []
     monkeypatch.setattr(switch_module.data_ops, "baseline", lambda *a, **k: {"documents": 0})
+    monkeypatch.setattr(switch_module.data_ops, "digests",
+                        lambda server, db, timeout: calls.append(("digests", db)) or LEGACY)
+    monkeypatch.setattr(switch_module.data_ops, "take_backup",
+                        lambda server, settings, db, label, timeout: calls.append(("backup", label))
+                        or {"backupId": label, "archive": f"/b/{label}.archive.gz",
+                            "collections": archived, "documents": 5})
+    return calls
+
+
+def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed, monkeypatch):
+    fake_data_ops(monkeypatch)
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), sleep=0.01)
     report = switch_module.run_switch(runner, log=lambda m: None)
     assert report["result"] == "succeeded"

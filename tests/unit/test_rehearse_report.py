@@ -28,8 +28,12 @@ def report() -> dict:
             "steps": [{"name": "switch under load", "seconds": 70.25, "ok": True}],
             "switch": {"stack": "rehearsal-ab12-production", "result": "succeeded", "phases": phases,
                        "writeUnavailability": window,
-                       "documentsMovedInWindow": {"written": 17, "documents": 900}},
-            "writes": {"acknowledged": 40, "refused": 12, "failed": 1, "lost": 0},
+                       "documentsMovedInWindow": {"written": 17, "documents": 900},
+                       "frozenBackups": {"meeshy": {"seconds": 21.5, "equalsFingerprint": True}},
+                       "migration": {"backup-and-migrate": {"summary": {
+                           "ok": True, "liveSource": True, "sourceGrowth": {"Message": 9}}}}},
+            "writes": {"acknowledged": 40, "refused": 12, "failed": 1, "lost": 0,
+                       "acknowledgedDuringPreCopy": 9},
             "failingSwitch": {"result": "rolled back", "detectSeconds": 41.5, "rollbackSeconds": 25.0,
                               "hashEqual": True, "imagesEqual": True},
             "rollbackTo": {"version": 2, "result": "succeeded", "seconds": 40.0, "verifiedEqual": True},
@@ -43,6 +47,8 @@ def test_the_table_shows_every_phase_and_figure_of_the_report():
     assert "backup 1.2 s" in text or "backup 1.3 s" in text
     assert "write-unavailability window 37.5 s" in text and "wrote 17 of 900" in text
     assert "40 acknowledged, 12 refused (503), 1 failed otherwise, 0 lost" in text
+    assert "9 acknowledged during the pre-copy" in text and "{'Message': 9}" in text
+    assert "archive of meeshy 21.5 s, equal to its fingerprint under maintenance: True" in text
     assert "rollback 25.0 s" in text and "rollback --to 2: succeeded in 40.0 s" in text
     assert "switch under load" in text and "70.2" in text
 

@@ -68,6 +68,13 @@ def test_migration_external_reads_uris_from_the_environment():
     assert "127.0.0.1" not in " ".join(argv)
 
 
+def test_migration_pre_copy_runs_with_live_source_and_a_plan_never_does():
+    run = rc.migration_command(EXT, "run", report_path="/b/r.json", live_source=True)
+    plan = rc.migration_command(EXT, "plan", report_path="/b/r.json", live_source=True)
+    assert run[-1].endswith("--json /b/r.json --live-source")
+    assert "--live-source" not in plan[-1]
+
+
 def test_migration_docker_runs_on_the_stack_network_and_publishes_no_port():
     argv = rc.migration_command(DOCKER, "plan", report_path="/b/reports/plan.json")
     assert argv == [

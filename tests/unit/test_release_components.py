@@ -75,7 +75,7 @@ def test_release_declares_backup_then_migration_then_gate():
             "--stack", "production", "--database", "meeshy", "--label", "sw-full", "--retain", "10",
             "--timeout", "300", "--", "mongodump", "--uri=mongodb://127.0.0.1:27017", "--db=meeshy",
             "--archive", "--gzip"]
-        assert dump.inputs["triggers"] == ["2026.02.0", "", "sw-full", ""]
+        assert dump.inputs["triggers"] == ["2026.02.0", "", ""]   # no migration pass
         assert dump.inputs["update"] == 'printf "%s" "$PULUMI_COMMAND_STDOUT"'
         assert run.inputs["triggers"] == ["meeshy", "meeshy_v2", "", "sw-full"]
         assert "127.0.0.1" not in run.inputs["create"]       # URIs travel in the environment

@@ -26,6 +26,7 @@ def test_reads_every_key_with_defaults():
         ("/var/backups/meeshy/production", 10, 300)
     assert (s.migration.source_database, s.migration.target_database, s.migration.pass_id,
             s.migration.to_step) == ("meeshy", "meeshy_v2", "", None)
+    assert s.migration.live_source is False
     assert s.health.deadline_seconds == 120 and not s.external and not s.migrates_live_database
 
 
