@@ -10,7 +10,7 @@
     refresh-staging STACK         production's latest backup into STACK's database, migrated
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
-    audit STACK --out DIR         capture today's compose production (ops/audit.py, issue 6)
+    audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py, issue 6)
     rehearse [--scale 1] [--keep] [--report DIR]
                                   the whole switch on the local Docker engine: production and
                                   staging stacks of its own, load, a failing switch, rollbacks
@@ -26,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-from components.release_settings import ReleaseConfigError
-from ops.env import REPO_ROOT, OpsEnvironmentError, discover
+from config.release_settings import ReleaseConfigError
+from ops.automation.env import REPO_ROOT, OpsEnvironmentError, discover
 
 VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown")
 
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m ops", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    from ops import audit as audit_verb
+    from takeover.audit import capture as audit_verb
     audit_verb.build_parser(verbs.add_parser("audit", help="capture the compose production"))
     rehearse = verbs.add_parser("rehearse", help="the whole switch on the local Docker engine")
     rehearse.add_argument("--scale", type=float, default=1.0,
@@ -100,13 +100,13 @@ def _log(message: str) -> None:
 
 
 def run(args) -> tuple[int, object]:
-    from ops.stack_runner import StackRunner
+    from ops.automation.stack_runner import StackRunner
 
     if args.verb == "audit":
-        from ops import audit as audit_verb
+        from takeover.audit import capture as audit_verb
         return audit_verb.run(args), None
     if args.verb == "rehearse":
-        from ops import rehearse
+        from ops.rehearse import run as rehearse
         return rehearse.run(args)
     env = discover()
     create = args.verb == "deploy"
@@ -122,12 +122,12 @@ def run(args) -> tuple[int, object]:
     if args.verb in ("switch", "deploy"):
         runner.check_policies(runner.desired(), op_id=f"policy-{args.verb}")
     if args.verb == "switch":
-        from ops.switch import SwitchAborted, run_switch
+        from ops.switch.run import SwitchAborted, run_switch
         takeover = undo = None
         if args.takeover is not None:
-            from ops import compose
-            from ops.compose_record import TakeoverError
-            from ops.switch_takeover import check_takeover_changes
+            from takeover.compose import handover as compose
+            from takeover.compose.record import TakeoverError
+            from ops.switch.takeover import check_takeover_changes
             try:   # before anything stops: what the takeover changes, refused if it loses a setting
                 check_takeover_changes(args.takeover, args.stack, log=_log)
             except TakeoverError as refused:
@@ -146,7 +146,7 @@ def run(args) -> tuple[int, object]:
         _print_phases(report)
         return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
     if args.verb == "rollback":
-        from ops.rollback import RollbackFailed, rollback_to
+        from ops.switch.rollback import RollbackFailed, rollback_to
         try:
             report = rollback_to(runner, args.to, confirm=_confirm(args.yes, args.stack),
                                  budget_seconds=args.budget, log=_log)
@@ -161,7 +161,7 @@ def run(args) -> tuple[int, object]:
     if args.verb == "teardown":
         return _teardown(runner, args)
     # deploy
-    from ops.ledger import new_op_id
+    from ops.automation.ledger import new_op_id
     op_id = new_op_id("deploy")
     result = runner.up(runner.desired(), op_id=op_id, phase="deploy", snapshot=True,
                        deadline=time.monotonic() + 3600)
@@ -217,12 +217,12 @@ def _print_phases(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from ops.preflight import PreflightError, check
-    from ops.snapshots import SnapshotError
-    from ops.stack_config import StackConfigError
-    from ops.stack_runner import PolicyViolation
+    from ops.automation.snapshots import SnapshotError
+    from config.stack_file import StackConfigError
+    from ops.automation.stack_runner import PolicyViolation
     try:
         if args.verb == "rehearse":
-            from ops.rehearse import check_usage
+            from ops.rehearse.run import check_usage
             check_usage(args)
         elif args.verb != "audit":    # the audit checks its --out itself, before any work
             check(args)

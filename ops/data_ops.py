@@ -9,10 +9,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from components import naming
-from components import release_commands as rc
-from components.release_settings import ReleaseSettings
-from ops.backup_manifest import load_manifest
+from config import naming
+from commands import steps as rc
+from config.release_settings import ReleaseSettings
+from steps.backup_manifest import load_manifest
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -107,7 +107,7 @@ def restore(server: rc.Server, archive_path: str, from_database: str, to_databas
 def restore_and_verify(server: rc.Server, archive_path: str, from_database: str,
                        to_database: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
     """Restores, then proves the database equals the archive (counts and content hashes)."""
-    from ops.digest import compare
+    from steps.digest import compare
 
     manifest = load_manifest(archive_path)
     restore(server, archive_path, from_database, to_database, timeout)

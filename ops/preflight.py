@@ -4,8 +4,8 @@ A refusal here has created no stack, written no file and left the stack file as 
 - a stack name without a Pulumi.<name>.yaml is refused, naming the nearest stack file;
 - every output path (`--json FILE`) must be writable, so a report is never lost after the work;
 - the verbs that apply the stack file (deploy, preview, switch, refresh-staging) parse it with
-  the program's own settings models (components/settings.py for the platform,
-  components/release_settings.py for the release steps) and refuse every unknown `meeshy:` key;
+  the program's own settings models (config/settings.py for the platform,
+  config/release_settings.py for the release steps) and refuse every unknown `meeshy:` key;
 - the host ports, public hosts and Docker names the stack declares must not be declared by any
   other stack file of the project (stacks share one Docker host and one DNS zone);
 - refresh-staging refuses `--from` equal to its destination and a protected destination.
@@ -21,16 +21,16 @@ import re
 import tempfile
 from pathlib import Path
 
-from components import naming
-from components import validation as v
-from components.release_settings import (
+from config import naming
+from config import validation as v
+from config.release_settings import (
     ReleaseConfigError, has_release_section, load_release_settings, unknown_section_fields,
 )
-from components.settings import (
+from config.settings import (
     MappingSource, SettingsError, load_settings, unknown_config_keys, unknown_key_message,
 )
-from components.settings_sections import parse_adopt, parse_ports
-from ops.stack_config import ConfigDoc, StackConfigError, stack_file
+from config.settings_sections import parse_adopt, parse_ports
+from config.stack_file import ConfigDoc, StackConfigError, stack_file
 
 # Verbs that hand the stack file's values to the program.
 APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")

@@ -15,12 +15,13 @@ import subprocess
 import time
 from pathlib import Path
 
-from components import release_commands as rc
-from ops import data_ops, snapshots
-from ops.backup_manifest import load_manifest
-from ops.backup_run import ARCHIVE_SUFFIX, backup_folder
-from ops.ledger import new_op_id, now_iso
-from ops.stack_runner import StackRunner
+from commands import steps as rc
+from ops import data_ops
+from ops.automation import snapshots
+from steps.backup_manifest import load_manifest
+from steps.backup_run import ARCHIVE_SUFFIX, backup_folder
+from ops.automation.ledger import new_op_id, now_iso
+from ops.automation.stack_runner import StackRunner
 
 
 class RefreshError(RuntimeError):
@@ -48,7 +49,7 @@ def latest_backup(production: StackRunner) -> dict:
 
 def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: float = 600.0,
                     log=print) -> dict:
-    from components.release_settings import load_release_settings
+    from config.release_settings import load_release_settings
 
     if staging.stack_name == production.stack_name:
         raise RefreshError("refresh-staging copies production into another stack; got the same stack twice")

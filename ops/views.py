@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.release_settings import load_release_settings
-from ops import data_ops, snapshots, switch_plan
-from ops.ledger import new_op_id
-from ops.stack_runner import StackRunner
+from config.release_settings import load_release_settings
+from ops import data_ops
+from ops.automation import snapshots
+from ops.switch import plan as switch_plan
+from ops.automation.ledger import new_op_id
+from ops.automation.stack_runner import StackRunner
 
 
 def history(runner: StackRunner) -> list[dict]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from components import naming
-from components.validation import image_problem
+from config import naming
+from config.validation import image_problem
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"

@@ -16,11 +16,11 @@ import pytest
 import yaml
 from bson import ObjectId
 
-from migration.meeshy.sample_data import expected_counts, insert_legacy_dataset
-from ops.backup_manifest import load_manifest
-from ops.digest import compare, database_digests
+from testing.legacy.dataset import expected_counts, insert_legacy_dataset
+from steps.backup_manifest import load_manifest
+from steps.digest import compare, database_digests
 from tests.e2e.stackbed import SECRET_MARKER, HealthServer, StackBed
-from tests.support.ferretdb import FerretDB, tools_dir
+from testing.ferretdb import FerretDB, tools_dir
 
 pytestmark = pytest.mark.e2e
 

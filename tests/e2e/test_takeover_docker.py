@@ -21,13 +21,13 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from migration.meeshy.sample_data import insert_legacy_dataset
-from ops import docker_cli
-from ops.audit import audit, main as audit_main
-from ops.audit_engine import DockerError, Engine
-from ops.compose import TakeoverError, restore, takeover
-from ops.digest import database_digests
-from ops.env import REPO_ROOT
+from testing.legacy.dataset import insert_legacy_dataset
+from commands import docker as docker_cli
+from takeover.audit.capture import audit, main as audit_main
+from takeover.engine import DockerError, Engine
+from takeover.compose.handover import TakeoverError, restore, takeover
+from steps.digest import database_digests
+from ops.automation.env import REPO_ROOT
 
 pytestmark = pytest.mark.docker
 SCALE = 0.05          # about 6,300 legacy documents: every collection of section 2, quickly

@@ -6,7 +6,7 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
-from migration.meeshy.hand_built import (at, insert_documents, legacy_conversation, legacy_message,
+from testing.legacy.hand_built import (at, insert_documents, legacy_conversation, legacy_message,
                                          legacy_translation, legacy_user, oid)
 
 

@@ -1,5 +1,5 @@
 """Every rule of the Meeshy chain, end to end through the engine on a real FerretDB, on the
-hand-built showcase dataset (migration/meeshy/hand_built.py): outputs checked field by field."""
+hand-built showcase dataset (testing/legacy/hand_built.py): outputs checked field by field."""
 import hashlib
 
 import pytest
@@ -8,7 +8,7 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
-from migration.meeshy.hand_built import QUARANTINED_TOKEN, SHOWCASE_TOKEN, at, insert_documents, oid, showcase_dataset
+from testing.legacy.hand_built import QUARANTINED_TOKEN, SHOWCASE_TOKEN, at, insert_documents, oid, showcase_dataset
 from migration.meeshy.transforms_participants import deleted_user_participant_id, user_participant_id
 
 CONV, LOST_CONV, ALICE, BOB, CAROL, GONE = oid(100), oid(199), oid(1), oid(2), oid(3), oid(9)

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from components import naming
-from components.mock_engine import run_stack_file
-from ops import audit_expected
+from config import naming
+from testing.mock_engine import run_stack_file
+from takeover.audit import expected as audit_expected
 
 # The compose service whose container holds each purpose -> the stack's service of that name.
 STACK_SERVICE = {"database": "database", "redis": "redis", "traefik": "traefik", "translator": "translator",

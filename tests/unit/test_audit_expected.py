@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ops import audit_expected as e
-from ops.compose_record import RecordError, differences, read_private, write_private
+from takeover.audit import expected as e
+from takeover.compose.record import RecordError, differences, read_private, write_private
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())["container"]
 
@@ -109,7 +109,7 @@ def test_differences_name_fields_never_values():
 
 
 def test_latest_record_skips_restore_reports(tmp_path):
-    from ops.compose_record import latest_record
+    from takeover.compose.record import latest_record
     with pytest.raises(RecordError, match="no takeover"):
         latest_record(tmp_path)
     for name in ("takeover-20260125T010000Z.json", "takeover-20260125T020000Z.json",

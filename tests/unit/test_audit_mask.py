@@ -11,9 +11,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from ops.audit import audit
-from ops.audit_engine import Engine
-from ops.audit_mask import (MASK, mask_argv, mask_compose, mask_container, mask_env_file,
+from takeover.audit.capture import audit
+from takeover.engine import Engine
+from takeover.mask import (MASK, mask_argv, mask_compose, mask_container, mask_env_file,
                             mask_labels, mask_string)
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())

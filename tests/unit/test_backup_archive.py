@@ -10,10 +10,10 @@ import bson
 import pytest
 from bson import ObjectId
 
-from ops import archive
-from ops.backup_manifest import archive_contents, describe, manifest_path
-from ops.backup_run import apply_retention, archive_name, main as backup_main, take_backup
-from ops.digest import DigestBuilder, compare, digest_ordered
+from steps import archive
+from steps.backup_manifest import archive_contents, describe, manifest_path
+from steps.backup_run import apply_retention, archive_name, main as backup_main, take_backup
+from steps.digest import DigestBuilder, compare, digest_ordered
 
 TERM = b"\xff\xff\xff\xff"
 

@@ -1,5 +1,5 @@
 """The docker CLI builders of the audit and the takeover, compared list for list
-(ops/docker_cli.py, ops/docker_cli_create.py). The recorded container is a real
+(commands/docker.py, commands/docker_create.py). The recorded container is a real
 `docker inspect` of a compose-style gateway (test_audit_gateway_inspect.json)."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ops import docker_cli as d
-from ops.docker_cli_create import (NotRestorable, create_plan, duration, env_file_text,
+from commands import docker as d
+from commands.docker_create import (NotRestorable, create_plan, duration, env_file_text,
                                    healthcheck_equivalent, label_file_text)
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pathlib
 import subprocess
 
-from components.settings_sections import IMAGE_KEYS
-from components.validation import image_problem
+from config.settings_sections import IMAGE_KEYS
+from config.validation import image_problem
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Admin UIs, coturn and its certificate dumper have no local image, and the agent has no tag of

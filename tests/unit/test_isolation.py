@@ -5,8 +5,8 @@ import re
 
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from components import naming
-from components.mock_engine import run_stack_file, stack_file_config
+from config import naming
+from testing.mock_engine import run_stack_file, stack_file_config
 from policy import rules
 from policy.stack_files import declared_mounts
 

@@ -5,9 +5,9 @@ from migration.engine import Merge, Quarantine, Write
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import (ABSENT, at, iso, legacy_anonymous, legacy_conversation, legacy_member,
+from testing.legacy.hand_built import (ABSENT, at, iso, legacy_anonymous, legacy_conversation, legacy_member,
                                          legacy_message, legacy_reaction, legacy_status, legacy_user, oid)
-from migration.meeshy.in_memory import migrate_in_memory
+from testing.legacy.in_memory import migrate_in_memory
 from migration.meeshy.transforms_participants import user_participant_id
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))

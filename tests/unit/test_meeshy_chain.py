@@ -10,9 +10,9 @@ from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
 from migration.meeshy import CHAIN, SCHEMA_PATH
 from migration.meeshy.coerce import model
-from migration.meeshy.in_memory import InMemoryContext, rule_for
-from migration.meeshy.sample_data import generate_legacy_dataset
-from migration.meeshy.sample_skeleton import COUNTS_AT_SCALE_1
+from testing.legacy.in_memory import InMemoryContext, rule_for
+from testing.legacy.dataset import generate_legacy_dataset
+from testing.legacy.skeleton import COUNTS_AT_SCALE_1
 
 RENAMES = {"call_sessions": "CallSession", "call_participants": "CallParticipant",
            "user_conversation_preferences": "UserConversationPreferences",

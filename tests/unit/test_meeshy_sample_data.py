@@ -7,7 +7,7 @@ import bson
 import pytest
 from bson import ObjectId
 
-from migration.meeshy.sample_data import (COUNTS_AT_SCALE_1, expected_counts, generate_legacy_dataset,
+from testing.legacy.dataset import (COUNTS_AT_SCALE_1, expected_counts, generate_legacy_dataset,
                                           legacy_collections)
 
 

@@ -7,7 +7,7 @@ from migration.engine import Quarantine, Write
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import ABSENT, at, iso, legacy_user, oid
+from testing.legacy.hand_built import ABSENT, at, iso, legacy_user, oid
 from migration.meeshy.transforms_users import migrate_user
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))

@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from ops import cli, data_check, migration_step
+from ops import cli
+from steps import data_check, migration_step
 from ops.views import format_history
 
 
@@ -97,7 +98,7 @@ def test_cli_says_what_is_missing(monkeypatch, tmp_path, capsys):
 def test_release_steps_name_python():
     # The commands say `python`, not this machine's virtualenv path: a deploy from a machine
     # with another tools cache must not see the release steps changed.
-    from components import release_commands
+    from commands import steps as release_commands
     argv = release_commands.backup_run_command(backup_dir="/b", stack="production",
                                                database="meeshy", label="1.0.0", retain=3,
                                                timeout_seconds=60, dump=["true"])
@@ -122,7 +123,7 @@ Diagnostics:
 
 
 def test_policy_violations_name_the_rule_the_resource_and_the_message():
-    from ops.stack_runner import policy_violations
+    from ops.automation.stack_runner import policy_violations
     found = policy_violations(POLICY_OUTPUT)
     assert len(found) == 2
     assert found[0].startswith("[mandatory] meeshy-host-ports-isolated (pulumi:pulumi:Stack: meeshy-e2e698811)")

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.release_settings import load_release_settings
-from ops.stack_config import ConfigDoc, StackConfigError, from_history_config
-from ops.switch_plan import flips_to_migration_target, plan, written_back
+from config.release_settings import load_release_settings
+from config.stack_file import ConfigDoc, StackConfigError, from_history_config
+from ops.switch.plan import flips_to_migration_target, plan, written_back
 
 SALT = {"encryptionsalt": "v1:abc"}
 SECRET = {"secure": "v1:ciphertext"}

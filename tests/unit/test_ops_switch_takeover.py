@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from ops import switch as switch_module
-from ops.compose_record import TakeoverError
-from ops.switch_takeover import give_back_to_compose, remove_stack_containers
+from ops.switch import run as switch_module
+from takeover.compose.record import TakeoverError
+from ops.switch.takeover import give_back_to_compose, remove_stack_containers
 from tests.unit.test_ops_switch_flow import FakeRunner, deployed, doc  # noqa: F401 - fixture
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "volumes": ["meeshy_database-data", "meeshy_uploads"],

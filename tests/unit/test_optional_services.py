@@ -3,7 +3,7 @@ and its certificate dumper are declared, routed, health-checked, wired to Traefi
 and keep their shared secret out of plain text; a public agent is routed at agent.<site>."""
 import pytest
 
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 from policy import rules
 from policy.stack_files import declared_mounts
 

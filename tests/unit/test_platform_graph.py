@@ -6,8 +6,8 @@ import shlex
 
 import pytest
 
-from components import commands
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from commands import services as commands
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 STACKS = ("staging", "production")
 SERVICES = ("traefik", "database", "redis", "translator", "gateway", "web", "static",

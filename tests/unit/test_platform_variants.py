@@ -2,9 +2,9 @@
 should in the graph: maintenance, the database the services use, adoption, rehearsal options."""
 import pytest
 
-from components.describe import describe, diff
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file
-from components.settings import SettingsError
+from testing.describe import describe, diff
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file
+from config.settings import SettingsError
 
 
 def changed_heads(a, b):
@@ -145,18 +145,18 @@ def test_missing_secret_fails_with_the_command_to_set_it():
     ("5s", "5s"), ("30s", "30s"), ("60s", "1m0s"), ("120s", "2m0s"), ("90s", "1m30s"),
     ("2m", "2m0s"), ("3600s", "1h0m0s"), ("1h30m", "1h30m0s")])
 def test_health_durations_are_written_as_the_engine_reports_them(written, normalized):
-    from components.containers import go_duration
+    from components.platform.containers import go_duration
     assert go_duration(written) == normalized
 
 
 def test_a_duration_in_other_units_is_refused_naming_it():
-    from components.containers import go_duration
+    from components.platform.containers import go_duration
     with pytest.raises(ValueError, match="duration '1.5s'"):
         go_duration("1.5s")
 
 
 def test_every_declared_health_duration_is_already_normalized():
-    from components.containers import go_duration
+    from components.platform.containers import go_duration
     run = run_stack_file("production")
     for r in run.resources:
         check = r.inputs.get("healthcheck") if r.type == "docker:index/container:Container" else None

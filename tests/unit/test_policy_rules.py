@@ -2,7 +2,7 @@
 a resource made wrong in one way fails exactly the rule about that."""
 import pytest
 
-from components.mock_engine import run_stack_file
+from testing.mock_engine import run_stack_file
 from policy import rules
 from policy.stack_files import stack_facts
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.mock_engine import REPO, run_stack_file
-from components.service_settings import OPTIONAL_SERVICES
-from components.traefik import DYNAMIC_CONFIG, DYNAMIC_CONFIG_PATH
-from components.wiring import STATIC_NGINX_CONF
+from testing.mock_engine import REPO, run_stack_file
+from config.service_settings import OPTIONAL_SERVICES
+from components.platform.traefik import DYNAMIC_CONFIG, DYNAMIC_CONFIG_PATH
+from config.wiring import STATIC_NGINX_CONF
 
 REAL = yaml.safe_load((REPO / "tests/data/real_compose_variables.yaml").read_text())
 DOCS = (REPO / "docs/configuration.md").read_text()

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from components.commands import replica_set_init_script
+from commands.services import replica_set_init_script
 
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")

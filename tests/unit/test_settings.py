@@ -1,9 +1,9 @@
 """Settings: parsed once, typed, and every class of mistake named by its full key."""
 import pytest
 
-from components.mock_engine import EXAMPLE_SECRETS, stack_file_config
-from components.settings import MappingSource, SettingsError, load_settings
-from components.settings_sections import Ports
+from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
+from config.settings import MappingSource, SettingsError, load_settings
+from config.settings_sections import Ports
 
 
 def config(stack="staging", **overrides):

@@ -1,14 +1,14 @@
 """The canonical description of each stack, and the staging -> production difference: it must
 be exactly the intended one (hosts, ports, images, protection). `pytest -s` prints it like a
-preview diff; `python -m components.describe staging production` prints the same."""
+preview diff; `python -m testing.describe staging production` prints the same."""
 import collections
 import re
 
 import pytest
 
-from components import naming
-from components.describe import describe, diff
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from config import naming
+from testing.describe import describe, diff
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 
 @pytest.fixture(scope="module")
