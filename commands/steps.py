@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Sequence
 
 from commands import services as commands
+from config.locations import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 HEALTH_MONGO_ENV = "MEESHY_HEALTH_MONGO_URI"
 MIGRATION_SOURCE_ENV = "MEESHY_MIGRATION_SOURCE_URI"
 MIGRATION_TARGET_ENV = "MEESHY_MIGRATION_TARGET_URI"

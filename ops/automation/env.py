@@ -11,15 +11,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from config.locations import REPO_ROOT, tools_dir  # noqa: F401 - ops' modules import them from here
 
 
 class OpsEnvironmentError(RuntimeError):
     """Something ops needs is missing; the message says what and how to get it."""
-
-
-def tools_dir() -> Path:
-    return Path(os.environ.get("MEESHY_TOOLS_DIR") or Path.home() / ".cache" / "meeshy-infra")
 
 
 def state_dir() -> Path:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 
 from config.naming import STACK_LABEL
-from ops.automation.env import REPO_ROOT
+from config.locations import REPO_ROOT
 
 KINDS = ("container", "network", "volume")
 # The services of a rehearsal stack (the local images' keys, `tools/build-images.sh --list`).

@@ -31,8 +31,8 @@ from takeover.engine import DockerError, Engine
 from takeover.mask import mask_container, mask_deep, mask_image, mask_labels
 from takeover.audit.report import render_summary
 from commands.docker import COMPOSE_PROJECT, network_ls, ps_ids, volume_ls
-from ops.automation.env import REPO_ROOT
-from ops.preflight import writable_problem
+from config.locations import REPO_ROOT
+from config.locations import writable_problem
 
 EXIT_COMPLETE, EXIT_ERROR, EXIT_MISSING = 0, 2, 3
 

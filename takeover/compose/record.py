@@ -22,7 +22,7 @@ from typing import Mapping
 
 from takeover.mask import mask_deep
 from commands.docker_create import NotRestorable, create_plan, healthcheck_equivalent
-from ops.automation.env import tools_dir
+from config.locations import tools_dir
 
 
 class RecordError(RuntimeError):

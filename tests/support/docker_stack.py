@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from ops.rehearse import local_engine
-from ops.automation.env import tools_dir
+from config.locations import tools_dir
 from ops.rehearse.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
 from ops.rehearse.stacks import edit_stack_file, local_stack_settings
 

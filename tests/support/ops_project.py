@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from config.settings import SECRET_KEYS
-from ops.automation.env import tools_dir
+from config.locations import tools_dir
 
 REPO = Path(__file__).resolve().parents[2]
 # Encrypted values as `pulumi config set --secret` leaves them in a stack file.
