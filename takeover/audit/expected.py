@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from config import naming
-from testing.legacy.dataset import EMPTY_COLLECTIONS, RENDERERS
+from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
 from commands.docker import COMPOSE_SERVICE
 
 # compose service -> required for a working production (admin UIs and the one-shot init are not)
@@ -35,7 +35,7 @@ DATA_MOUNTS: dict[tuple[str, str], str] = {
 }
 DATABASE_SERVICE = "database"
 LEGACY_DATABASE = "meeshy"
-EXPECTED_COLLECTIONS = tuple(sorted([*RENDERERS, *EMPTY_COLLECTIONS]))
+EXPECTED_COLLECTIONS = LEGACY_COLLECTIONS
 
 
 def service_of(record: dict, name_prefix: str) -> str | None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import Callable, Iterator
 
+from migration.meeshy import legacy_collections as legacy_collections_of_the_chain
+
 from . import documents_activity as activity
 from . import documents_core as core
 from . import documents_other as other
@@ -57,7 +59,7 @@ RENDERERS: dict[str, Callable[[Skeleton], Iterator[dict]]] = {
 # Below this, collections get too few documents to carry every defect at once.
 MIN_SCALE = 0.01
 # Collections production has but holds no document of: created empty, like production.
-EMPTY_COLLECTIONS = ("TypingIndicator", "ConversationPreference", "UserPreference")
+EMPTY_COLLECTIONS = legacy_collections_of_the_chain.EMPTY_COLLECTIONS
 
 
 def expected_counts(seed: int = 1, scale: float = 1.0) -> dict[str, int]:

@@ -9,6 +9,7 @@ from bson import ObjectId
 
 from testing.legacy.dataset import (COUNTS_AT_SCALE_1, expected_counts, generate_legacy_dataset,
                                           legacy_collections)
+from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
 
 
 def digest(seed, scale):
@@ -33,6 +34,11 @@ def test_counts_at_scale_one_are_production_counts(dataset):
     assert counts["AnonymousParticipant"] > 0  # production has none; generated to test the token rule
     assert 120_000 < sum(counts.values()) < 130_000
     assert counts == expected_counts(7, 1.0)
+
+
+def test_the_generator_renders_exactly_the_chains_legacy_collections(dataset):
+    """The audit checks production for the chain's list; the generator must stand in for it."""
+    assert sorted(dataset) == list(LEGACY_COLLECTIONS)
 
 
 def test_same_seed_same_bytes_and_other_seed_differs():
