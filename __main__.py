@@ -1,8 +1,8 @@
 """The Meeshy platform for the selected stack: settings in, platform out, exports."""
 import pulumi
 
-from config.pulumi_source import PulumiConfigSource
 from components.platform.platform import MeeshyPlatform, MeeshyPlatformArgs
+from config.pulumi_source import PulumiConfigSource
 from config.release_settings import has_release_section, load_release_settings
 from config.settings import load_settings
 

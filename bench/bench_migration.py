@@ -29,8 +29,8 @@ import time
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from testing.legacy.dataset import insert_legacy_dataset  # noqa: E402
 from testing.ferretdb import FerretDB  # noqa: E402
+from testing.legacy.dataset import insert_legacy_dataset  # noqa: E402
 
 SEED = 1
 

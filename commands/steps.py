@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Sequence
 
 from commands import services as commands
-from config.locations import REPO_ROOT
 
 HEALTH_MONGO_ENV = "MEESHY_HEALTH_MONGO_URI"
 MIGRATION_SOURCE_ENV = "MEESHY_MIGRATION_SOURCE_URI"

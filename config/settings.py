@@ -15,8 +15,18 @@ from config.naming import DEFAULT_BACKUP_ROOT
 from config.secret import Secret
 from config.service_settings import Services, parse_services
 from config.settings_sections import (
-    Acme, Adopt, Database, Images, Ports, RedisTuning, parse_acme, parse_adopt, parse_database,
-    parse_images, parse_ports, parse_redis,
+    Acme,
+    Adopt,
+    Database,
+    Images,
+    Ports,
+    RedisTuning,
+    parse_acme,
+    parse_adopt,
+    parse_database,
+    parse_images,
+    parse_ports,
+    parse_redis,
 )
 
 NS = "meeshy"

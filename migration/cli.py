@@ -23,8 +23,13 @@ from rich.console import Console
 from migration.cli_checks import check_writable, read_schema
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.deadlines import (CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, client_options,
-                                        describe, operation)
+from migration.engine.deadlines import (
+    CONNECT_TIMEOUT_MS,
+    DEFAULT_TIMEOUT_SECONDS,
+    client_options,
+    describe,
+    operation,
+)
 from migration.engine.errors import ConfigError, MigrationError
 from migration.engine.guards import MAX_QUARANTINE_RATIO
 from migration.engine.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image

@@ -125,9 +125,9 @@ def run(args) -> tuple[int, object]:
         from ops.switch.run import SwitchAborted, run_switch
         takeover = undo = None
         if args.takeover is not None:
+            from ops.switch.takeover import check_takeover_changes
             from takeover.compose import handover as compose
             from takeover.compose.record import TakeoverError
-            from ops.switch.takeover import check_takeover_changes
             try:   # before anything stops: what the takeover changes, refused if it loses a setting
                 check_takeover_changes(args.takeover, args.stack, log=_log)
             except TakeoverError as refused:
@@ -216,10 +216,10 @@ def _print_phases(report: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ops.preflight import PreflightError, check
-    from ops.automation.snapshots import SnapshotError
     from config.stack_file import StackConfigError
+    from ops.automation.snapshots import SnapshotError
     from ops.automation.stack_runner import PolicyViolation
+    from ops.preflight import PreflightError, check
     try:
         if args.verb == "rehearse":
             from ops.rehearse.run import check_usage
@@ -253,6 +253,7 @@ def _unexpected(verb: str, error: Exception) -> int:
     (MEESHY_OPS_TRACEBACK=1), so an operator reads what failed rather than a stack dump."""
     import os
     import traceback
+
     from pulumi.automation.errors import CommandError
     if isinstance(error, CommandError):
         print(f"ops {verb}: pulumi failed: {str(error)[-1500:]}", file=sys.stderr)

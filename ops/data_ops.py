@@ -9,8 +9,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from config import naming
 from commands import steps as rc
+from config import naming
 from config.release_settings import ReleaseSettings
 from steps.backup_manifest import load_manifest
 

@@ -24,10 +24,17 @@ from config import naming
 from config import validation as v
 from config.locations import writable_problem
 from config.release_settings import (
-    ReleaseConfigError, has_release_section, load_release_settings, unknown_section_fields,
+    ReleaseConfigError,
+    has_release_section,
+    load_release_settings,
+    unknown_section_fields,
 )
 from config.settings import (
-    MappingSource, SettingsError, load_settings, unknown_config_keys, unknown_key_message,
+    MappingSource,
+    SettingsError,
+    load_settings,
+    unknown_config_keys,
+    unknown_key_message,
 )
 from config.settings_sections import parse_adopt, parse_ports
 from config.stack_file import ConfigDoc, StackConfigError, stack_file

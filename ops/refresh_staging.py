@@ -18,10 +18,10 @@ from pathlib import Path
 from commands import steps as rc
 from ops import data_ops
 from ops.automation import snapshots
-from steps.backup_manifest import load_manifest
-from steps.backup_run import ARCHIVE_SUFFIX, backup_folder
 from ops.automation.ledger import new_op_id, now_iso
 from ops.automation.stack_runner import StackRunner
+from steps.backup_manifest import load_manifest
+from steps.backup_run import ARCHIVE_SUFFIX, backup_folder
 
 
 class RefreshError(RuntimeError):

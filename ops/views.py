@@ -9,9 +9,9 @@ from pathlib import Path
 from config.release_settings import load_release_settings
 from ops import data_ops
 from ops.automation import snapshots
-from ops.switch import plan as switch_plan
 from ops.automation.ledger import new_op_id
 from ops.automation.stack_runner import StackRunner
+from ops.switch import plan as switch_plan
 
 
 def history(runner: StackRunner) -> list[dict]:

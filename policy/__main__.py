@@ -5,7 +5,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the rules reuse components/
 
 from pulumi_policy import (  # noqa: E402
-    EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy,
+    EnforcementLevel,
+    PolicyPack,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
 )
 
 from policy import rules  # noqa: E402

@@ -46,7 +46,7 @@ def stack_of_urn(urn: str) -> str:
 
 
 def _labels(props: Mapping[str, Any]) -> dict[str, str]:
-    return {l.get("label"): l.get("value") for l in props.get("labels") or []}
+    return {label.get("label"): label.get("value") for label in props.get("labels") or []}
 
 
 _KINDS = {CONTAINER: "container", VOLUME: "volume", NETWORK: "network"}

@@ -18,8 +18,7 @@ import shlex
 import sys
 from typing import Any, Iterable
 
-from testing.mock_engine import (EXAMPLE_SECRETS, EXAMPLE_SERVICE_SECRET, ProgramRun, Recorded,
-                                    run_stack_file)
+from testing.mock_engine import EXAMPLE_SECRETS, EXAMPLE_SERVICE_SECRET, ProgramRun, Recorded, run_stack_file
 
 
 def kind(r: Recorded) -> str:

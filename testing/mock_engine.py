@@ -15,7 +15,8 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import rpc, settings as runtime_settings
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
 

@@ -9,9 +9,9 @@ import pulumi
 from commands import services as commands
 from components.platform.containers import ContainerSpec, Health, Mount
 from components.platform.context import StackContext
-from config.naming import REDIS_PORT
 from components.platform.routing import basic_auth_labels, merge, router_labels
 from components.platform.volumes import stack_volume
+from config.naming import REDIS_PORT
 
 MONGO_UI_PORT = 3000
 REDIS_UI_PORT = 7843

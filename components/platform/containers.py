@@ -13,8 +13,8 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_docker as docker
 
-from config.naming import StackNames
 from components.platform.routing import identity_labels, merge
+from config.naming import StackNames
 
 RESTART_POLICY = "unless-stopped"
 # Containers the update waits on (database, Redis) probe often: without a start interval

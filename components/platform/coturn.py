@@ -17,8 +17,8 @@ from components.platform.app_service import operator_files, operator_mounts
 from components.platform.containers import ContainerSpec, Health, Mount, Publish
 from components.platform.context import StackContext
 from components.platform.routing import router_labels
-from config.service_options import TURN_PORT, TURNS_PORT
 from components.platform.volumes import stack_volume
+from config.service_options import TURN_PORT, TURNS_PORT
 
 CONFIG_PATH = "/etc/coturn/turnserver.conf"
 CERTS_DIR = "/certs"

@@ -11,9 +11,9 @@ import pulumi_command as command
 from commands import services as commands
 from components.platform.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish
 from components.platform.context import StackContext
+from components.platform.volumes import stack_volume
 from config.naming import DATABASE_PORT
 from config.settings import Settings
-from components.platform.volumes import stack_volume
 
 
 def mongod_command(settings: Settings) -> list[str] | None:

@@ -6,20 +6,20 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_docker as docker
 
-from config import naming, wiring
 from components.platform.admin import AdminUis, AdminUisArgs
 from components.platform.app_service import AppService, AppServiceArgs
 from components.platform.containers import Mount
-from components.platform.coturn import Coturn, CoturnArgs
 from components.platform.context import StackContext
+from components.platform.coturn import Coturn, CoturnArgs
 from components.platform.maintenance import Maintenance, MaintenanceArgs
 from components.platform.mongo import MongoReplicaSet, MongoReplicaSetArgs
 from components.platform.redis import Redis, RedisArgs
-from components.release.release import platform_release
-from config.release_settings import ReleaseSettings
-from config.settings import Settings
 from components.platform.traefik import COMPRESS, Traefik, TraefikArgs
 from components.platform.volumes import stack_volume
+from components.release.release import platform_release
+from config import naming, wiring
+from config.release_settings import ReleaseSettings
+from config.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import pulumi
 from commands import services as commands
 from components.platform.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish
 from components.platform.context import StackContext
+from components.platform.volumes import stack_volume
 from config.naming import REDIS_PORT
 from config.settings import Settings
-from components.platform.volumes import stack_volume
 
 
 def redis_command(settings: Settings) -> list[str]:

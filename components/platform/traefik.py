@@ -9,10 +9,10 @@ import pulumi
 
 from components.platform.containers import ContainerSpec, Health, Mount, Publish
 from components.platform.context import StackContext
-from config.naming import STACK_LABEL
 from components.platform.routing import CERT_RESOLVER, basic_auth_labels, merge, router_labels
-from config.settings import Settings
 from components.platform.volumes import stack_volume
+from config.naming import STACK_LABEL
+from config.settings import Settings
 
 ACME_STORAGE = "/letsencrypt/acme.json"
 # Production's file provider beside the docker provider: middlewares shared by every router

@@ -17,11 +17,15 @@ from typing import Sequence
 
 import pulumi
 
+from commands.steps import (
+    REPO_ROOT,
+    Server,
+    migration_command,
+    migration_environment,
+    migration_step_command,
+)
 from components.release.backup import REPLAY_PREVIOUS_OUTPUT
 from components.release.local_command import local_command
-from commands.steps import (
-    REPO_ROOT, Server, migration_command, migration_environment, migration_step_command,
-)
 from config.release_settings import MigrationSettings
 
 

@@ -14,8 +14,8 @@ from typing import Any, Sequence
 
 import pulumi
 
-from components.release.local_command import local_command
 from commands.steps import HEALTH_MONGO_ENV, REPO_ROOT, Server, health_gate_command
+from components.release.local_command import local_command
 from config.release_settings import HealthSettings
 
 

@@ -18,10 +18,10 @@ from typing import Any, Sequence
 
 import pulumi
 
+from commands.steps import DockerServer, ExternalServer, Server
 from components.release.backup import MongoBackup
 from components.release.data_migration import DataMigration
 from components.release.health_gate import HealthGate
-from commands.steps import DockerServer, ExternalServer, Server
 from config.release_settings import ReleaseConfigError, ReleaseSettings
 
 

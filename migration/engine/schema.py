@@ -83,7 +83,7 @@ def parse_schema(text: str, origin: str = "<schema>") -> Schema:
     model_names = {n for k, n, _, _ in raw_blocks if k == "model"}
     for kind, name, lines, start in raw_blocks:
         if kind == "enum":
-            schema.enums[name] = frozenset(l.split()[0] for _, l in lines if not l.startswith("@"))
+            schema.enums[name] = frozenset(line.split()[0] for _, line in lines if not line.startswith("@"))
         elif kind in ("model", "type"):
             block = _composite(kind, name, lines, model_names, origin)
             (schema.models if kind == "model" else schema.types)[name] = block

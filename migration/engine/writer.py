@@ -14,8 +14,14 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from migration.engine.errors import MigrationError
 from migration.engine.hashing import sort_key
-from migration.engine.ledger import (batch_unchanged, ledger_collection, ledger_document,
-                                     other_producer_exists, split_token, target_token)
+from migration.engine.ledger import (
+    batch_unchanged,
+    ledger_collection,
+    ledger_document,
+    other_producer_exists,
+    split_token,
+    target_token,
+)
 
 DUPLICATE_KEY = 11000
 REPLACE_CHUNK = 50

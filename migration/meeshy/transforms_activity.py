@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from migration.engine import Lookup, Merge, Quarantine, Write
 
-from .coerce import as_date, as_object_id, coerce_document, static_defaults
+from .coerce import as_date, coerce_document, static_defaults
 from .compact import merge_packed, pack_group, pair_key, unpack_group
 from .lookups import earliest, merge_dates, reaction_key, reactor_field, status_key
 from .transforms_messages import message_problem

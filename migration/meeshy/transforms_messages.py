@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from migration.engine import Lookup, Merge, Quarantine, Write
 
-from .coerce import Invalid, as_date, as_object_id, coerce_document, date, fill_timestamps, static_defaults
+from .coerce import Invalid, as_date, as_object_id, coerce_document, fill_timestamps, static_defaults
 from .lookups import latest, message_summary, target_validator, translation_key, translation_rank
-from .transforms_participants import (anonymous_problem, conversation_problem, parent_quarantined,
-                                      participant_for_user, user_problem)
+from .transforms_participants import (
+    anonymous_problem,
+    conversation_problem,
+    parent_quarantined,
+    participant_for_user,
+    user_problem,
+)
 
 _COUNTER = "a denormalised delivery/read counter: the target derives it from MessageStatusEntry"
 # Read by the transform but not written under their own name.

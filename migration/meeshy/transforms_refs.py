@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from migration.engine import CollectionRule, Lookup, Quarantine
 
-from .coerce import Invalid, as_date, as_object_id, static_defaults
 from .carry_rules import CALL_SESSION_DROPPED, CALL_SESSION_VALUES
+from .coerce import Invalid, as_date, as_object_id, static_defaults
 from .lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS, checked
 from .passthrough import carried_over
 from .transforms_activity import message_conversation, resolve_user

@@ -21,9 +21,9 @@ from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
 from components.release.local_command import COMMAND_TYPE
+from config.stack_file import ConfigDoc, project_name, stack_file
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.ledger import Ledger, now_iso
-from config.stack_file import ConfigDoc, project_name, stack_file
 
 MESSAGE_PREFIX = "meeshy-ops"
 # Enforced on every preview and update ops makes (a violation stops it before any change).
@@ -260,5 +260,5 @@ class StackRunner:
 def _short_error(failure: Exception) -> str:
     text = str(failure)
     lines = [line for line in text.splitlines() if line.strip()]
-    interesting = [l for l in lines if "error" in l.lower() or "failed" in l.lower()]
+    interesting = [line for line in lines if "error" in line.lower() or "failed" in line.lower()]
     return " | ".join((interesting or lines)[-6:])[:2000]

@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextlib
 import time
 
-from ops.rehearse import local_engine, load as rehearse_load
-from steps.digest import database_digests
+from ops.rehearse import load as rehearse_load
+from ops.rehearse import local_engine
 from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
+from steps.digest import database_digests
 
 HEALTH_WAIT_SECONDS = 180
 SETTLE_SECONDS = 3.0      # writes before the switch starts and after it ends, for the picture
@@ -140,7 +141,8 @@ def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report:
 
 
 def rollback_to(stack: RehearsalStack, version: int, report: dict, log=print) -> None:
-    from ops.switch.rollback import RollbackFailed, rollback_to as rollback_verb
+    from ops.switch.rollback import RollbackFailed
+    from ops.switch.rollback import rollback_to as rollback_verb
     clock = time.monotonic()
     try:
         done = rollback_verb(stack.runner, version, confirm=lambda summary: True,

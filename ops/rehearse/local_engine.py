@@ -7,8 +7,8 @@ from __future__ import annotations
 import socket
 import subprocess
 
-from config.naming import STACK_LABEL
 from config.locations import REPO_ROOT
+from config.naming import STACK_LABEL
 
 KINDS = ("container", "network", "volume")
 # The services of a rehearsal stack (the local images' keys, `tools/build-images.sh --list`).

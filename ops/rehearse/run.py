@@ -17,8 +17,9 @@ import secrets
 import time
 from pathlib import Path
 
-from ops.rehearse import local_engine, checks, report as rehearse_report
 from ops.automation.ledger import now_iso
+from ops.rehearse import checks, local_engine
+from ops.rehearse import report as rehearse_report
 from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, release_images
 
 NEEDED_IMAGES = (*local_engine.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
@@ -209,8 +210,8 @@ def _sentence(error: Exception) -> str:
 def check_usage(args) -> None:
     """Refused before anything starts (exit 2): a scale the dataset cannot have, a report
     directory that cannot be written."""
-    from testing.legacy.dataset import MIN_SCALE
     from ops.preflight import PreflightError, writable_problem
+    from testing.legacy.dataset import MIN_SCALE
     problems = [] if args.scale >= MIN_SCALE else [f"--scale {args.scale:g} is below {MIN_SCALE}: "
                                                    "smaller datasets miss some of production's defects"]
     problems.append(writable_problem(args.report, "--report", directory=True))

@@ -24,9 +24,9 @@ from pathlib import Path
 
 import yaml
 
-from ops.rehearse import local_engine
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.stack_runner import StackRunner
+from ops.rehearse import local_engine
 
 DOMAIN = "rehearsal.localhost"
 DATABASE = "meeshy"

@@ -19,12 +19,12 @@ import subprocess
 import time
 
 from commands import steps as rc
+from config.stack_file import ConfigDoc
 from ops import data_ops
-from steps.digest import compare
 from ops.automation.ledger import new_op_id, now_iso
 from ops.automation.snapshots import Snapshot
-from config.stack_file import ConfigDoc
 from ops.automation.stack_runner import StackRunner
+from steps.digest import compare
 
 NS = "meeshy"
 

@@ -20,9 +20,9 @@ from config.release_settings import load_release_settings
 from ops import data_ops
 from ops.automation import snapshots
 from ops.automation.ledger import new_op_id, now_iso
-from ops.switch.rollback import RollbackFailed, rollback
 from ops.automation.stack_runner import StackRunner
 from ops.switch.plan import plan, written_back
+from ops.switch.rollback import RollbackFailed, rollback
 
 DEFAULT_BUDGET_SECONDS = 600.0
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from config.naming import STACK_LABEL
 from commands import docker as docker_cli
-from takeover.engine import Engine
+from config.naming import STACK_LABEL
 from takeover.compose.record import TakeoverError, now
+from takeover.engine import Engine
 
 DEFAULT_STOP_SECONDS = 30
 

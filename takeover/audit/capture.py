@@ -23,16 +23,15 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from commands.docker import COMPOSE_PROJECT, network_ls, ps_ids, volume_ls
 from config import naming
+from config.locations import REPO_ROOT, writable_problem
 from takeover.audit import expected
 from takeover.audit.compose_files import project_files, write_masked_files
 from takeover.audit.database import audit_database
+from takeover.audit.report import render_summary
 from takeover.engine import DockerError, Engine
 from takeover.mask import mask_container, mask_deep, mask_image, mask_labels
-from takeover.audit.report import render_summary
-from commands.docker import COMPOSE_PROJECT, network_ls, ps_ids, volume_ls
-from config.locations import REPO_ROOT
-from config.locations import writable_problem
 
 EXIT_COMPLETE, EXIT_ERROR, EXIT_MISSING = 0, 2, 3
 

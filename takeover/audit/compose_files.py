@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from takeover.mask import MASK, mask_compose, mask_env_file
 from commands.docker import COMPOSE_CONFIG_FILES, COMPOSE_ENV_FILE, COMPOSE_WORKING_DIR
+from takeover.mask import MASK, mask_compose, mask_env_file
 
 
 def project_files(containers: dict[str, dict]) -> dict:

@@ -54,7 +54,7 @@ def stack_side(inputs: dict) -> dict:
             "mounts": sorted([m["containerPath"] for m in inputs.get("volumes") or []] + files),
             "ports": sorted(f"{p['internal']}/{p.get('protocol') or 'tcp'}"
                             for p in inputs.get("ports") or []),
-            "labels": sorted(l["label"] for l in inputs.get("labels") or []),
+            "labels": sorted(label["label"] for label in inputs.get("labels") or []),
             "health": list((inputs.get("healthcheck") or {}).get("tests") or []),
             "restart": inputs.get("restart") or "no"}
 
@@ -141,7 +141,7 @@ def expected_stack(stack: str, timeout: float = 120) -> dict[str, dict]:
 
 
 def _describe_expected(stack: str) -> dict[str, dict]:
-    from testing.mock_engine import run_stack_file   # placeholder secrets, no engine
+    from testing.mock_engine import run_stack_file  # placeholder secrets, no engine
     run = run_stack_file(stack)
     prefix = f"meeshy-{stack}-"
     return {r.inputs["name"][len(prefix):]: stack_side(r.inputs)

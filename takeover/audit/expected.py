@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
+from commands.docker import COMPOSE_SERVICE
 from config import naming
 from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
-from commands.docker import COMPOSE_SERVICE
 
 # compose service -> required for a working production (admin UIs and the one-shot init are not)
 EXPECTED_SERVICES: dict[str, bool] = {

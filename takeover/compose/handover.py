@@ -22,13 +22,20 @@ from pathlib import Path
 from typing import Callable
 
 from commands import docker as docker_cli
+from commands.docker_create import NotRestorable
 from takeover.audit.capture import find_containers
+from takeover.compose.record import (
+    RecordError,
+    TakeoverError,
+    create_plans,
+    default_private_dir,
+    now,
+    write_masked,
+    write_private,
+)
+from takeover.compose.restore import DEFAULT_RESTORE_SECONDS, restore
 from takeover.engine import DockerError, Engine
 from takeover.mask import mask_container
-from takeover.compose.record import (RecordError, TakeoverError, create_plans, default_private_dir, now,
-                                write_masked, write_private)
-from takeover.compose.restore import DEFAULT_RESTORE_SECONDS, restore
-from commands.docker_create import NotRestorable
 
 DEFAULT_STOP_SECONDS = 30
 

@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 from typing import Mapping
 
-from takeover.mask import mask_deep
 from commands.docker_create import NotRestorable, create_plan, healthcheck_equivalent
 from config.locations import tools_dir
+from takeover.mask import mask_deep
 
 
 class RecordError(RuntimeError):

@@ -11,12 +11,21 @@ from pathlib import Path
 from typing import Callable
 
 from commands import docker as docker_cli
+from commands.docker_create import NotRestorable
+from takeover.compose.record import (
+    RecordError,
+    TakeoverError,
+    create_plans,
+    differences,
+    latest_record,
+    now,
+    private_directory,
+    read_private,
+    write_masked,
+)
+from takeover.compose.wait import WaitFailed, depends_on, wait_ready
 from takeover.engine import DockerError, Engine
 from takeover.mask import mask_deep
-from takeover.compose.record import (RecordError, TakeoverError, create_plans, differences, latest_record,
-                                now, private_directory, read_private, write_masked)
-from takeover.compose.wait import WaitFailed, depends_on, wait_ready
-from commands.docker_create import NotRestorable
 
 DEFAULT_RESTORE_SECONDS = 300.0
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterable
 
+from commands.docker import container_inspect
 from takeover.engine import Engine
 from takeover.mask import mask_string
-from commands.docker import container_inspect
 
 COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"
 POLL_SECONDS = 1.0

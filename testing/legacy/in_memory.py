@@ -7,7 +7,6 @@ transform can be exercised on a hand-built dataset without a database.
 from __future__ import annotations
 
 from migration.engine.hashing import sort_key
-
 from migration.meeshy.coerce import as_object_id
 from migration.meeshy.lookups import materialize
 

@@ -10,8 +10,8 @@ import itertools
 import random
 import struct
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from bson import ObjectId
 

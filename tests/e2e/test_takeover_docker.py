@@ -9,7 +9,6 @@ with tools/build-images.sh (it skips current ones).
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import socket
 import stat
@@ -21,13 +20,13 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from testing.legacy.dataset import insert_legacy_dataset
-from commands import docker as docker_cli
-from takeover.audit.capture import audit, main as audit_main
-from takeover.engine import DockerError, Engine
-from takeover.compose.handover import TakeoverError, restore, takeover
-from steps.digest import database_digests
 from ops.automation.env import REPO_ROOT
+from steps.digest import database_digests
+from takeover.audit.capture import audit
+from takeover.audit.capture import main as audit_main
+from takeover.compose.handover import TakeoverError, restore, takeover
+from takeover.engine import DockerError, Engine
+from testing.legacy.dataset import insert_legacy_dataset
 
 pytestmark = pytest.mark.docker
 SCALE = 0.05          # about 6,300 legacy documents: every collection of section 2, quickly

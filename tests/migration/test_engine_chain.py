@@ -3,7 +3,8 @@ import datetime as dt
 
 import pytest
 from bson import ObjectId
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.engine import CollectionRule, DropCollection, Step, derived_id
 from migration.engine.chain import check_chain

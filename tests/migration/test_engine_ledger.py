@@ -2,8 +2,13 @@
 import pytest
 from bson import ObjectId
 
-from migration.engine.ledger import (ledger_collection, ledger_document, other_producer_exists,
-                                     recorded_targets, target_token)
+from migration.engine.ledger import (
+    ledger_collection,
+    ledger_document,
+    other_producer_exists,
+    recorded_targets,
+    target_token,
+)
 from migration.engine.process import DocResult
 
 

@@ -6,8 +6,15 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
-from testing.legacy.hand_built import (at, insert_documents, legacy_conversation, legacy_message,
-                                         legacy_translation, legacy_user, oid)
+from testing.legacy.hand_built import (
+    at,
+    insert_documents,
+    legacy_conversation,
+    legacy_message,
+    legacy_translation,
+    legacy_user,
+    oid,
+)
 
 
 def meeshy_plan(db):

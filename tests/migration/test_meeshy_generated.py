@@ -9,8 +9,8 @@ from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
 from migration.engine.verify import content_hash
-from testing.legacy.hand_built import at, legacy_translation, oid
 from testing.legacy.dataset import expected_counts, insert_legacy_dataset
+from testing.legacy.hand_built import at, legacy_translation, oid
 
 SCALE, SEED = 0.02, 5
 REAL_TARGET = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema" \

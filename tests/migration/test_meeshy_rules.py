@@ -8,8 +8,15 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
-from testing.legacy.hand_built import QUARANTINED_TOKEN, SHOWCASE_TOKEN, at, insert_documents, oid, showcase_dataset
 from migration.meeshy.transforms_participants import deleted_user_participant_id, user_participant_id
+from testing.legacy.hand_built import (
+    QUARANTINED_TOKEN,
+    SHOWCASE_TOKEN,
+    at,
+    insert_documents,
+    oid,
+    showcase_dataset,
+)
 
 CONV, LOST_CONV, ALICE, BOB, CAROL, GONE = oid(100), oid(199), oid(1), oid(2), oid(3), oid(9)
 

@@ -16,8 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ops.rehearse import local_engine
 from config.locations import tools_dir
+from ops.rehearse import local_engine
 from ops.rehearse.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
 from ops.rehearse.stacks import edit_stack_file, local_stack_settings
 

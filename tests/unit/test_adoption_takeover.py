@@ -5,11 +5,12 @@ with the audit's side of the contract."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from config import naming
-from testing.mock_engine import run_stack_file
 from takeover.audit import expected as audit_expected
+from testing.mock_engine import run_stack_file
 
 # The compose service whose container holds each purpose -> the stack's service of that name.
 STACK_SERVICE = {"database": "database", "redis": "redis", "traefik": "traefik", "translator": "translator",

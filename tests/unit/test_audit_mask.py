@@ -13,8 +13,15 @@ from pathlib import Path
 
 from takeover.audit.capture import audit
 from takeover.engine import Engine
-from takeover.mask import (MASK, mask_argv, mask_compose, mask_container, mask_env_file,
-                            mask_labels, mask_string)
+from takeover.mask import (
+    MASK,
+    mask_argv,
+    mask_compose,
+    mask_container,
+    mask_env_file,
+    mask_labels,
+    mask_string,
+)
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())
 SECRETS = ["Adm1n!Passw0rd", "Me3shy#Bot", "At4beth$ecret", "Db-Pa55w0rd-Prod", "R3dis-S3cret",

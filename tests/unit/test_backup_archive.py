@@ -12,7 +12,8 @@ from bson import ObjectId
 
 from steps import archive
 from steps.backup_manifest import archive_contents, describe, manifest_path
-from steps.backup_run import apply_retention, archive_name, main as backup_main, take_backup
+from steps.backup_run import apply_retention, archive_name, take_backup
+from steps.backup_run import main as backup_main
 from steps.digest import DigestBuilder, compare, digest_ordered
 
 TERM = b"\xff\xff\xff\xff"

@@ -11,8 +11,14 @@ from pathlib import Path
 import pytest
 
 from commands import docker as d
-from commands.docker_create import (NotRestorable, create_plan, duration, env_file_text,
-                                   healthcheck_equivalent, label_file_text)
+from commands.docker_create import (
+    NotRestorable,
+    create_plan,
+    duration,
+    env_file_text,
+    healthcheck_equivalent,
+    label_file_text,
+)
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())
 GATEWAY, IMAGE = RECORD["container"], RECORD["image"]["Config"]

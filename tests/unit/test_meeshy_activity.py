@@ -1,14 +1,26 @@
 """MessageStatus -> MessageStatusEntry and Reaction rules, on hand-built datasets."""
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migration.engine import Merge, Quarantine, Write
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from testing.legacy.hand_built import (ABSENT, at, iso, legacy_anonymous, legacy_conversation, legacy_member,
-                                         legacy_message, legacy_reaction, legacy_status, legacy_user, oid)
-from testing.legacy.in_memory import migrate_in_memory
 from migration.meeshy.transforms_participants import user_participant_id
+from testing.legacy.hand_built import (
+    ABSENT,
+    at,
+    iso,
+    legacy_anonymous,
+    legacy_conversation,
+    legacy_member,
+    legacy_message,
+    legacy_reaction,
+    legacy_status,
+    legacy_user,
+    oid,
+)
+from testing.legacy.in_memory import migrate_in_memory
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 CONV, ALICE, BOB, GONE, ANON, MSG, LOST = oid(100), oid(1), oid(2), oid(7), oid(20), oid(50), oid(51)

@@ -3,7 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from bson import ObjectId
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.meeshy.coerce import Invalid, as_date, as_object_id, coerce_document, static_defaults
 from testing.legacy.hand_built import iso, oid

@@ -1,18 +1,26 @@
 """ConversationMember / AnonymousParticipant -> Participant, on hand-built datasets."""
 import hashlib
-from datetime import datetime, timedelta
 
 import bson
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migration.engine import Merge, Quarantine, Write
 from migration.engine.schema import load_schema
 from migration.engine.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from testing.legacy.hand_built import (ABSENT, at, iso, legacy_anonymous, legacy_conversation, legacy_member,
-                                         legacy_user, oid)
-from testing.legacy.in_memory import migrate_in_memory
 from migration.meeshy.transforms_participants import user_participant_id
+from testing.legacy.hand_built import (
+    ABSENT,
+    at,
+    iso,
+    legacy_anonymous,
+    legacy_conversation,
+    legacy_member,
+    legacy_user,
+    oid,
+)
+from testing.legacy.in_memory import migrate_in_memory
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 CONV, ALICE, BOB, LINK = oid(100), oid(1), oid(2), oid(300)

@@ -7,9 +7,13 @@ import bson
 import pytest
 from bson import ObjectId
 
-from testing.legacy.dataset import (COUNTS_AT_SCALE_1, expected_counts, generate_legacy_dataset,
-                                          legacy_collections)
 from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
+from testing.legacy.dataset import (
+    COUNTS_AT_SCALE_1,
+    expected_counts,
+    generate_legacy_dataset,
+    legacy_collections,
+)
 
 
 def digest(seed, scale):
@@ -60,7 +64,9 @@ def test_every_defect_is_present(dataset):
     users = {u["_id"] for u in dataset["User"]}
     conversations = {c["_id"] for c in dataset["Conversation"]}
     messages = {m["_id"] for m in dataset["Message"]}
-    as_id = lambda v: ObjectId(v) if isinstance(v, str) and ObjectId.is_valid(v) else v
+
+    def as_id(v):
+        return ObjectId(v) if isinstance(v, str) and ObjectId.is_valid(v) else v
 
     pairs = Counter((as_id(m["conversationId"]), as_id(m["userId"])) for m in dataset["ConversationMember"])
     assert any(n > 1 for n in pairs.values()), "duplicate memberships"

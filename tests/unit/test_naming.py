@@ -1,6 +1,7 @@
 """Every per-stack name, host and URL derives from the stack (config/naming.py)."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from config import naming
 from config.naming import StackNames

@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from ops import cli
-from steps import data_check, migration_step
 from ops.views import format_history
+from steps import data_check, migration_step
 
 
 def test_changes_count_inserted_updated_deleted_per_collection():

@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from ops.switch import run as switch_module
+from config.release_settings import load_release_settings
+from config.stack_file import ConfigDoc
 from ops.automation.ledger import Ledger, now_iso
 from ops.automation.snapshots import Snapshot
-from config.stack_file import ConfigDoc
 from ops.automation.stack_runner import PhaseResult
-from config.release_settings import load_release_settings
+from ops.switch import run as switch_module
 
 
 def doc(release, database, migration=False):

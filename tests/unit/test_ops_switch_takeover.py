@@ -10,8 +10,8 @@ import subprocess
 import pytest
 
 from ops.switch import run as switch_module
-from takeover.compose.record import TakeoverError
 from ops.switch.takeover import give_back_to_compose, remove_stack_containers
+from takeover.compose.record import TakeoverError
 from tests.unit.test_ops_switch_flow import FakeRunner, deployed, doc  # noqa: F401 - fixture
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "volumes": ["meeshy_database-data", "meeshy_uploads"],
@@ -67,7 +67,7 @@ def test_rollback_failed_when_the_stack_containers_cannot_be_removed(tmp_path, m
     assert report["rollback"]["compose"]["failedStep"] == "stackContainers"
 
 
-def test_rollback_failed_when_compose_does_not_come_back_ready(tmp_path, deployed, monkeypatch):
+def test_rollback_failed_when_compose_does_not_come_back_ready(tmp_path, deployed, monkeypatch):  # noqa: F811 - the fixture
     monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
     order = []
     not_ready = {**RESTORED, "health": {"meeshy-database": {"state": "healthy"}}}
@@ -79,7 +79,7 @@ def test_rollback_failed_when_compose_does_not_come_back_ready(tmp_path, deploye
     assert "refresh" not in order
 
 
-def test_a_failed_restore_keeps_its_report_and_fails_the_rollback(tmp_path, deployed, monkeypatch):
+def test_a_failed_restore_keeps_its_report_and_fails_the_rollback(tmp_path, deployed, monkeypatch):  # noqa: F811 - the fixture
     monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
     error = TakeoverError("restore of takeover-x failed: image(s) no longer on the engine", {"result": "failed"})
     report = switch_module.run_switch(FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="backup"),

@@ -20,7 +20,7 @@ def run(request):
 
 
 def labels(res):
-    return {l["label"]: l["value"] for l in res.inputs.get("labels") or []}
+    return {label["label"]: label["value"] for label in res.inputs.get("labels") or []}
 
 
 def env(res):

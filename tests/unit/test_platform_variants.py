@@ -2,19 +2,19 @@
 should in the graph: maintenance, the database the services use, adoption, rehearsal options."""
 import pytest
 
+from config.settings import SettingsError
 from testing.describe import describe, diff
 from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file
-from config.settings import SettingsError
 
 
 def changed_heads(a, b):
     """Resources (head lines) whose description differs between two runs."""
     lines = diff(describe(a), describe(b), "a", "b")
-    return sorted({l[1:].split(" | ")[0] for l in lines if l[:1] in "+-" and l[:3] not in ("---", "+++")})
+    return sorted({line[1:].split(" | ")[0] for line in lines if line[:1] in "+-" and line[:3] not in ("---", "+++")})
 
 
 def labels(res):
-    return {l["label"]: l["value"] for l in res.inputs.get("labels") or []}
+    return {label["label"]: label["value"] for label in res.inputs.get("labels") or []}
 
 
 def test_maintenance_routes_every_public_host_and_touches_only_its_container():

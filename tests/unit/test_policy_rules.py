@@ -2,11 +2,11 @@
 a resource made wrong in one way fails exactly the rule about that."""
 import pytest
 
-from testing.mock_engine import run_stack_file
 from policy import rules
 from policy.stack_files import stack_facts
+from testing.mock_engine import run_stack_file
 
-C, V, N, I = rules.CONTAINER, rules.VOLUME, rules.NETWORK, rules.REMOTE_IMAGE
+C, V, N, IMG = rules.CONTAINER, rules.VOLUME, rules.NETWORK, rules.REMOTE_IMAGE
 
 
 @pytest.fixture(scope="module", params=["staging", "production"])
@@ -70,7 +70,7 @@ def test_no_reference_to_other_stacks():
 def test_images_pinned_in_production(ref, ok):
     rule = rules.images_pinned_in_production
     assert (rule(container(image=ref), facts()) == []) is ok
-    assert (rule(rules.Res(I, "img", {"name": ref}), facts()) == []) is ok
+    assert (rule(rules.Res(IMG, "img", {"name": ref}), facts()) == []) is ok
     assert rule(container(image=ref), facts("staging")) == []  # staging may run a candidate
 
 

@@ -1,7 +1,6 @@
 """Exact argument lists of the release's commands (backup, restore, migration, health gate)."""
 from __future__ import annotations
 
-
 import pytest
 
 from commands import steps as rc
@@ -62,7 +61,7 @@ def test_backup_run_wraps_the_dump():
 def test_migration_external_reads_uris_from_the_environment():
     argv = rc.migration_command(EXT, "run", report_path="/b/reports/r.json", to_step="0003-messages")
     assert argv == ["sh", "-c",
-                    f'exec python -m migration run --source "$MEESHY_MIGRATION_SOURCE_URI" '
+                    'exec python -m migration run --source "$MEESHY_MIGRATION_SOURCE_URI" '
                     '--target "$MEESHY_MIGRATION_TARGET_URI" --json /b/reports/r.json '
                     '--to 0003-messages']
     assert "127.0.0.1" not in " ".join(argv)

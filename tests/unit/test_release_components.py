@@ -115,10 +115,12 @@ def test_platform_release_runs_everything_inside_the_stack_network():
     """In Docker mode: dump through docker exec, migration and gate in the tools image on the
     stack's network, probing each service's §1 endpoint by container name."""
     from pathlib import Path
+
     import yaml
-    from testing.mock_engine import EXAMPLE_SECRETS
+
     from components.release.release import platform_release
     from config.settings import load_settings
+    from testing.mock_engine import EXAMPLE_SECRETS
 
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)

@@ -4,8 +4,8 @@ named by its full key path."""
 import pytest
 
 from config import service_settings, wiring
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 from config.settings import SettingsError, load_settings
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 SECRETS = {"brevo": "brevo-key-value-4242", "apns": "-----BEGIN PRIVATE KEY-----apns-4242",
            "llm": "llm-token-value-4242"}
@@ -82,7 +82,7 @@ def test_secret_values_never_in_plain_text(run):
 def test_agent_is_internal_health_checked_and_wired(run):
     agent = run.container("agent")
     assert agent.inputs["healthcheck"]["tests"][-1] == "http://localhost:3200/health"
-    labels = {l["label"]: l["value"] for l in agent.inputs["labels"]}
+    labels = {label["label"]: label["value"] for label in agent.inputs["labels"]}
     assert labels["traefik.enable"] == "false"                 # not public unless asked
     e = env(agent)
     assert e["PORT"] == "3200" and e["DATABASE_URL"] == env(run.container("gateway"))["DATABASE_URL"]

@@ -1,9 +1,9 @@
 """Settings: parsed once, typed, and every class of mistake named by its full key."""
 import pytest
 
-from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
 from config.settings import MappingSource, SettingsError, load_settings
 from config.settings_sections import Ports
+from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
 
 
 def config(stack="staging", **overrides):

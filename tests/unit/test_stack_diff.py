@@ -82,13 +82,13 @@ def test_staging_to_production_is_exactly_the_intended_difference(runs):
     for stack, run in runs.items():
         print(f"=== {stack}: {len(run.resources)} resources: {resource_counts(run)}")
     assert intended_production(staging) == production
-    removed = [l for l in changes if l.startswith("-") and not l.startswith("---")]
-    added = [l for l in changes if l.startswith("+") and not l.startswith("+++")]
+    removed = [line for line in changes if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in changes if line.startswith("+") and not line.startswith("+++")]
     assert removed and added  # the stacks do differ, and only as intended above
 
 
 def test_both_stacks_declare_the_same_resources(runs):
-    heads = {s: sorted(l for l in describe(r, normalize=True) if " | " not in l) for s, r in runs.items()}
+    heads = {s: sorted(line for line in describe(r, normalize=True) if " | " not in line) for s, r in runs.items()}
     assert heads["staging"] == heads["production"]
     assert resource_counts(runs["staging"]) == resource_counts(runs["production"])
 
@@ -104,8 +104,8 @@ def test_description_is_deterministic_and_secret_free(runs):
 
 def test_one_line_per_resource_then_one_per_property(runs):
     lines = describe(runs["staging"])
-    heads = [l for l in lines if " | " not in l]
+    heads = [line for line in lines if " | " not in line]
     assert len(heads) == len(runs["staging"].resources)
     assert "Volume meeshy-staging-database-data | docker-name = meeshy-staging-database-data" in lines
     assert "Container meeshy-staging-redis | command[00] = redis-server" in lines
-    assert all(l.split(" | ")[0] in heads for l in lines)
+    assert all(line.split(" | ")[0] in heads for line in lines)

@@ -1,10 +1,15 @@
 """ConversationMember and AnonymousParticipant become Participant."""
 from migration.engine import CollectionRule, Reference, Step
 
-from ..lookups import CONVERSATIONS, MEMBERSHIPS, USERS
 from ..collisions import UniqueGuard
-from ..transforms_participants import (ANONYMOUS_MAPPED, PERMISSION_FIELDS, anonymous_document,
-                                       migrate_anonymous, migrate_member)
+from ..lookups import CONVERSATIONS, MEMBERSHIPS, USERS
+from ..transforms_participants import (
+                                       ANONYMOUS_MAPPED,
+                                       PERMISSION_FIELDS,
+                                       anonymous_document,
+                                       migrate_anonymous,
+                                       migrate_member,
+)
 
 MEMBER_MAPPED = ("conversationId", "userId", "role", "nickname", "joinedAt", "leftAt", "isActive") + PERMISSION_FIELDS
 

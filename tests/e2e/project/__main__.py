@@ -7,8 +7,8 @@ tests/e2e/test_docker_platform.py. Its stack files are written by the tests into
 """
 import pulumi
 
-from config.pulumi_source import PulumiConfigSource
 from components.release.release import Release, external_server
+from config.pulumi_source import PulumiConfigSource
 from config.release_settings import load_release_settings
 
 settings = load_release_settings(pulumi.get_stack(), PulumiConfigSource())
