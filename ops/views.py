@@ -63,7 +63,8 @@ def preview(runner: StackRunner, log=print) -> dict:
               "changes": dict(result.change_summary), "diff": result.stdout, "migration": None}
     log(result.stdout)
     migration = desired.migration
-    if migration is not None and not (deployed and deployed.settings.live_database == migration.target_database):
+    if migration is not None and not (deployed and
+                                      deployed.settings.live_database == migration.target_database):
         server = data_ops.server_for(desired, desired_doc.plain_values())
         path = Path(runner.ledger.scratch(f"{op_id}-migration-plan.json"))
         plan = data_ops.migration_plan(server, migration.source_database,

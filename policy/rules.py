@@ -129,7 +129,8 @@ def admin_uis_behind_basic_auth(res: Res, facts: StackFacts) -> list[str]:
         service = labels.get(f"traefik.http.routers.{router}.service")
         if not (admin or service == "api@internal") or labels.get("traefik.enable") != "true":
             continue
-        used = {m.split("@")[0] for m in (labels.get(f"traefik.http.routers.{router}.middlewares") or "").split(",") if m}
+        middlewares = labels.get(f"traefik.http.routers.{router}.middlewares") or ""
+        used = {m.split("@")[0] for m in middlewares.split(",") if m}
         if not used & auth:
             problems.append(f"router {router!r} ({value}) exposes an admin interface without basic auth")
     return problems

@@ -45,7 +45,8 @@ class Engine:
             done = subprocess.run([executable, *argv[1:]], capture_output=True, text=True,
                                   input=input_text, timeout=timeout or self.timeout)
         except subprocess.TimeoutExpired:
-            raise DockerError(f"{_what(argv)} did not answer within {timeout or self.timeout:.0f} s") from None
+            raise DockerError(f"{_what(argv)} did not answer within "
+                              f"{timeout or self.timeout:.0f} s") from None
         if check and done.returncode != 0:
             raise DockerError(f"{_what(argv)} failed (exit {done.returncode}): "
                               f"{done.stderr.strip()[-800:]}", returncode=done.returncode,
@@ -65,7 +66,8 @@ class Engine:
     # The reads the audit and the takeover share.
     def server_version(self) -> str:
         try:
-            return self.run(docker_cli.server_version(docker_host=self.docker_host), timeout=15).stdout.strip()
+            done = self.run(docker_cli.server_version(docker_host=self.docker_host), timeout=15)
+            return done.stdout.strip()
         except DockerError as error:
             raise DockerError(f"no Docker engine answers ({error}); start one "
                               "(tools/build-docker-engine.sh) or give --docker-host") from None

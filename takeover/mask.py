@@ -17,7 +17,8 @@ from typing import Any
 
 MASK = "<masked>"
 
-_SECRET_WORD = r"(?:basic-?auth|digest-?auth|passw(?:or)?d|pass(?:phrase)?(?![a-z])|pwd|secret|token|api[-_.]?key|" \
+_SECRET_WORD = r"(?:basic-?auth|digest-?auth|passw(?:or)?d|pass(?:phrase)?(?![a-z])|pwd|secret|token|" \
+               r"api[-_.]?key|" \
                r"private[-_.]?key|credential|auth[-_.]?users|users[-_.]?file|access[-_.]?key|" \
                r"session[-_.]?key|encryption[-_.]?key|signing[-_.]?key|salt)"
 SECRET_KEY = re.compile(rf"(?i){_SECRET_WORD}")
@@ -33,7 +34,8 @@ _FLAG_VALUE = re.compile(rf"(?i)(?P<head>(?:^|\s)--?[\w.-]*{_SECRET_WORD}[\w.-]*
 _SHORT_PASSWORD = re.compile(r"(?P<head>(?:^|\s)-p\s+)(?P<v>[^\s-]\S*)")
 _HAS_USER = re.compile(r"(?:^|\s)(?:-u|--username)[\s=]")
 _REDIS_AUTH = re.compile(r"(?P<head>\bredis-cli\b.*?\s-a\s+)(?P<v>\S+)")
-_ASSIGNMENT = re.compile(rf"(?i)(?P<head>\b[\w.-]*{_SECRET_WORD}[\w.-]*[\"']?\s*[=:]\s*[\"']?)(?P<v>[^\s,;&\"']+)")
+_ASSIGNMENT = re.compile(rf"(?i)(?P<head>\b[\w.-]*{_SECRET_WORD}[\w.-]*[\"']?\s*[=:]\s*[\"']?)"
+                         rf"(?P<v>[^\s,;&\"']+)")
 
 
 def mask_string(text: str) -> str:

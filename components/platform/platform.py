@@ -44,7 +44,8 @@ class MeeshyPlatform(pulumi.ComponentResource):
                   for key, ref in s.images.by_key().items()} if s.pull_images else {}
         ctx = StackContext(s, self.provider, self.network.name, pulled)
 
-        self.traefik = Traefik(f"{names.prefix}-traefik", TraefikArgs(ctx), pulumi.ResourceOptions(parent=self))
+        self.traefik = Traefik(f"{names.prefix}-traefik", TraefikArgs(ctx),
+                               pulumi.ResourceOptions(parent=self))
         self.database = MongoReplicaSet(f"{names.prefix}-database", MongoReplicaSetArgs(ctx),
                                         pulumi.ResourceOptions(parent=self))
         self.redis = Redis(f"{names.prefix}-redis", RedisArgs(ctx), pulumi.ResourceOptions(parent=self))

@@ -15,8 +15,9 @@ from typing import Any, Sequence
 
 import pulumi
 
-from commands.steps import REPO_ROOT, Server, backup_run_command, dump_command
+from commands.steps import Server, backup_run_command, dump_command
 from components.release.local_command import local_command
+from config.locations import REPO_ROOT
 from config.release_settings import BackupSettings
 
 # Replaying the previous stdout keeps the outputs of the backup that was really taken.

@@ -18,7 +18,6 @@ from typing import Sequence
 import pulumi
 
 from commands.steps import (
-    REPO_ROOT,
     Server,
     migration_command,
     migration_environment,
@@ -26,6 +25,7 @@ from commands.steps import (
 )
 from components.release.backup import REPLAY_PREVIOUS_OUTPUT
 from components.release.local_command import local_command
+from config.locations import REPO_ROOT
 from config.release_settings import MigrationSettings
 
 

@@ -14,8 +14,9 @@ from typing import Any, Sequence
 
 import pulumi
 
-from commands.steps import HEALTH_MONGO_ENV, REPO_ROOT, Server, health_gate_command
+from commands.steps import HEALTH_MONGO_ENV, Server, health_gate_command
 from components.release.local_command import local_command
+from config.locations import REPO_ROOT
 from config.release_settings import HealthSettings
 
 

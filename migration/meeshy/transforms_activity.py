@@ -162,7 +162,8 @@ def migrate_reaction(doc: dict, ctx):
         return
     survivor, created = ctx.lookup("reaction_groups")[(message_id, who, reactor, emoji)]
     if survivor != doc["_id"]:
-        yield Merge(survivor, f"duplicate {emoji} reaction of participant {participant} on message {message_id}")
+        yield Merge(survivor, f"duplicate {emoji} reaction of participant {participant} "
+                              f"on message {message_id}")
         return
     reaction = {"_id": doc["_id"], "messageId": message_id, "participantId": participant, "emoji": emoji,
                 "createdAt": created or id_time(doc["_id"])}

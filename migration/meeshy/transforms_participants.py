@@ -215,18 +215,21 @@ def participant_for_user(conversation_id, user_id, ctx, deleted_allowed: bool):
     """
     users = ctx.lookup("users")
     if user_id not in users and deleted_allowed:
-        return deleted_user_participant_id(conversation_id), deleted_user_participant(conversation_id, ctx), None
+        return (deleted_user_participant_id(conversation_id),
+                deleted_user_participant(conversation_id, ctx), None)
     problem = user_problem(user_id, ctx)
     if problem:
         return None, None, problem
     if usable_memberships(conversation_id, user_id, ctx):
         return user_participant_id(conversation_id, user_id), None, None
-    return user_participant_id(conversation_id, user_id), historical_participant(conversation_id, user_id, ctx), None
+    return (user_participant_id(conversation_id, user_id),
+            historical_participant(conversation_id, user_id, ctx), None)
 
 
 ANONYMOUS_MAPPED = ("conversationId", "shareLinkId", "firstName", "lastName", "username", "email",
                     "birthday", "sessionToken", "ipAddress", "country", "language", "deviceFingerprint",
-                    "joinedAt", "lastSeenAt", "lastActiveAt", "isOnline", "leftAt", "isActive") + PERMISSION_FIELDS
+                    "joinedAt", "lastSeenAt", "lastActiveAt", "isOnline", "leftAt",
+                    "isActive") + PERMISSION_FIELDS
 
 
 def anonymous_document(doc: dict) -> dict:

@@ -189,7 +189,8 @@ class StackRunner:
         before = self.latest_version() or 0
         try:
             result = self.stack.up(config_file=str(config_path), message=self.message(op_id, phase),
-                                   policy_packs=self.policy_packs, on_event=timer, color="never", suppress_progress=True,
+                                   policy_packs=self.policy_packs, on_event=timer, color="never",
+                                   suppress_progress=True,
                                    on_output=lambda line: None)
             outputs = {k: v.value for k, v in result.outputs.items() if not v.secret}
         except auto.errors.CommandError as failure:
@@ -201,7 +202,8 @@ class StackRunner:
         version = after if after > before else None      # None: no update was recorded
         ok = error is None and not fired.is_set()
         if fired.is_set():
-            error = f"overran its budget ({deadline - clock:.0f} s left at start)" + (f"; {error}" if error else "")
+            error = (f"overran its budget ({deadline - clock:.0f} s left at start)"
+                     + (f"; {error}" if error else ""))
         phase_result = PhaseResult(phase, version, ok, started_iso, now_iso(),
                                    round(time.monotonic() - clock, 3), outputs, dict(timer.seconds),
                                    error, fired.is_set())

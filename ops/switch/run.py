@@ -53,8 +53,9 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     op_id = new_op_id("switch")
     phases = plan(deployed.doc if deployed else None, deployed.settings if deployed else None,
                   desired_doc, desired, op_id)
-    summary = (f"switch stack {runner.stack_name!r}: "
-               f"{(deployed.settings.release + ' on ' + deployed.settings.live_database) if deployed else 'nothing deployed'}"
+    live = (f"{deployed.settings.release} on {deployed.settings.live_database}" if deployed
+            else "nothing deployed")
+    summary = (f"switch stack {runner.stack_name!r}: {live}"
                f" -> {desired.release} on {desired.live_database}; phases: "
                + ", ".join(p.name for p in phases) + f"; budget {budget_seconds:.0f} s")
     log(summary)

@@ -55,7 +55,8 @@ def remove_stack_containers(stack: str, *, keep_volumes: list[str], engine: Engi
                             log: Callable[[str], None] = print) -> dict:
     engine = engine or Engine(docker_host=docker_host)
     labels = {STACK_LABEL: stack}
-    records = engine.inspect_containers(engine.lines(docker_cli.ps_ids(labels=labels, docker_host=engine.docker_host)))
+    records = engine.inspect_containers(
+        engine.lines(docker_cli.ps_ids(labels=labels, docker_host=engine.docker_host)))
     names = [r["Name"].lstrip("/") for r in records]
     running = [r["Name"].lstrip("/") for r in records if (r.get("State") or {}).get("Running")]
     mounted = {m["Name"] for r in records for m in r.get("Mounts") or [] if m.get("Type") == "volume"}
@@ -111,8 +112,10 @@ def give_back_to_compose(taken: dict, *, remove_stack: Callable[[list[str]], dic
     # with its record; this checks that its report says so before calling production back.
     started = set(restored.get("started containers") or [])
     not_ready = sorted(started - set(restored.get("health") or {}))
-    problems = ([f"restore result {restored.get('result')!r}"] if restored.get("result") != "restored" else []) \
-        + ([f"not ready: {', '.join(not_ready)}"] if not_ready else []) + list(restored.get("differences") or [])
+    result = restored.get("result")
+    problems = [f"restore result {result!r}"] if result != "restored" else []
+    problems += [f"not ready: {', '.join(not_ready)}"] if not_ready else []
+    problems += list(restored.get("differences") or [])
     report["health"] = {"ok": not problems, "containers": restored.get("health") or {}, "problems": problems}
     report["steps"].append("health-check")
     if problems:

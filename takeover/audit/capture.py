@@ -108,11 +108,14 @@ def audit(stack: str, out: Path, *, compose_project: str = "meeshy", mongo_uri: 
     version = engine.server_version()
     containers, how = find_containers(engine, compose_project, name_prefix)
     images = engine.inspect_images([r["Image"] for r in containers.values()])
-    mounted = [m["Name"] for r in containers.values() for m in r.get("Mounts") or [] if m.get("Type") == "volume"]
+    mounted = [m["Name"] for r in containers.values() for m in r.get("Mounts") or []
+               if m.get("Type") == "volume"]
     labelled = engine.lines(volume_ls(labels={COMPOSE_PROJECT: compose_project}, docker_host=docker_host))
     volumes = engine.inspect_volumes([*mounted, *labelled])
-    attached = [n for r in containers.values() for n in ((r.get("NetworkSettings") or {}).get("Networks") or {})]
-    labelled_nets = engine.lines(network_ls(labels={COMPOSE_PROJECT: compose_project}, docker_host=docker_host))
+    attached = [n for r in containers.values()
+                for n in ((r.get("NetworkSettings") or {}).get("Networks") or {})]
+    labelled_nets = engine.lines(network_ls(labels={COMPOSE_PROJECT: compose_project},
+                                            docker_host=docker_host))
     networks = {n["Name"]: n for n in engine.inspect_networks([*attached, *labelled_nets]).values()}
 
     services: dict[str, list[str]] = {}
@@ -138,7 +141,8 @@ def audit(stack: str, out: Path, *, compose_project: str = "meeshy", mongo_uri: 
         "stack": stack, "composeProject": compose_project, "foundBy": how,
         "dockerHost": docker_host or "local", "engineVersion": version,
         "taken": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        "containers": [_container_summary(r, images.get(r["Image"]), name_prefix) for r in containers.values()],
+        "containers": [_container_summary(r, images.get(r["Image"]), name_prefix)
+                       for r in containers.values()],
         "services": services,
         "volumes": [{"name": n, "purpose": purpose_of.get(n), "mountpoint": v.get("Mountpoint"),
                      "driver": v.get("Driver"), "labels": mask_labels(v.get("Labels")) or {},
@@ -172,7 +176,8 @@ def _write(path: Path, value) -> None:
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     """The audit's arguments; `python -m ops` registers them as its `audit` subcommand."""
-    parser = parser or argparse.ArgumentParser(prog="python -m takeover.audit.capture", description=__doc__.split("\n\n")[0])
+    parser = parser or argparse.ArgumentParser(prog="python -m takeover.audit.capture",
+                                               description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", help="the stack that will take this deployment over (e.g. production)")
     parser.add_argument("--out", required=True, type=Path, help="new or empty directory for the snapshot")
     parser.add_argument("--compose-project", default="meeshy", help="compose project name (default: meeshy)")

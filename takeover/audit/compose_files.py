@@ -52,7 +52,8 @@ def write_masked_files(files: dict, out_dir: Path, *, remote: bool) -> list[dict
             except OSError as error:
                 entry["error"] = f"cannot read: {error.strerror or error}"
                 continue
-            target = out_dir / f"{number}-{Path(path).name.lstrip('.') or kind}.masked.{'yml' if kind == 'compose' else 'env'}"
+            suffix = "yml" if kind == "compose" else "env"
+            target = out_dir / f"{number}-{Path(path).name.lstrip('.') or kind}.masked.{suffix}"
             if kind == "compose":
                 try:
                     document = yaml.safe_load(text)

@@ -108,7 +108,8 @@ def audit_database(engine: Engine, *, uri: str | None, container: dict | None,
     try:
         done = engine.run(inventory_command(name, docker_host=engine.docker_host),
                           timeout=max(30.0, timeout_seconds * 6))
-        return {"method": f"docker exec {name} mongosh", "databases": inventory_from_mongosh_output(done.stdout)}
+        return {"method": f"docker exec {name} mongosh",
+                "databases": inventory_from_mongosh_output(done.stdout)}
     except (DockerError, DatabaseAuditError) as error:
         attempts.append(f"docker exec {name} mongosh: {_short(error)}")
     if engine.docker_host:

@@ -32,19 +32,22 @@ def render_summary(snapshot: dict, database: dict) -> str:
     lines += ["", f"Volumes: {len(s['volumes'])}"]
     rows = [["PURPOSE", "VOLUME", "USED BY", "MOUNTPOINT"]]
     for v in s["volumes"]:
-        rows.append([v["purpose"] or "-", v["name"], ", ".join(v["usedBy"]) or "(unused)", v["mountpoint"] or "?"])
+        rows.append([v["purpose"] or "-", v["name"], ", ".join(v["usedBy"]) or "(unused)",
+                     v["mountpoint"] or "?"])
     lines += _table(rows) if s["volumes"] else ["  none"]
     lines += ["", f"Networks: {len(s['networks'])}"]
     lines += [f"  {n['name']} ({n['driver']}, id {(n['id'] or '')[:12]}): {len(n['containers'])} container(s)"
               for n in s["networks"]] or ["  none"]
     lines += ["", "Compose files (masked copies in compose/):"]
     for f in s["composeFiles"]:
-        lines.append(f"  {f['kind']:8} {f['path']} -> " + (f.get("written") or f"NOT COPIED: {f.get('error')}"))
+        written = f.get("written") or f"NOT COPIED: {f.get('error')}"
+        lines.append(f"  {f['kind']:8} {f['path']} -> {written}")
     if not s["composeFiles"]:
         lines.append("  none named by the containers' labels")
     lines += ["", _database_title(database)]
     for name, db in (database.get("databases") or {}).items():
-        lines.append(f"  database {name}: {len(db['collections'])} collections, {db['documents']:,} documents")
+        lines.append(f"  database {name}: {len(db['collections'])} collections, "
+                     f"{db['documents']:,} documents")
         rows = [["COLLECTION", "DOCUMENTS", "INDEXES"]]
         for cname, c in db["collections"].items():
             rows.append([cname, f"{c['count']:,}", ", ".join(i["name"] for i in c["indexes"])])
@@ -59,7 +62,8 @@ def render_summary(snapshot: dict, database: dict) -> str:
               *("  " + line for line in yaml.safe_dump({"config": {"meeshy:adopt": s["adoptSuggestion"]}},
                                                        sort_keys=False).splitlines())]
     lines += ["", "Stack file check:"]
-    lines += [f"  - {p}" for p in s["adoptCheck"]] or ["  its meeshy:adopt section names exactly what production uses"]
+    lines += ([f"  - {p}" for p in s["adoptCheck"]]
+              or ["  its meeshy:adopt section names exactly what production uses"])
     return "\n".join(lines) + "\n"
 
 

@@ -80,7 +80,8 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
     resolved = engine.inspect_images([r for r in refs if r])
     networks = engine.inspect_networks(sorted({n for r in records for n in
                                                ((r.get("NetworkSettings") or {}).get("Networks") or {})}))
-    volume_names = sorted({m["Name"] for r in records for m in r.get("Mounts") or [] if m.get("Type") == "volume"})
+    volume_names = sorted({m["Name"] for r in records for m in r.get("Mounts") or []
+                           if m.get("Type") == "volume"})
     volumes = engine.inspect_volumes(volume_names)
     private = {"opId": op, "project": project, "dockerHost": docker_host, "containers": records,
                "health": {r["Name"].lstrip("/"): ((r.get("State") or {}).get("Health") or {}).get("Status")
@@ -140,7 +141,8 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
 def build_parser(parser=None):
     """`takeover` and `restore` for an operator; ops' switch calls the functions directly."""
     import argparse
-    parser = parser or argparse.ArgumentParser(prog="python -m takeover.compose.handover", description=__doc__.split("\n\n")[0])
+    parser = parser or argparse.ArgumentParser(prog="python -m takeover.compose.handover",
+                                               description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="action", required=True)
     take = sub.add_parser("takeover", help="record, then stop and remove the compose containers")
     take.add_argument("snapshot", type=Path, help="the audit snapshot directory (ops audit --out)")

@@ -81,7 +81,8 @@ def _check_and_prepare(private: dict, engine: Engine, report: dict, log, *, earl
     volume would silently create an empty one) or a recorded name is taken by another container;
     removes what an earlier attempt created (`earlier` ids); re-creates a missing network."""
     records = private["containers"]
-    gone = sorted(set(r["Image"] for r in records) - set(engine.inspect_images([r["Image"] for r in records])))
+    recorded_images = {r["Image"] for r in records}
+    gone = sorted(recorded_images - set(engine.inspect_images([r["Image"] for r in records])))
     if gone:
         raise TakeoverError(f"image(s) no longer on the engine: {', '.join(gone)}")
     wanted = sorted({m["Name"] for r in records for m in r.get("Mounts") or [] if m.get("Type") == "volume"})

@@ -48,7 +48,8 @@ def _last_probe(state: dict) -> str:
     if not log:
         return ""
     last = log[-1]
-    return f"; last probe exit {last.get('ExitCode')}: {mask_string((last.get('Output') or '').strip())[-200:]}"
+    output = mask_string((last.get("Output") or "").strip())[-200:]
+    return f"; last probe exit {last.get('ExitCode')}: {output}"
 
 
 def wait_ready(engine: Engine, targets: Iterable[str | tuple[str, str]], *, deadline: float,
@@ -73,7 +74,8 @@ def wait_ready(engine: Engine, targets: Iterable[str | tuple[str, str]], *, dead
                 result[name] = {"state": what, "seconds": round(time.monotonic() - start, 3)}
                 log(f"restore: {name} ready ({what}) after {result[name]['seconds']} s")
             elif state.get("Status") == "exited" and condition != "service_completed_successfully" \
-                    and (records[name].get("HostConfig") or {}).get("RestartPolicy", {}).get("Name") in (None, "", "no"):
+                    and (records[name].get("HostConfig") or {}).get("RestartPolicy", {}).get("Name") \
+                    in (None, "", "no"):
                 raise WaitFailed(f"{name} exited with status {state.get('ExitCode')} and will not restart")
         if time.monotonic() >= deadline:
             raise WaitFailed("not ready before the deadline: " + "; ".join(

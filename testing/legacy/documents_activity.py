@@ -49,7 +49,8 @@ def message_statuses(sk: Skeleton) -> Iterator[dict]:
     conversation_of = {m.id: m.conversation_id for m in candidates}
     for i in range(total):
         if i < missing:
-            message_id, user, created = object_id_at(rng, random_moment(rng)), rng.choice(sk.users), random_moment(rng)
+            message_id, user, created = object_id_at(rng, random_moment(rng)), \
+                rng.choice(sk.users), random_moment(rng)
         elif i in duplicate_at and recent:
             message_id, user, created = rng.choice(recent)
         else:
@@ -97,7 +98,8 @@ def reactions(sk: Skeleton) -> Iterator[dict]:
             message_id, who, emoji, created = rng.choice(recent)
         elif anonymous_messages and rng.random() < 0.02:
             m = rng.choice(anonymous_messages)
-            message_id, who, emoji, created = m.id, ("anonymousUserId", m.sender_anonymous), rng.choice(EMOJIS), m.created
+            message_id, who, emoji, created = m.id, ("anonymousUserId", m.sender_anonymous), \
+                rng.choice(EMOJIS), m.created
         else:
             for _ in range(8):
                 m, emoji = rng.choice(candidates), rng.choice(EMOJIS)
@@ -149,7 +151,8 @@ def attachment_backup_urls(sk: Skeleton) -> Iterator[dict]:
     for i in range(sk.count("MessageAttachment_backup_urls")):
         at = random_moment(rng)
         yield {"_id": object_id_at(rng, at), "attachmentId": object_id_at(rng, at),
-               "oldUrl": f"http://old.example.org/{i}", "newUrl": f"https://static.example.org/{i}", "migratedAt": at}
+               "oldUrl": f"http://old.example.org/{i}", "newUrl": f"https://static.example.org/{i}",
+               "migratedAt": at}
 
 
 def call_session_ids(sk: Skeleton) -> list[tuple]:
@@ -174,10 +177,12 @@ def notifications(sk: Skeleton) -> Iterator[dict]:
         created = random_moment(rng)
         kind = NOTIFICATION_TYPES[rng.randrange(5)]
         doc = {"_id": object_id_at(rng, created),
-               "userId": ref_field(rng, sk.users[rng.randrange(len(sk.users))], invalid_rate=INVALID_REF_RATE / 2),
+               "userId": ref_field(rng, sk.users[rng.randrange(len(sk.users))],
+                                   invalid_rate=INVALID_REF_RATE / 2),
                "type": kind, "title": kind.replace("_", " ").title(), "content": f"notification {i}",
                # JSON text written by hand: the legacy gateway stored a string, not a document.
-               "data": "{conversationId: unquoted" if i in invalid_json_at else f'{{"kind": "{kind}", "n": {i}}}',
+               "data": "{conversationId: unquoted"
+                       if i in invalid_json_at else f'{{"kind": "{kind}", "n": {i}}}',
                "priority": priorities[rng.randrange(4)], "isRead": rng.random() < 0.7,
                "emailSent": rng.random() < 0.1, "pushSent": rng.random() < 0.5}
         if rng.random() < 0.2:

@@ -87,7 +87,8 @@ def share_links(sk: Skeleton) -> Iterator[dict]:
     for i, (_id, conv) in enumerate(sk.share_links):
         created = random_moment(rng, sk.conversation_created[conv])
         owner = (sk.members_of[conv] or sk.users)[0]
-        yield {"_id": _id, "linkId": f"mshy_link_{i}_{rng.getrandbits(32):08x}", "identifier": f"mshy_share_{i}",
+        yield {"_id": _id, "linkId": f"mshy_link_{i}_{rng.getrandbits(32):08x}",
+               "identifier": f"mshy_share_{i}",
                "conversationId": sk.conversations[conv], "createdBy": owner, "name": f"Invite {i}",
                "currentUses": rng.randrange(20), "currentConcurrentUsers": 0, "isActive": True,
                "allowAnonymousMessages": True, "allowAnonymousFiles": False, "allowAnonymousImages": True,

@@ -14,7 +14,8 @@ def communities(sk: Skeleton) -> Iterator[dict]:
     rng = sk.rng("Community")
     for i in range(sk.count("Community")):
         created = random_moment(rng)
-        doc = {"_id": object_id_at(rng, created), "identifier": f"mshy_community_{i}", "name": f"Community {i}"}
+        doc = {"_id": object_id_at(rng, created), "identifier": f"mshy_community_{i}",
+               "name": f"Community {i}"}
         if rng.random() < 0.5:
             doc["description"] = "A place to meet"
         doc.update(isPrivate=rng.random() < 0.5, createdBy=rng.choice(sk.users), createdAt=created,
@@ -40,7 +41,8 @@ def call_sessions(sk: Skeleton) -> Iterator[dict]:
                "initiatorId": (sk.members_of[conv] or sk.users)[0], "startedAt": date_field(rng, started)}
         if status == "ended":
             seconds = rng.randrange(5, 3600)
-            doc.update(answeredAt=started + timedelta(seconds=2), endedAt=started + timedelta(seconds=seconds + 2),
+            doc.update(answeredAt=started + timedelta(seconds=2),
+                       endedAt=started + timedelta(seconds=seconds + 2),
                        duration=seconds, endReason="hangup")
         doc.update(createdAt=started, updatedAt=started)
         yield doc
@@ -65,7 +67,8 @@ def user_conversation_categories(sk: Skeleton) -> Iterator[dict]:
     rng = sk.rng("user_conversation_categories")
     for i in range(sk.count("user_conversation_categories")):
         created = random_moment(rng)
-        doc = {"_id": object_id_at(rng, created), "userId": sk.users[i % len(sk.users)], "name": f"Category {i}"}
+        doc = {"_id": object_id_at(rng, created), "userId": sk.users[i % len(sk.users)],
+               "name": f"Category {i}"}
         if rng.random() < 0.5:
             doc["color"] = "#3366ff"
         doc.update(order=i, isExpanded=True, createdAt=created, updatedAt=created)
@@ -97,7 +100,8 @@ def friend_requests(sk: Skeleton) -> Iterator[dict]:
         created = random_moment(rng)
         sender, receiver = rng.choice(sk.users), rng.choice(sk.users)
         status = rng.choice(["pending", "accepted", "rejected"])
-        doc = {"_id": object_id_at(rng, created), "senderId": sender, "receiverId": receiver, "status": status}
+        doc = {"_id": object_id_at(rng, created), "senderId": sender, "receiverId": receiver,
+               "status": status}
         if status != "pending":
             doc["respondedAt"] = created + timedelta(hours=rng.randrange(1, 200))
         doc.update(createdAt=created, updatedAt=created)
@@ -161,7 +165,8 @@ def tracking_link_clicks(sk: Skeleton) -> Iterator[dict]:
         if rng.random() < 0.3:
             doc["userId"] = rng.choice(sk.users)
         doc.update(ipAddress=f"192.0.2.{rng.randrange(1, 255)}", country=rng.choice(["FR", "CM", "US"]),
-                   browser=rng.choice(["Chrome", "Safari", "Firefox"]), device=rng.choice(["mobile", "desktop"]),
+                   browser=rng.choice(["Chrome", "Safari", "Firefox"]),
+                   device=rng.choice(["mobile", "desktop"]),
                    clickedAt=date_field(rng, clicked))
         yield doc
 

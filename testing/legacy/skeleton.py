@@ -131,7 +131,8 @@ def _memberships(sk: Skeleton) -> None:
     sk.members_of = [[] for _ in sk.conversations]
     distinct = total - duplicates - orphans
     for i in range(distinct):
-        conv = i % len(sk.conversations) if i < len(sk.conversations) * 2 else rng.randrange(len(sk.conversations))
+        conv = i % len(sk.conversations) if i < len(sk.conversations) * 2 \
+              else rng.randrange(len(sk.conversations))
         candidates = [u for u in rng.sample(sk.users, min(8, len(sk.users))) if u not in sk.members_of[conv]]
         if not candidates:
             conv = rng.randrange(len(sk.conversations))
@@ -172,14 +173,16 @@ def _messages(sk: Skeleton) -> None:
             sk.messages.append(_message(rng, sk, conv, sender_anonymous=anonymous_id))
         elif kind == "missing_conversation":
             created = random_moment(rng)
-            sk.messages.append(MessageSkeleton(object_id_at(rng, created), rng.choice(sk.missing_conversations),
+            sk.messages.append(MessageSkeleton(object_id_at(rng, created),
+                                               rng.choice(sk.missing_conversations),
                                                None, created, sender_user=rng.choice(sk.users)))
         elif kind == "deleted_user":
             sk.messages.append(_message(rng, sk, conv, sender_user=rng.choice(sk.deleted_users)))
         elif kind == "member" and sk.members_of[conv]:
             sk.messages.append(_message(rng, sk, conv, sender_user=rng.choice(sk.members_of[conv])))
         else:
-            outsiders = [u for u in rng.sample(sk.users, min(5, len(sk.users))) if u not in sk.members_of[conv]]
+            outsiders = [u for u in rng.sample(sk.users, min(5, len(sk.users)))
+                        if u not in sk.members_of[conv]]
             sk.messages.append(_message(rng, sk, conv, sender_user=(outsiders or sk.users)[0]))
     sk.messages.sort(key=lambda m: (m.created, m.id))
 

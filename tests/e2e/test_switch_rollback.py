@@ -2,7 +2,8 @@
 
 The stack is tests/e2e/project: the real release components (backup, migration, health gate)
 in external-database mode against a FerretDB on loopback (the containers are
-tests/e2e/test_docker_platform.py's), run by the language host and pulumi-command. Every update is a real `pulumi up` with a file backend; every backup a real
+tests/e2e/test_docker_platform.py's), run by the language host and pulumi-command. Every update
+is a real `pulumi up` with a file backend; every backup a real
 mongodump archive, every restore a real mongorestore, the migration the real `python -m
 migration run` over generated legacy data with production's shape and defects.
 """

@@ -77,7 +77,8 @@ def _address(container: str) -> str:
 def _wait_healthy(names: list[str], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while True:
-        states = {n: _docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", n)
+        status_format = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}"
+        states = {n: _docker("inspect", "-f", status_format, n)
                   for n in names}
         if all(s.split()[-1] in ("healthy", "running") and s.startswith("running") for s in states.values()):
             return
@@ -109,15 +110,18 @@ def production(engine, images, tmp_path):
         f"      - JWT_SECRET={secret_values['JWT_SECRET']}\n      - ADMIN_PASSWORD=${{ADMIN_PASSWORD}}\n"
         "    labels:\n      - \"traefik.http.middlewares.auth.basicauth.users="
         f"{secret_values['basicauth']}\"\n")
-    (workdir / ".env").write_text(f"# admin\nADMIN_PASSWORD={secret_values['ADMIN_PASSWORD']}\nDOMAIN=meeshy.test\n")
+    (workdir / ".env").write_text(
+        f"# admin\nADMIN_PASSWORD={secret_values['ADMIN_PASSWORD']}\nDOMAIN=meeshy.test\n")
     net = f"{project}_meeshy-network"
     vols = {k: f"{project}_{k}" for k in ("database_data", "database_config", "redis_data")}
     env = {"project": project, "net": net, "volumes": vols, "secrets": secret_values,
-           "names": {s: f"{project}-{s}" for s in ("database", "mongo-init", "redis", "translator", "gateway")},
+           "names": {s: f"{project}-{s}"
+                     for s in ("database", "mongo-init", "redis", "translator", "gateway")},
            "gateway_port": _free_port(), "workdir": workdir}
 
     def labels(service: str, depends: str = "") -> list[str]:
-        out = ["--label", f"com.docker.compose.project={project}", "--label", f"com.docker.compose.service={service}",
+        out = ["--label", f"com.docker.compose.project={project}",
+               "--label", f"com.docker.compose.service={service}",
                "--label", f"com.docker.compose.project.config_files={compose_file}",
                "--label", f"com.docker.compose.project.working_dir={workdir}"]
         return out + (["--label", f"com.docker.compose.depends_on={depends}"] if depends else [])
@@ -284,7 +288,8 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
     assert _inspect(names["gateway"])["State"]["Health"]["Status"] == "healthy"
     assert _gateway_health(p["gateway_port"]) == 200
     assert _digests(names["database"]) == digests
-    print(f"\ntakeover of {len(names)} containers: audit {snap['seconds']} s, takeover {report['seconds']} s, "
+    print(f"\ntakeover of {len(names)} containers: audit {snap['seconds']} s, "
+          f"takeover {report['seconds']} s, "
           f"restore {back['seconds']} s; {sum(p['counts'].values())} documents in "
           f"{len(p['counts'])} collections hash-equal after each step")
 

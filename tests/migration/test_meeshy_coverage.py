@@ -38,7 +38,8 @@ def test_clean_legacy_data_plans_without_problems(source):
 
 @pytest.mark.parametrize("collection, document, field", [
     ("Message", legacy_message(oid(51), oid(100), oid(1), status="sent"), "status"),
-    ("MessageTranslation", legacy_translation(oid(60), oid(50), "en", "hi", translatedText="hi"), "translatedText"),
+    ("MessageTranslation", legacy_translation(oid(60), oid(50), "en", "hi", translatedText="hi"),
+     "translatedText"),
     ("Mention", {"_id": oid(70), "messageId": oid(50), "userId": oid(1), "mentionedAt": at(1)}, "userId"),
     ("Community", {"_id": oid(80), "identifier": "c", "name": "C", "isPublic": True, "createdBy": oid(1),
                    "createdAt": at(0), "updatedAt": at(0)}, "isPublic"),
@@ -54,4 +55,5 @@ def test_a_field_no_rule_maps_or_drops_fails_plan(source, collection, document, 
 def test_an_unknown_collection_fails_plan(source):
     source["LegacyDrafts"].insert_one({"_id": oid(90), "text": "draft"})
     report = meeshy_plan(source)
-    assert report["problems"] == ["source collection LegacyDrafts is neither migrated nor dropped by any rule of the chain"]
+    assert report["problems"] == [
+        "source collection LegacyDrafts is neither migrated nor dropped by any rule of the chain"]

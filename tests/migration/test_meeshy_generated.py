@@ -99,7 +99,8 @@ def test_delta_run_equals_a_fresh_full_migration(source, fresh_db):
     survivor = next(ids[0] for ids in pairs.values() if len(ids) > 1)
     source.ConversationMember.delete_one({"_id": survivor})
     message = source.Message.find_one({"senderId": {"$exists": True}, "isDeleted": False}, sort=[("_id", 1)])
-    source.MessageTranslation.insert_one(legacy_translation(oid(990001), message["_id"], "xx", "new", updatedAt=at(10**6)))
+    source.MessageTranslation.insert_one(
+        legacy_translation(oid(990001), message["_id"], "xx", "new", updatedAt=at(10**6)))
     read = source.MessageStatus.find_one({"messageId": {"$type": "objectId"}}, sort=[("_id", -1)])
     source.Message.delete_one({"_id": read["messageId"]})
     source.User.update_one({}, {"$set": {"displayName": "Renamed"}})

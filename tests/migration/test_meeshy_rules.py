@@ -88,7 +88,8 @@ def test_message_senders_become_participants(migrated):
     assert (historical["userId"], historical["isActive"], historical["joinedAt"]) == (CAROL, False, at(0))
     placeholder = target.Participant.find_one({"_id": messages[oid(52)]["senderId"]})
     assert placeholder["_id"] == deleted_user_participant_id(CONV)
-    assert (placeholder["displayName"], placeholder["type"], placeholder["isActive"]) == ("Deleted user", "user", False)
+    assert (placeholder["displayName"], placeholder["type"], placeholder["isActive"]) == \
+        ("Deleted user", "user", False)
     assert "userId" not in placeholder
     assert oid(54) not in messages
 
@@ -133,7 +134,8 @@ def test_notifications_are_structured(migrated):
 def test_renamed_and_retired_collections(migrated):
     report, _, target = migrated
     names = set(target.list_collection_names())
-    assert {"CallSession", "CallParticipant", "UserConversationPreferences", "UserConversationCategory"} <= names
+    assert {"CallSession", "CallParticipant", "UserConversationPreferences",
+            "UserConversationCategory"} <= names
     assert not names & {"call_sessions", "call_participants", "user_conversation_preferences",
                         "user_conversation_categories", "MessageReadStatus", "old_message_status",
                         "MessageAttachment_backup_urls", "TypingIndicator", "ConversationMember"}

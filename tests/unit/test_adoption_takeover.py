@@ -23,7 +23,8 @@ SUGGESTED = {"volumes": {p: f"meeshy_{p.replace('-', '_')}" for p in DECLARED},
 
 
 def mounted(run, service: str) -> dict[str, str]:
-    return {m["containerPath"]: m.get("volumeName") for m in run.container(service).inputs.get("volumes") or []}
+    volumes = run.container(service).inputs.get("volumes") or []
+    return {m["containerPath"]: m.get("volumeName") for m in volumes}
 
 
 def test_audit_mount_roles_are_where_the_stack_mounts_the_same_purposes():
@@ -31,7 +32,8 @@ def test_audit_mount_roles_are_where_the_stack_mounts_the_same_purposes():
     adopted volume at that same place, or the new service would not see the old data."""
     run = run_stack_file("production", {"meeshy:adopt": SUGGESTED})
     for (compose_service, destination), purpose in audit_expected.DATA_MOUNTS.items():
-        assert mounted(run, STACK_SERVICE[compose_service])[destination] == SUGGESTED["volumes"][purpose], purpose
+        mounted_volume = mounted(run, STACK_SERVICE[compose_service])[destination]
+        assert mounted_volume == SUGGESTED["volumes"][purpose], purpose
 
 
 def test_full_takeover_graph_imports_every_volume_and_creates_none():

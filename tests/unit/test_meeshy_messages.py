@@ -110,7 +110,8 @@ def test_is_deleted_folds_into_deleted_at():
 
 def test_translations_are_embedded_latest_per_language():
     translations = [legacy_translation(oid(60), oid(50), "en", "hello", updatedAt=at(30)),
-                    legacy_translation(oid(61), str(oid(50)), "en", "hi", updatedAt=iso(at(35)), confidenceScore=ABSENT),
+                    legacy_translation(oid(61), str(oid(50)), "en", "hi", updatedAt=iso(at(35)),
+                                      confidenceScore=ABSENT),
                     legacy_translation(oid(62), oid(50), "es", "hola", translationModel="premium")]
     (message,) = outcomes([legacy_message(oid(50), CONV, ALICE)], translations)[oid(50)]
     assert message.doc["translations"] == {
@@ -120,7 +121,8 @@ def test_translations_are_embedded_latest_per_language():
     accounting = outcomes([legacy_message(oid(50), CONV, ALICE)], translations, "MessageTranslation")
     assert accounting[oid(61)] == [Merge(oid(50), "embedded as Message.translations.en")]
     assert accounting[oid(62)] == [Merge(oid(50), "embedded as Message.translations.es")]
-    assert accounting[oid(60)] == [Merge(oid(50), f"superseded by translation {oid(61)} for 'en' (later updatedAt)")]
+    assert accounting[oid(60)] == [Merge(oid(50),
+                                   f"superseded by translation {oid(61)} for 'en' (later updatedAt)")]
 
 
 def test_translations_of_missing_or_quarantined_messages_are_quarantined():

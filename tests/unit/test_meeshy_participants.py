@@ -104,7 +104,8 @@ def test_anonymous_participant_keeps_only_the_token_hash():
             "shareLinkId": str(LINK),  # a string inside the session, as the authors keep it
             "session": {"sessionTokenHash": digest, "ipAddress": "203.0.113.9", "country": "FR",
                         "connectedAt": at(2)},
-            "profile": {"firstName": "Guest", "lastName": "Visitor", "username": "guest42", "email": "g@x.org"}}})
+            "profile": {"firstName": "Guest", "lastName": "Visitor",
+                        "username": "guest42", "email": "g@x.org"}}})
     assert TOKEN.encode() not in bson.encode(outcome.doc)
     assert VALIDATOR.errors("Participant", outcome.doc) == []
 
@@ -117,7 +118,8 @@ def test_anonymous_participant_of_a_missing_conversation_is_quarantined():
     assert isinstance(results[oid(21)][0], Quarantine) and "sessionToken" in results[oid(21)][0].reason
 
 
-memberships = st.lists(st.tuples(st.integers(0, 10_000), st.booleans(), st.booleans()), min_size=1, max_size=6)
+memberships = st.lists(st.tuples(st.integers(0, 10_000), st.booleans(), st.booleans()),
+                       min_size=1, max_size=6)
 
 
 @settings(max_examples=60)

@@ -83,17 +83,21 @@ def test_every_defect_is_present(dataset):
         return False
     assert any(invalid_json(n["data"]) for n in dataset["Notification"]), "invalid JSON in data"
 
-    senders = [(as_id(m["conversationId"]), as_id(m["senderId"])) for m in dataset["Message"] if "senderId" in m]
+    senders = [(as_id(m["conversationId"]), as_id(m["senderId"]))
+               for m in dataset["Message"] if "senderId" in m]
     assert any(s not in pairs and s[1] in users for s in senders), "sender without membership"
     assert any(isinstance(s[1], ObjectId) and s[1] not in users for s in senders), "deleted user as sender"
-    assert any(as_id(m["conversationId"]) not in conversations for m in dataset["Message"]), "missing conversation"
-    assert any(as_id(t["messageId"]) not in messages for t in dataset["MessageTranslation"]), "orphan translation"
+    assert any(as_id(m["conversationId"]) not in conversations for m in dataset["Message"]) \
+    , "missing conversation"
+    assert any(as_id(t["messageId"]) not in messages for t in dataset["MessageTranslation"]) \
+    , "orphan translation"
     languages = Counter((as_id(t["messageId"]), t["targetLanguage"]) for t in dataset["MessageTranslation"])
     assert any(n > 1 for n in languages.values()), "duplicate translations"
     assert any(u["role"] == "MODO" for u in dataset["User"]), "MODO roles"
     assert all(a["sessionToken"] for a in dataset["AnonymousParticipant"]), "plain session tokens"
     assert any("anonymousSenderId" in m for m in dataset["Message"]), "anonymous senders"
-    assert any(m["isDeleted"] and "deletedAt" not in m for m in dataset["Message"]), "isDeleted without deletedAt"
+    assert any(m["isDeleted"] and "deletedAt" not in m for m in dataset["Message"]) \
+    , "isDeleted without deletedAt"
 
 
 def test_unique_keys_of_pass_through_collections_hold(dataset):

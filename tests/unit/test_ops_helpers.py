@@ -44,7 +44,8 @@ def test_migration_summary_keeps_counts_and_verdict_not_ids():
 def test_migration_step_prints_the_summary_and_passes_the_exit_code(tmp_path, capsys):
     report = tmp_path / "r.json"
     fake = [sys.executable, "-c",
-            f"import json, sys; json.dump({REPORT!r}, open({str(report)!r}, 'w')); print('table'); sys.exit(3)"]
+            f"import json, sys; json.dump({REPORT!r}, open({str(report)!r}, 'w')); "
+            "print('table'); sys.exit(3)"]
     assert migration_step.main(["--report", str(report), "--", *fake]) == 3
     out = capsys.readouterr()
     result = json.loads(out.out)
@@ -126,6 +127,8 @@ def test_policy_violations_name_the_rule_the_resource_and_the_message():
     from ops.automation.stack_runner import policy_violations
     found = policy_violations(POLICY_OUTPUT)
     assert len(found) == 2
-    assert found[0].startswith("[mandatory] meeshy-host-ports-isolated (pulumi:pulumi:Stack: meeshy-e2e698811)")
-    assert found[0].endswith("host port 8080 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'")
+    assert found[0].startswith(
+        "[mandatory] meeshy-host-ports-isolated (pulumi:pulumi:Stack: meeshy-e2e698811)")
+    assert found[0].endswith(
+        "host port 8080 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'")
     assert "8443" in found[1] and policy_violations("error: preview failed") == []

@@ -54,7 +54,8 @@ class FakeRunner:
 
 @pytest.fixture
 def deployed(monkeypatch):
-    snapshot = Snapshot(1, doc("r1", "meeshy"), load_release_settings("production", doc("r1", "meeshy").plain_values()), "")
+    snapshot = Snapshot(1, doc("r1", "meeshy"),
+                        load_release_settings("production", doc("r1", "meeshy").plain_values()), "")
     monkeypatch.setattr(switch_module.snapshots, "current", lambda runner: snapshot)
     return snapshot
 

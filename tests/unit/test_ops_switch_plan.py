@@ -40,11 +40,14 @@ def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance(
         assert d.get_path("meeshy:database.name") == "meeshy"
         assert d.get_path("meeshy:release") == "r2"
     assert migrate.get_path("meeshy:migration") == {**MIGRATION, "pass": "sw1-full"}
-    assert (migrate.get_path("meeshy:maintenance"), maintenance.get_path("meeshy:maintenance")) == (None, True)
+    assert (migrate.get_path("meeshy:maintenance"), maintenance.get_path("meeshy:maintenance")) \
+    == (None, True)
     assert delta.get_path("meeshy:migration.pass") == "sw1-delta"
-    assert release.get_path("meeshy:images.gateway") == "g:2" and release.get_path("meeshy:maintenance") is True
+    assert release.get_path("meeshy:images.gateway") == "g:2"
+    assert release.get_path("meeshy:maintenance") is True
     assert release.get_path("meeshy:database.name") == "meeshy_v2"
-    assert final.get_path("meeshy:maintenance") is False and final.get_path("meeshy:migration.pass") == "sw1-delta"
+    assert final.get_path("meeshy:maintenance") is False
+    assert final.get_path("meeshy:migration.pass") == "sw1-delta"
     assert [p.backup_under_maintenance for p in phases] == [False, False, True, False, False]
     assert phases[2].baseline_after == "meeshy_v2" and phases[-1].snapshot
     assert all(p.doc.config["meeshy:jwtSecret"] == SECRET and p.doc.header == SALT for p in phases)

@@ -10,7 +10,8 @@ from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file
 def changed_heads(a, b):
     """Resources (head lines) whose description differs between two runs."""
     lines = diff(describe(a), describe(b), "a", "b")
-    return sorted({line[1:].split(" | ")[0] for line in lines if line[:1] in "+-" and line[:3] not in ("---", "+++")})
+    return sorted({line[1:].split(" | ")[0] for line in lines
+                    if line[:1] in "+-" and line[:3] not in ("---", "+++")})
 
 
 def labels(res):

@@ -121,7 +121,8 @@ def test_traefik_has_the_file_provider_and_routers_compress(production):
     assert "compress" in dynamic["http"]["middlewares"]["compress"]
     for middleware in REAL["services"]["traefik"]["middlewares"]:
         for service in ("web", "gateway", "static"):
-            labels = {label["label"]: label["value"] for label in production.container(service).inputs["labels"]}
+            labels = {label["label"]: label["value"]
+                      for label in production.container(service).inputs["labels"]}
             key = f"traefik.http.routers.meeshy-production-{service}.middlewares"
             assert middleware in labels[key].split(","), service
 

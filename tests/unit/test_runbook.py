@@ -65,7 +65,8 @@ def test_the_runbook_shows_every_operator_verb():
 def test_the_extractor_reads_only_shell_blocks():
     sample = "```sh\n./meeshy history production  # comment\npython -m ops \\\n  preview staging\n```\n" \
              "```text\n./meeshy not-a-command\n```\n"
-    assert runbook_commands(sample) == ["./meeshy history production  # comment", "python -m ops    preview staging"]
+    assert runbook_commands(sample) == ["./meeshy history production  # comment",
+                                      "python -m ops    preview staging"]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS)

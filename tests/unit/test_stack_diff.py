@@ -21,7 +21,8 @@ def intended_production(staging_lines: list[str]) -> list[str]:
     s_cfg, p_cfg = stack_file_config("staging"), stack_file_config("production")
     s_ports, p_ports = s_cfg["meeshy:ports"], p_cfg["meeshy:ports"]
     image_changes = {s_cfg["meeshy:images"][k]: p_cfg["meeshy:images"][k]
-                     for k in s_cfg["meeshy:images"] if s_cfg["meeshy:images"][k] != p_cfg["meeshy:images"][k]}
+                     for k in s_cfg["meeshy:images"]
+                     if s_cfg["meeshy:images"][k] != p_cfg["meeshy:images"][k]}
     out = []
     for line in staging_lines:
         # ports: production publishes only HTTP/HTTPS, on 80/443, and redirects to the entrypoint
@@ -88,7 +89,8 @@ def test_staging_to_production_is_exactly_the_intended_difference(runs):
 
 
 def test_both_stacks_declare_the_same_resources(runs):
-    heads = {s: sorted(line for line in describe(r, normalize=True) if " | " not in line) for s, r in runs.items()}
+    heads = {s: sorted(line for line in describe(r, normalize=True) if " | " not in line)
+             for s, r in runs.items()}
     assert heads["staging"] == heads["production"]
     assert resource_counts(runs["staging"]) == resource_counts(runs["production"])
 

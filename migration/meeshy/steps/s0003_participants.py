@@ -11,7 +11,8 @@ from ..transforms_participants import (
                                        migrate_member,
 )
 
-MEMBER_MAPPED = ("conversationId", "userId", "role", "nickname", "joinedAt", "leftAt", "isActive") + PERMISSION_FIELDS
+MEMBER_MAPPED = ("conversationId", "userId", "role", "nickname", "joinedAt", "leftAt",
+                 "isActive") + PERMISSION_FIELDS
 
 # One session token in one conversation twice (the legacy token was unique): the first keeps it.
 ANONYMOUS_GUARD = UniqueGuard("AnonymousParticipant", "Participant", anonymous_document)
