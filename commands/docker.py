@@ -13,8 +13,6 @@ COMPOSE_SERVICE = "com.docker.compose.service"
 COMPOSE_CONFIG_FILES = "com.docker.compose.project.config_files"
 COMPOSE_WORKING_DIR = "com.docker.compose.project.working_dir"
 COMPOSE_ENV_FILE = "com.docker.compose.project.environment_file"
-COMPOSE_VOLUME = "com.docker.compose.volume"
-COMPOSE_NETWORK = "com.docker.compose.network"
 
 
 def docker(docker_host: str | None = None) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
-# Where each application service answers its health endpoint inside its container (§1).
+# Where each application service answers its health endpoint inside its container.
 HEALTH_ENDPOINTS: dict[str, tuple[int, str]] = {
     "gateway": (3000, "/health"),
     "translator": (8000, "/live"),
@@ -134,7 +134,7 @@ def health_url(service: str, host: str = "localhost") -> str:
 
 
 def service_probe(service: str, *, host: str = "localhost", tool: str | None = None) -> list[str]:
-    """The §1 health probe of `service` (gateway /health, translator /live, web /api/health,
+    """The health probe of `service` (gateway /health, translator /live, web /api/health,
     static /health), run inside its container by default."""
     return http_probe(health_url(service, host), tool or PROBE_TOOLS[service])
 

@@ -157,7 +157,7 @@ def health_gate_command(server: Server, *, deadline_seconds: float, interval_sec
 
 
 def docker_health_endpoints(container_of: dict[str, str]) -> dict[str, str]:
-    """The §1 endpoints of each service, addressed by container name inside the network."""
+    """The health endpoints of each service, addressed by container name inside the network."""
     return {service: commands.health_url(service, host)
             for service, host in sorted(container_of.items())}
 

@@ -46,7 +46,6 @@ VOLUMES: dict[str, bool] = {
     "redis-ui-data": False,
     "turn-certs": False,     # coturn's copy of Traefik's certificates, re-exported at start
 }
-DATA_VOLUMES = tuple(p for p, is_data in VOLUMES.items() if is_data)
 # Volumes only an optional service declares (meeshy:services.<service>.enabled).
 OPTIONAL_VOLUMES = ("turn-certs",)
 

@@ -1,4 +1,4 @@
-"""Typed settings of a release: backup, data migration and health gate (issue 4's section).
+"""Typed settings of a release: backup, data migration and health gate.
 
 The platform's own keys (`release`, `database.name`, `maintenance`, `backupDir`) are read
 here too, with the same meaning as in config/settings.py, because the release steps need

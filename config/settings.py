@@ -38,7 +38,7 @@ PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHos
               "rehearsal", "services", "healthStartInterval")
 # A structured secret key: the values secretEnv and secretFiles name (service_settings.py).
 STRUCTURED_SECRET_KEYS = ("serviceSecrets",)
-# Keys of sections parsed elsewhere (config/release_settings.py, issue 4): known, not read here.
+# Keys of sections parsed elsewhere (config/release_settings.py): known, not read here.
 OTHER_SECTION_KEYS = ("migration", "backup", "healthGate", "externalDatabase", "tools")
 
 __all__ = ["Settings", "Secrets", "Secret", "load_settings", "SettingsError", "Ports", "Images",

@@ -60,12 +60,6 @@ class ConfigDoc:
             raise StackConfigError(f"{path}: `config` must be a mapping")
         return cls(data, config)
 
-    @classmethod
-    def from_text(cls, text: str) -> "ConfigDoc":
-        data = yaml.safe_load(text) or {}
-        config = data.pop("config", None) or {}
-        return cls(data, config)
-
     def text(self) -> str:
         data = {**self.header, "config": self.config}
         return yaml.safe_dump(data, sort_keys=True, default_flow_style=False)

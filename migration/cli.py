@@ -1,4 +1,4 @@
-"""python -m migration plan|run|verify|status (the contract of issue 3; other tools call it).
+"""python -m migration plan|run|verify|status (a contract: other tools call it).
 
 Exit codes: 0 done and verified (quarantined documents allowed, reported), 2 bad usage or
 configuration, 3 verification failed or the data was refused before any write (source data the

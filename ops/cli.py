@@ -10,7 +10,7 @@
     refresh-staging STACK         production's latest backup into STACK's database, migrated
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
-    audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py, issue 6)
+    audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)
     rehearse [--scale 1] [--keep] [--report DIR]
                                   the whole switch on the local Docker engine: production and
                                   staging stacks of its own, load, a failing switch, rollbacks
@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
                              help="time allowed before an automatic rollback (default 600)")
         if verb == "switch":
             sub.add_argument("--takeover", type=Path, metavar="AUDIT_DIR",
-                             help="first stop and remove the audited compose deployment (issue 6); "
+                             help="first stop and remove the audited compose deployment; "
                                   "a failed switch brings it back")
             sub.add_argument("--compose-project", default="meeshy",
                              help="compose project of the deployment taken over (default meeshy)")

@@ -15,7 +15,6 @@ VOLUME = "docker:index/volume:Volume"
 NETWORK = "docker:index/network:Network"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 ADMIN_SERVICES = ("mongo-ui", "redis-ui")
-DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 @dataclass(frozen=True)

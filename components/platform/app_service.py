@@ -1,5 +1,5 @@
 """AppService: one generic component for translator, gateway, web, static files and the agent:
-image, environment, volumes, Traefik router for its host names, the §1 health check, restart
+image, environment, volumes, Traefik router for its host names, the service's health check, restart
 policy, and the operator's per-service settings (`meeshy:services.<service>`)."""
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class AppServiceArgs:
     depends_on: Sequence[pulumi.Resource] = ()
     public: bool = True               # routed by Traefik at the service's host names
     middlewares: Sequence[str] = ()   # Traefik middlewares of its router
-    probe: Sequence[str] | None = None  # overrides the §1 probe (argument vector)
+    probe: Sequence[str] | None = None  # overrides the service's probe (argument vector)
 
 
 def operator_mounts(service: ServiceSettings) -> list[Mount]:

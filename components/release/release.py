@@ -107,8 +107,8 @@ def platform_release(name: str, settings, release: ReleaseSettings, *,
     """The Release of a Docker platform stack, for MeeshyPlatform to declare after its services.
 
     `settings` is the platform's config.settings.Settings: the database container, the
-    network, the replica set and the Docker host come from it, the health endpoints are the §1
-    ones of each application container, and the gate re-runs when any image changes.
+    network, the replica set and the Docker host come from it, the health endpoints are the
+    HEALTH_ENDPOINTS of each application container, and the gate re-runs when any image changes.
     The backup waits for `database_ready` (the database container, or its replica set's
     initiation); the gate waits for `services` (the application containers).
     """

@@ -55,12 +55,6 @@ def policy_violations(output: str) -> list[str]:
     return found
 
 
-class PhaseFailed(RuntimeError):
-    def __init__(self, phase: str, message: str, *, overrun: bool = False):
-        super().__init__(f"phase {phase} failed: {message}")
-        self.phase, self.overrun = phase, overrun
-
-
 @dataclass
 class PhaseResult:
     phase: str

@@ -24,7 +24,6 @@ from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, relea
 
 NEEDED_IMAGES = (*local_engine.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
                  "web@legacy", "gateway@unhealthy")
-SWITCH_BUDGET_SECONDS = 600.0
 MIGRATION = {"sourceDatabase": DATABASE, "targetDatabase": TARGET_DATABASE, "timeoutSeconds": 1800}
 
 

@@ -21,7 +21,6 @@ from config.release_settings import ReleaseSettings
 from config.stack_file import ConfigDoc
 
 NS = "meeshy"
-MAINTENANCE_PHASES = ("delta-migration", "backup", "release")   # run with maintenance on
 
 
 @dataclass(frozen=True)

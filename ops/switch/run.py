@@ -39,7 +39,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                remove_stack: Callable[[list[str]], dict] | None = None,
                refresh_state: Callable[[], dict] | None = None,
                on_phase: Callable[[dict], None] | None = None) -> dict:
-    """`takeover` (issue 6: stop and remove the compose deployment the stack replaces) runs as
+    """`takeover` (stop and remove the compose deployment the stack replaces) runs as
     the first phase, and the write-unavailability window starts with it. When the switch then
     fails (first takeover included: nothing deployed), after the stack's own rollback if any:
     `remove_stack(volumes)` removes the stack's containers, never its volumes (default: by label

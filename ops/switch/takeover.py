@@ -1,4 +1,4 @@
-"""The way back from a takeover switch that failed (issue 6): the stack's containers go (its
+"""The way back from a takeover switch that failed: the stack's containers go (its
 adopted volumes never), then the compose deployment is re-created from the takeover's record
 and must come back ready, then the stack's state is refreshed so it no longer lists the removed
 containers.
@@ -15,7 +15,7 @@ blocked by the protected volumes; with `--exclude-protected` (the SDK offers it)
 volumes deleted from the state first, their safety would rest on every adopted volume being
 marked protected in a state a failed update may have left half-written, it would also remove
 the stack's networks and images, and state surgery would make the stack forget its adoption.
-It is also what runbook §3a has an operator do by hand.
+It is also what docs/runbook.md (section 3) has an operator do by hand.
 """
 from __future__ import annotations
 

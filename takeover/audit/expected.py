@@ -1,5 +1,5 @@
-"""What the audit expects to find on a host running today's compose production (meeshy-system.md
-section 1), and how what it found maps onto the stack's own names.
+"""What the audit expects to find on a host running today's compose production, and how what
+it found maps onto the stack's own names.
 
 Expected things are described by role (compose service, mount destination, collection name),
 never by a guessed Docker name: a volume is found as "what the database container mounts at

@@ -1,7 +1,7 @@
 """A deterministic legacy Meeshy dataset: production's shape and counts, with its defects.
 
-`legacy_collections(seed, scale)` streams (collection, documents) pairs with the counts of
-meeshy-system.md section 2 times `scale` (about 125k documents at scale 1) and every defect
+`legacy_collections(seed, scale)` streams (collection, documents) pairs with production's counts
+(COUNTS_AT_SCALE_1) times `scale` (about 125k documents at scale 1) and every defect
 real data showed: duplicate memberships, references stored as strings (valid and invalid),
 dates stored as ISO strings, invalid JSON in Notification.data, senders without membership,
 deleted users, messages of missing conversations, translations of missing messages,

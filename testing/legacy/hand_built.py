@@ -1,6 +1,6 @@
 """Tiny hand-built legacy documents for rule tests.
 
-Every builder returns one document in the legacy shape of meeshy-system.md section 3 with
+Every builder returns one document in the legacy shape (migration/meeshy/legacy/) with
 the fields a clean production document has; keyword arguments override or add fields, and
 `ABSENT` removes one (real documents omit optional fields rather than storing null).
 Ids are readable: `oid(7)` is always the same ObjectId, so expected outputs can be written

@@ -19,7 +19,7 @@ START = datetime(2024, 1, 1)
 END = datetime(2026, 1, 25)
 SPAN_MS = int((END - START).total_seconds() * 1000)
 
-# meeshy-system.md section 2 (production on 2026-01-25). AnonymousParticipant is 0 there;
+# Production's counts on 2026-01-25. AnonymousParticipant is 0 there;
 # a few are generated so the session-token rule is exercised (see ANONYMOUS_PER_SCALE).
 COUNTS_AT_SCALE_1 = {
     "User": 207, "Conversation": 152, "ConversationMember": 616, "Message": 4508,

@@ -1,5 +1,5 @@
-"""No silent loss on FerretDB: the fields the original plan's scripts lost (meeshy-system.md
-section 4) make `plan` fail, naming the collection, the field and a document."""
+"""No silent loss on FerretDB: the fields a first, hand-written migration
+lost make `plan` fail, naming the collection, the field and a document."""
 import pytest
 
 from migration.engine import api

@@ -113,7 +113,7 @@ def test_no_migration_once_the_services_use_its_target():
 @pulumi.runtime.test
 def test_platform_release_runs_everything_inside_the_stack_network():
     """In Docker mode: dump through docker exec, migration and gate in the tools image on the
-    stack's network, probing each service's §1 endpoint by container name."""
+    stack's network, probing each service's health endpoint by container name."""
     from pathlib import Path
 
     import yaml
