@@ -58,9 +58,9 @@ PER_DOCUMENT = """
 import sys, pymongo
 from migration.engine.chain import load_chain
 from migration.engine.process import Processor
-from migration.engine.schema import load_schema
+from migration.engine.validation.schema import load_schema
 from migration.engine.sources import ChildMerger, build_lookup
-from migration.engine.validator import Validator
+from migration.engine.validation.validator import Validator
 from migration.engine.model import CollectionRule
 client = pymongo.MongoClient(sys.argv[1])
 source, target = client[sys.argv[2]], client[sys.argv[3]]

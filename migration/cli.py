@@ -31,12 +31,12 @@ from migration.engine.deadlines import (
     operation,
 )
 from migration.engine.errors import ConfigError, MigrationError
-from migration.engine.guards import MAX_QUARANTINE_RATIO
-from migration.engine.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
-from migration.engine.lease import LEASE_SECONDS
 from migration.engine.report import ProgressBars, render, write_json
 from migration.engine.sources import BATCH_SIZE
-from migration.engine.validator import Validator
+from migration.engine.target.guards import MAX_QUARANTINE_RATIO
+from migration.engine.target.lease import LEASE_SECONDS
+from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
+from migration.engine.validation.validator import Validator
 
 DEFAULT_CHAIN = "migration.meeshy"
 

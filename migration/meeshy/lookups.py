@@ -10,7 +10,7 @@ import functools
 
 from migration.engine import Lookup
 from migration.engine.hashing import sort_key
-from migration.engine.validator import Validator
+from migration.engine.validation.validator import Validator
 
 from .carry_rules import CONVERSATION_DROPPED, CONVERSATION_RENAMED
 from .coerce import Invalid, as_date, as_object_id, target_schema

@@ -12,7 +12,7 @@ import pathlib
 import random
 from datetime import datetime
 
-from migration.engine.schema import load_schema
+from migration.engine.validation.schema import load_schema
 
 LEGACY_DIR = pathlib.Path(__file__).resolve().parents[2] / "migration" / "meeshy" / "legacy"
 LEGACY_SCHEMAS = ("legacy-2026-01-22-cf31b1a00.prisma", "legacy-2025-12-10-06c4a4ab5.prisma")

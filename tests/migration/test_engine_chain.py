@@ -10,7 +10,7 @@ from migration.engine import CollectionRule, DropCollection, Step, derived_id
 from migration.engine.chain import check_chain
 from migration.engine.errors import ConfigError
 from migration.engine.hashing import sort_key
-from migration.engine.ledger import id_token, split_token, target_token
+from migration.engine.target.ledger import id_token, split_token, target_token
 
 
 def noop(doc, ctx):

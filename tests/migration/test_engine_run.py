@@ -4,7 +4,8 @@ import hashlib
 
 import pytest
 
-from migration.engine import api, writer
+from migration.engine import api
+from migration.engine.target import writer
 from tests.support import toy_chain
 from tests.support.migration_helpers import data_hashes, fingerprint, run_toy, toy, writes
 

@@ -6,8 +6,8 @@ import pytest
 
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy.transforms_participants import deleted_user_participant_id, user_participant_id
 from testing.legacy.hand_built import (
     QUARANTINED_TOKEN,

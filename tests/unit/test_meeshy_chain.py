@@ -6,8 +6,8 @@ import pytest
 
 from migration.engine import CollectionRule, DropCollection, Merge, Quarantine, Write
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import CHAIN, SCHEMA_PATH
 from migration.meeshy.coerce import model
 from testing.legacy.dataset import generate_legacy_dataset

@@ -3,8 +3,8 @@ participants as the authors do, or renamed from the first schema's snake_case na
 import hashlib
 
 from migration.engine import Quarantine
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
 from migration.meeshy.transforms_participants import user_participant_id
 from testing.legacy.hand_built import (

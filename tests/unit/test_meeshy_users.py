@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from migration.engine import Quarantine, Write
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
 from migration.meeshy.transforms_users import migrate_user
 from testing.legacy.hand_built import ABSENT, at, iso, legacy_user, oid

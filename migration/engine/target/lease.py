@@ -19,8 +19,8 @@ import threading
 
 from pymongo.errors import DuplicateKeyError
 
-from migration.engine.checkpoint import MIGRATIONS, now
 from migration.engine.errors import MigrationError
+from migration.engine.target.checkpoint import MIGRATIONS, now
 
 LEASE_SECONDS = 60
 

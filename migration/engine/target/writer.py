@@ -14,7 +14,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure
 
 from migration.engine.errors import MigrationError
 from migration.engine.hashing import sort_key
-from migration.engine.ledger import (
+from migration.engine.target.ledger import (
     batch_unchanged,
     ledger_collection,
     ledger_document,

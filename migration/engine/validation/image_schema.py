@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 
 from migration.engine.errors import ConfigError
-from migration.engine.schema import load_schema
+from migration.engine.validation.schema import load_schema
 
 # Where Meeshy's images keep the Prisma schema they were built with (packages/shared/prisma).
 DEFAULT_PATH_IN_IMAGE = "/app/shared/prisma/schema.prisma"

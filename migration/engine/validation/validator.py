@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from bson import Binary, Decimal128, ObjectId
 
-from migration.engine.schema import Composite, Field, Schema
+from migration.engine.validation.schema import Composite, Field, Schema
 
 
 def _is_int(v):

@@ -10,12 +10,12 @@
 """
 from __future__ import annotations
 
-from migration.engine import checkpoint
 from migration.engine.errors import ConfigError, CoverageError
-from migration.engine.ledger import LEDGER
 from migration.engine.planner import source_collections, uncovered_collections
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
+from migration.engine.target import checkpoint
+from migration.engine.target.ledger import LEDGER
 from migration.engine.verify import metadata_count
 
 SHOWN = 10  # collections named in a refusal
