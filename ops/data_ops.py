@@ -11,6 +11,7 @@ from pathlib import Path
 
 from commands import steps as rc
 from config import naming
+from config.locations import REPO_ROOT
 from config.release_settings import ReleaseSettings
 from steps.backup_manifest import load_manifest
 
@@ -49,7 +50,7 @@ def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     try:
         done = subprocess.run(argv, env={**os.environ, **env}, stdin=stdin, capture_output=True,
-                              timeout=timeout, cwd=str(rc.REPO_ROOT))
+                              timeout=timeout, cwd=str(REPO_ROOT))
     except subprocess.TimeoutExpired:
         raise DataOperationError(f"{what} did not finish within {timeout:.0f} s") from None
     finally:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from commands import steps as rc
+from config.locations import REPO_ROOT
 from ops import data_ops
 from ops.automation import snapshots
 from ops.automation.ledger import new_op_id, now_iso
@@ -82,7 +83,7 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
         log(f"migrating {into} -> {migration.target_database} on {staging.stack_name}")
         env = rc.migration_environment(server, into, migration.target_database)
         done = subprocess.run(argv, env={**_environ(), **env}, capture_output=True, text=True,
-                              timeout=migration.timeout_seconds + 60, cwd=str(rc.REPO_ROOT))
+                              timeout=migration.timeout_seconds + 60, cwd=str(REPO_ROOT))
         lines = [line for line in done.stdout.splitlines() if line.strip()]
         result = json.loads(lines[-1]) if lines else {}
         report["migration"] = {"exitCode": done.returncode, "report": str(path),

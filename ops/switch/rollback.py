@@ -19,6 +19,7 @@ import subprocess
 import time
 
 from commands import steps as rc
+from config.locations import REPO_ROOT
 from config.stack_file import ConfigDoc
 from ops import data_ops
 from ops.automation.ledger import new_op_id, now_iso
@@ -41,7 +42,7 @@ def _health(server, settings, timeout: float) -> dict:
                                   endpoints=dict(settings.health.endpoints))
     env = {rc.HEALTH_MONGO_ENV: server.database_uri(settings.live_database)}
     done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=timeout, cwd=str(rc.REPO_ROOT))
+                          timeout=timeout, cwd=str(REPO_ROOT))
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     result = json.loads(lines[-1]) if lines else {"healthy": False, "failures": [done.stderr[-500:]]}
     return result
