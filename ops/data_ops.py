@@ -14,6 +14,7 @@ from config import naming
 from config.locations import REPO_ROOT
 from config.release_settings import ReleaseSettings
 from steps.backup_manifest import load_manifest
+from steps.protocol import result_of
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -63,8 +64,7 @@ def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,
 
 
 def _json_line(text: str) -> dict:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return json.loads(lines[-1]) if lines else {}
+    return result_of(text) or {}
 
 
 def digests(server: rc.Server, database: str, timeout: float = DEFAULT_TIMEOUT) -> dict:

@@ -23,6 +23,7 @@ from ops.automation.ledger import new_op_id, now_iso
 from ops.automation.stack_runner import StackRunner
 from steps.backup_manifest import load_manifest
 from steps.backup_run import ARCHIVE_SUFFIX, backup_folder
+from steps.protocol import result_of
 
 
 class RefreshError(RuntimeError):
@@ -84,8 +85,7 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
         env = rc.migration_environment(server, into, migration.target_database)
         done = subprocess.run(argv, env={**_environ(), **env}, capture_output=True, text=True,
                               timeout=migration.timeout_seconds + 60, cwd=str(REPO_ROOT))
-        lines = [line for line in done.stdout.splitlines() if line.strip()]
-        result = json.loads(lines[-1]) if lines else {}
+        result = result_of(done.stdout) or {}
         report["migration"] = {"exitCode": done.returncode, "report": str(path),
                                "summary": result.get("summary")}
         if done.returncode != 0:

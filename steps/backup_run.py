@@ -24,6 +24,7 @@ from pathlib import Path
 
 from steps import archive
 from steps.backup_manifest import describe, manifest_path
+from steps.protocol import print_result
 
 ARCHIVE_SUFFIX = ".archive.gz"
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RuntimeError, OSError) as error:
         print(f"error: backup of {args.database} failed: {error}", file=sys.stderr)
         return 1
-    print(json.dumps(manifest, sort_keys=True))
+    print_result(manifest)
     return 0
 
 

@@ -33,6 +33,7 @@ from pymongo import MongoClient
 
 from steps import archive
 from steps.digest import database_digests
+from steps.protocol import print_result
 
 URI_ENV = "MEESHY_DATA_URI"
 _RAW = CodecOptions(document_class=RawBSONDocument)
@@ -152,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
             result = changes(before, live_document_hashes(client, args.database))
     finally:
         client.close()
-    print(json.dumps(result, sort_keys=True))
+    print_result(result)
     return 0
 
 

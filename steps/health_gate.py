@@ -13,13 +13,14 @@ Prints a JSON result on stdout in both cases.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+
+from steps.protocol import print_result
 
 BODY_EXCERPT = 200
 DEFAULT_MONGO_ENV = "MEESHY_HEALTH_MONGO_URI"
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.deadline <= 0 or args.interval <= 0:
         parser.error("--deadline and --interval must be positive")
     result = run_gate(endpoints, mongo_uri, args.deadline, args.interval, args.probe_timeout)
-    print(json.dumps(result, sort_keys=True))
+    print_result(result)
     if not result["healthy"]:
         print("health gate failed after %.1f s: %s" % (result["elapsedSeconds"],
               "; ".join(result["failures"])), file=sys.stderr)

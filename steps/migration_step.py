@@ -21,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 
+from steps.protocol import print_result
+
 COUNT_KEYS = ("documents", "written", "merged", "quarantined", "dropped", "inserted",
               "replaced", "deleted", "unchanged")
 MAX_PROBLEMS = 20
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             result["summary"] = {"error": f"report is not JSON: {error}"}
     else:
         result["summary"] = {"error": "the migration wrote no report"}
-    print(json.dumps(result, sort_keys=True, default=str))
+    print_result(result)
     if timed_out:
         print(f"error: migration did not finish within {args.timeout:.0f} s and was stopped "
               "(it resumes from its checkpoint on the next run)", file=sys.stderr)

@@ -9,7 +9,6 @@ steps.backup_run and becomes the outputs; retention keeps the newest N archives.
 """
 from __future__ import annotations
 
-import json
 import shlex
 from typing import Any, Sequence
 
@@ -19,6 +18,7 @@ from commands.steps import Server, backup_run_command, dump_command
 from components.release.local_command import local_command
 from config.locations import REPO_ROOT
 from config.release_settings import BackupSettings
+from steps.protocol import result_of
 
 # Replaying the previous stdout keeps the outputs of the backup that was really taken.
 REPLAY_PREVIOUS_OUTPUT = 'printf "%s" "$PULUMI_COMMAND_STDOUT"'
@@ -26,10 +26,10 @@ REPLAY_PREVIOUS_OUTPUT = 'printf "%s" "$PULUMI_COMMAND_STDOUT"'
 
 def parse_manifest(stdout: str) -> dict:
     """The manifest JSON printed by steps.backup_run (its last non-empty line)."""
-    lines = [line for line in (stdout or "").splitlines() if line.strip()]
-    if not lines:
+    manifest = result_of(stdout)
+    if manifest is None:
         raise ValueError("backup printed no manifest")
-    return json.loads(lines[-1])
+    return manifest
 
 
 def counts_of(manifest: dict) -> dict[str, int]:

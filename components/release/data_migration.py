@@ -10,7 +10,6 @@ database port is never published for it.
 """
 from __future__ import annotations
 
-import json
 import shlex
 from pathlib import Path
 from typing import Sequence
@@ -27,6 +26,7 @@ from components.release.backup import REPLAY_PREVIOUS_OUTPUT
 from components.release.local_command import local_command
 from config.locations import REPO_ROOT
 from config.release_settings import MigrationSettings
+from steps.protocol import result_of
 
 
 def report_path(backup_dir: str, stack: str, settings: MigrationSettings) -> str:
@@ -36,10 +36,10 @@ def report_path(backup_dir: str, stack: str, settings: MigrationSettings) -> str
 
 
 def parse_result(stdout: str) -> dict:
-    lines = [line for line in (stdout or "").splitlines() if line.strip()]
-    if not lines:
+    result = result_of(stdout)
+    if result is None:
         raise ValueError("migration step printed no result")
-    return json.loads(lines[-1])
+    return result
 
 
 class DataMigration(pulumi.ComponentResource):

@@ -8,7 +8,6 @@ secret environment.
 """
 from __future__ import annotations
 
-import json
 import shlex
 from typing import Any, Sequence
 
@@ -18,13 +17,14 @@ from commands.steps import HEALTH_MONGO_ENV, Server, health_gate_command
 from components.release.local_command import local_command
 from config.locations import REPO_ROOT
 from config.release_settings import HealthSettings
+from steps.protocol import result_of
 
 
 def parse_result(stdout: str) -> dict:
-    lines = [line for line in (stdout or "").splitlines() if line.strip()]
-    if not lines:
+    result = result_of(stdout)
+    if result is None:
         raise ValueError("health gate printed no result")
-    return json.loads(lines[-1])
+    return result
 
 
 class HealthGate(pulumi.ComponentResource):

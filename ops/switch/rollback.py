@@ -26,6 +26,7 @@ from ops.automation.ledger import new_op_id, now_iso
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
 from steps.digest import compare
+from steps.protocol import result_of
 
 NS = "meeshy"
 
@@ -43,9 +44,7 @@ def _health(server, settings, timeout: float) -> dict:
     env = {rc.HEALTH_MONGO_ENV: server.database_uri(settings.live_database)}
     done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout, cwd=str(REPO_ROOT))
-    lines = [line for line in done.stdout.splitlines() if line.strip()]
-    result = json.loads(lines[-1]) if lines else {"healthy": False, "failures": [done.stderr[-500:]]}
-    return result
+    return result_of(done.stdout) or {"healthy": False, "failures": [done.stderr[-500:]]}
 
 
 def rollback(runner: StackRunner, target: Snapshot, *, reason: str, current_doc: ConfigDoc,
