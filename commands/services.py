@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Sequence
 
+from commands.docker import docker
+
 # Where each application service answers its health endpoint inside its container.
 HEALTH_ENDPOINTS: dict[str, tuple[int, str]] = {
     "gateway": (3000, "/health"),
@@ -27,10 +29,7 @@ PROBE_TOOLS: dict[str, str] = {"gateway": "curl", "translator": "python3", "web"
 def docker_exec(container: str, argv: Sequence[str], *, interactive: bool = False,
                 docker_host: str | None = None) -> list[str]:
     """`docker exec` into `container`; `interactive` keeps stdin open (restores read stdin)."""
-    cmd = ["docker"]
-    if docker_host:
-        cmd += ["--host", docker_host]
-    cmd.append("exec")
+    cmd = [*docker(docker_host), "exec"]
     if interactive:
         cmd.append("--interactive")
     return [*cmd, container, *argv]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Sequence
 
 from commands import services as commands
+from commands.docker import docker
 
 HEALTH_MONGO_ENV = "MEESHY_HEALTH_MONGO_URI"
 MIGRATION_SOURCE_ENV = "MEESHY_MIGRATION_SOURCE_URI"
@@ -93,10 +94,7 @@ def backup_run_command(*, backup_dir: str, stack: str, database: str, label: str
 
 def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str] = (),
                 mounts: Sequence[str] = ()) -> list[str]:
-    cmd = ["docker"]
-    if server.docker_host:
-        cmd += ["--host", server.docker_host]
-    cmd += ["run", "--rm", "--network", server.network]
+    cmd = [*docker(server.docker_host), "run", "--rm", "--network", server.network]
     for name in env:
         cmd += ["--env", name]           # value passed through from our environment
     for mount in mounts:

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 
 PREFIX = "meeshy"
+# The namespace of the stack file's keys (`meeshy:KEY`).
+NS = "meeshy"
 PRODUCTION = "production"
 
 # Stack names become part of DNS labels and Docker names; 30 characters keeps

@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from config.settings import NS
+from config.naming import NS
 
 
 class PulumiConfigSource:

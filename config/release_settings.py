@@ -26,10 +26,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from config.naming import DEFAULT_BACKUP_ROOT
+from config.naming import DEFAULT_BACKUP_ROOT, NS
 from config.validation import Problems, decode, image_problem, unknown_keys
-
-NS = "meeshy"
 
 _DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
 _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$")

@@ -11,7 +11,7 @@ from typing import Any, Mapping, Protocol
 
 from config import naming
 from config import validation as v
-from config.naming import DEFAULT_BACKUP_ROOT
+from config.naming import DEFAULT_BACKUP_ROOT, NS
 from config.secret import Secret
 from config.service_settings import Services, parse_services
 from config.settings_sections import (
@@ -29,7 +29,6 @@ from config.settings_sections import (
     parse_redis,
 )
 
-NS = "meeshy"
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 SECRET_KEYS = ("jwtSecret", "adminPassword", "meeshyPassword", "atabethPassword",
                "dashboardAuth", "adminUiAuth")

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from config.naming import NS
 from config.release_settings import ReleaseSettings
 from config.stack_file import ConfigDoc
-
-NS = "meeshy"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import time
 
 from commands import steps as rc
 from config.locations import REPO_ROOT
+from config.naming import NS
 from config.stack_file import ConfigDoc
 from ops import data_ops
 from ops.automation.ledger import new_op_id, now_iso
@@ -27,8 +28,6 @@ from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
 from steps.digest import compare
 from steps.protocol import result_of
-
-NS = "meeshy"
 
 
 class RollbackFailed(RuntimeError):
