@@ -8,7 +8,7 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
-from migration.meeshy.transforms_participants import deleted_user_participant_id, user_participant_id
+from migration.meeshy.transforms.participants import deleted_user_participant_id, user_participant_id
 from testing.legacy.hand_built import (
     QUARANTINED_TOKEN,
     SHOWCASE_TOKEN,

@@ -6,7 +6,7 @@ from migration.engine import Quarantine
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.transforms_participants import user_participant_id
+from migration.meeshy.transforms.participants import user_participant_id
 from testing.legacy.hand_built import (
     at,
     legacy_anonymous,

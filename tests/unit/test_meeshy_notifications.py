@@ -8,7 +8,7 @@ from migration.engine import Quarantine, Write
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.transforms_notifications import migrate_notification
+from migration.meeshy.transforms.notifications import migrate_notification
 from testing.legacy.hand_built import ABSENT, at, iso, legacy_notification, oid
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))

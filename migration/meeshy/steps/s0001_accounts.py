@@ -5,7 +5,7 @@ from ..carry_rules import USER_STATS_DROPPED
 from ..coerce import model
 from ..collisions import UniqueGuard
 from ..passthrough import passthrough_rule
-from ..transforms_users import USER_DROPPED, migrate_user, migrate_user_document
+from ..transforms.users import USER_DROPPED, migrate_user, migrate_user_document
 
 # username and email were unique in the legacy schemas too: a collision is a defect, quarantined.
 USER_GUARD = UniqueGuard("User", "User", migrate_user_document)

@@ -3,7 +3,7 @@ from migration.engine import CollectionRule, Reference, Step
 
 from ..collisions import UniqueGuard
 from ..lookups import CONVERSATIONS, MEMBERSHIPS, USERS
-from ..transforms_participants import (
+from ..transforms.participants import (
                                        ANONYMOUS_MAPPED,
                                        PERMISSION_FIELDS,
                                        anonymous_document,

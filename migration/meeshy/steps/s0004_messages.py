@@ -4,7 +4,7 @@ from migration.engine import Children, CollectionRule, Reference, Step
 from ..coerce import model
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
 from ..passthrough import passthrough_rule
-from ..transforms_messages import (
+from ..transforms.messages import (
                                    MESSAGE_DROPPED,
                                    MESSAGES,
                                    TRANSLATION_DROPPED,
@@ -13,7 +13,7 @@ from ..transforms_messages import (
                                    migrate_message,
                                    migrate_translation,
 )
-from ..transforms_refs import LINK_CONVERSATIONS, MENTION_MAPPED, migrate_click, migrate_mention
+from ..transforms.refs import LINK_CONVERSATIONS, MENTION_MAPPED, migrate_click, migrate_mention
 
 CONTEXT = (USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS, MESSAGES)
 CLICK_MAPPED = tuple(k for k, f in model("TrackingLinkClick").fields.items() if not f.is_id) \

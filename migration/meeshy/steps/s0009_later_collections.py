@@ -13,10 +13,10 @@ from ..carry_rules import (
     USER_CONVERSATION_PREFERENCES_DROPPED,
 )
 from ..passthrough import passthrough_rule
-from ..transforms_messages import MESSAGES
-from ..transforms_participants import token_hash
-from ..transforms_refs import LATE_CALLS, call_participant_rule
-from ..transforms_repoint import repointed_rule
+from ..transforms.messages import MESSAGES
+from ..transforms.participants import token_hash
+from ..transforms.refs import LATE_CALLS, call_participant_rule
+from ..transforms.repoint import repointed_rule
 from .s0002_conversations import PREFERENCES_COLLISIONS
 
 # Same collection and fields in the target (the second legacy schema already had their shape).

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from migration.engine import Lookup, Merge, Quarantine, Write
 
-from .coerce import Invalid, as_date, as_object_id, coerce_document, fill_timestamps, static_defaults
-from .lookups import latest, message_summary, target_validator, translation_key, translation_rank
-from .transforms_participants import (
+from ..coerce import Invalid, as_date, as_object_id, coerce_document, fill_timestamps, static_defaults
+from ..lookups import latest, message_summary, target_validator, translation_key, translation_rank
+from .participants import (
     anonymous_problem,
     conversation_problem,
     parent_quarantined,

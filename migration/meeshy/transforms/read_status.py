@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from migration.engine import Lookup, Merge, Quarantine, Write
 
-from .coerce import as_date, coerce_document, static_defaults
-from .compact import merge_packed, pack_group, unpack_group
-from .transforms_activity import reader_of, status_group_key, status_local_problem
-from .transforms_participants import id_time
+from ..coerce import as_date, coerce_document, static_defaults
+from ..compact import merge_packed, pack_group, unpack_group
+from .activity import reader_of, status_group_key, status_local_problem
+from .participants import id_time
 
 
 def read_status_value(doc: dict):

@@ -10,7 +10,7 @@ import json
 
 from migration.engine import Quarantine, Write
 
-from .coerce import Invalid, as_object_id, coerce_document, fill_timestamps, static_defaults
+from ..coerce import Invalid, as_object_id, coerce_document, fill_timestamps, static_defaults
 
 ACTOR_FIELDS = {"senderId": "id", "senderUsername": "username", "senderAvatar": "avatar",
                 "senderDisplayName": "displayName", "senderFirstName": "firstName",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from migration.engine import Lookup, Merge, Quarantine, Write
 
-from .coerce import as_date, coerce_document, static_defaults
-from .compact import merge_packed, pack_group, pair_key, unpack_group
-from .lookups import earliest, merge_dates, reaction_key, reactor_field, status_key
-from .transforms_messages import message_problem
-from .transforms_participants import anonymous_problem, id_time, parent_quarantined, participant_for_user
+from ..coerce import as_date, coerce_document, static_defaults
+from ..compact import merge_packed, pack_group, pair_key, unpack_group
+from ..lookups import earliest, merge_dates, reaction_key, reactor_field, status_key
+from .messages import message_problem
+from .participants import anonymous_problem, id_time, parent_quarantined, participant_for_user
 
 STATUS_DATE_FIELDS = ("receivedAt", "readAt", "createdAt", "updatedAt")
 STATUS_MAPPED = ("messageId", "userId") + STATUS_DATE_FIELDS

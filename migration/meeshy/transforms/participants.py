@@ -7,8 +7,8 @@ from datetime import datetime
 
 from migration.engine import Merge, Quarantine, Write, derived_id
 
-from .coerce import Invalid, as_date, as_object_id, coerce_document, date, static_defaults
-from .lookups import membership_key
+from ..coerce import Invalid, as_date, as_object_id, coerce_document, date, static_defaults
+from ..lookups import membership_key
 
 DELETED_USER_NAME = "Deleted user"
 UNKNOWN_NAME, ANONYMOUS_NAME = "Unknown", "Anonymous"  # the authors' fallbacks

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from migration.engine import CollectionRule, Quarantine, Write
 
-from .coerce import Invalid, as_object_id, coerce_document, model, static_defaults
-from .lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
-from .passthrough import carried_over
-from .transforms_activity import message_conversation, resolve_user
-from .transforms_participants import anonymous_problem, conversation_problem
+from ..coerce import Invalid, as_object_id, coerce_document, model, static_defaults
+from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
+from ..passthrough import carried_over
+from .activity import message_conversation, resolve_user
+from .participants import anonymous_problem, conversation_problem
 
 WHO = ("userId", "anonymousId")
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from migration.engine import Quarantine, Write
 
-from .coerce import Invalid, coerce_document, date, fill_timestamps, static_defaults
+from ..coerce import Invalid, coerce_document, date, fill_timestamps, static_defaults
 
 LEGACY_ROLE_NAMES = {"MODO": "MODERATOR"}
 _TRANSLATION_FLAG = ("a translation setting the target User no longer has (the services keep "

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from migration.engine import CollectionRule, Lookup, Quarantine
 
-from .carry_rules import CALL_SESSION_DROPPED, CALL_SESSION_VALUES
-from .coerce import Invalid, as_date, as_object_id, static_defaults
-from .lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS, checked
-from .passthrough import carried_over
-from .transforms_activity import message_conversation, resolve_user
-from .transforms_participants import conversation_problem, id_time, parent_quarantined
-from .transforms_repoint import participant_of, written
+from ..carry_rules import CALL_SESSION_DROPPED, CALL_SESSION_VALUES
+from ..coerce import Invalid, as_date, as_object_id, static_defaults
+from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS, checked
+from ..passthrough import carried_over
+from .activity import message_conversation, resolve_user
+from .participants import conversation_problem, id_time, parent_quarantined
+from .repoint import participant_of, written
 
 MENTION_MAPPED = ("messageId", "mentionedUserId", "mentionedAt")
 CALL_PARTICIPANT_MAPPED = ("callSessionId", "userId", "anonymousId", "role", "joinedAt", "leftAt",
