@@ -93,6 +93,36 @@ def _prepare_out(out: Path) -> None:
         raise AuditError(f"--out {out}: cannot be created ({error.strerror or error})") from None
 
 
+def _volumes_and_networks(engine: Engine, containers: dict, compose_project: str,
+                          docker_host: str | None) -> tuple[dict, dict]:
+    """The volumes and networks the containers use, and those labelled with the compose project
+    (a volume nothing mounts any more still holds data)."""
+    labels = {COMPOSE_PROJECT: compose_project}
+    mounted = [m["Name"] for r in containers.values() for m in r.get("Mounts") or []
+               if m.get("Type") == "volume"]
+    labelled = engine.lines(volume_ls(labels=labels, docker_host=docker_host))
+    volumes = engine.inspect_volumes([*mounted, *labelled])
+    attached = [n for r in containers.values()
+                for n in ((r.get("NetworkSettings") or {}).get("Networks") or {})]
+    labelled_nets = engine.lines(network_ls(labels=labels, docker_host=docker_host))
+    networks = {n["Name"]: n for n in engine.inspect_networks([*attached, *labelled_nets]).values()}
+    return volumes, networks
+
+
+def _volume_rows(volumes: dict, containers: dict, purposes: dict) -> list[dict]:
+    """One row per volume: its purpose for the stack, who mounts it where, its masked labels."""
+    used_by: dict[str, list[str]] = {}
+    for name, record in containers.items():
+        for m in record.get("Mounts") or []:
+            if m.get("Type") == "volume":
+                used_by.setdefault(m["Name"], []).append(f"{name}:{m['Destination']}")
+    purpose_of = {v["volume"]: p for p, v in purposes.items()}
+    return [{"name": n, "purpose": purpose_of.get(n), "mountpoint": v.get("Mountpoint"),
+             "driver": v.get("Driver"), "labels": mask_labels(v.get("Labels")) or {},
+             "createdAt": v.get("CreatedAt"), "usedBy": used_by.get(n, [])}
+            for n, v in sorted(volumes.items())]
+
+
 def audit(stack: str, out: Path, *, compose_project: str = "meeshy", mongo_uri: str | None = None,
           docker_host: str | None = None, name_prefix: str = "meeshy-",
           stack_file: Path | None = None, engine: Engine | None = None,
@@ -108,15 +138,7 @@ def audit(stack: str, out: Path, *, compose_project: str = "meeshy", mongo_uri: 
     version = engine.server_version()
     containers, how = find_containers(engine, compose_project, name_prefix)
     images = engine.inspect_images([r["Image"] for r in containers.values()])
-    mounted = [m["Name"] for r in containers.values() for m in r.get("Mounts") or []
-               if m.get("Type") == "volume"]
-    labelled = engine.lines(volume_ls(labels={COMPOSE_PROJECT: compose_project}, docker_host=docker_host))
-    volumes = engine.inspect_volumes([*mounted, *labelled])
-    attached = [n for r in containers.values()
-                for n in ((r.get("NetworkSettings") or {}).get("Networks") or {})]
-    labelled_nets = engine.lines(network_ls(labels={COMPOSE_PROJECT: compose_project},
-                                            docker_host=docker_host))
-    networks = {n["Name"]: n for n in engine.inspect_networks([*attached, *labelled_nets]).values()}
+    volumes, networks = _volumes_and_networks(engine, containers, compose_project, docker_host)
 
     services: dict[str, list[str]] = {}
     for name, record in containers.items():
@@ -131,12 +153,6 @@ def audit(stack: str, out: Path, *, compose_project: str = "meeshy", mongo_uri: 
                                           networks, suggestion)
     files = write_masked_files(project_files(containers), out / "compose", remote=bool(docker_host))
 
-    used_by: dict[str, list[str]] = {}
-    for name, record in containers.items():
-        for m in record.get("Mounts") or []:
-            if m.get("Type") == "volume":
-                used_by.setdefault(m["Name"], []).append(f"{name}:{m['Destination']}")
-    purpose_of = {v["volume"]: p for p, v in purposes.items()}
     snapshot = {
         "stack": stack, "composeProject": compose_project, "foundBy": how,
         "dockerHost": docker_host or "local", "engineVersion": version,
@@ -144,10 +160,7 @@ def audit(stack: str, out: Path, *, compose_project: str = "meeshy", mongo_uri: 
         "containers": [_container_summary(r, images.get(r["Image"]), name_prefix)
                        for r in containers.values()],
         "services": services,
-        "volumes": [{"name": n, "purpose": purpose_of.get(n), "mountpoint": v.get("Mountpoint"),
-                     "driver": v.get("Driver"), "labels": mask_labels(v.get("Labels")) or {},
-                     "createdAt": v.get("CreatedAt"), "usedBy": used_by.get(n, [])}
-                    for n, v in sorted(volumes.items())],
+        "volumes": _volume_rows(volumes, containers, purposes),
         "networks": [{"name": n, "id": v.get("Id"), "driver": v.get("Driver"),
                       "containers": sorted(c.get("Name", "") for c in (v.get("Containers") or {}).values())}
                      for n, v in sorted(networks.items())],
