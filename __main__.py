@@ -1,10 +1,10 @@
 """The Meeshy platform for the selected stack: settings in, platform out, exports."""
 import pulumi
 
-from components.config_source import PulumiConfigSource
-from components.platform import MeeshyPlatform, MeeshyPlatformArgs
-from components.release_settings import has_release_section, load_release_settings
-from components.settings import load_settings
+from components.platform.platform import MeeshyPlatform, MeeshyPlatformArgs
+from config.pulumi_source import PulumiConfigSource
+from config.release_settings import has_release_section, load_release_settings
+from config.settings import load_settings
 
 source = PulumiConfigSource()
 settings = load_settings(pulumi.get_stack(), source)

@@ -2,7 +2,7 @@
 
     $MEESHY_VENV/bin/python bench/bench_migration.py [--scale 1 --scale 10]
 
-For each scale it generates the legacy dataset (migration/meeshy/sample_data.py, about 125k
+For each scale it generates the legacy dataset (testing/legacy/dataset.py, about 125k
 documents at scale 1), then times, each in its own subprocess so peak memory (ru_maxrss from
 wait4) is that process's alone:
   ours      `python -m migration run` into an empty target (migrate + indexes + verify)
@@ -29,8 +29,8 @@ import time
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from migration.meeshy.sample_data import insert_legacy_dataset  # noqa: E402
-from tests.support.ferretdb import FerretDB  # noqa: E402
+from testing.ferretdb import FerretDB  # noqa: E402
+from testing.legacy.dataset import insert_legacy_dataset  # noqa: E402
 
 SEED = 1
 
@@ -58,9 +58,9 @@ PER_DOCUMENT = """
 import sys, pymongo
 from migration.engine.chain import load_chain
 from migration.engine.process import Processor
-from migration.engine.schema import load_schema
+from migration.engine.validation.schema import load_schema
 from migration.engine.sources import ChildMerger, build_lookup
-from migration.engine.validator import Validator
+from migration.engine.validation.validator import Validator
 from migration.engine.model import CollectionRule
 client = pymongo.MongoClient(sys.argv[1])
 source, target = client[sys.argv[2]], client[sys.argv[3]]

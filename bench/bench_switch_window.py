@@ -12,8 +12,8 @@ then times:
   old       full backup (mongodump --archive --gzip + manifest, ops/backup_run.py), then the
             strict delta pass into target A
   new       the strict delta pass into target B
-  after     the new way's work once the window closed: the fingerprint (ops.digest, what
-            ops.data_check digests runs), then the archive, and whether the archive's manifest
+  after     the new way's work once the window closed: the fingerprint (steps.digest, what
+            steps.data_check digests runs), then the archive, and whether the archive's manifest
             equals the fingerprint (it must: nothing writes the legacy database once frozen)
 The Pulumi update around the delta pass, the baseline and the release phase are the same in
 both schemes and not timed here (about 16 s per update in the rehearsal at scale 1). Figures,
@@ -32,10 +32,10 @@ import time
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from migration.meeshy.sample_data import insert_legacy_dataset  # noqa: E402
-from ops.backup_run import take_backup  # noqa: E402
-from ops.digest import compare, database_digests  # noqa: E402
-from tests.support.ferretdb import FerretDB, tools_dir  # noqa: E402
+from steps.backup_run import take_backup  # noqa: E402
+from steps.digest import compare, database_digests  # noqa: E402
+from testing.ferretdb import FerretDB, tools_dir  # noqa: E402
+from testing.legacy.dataset import insert_legacy_dataset  # noqa: E402
 
 SEED = 1
 LEGACY, TARGET_OLD, TARGET_NEW = "meeshy", "meeshy_v2_old", "meeshy_v2_new"

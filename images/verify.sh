@@ -130,10 +130,10 @@ done
 check "traefik: routes Host(gate.rehearsal.test) to the gateway" 200 "$routed"
 
 # The probes the components put in each container's healthcheck, built by the same function
-# (components/commands.py), run inside these images: a missing curl or wget shows up here.
+# (commands/services.py), run inside these images: a missing curl or wget shows up here.
 for pair in gateway:gateway translator:translator web:web static:static; do
   probe="$(cd "$MEESHY_REPO_ROOT" && "$MEESHY_VENV/bin/python" -c \
-    'import json, sys; from components import commands; print(json.dumps(commands.service_probe(sys.argv[1])))' \
+    'import json, sys; from commands import services as commands; print(json.dumps(commands.service_probe(sys.argv[1])))' \
     "${pair#*:}")" || die "cannot build the components' probe for ${pair#*:}"
   mapfile -t argv < <("$MEESHY_VENV/bin/python" -c 'import json, sys; print("\n".join(json.loads(sys.argv[1])))' "$probe")
   check "${pair%%:*}: the components' probe (${argv[0]}) passes" 0 \

@@ -1,4 +1,4 @@
-"""python -m migration plan|run|verify|status (the contract of issue 3; other tools call it).
+"""python -m migration plan|run|verify|status (a contract: other tools call it).
 
 Exit codes: 0 done and verified (quarantined documents allowed, reported), 2 bad usage or
 configuration, 3 verification failed or the data was refused before any write (source data the
@@ -23,15 +23,20 @@ from rich.console import Console
 from migration.cli_checks import check_writable, read_schema
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.deadlines import (CONNECT_TIMEOUT_MS, DEFAULT_TIMEOUT_SECONDS, client_options,
-                                        describe, operation)
+from migration.engine.deadlines import (
+    CONNECT_TIMEOUT_MS,
+    DEFAULT_TIMEOUT_SECONDS,
+    client_options,
+    describe,
+    operation,
+)
 from migration.engine.errors import ConfigError, MigrationError
-from migration.engine.guards import MAX_QUARANTINE_RATIO
-from migration.engine.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
-from migration.engine.lease import LEASE_SECONDS
 from migration.engine.report import ProgressBars, render, write_json
 from migration.engine.sources import BATCH_SIZE
-from migration.engine.validator import Validator
+from migration.engine.target.guards import MAX_QUARANTINE_RATIO
+from migration.engine.target.lease import LEASE_SECONDS
+from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
+from migration.engine.validation.validator import Validator
 
 DEFAULT_CHAIN = "migration.meeshy"
 

@@ -10,7 +10,7 @@ import pathlib
 import stat
 
 from migration.engine.errors import ConfigError
-from migration.engine.schema import parse_schema
+from migration.engine.validation.schema import parse_schema
 
 MAX_SCHEMA_BYTES = 8 * 1024 * 1024   # a real schema.prisma is tens of KB
 

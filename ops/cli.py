@@ -12,7 +12,7 @@
     refresh-staging STACK         production's latest backup into STACK's database, migrated
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
-    audit STACK --out DIR         capture today's compose production (ops/audit.py)
+    audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)
     rehearse [--scale 1] [--keep] [--report DIR]
                                   the whole switch on the local Docker engine: production and
                                   staging stacks of its own, load, a failing switch, rollbacks
@@ -25,11 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
-from components.release_settings import ReleaseConfigError
-from ops.env import REPO_ROOT, OpsEnvironmentError, discover
+from config.release_settings import ReleaseConfigError
+from ops.automation.env import REPO_ROOT, OpsEnvironmentError
+from ops.verbs import run
 
 VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown")
 
@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m ops", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    from ops import audit as audit_verb
+    from takeover.audit import capture as audit_verb
     audit_verb.build_parser(verbs.add_parser("audit", help="capture the compose production"))
     rehearse = verbs.add_parser("rehearse", help="the whole switch on the local Docker engine")
     rehearse.add_argument("--scale", type=float, default=1.0,
@@ -87,150 +87,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _confirm(yes: bool, stack: str):
-    def ask(summary: str) -> bool:
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            raise SystemExit("ops: error: not a terminal; pass --yes to confirm non-interactively")
-        answer = input(f"Type the stack name ({stack}) to go ahead: ").strip()
-        return answer == stack
-    return ask
-
-
-def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def run(args) -> tuple[int, object]:
-    from ops.stack_runner import StackRunner
-
-    if args.verb == "audit":
-        from ops import audit as audit_verb
-        return audit_verb.run(args), None
-    if args.verb == "rehearse":
-        from ops import rehearse
-        return rehearse.run(args)
-    env = discover()
-    create = args.verb == "deploy"
-    runner = StackRunner(env, args.project_dir, args.stack, log=_log, create=create)
-    if args.verb == "history":
-        from ops.views import format_history, history
-        rows = history(runner)
-        print(format_history(rows))
-        return 0, rows
-    if args.verb == "preview":
-        from ops.views import preview
-        return 0, preview(runner, log=_log)
-    if args.verb in ("switch", "deploy"):
-        runner.check_policies(runner.desired(), op_id=f"policy-{args.verb}")
-    if args.verb == "switch":
-        from ops.switch import SwitchAborted, run_switch
-        takeover = undo = None
-        if args.takeover is not None:
-            from ops import compose
-            from ops.compose_record import TakeoverError
-            from ops.switch_takeover import check_takeover_changes
-            try:   # before anything stops: what the takeover changes, refused if it loses a setting
-                check_takeover_changes(args.takeover, args.stack, log=_log)
-            except TakeoverError as refused:
-                _log(f"ops switch: {refused}")
-                return 3, None
-            takeover = lambda: compose.takeover(args.takeover, project=args.compose_project, log=_log)  # noqa: E731
-            undo = lambda: compose.restore(args.takeover, log=_log)  # noqa: E731
-        try:
-            report = run_switch(runner, budget_seconds=args.budget,
-                                rollback_budget_seconds=args.rollback_budget,
-                                confirm=_confirm(args.yes, args.stack), log=_log,
-                                takeover=takeover, undo_takeover=undo)
-        except SwitchAborted as aborted:
-            _log(str(aborted))
-            return 1, None
-        _print_phases(report)
-        return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
-    if args.verb == "rollback" and args.to_compose is not None:
-        from ops.takeover_rollback import rollback_to_compose
-        report = rollback_to_compose(runner, args.to_compose, confirm=_confirm(args.yes, args.stack),
-                                     restore_seconds=args.budget, log=_log)
-        return (1, None) if report is None else (0 if report["result"] == "restored" else 1, report)
-    if args.verb == "rollback":
-        from ops.rollback import RollbackFailed, rollback_to
-        try:
-            report = rollback_to(runner, args.to, confirm=_confirm(args.yes, args.stack),
-                                 budget_seconds=args.budget, log=_log)
-        except RollbackFailed as failed:
-            return 1, failed.report
-        return (1, None) if report is None else (0, report)
-    if args.verb == "refresh-staging":
-        from ops.refresh_staging import refresh_staging
-        production = StackRunner(env, args.project_dir, args.source, log=_log)
-        report = refresh_staging(runner, production, log=_log)
-        return (0 if report["result"] == "succeeded" else 1), report
-    if args.verb == "teardown":
-        return _teardown(runner, args)
-    # deploy
-    from ops.ledger import new_op_id
-    op_id = new_op_id("deploy")
-    result = runner.up(runner.desired(), op_id=op_id, phase="deploy", snapshot=True,
-                       deadline=time.monotonic() + 3600)
-    return (0 if result.ok else 1), result.__dict__
-
-
-def _teardown(runner, args) -> tuple[int, dict]:
-    """Destroys every unprotected resource of a stack that is not production. The protected
-    ones (data volumes) stay, in the engine and in the state, and are named; the stack's history
-    and ops' records are kept."""
-    if args.stack == "production":
-        raise SystemExit("ops teardown: refusing to tear down production")
-    if not _confirm(args.yes, args.stack)(f"destroy every resource of stack {args.stack!r}"):
-        return 1, None
-    started = time.monotonic()
-    result = runner.stack.destroy(message=f"meeshy-ops teardown {args.stack}", color="never",
-                                  exclude_protected=True, suppress_progress=True,
-                                  on_output=lambda line: None)
-    kept = _protected_resources(runner)
-    report = {"stack": args.stack, "result": result.summary.result,
-              "resourceChanges": dict(result.summary.resource_changes or {}),
-              "protectedKept": kept, "seconds": round(time.monotonic() - started, 3)}
-    runner.ledger.append({"kind": "teardown", **report})
-    print(f"teardown {args.stack}: {report['result']} in {report['seconds']:.1f} s "
-          f"({report['resourceChanges']})")
-    for name in kept:
-        print(f"  kept (protected): {name}")
-    return (0 if report["result"] == "succeeded" else 1), report
-
-
-def _protected_resources(runner) -> list[str]:
-    """Docker names (else URNs) of the protected resources still in the stack's state."""
-    resources = runner.stack.export_stack().deployment.get("resources") or []
-    return sorted((r.get("outputs") or {}).get("name") or r["urn"]
-                  for r in resources if r.get("protect"))
-
-
-def _print_phases(report: dict) -> None:
-    lines = [f"switch {report['opId']}: {report['result']} in {report.get('seconds', 0):.1f} s"]
-    for phase in report["phases"]:
-        steps = ", ".join(f"{k} {v:.1f} s" for k, v in (phase.get("steps") or {}).items())
-        lines.append(f"  {phase['name']:<20} {phase['seconds']:>7.1f} s  {'ok' if phase['ok'] else 'FAILED'}"
-                     + (f"  ({steps})" if steps else ""))
-    window = report.get("writeUnavailability")
-    if window:
-        lines.append(f"  write-unavailability window: {window['seconds']:.1f} s")
-    if report.get("rollback"):
-        lines.append(f"  rollback: {report['rollback'].get('result')}")
-    lines.append(f"  report: {report.get('reportPath')}")
-    print("\n".join(lines))
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from config.stack_file import StackConfigError
+    from ops.automation.snapshots import SnapshotError
+    from ops.automation.stack_runner import PolicyViolation
     from ops.preflight import PreflightError, check
-    from ops.snapshots import SnapshotError
-    from ops.stack_config import StackConfigError
-    from ops.stack_runner import PolicyViolation
     try:
         if args.verb == "rehearse":
-            from ops.rehearse import check_usage
+            from ops.rehearse.run import check_usage
             check_usage(args)
         elif args.verb != "audit":    # the audit checks its --out itself, before any work
             check(args)
@@ -261,6 +126,7 @@ def _unexpected(verb: str, error: Exception) -> int:
     (MEESHY_OPS_TRACEBACK=1), so an operator reads what failed rather than a stack dump."""
     import os
     import traceback
+
     from pulumi.automation.errors import CommandError
     if isinstance(error, CommandError):
         print(f"ops {verb}: pulumi failed: {str(error)[-1500:]}", file=sys.stderr)

@@ -9,10 +9,12 @@ import os
 import subprocess
 from pathlib import Path
 
-from components import naming
-from components import release_commands as rc
-from components.release_settings import ReleaseSettings
-from ops.backup_manifest import load_manifest
+from commands import steps as rc
+from config import naming
+from config.locations import REPO_ROOT
+from config.release_settings import ReleaseSettings
+from steps.backup_manifest import load_manifest
+from steps.protocol import result_of
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -49,7 +51,7 @@ def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     try:
         done = subprocess.run(argv, env={**os.environ, **env}, stdin=stdin, capture_output=True,
-                              timeout=timeout, cwd=str(rc.REPO_ROOT))
+                              timeout=timeout, cwd=str(REPO_ROOT))
     except subprocess.TimeoutExpired:
         raise DataOperationError(f"{what} did not finish within {timeout:.0f} s") from None
     finally:
@@ -62,8 +64,7 @@ def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,
 
 
 def _json_line(text: str) -> dict:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return json.loads(lines[-1]) if lines else {}
+    return result_of(text) or {}
 
 
 def digests(server: rc.Server, database: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
@@ -107,7 +108,7 @@ def restore(server: rc.Server, archive_path: str, from_database: str, to_databas
 def restore_and_verify(server: rc.Server, archive_path: str, from_database: str,
                        to_database: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
     """Restores, then proves the database equals the archive (counts and content hashes)."""
-    from ops.digest import compare
+    from steps.digest import compare
 
     manifest = load_manifest(archive_path)
     restore(server, archive_path, from_database, to_database, timeout)

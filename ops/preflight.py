@@ -4,8 +4,8 @@ A refusal here has created no stack, written no file and left the stack file as 
 - a stack name without a Pulumi.<name>.yaml is refused, naming the nearest stack file;
 - every output path (`--json FILE`) must be writable, so a report is never lost after the work;
 - the verbs that apply the stack file (deploy, preview, switch, refresh-staging) parse it with
-  the program's own settings models (components/settings.py for the platform,
-  components/release_settings.py for the release steps) and refuse every unknown `meeshy:` key;
+  the program's own settings models (config/settings.py for the platform,
+  config/release_settings.py for the release steps) and refuse every unknown `meeshy:` key;
 - the host ports, public hosts and Docker names the stack declares must not be declared by any
   other stack file of the project (stacks share one Docker host and one DNS zone);
 - refresh-staging refuses `--from` equal to its destination and a protected destination.
@@ -18,19 +18,26 @@ from __future__ import annotations
 
 import difflib
 import re
-import tempfile
 from pathlib import Path
 
-from components import naming
-from components import validation as v
-from components.release_settings import (
-    ReleaseConfigError, has_release_section, load_release_settings, unknown_section_fields,
+from config import naming
+from config import validation as v
+from config.locations import writable_problem
+from config.release_settings import (
+    ReleaseConfigError,
+    has_release_section,
+    load_release_settings,
+    unknown_section_fields,
 )
-from components.settings import (
-    MappingSource, SettingsError, load_settings, unknown_config_keys, unknown_key_message,
+from config.settings import (
+    MappingSource,
+    SettingsError,
+    load_settings,
+    unknown_config_keys,
+    unknown_key_message,
 )
-from components.settings_sections import parse_adopt, parse_ports
-from ops.stack_config import ConfigDoc, StackConfigError, stack_file
+from config.settings_sections import parse_adopt, parse_ports
+from config.stack_file import ConfigDoc, StackConfigError, stack_file
 
 # Verbs that hand the stack file's values to the program.
 APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
@@ -62,34 +69,6 @@ def missing_stack_problem(project_dir: Path, stack: str, option: str = "") -> st
     hint = (f"did you mean {near[0]}?" if near else
             f"the stacks here are {', '.join(known)}" if known else "this project has no stack file")
     return f"{option}no stack file Pulumi.{stack}.yaml in {Path(project_dir).resolve()}; {hint}"
-
-
-def writable_problem(path: Path, option: str, directory: bool = False) -> str | None:
-    """Why `path` cannot be written (a report file, or a directory to fill), tried for real in
-    the nearest existing directory with a file that vanishes at once; None when it can."""
-    path = Path(path)
-    if path.exists() and path.is_dir() != directory:
-        return f"{option} {path}: {'is not a directory' if directory else 'is a directory, not a file'}"
-    if path.exists() and not directory and not path.is_file():
-        # A FIFO or device would block or swallow the report written at the end.
-        return f"{option} {path}: is not a regular file"
-    base = path if directory else path.parent
-    while not base.exists() and base != base.parent:
-        base = base.parent
-    if not base.is_dir():
-        return f"{option} {path}: {base} is a file, so nothing can be written beneath it"
-    try:
-        with tempfile.TemporaryFile(dir=base):
-            pass
-    except OSError as error:
-        return f"{option} {path}: cannot write in {base} ({error.strerror or error})"
-    try:
-        if path.is_file():
-            with open(path, "ab"):      # appends nothing: the report replaces it at the end
-                pass
-    except OSError as error:
-        return f"{option} {path}: the file exists and cannot be written ({error.strerror or error})"
-    return None
 
 
 def is_external(values: dict) -> bool:

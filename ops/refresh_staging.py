@@ -15,12 +15,15 @@ import subprocess
 import time
 from pathlib import Path
 
-from components import release_commands as rc
-from ops import data_ops, snapshots
-from ops.backup_manifest import load_manifest
-from ops.backup_run import ARCHIVE_SUFFIX, backup_folder
-from ops.ledger import new_op_id, now_iso
-from ops.stack_runner import StackRunner
+from commands import steps as rc
+from config.locations import REPO_ROOT
+from ops import data_ops
+from ops.automation import snapshots
+from ops.automation.ledger import new_op_id, now_iso
+from ops.automation.stack_runner import StackRunner
+from steps.backup_manifest import load_manifest
+from steps.backup_run import ARCHIVE_SUFFIX, backup_folder
+from steps.protocol import result_of
 
 
 class RefreshError(RuntimeError):
@@ -48,7 +51,7 @@ def latest_backup(production: StackRunner) -> dict:
 
 def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: float = 600.0,
                     log=print) -> dict:
-    from components.release_settings import load_release_settings
+    from config.release_settings import load_release_settings
 
     if staging.stack_name == production.stack_name:
         raise RefreshError("refresh-staging copies production into another stack; got the same stack twice")
@@ -81,9 +84,8 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
         log(f"migrating {into} -> {migration.target_database} on {staging.stack_name}")
         env = rc.migration_environment(server, into, migration.target_database)
         done = subprocess.run(argv, env={**_environ(), **env}, capture_output=True, text=True,
-                              timeout=migration.timeout_seconds + 60, cwd=str(rc.REPO_ROOT))
-        lines = [line for line in done.stdout.splitlines() if line.strip()]
-        result = json.loads(lines[-1]) if lines else {}
+                              timeout=migration.timeout_seconds + 60, cwd=str(REPO_ROOT))
+        result = result_of(done.stdout) or {}
         report["migration"] = {"exitCode": done.returncode, "report": str(path),
                                "summary": result.get("summary")}
         if done.returncode != 0:

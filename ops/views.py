@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.release_settings import load_release_settings
-from ops import data_ops, snapshots, switch_plan
-from ops.ledger import new_op_id
-from ops.stack_runner import StackRunner
+from config.release_settings import load_release_settings
+from ops import data_ops
+from ops.automation import snapshots
+from ops.automation.ledger import new_op_id
+from ops.automation.stack_runner import StackRunner
+from ops.switch import plan as switch_plan
 
 
 def history(runner: StackRunner) -> list[dict]:
@@ -70,7 +72,8 @@ def preview(runner: StackRunner, log=print) -> dict:
         report["migration"] = {"source": migration.source_database,
                                "target": migration.target_database, "skipped": why}
         log(f"migration dry run {migration.source_database} -> {migration.target_database}: skipped, {why}")
-    elif migration is not None and not (deployed and deployed.settings.live_database == migration.target_database):
+    elif migration is not None and not (deployed and
+                                        deployed.settings.live_database == migration.target_database):
         server = data_ops.server_for(desired, desired_doc.plain_values())
         path = Path(runner.ledger.scratch(f"{op_id}-migration-plan.json"))
         plan = data_ops.migration_plan(server, migration.source_database,

@@ -5,7 +5,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the rules reuse components/
 
 from pulumi_policy import (  # noqa: E402
-    EnforcementLevel, PolicyPack, ResourceValidationPolicy, StackValidationPolicy,
+    EnforcementLevel,
+    PolicyPack,
+    ResourceValidationPolicy,
+    StackValidationPolicy,
 )
 
 from policy import rules  # noqa: E402
@@ -25,7 +28,8 @@ def _validate_ports(args, report_violation):
     resources = [rules.Res(r.resource_type, r.name, r.props, bool(r.opts.protect)) for r in args.resources]
     if not args.resources:
         return
-    for problem in rules.host_ports_isolated(resources, stack_facts(rules.stack_of_urn(args.resources[0].urn))):
+    facts = stack_facts(rules.stack_of_urn(args.resources[0].urn))
+    for problem in rules.host_ports_isolated(resources, facts):
         report_violation(problem)
 
 

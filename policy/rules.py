@@ -7,15 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
-from components import naming
-from components.validation import image_problem
+from config import naming
+from config.validation import image_problem
 
 CONTAINER = "docker:index/container:Container"
 VOLUME = "docker:index/volume:Volume"
 NETWORK = "docker:index/network:Network"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 ADMIN_SERVICES = ("mongo-ui", "redis-ui")
-DOCKER_SOCKET = "/var/run/docker.sock"
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def stack_of_urn(urn: str) -> str:
 
 
 def _labels(props: Mapping[str, Any]) -> dict[str, str]:
-    return {l.get("label"): l.get("value") for l in props.get("labels") or []}
+    return {label.get("label"): label.get("value") for label in props.get("labels") or []}
 
 
 _KINDS = {CONTAINER: "container", VOLUME: "volume", NETWORK: "network"}
@@ -129,7 +128,8 @@ def admin_uis_behind_basic_auth(res: Res, facts: StackFacts) -> list[str]:
         service = labels.get(f"traefik.http.routers.{router}.service")
         if not (admin or service == "api@internal") or labels.get("traefik.enable") != "true":
             continue
-        used = {m.split("@")[0] for m in (labels.get(f"traefik.http.routers.{router}.middlewares") or "").split(",") if m}
+        middlewares = labels.get(f"traefik.http.routers.{router}.middlewares") or ""
+        used = {m.split("@")[0] for m in middlewares.split(",") if m}
         if not used & auth:
             problems.append(f"router {router!r} ({value}) exposes an admin interface without basic auth")
     return problems

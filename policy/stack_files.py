@@ -7,10 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from components import validation as v
-from components.service_settings import parse_services
-from components.settings import MappingSource
-from components.settings_sections import parse_adopt, parse_ports
+from config import validation as v
+from config.service_settings import parse_services
+from config.settings import MappingSource
+from config.settings_sections import parse_adopt, parse_ports
 from policy.rules import StackFacts
 
 PROJECT_DIR = Path(os.environ.get("MEESHY_PROJECT_DIR", Path(__file__).resolve().parent.parent))

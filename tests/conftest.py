@@ -13,7 +13,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests.support.ferretdb import FerretDB, FerretDBError  # noqa: E402
+from testing.ferretdb import FerretDB, FerretDBError  # noqa: E402
 
 _db_counter = itertools.count(1)
 

@@ -182,7 +182,7 @@ variant "meeshy-local/gateway:unhealthy-$STANDIN_VERSION" gateway target STANDIN
 
 # 7. The tools image: the release steps' programs from this repository, at the project's version.
 tools_sources() {  # the repository files the tools image carries, relative to the repository
-  (cd "$MEESHY_REPO_ROOT" && find migration ops -type f \( -name '*.py' -o -name '*.prisma' \) \
+  (cd "$MEESHY_REPO_ROOT" && find migration steps -type f \( -name '*.py' -o -name '*.prisma' \) \
      ! -path '*/__pycache__/*' | LC_ALL=C sort)
 }
 hash="$(recipe_hash "$images/tools" "$base_id" "mongodump $(stamp_of mongodump)" \

@@ -1,7 +1,15 @@
 """A generic, resumable, verified document migration engine (see README.md)."""
 from migration.engine.hashing import derived_id
 from migration.engine.model import (
-    Children, CollectionRule, Drop, DropCollection, Lookup, Merge, Quarantine, Reference, Step,
+    Children,
+    CollectionRule,
+    Drop,
+    DropCollection,
+    Lookup,
+    Merge,
+    Quarantine,
+    Reference,
+    Step,
     Write,
 )
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import time
 
-from migration.engine import checkpoint, guards
 from migration.engine.errors import ConfigError
-from migration.engine.lease import LEASE_SECONDS, Lease, holder
-from migration.engine.model import CollectionRule
-from migration.engine.planner import plan as _plan, schema_problems
+from migration.engine.planner import plan as _plan
+from migration.engine.planner import schema_problems
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import Runner
 from migration.engine.sources import BATCH_SIZE
+from migration.engine.target import checkpoint, guards
+from migration.engine.target.lease import LEASE_SECONDS, Lease, holder
 from migration.engine.verify import verify as _verify
 
 

@@ -77,7 +77,7 @@ def _check_rule(step: Step, rule: CollectionRule) -> None:
         raise ConfigError(f"{where}: transform is not callable")
 
 
-def load_chain(module_name: str = "migration.meeshy", decisions=None) -> Chain:
+def load_chain(module_name: str, decisions=None) -> Chain:
     """Imports the chain package and reads its CHAIN and SCHEMA_PATH. With `decisions`
     ({name: value}), the chain's build_chain(decisions) replaces CHAIN; a chain declaring
     DECISIONS reports the value of each (its defaults unless overridden)."""

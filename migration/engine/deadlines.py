@@ -11,8 +11,15 @@ from __future__ import annotations
 
 import contextlib
 
-from pymongo.errors import (AutoReconnect, ExecutionTimeout, NetworkTimeout, OperationFailure,
-                            ProtocolError, PyMongoError, WTimeoutError)
+from pymongo.errors import (
+    AutoReconnect,
+    ExecutionTimeout,
+    NetworkTimeout,
+    OperationFailure,
+    ProtocolError,
+    PyMongoError,
+    WTimeoutError,
+)
 
 from migration.engine.errors import MigrationError
 

@@ -14,8 +14,3 @@ class ConfigError(MigrationError):
 class CoverageError(MigrationError):
     """Source data the chain would lose silently (unmapped field or collection); exit code 3."""
     exit_code = 3
-
-
-class VerificationFailed(MigrationError):
-    """The target does not reconcile with the source; exit code 3."""
-    exit_code = 3

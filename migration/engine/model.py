@@ -101,6 +101,3 @@ class Quarantine:
 @dataclass(frozen=True)
 class Drop:
     reason: str
-
-
-OUTCOME_TYPES = (Write, Merge, Quarantine, Drop)

@@ -7,12 +7,12 @@ previous run would be (from the target's ledger, read only).
 from __future__ import annotations
 
 from migration.engine.hashing import sort_key
-from migration.engine.ledger import LedgerReader
 from migration.engine.model import CollectionRule, DropCollection
 from migration.engine.process import Processor
 from migration.engine.runner import stable_batches
 from migration.engine.sources import BATCH_SIZE, ChildMerger, build_lookup
-from migration.engine.uniques import UniqueTracker
+from migration.engine.target.ledger import LedgerReader
+from migration.engine.target.uniques import UniqueTracker
 
 LISTED = 1000  # ids listed per collection and outcome in the report; counts are always exact
 

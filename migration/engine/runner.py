@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import hashlib
 
-from migration.engine import checkpoint
 from migration.engine.deadlines import guarded, operation
 from migration.engine.errors import CoverageError
-from migration.engine.indexes import ensure_indexes, indexed_collections
-from migration.engine.ledger import LEDGER, LedgerReader, id_token
 from migration.engine.model import CollectionRule, DropCollection
 from migration.engine.pipeline import Prefetch, WriteBehind
 from migration.engine.process import QUARANTINE, Processor
 from migration.engine.sources import BATCH_SIZE, ChildMerger, build_lookup, check_id
-from migration.engine.writer import apply_batch
+from migration.engine.target import checkpoint
+from migration.engine.target.indexes import ensure_indexes, indexed_collections
+from migration.engine.target.ledger import LEDGER, LedgerReader, id_token
+from migration.engine.target.writer import apply_batch
 
 MAX_BATCH_FACTOR = 4
 

@@ -12,14 +12,14 @@ import itertools
 
 from pymongo.errors import OperationFailure
 
-from migration.engine import checkpoint
 from migration.engine.hashing import sort_key
-from migration.engine.indexes import index_counts, indexed_collections, missing_indexes
-from migration.engine.ledger import ledger_collection, recorded_targets, split_token
 from migration.engine.live_source import check_sources_live
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
+from migration.engine.target import checkpoint
+from migration.engine.target.indexes import index_counts, indexed_collections, missing_indexes
+from migration.engine.target.ledger import ledger_collection, recorded_targets, split_token
 from migration.engine.verify_scan import EXAMPLES, scan_all, scan_collection
 
 SET_LIMIT = 20_000  # referenced documents held as a set of keys (a few MB at most)

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from bson import ObjectId
 
-from migration.engine.schema import load_schema
+from migration.engine.validation.schema import load_schema
 
 SCHEMA_PATH = pathlib.Path(__file__).with_name("schema.prisma")
 _LITERAL_DEFAULT = re.compile(r'^(true|false|-?\d+(\.\d+)?|"[^"]*"|[A-Za-z_]\w*)$')

@@ -10,12 +10,12 @@ import functools
 
 from migration.engine import Lookup
 from migration.engine.hashing import sort_key
-from migration.engine.validator import Validator
+from migration.engine.validation.validator import Validator
 
 from .carry_rules import CONVERSATION_DROPPED, CONVERSATION_RENAMED
 from .coerce import Invalid, as_date, as_object_id, target_schema
 from .passthrough import carried_over
-from .transforms_users import migrate_user_document
+from .transforms.users import migrate_user_document
 
 
 def _ref_pair(doc: dict, first: str, second: str):
@@ -129,7 +129,7 @@ MEMBERSHIPS = Lookup("memberships", "ConversationMember", key=membership_key,
 def anonymous_owner(doc: dict):
     """The conversation of an anonymous participant that migrates; None for one its rule
     quarantines (no session token, a bad date: what it wrote or reacted follows it)."""
-    from .transforms_participants import anonymous_document  # that module builds on this one
+    from .transforms.participants import anonymous_document  # that module builds on this one
     migrated = checked(lambda: anonymous_document(doc), "Participant")
     return None if migrated is None else migrated["conversationId"]
 

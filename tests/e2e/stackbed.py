@@ -155,7 +155,8 @@ class StackBed:
         # A secret in the stack's configuration: it must stay ciphertext everywhere.
         self.pulumi("config", "set", "--secret", "meeshy:jwtSecret", SECRET_MARKER)
 
-    def ops(self, *args: str, expect: int | None = 0, report: str | None = None) -> tuple[int, dict | None, str]:
+    def ops(self, *args: str, expect: int | None = 0,
+            report: str | None = None) -> tuple[int, dict | None, str]:
         report_path = self.root / f"{report or args[0]}.json"
         argv = [sys.executable, "-m", "ops", *args, "--project-dir", str(self.project),
                 "--json", str(report_path)]
@@ -163,7 +164,8 @@ class StackBed:
                               text=True, timeout=OPS_TIMEOUT_SECONDS)
         output = done.stdout + done.stderr
         if expect is not None:
-            assert done.returncode == expect, f"ops {' '.join(args)} exited {done.returncode}:\n{output[-6000:]}"
+            assert done.returncode == expect, \
+                f"ops {' '.join(args)} exited {done.returncode}:\n{output[-6000:]}"
         data = json.loads(report_path.read_text()) if report_path.is_file() else None
         return done.returncode, data, output
 

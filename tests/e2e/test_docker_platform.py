@@ -16,8 +16,8 @@ from pathlib import Path
 import pymongo
 import pytest
 
-from components import naming
-from migration.meeshy.sample_data import insert_legacy_dataset
+from config import naming
+from testing.legacy.dataset import insert_legacy_dataset
 from tests.support.docker_stack import REPO_ROOT, DockerStack, docker, labelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]

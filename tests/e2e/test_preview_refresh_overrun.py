@@ -7,11 +7,11 @@ import time
 import pytest
 import yaml
 
-from migration.meeshy.sample_data import insert_legacy_dataset
-from ops.digest import database_digests
+from steps.digest import database_digests
+from testing.ferretdb import FerretDB
+from testing.legacy.dataset import insert_legacy_dataset
 from tests.e2e.stackbed import HealthServer, StackBed
 from tests.e2e.test_switch_rollback import SCALE, _deploy_r1, _require_tools
-from tests.support.ferretdb import FerretDB
 
 pytestmark = pytest.mark.e2e
 

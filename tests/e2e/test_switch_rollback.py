@@ -2,7 +2,8 @@
 
 The stack is tests/e2e/project: the real release components (backup, migration, health gate)
 in external-database mode against a FerretDB on loopback (the containers are
-tests/e2e/test_docker_platform.py's), run by the language host and pulumi-command. Every update is a real `pulumi up` with a file backend; every backup a real
+tests/e2e/test_docker_platform.py's), run by the language host and pulumi-command. Every update
+is a real `pulumi up` with a file backend; every backup a real
 mongodump archive, every restore a real mongorestore, the migration the real `python -m
 migration run` over generated legacy data with production's shape and defects.
 """
@@ -16,11 +17,11 @@ import pytest
 import yaml
 from bson import ObjectId
 
-from migration.meeshy.sample_data import expected_counts, insert_legacy_dataset
-from ops.backup_manifest import load_manifest
-from ops.digest import compare, database_digests
+from steps.backup_manifest import load_manifest
+from steps.digest import compare, database_digests
+from testing.ferretdb import FerretDB, tools_dir
+from testing.legacy.dataset import expected_counts, insert_legacy_dataset
 from tests.e2e.stackbed import SECRET_MARKER, HealthServer, StackBed
-from tests.support.ferretdb import FerretDB, tools_dir
 
 pytestmark = pytest.mark.e2e
 

@@ -17,12 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from ops.audit import audit, main as audit_main
-from ops.audit_engine import DockerError, Engine
-from ops.compose import TakeoverError, restore, takeover
-from ops.env import REPO_ROOT
-from tests.support.compose_production import address as _address, compose_production, \
-    digests as _digests, docker as _docker, wait_healthy as _wait_healthy
+from ops.automation.env import REPO_ROOT
+from takeover.audit.capture import audit
+from takeover.audit.capture import main as audit_main
+from takeover.compose.handover import TakeoverError, restore, takeover
+from takeover.engine import DockerError, Engine
+from tests.support.compose_production import address as _address
+from tests.support.compose_production import compose_production
+from tests.support.compose_production import digests as _digests
+from tests.support.compose_production import docker as _docker
+from tests.support.compose_production import wait_healthy as _wait_healthy
 
 pytestmark = pytest.mark.docker
 SCALE = 0.05          # about 6,300 legacy documents: every collection of section 2, quickly
@@ -166,7 +170,8 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
     assert _inspect(names["gateway"])["State"]["Health"]["Status"] == "healthy"
     assert _gateway_health(p["gateway_port"]) == 200
     assert _digests(names["database"]) == digests
-    print(f"\ntakeover of {len(names)} containers: audit {snap['seconds']} s, takeover {report['seconds']} s, "
+    print(f"\ntakeover of {len(names)} containers: audit {snap['seconds']} s, "
+          f"takeover {report['seconds']} s, "
           f"restore {back['seconds']} s; {sum(p['counts'].values())} documents in "
           f"{len(p['counts'])} collections hash-equal after each step")
 

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from components import naming
-from ops import rehearse_load
-from ops.audit import audit
-from ops.compose_record import default_private_dir
-from ops.rehearse_stacks import release_images
+from config import naming
+from ops.rehearse import load as rehearse_load
+from ops.rehearse.stacks import release_images
+from takeover.audit.capture import audit
+from takeover.compose.record import default_private_dir
 from tests.support.compose_production import client_of, compose_production, digests, docker, wait_healthy
 from tests.support.docker_stack import REPO_ROOT, DockerStack, labelled, local_images
 
@@ -183,7 +183,8 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     # volumes are retained on delete (the stack's own data volumes too, removed by label here).
     left = bed.remove()
     assert not left["container"] and not set(left["volume"]) & set(volumes.values()), left
-    assert sorted(docker("volume", "inspect", "-f", "{{.Name}}", *volumes.values()).split()) == sorted(volumes.values())
+    kept = docker("volume", "inspect", "-f", "{{.Name}}", *volumes.values()).split()
+    assert sorted(kept) == sorted(volumes.values())
     assert digests(names["database"]) == before
     volume_step = steps[stack_names.volume("database-data")]["op"]
     print(f"\ntakeover switch and rollback to compose in {time.monotonic() - started:.1f} s: "

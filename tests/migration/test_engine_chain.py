@@ -3,13 +3,14 @@ import datetime as dt
 
 import pytest
 from bson import ObjectId
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.engine import CollectionRule, DropCollection, Step, derived_id
 from migration.engine.chain import check_chain
 from migration.engine.errors import ConfigError
 from migration.engine.hashing import sort_key
-from migration.engine.ledger import id_token, split_token, target_token
+from migration.engine.target.ledger import id_token, split_token, target_token
 
 
 def noop(doc, ctx):

@@ -2,9 +2,14 @@
 import pytest
 from bson import ObjectId
 
-from migration.engine.ledger import (ledger_collection, ledger_document, other_producer_exists,
-                                     recorded_targets, target_token)
 from migration.engine.process import DocResult
+from migration.engine.target.ledger import (
+    ledger_collection,
+    ledger_document,
+    other_producer_exists,
+    recorded_targets,
+    target_token,
+)
 
 
 def result(source_id, *writes):
@@ -48,7 +53,7 @@ def test_a_batch_with_other_ids_records_every_target(target):
 
 
 def test_a_batch_recorded_again_after_an_interrupted_attempt_replaces_its_record(target):
-    from migration.engine import writer
+    from migration.engine.target import writer
     source_id = ObjectId()
     first = [result(source_id, ("Message", source_id))]
     again = [DocResult(source_id, "written", writes=[("Message", source_id, None)],

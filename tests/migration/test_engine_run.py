@@ -3,11 +3,11 @@ import datetime as dt
 import hashlib
 
 import pytest
-from bson import ObjectId
 
-from migration.engine import api, writer
+from migration.engine import api
+from migration.engine.target import writer
 from tests.support import toy_chain
-from tests.support.migration_helpers import (data_hashes, fingerprint, run_toy, toy, writes)
+from tests.support.migration_helpers import data_hashes, fingerprint, run_toy, toy, writes
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ import pytest
 from bson import ObjectId
 
 from migration.engine.errors import ConfigError
-from migration.engine.schema import parse_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import parse_schema
+from migration.engine.validation.validator import Validator
 
 SCHEMA = '''
 // comment line

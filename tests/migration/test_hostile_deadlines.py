@@ -13,9 +13,9 @@ import pytest
 from pymongo import ReplaceOne
 
 from migration.engine.deadlines import DatabaseFailure, operation
+from testing.ferretdb import FerretDB
 from tests.support import toy_chain
 from tests.support.cli_runner import migration_cli
-from tests.support.ferretdb import FerretDB
 from tests.support.migration_helpers import data_hashes
 
 PEOPLE = 400          # one default-size batch of people: hundreds of replacements in it

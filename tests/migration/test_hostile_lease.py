@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from migration.engine.lease import Lease, LeaseHeld, LeaseLost
+from migration.engine.target.lease import Lease, LeaseHeld, LeaseLost
 from tests.support.cli_runner import migration_cli
 from tests.support.migration_helpers import fingerprint
 

@@ -11,8 +11,9 @@ import datetime as dt
 import pytest
 from bson import ObjectId
 
-from migration.engine import api, checkpoint, runner
+from migration.engine import api, runner
 from migration.engine.errors import CoverageError
+from migration.engine.target import checkpoint
 from tests.support import toy_chain
 from tests.support.migration_helpers import toy
 
@@ -140,6 +141,7 @@ def test_a_live_pass_still_refuses_a_field_no_rule_covers(dbs, monkeypatch):
 def test_the_cli_runs_a_pre_copy_with_live_source_and_status_shows_it_provisional(
         ferretdb, fresh_db, tmp_path):
     import json
+
     from tests.support.cli_runner import migration_cli
     client = ferretdb.client()
     source, target = client[fresh_db("src")], client[fresh_db("tgt")]
@@ -152,5 +154,6 @@ def test_the_cli_runs_a_pre_copy_with_live_source_and_status_shows_it_provisiona
     assert report["verification"]["source_changes"]["people"]["growth"] == 0
     status = migration_cli("status", "--target", ferretdb.uri(target.name),
                            "--json", tmp_path / "status.json")
+    assert status.returncode == 0, status.stdout + status.stderr
     assert json.loads((tmp_path / "status.json").read_text())["run"]["provisional"] is True
     client.close()

@@ -5,12 +5,22 @@ import pytest
 
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
-from migration.meeshy.hand_built import (ABSENT, at, insert_documents, legacy_anonymous, legacy_conversation,
-                                         legacy_member,
-                                         legacy_message, legacy_reaction, legacy_status, legacy_translation,
-                                         legacy_user, oid)
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
+from testing.legacy.hand_built import (
+    ABSENT,
+    at,
+    insert_documents,
+    legacy_anonymous,
+    legacy_conversation,
+    legacy_member,
+    legacy_message,
+    legacy_reaction,
+    legacy_status,
+    legacy_translation,
+    legacy_user,
+    oid,
+)
 
 CONV, ALICE, BOB = oid(100), oid(1), oid(2)
 COUNTED = ("documents", "written", "merged", "quarantined", "dropped")

@@ -1,13 +1,20 @@
-"""No silent loss on FerretDB: the fields the original plan's scripts lost (meeshy-system.md
-section 4) make `plan` fail, naming the collection, the field and a document."""
+"""No silent loss on FerretDB: the fields a first, hand-written migration
+lost make `plan` fail, naming the collection, the field and a document."""
 import pytest
 
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
-from migration.meeshy.hand_built import (at, insert_documents, legacy_conversation, legacy_message,
-                                         legacy_translation, legacy_user, oid)
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
+from testing.legacy.hand_built import (
+    at,
+    insert_documents,
+    legacy_conversation,
+    legacy_message,
+    legacy_translation,
+    legacy_user,
+    oid,
+)
 
 
 def meeshy_plan(db):
@@ -31,7 +38,8 @@ def test_clean_legacy_data_plans_without_problems(source):
 
 @pytest.mark.parametrize("collection, document, field", [
     ("Message", legacy_message(oid(51), oid(100), oid(1), status="sent"), "status"),
-    ("MessageTranslation", legacy_translation(oid(60), oid(50), "en", "hi", translatedText="hi"), "translatedText"),
+    ("MessageTranslation", legacy_translation(oid(60), oid(50), "en", "hi", translatedText="hi"),
+     "translatedText"),
     ("Mention", {"_id": oid(70), "messageId": oid(50), "userId": oid(1), "mentionedAt": at(1)}, "userId"),
     ("Community", {"_id": oid(80), "identifier": "c", "name": "C", "isPublic": True, "createdBy": oid(1),
                    "createdAt": at(0), "updatedAt": at(0)}, "isPublic"),
@@ -47,4 +55,5 @@ def test_a_field_no_rule_maps_or_drops_fails_plan(source, collection, document, 
 def test_an_unknown_collection_fails_plan(source):
     source["LegacyDrafts"].insert_one({"_id": oid(90), "text": "draft"})
     report = meeshy_plan(source)
-    assert report["problems"] == ["source collection LegacyDrafts is neither migrated nor dropped by any rule of the chain"]
+    assert report["problems"] == [
+        "source collection LegacyDrafts is neither migrated nor dropped by any rule of the chain"]

@@ -7,9 +7,9 @@ import pytest
 
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
-from migration.meeshy.sample_data import expected_counts, insert_legacy_dataset
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
+from testing.legacy.dataset import expected_counts, insert_legacy_dataset
 from tests.support.cli_runner import migration_cli
 
 SEED, SCALE = 5, 0.02

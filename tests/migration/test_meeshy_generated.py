@@ -6,11 +6,11 @@ import pytest
 
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.engine.verify import content_hash
-from migration.meeshy.hand_built import at, legacy_translation, oid
-from migration.meeshy.sample_data import expected_counts, insert_legacy_dataset
+from testing.legacy.dataset import expected_counts, insert_legacy_dataset
+from testing.legacy.hand_built import at, legacy_translation, oid
 
 SCALE, SEED = 0.02, 5
 REAL_TARGET = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema" \
@@ -99,7 +99,8 @@ def test_delta_run_equals_a_fresh_full_migration(source, fresh_db):
     survivor = next(ids[0] for ids in pairs.values() if len(ids) > 1)
     source.ConversationMember.delete_one({"_id": survivor})
     message = source.Message.find_one({"senderId": {"$exists": True}, "isDeleted": False}, sort=[("_id", 1)])
-    source.MessageTranslation.insert_one(legacy_translation(oid(990001), message["_id"], "xx", "new", updatedAt=at(10**6)))
+    source.MessageTranslation.insert_one(
+        legacy_translation(oid(990001), message["_id"], "xx", "new", updatedAt=at(10**6)))
     read = source.MessageStatus.find_one({"messageId": {"$type": "objectId"}}, sort=[("_id", -1)])
     source.Message.delete_one({"_id": read["messageId"]})
     source.User.update_one({}, {"$set": {"displayName": "Renamed"}})

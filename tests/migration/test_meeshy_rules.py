@@ -1,15 +1,22 @@
 """Every rule of the Meeshy chain, end to end through the engine on a real FerretDB, on the
-hand-built showcase dataset (migration/meeshy/hand_built.py): outputs checked field by field."""
+hand-built showcase dataset (testing/legacy/hand_built.py): outputs checked field by field."""
 import hashlib
 
 import pytest
 
 from migration.engine import api
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
-from migration.meeshy.hand_built import QUARANTINED_TOKEN, SHOWCASE_TOKEN, at, insert_documents, oid, showcase_dataset
-from migration.meeshy.transforms_participants import deleted_user_participant_id, user_participant_id
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
+from migration.meeshy.transforms.participants import deleted_user_participant_id, user_participant_id
+from testing.legacy.hand_built import (
+    QUARANTINED_TOKEN,
+    SHOWCASE_TOKEN,
+    at,
+    insert_documents,
+    oid,
+    showcase_dataset,
+)
 
 CONV, LOST_CONV, ALICE, BOB, CAROL, GONE = oid(100), oid(199), oid(1), oid(2), oid(3), oid(9)
 
@@ -81,7 +88,8 @@ def test_message_senders_become_participants(migrated):
     assert (historical["userId"], historical["isActive"], historical["joinedAt"]) == (CAROL, False, at(0))
     placeholder = target.Participant.find_one({"_id": messages[oid(52)]["senderId"]})
     assert placeholder["_id"] == deleted_user_participant_id(CONV)
-    assert (placeholder["displayName"], placeholder["type"], placeholder["isActive"]) == ("Deleted user", "user", False)
+    assert (placeholder["displayName"], placeholder["type"], placeholder["isActive"]) == \
+        ("Deleted user", "user", False)
     assert "userId" not in placeholder
     assert oid(54) not in messages
 
@@ -126,7 +134,8 @@ def test_notifications_are_structured(migrated):
 def test_renamed_and_retired_collections(migrated):
     report, _, target = migrated
     names = set(target.list_collection_names())
-    assert {"CallSession", "CallParticipant", "UserConversationPreferences", "UserConversationCategory"} <= names
+    assert {"CallSession", "CallParticipant", "UserConversationPreferences",
+            "UserConversationCategory"} <= names
     assert not names & {"call_sessions", "call_participants", "user_conversation_preferences",
                         "user_conversation_categories", "MessageReadStatus", "old_message_status",
                         "MessageAttachment_backup_urls", "TypingIndicator", "ConversationMember"}

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
-from migration.meeshy.sample_data import insert_legacy_dataset
-from ops.digest import database_digests
-from ops.local_engine import free_port
+from ops.rehearse.local_engine import free_port
+from steps.digest import database_digests
+from testing.legacy.dataset import insert_legacy_dataset
 
 CALL_TIMEOUT = 120
 
@@ -37,7 +37,8 @@ def address(container: str) -> str:
 def wait_healthy(names: list[str], seconds: float = 90) -> None:
     deadline = time.monotonic() + seconds
     while True:
-        states = {n: docker("inspect", "-f", "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}", n)
+        state = "{{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{end}}"
+        states = {n: docker("inspect", "-f", state, n)
                   for n in names}
         if all(s.split()[-1] in ("healthy", "running") and s.startswith("running") for s in states.values()):
             return
@@ -67,7 +68,8 @@ def _write_compose_files(workdir: Path, secret_values: dict) -> Path:
         f"      - JWT_SECRET={secret_values['JWT_SECRET']}\n      - ADMIN_PASSWORD=${{ADMIN_PASSWORD}}\n"
         "    labels:\n      - \"traefik.http.middlewares.auth.basicauth.users="
         f"{secret_values['basicauth']}\"\n")
-    (workdir / ".env").write_text(f"# admin\nADMIN_PASSWORD={secret_values['ADMIN_PASSWORD']}\nDOMAIN=meeshy.test\n")
+    (workdir / ".env").write_text(
+        f"# admin\nADMIN_PASSWORD={secret_values['ADMIN_PASSWORD']}\nDOMAIN=meeshy.test\n")
     return compose_file
 
 
@@ -75,7 +77,8 @@ def _start(env: dict, images: dict, compose_file: Path, scale: float) -> None:
     project, net, vols, names = env["project"], env["net"], env["volumes"], env["names"]
 
     def labels(service: str, depends: str = "") -> list[str]:
-        out = ["--label", f"com.docker.compose.project={project}", "--label", f"com.docker.compose.service={service}",
+        out = ["--label", f"com.docker.compose.project={project}",
+               "--label", f"com.docker.compose.service={service}",
                "--label", f"com.docker.compose.project.config_files={compose_file}",
                "--label", f"com.docker.compose.project.working_dir={env['workdir']}"]
         return out + (["--label", f"com.docker.compose.depends_on={depends}"] if depends else [])
@@ -133,7 +136,8 @@ def compose_production(images: dict, workdir: Path, *, scale: float, extra_conta
                      "basicauth": f"admin:$apr1${secrets.token_hex(4)}${secrets.token_hex(11)}"}
     vols = {k: f"{project}_{k}" for k in ("database_data", "database_config", "redis_data")}
     env = {"project": project, "net": f"{project}_meeshy-network", "volumes": vols, "secrets": secret_values,
-           "names": {s: f"{project}-{s}" for s in ("database", "mongo-init", "redis", "translator", "gateway")},
+           "names": {s: f"{project}-{s}"
+                     for s in ("database", "mongo-init", "redis", "translator", "gateway")},
            "gateway_port": free_port(), "workdir": workdir / "opt-meeshy"}
     try:
         _start(env, images, _write_compose_files(env["workdir"], secret_values), scale)

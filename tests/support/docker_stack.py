@@ -16,10 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ops import local_engine
-from ops.env import tools_dir
-from ops.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
-from ops.rehearse_stacks import edit_stack_file, local_stack_settings
+from config.locations import tools_dir
+from ops.rehearse import local_engine
+from ops.rehearse.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
+from ops.rehearse.stacks import edit_stack_file, local_stack_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-passphrase-not-a-secret"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from migration.engine import api
 from migration.engine.chain import check_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.engine.verify import content_hash
 from tests.support import toy_chain
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.settings import SECRET_KEYS
-from ops.env import tools_dir
+from config.locations import tools_dir
+from config.settings import SECRET_KEYS
 
 REPO = Path(__file__).resolve().parents[2]
 # Encrypted values as `pulumi config set --secret` leaves them in a stack file.

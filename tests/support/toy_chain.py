@@ -6,8 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import pathlib
 
-from migration.engine import (Children, CollectionRule, Drop, DropCollection, Lookup, Merge,
-                              Quarantine, Reference, Step, Write, derived_id)
+from migration.engine import (
+    Children,
+    CollectionRule,
+    Drop,
+    DropCollection,
+    Lookup,
+    Merge,
+    Quarantine,
+    Reference,
+    Step,
+    Write,
+    derived_id,
+)
 
 SCHEMA_PATH = pathlib.Path(__file__).with_name("toy_schema.prisma")
 
@@ -121,6 +132,7 @@ CHAIN = [
 def make_source(db, people: int = 30, seed: int = 7) -> None:
     """Fills `db` with a legacy dataset for the toy chain, defects included."""
     import random
+
     from bson import ObjectId
     rnd = random.Random(seed)
 

@@ -5,11 +5,12 @@ with the audit's side of the contract."""
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from components import naming
-from components.mock_engine import run_stack_file
-from ops import audit_expected
+from config import naming
+from takeover.audit import expected as audit_expected
+from testing.mock_engine import run_stack_file
 
 # The compose service whose container holds each purpose -> the stack's service of that name.
 STACK_SERVICE = {"database": "database", "redis": "redis", "traefik": "traefik", "translator": "translator",
@@ -22,7 +23,8 @@ SUGGESTED = {"volumes": {p: f"meeshy_{p.replace('-', '_')}" for p in DECLARED},
 
 
 def mounted(run, service: str) -> dict[str, str]:
-    return {m["containerPath"]: m.get("volumeName") for m in run.container(service).inputs.get("volumes") or []}
+    volumes = run.container(service).inputs.get("volumes") or []
+    return {m["containerPath"]: m.get("volumeName") for m in volumes}
 
 
 def test_audit_mount_roles_are_where_the_stack_mounts_the_same_purposes():
@@ -30,7 +32,8 @@ def test_audit_mount_roles_are_where_the_stack_mounts_the_same_purposes():
     adopted volume at that same place, or the new service would not see the old data."""
     run = run_stack_file("production", {"meeshy:adopt": SUGGESTED})
     for (compose_service, destination), purpose in audit_expected.DATA_MOUNTS.items():
-        assert mounted(run, STACK_SERVICE[compose_service])[destination] == SUGGESTED["volumes"][purpose], purpose
+        mounted_volume = mounted(run, STACK_SERVICE[compose_service])[destination]
+        assert mounted_volume == SUGGESTED["volumes"][purpose], purpose
 
 
 def test_full_takeover_graph_imports_every_volume_and_creates_none():

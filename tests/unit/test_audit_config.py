@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ops import audit_config
-from ops.audit_mask import mask_container, mask_image
-from ops.compose_record import TakeoverError
-from ops.switch_takeover import check_takeover_changes
+from ops.switch.takeover import check_takeover_changes
+from takeover.audit import config_diff as audit_config
+from takeover.compose.record import TakeoverError
+from takeover.mask import mask_container, mask_image
 
 FIXTURE = json.loads(Path(__file__).with_name("test_audit_gateway_inspect.json").read_text())
 

@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from ops import audit_expected as e
-from ops.compose_record import RecordError, differences, read_private, write_private
+from takeover.audit import expected as e
+from takeover.compose.record import RecordError, differences, read_private, write_private
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())["container"]
 
 
-def container(name: str, service: str | None, mounts: list[tuple[str, str]], network="meeshy-network") -> dict:
+def container(name: str, service: str | None, mounts: list[tuple[str, str]],
+              network="meeshy-network") -> dict:
     labels = {"com.docker.compose.service": service} if service else {}
     return {"Name": f"/{name}", "Config": {"Labels": labels},
             "Mounts": [{"Type": "volume", "Name": v, "Destination": d} for v, d in mounts],
@@ -45,12 +46,14 @@ def test_missing_names_each_expected_thing():
     services = {"database": ["meeshy-database"], "redis": ["meeshy-redis"], "gateway": ["meeshy-gateway"]}
     purposes = e.volume_purposes(CONTAINERS, "meeshy-")
     found_volumes = {"meeshy_database_data": {}, "meeshy_redis_data": {}}   # config volume vanished
-    database = {"method": "uri", "databases": {"meeshy": {"collections": {c: {} for c in e.EXPECTED_COLLECTIONS
-                                                                          if c != "Notification"}}}}
+    collections = {c: {} for c in e.EXPECTED_COLLECTIONS if c != "Notification"}
+    database = {"method": "uri", "databases": {"meeshy": {"collections": collections}}}
     lines = e.missing(services, purposes, database, found_volumes)
     assert "service frontend: no container (expected a compose service 'frontend')" in lines
-    assert not any(line.startswith(("service database", "service mongo-init", "service nosqlclient")) for line in lines)
-    assert "volume database-config: meeshy_database_config is mounted but `docker volume inspect` does not find it" in lines
+    assert not any(line.startswith(("service database", "service mongo-init", "service nosqlclient"))
+                   for line in lines)
+    assert ("volume database-config: meeshy_database_config is mounted but `docker volume inspect` "
+            "does not find it") in lines
     assert "volume gateway-uploads: container of gateway has no volume at /app/uploads" in lines
     assert "volume models: unknown, since service translator has no container" in lines
     assert "database meeshy: collections absent: Notification" in lines
@@ -63,8 +66,8 @@ def test_adopt_section_checked_against_the_engine(tmp_path):
     stack.write_text("config:\n  meeshy:adopt:\n    volumes:\n      database-data: meeshy-database-data\n"
                      "    networks:\n      main: meeshy-network\n")
     suggestion = {"volumes": {"database-data": "meeshy_database_data", "redis-data": "meeshy_redis_data"}}
-    problems = e.adopt_problems(e.configured_adopt(stack), {"meeshy_database_data": {}, "meeshy_redis_data": {}},
-                                {"meeshy-network": {}}, suggestion)
+    found = {"meeshy_database_data": {}, "meeshy_redis_data": {}}
+    problems = e.adopt_problems(e.configured_adopt(stack), found, {"meeshy-network": {}}, suggestion)
     assert problems == [
         "meeshy:adopt.volumes.database-data: volume 'meeshy-database-data' does not exist on this engine",
         "meeshy:adopt.volumes.redis-data: not adopted, though production keeps data in 'meeshy_redis_data'"]
@@ -96,20 +99,22 @@ def test_differences_name_fields_never_values():
     restored = copy.deepcopy(RECORD)
     restored["Id"], restored["Config"]["Hostname"] = "f" * 64, "f" * 12   # as the engine does
     assert differences(RECORD, restored) == []
-    restored["Config"]["Env"] = [e for e in restored["Config"]["Env"] if not e.startswith("ADMIN_PASSWORD=")] \
-        + ["ADMIN_PASSWORD=other"]
+    restored["Config"]["Env"] = [e for e in restored["Config"]["Env"]
+                                 if not e.startswith("ADMIN_PASSWORD=")] + ["ADMIN_PASSWORD=other"]
     restored["Config"]["Labels"]["traefik.http.middlewares.gateway-auth.basicauth.users"] = "x"
     restored["HostConfig"]["RestartPolicy"] = {"Name": "always", "MaximumRetryCount": 0}
-    restored["Config"]["Healthcheck"] = {**RECORD["Config"]["Healthcheck"], "Test": ["CMD", "curl", "-f", "http://localhost:3000/health"]}
+    restored["Config"]["Healthcheck"] = {**RECORD["Config"]["Healthcheck"],
+                                         "Test": ["CMD", "curl", "-f", "http://localhost:3000/health"]}
     found = differences(RECORD, restored)
-    assert found == ["meeshy-gateway: environment differs for ADMIN_PASSWORD",
-                     "meeshy-gateway: labels differ for traefik.http.middlewares.gateway-auth.basicauth.users",
-                     'meeshy-gateway: restart policy differs: recorded ["unless-stopped", 0], restored ["always", 0]']
+    assert found == [
+        "meeshy-gateway: environment differs for ADMIN_PASSWORD",
+        "meeshy-gateway: labels differ for traefik.http.middlewares.gateway-auth.basicauth.users",
+        'meeshy-gateway: restart policy differs: recorded ["unless-stopped", 0], restored ["always", 0]']
     assert "Adm1n" not in " ".join(found) and "other" not in " ".join(found)
 
 
 def test_latest_record_skips_restore_reports(tmp_path):
-    from ops.compose_record import latest_record
+    from takeover.compose.record import latest_record
     with pytest.raises(RecordError, match="no takeover"):
         latest_record(tmp_path)
     for name in ("takeover-20260125T010000Z.json", "takeover-20260125T020000Z.json",

@@ -11,10 +11,17 @@ import json
 import subprocess
 from pathlib import Path
 
-from ops.audit import audit
-from ops.audit_engine import Engine
-from ops.audit_mask import (MASK, mask_argv, mask_compose, mask_container, mask_env_file,
-                            mask_labels, mask_string)
+from takeover.audit.capture import audit
+from takeover.engine import Engine
+from takeover.mask import (
+    MASK,
+    mask_argv,
+    mask_compose,
+    mask_container,
+    mask_env_file,
+    mask_labels,
+    mask_string,
+)
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())
 SECRETS = ["Adm1n!Passw0rd", "Me3shy#Bot", "At4beth$ecret", "Db-Pa55w0rd-Prod", "R3dis-S3cret",
@@ -41,13 +48,15 @@ COMPOSE = """services:
       REDIS_PASSWORD: R3dis-S3cret
 x-dashboard: {password: tr4efik-dash}
 """
-ENV_FILE = "# old: ADMIN_PASSWORD=hunter2-env-file\nADMIN_PASSWORD=Adm1n!Passw0rd\nexport JWT_SECRET=abc\nDOMAIN=meeshy.me\ngarbage line\n"
+ENV_FILE = ("# old: ADMIN_PASSWORD=hunter2-env-file\nADMIN_PASSWORD=Adm1n!Passw0rd\n"
+            "export JWT_SECRET=abc\nDOMAIN=meeshy.me\ngarbage line\n")
 
 
 def test_container_env_values_all_masked_names_kept():
     masked = mask_container(RECORD["container"])
     env = masked["Config"]["Env"]
-    assert [e.partition("=")[0] for e in env] == [e.partition("=")[0] for e in RECORD["container"]["Config"]["Env"]]
+    assert [e.partition("=")[0] for e in env] == [e.partition("=")[0]
+           for e in RECORD["container"]["Config"]["Env"]]
     assert all(e.endswith("=" + MASK) for e in env)
     labels = masked["Config"]["Labels"]
     assert labels["traefik.http.middlewares.gateway-auth.basicauth.users"] == MASK
@@ -121,13 +130,16 @@ def test_whole_audit_output_holds_no_secret(tmp_path):
     database.update(Id="d" * 64, Name="/meeshy-database")
     database["Config"]["Labels"] = {**labels, "com.docker.compose.service": "database"}
     database["Config"]["Cmd"] = ["mongod", "--replSet", "rs0", "--bind_ip_all"]
-    database["Mounts"] = [{"Type": "volume", "Name": "meeshy_database_data", "Destination": "/data/db", "RW": True}]
+    database["Mounts"] = [{"Type": "volume", "Name": "meeshy_database_data",
+                           "Destination": "/data/db", "RW": True}]
     database["State"]["Running"] = True
     inventory = {"meeshy": {"User": {"count": 207, "indexes": [
         {"v": 2, "key": {"_id": 1}, "name": "_id_"},
         {"v": 2, "key": {"email": 1}, "name": "email_1", "unique": True}]}}}
-    volume = {"Name": "meeshy_database_data", "Driver": "local", "Mountpoint": "/var/lib/docker/volumes/x/_data",
-              "Labels": {"com.docker.compose.volume": "database_data"}, "Options": {"o": "password=vol-secret"}}
+    volume = {"Name": "meeshy_database_data", "Driver": "local",
+              "Mountpoint": "/var/lib/docker/volumes/x/_data",
+              "Labels": {"com.docker.compose.volume": "database_data"},
+              "Options": {"o": "password=vol-secret"}}
     answers = {
         ("version",): "20.10.24\n",
         ("ps", "--all", "--no-trunc", "--quiet", "--filter"): f"{gateway['Id']}\n{database['Id']}\n",
@@ -135,7 +147,8 @@ def test_whole_audit_output_holds_no_secret(tmp_path):
         ("image", "inspect"): json.dumps([RECORD["image"]]),
         ("volume", "ls"): "meeshy_database_data\n",
         ("volume", "inspect", "meeshy_database_data"): json.dumps([volume]),
-        ("volume", "inspect", "meeshy_gateway_uploads"): json.dumps([{**volume, "Name": "meeshy_gateway_uploads"}]),
+        ("volume", "inspect", "meeshy_gateway_uploads"):
+            json.dumps([{**volume, "Name": "meeshy_gateway_uploads"}]),
         ("network", "ls"): "",
         ("network", "inspect"): json.dumps([{"Name": "meeshy-network", "Id": "n" * 64, "Driver": "bridge"}]),
         ("exec", "meeshy-database", "mongosh"): "Current Mongosh Log ID: x\n" + json.dumps(inventory) + "\n",
@@ -154,4 +167,5 @@ def test_whole_audit_output_holds_no_secret(tmp_path):
                                   {"key": [["email", 1]], "name": "email_1", "unique": True}]}
     assert snap["adoptSuggestion"]["volumes"] == {"database-data": "meeshy_database_data",
                                                   "gateway-uploads": "meeshy_gateway_uploads"}
-    assert sorted(p.name for p in (out / "compose").iterdir()) == ["1-docker-compose.yml.masked.yml", "1-env.masked.env"]
+    assert sorted(p.name for p in (out / "compose").iterdir()) \
+        == ["1-docker-compose.yml.masked.yml", "1-env.masked.env"]

@@ -10,10 +10,11 @@ import bson
 import pytest
 from bson import ObjectId
 
-from ops import archive
-from ops.backup_manifest import archive_contents, describe, manifest_path
-from ops.backup_run import apply_retention, archive_name, main as backup_main, take_backup
-from ops.digest import DigestBuilder, compare, digest_ordered
+from steps import archive
+from steps.backup_manifest import archive_contents, describe, manifest_path
+from steps.backup_run import apply_retention, archive_name, take_backup
+from steps.backup_run import main as backup_main
+from steps.digest import DigestBuilder, compare, digest_ordered
 
 TERM = b"\xff\xff\xff\xff"
 
@@ -100,7 +101,8 @@ def test_not_an_archive(tmp_path):
 
 
 def test_compare_names_what_differs():
-    a = {"User": {"count": 2, "hash": "x"}, "Message": {"count": 1, "hash": "y"}, "E": {"count": 0, "hash": "z"}}
+    a = {"User": {"count": 2, "hash": "x"}, "Message": {"count": 1, "hash": "y"},
+         "E": {"count": 0, "hash": "z"}}
     b = {"User": {"count": 3, "hash": "x"}, "Message": {"count": 1, "hash": "w"}}
     assert compare(a, b) == ["Message: same count (1) but content hash differs",
                              "User: 3 documents, expected 2"]
@@ -125,7 +127,8 @@ def test_take_backup_writes_archive_and_manifest_atomically(tmp_path):
 
 def test_failed_or_timed_out_dump_leaves_no_backup(tmp_path, capsys):
     folder = tmp_path / "b"
-    failing = [sys.executable, "-c", "import sys; sys.stdout.write('half'); sys.stderr.write('boom'); sys.exit(4)"]
+    failing = [sys.executable, "-c",
+               "import sys; sys.stdout.write('half'); sys.stderr.write('boom'); sys.exit(4)"]
     assert backup_main(["--dir", str(folder), "--stack", "s", "--database", "d", "--label", "l",
                         "--", *failing]) == 1
     assert "dump exited with 4: boom" in capsys.readouterr().err

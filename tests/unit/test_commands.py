@@ -1,10 +1,10 @@
-"""The pure command builders, compared list for list (components/commands.py)."""
+"""The pure command builders, compared list for list (commands/services.py)."""
 import json
 import shlex
 
 import pytest
 
-from components import commands as c
+from commands import services as c
 
 
 def test_docker_exec_local_and_remote():

@@ -1,5 +1,5 @@
 """The docker CLI builders of the audit and the takeover, compared list for list
-(ops/docker_cli.py, ops/docker_cli_create.py). The recorded container is a real
+(commands/docker.py, commands/docker_create.py). The recorded container is a real
 `docker inspect` of a compose-style gateway (test_audit_gateway_inspect.json)."""
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from ops import docker_cli as d
-from ops.docker_cli_create import (NotRestorable, create_plan, duration, env_file_text,
-                                   healthcheck_equivalent, label_file_text)
+from commands import docker as d
+from commands.docker_create import (
+    NotRestorable,
+    create_plan,
+    duration,
+    env_file_text,
+    healthcheck_equivalent,
+    label_file_text,
+)
 
 RECORD = json.loads((Path(__file__).with_name("test_audit_gateway_inspect.json")).read_text())
 GATEWAY, IMAGE = RECORD["container"], RECORD["image"]["Config"]
@@ -20,16 +26,19 @@ GATEWAY, IMAGE = RECORD["container"], RECORD["image"]["Config"]
 
 def test_listing_and_inspect_builders():
     assert d.ps_ids(labels={d.COMPOSE_PROJECT: "meeshy"}) == [
-        "docker", "ps", "--all", "--no-trunc", "--quiet", "--filter", "label=com.docker.compose.project=meeshy"]
+        "docker", "ps", "--all", "--no-trunc", "--quiet", "--filter",
+        "label=com.docker.compose.project=meeshy"]
     assert d.ps_ids(names=["meeshy-"], docker_host="ssh://ops@prod") == [
-        "docker", "--host", "ssh://ops@prod", "ps", "--all", "--no-trunc", "--quiet", "--filter", "name=meeshy-"]
+        "docker", "--host", "ssh://ops@prod", "ps", "--all", "--no-trunc", "--quiet",
+        "--filter", "name=meeshy-"]
     assert d.ps_ids(labels=["meeshy.stack"]) == [
         "docker", "ps", "--all", "--no-trunc", "--quiet", "--filter", "label=meeshy.stack"]
     assert d.container_inspect(["a", "b"]) == ["docker", "container", "inspect", "a", "b"]
     assert d.image_inspect(["sha256:1"]) == ["docker", "image", "inspect", "sha256:1"]
     assert d.volume_ls(labels={d.COMPOSE_PROJECT: "meeshy"}) == [
         "docker", "volume", "ls", "--quiet", "--filter", "label=com.docker.compose.project=meeshy"]
-    assert d.volume_inspect(["meeshy_database_data"]) == ["docker", "volume", "inspect", "meeshy_database_data"]
+    assert d.volume_inspect(["meeshy_database_data"]) \
+    == ["docker", "volume", "inspect", "meeshy_database_data"]
     assert d.network_ls() == ["docker", "network", "ls", "--no-trunc", "--quiet"]
     assert d.network_inspect(["meeshy-network"]) == ["docker", "network", "inspect", "meeshy-network"]
     assert d.server_version() == ["docker", "version", "--format", "{{.Server.Version}}"]
@@ -42,7 +51,8 @@ def test_stop_rm_start_tag_connect():
     assert d.rm(["meeshy-gateway"]) == ["docker", "rm", "meeshy-gateway"]
     assert d.rm(["a", "b"], force=True) == ["docker", "rm", "--force", "a", "b"]
     assert d.start(["x"], docker_host="ssh://h") == ["docker", "--host", "ssh://h", "start", "x"]
-    assert d.tag("sha256:ab", "meeshy-takeover/meeshy:t-ab") == ["docker", "tag", "sha256:ab", "meeshy-takeover/meeshy:t-ab"]
+    assert d.tag("sha256:ab", "meeshy-takeover/meeshy:t-ab") \
+    == ["docker", "tag", "sha256:ab", "meeshy-takeover/meeshy:t-ab"]
     assert d.network_connect("admin", "meeshy-gateway", aliases=["gateway", "api"], ipv4="10.0.0.5") == [
         "docker", "network", "connect", "--alias", "gateway", "--alias", "api", "--ip", "10.0.0.5",
         "admin", "meeshy-gateway"]
@@ -59,12 +69,14 @@ def test_builders_refuse_an_empty_list_or_a_bare_string(builder):
 def test_network_create_from_its_record():
     recorded = {"Name": "meeshy-network", "Driver": "bridge", "Attachable": True,
                 "Options": {"com.docker.network.bridge.name": "br-meeshy"},
-                "Labels": {"com.docker.compose.project": "meeshy", "com.docker.compose.network": "meeshy-network"},
+                "Labels": {"com.docker.compose.project": "meeshy",
+                           "com.docker.compose.network": "meeshy-network"},
                 "IPAM": {"Config": [{"Subnet": "172.20.0.0/16", "Gateway": "172.20.0.1"}]}}
     assert d.network_create(recorded) == [
         "docker", "network", "create", "--driver", "bridge", "--attachable",
         "--opt", "com.docker.network.bridge.name=br-meeshy",
-        "--label", "com.docker.compose.network=meeshy-network", "--label", "com.docker.compose.project=meeshy",
+        "--label", "com.docker.compose.network=meeshy-network",
+        "--label", "com.docker.compose.project=meeshy",
         "--subnet", "172.20.0.0/16", "--gateway", "172.20.0.1", "meeshy-network"]
 
 

@@ -1,4 +1,4 @@
-"""ops.health_gate: bounded polling that names the failing service and its last answer.
+"""steps.health_gate: bounded polling that names the failing service and its last answer.
 The endpoints are a loopback HTTP server the test controls."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ops import health_gate
+from steps import health_gate
 
 
 class Endpoints:

@@ -9,7 +9,7 @@ import stat
 import pytest
 
 from migration.engine.errors import ConfigError
-from migration.engine.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
+from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
 from migration.meeshy import SCHEMA_PATH
 
 FAKE_DOCKER = """#!/bin/sh

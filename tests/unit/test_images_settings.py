@@ -5,8 +5,8 @@ from __future__ import annotations
 import pathlib
 import subprocess
 
-from components.settings_sections import IMAGE_KEYS
-from components.validation import image_problem
+from config.settings_sections import IMAGE_KEYS
+from config.validation import image_problem
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # Admin UIs, coturn and its certificate dumper have no local image, and the agent has no tag of
@@ -51,7 +51,7 @@ def test_the_tools_image_is_tagged_with_the_projects_version_and_named_by_the_st
 
 def test_the_tools_image_pins_what_the_project_pins():
     def pins(path: pathlib.Path) -> dict[str, str]:
-        lines = [l.split("#")[0].strip() for l in path.read_text().splitlines()]
-        return dict(l.split("==") for l in lines if "==" in l)
+        lines = [line.split("#")[0].strip() for line in path.read_text().splitlines()]
+        return dict(line.split("==") for line in lines if "==" in line)
     project, image = pins(ROOT / "requirements.txt"), pins(ROOT / "images/tools/requirements.txt")
     assert image and {name: project.get(name) for name in image} == image

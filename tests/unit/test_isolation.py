@@ -3,12 +3,13 @@ one Docker host share no container, volume, network, router, host name or host p
 nothing in one stack's graph references the other's resources."""
 import re
 
-from hypothesis import HealthCheck, Phase, given, settings, strategies as st
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
-from components import naming
-from components.mock_engine import run_stack_file, stack_file_config
+from config import naming
 from policy import rules
 from policy.stack_files import declared_mounts
+from testing.mock_engine import run_stack_file, stack_file_config
 
 LABEL = r"[a-z][a-z0-9-]{0,12}[a-z0-9]"
 FRAGMENTS = ["redis", "mongo", "database", "gateway", "ui", "data", "web", "static", "docker", "x"]

@@ -1,14 +1,26 @@
 """MessageStatus -> MessageStatusEntry and Reaction rules, on hand-built datasets."""
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migration.engine import Merge, Quarantine, Write
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import (ABSENT, at, iso, legacy_anonymous, legacy_conversation, legacy_member,
-                                         legacy_message, legacy_reaction, legacy_status, legacy_user, oid)
-from migration.meeshy.in_memory import migrate_in_memory
-from migration.meeshy.transforms_participants import user_participant_id
+from migration.meeshy.transforms.participants import user_participant_id
+from testing.legacy.hand_built import (
+    ABSENT,
+    at,
+    iso,
+    legacy_anonymous,
+    legacy_conversation,
+    legacy_member,
+    legacy_message,
+    legacy_reaction,
+    legacy_status,
+    legacy_user,
+    oid,
+)
+from testing.legacy.in_memory import migrate_in_memory
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 CONV, ALICE, BOB, GONE, ANON, MSG, LOST = oid(100), oid(1), oid(2), oid(7), oid(20), oid(50), oid(51)
@@ -25,7 +37,8 @@ def dataset(**extra):
 
 
 def test_exact_status_entry_of_a_member():
-    results = migrate_in_memory(dataset(MessageStatus=[legacy_status(oid(70), str(MSG), ALICE)]), "MessageStatus")
+    results = migrate_in_memory(dataset(MessageStatus=[legacy_status(oid(70), str(MSG), ALICE)]),
+                              "MessageStatus")
     assert results[oid(70)] == [Write({
         "_id": oid(70), "messageId": MSG, "conversationId": CONV,
         "participantId": user_participant_id(CONV, ALICE), "receivedAt": at(24), "readAt": at(25),
@@ -56,7 +69,8 @@ def test_statuses_that_cannot_attach_are_quarantined_with_the_reason():
     statuses = [legacy_status(oid(70), MSG, GONE), legacy_status(oid(71), LOST, ALICE),
                 legacy_status(oid(72), oid(888), ALICE), legacy_status(oid(73), MSG, "alice")]
     results = migrate_in_memory(dataset(MessageStatus=statuses), "MessageStatus")
-    assert results[oid(70)] == [Quarantine(f"user {GONE} no longer exists: there is no participant to attach it to")]
+    assert results[oid(70)] == [Quarantine(f"user {GONE} no longer exists: "
+                                           "there is no participant to attach it to")]
     assert results[oid(71)] == [
         Quarantine(f"parent quarantined: Message {LOST} (conversation {oid(999)} does not exist)")]
     assert results[oid(72)] == [Quarantine(f"message {oid(888)} does not exist")]
@@ -73,9 +87,11 @@ def test_reactions_attach_to_participants_and_duplicates_merge():
     results = migrate_in_memory(dataset(Reaction=reactions), "Reaction")
     alice = user_participant_id(CONV, ALICE)
     # updatedAt is required by the target: a reaction never updated, when it was made.
-    assert results[oid(80)] == [Write({"_id": oid(80), "messageId": MSG, "participantId": alice, "emoji": "👍",
+    assert results[oid(80)] == [Write({"_id": oid(80), "messageId": MSG, "participantId": alice,
+                                       "emoji": "👍",
                                        "createdAt": at(2), "updatedAt": at(2)})]
-    assert results[oid(81)] == [Merge(oid(80), f"duplicate 👍 reaction of participant {alice} on message {MSG}")]
+    assert results[oid(81)] == [
+        Merge(oid(80), f"duplicate 👍 reaction of participant {alice} on message {MSG}")]
     assert results[oid(82)][0].doc["participantId"] == alice and results[oid(82)][0].doc["emoji"] == "❤️"
     assert results[oid(83)][0].doc["participantId"] == ANON
     assert results[oid(84)] == [Quarantine(f"anonymous participant {oid(21)} does not exist")]
@@ -86,7 +102,8 @@ def test_reactions_attach_to_participants_and_duplicates_merge():
 @settings(max_examples=50)
 @given(statuses=st.lists(st.tuples(st.sampled_from([ALICE, BOB]), st.booleans()), min_size=1, max_size=8))
 def test_property_one_entry_per_participant_and_every_status_accounted(statuses):
-    docs = [legacy_status(oid(700 + i), MSG, str(user) if as_string else user) for i, (user, as_string) in enumerate(statuses)]
+    docs = [legacy_status(oid(700 + i), MSG, str(user) if as_string else user)
+            for i, (user, as_string) in enumerate(statuses)]
     results = migrate_in_memory(dataset(MessageStatus=docs), "MessageStatus")
     entries = [o for outs in results.values() for o in outs if isinstance(o, Write) and o.collection is None]
     merged = [o for outs in results.values() for o in outs if isinstance(o, Merge)]

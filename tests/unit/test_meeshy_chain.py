@@ -6,13 +6,13 @@ import pytest
 
 from migration.engine import CollectionRule, DropCollection, Merge, Quarantine, Write
 from migration.engine.chain import load_chain
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import CHAIN, SCHEMA_PATH
 from migration.meeshy.coerce import model
-from migration.meeshy.in_memory import InMemoryContext, rule_for
-from migration.meeshy.sample_data import generate_legacy_dataset
-from migration.meeshy.sample_skeleton import COUNTS_AT_SCALE_1
+from testing.legacy.dataset import generate_legacy_dataset
+from testing.legacy.in_memory import InMemoryContext, rule_for
+from testing.legacy.skeleton import COUNTS_AT_SCALE_1
 
 RENAMES = {"call_sessions": "CallSession", "call_participants": "CallParticipant",
            "user_conversation_preferences": "UserConversationPreferences",
@@ -99,6 +99,7 @@ def test_chain_does_not_mutate_source_documents(dataset):
 
 def test_carried_over_documents_get_derived_timestamps_and_keep_absent_optionals():
     from bson import ObjectId
+
     from migration.meeshy.passthrough import carried_over
     _id = ObjectId("65a0f0000000000000000001")
     doc = carried_over({"_id": _id, "identifier": "c", "type": "group"}, "Conversation")

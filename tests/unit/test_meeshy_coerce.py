@@ -3,10 +3,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from bson import ObjectId
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.meeshy.coerce import Invalid, as_date, as_object_id, coerce_document, static_defaults
-from migration.meeshy.hand_built import iso, oid
+from testing.legacy.hand_built import iso, oid
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)).map(
     lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))

@@ -2,7 +2,8 @@
 from datetime import datetime
 
 from bson import ObjectId
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.meeshy.compact import merge_packed, pack_group, unpack_group
 

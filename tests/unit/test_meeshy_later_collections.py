@@ -3,13 +3,20 @@ participants as the authors do, or renamed from the first schema's snake_case na
 import hashlib
 
 from migration.engine import Quarantine
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import (at, legacy_anonymous, legacy_conversation, legacy_member,
-                                         legacy_message, legacy_user, oid)
-from migration.meeshy.in_memory import migrate_in_memory, rule_for
-from migration.meeshy.transforms_participants import user_participant_id
+from migration.meeshy.transforms.participants import user_participant_id
+from testing.legacy.hand_built import (
+    at,
+    legacy_anonymous,
+    legacy_conversation,
+    legacy_member,
+    legacy_message,
+    legacy_user,
+    oid,
+)
+from testing.legacy.in_memory import migrate_in_memory, rule_for
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 CONV, ALICE, BOB, ANON, MSG = oid(100), oid(1), oid(2), oid(20), oid(50)

@@ -6,9 +6,8 @@ import pytest
 
 from migration.engine import DropCollection
 from migration.meeshy import CHAIN
-from migration.meeshy.sample_data import generate_legacy_dataset
-from migration.meeshy.sample_legacy_defaults import (LEGACY_DIR, LEGACY_SCHEMAS, defaulted_fields,
-                                                     legacy_models)
+from testing.legacy.dataset import generate_legacy_dataset
+from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS, defaulted_fields, legacy_models
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema"
 RULES = {rule.source: rule for step in CHAIN for rule in step.rules}

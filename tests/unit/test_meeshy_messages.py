@@ -1,14 +1,25 @@
 """Message and MessageTranslation rules, on hand-built datasets."""
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migration.engine import Merge, Quarantine, Write
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import (ABSENT, at, iso, legacy_anonymous, legacy_conversation, legacy_member,
-                                         legacy_message, legacy_translation, legacy_user, oid)
-from migration.meeshy.in_memory import migrate_in_memory
-from migration.meeshy.transforms_participants import deleted_user_participant_id, user_participant_id
+from migration.meeshy.transforms.participants import deleted_user_participant_id, user_participant_id
+from testing.legacy.hand_built import (
+    ABSENT,
+    at,
+    iso,
+    legacy_anonymous,
+    legacy_conversation,
+    legacy_member,
+    legacy_message,
+    legacy_translation,
+    legacy_user,
+    oid,
+)
+from testing.legacy.in_memory import migrate_in_memory
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 CONV, OTHER_CONV, ALICE, BOB, GONE, GONE2, ANON = oid(100), oid(101), oid(1), oid(2), oid(7), oid(8), oid(20)
@@ -55,7 +66,7 @@ def test_sender_without_membership_gets_an_inactive_historical_participant():
 def test_deleted_senders_share_one_placeholder_per_conversation():
     results = outcomes([legacy_message(oid(50), CONV, GONE), legacy_message(oid(51), CONV, GONE2),
                         legacy_message(oid(52), OTHER_CONV, GONE)])
-    (p1, m1), (p2, m2), (p3, m3) = results[oid(50)], results[oid(51)], results[oid(52)]
+    (p1, m1), (p2, m2), (p3, _) = results[oid(50)], results[oid(51)], results[oid(52)]
     assert p1 == p2 and p1.collection == "Participant"
     assert p1.doc == {"_id": deleted_user_participant_id(CONV), "conversationId": CONV, "type": "user",
                       "displayName": "Deleted user", "role": "member", "permissions": p1.doc["permissions"],
@@ -99,7 +110,8 @@ def test_is_deleted_folds_into_deleted_at():
 
 def test_translations_are_embedded_latest_per_language():
     translations = [legacy_translation(oid(60), oid(50), "en", "hello", updatedAt=at(30)),
-                    legacy_translation(oid(61), str(oid(50)), "en", "hi", updatedAt=iso(at(35)), confidenceScore=ABSENT),
+                    legacy_translation(oid(61), str(oid(50)), "en", "hi", updatedAt=iso(at(35)),
+                                      confidenceScore=ABSENT),
                     legacy_translation(oid(62), oid(50), "es", "hola", translationModel="premium")]
     (message,) = outcomes([legacy_message(oid(50), CONV, ALICE)], translations)[oid(50)]
     assert message.doc["translations"] == {
@@ -109,7 +121,8 @@ def test_translations_are_embedded_latest_per_language():
     accounting = outcomes([legacy_message(oid(50), CONV, ALICE)], translations, "MessageTranslation")
     assert accounting[oid(61)] == [Merge(oid(50), "embedded as Message.translations.en")]
     assert accounting[oid(62)] == [Merge(oid(50), "embedded as Message.translations.es")]
-    assert accounting[oid(60)] == [Merge(oid(50), f"superseded by translation {oid(61)} for 'en' (later updatedAt)")]
+    assert accounting[oid(60)] == [Merge(oid(50),
+                                   f"superseded by translation {oid(61)} for 'en' (later updatedAt)")]
 
 
 def test_translations_of_missing_or_quarantined_messages_are_quarantined():
@@ -132,7 +145,7 @@ def test_property_each_language_keeps_its_latest_translation(versions):
                     for i, (lang, minute, as_iso) in enumerate(versions)]
     (message,) = outcomes([legacy_message(oid(50), CONV, ALICE)], translations)[oid(50)]
     for lang in {v[0] for v in versions}:
-        best = max((minute, i) for i, (l, minute, _) in enumerate(versions) if l == lang)
+        best = max((minute, i) for i, (language, minute, _) in enumerate(versions) if language == lang)
         assert message.doc["translations"][lang]["text"] == f"t{best[1]}"
     accounting = outcomes([legacy_message(oid(50), CONV, ALICE)], translations, "MessageTranslation")
     embedded = [o for (o,) in accounting.values() if o.reason.startswith("embedded")]

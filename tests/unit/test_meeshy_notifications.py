@@ -1,14 +1,15 @@
 """Notification rule: flat fields -> actor/context/metadata/delivery; bad JSON kept as raw."""
 import json
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.engine import Quarantine, Write
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import ABSENT, at, iso, legacy_notification, oid
-from migration.meeshy.transforms_notifications import migrate_notification
+from migration.meeshy.transforms.notifications import migrate_notification
+from testing.legacy.hand_built import ABSENT, at, iso, legacy_notification, oid
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 

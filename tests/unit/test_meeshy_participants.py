@@ -1,18 +1,26 @@
 """ConversationMember / AnonymousParticipant -> Participant, on hand-built datasets."""
 import hashlib
-from datetime import datetime, timedelta
 
 import bson
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from migration.engine import Merge, Quarantine, Write
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import (ABSENT, at, iso, legacy_anonymous, legacy_conversation, legacy_member,
-                                         legacy_user, oid)
-from migration.meeshy.in_memory import migrate_in_memory
-from migration.meeshy.transforms_participants import user_participant_id
+from migration.meeshy.transforms.participants import user_participant_id
+from testing.legacy.hand_built import (
+    ABSENT,
+    at,
+    iso,
+    legacy_anonymous,
+    legacy_conversation,
+    legacy_member,
+    legacy_user,
+    oid,
+)
+from testing.legacy.in_memory import migrate_in_memory
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 CONV, ALICE, BOB, LINK = oid(100), oid(1), oid(2), oid(300)
@@ -96,7 +104,8 @@ def test_anonymous_participant_keeps_only_the_token_hash():
             "shareLinkId": str(LINK),  # a string inside the session, as the authors keep it
             "session": {"sessionTokenHash": digest, "ipAddress": "203.0.113.9", "country": "FR",
                         "connectedAt": at(2)},
-            "profile": {"firstName": "Guest", "lastName": "Visitor", "username": "guest42", "email": "g@x.org"}}})
+            "profile": {"firstName": "Guest", "lastName": "Visitor",
+                        "username": "guest42", "email": "g@x.org"}}})
     assert TOKEN.encode() not in bson.encode(outcome.doc)
     assert VALIDATOR.errors("Participant", outcome.doc) == []
 
@@ -109,7 +118,8 @@ def test_anonymous_participant_of_a_missing_conversation_is_quarantined():
     assert isinstance(results[oid(21)][0], Quarantine) and "sessionToken" in results[oid(21)][0].reason
 
 
-memberships = st.lists(st.tuples(st.integers(0, 10_000), st.booleans(), st.booleans()), min_size=1, max_size=6)
+memberships = st.lists(st.tuples(st.integers(0, 10_000), st.booleans(), st.booleans()),
+                       min_size=1, max_size=6)
 
 
 @settings(max_examples=60)

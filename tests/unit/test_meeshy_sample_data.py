@@ -7,8 +7,13 @@ import bson
 import pytest
 from bson import ObjectId
 
-from migration.meeshy.sample_data import (COUNTS_AT_SCALE_1, expected_counts, generate_legacy_dataset,
-                                          legacy_collections)
+from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
+from testing.legacy.dataset import (
+    COUNTS_AT_SCALE_1,
+    expected_counts,
+    generate_legacy_dataset,
+    legacy_collections,
+)
 
 
 def digest(seed, scale):
@@ -35,6 +40,11 @@ def test_counts_at_scale_one_are_production_counts(dataset):
     assert counts == expected_counts(7, 1.0)
 
 
+def test_the_generator_renders_exactly_the_chains_legacy_collections(dataset):
+    """The audit checks production for the chain's list; the generator must stand in for it."""
+    assert sorted(dataset) == list(LEGACY_COLLECTIONS)
+
+
 def test_same_seed_same_bytes_and_other_seed_differs():
     assert digest(3, 0.05) == digest(3, 0.05)
     assert digest(3, 0.05) != digest(4, 0.05)
@@ -54,7 +64,9 @@ def test_every_defect_is_present(dataset):
     users = {u["_id"] for u in dataset["User"]}
     conversations = {c["_id"] for c in dataset["Conversation"]}
     messages = {m["_id"] for m in dataset["Message"]}
-    as_id = lambda v: ObjectId(v) if isinstance(v, str) and ObjectId.is_valid(v) else v
+
+    def as_id(v):
+        return ObjectId(v) if isinstance(v, str) and ObjectId.is_valid(v) else v
 
     pairs = Counter((as_id(m["conversationId"]), as_id(m["userId"])) for m in dataset["ConversationMember"])
     assert any(n > 1 for n in pairs.values()), "duplicate memberships"
@@ -71,17 +83,21 @@ def test_every_defect_is_present(dataset):
         return False
     assert any(invalid_json(n["data"]) for n in dataset["Notification"]), "invalid JSON in data"
 
-    senders = [(as_id(m["conversationId"]), as_id(m["senderId"])) for m in dataset["Message"] if "senderId" in m]
+    senders = [(as_id(m["conversationId"]), as_id(m["senderId"]))
+               for m in dataset["Message"] if "senderId" in m]
     assert any(s not in pairs and s[1] in users for s in senders), "sender without membership"
     assert any(isinstance(s[1], ObjectId) and s[1] not in users for s in senders), "deleted user as sender"
-    assert any(as_id(m["conversationId"]) not in conversations for m in dataset["Message"]), "missing conversation"
-    assert any(as_id(t["messageId"]) not in messages for t in dataset["MessageTranslation"]), "orphan translation"
+    assert any(as_id(m["conversationId"]) not in conversations for m in dataset["Message"]) \
+    , "missing conversation"
+    assert any(as_id(t["messageId"]) not in messages for t in dataset["MessageTranslation"]) \
+    , "orphan translation"
     languages = Counter((as_id(t["messageId"]), t["targetLanguage"]) for t in dataset["MessageTranslation"])
     assert any(n > 1 for n in languages.values()), "duplicate translations"
     assert any(u["role"] == "MODO" for u in dataset["User"]), "MODO roles"
     assert all(a["sessionToken"] for a in dataset["AnonymousParticipant"]), "plain session tokens"
     assert any("anonymousSenderId" in m for m in dataset["Message"]), "anonymous senders"
-    assert any(m["isDeleted"] and "deletedAt" not in m for m in dataset["Message"]), "isDeleted without deletedAt"
+    assert any(m["isDeleted"] and "deletedAt" not in m for m in dataset["Message"]) \
+    , "isDeleted without deletedAt"
 
 
 def test_unique_keys_of_pass_through_collections_hold(dataset):

@@ -1,14 +1,15 @@
 """User rule: MODO -> MODERATOR, lastActiveAt = later of lastSeen/lastActiveAt, new lists empty."""
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from migration.engine import Quarantine, Write
-from migration.engine.schema import load_schema
-from migration.engine.validator import Validator
+from migration.engine.validation.schema import load_schema
+from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from migration.meeshy.hand_built import ABSENT, at, iso, legacy_user, oid
-from migration.meeshy.transforms_users import migrate_user
+from migration.meeshy.transforms.users import migrate_user
+from testing.legacy.hand_built import ABSENT, at, iso, legacy_user, oid
 
 VALIDATOR = Validator(load_schema(SCHEMA_PATH))
 

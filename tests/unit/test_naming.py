@@ -1,9 +1,10 @@
-"""Every per-stack name, host and URL derives from the stack (components/naming.py)."""
+"""Every per-stack name, host and URL derives from the stack (config/naming.py)."""
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from components import naming
-from components.naming import StackNames
+from config import naming
+from config.naming import StackNames
 
 # Reserved names (production's subdomains) are refused by design: test_isolation.py tests them on their own.
 stack_names = st.from_regex(r"[a-z][a-z0-9-]{0,28}[a-z0-9]", fullmatch=True).filter(

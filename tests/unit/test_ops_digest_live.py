@@ -8,7 +8,7 @@ from bson import ObjectId
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 
-from ops.digest import collection_digest, database_digests, digest_ordered
+from steps.digest import collection_digest, database_digests, digest_ordered
 
 RAW = CodecOptions(document_class=RawBSONDocument)
 

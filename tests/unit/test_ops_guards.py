@@ -9,8 +9,9 @@ import os
 import pytest
 import yaml
 
-from ops import audit, cli
+from ops import cli
 from ops.preflight import PreflightError, check
+from takeover.audit import capture as audit
 from tests.support.ops_project import assert_nothing_created, edit, files, make_project, real_ops
 
 

@@ -7,8 +7,9 @@ import sys
 
 import pytest
 
-from ops import cli, data_check, migration_step
+from ops import cli
 from ops.views import format_history
+from steps import data_check, migration_step
 
 
 def test_changes_count_inserted_updated_deleted_per_collection():
@@ -55,7 +56,8 @@ def test_a_pre_copy_summary_keeps_the_source_growth_and_provisional_problems():
 def test_migration_step_prints_the_summary_and_passes_the_exit_code(tmp_path, capsys):
     report = tmp_path / "r.json"
     fake = [sys.executable, "-c",
-            f"import json, sys; json.dump({REPORT!r}, open({str(report)!r}, 'w')); print('table'); sys.exit(3)"]
+            f"import json, sys; json.dump({REPORT!r}, open({str(report)!r}, 'w')); "
+            "print('table'); sys.exit(3)"]
     assert migration_step.main(["--report", str(report), "--", *fake]) == 3
     out = capsys.readouterr()
     result = json.loads(out.out)
@@ -109,7 +111,7 @@ def test_cli_says_what_is_missing(monkeypatch, tmp_path, capsys):
 def test_release_steps_name_python():
     # The commands say `python`, not this machine's virtualenv path: a deploy from a machine
     # with another tools cache must not see the release steps changed.
-    from components import release_commands
+    from commands import steps as release_commands
     argv = release_commands.backup_run_command(backup_dir="/b", stack="production",
                                                database="meeshy", label="1.0.0", retain=3,
                                                timeout_seconds=60, dump=["true"])
@@ -134,9 +136,11 @@ Diagnostics:
 
 
 def test_policy_violations_name_the_rule_the_resource_and_the_message():
-    from ops.stack_runner import policy_violations
+    from ops.automation.stack_runner import policy_violations
     found = policy_violations(POLICY_OUTPUT)
     assert len(found) == 2
-    assert found[0].startswith("[mandatory] meeshy-host-ports-isolated (pulumi:pulumi:Stack: meeshy-e2e698811)")
-    assert found[0].endswith("host port 8080 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'")
+    assert found[0].startswith(
+        "[mandatory] meeshy-host-ports-isolated (pulumi:pulumi:Stack: meeshy-e2e698811)")
+    assert found[0].endswith(
+        "host port 8080 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'")
     assert "8443" in found[1] and policy_violations("error: preview failed") == []

@@ -6,6 +6,8 @@ file backend in a temporary directory: without the check, `deploy` creates the s
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 

@@ -8,9 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from ops import data_ops, snapshots, views
-from ops.ledger import Ledger
-from ops.stack_config import ConfigDoc
+from config.stack_file import ConfigDoc
+from ops import data_ops, views
+from ops.automation import snapshots
+from ops.automation.ledger import Ledger
 
 MIGRATION = {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2"}
 
@@ -25,7 +26,8 @@ class PreviewRunner:
         return self.doc
 
     def preview(self, doc, *, op_id):
-        return SimpleNamespace(change_summary={"create": 30, "import": 3}, stdout="= docker:index:Volume import")
+        return SimpleNamespace(change_summary={"create": 30, "import": 3},
+                               stdout="= docker:index:Volume import")
 
 
 @pytest.fixture

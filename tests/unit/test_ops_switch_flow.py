@@ -6,12 +6,12 @@ import time
 
 import pytest
 
-from ops import switch as switch_module
-from ops.ledger import Ledger, now_iso
-from ops.snapshots import Snapshot
-from ops.stack_config import ConfigDoc
-from ops.stack_runner import PhaseResult
-from components.release_settings import load_release_settings
+from config.release_settings import load_release_settings
+from config.stack_file import ConfigDoc
+from ops.automation.ledger import Ledger, now_iso
+from ops.automation.snapshots import Snapshot
+from ops.automation.stack_runner import PhaseResult
+from ops.switch import run as switch_module
 
 
 def doc(release, database, migration=False):
@@ -54,7 +54,8 @@ class FakeRunner:
 
 @pytest.fixture
 def deployed(monkeypatch):
-    snapshot = Snapshot(1, doc("r1", "meeshy"), load_release_settings("production", doc("r1", "meeshy").plain_values()), "")
+    snapshot = Snapshot(1, doc("r1", "meeshy"),
+                        load_release_settings("production", doc("r1", "meeshy").plain_values()), "")
     monkeypatch.setattr(switch_module.snapshots, "current", lambda runner: snapshot)
     return snapshot
 

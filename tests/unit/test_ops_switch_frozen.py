@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ops import rollback as rollback_module
-from ops import switch as switch_module
-from tests.unit.test_ops_switch_flow import LEGACY, FakeRunner, deployed, doc, fake_data_ops  # noqa: F401
+from ops.switch import rollback as rollback_module
+from ops.switch import run as switch_module
+from tests.unit.test_ops_switch_flow import LEGACY, FakeRunner, doc, fake_data_ops
 
 
 def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(
@@ -82,7 +82,7 @@ def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, depl
 
 
 def test_the_newest_backup_is_never_a_fingerprint_without_an_archive(tmp_path):
-    from ops.ledger import Ledger
+    from ops.automation.ledger import Ledger
     ledger = Ledger(tmp_path)
     ledger.append({"kind": "switch", "result": "succeeded",
                    "backups": {"meeshy": {"backupId": "a", "archive": "/b/a.archive.gz"}}})

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from components.release_settings import load_release_settings
-from ops.stack_config import ConfigDoc, StackConfigError, from_history_config
-from ops.switch_plan import flips_to_migration_target, plan, written_back
+from config.release_settings import load_release_settings
+from config.stack_file import ConfigDoc, StackConfigError, from_history_config
+from ops.switch.plan import flips_to_migration_target, plan, written_back
 
 SALT = {"encryptionsalt": "v1:abc"}
 SECRET = {"secure": "v1:ciphertext"}
@@ -43,12 +43,15 @@ def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance(
     assert migrate.get_path("meeshy:migration") == {**MIGRATION, "pass": "sw1-full",
                                                     "liveSource": True}
     assert settings(migrate).migration.live_source and not settings(delta).migration.live_source
-    assert (migrate.get_path("meeshy:maintenance"), maintenance.get_path("meeshy:maintenance")) == (None, True)
+    assert (migrate.get_path("meeshy:maintenance"), maintenance.get_path("meeshy:maintenance")) \
+    == (None, True)
     assert delta.get_path("meeshy:migration.pass") == "sw1-delta"
-    assert release.get_path("meeshy:images.gateway") == "g:2" and release.get_path("meeshy:maintenance") is True
+    assert release.get_path("meeshy:images.gateway") == "g:2"
+    assert release.get_path("meeshy:maintenance") is True
     assert release.get_path("meeshy:database.name") == "meeshy_v2"
-    assert final.get_path("meeshy:maintenance") is False and final.get_path("meeshy:migration.pass") == "sw1-delta"
-    # Under maintenance the legacy database is fingerprinted, not dumped (switch_frozen.py).
+    assert final.get_path("meeshy:maintenance") is False
+    assert final.get_path("meeshy:migration.pass") == "sw1-delta"
+    # Under maintenance the legacy database is fingerprinted, not dumped (frozen.py).
     assert [p.backup_under_maintenance for p in phases] == [False] * 5
     assert [p.fingerprint_database for p in phases] == [None, None, "meeshy", None, None]
     assert phases[2].baseline_after == "meeshy_v2" and phases[-1].snapshot

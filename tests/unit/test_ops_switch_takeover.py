@@ -9,10 +9,10 @@ import subprocess
 
 import pytest
 
-from ops import switch as switch_module
-from ops.compose_record import TakeoverError
-from ops.switch_takeover import give_back_to_compose, remove_stack_containers
-from tests.unit.test_ops_switch_flow import FakeRunner, deployed, doc  # noqa: F401 - fixture
+from ops.switch import run as switch_module
+from ops.switch.takeover import give_back_to_compose, remove_stack_containers
+from takeover.compose.record import TakeoverError
+from tests.unit.test_ops_switch_flow import FakeRunner, doc
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "volumes": ["meeshy_database-data", "meeshy_uploads"],
          "result": "taken over"}
@@ -35,7 +35,8 @@ def fakes(order, *, restore=RESTORED, remove_error=None, restore_error=None):
         return restore
 
     return dict(takeover=lambda: order.append("takeover") or dict(TAKEN), undo_takeover=undo,
-                remove_stack=remove_stack, refresh_state=lambda: order.append("refresh") or {"result": "succeeded"})
+                remove_stack=remove_stack,
+                refresh_state=lambda: order.append("refresh") or {"result": "succeeded"})
 
 
 def test_first_takeover_that_fails_gives_production_back_to_compose(tmp_path, monkeypatch):
@@ -47,7 +48,8 @@ def test_first_takeover_that_fails_gives_production_back_to_compose(tmp_path, mo
     assert order == ["takeover", ("remove-stack", tuple(TAKEN["volumes"])), "restore", "refresh"]
     assert report["result"] == "rolled back" and report["rollback"]["result"] == "skipped"
     compose = report["rollback"]["compose"]
-    assert compose["result"] == "restored" and compose["steps"] == ["remove-stack-containers", "restore", "health-check"]
+    assert compose["result"] == "restored" and compose["steps"] \
+    == ["remove-stack-containers", "restore", "health-check"]
     assert compose["health"]["ok"] is True
     # No `up` after the failure: it would re-create the stack's containers on compose's volumes.
     assert [name for name, _ in runner.applied][-1] == "release"
@@ -81,7 +83,8 @@ def test_rollback_failed_when_compose_does_not_come_back_ready(tmp_path, deploye
 
 def test_a_failed_restore_keeps_its_report_and_fails_the_rollback(tmp_path, deployed, monkeypatch):
     monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
-    error = TakeoverError("restore of takeover-x failed: image(s) no longer on the engine", {"result": "failed"})
+    error = TakeoverError("restore of takeover-x failed: image(s) no longer on the engine",
+                          {"result": "failed"})
     report = switch_module.run_switch(FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="backup"),
                                       log=lambda m: None, **fakes([], restore_error=error))
     assert report["result"] == "failed, rollback failed"
@@ -100,7 +103,8 @@ def test_a_takeover_that_failed_after_recording_is_given_back(tmp_path, monkeypa
 
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
     report = switch_module.run_switch(runner, log=lambda m: None, **{**calls, "takeover": half_done})
-    assert runner.applied == [] and order[1:] == [("remove-stack", tuple(TAKEN["volumes"])), "restore", "refresh"]
+    assert runner.applied == [] and \
+    order[1:] == [("remove-stack", tuple(TAKEN["volumes"])), "restore", "refresh"]
     assert report["result"] == "rolled back" and report["takeover"]["record"]["opId"] == TAKEN["opId"]
 
 

@@ -8,10 +8,12 @@ import json
 
 import pytest
 
-from ops import data_ops, switch_takeover, takeover_rollback
-from ops.audit_config import stack_side
-from ops.compose_record import TakeoverError
-from tests.unit.test_ops_switch_flow import FakeRunner, deployed, doc  # noqa: F401 - fixture
+from ops import data_ops
+from ops.switch import takeover as switch_takeover
+from ops.switch import takeover_rollback
+from takeover.audit.config_diff import stack_side
+from takeover.compose.record import TakeoverError
+from tests.unit.test_ops_switch_flow import FakeRunner, doc
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "project": "meeshy", "volumes": ["meeshy_database_data"],
          "result": "taken over"}
@@ -30,7 +32,8 @@ def audit_dir(tmp_path):
 def calls(monkeypatch):
     order = []
     monkeypatch.setattr(data_ops, "changes_since", lambda server, db, **k: order.append(
-        ("changes", db, str(k["baseline_path"]))) or {"changed": 2, "inserted": 2, "updated": 0, "deleted": 0})
+        ("changes", db, str(k["baseline_path"])))
+        or {"changed": 2, "inserted": 2, "updated": 0, "deleted": 0})
     monkeypatch.setattr(data_ops, "take_backup", lambda server, settings, db, label, **k: order.append(
         ("backup", db)) or {"archive": f"/b/{label}.archive.gz"})
 
@@ -48,7 +51,8 @@ def test_only_a_record_that_took_over_is_rolled_back_from(audit_dir):
         takeover_rollback.takeover_of(audit_dir)
 
 
-def test_writes_since_the_switch_are_counted_and_kept_before_compose_comes_back(tmp_path, deployed, audit_dir, calls):
+def test_writes_since_the_switch_are_counted_and_kept_before_compose_comes_back(tmp_path, deployed, audit_dir,
+                                                                               calls):
     runner = FakeRunner(tmp_path / "ledger", doc("r1", "meeshy"))
     runner.ledger.append({"kind": "switch", "result": "succeeded", "baselines": {"meeshy": "/b/old"}})
     runner.ledger.append({"kind": "switch", "result": "succeeded", "baselines": {"meeshy": "/b/new"}})

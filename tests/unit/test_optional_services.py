@@ -3,9 +3,9 @@ and its certificate dumper are declared, routed, health-checked, wired to Traefi
 and keep their shared secret out of plain text; a public agent is routed at agent.<site>."""
 import pytest
 
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 from policy import rules
 from policy.stack_files import declared_mounts
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 TURN_SECRET = "turn-rest-secret-4242"
 IMAGES = {**stack_file_config("production")["meeshy:images"], "coturn": "coturn/coturn:4.6.3",
@@ -23,7 +23,7 @@ def run():
 
 
 def labels(res):
-    return {l["label"]: l["value"] for l in res.inputs.get("labels") or []}
+    return {label["label"]: label["value"] for label in res.inputs.get("labels") or []}
 
 
 def test_not_declared_by_default():

@@ -6,8 +6,8 @@ import shlex
 
 import pytest
 
-from components import commands
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from commands import services as commands
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 STACKS = ("staging", "production")
 SERVICES = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
@@ -20,7 +20,7 @@ def run(request):
 
 
 def labels(res):
-    return {l["label"]: l["value"] for l in res.inputs.get("labels") or []}
+    return {label["label"]: label["value"] for label in res.inputs.get("labels") or []}
 
 
 def env(res):
@@ -94,7 +94,8 @@ def test_routers_send_each_host_to_its_service(run):
     assert dash[f"{r}-dashboard.service"] == "api@internal"
     assert dash[f"{r}-dashboard.middlewares"] == f"meeshy-{run.stack}-dashboard-auth"
     for service in ("mongo-ui", "redis-ui"):
-        assert labels(run.container(service))[f"{r}-{service}.middlewares"] == f"meeshy-{run.stack}-{service}-auth"
+        assert labels(run.container(service))[f"{r}-{service}.middlewares"] \
+            == f"meeshy-{run.stack}-{service}-auth"
     assert labels(run.container("maintenance")) == {"traefik.enable": "false", "meeshy.stack": run.stack,
                                                     "meeshy.service": "maintenance"}
 
@@ -120,7 +121,8 @@ def test_volumes(run):
     assert mounts(run.container("database")) == {"/data/db": (v("database-data"), False),
                                                  "/data/configdb": (v("database-config"), False)}
     assert mounts(run.container("redis")) == {"/data": (v("redis-data"), False)}
-    firebase = ({"/app/secrets/firebase-admin-sdk.json": ("/opt/meeshy/secrets/firebase-admin-sdk.json", True)}
+    firebase = ({"/app/secrets/firebase-admin-sdk.json":
+                 ("/opt/meeshy/secrets/firebase-admin-sdk.json", True)}
                 if run.stack == "production" else {})   # production's stack file mounts it
     assert mounts(run.container("gateway")) == {"/app/uploads": (v("gateway-uploads"), False),
                                                 "/app/sounds": (v("gateway-sounds"), False), **firebase}
@@ -172,7 +174,8 @@ def test_database_command_and_replica_set_init(run):
 
 
 def test_data_ports(run):
-    published = {c.inputs["name"]: sorted((p.get("ip"), int(p["external"])) for p in c.inputs.get("ports") or [])
+    published = {c.inputs["name"]: sorted((p.get("ip"), int(p["external"]))
+                              for p in c.inputs.get("ports") or [])
                  for c in run.of_type(":Container") if c.inputs.get("ports")}
     p = f"meeshy-{run.stack}"
     if run.stack == "production":
@@ -200,7 +203,8 @@ def test_secrets_stay_secret(run):
 def test_components_and_parents(run):
     by_urn = {r.urn: r for r in run.resources}
     tokens = {r.type for r in run.resources if not r.custom}
-    assert tokens == {"meeshy:platform:MeeshyPlatform", "meeshy:traefik:Traefik", "meeshy:mongo:MongoReplicaSet",
+    assert tokens == {"meeshy:platform:MeeshyPlatform", "meeshy:traefik:Traefik",
+                      "meeshy:mongo:MongoReplicaSet",
                       "meeshy:redis:Redis", "meeshy:app:AppService", "meeshy:maintenance:Maintenance",
                       "meeshy:admin:AdminUis",
                       # the release steps the stack files declare (test_platform_release_wiring.py)

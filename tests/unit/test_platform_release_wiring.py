@@ -7,8 +7,8 @@ import shlex
 
 import pytest
 
-from components.describe import describe
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file
+from testing.describe import describe
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file
 
 STACKS = ("staging", "production")
 STEP_TYPES = {"meeshy:backup:MongoBackup", "meeshy:migration:DataMigration",

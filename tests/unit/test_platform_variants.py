@@ -2,19 +2,20 @@
 should in the graph: maintenance, the database the services use, adoption, rehearsal options."""
 import pytest
 
-from components.describe import describe, diff
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file
-from components.settings import SettingsError
+from config.settings import SettingsError
+from testing.describe import describe, diff
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file
 
 
 def changed_heads(a, b):
     """Resources (head lines) whose description differs between two runs."""
     lines = diff(describe(a), describe(b), "a", "b")
-    return sorted({l[1:].split(" | ")[0] for l in lines if l[:1] in "+-" and l[:3] not in ("---", "+++")})
+    return sorted({line[1:].split(" | ")[0] for line in lines
+                    if line[:1] in "+-" and line[:3] not in ("---", "+++")})
 
 
 def labels(res):
-    return {l["label"]: l["value"] for l in res.inputs.get("labels") or []}
+    return {label["label"]: label["value"] for label in res.inputs.get("labels") or []}
 
 
 def test_maintenance_routes_every_public_host_and_touches_only_its_container():
@@ -145,18 +146,18 @@ def test_missing_secret_fails_with_the_command_to_set_it():
     ("5s", "5s"), ("30s", "30s"), ("60s", "1m0s"), ("120s", "2m0s"), ("90s", "1m30s"),
     ("2m", "2m0s"), ("3600s", "1h0m0s"), ("1h30m", "1h30m0s")])
 def test_health_durations_are_written_as_the_engine_reports_them(written, normalized):
-    from components.containers import go_duration
+    from components.platform.containers import go_duration
     assert go_duration(written) == normalized
 
 
 def test_a_duration_in_other_units_is_refused_naming_it():
-    from components.containers import go_duration
+    from components.platform.containers import go_duration
     with pytest.raises(ValueError, match="duration '1.5s'"):
         go_duration("1.5s")
 
 
 def test_every_declared_health_duration_is_already_normalized():
-    from components.containers import go_duration
+    from components.platform.containers import go_duration
     run = run_stack_file("production")
     for r in run.resources:
         check = r.inputs.get("healthcheck") if r.type == "docker:index/container:Container" else None

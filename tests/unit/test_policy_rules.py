@@ -2,11 +2,11 @@
 a resource made wrong in one way fails exactly the rule about that."""
 import pytest
 
-from components.mock_engine import run_stack_file
 from policy import rules
 from policy.stack_files import stack_facts
+from testing.mock_engine import run_stack_file
 
-C, V, N, I = rules.CONTAINER, rules.VOLUME, rules.NETWORK, rules.REMOTE_IMAGE
+C, V, N, IMG = rules.CONTAINER, rules.VOLUME, rules.NETWORK, rules.REMOTE_IMAGE
 
 
 @pytest.fixture(scope="module", params=["staging", "production"])
@@ -41,7 +41,8 @@ def test_names_prefixed_by_stack():
     rule = rules.names_prefixed_by_stack
     assert rule(container(), facts()) == []
     assert rule(rules.Res(N, "net", {"name": "meeshy-production"}), facts()) == []
-    assert rule(container(name="meeshy-gateway"), facts())[0].startswith("Container 'meeshy-gateway' is not a name of stack 'production'")
+    assert rule(container(name="meeshy-gateway"), facts())[0].startswith(
+        "Container 'meeshy-gateway' is not a name of stack 'production'")
     assert rule(rules.Res(V, "v", {"name": "meeshy-staging-database-data"}), facts())
     # A longer stack's names are not this stack's names.
     assert rule(rules.Res(N, "n", {"name": "meeshy-production-redis"}), facts())
@@ -55,8 +56,10 @@ def test_no_reference_to_other_stacks():
     assert "joins network 'meeshy-staging'" in rule(
         container(networksAdvanced=[{"name": "meeshy-staging"}]), facts())[0]
     assert "mounts volume 'meeshy-staging-gateway-uploads'" in rule(
-        container(volumes=[{"volumeName": "meeshy-staging-gateway-uploads", "containerPath": "/u"}]), facts())[0]
-    assert "host path '/etc'" in rule(container(volumes=[{"hostPath": "/etc", "containerPath": "/e"}]), facts())[0]
+        container(volumes=[{"volumeName": "meeshy-staging-gateway-uploads",
+        "containerPath": "/u"}]), facts())[0]
+    assert "host path '/etc'" in rule(container(volumes=[{"hostPath": "/etc",
+        "containerPath": "/e"}]), facts())[0]
     assert "host path" in rule(container(volumes=[{"hostPath": "/var/run/docker.sock",
                                                    "containerPath": "/s"}]), facts())[0]  # writable socket
     assert rule(container(volumes=[{"hostPath": "/var/run/docker.sock", "containerPath": "/s",
@@ -70,13 +73,14 @@ def test_no_reference_to_other_stacks():
 def test_images_pinned_in_production(ref, ok):
     rule = rules.images_pinned_in_production
     assert (rule(container(image=ref), facts()) == []) is ok
-    assert (rule(rules.Res(I, "img", {"name": ref}), facts()) == []) is ok
+    assert (rule(rules.Res(IMG, "img", {"name": ref}), facts()) == []) is ok
     assert rule(container(image=ref), facts("staging")) == []  # staging may run a candidate
 
 
 def test_data_volumes_protected():
     rule = rules.data_volumes_protected
-    data = rules.Res(V, "meeshy-production-database-data", {"name": "meeshy-production-database-data"}, protect=True)
+    data = rules.Res(V, "meeshy-production-database-data",
+                    {"name": "meeshy-production-database-data"}, protect=True)
     assert rule(data, facts()) == []
     assert rule(rules.Res(V, data.name, data.props, protect=False), facts()) == [
         "data volume 'meeshy-production-database-data' is not protected"]
@@ -112,7 +116,8 @@ def test_admin_uis_behind_basic_auth():
 def test_no_published_data_ports_in_production():
     rule = rules.no_published_data_ports_in_production
     db = container(service="database", ports=[{"internal": 27017, "external": 27017}])
-    assert rule(db, facts())[0].startswith("production container 'meeshy-production-database' publishes host ports [27017]")
+    assert rule(db, facts())[0].startswith(
+        "production container 'meeshy-production-database' publishes host ports [27017]")
     assert rule(db, facts("staging")) == []
     traefik = container(service="traefik", ports=[{"internal": 443, "external": 443}])
     assert rule(traefik, facts()) == []
@@ -120,7 +125,8 @@ def test_no_published_data_ports_in_production():
 
 def test_host_ports_isolated():
     rule = rules.host_ports_isolated
-    t = container(service="traefik", ports=[{"internal": 80, "external": 80}, {"internal": 443, "external": 443}])
+    t = container(service="traefik", ports=[{"internal": 80, "external": 80},
+                                                 {"internal": 443, "external": 443}])
     f = facts(declared_ports=frozenset({80, 443}), other_stacks_ports={"staging": frozenset({8080, 8443})})
     assert rule([t], f) == []
     dup = container(service="web", ports=[{"internal": 3100, "external": 443}])
@@ -129,7 +135,8 @@ def test_host_ports_isolated():
     assert rule([t, undeclared], f) == ["'meeshy-production-web' publishes host port 3100, which "
                                         "meeshy:ports of stack 'production' does not declare"]
     clash = facts(declared_ports=frozenset({80, 443}), other_stacks_ports={"rehearsal": frozenset({443})})
-    assert rule([t], clash) == ["host port 443 ('meeshy-production-traefik') is also declared by stack 'rehearsal'"]
+    assert rule([t], clash) \
+    == ["host port 443 ('meeshy-production-traefik') is also declared by stack 'rehearsal'"]
 
 
 def test_stack_of_urn():
@@ -178,7 +185,8 @@ def test_the_pack_wires_every_rule(monkeypatch, graph):
     by_name["meeshy-names-prefixed-by-stack"].validate(args, seen.append)
     assert seen and "meeshy-gateway" in seen[0]
     stack_args = types.SimpleNamespace(resources=[types.SimpleNamespace(
-        resource_type=r.type, name=r.name, props=r.props, urn=f"urn:pulumi:{stack}::meeshy::{r.type}::{r.name}",
+        resource_type=r.type, name=r.name, props=r.props,
+        urn=f"urn:pulumi:{stack}::meeshy::{r.type}::{r.name}",
         opts=types.SimpleNamespace(protect=r.protect)) for r in resources])
     seen.clear()
     by_name["meeshy-host-ports-isolated"].validate(stack_args, seen.append)

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.mock_engine import REPO, run_stack_file
-from components.service_settings import OPTIONAL_SERVICES
-from components.traefik import DYNAMIC_CONFIG, DYNAMIC_CONFIG_PATH
-from components.wiring import STATIC_NGINX_CONF
+from components.platform.traefik import DYNAMIC_CONFIG, DYNAMIC_CONFIG_PATH
+from config.service_settings import OPTIONAL_SERVICES
+from config.wiring import STATIC_NGINX_CONF
+from testing.mock_engine import REPO, run_stack_file
 
 REAL = yaml.safe_load((REPO / "tests/data/real_compose_variables.yaml").read_text())
 DOCS = (REPO / "docs/configuration.md").read_text()
@@ -121,7 +121,8 @@ def test_traefik_has_the_file_provider_and_routers_compress(production):
     assert "compress" in dynamic["http"]["middlewares"]["compress"]
     for middleware in REAL["services"]["traefik"]["middlewares"]:
         for service in ("web", "gateway", "static"):
-            labels = {l["label"]: l["value"] for l in production.container(service).inputs["labels"]}
+            labels = {label["label"]: label["value"]
+                      for label in production.container(service).inputs["labels"]}
             key = f"traefik.http.routers.meeshy-production-{service}.middlewares"
             assert middleware in labels[key].split(","), service
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ops.rehearse_load import Write, summary
-from ops.rehearse_report import epoch, picture, table
+from ops.rehearse.load import Write, summary
+from ops.rehearse.report import epoch, picture, table
 
 T0 = dt.datetime(2026, 11, 26, 10, 0, 0, tzinfo=dt.timezone.utc)
 

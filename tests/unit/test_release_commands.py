@@ -1,10 +1,9 @@
 """Exact argument lists of the release's commands (backup, restore, migration, health gate)."""
 from __future__ import annotations
 
-
 import pytest
 
-from components import release_commands as rc
+from commands import steps as rc
 
 EXT = rc.ExternalServer("mongodb://127.0.0.1:27017")
 DOCKER = rc.DockerServer(container="meeshy-production-database", network="meeshy-production",
@@ -54,7 +53,7 @@ def test_backup_run_wraps_the_dump():
     assert rc.backup_run_command(backup_dir="/var/backups/meeshy", stack="production",
                                  database="meeshy", label="2026.02.1", retain=5,
                                  timeout_seconds=300, dump=dump) == [
-        "python", "-m", "ops.backup_run", "--dir", "/var/backups/meeshy",
+        "python", "-m", "steps.backup_run", "--dir", "/var/backups/meeshy",
         "--stack", "production", "--database", "meeshy", "--label", "2026.02.1",
         "--retain", "5", "--timeout", "300", "--", *dump]
 
@@ -62,7 +61,7 @@ def test_backup_run_wraps_the_dump():
 def test_migration_external_reads_uris_from_the_environment():
     argv = rc.migration_command(EXT, "run", report_path="/b/reports/r.json", to_step="0003-messages")
     assert argv == ["sh", "-c",
-                    f'exec python -m migration run --source "$MEESHY_MIGRATION_SOURCE_URI" '
+                    'exec python -m migration run --source "$MEESHY_MIGRATION_SOURCE_URI" '
                     '--target "$MEESHY_MIGRATION_TARGET_URI" --json /b/reports/r.json '
                     '--to 0003-messages']
     assert "127.0.0.1" not in " ".join(argv)
@@ -101,7 +100,7 @@ def test_health_gate_external():
     assert rc.health_gate_command(EXT, deadline_seconds=120, interval_seconds=0.5,
                                   endpoints={"web": "http://127.0.0.1:9/api/health",
                                              "gateway": "http://127.0.0.1:9/health"}) == [
-        "python", "-m", "ops.health_gate", "--deadline", "120", "--interval", "0.5",
+        "python", "-m", "steps.health_gate", "--deadline", "120", "--interval", "0.5",
         "--http", "gateway=http://127.0.0.1:9/health", "--http", "web=http://127.0.0.1:9/api/health",
         "--mongo-env", "MEESHY_HEALTH_MONGO_URI"]
 
@@ -115,7 +114,7 @@ def test_health_gate_docker_probes_services_by_container_name():
                                   endpoints=endpoints) == [
         "docker", "run", "--rm", "--network", "meeshy-production",
         "--env", "MEESHY_HEALTH_MONGO_URI", "meeshy-tools:1.0.0",
-        "python", "-m", "ops.health_gate", "--deadline", "90", "--interval", "1",
+        "python", "-m", "steps.health_gate", "--deadline", "90", "--interval", "1",
         "--http", "gateway=http://meeshy-production-gateway:3000/health",
         "--http", "static=http://meeshy-production-static:80/health",
         "--http", "translator=http://meeshy-production-translator:8000/live",
@@ -126,13 +125,13 @@ def test_health_gate_docker_probes_services_by_container_name():
 def test_migration_step_wraps_the_migration():
     inner = ["sh", "-c", "exec python -m migration run"]
     assert rc.migration_step_command(report_path="/r.json", timeout_seconds=480, migration=inner) == [
-        "python", "-m", "ops.migration_step", "--report", "/r.json", "--timeout", "480",
+        "python", "-m", "steps.migration_step", "--report", "/r.json", "--timeout", "480",
         "--", *inner]
 
 
 def test_data_check_external():
     assert rc.data_check_command(EXT, "changes", "meeshy_v2", baseline="/l/b/x.json.gz") == [
-        "python", "-m", "ops.data_check", "changes", "--database", "meeshy_v2",
+        "python", "-m", "steps.data_check", "changes", "--database", "meeshy_v2",
         "--baseline", "/l/b/x.json.gz"]
     assert rc.data_environment(EXT) == {"MEESHY_DATA_URI": "mongodb://127.0.0.1:27017"}
 
@@ -141,7 +140,7 @@ def test_data_check_docker_mounts_the_files_it_reads():
     assert rc.data_check_command(DOCKER, "changes", "meeshy", archive="/var/backups/m/a.archive.gz") == [
         "docker", "run", "--rm", "--network", "meeshy-production", "--env", "MEESHY_DATA_URI",
         "--volume", "/var/backups/m:/var/backups/m", "meeshy-tools:1.0.0",
-        "python", "-m", "ops.data_check", "changes", "--database", "meeshy",
+        "python", "-m", "steps.data_check", "changes", "--database", "meeshy",
         "--archive", "/var/backups/m/a.archive.gz"]
     assert rc.data_environment(DOCKER) == {
         "MEESHY_DATA_URI": "mongodb://meeshy-production-database:27017/admin?replicaSet=rs0"}

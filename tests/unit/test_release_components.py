@@ -8,7 +8,7 @@ import shlex
 import pulumi
 import pytest
 
-from components.release_settings import load_release_settings
+from config.release_settings import load_release_settings
 
 BASE = {
     "meeshy:release": "2026.02.0",
@@ -48,7 +48,7 @@ class Mocks(pulumi.runtime.Mocks):
 def declare(values):
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)
-    from components.release import Release, external_server
+    from components.release.release import Release, external_server
     settings = load_release_settings("production", values)
     release = Release("meeshy-production", settings, external_server(settings),
                       endpoints=dict(settings.health.endpoints))
@@ -71,7 +71,7 @@ def test_release_declares_backup_then_migration_then_gate():
         dump, run, gate = (resources[f"meeshy-production-{n}"] for n in
                            ("backup-dump", "migration-run", "gate-check"))
         assert shlex.split(dump.inputs["create"]) == [
-            "python", "-m", "ops.backup_run", "--dir", "/var/backups/meeshy/production",
+            "python", "-m", "steps.backup_run", "--dir", "/var/backups/meeshy/production",
             "--stack", "production", "--database", "meeshy", "--label", "sw-full", "--retain", "10",
             "--timeout", "300", "--", "mongodump", "--uri=mongodb://127.0.0.1:27017", "--db=meeshy",
             "--archive", "--gzip"]
@@ -113,12 +113,14 @@ def test_no_migration_once_the_services_use_its_target():
 @pulumi.runtime.test
 def test_platform_release_runs_everything_inside_the_stack_network():
     """In Docker mode: dump through docker exec, migration and gate in the tools image on the
-    stack's network, probing each service's §1 endpoint by container name."""
+    stack's network, probing each service's health endpoint by container name."""
     from pathlib import Path
+
     import yaml
-    from components.mock_engine import EXAMPLE_SECRETS
-    from components.release import platform_release
-    from components.settings import load_settings
+
+    from components.release.release import platform_release
+    from config.settings import load_settings
+    from testing.mock_engine import EXAMPLE_SECRETS
 
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.release_settings import ReleaseConfigError, load_release_settings
+from config.release_settings import ReleaseConfigError, load_release_settings
 
 BASE = {
     "meeshy:release": "2026.02.1",

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from components.commands import replica_set_init_script
+from commands.services import replica_set_init_script
 
 NODE = shutil.which("node")
 pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
@@ -20,7 +20,8 @@ const calls = [];
 const state = %(state)s;
 const rs = {
   conf() {
-    if (state.confError) { const e = new Error(state.confError.message); Object.assign(e, state.confError); throw e; }
+    if (state.confError) { const e = new Error(state.confError.message);
+      Object.assign(e, state.confError); throw e; }
     return JSON.parse(JSON.stringify(state.cfg));
   },
   initiate(c) { calls.push(["initiate", c]); state.cfg = c; },
@@ -34,7 +35,8 @@ try { %(script)s } catch (e) { calls.push(["error", e.message]); }
 console.log(JSON.stringify(calls));
 """
 MEMBER = "meeshy-production-database:27017"
-UNINITIALISED = {"codeName": "NotYetInitialized", "code": 94, "message": "no replset config has been received"}
+UNINITIALISED = {"codeName": "NotYetInitialized", "code": 94,
+                "message": "no replset config has been received"}
 
 
 def run(state, wait_seconds=5):

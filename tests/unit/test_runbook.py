@@ -22,7 +22,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RUNBOOK = REPO / "docs" / "runbook.md"
-PREFIXES = ("./meeshy ", "python -m ops", "tools/")
+PREFIXES = ("./meeshy ", "python -m ops", "python -m takeover", "tools/")
 
 
 def runbook_commands(text: str) -> list[str]:
@@ -59,13 +59,14 @@ def parse_with(module_name: str, args: list[str]) -> None:
 def test_the_runbook_shows_every_operator_verb():
     verbs = {shlex.split(c)[1] for c in COMMANDS if c.startswith("./meeshy ")}
     assert {"audit", "preview", "switch", "rollback", "history", "refresh-staging", "teardown"} <= verbs
-    assert any(c.startswith("python -m ops.compose restore") for c in COMMANDS)
+    assert any(c.startswith("python -m takeover.compose.handover restore") for c in COMMANDS)
 
 
 def test_the_extractor_reads_only_shell_blocks():
     sample = "```sh\n./meeshy history production  # comment\npython -m ops \\\n  preview staging\n```\n" \
              "```text\n./meeshy not-a-command\n```\n"
-    assert runbook_commands(sample) == ["./meeshy history production  # comment", "python -m ops    preview staging"]
+    assert runbook_commands(sample) == ["./meeshy history production  # comment",
+                                      "python -m ops    preview staging"]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=COMMANDS)

@@ -3,9 +3,9 @@ values stay secret everywhere the engine or an operator could see them, and ever
 named by its full key path."""
 import pytest
 
-from components import service_settings, wiring
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
-from components.settings import SettingsError, load_settings
+from config import service_settings, wiring
+from config.settings import SettingsError, load_settings
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 SECRETS = {"brevo": "brevo-key-value-4242", "apns": "-----BEGIN PRIVATE KEY-----apns-4242",
            "llm": "llm-token-value-4242"}
@@ -82,7 +82,7 @@ def test_secret_values_never_in_plain_text(run):
 def test_agent_is_internal_health_checked_and_wired(run):
     agent = run.container("agent")
     assert agent.inputs["healthcheck"]["tests"][-1] == "http://localhost:3200/health"
-    labels = {l["label"]: l["value"] for l in agent.inputs["labels"]}
+    labels = {label["label"]: label["value"] for label in agent.inputs["labels"]}
     assert labels["traefik.enable"] == "false"                 # not public unless asked
     e = env(agent)
     assert e["PORT"] == "3200" and e["DATABASE_URL"] == env(run.container("gateway"))["DATABASE_URL"]
@@ -152,7 +152,7 @@ def test_secret_values_stored_in_plain_text_are_refused_and_never_echoed():
     values = {**stack_file_config("staging"), **EXAMPLE_SECRETS,
               "meeshy:services": {"gateway": {"secretEnv": {"BREVO_API_KEY": "brevo"}}},
               "meeshy:serviceSecrets": {"brevo": "plain-text-brevo-4242"}}
-    from components.settings import MappingSource
+    from config.settings import MappingSource
     source = MappingSource(values, secret_keys=set(EXAMPLE_SECRETS))
     with pytest.raises(SettingsError) as err:
         load_settings("staging", source)
@@ -166,8 +166,8 @@ def test_secret_values_stored_in_plain_text_are_refused_and_never_echoed():
 def test_offline_runs_put_placeholders_where_a_stack_file_names_service_secrets():
     """describe, the policy tests and the takeover check run stack files without their secrets:
     each named entry gets a placeholder, shown as [secret]."""
-    from components.describe import describe
-    from components.mock_engine import EXAMPLE_SERVICE_SECRET
+    from testing.describe import describe
+    from testing.mock_engine import EXAMPLE_SERVICE_SECRET
     services = {"gateway": {"secretEnv": {"BREVO_API_KEY": "brevo"}},
                 "coturn": {"authSecret": "turn"}}
     run = run_stack_file("staging", {"meeshy:services": services})

@@ -1,9 +1,9 @@
 """Settings: parsed once, typed, and every class of mistake named by its full key."""
 import pytest
 
-from components.mock_engine import EXAMPLE_SECRETS, stack_file_config
-from components.settings import MappingSource, SettingsError, load_settings
-from components.settings_sections import Ports
+from config.settings import MappingSource, SettingsError, load_settings
+from config.settings_sections import Ports
+from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
 
 
 def config(stack="staging", **overrides):
@@ -92,7 +92,8 @@ def test_production_never_publishes_database_or_redis():
 def test_production_data_stays_protected_unless_rehearsal():
     found, _ = problems("production", protectData=False)
     assert found[0].startswith("meeshy:protectData: must be true on production")
-    assert not load_settings("production", config("production", protectData=False, rehearsal=True)).protect_data
+    assert not load_settings("production", config("production", protectData=False, rehearsal=True)) \
+    .protect_data
 
 
 def test_replica_set_off_is_rehearsal_only():
@@ -172,8 +173,10 @@ def test_adopt_section():
     assert s.adopt.networks["main"].import_id == "abc123"
     found, _ = problems("production", adopt={"volumes": {"db": "x", "redis-data": ""},
                                              "networks": {"other": "n"}})
-    assert any(p.startswith("meeshy:adopt.volumes.db: unknown volume; expected one of database-data") for p in found)
-    assert any(p.startswith("meeshy:adopt.volumes.redis-data: expected the name of an existing Docker volume") for p in found)
+    assert any(p.startswith("meeshy:adopt.volumes.db: unknown volume; expected one of database-data")
+               for p in found)
+    assert any(p.startswith("meeshy:adopt.volumes.redis-data: expected the name of an existing Docker volume")
+               for p in found)
     assert any(p.startswith("meeshy:adopt.networks.other: unknown network") for p in found)
 
 

@@ -1,14 +1,14 @@
 """The canonical description of each stack, and the staging -> production difference: it must
 be exactly the intended one (hosts, ports, images, protection). `pytest -s` prints it like a
-preview diff; `python -m components.describe staging production` prints the same."""
+preview diff; `python -m testing.describe staging production` prints the same."""
 import collections
 import re
 
 import pytest
 
-from components import naming
-from components.describe import describe, diff
-from components.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from config import naming
+from testing.describe import describe, diff
+from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,8 @@ def intended_production(staging_lines: list[str]) -> list[str]:
     s_cfg, p_cfg = stack_file_config("staging"), stack_file_config("production")
     s_ports, p_ports = s_cfg["meeshy:ports"], p_cfg["meeshy:ports"]
     image_changes = {s_cfg["meeshy:images"][k]: p_cfg["meeshy:images"][k]
-                     for k in s_cfg["meeshy:images"] if s_cfg["meeshy:images"][k] != p_cfg["meeshy:images"][k]}
+                     for k in s_cfg["meeshy:images"]
+                     if s_cfg["meeshy:images"][k] != p_cfg["meeshy:images"][k]}
     out = []
     for line in staging_lines:
         # ports: production publishes only HTTP/HTTPS, on 80/443, and redirects to the entrypoint
@@ -82,13 +83,14 @@ def test_staging_to_production_is_exactly_the_intended_difference(runs):
     for stack, run in runs.items():
         print(f"=== {stack}: {len(run.resources)} resources: {resource_counts(run)}")
     assert intended_production(staging) == production
-    removed = [l for l in changes if l.startswith("-") and not l.startswith("---")]
-    added = [l for l in changes if l.startswith("+") and not l.startswith("+++")]
+    removed = [line for line in changes if line.startswith("-") and not line.startswith("---")]
+    added = [line for line in changes if line.startswith("+") and not line.startswith("+++")]
     assert removed and added  # the stacks do differ, and only as intended above
 
 
 def test_both_stacks_declare_the_same_resources(runs):
-    heads = {s: sorted(l for l in describe(r, normalize=True) if " | " not in l) for s, r in runs.items()}
+    heads = {s: sorted(line for line in describe(r, normalize=True) if " | " not in line)
+             for s, r in runs.items()}
     assert heads["staging"] == heads["production"]
     assert resource_counts(runs["staging"]) == resource_counts(runs["production"])
 
@@ -104,8 +106,8 @@ def test_description_is_deterministic_and_secret_free(runs):
 
 def test_one_line_per_resource_then_one_per_property(runs):
     lines = describe(runs["staging"])
-    heads = [l for l in lines if " | " not in l]
+    heads = [line for line in lines if " | " not in line]
     assert len(heads) == len(runs["staging"].resources)
     assert "Volume meeshy-staging-database-data | docker-name = meeshy-staging-database-data" in lines
     assert "Container meeshy-staging-redis | command[00] = redis-server" in lines
-    assert all(l.split(" | ")[0] in heads for l in lines)
+    assert all(line.split(" | ")[0] in heads for line in lines)

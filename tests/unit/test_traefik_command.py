@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from components.mock_engine import EXAMPLE_SECRETS, stack_file_config
-from components.settings import load_settings
-from components.traefik import traefik_command
+from components.platform.traefik import traefik_command
+from config.settings import load_settings
+from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
 
 TRAEFIK = Path(os.environ.get("MEESHY_BIN", Path.home() / ".cache/meeshy-infra/bin")) / "traefik"
 pytestmark = pytest.mark.skipif(not TRAEFIK.exists(), reason=f"{TRAEFIK} not built (tools/build-traefik.sh)")

@@ -7,9 +7,17 @@ and is not a reason to fail it. Steps that depend on an operators' decision (dec
 built for it; CHAIN is the chain with the operators' own choices.
 """
 from ..decisions import resolve
-from . import (s0001_accounts, s0002_conversations, s0003_participants, s0004_messages,
-               s0005_message_activity, s0006_notifications, s0007_calls, s0008_retired_collections,
-               s0009_later_collections)
+from . import (
+    s0001_accounts,
+    s0002_conversations,
+    s0003_participants,
+    s0004_messages,
+    s0005_message_activity,
+    s0006_notifications,
+    s0007_calls,
+    s0008_retired_collections,
+    s0009_later_collections,
+)
 
 
 def build_chain(decisions=None) -> list:

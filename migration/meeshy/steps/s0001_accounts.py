@@ -3,9 +3,9 @@ from migration.engine import CollectionRule, Step
 
 from ..carry_rules import USER_STATS_DROPPED
 from ..coerce import model
-from ..passthrough import passthrough_rule
 from ..collisions import UniqueGuard
-from ..transforms_users import USER_DROPPED, migrate_user, migrate_user_document
+from ..passthrough import passthrough_rule
+from ..transforms.users import USER_DROPPED, migrate_user, migrate_user_document
 
 # username and email were unique in the legacy schemas too: a collision is a defect, quarantined.
 USER_GUARD = UniqueGuard("User", "User", migrate_user_document)

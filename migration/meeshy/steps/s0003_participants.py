@@ -1,12 +1,18 @@
 """ConversationMember and AnonymousParticipant become Participant."""
 from migration.engine import CollectionRule, Reference, Step
 
-from ..lookups import CONVERSATIONS, MEMBERSHIPS, USERS
 from ..collisions import UniqueGuard
-from ..transforms_participants import (ANONYMOUS_MAPPED, PERMISSION_FIELDS, anonymous_document,
-                                       migrate_anonymous, migrate_member)
+from ..lookups import CONVERSATIONS, MEMBERSHIPS, USERS
+from ..transforms.participants import (
+                                       ANONYMOUS_MAPPED,
+                                       PERMISSION_FIELDS,
+                                       anonymous_document,
+                                       migrate_anonymous,
+                                       migrate_member,
+)
 
-MEMBER_MAPPED = ("conversationId", "userId", "role", "nickname", "joinedAt", "leftAt", "isActive") + PERMISSION_FIELDS
+MEMBER_MAPPED = ("conversationId", "userId", "role", "nickname", "joinedAt", "leftAt",
+                 "isActive") + PERMISSION_FIELDS
 
 # One session token in one conversation twice (the legacy token was unique): the first keeps it.
 ANONYMOUS_GUARD = UniqueGuard("AnonymousParticipant", "Participant", anonymous_document)

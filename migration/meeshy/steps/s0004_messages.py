@@ -4,10 +4,16 @@ from migration.engine import Children, CollectionRule, Reference, Step
 from ..coerce import model
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
 from ..passthrough import passthrough_rule
-from ..transforms_refs import LINK_CONVERSATIONS, MENTION_MAPPED, migrate_click, migrate_mention
-from ..transforms_messages import (MESSAGE_DROPPED, MESSAGES, TRANSLATION_DROPPED, TRANSLATION_MAPPED,
+from ..transforms.messages import (
+                                   MESSAGE_DROPPED,
+                                   MESSAGES,
+                                   TRANSLATION_DROPPED,
+                                   TRANSLATION_MAPPED,
                                    TRANSLATION_WINNERS,
-                                   migrate_message, migrate_translation)
+                                   migrate_message,
+                                   migrate_translation,
+)
+from ..transforms.refs import LINK_CONVERSATIONS, MENTION_MAPPED, migrate_click, migrate_mention
 
 CONTEXT = (USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS, MESSAGES)
 CLICK_MAPPED = tuple(k for k, f in model("TrackingLinkClick").fields.items() if not f.is_id) \

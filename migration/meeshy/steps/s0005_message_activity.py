@@ -2,10 +2,17 @@
 from migration.engine import CollectionRule, Reference, Step
 
 from ..lookups import ANONYMOUS, CONVERSATIONS, MEMBERSHIPS, USERS
-from ..transforms_activity import (REACTION_GROUPS, REACTION_MAPPED, STATUS_DROPPED, STATUS_GROUPS,
-                                   STATUS_MAPPED, migrate_reaction, status_transform)
-from ..transforms_messages import MESSAGES
-from ..transforms_read_status import READ_STATUSES, migrate_read_status
+from ..transforms.activity import (
+    REACTION_GROUPS,
+    REACTION_MAPPED,
+    STATUS_DROPPED,
+    STATUS_GROUPS,
+    STATUS_MAPPED,
+    migrate_reaction,
+    status_transform,
+)
+from ..transforms.messages import MESSAGES
+from ..transforms.read_status import READ_STATUSES, migrate_read_status
 
 CONTEXT = (USERS, CONVERSATIONS, MEMBERSHIPS, ANONYMOUS, MESSAGES)
 READ_STATUS_MAPPED = ("messageId", "userId", "readAt")

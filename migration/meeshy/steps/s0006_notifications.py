@@ -2,7 +2,7 @@
 from migration.engine import CollectionRule, DropCollection, Step
 
 from ..decisions import dropped_by_decision
-from ..transforms_notifications import NOTIFICATION_MAPPED, migrate_notification
+from ..transforms.notifications import NOTIFICATION_MAPPED, migrate_notification
 
 
 def step(notifications: str) -> Step:

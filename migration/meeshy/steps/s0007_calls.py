@@ -3,7 +3,7 @@ from migration.engine import Step
 
 from ..carry_rules import CALL_SESSION_DROPPED, CALL_SESSION_VALUES
 from ..passthrough import passthrough_rule
-from ..transforms_refs import CALLS, call_participant_rule
+from ..transforms.refs import CALLS, call_participant_rule
 
 STEP = Step(
     id="0007-calls",

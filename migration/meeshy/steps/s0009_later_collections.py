@@ -5,14 +5,19 @@ import re
 
 from migration.engine import CollectionRule, Step, Write
 
-from ..carry_rules import (CALL_SESSION_DROPPED, CALL_SESSION_VALUES, NOTIFICATION_PREFERENCE_DROPPED,
-                           NOTIFICATION_PREFERENCE_RENAMED, USER_CONVERSATION_PREFERENCES_DROPPED)
+from ..carry_rules import (
+    CALL_SESSION_DROPPED,
+    CALL_SESSION_VALUES,
+    NOTIFICATION_PREFERENCE_DROPPED,
+    NOTIFICATION_PREFERENCE_RENAMED,
+    USER_CONVERSATION_PREFERENCES_DROPPED,
+)
 from ..passthrough import passthrough_rule
+from ..transforms.messages import MESSAGES
+from ..transforms.participants import token_hash
+from ..transforms.refs import LATE_CALLS, call_participant_rule
+from ..transforms.repoint import repointed_rule
 from .s0002_conversations import PREFERENCES_COLLISIONS
-from ..transforms_messages import MESSAGES
-from ..transforms_participants import token_hash
-from ..transforms_refs import LATE_CALLS, call_participant_rule
-from ..transforms_repoint import repointed_rule
 
 # Same collection and fields in the target (the second legacy schema already had their shape).
 CARRIED = ("ConversationShare", "user_preferences", "user_preference", "Report", "Transcription",

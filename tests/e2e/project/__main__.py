@@ -1,15 +1,15 @@
 """End-to-end test program: one Release in external-database mode.
 
-It is the release side of the real program (components/release.py, the same components the
+It is the release side of the real program (components/release/release.py, the same components the
 platform composes) without the containers, so that switch and rollback are exercised against a
 FerretDB on loopback in seconds; the whole platform on the Docker engine is
 tests/e2e/test_docker_platform.py. Its stack files are written by the tests into a temporary copy.
 """
 import pulumi
 
-from components.config_source import PulumiConfigSource
-from components.release import Release, external_server
-from components.release_settings import load_release_settings
+from components.release.release import Release, external_server
+from config.pulumi_source import PulumiConfigSource
+from config.release_settings import load_release_settings
 
 settings = load_release_settings(pulumi.get_stack(), PulumiConfigSource())
 release = Release(f"meeshy-{settings.stack}", settings, external_server(settings),

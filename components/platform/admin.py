@@ -1,0 +1,68 @@
+"""Admin UIs (MongoDB web client, Redis UI): optional per stack, only behind basic auth."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+
+from commands import services as commands
+from components.platform.containers import ContainerSpec, Health, Mount
+from components.platform.context import StackContext
+from components.platform.routing import basic_auth_labels, merge, router_labels
+from components.platform.volumes import stack_volume
+from config.naming import REDIS_PORT
+
+MONGO_UI_PORT = 3000
+REDIS_UI_PORT = 7843
+
+
+@dataclass(frozen=True)
+class AdminUisArgs:
+    ctx: StackContext
+
+
+class AdminUis(pulumi.ComponentResource):
+    def __init__(self, name: str, args: AdminUisArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:admin:AdminUis", name, None, opts)
+        ctx, s = args.ctx, args.ctx.settings
+        names = s.names
+        if s.secrets.admin_ui_auth is None:
+            raise ValueError("admin UIs need meeshy:adminUiAuth (settings should have refused this)")
+        users = s.secrets.admin_ui_auth.output()
+
+        def routed(service: str, port: int) -> dict:
+            # Each UI declares its own middleware, so neither depends on the other's container.
+            return merge(router_labels(names, service, names.hosts_of(service), port=port,
+                                       middlewares=[f"{service}-auth"]),
+                         basic_auth_labels(names, f"{service}-auth", users))
+
+        direct_url = f"mongodb://{names.replica_member}/{s.database.name}?directConnection=true"
+        mongo_spec = ContainerSpec(
+            service="mongo-ui",
+            image=ctx.image("mongoUi"),
+            envs={"MONGOCLIENT_DEFAULT_CONNECTION_URL": direct_url,
+                  "ROOT_URL": names.url(names.hosts_of("mongo-ui")[0]),
+                  "PORT": str(MONGO_UI_PORT)},
+            labels=routed("mongo-ui", MONGO_UI_PORT),
+            health=Health(commands.healthcheck_test(
+                commands.http_probe(f"http://localhost:{MONGO_UI_PORT}", "curl"))),
+        )
+        self.redis_ui_data = stack_volume(s, "redis-ui-data", provider=ctx.provider, parent=self)
+        redis_settings = {"hostname": names.container("redis"), "port": REDIS_PORT,
+                          "password": "", "database": 0}
+        redis_spec = ContainerSpec(
+            service="redis-ui",
+            image=ctx.image("redisUi"),
+            envs={"P3X_REDIS_UI_SETTINGS": json.dumps(redis_settings, sort_keys=True),
+                  "P3X_REDIS_UI_HTTP_PORT": str(REDIS_UI_PORT),
+                  "P3XRS_SETTINGS_PATH": "/settings"},
+            labels=routed("redis-ui", REDIS_UI_PORT),
+            mounts=[Mount("/settings", volume=self.redis_ui_data.name)],
+            health=Health(["CMD-SHELL", f"netstat -an | grep -q ':{REDIS_UI_PORT}'"]),
+        )
+        self.mongo_ui = ctx.container(mongo_spec, parent=self, depends_on=ctx.image_deps("mongoUi"))
+        self.redis_ui = ctx.container(redis_spec, parent=self, depends_on=ctx.image_deps("redisUi"))
+        self.urls = [names.url(names.hosts_of(x)[0]) for x in ("mongo-ui", "redis-ui")]
+        self.register_outputs({"mongo_ui": self.mongo_ui.name, "redis_ui": self.redis_ui.name,
+                               "urls": self.urls})

@@ -1,0 +1,143 @@
+"""One way to declare a stack's container, shared by every component.
+
+Fixed Docker names (from naming.py) make containers findable by operators and scripts, which is
+why every container is replaced delete-before-replace: an update never fails on a name or host
+port the old container still holds.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import pulumi
+import pulumi_docker as docker
+
+from components.platform.routing import identity_labels, merge
+from config.naming import StackNames
+
+RESTART_POLICY = "unless-stopped"
+# Containers the update waits on (database, Redis) probe often: without a start interval
+# (settings.health_start_interval off, engines older than Docker 25) the first probe only runs
+# after one interval. Without it every container probes that often: Traefik ignores a container
+# until its first probe passes, so a new gateway stayed unrouted (404) ~30 s after a switch.
+WAITED_INTERVAL = "5s"
+
+
+@dataclass(frozen=True)
+class Mount:
+    container_path: str
+    volume: Any = None          # docker.Volume name (an Output) for named volumes
+    host_path: str | None = None
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class Publish:
+    internal: int
+    external: int
+    ip: str = "0.0.0.0"
+    protocol: str = "tcp"
+
+
+@dataclass(frozen=True)
+class Health:
+    test: Sequence[str]         # exec form: ["CMD", ...]
+    interval: str = "30s"
+    timeout: str = "10s"
+    retries: int = 3
+    start_period: str = "60s"
+    start_interval: str = "2s"  # probe often while starting, so waits end early
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    service: str
+    image: Any
+    envs: Mapping[str, Any] = field(default_factory=dict)
+    labels: Mapping[str, Any] = field(default_factory=dict)
+    mounts: Sequence[Mount] = ()
+    ports: Sequence[Publish] = ()
+    command: Sequence[str] | None = None
+    health: Health | None = None
+    files: Mapping[str, str] = field(default_factory=dict)   # path -> content, uploaded at create
+    # path -> content (secret Outputs allowed), uploaded read-only for every user (mode 0444)
+    read_only_files: Mapping[str, Any] = field(default_factory=dict)
+    wait_healthy: bool = False
+    stop_grace_seconds: int | None = None
+    security_opts: Sequence[str] = ("no-new-privileges:true",)
+
+
+def go_duration(text: str) -> str:
+    """A whole-second duration as Go prints it ("120s" -> "2m0s"): the provider stores the
+    engine's normalized form, so any other spelling shows as a change on every preview."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    match = re.fullmatch(r"((?:\d+[hms])+)", text.strip())
+    if not match:
+        raise ValueError(f"duration {text!r}: expected whole units such as 30s, 2m or 1h30m")
+    seconds = sum(int(n) * units[u] for n, u in re.findall(r"(\d+)([hms])", text))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    return f"{minutes}m{secs}s" if minutes else f"{secs}s"
+
+
+def env_list(envs: Mapping[str, Any]) -> list[Any]:
+    """`NAME=value` entries, sorted; secret values stay Outputs (the list becomes secret)."""
+    out: list[Any] = []
+    for name in sorted(envs):
+        value = envs[name]
+        out.append(f"{name}={value}" if isinstance(value, str)
+                   else pulumi.Output.concat(name, "=", value))
+    return out
+
+
+def label_list(labels: Mapping[str, Any]) -> list[docker.ContainerLabelArgs]:
+    return [docker.ContainerLabelArgs(label=k, value=labels[k]) for k in sorted(labels)]
+
+
+def upload_list(spec: ContainerSpec) -> list[docker.ContainerUploadArgs] | None:
+    uploads = [docker.ContainerUploadArgs(file=path, content=spec.files[path])
+               for path in sorted(spec.files)]
+    uploads += [docker.ContainerUploadArgs(file=path, content=spec.read_only_files[path],
+                                           permissions="0444")
+                for path in sorted(spec.read_only_files)]
+    return uploads or None
+
+
+def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
+                    provider: pulumi.ProviderResource, parent: pulumi.Resource,
+                    depends_on: Sequence[pulumi.Resource] = (),
+                    start_interval: bool = True) -> docker.Container:
+    name = names.container(spec.service)
+    h = spec.health
+    return docker.Container(
+        name,
+        name=name,
+        image=spec.image,
+        restart=RESTART_POLICY,
+        command=list(spec.command) if spec.command else None,
+        envs=env_list(spec.envs) or None,
+        labels=label_list(merge(identity_labels(names, spec.service), spec.labels)),
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network)],
+        volumes=[docker.ContainerVolumeArgs(container_path=m.container_path, volume_name=m.volume,
+                                            host_path=m.host_path, read_only=m.read_only)
+                 for m in spec.mounts] or None,
+        ports=[docker.ContainerPortArgs(internal=p.internal, external=p.external, ip=p.ip,
+                                        protocol=p.protocol)
+               for p in spec.ports] or None,
+        healthcheck=docker.ContainerHealthcheckArgs(
+            tests=list(h.test), interval=go_duration(h.interval if start_interval else WAITED_INTERVAL),
+            timeout=go_duration(h.timeout),
+            retries=h.retries, start_period=go_duration(h.start_period),
+            start_interval=go_duration(h.start_interval) if start_interval else None) if h else None,
+        uploads=upload_list(spec),
+        wait=spec.wait_healthy,
+        wait_timeout=180 if spec.wait_healthy else None,
+        destroy_grace_seconds=spec.stop_grace_seconds,
+        stop_timeout=spec.stop_grace_seconds,
+        security_opts=list(spec.security_opts) or None,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, delete_before_replace=True,
+                                    depends_on=list(depends_on)),
+    )

@@ -1,0 +1,89 @@
+"""Coturn (TURN for calls) with the certificate dumper, behind `meeshy:services.coturn.enabled`.
+
+Traefik obtains the certificate of `turn.<site>` (a router to `noop@internal` exists only for
+that), the dumper exports it from Traefik's certificate volume (mounted read-only) to a volume of
+PEM files, and coturn reads them read-only. Coturn's shared secret reaches it in a configuration
+file uploaded read-only whose content is a secret Output: never on its command line, which
+`docker inspect` and the state would show in plain text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.platform.app_service import operator_files, operator_mounts
+from components.platform.containers import ContainerSpec, Health, Mount, Publish
+from components.platform.context import StackContext
+from components.platform.routing import router_labels
+from components.platform.volumes import stack_volume
+from config.service_options import TURN_PORT, TURNS_PORT
+
+CONFIG_PATH = "/etc/coturn/turnserver.conf"
+CERTS_DIR = "/certs"
+# traefik-certs-dumper's `file` mode: one folder per domain, rewritten when acme.json changes.
+DUMPER_COMMAND = ("file", "--version", "v2", "--source", "/letsencrypt/acme.json",
+                  "--dest", CERTS_DIR, "--domain-subdir", "--watch")
+
+
+def turn_config(options: dict, host: str, realm: str, secret: Any) -> Any:
+    """turnserver.conf for one stack; `secret` is an Output, so the whole text stays secret."""
+    text = "\n".join([
+        f"listening-port={TURN_PORT}", f"tls-listening-port={TURNS_PORT}",
+        f"min-port={options['min_port']}", f"max-port={options['max_port']}",
+        f"realm={realm}", f"server-name={host}", "fingerprint", "use-auth-secret",
+        "static-auth-secret={secret}",
+        f"cert={CERTS_DIR}/{host}/certificate.crt", f"pkey={CERTS_DIR}/{host}/privatekey.key",
+        "no-cli", "log-file=stdout", ""])
+    return pulumi.Output.secret(secret).apply(lambda value: text.replace("{secret}", value))
+
+
+def turn_ports(options: dict) -> list[Publish]:
+    ports = [Publish(p, p, protocol=proto) for p in (TURN_PORT, TURNS_PORT) for proto in ("tcp", "udp")]
+    ports += [Publish(p, p, protocol="udp")
+              for p in range(options["min_port"], options["max_port"] + 1)]
+    return ports
+
+
+@dataclass(frozen=True)
+class CoturnArgs:
+    ctx: StackContext
+    traefik_certs: Any                 # the Traefik certificate volume's name (an Output)
+
+
+class Coturn(pulumi.ComponentResource):
+    def __init__(self, name: str, args: CoturnArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:coturn:Coturn", name, None, opts)
+        ctx, s = args.ctx, args.ctx.settings
+        names, extra = s.names, s.services.of("coturn")
+        options = extra.options
+        host = names.hosts_of("coturn")[0]
+        self.certs = stack_volume(s, "turn-certs", provider=ctx.provider, parent=self)
+        dumper = ContainerSpec(
+            service="certs-dumper", image=ctx.image("certsDumper"),
+            command=list(options.get("certs_dumper_command") or DUMPER_COMMAND),
+            mounts=[Mount("/letsencrypt", volume=args.traefik_certs, read_only=True),
+                    Mount(CERTS_DIR, volume=self.certs.name)],
+            health=Health(["CMD", "test", "-s", f"{CERTS_DIR}/{host}/certificate.crt"],
+                          start_period="120s"),
+        )
+        self.dumper = ctx.container(dumper, parent=self, depends_on=ctx.image_deps("certsDumper"))
+        spec = ContainerSpec(
+            service="coturn", image=ctx.image("coturn"),
+            command=["-c", CONFIG_PATH],
+            labels=router_labels(names, "coturn", (host,), internal_service="noop@internal"),
+            envs=extra.environment(),
+            mounts=[Mount(CERTS_DIR, volume=self.certs.name, read_only=True),
+                    *operator_mounts(extra)],
+            read_only_files={**operator_files(extra), CONFIG_PATH: turn_config(
+                options, host, options["realm"] or names.site_domain, options["auth_secret"].value)},
+            ports=turn_ports(options),
+            health=Health(["CMD", *options["healthcheck"]], start_period="30s"),
+        )
+        self.container = ctx.container(spec, parent=self,
+                                       depends_on=[*ctx.image_deps("coturn"), self.dumper])
+        self.container_name = self.container.name
+        self.url = pulumi.Output.from_input(f"turn:{host}:{TURN_PORT}")
+        self.register_outputs({"container_name": self.container_name, "url": self.url,
+                               "certs_dumper": self.dumper.name, "certs_volume": self.certs.name})

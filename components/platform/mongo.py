@@ -1,0 +1,91 @@
+"""MongoReplicaSet: one `mongod --replSet` container with its data and config volumes, and the
+one-shot, idempotent replica-set initialisation naming the stack's own member host."""
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_command as command
+
+from commands import services as commands
+from components.platform.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish
+from components.platform.context import StackContext
+from components.platform.volumes import stack_volume
+from config.naming import DATABASE_PORT
+from config.settings import Settings
+
+
+def mongod_command(settings: Settings) -> list[str] | None:
+    db = settings.database
+    if db.command:
+        return list(db.command)
+    if db.replica_set.enabled:
+        return ["mongod", "--replSet", db.replica_set.name, "--bind_ip_all"]
+    return None  # the image's own command (rehearsal databases such as FerretDB)
+
+
+def database_probe(settings: Settings) -> list[str]:
+    probe = settings.database.healthcheck or commands.mongo_ping()
+    return commands.healthcheck_test(probe)
+
+
+def replica_set_init_command(settings: Settings) -> list[str]:
+    """What the one-shot init runs where Pulumi runs: docker exec into the stack's database."""
+    names = settings.names
+    rs = settings.database.replica_set.name
+    # --host: the same engine as the stack's Docker provider, local socket or ssh://.
+    return commands.docker_exec(names.database_host,
+                                commands.replica_set_init(rs, names.replica_member),
+                                docker_host=settings.docker_host)
+
+
+@dataclass(frozen=True)
+class MongoReplicaSetArgs:
+    ctx: StackContext
+
+
+class MongoReplicaSet(pulumi.ComponentResource):
+    def __init__(self, name: str, args: MongoReplicaSetArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:mongo:MongoReplicaSet", name, None, opts)
+        ctx, s = args.ctx, args.ctx.settings
+        names, db = s.names, s.database
+        self.data = stack_volume(s, "database-data", provider=ctx.provider, parent=self)
+        self.config = stack_volume(s, "database-config", provider=ctx.provider, parent=self)
+        published = [Publish(DATABASE_PORT, s.ports.database, ip="127.0.0.1")] if s.ports.database else []
+        spec = ContainerSpec(
+            service="database",
+            image=ctx.image("mongo"),
+            command=mongod_command(s),
+            mounts=[Mount("/data/db", volume=self.data.name),
+                    Mount("/data/configdb", volume=self.config.name)],
+            ports=published,
+            health=Health(database_probe(s), start_period="40s", interval=WAITED_INTERVAL),
+            wait_healthy=True,           # the replica-set init needs a server that answers
+            stop_grace_seconds=60,       # let mongod flush and step down cleanly
+        )
+        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("mongo"))
+        replica_set = db.replica_set.name if db.replica_set.enabled else None
+        self.replica_set_init = None
+        if replica_set:
+            self.replica_set_init = command.local.Command(
+                f"{names.prefix}-rs-init",
+                create=shlex.join(replica_set_init_command(s)),
+                # Re-run only when the member identity changes; the script is idempotent anyway.
+                triggers=[names.replica_member, replica_set],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.container]),
+            )
+        self.container_name = self.container.name
+        self.member_host = pulumi.Output.from_input(names.replica_member if replica_set else "")
+        self.database_name = pulumi.Output.from_input(db.name)
+        self.url = pulumi.Output.from_input(names.database_url(db.name, replica_set))
+        self.published_url = pulumi.Output.from_input(
+            f"mongodb://127.0.0.1:{s.ports.database}/{db.name}?directConnection=true"
+            if s.ports.database else "")
+        self.register_outputs({
+            "container_name": self.container_name, "member_host": self.member_host,
+            "database_name": self.database_name, "url": self.url,
+            "published_url": self.published_url,
+            "data_volume": self.data.name, "config_volume": self.config.name,
+        })

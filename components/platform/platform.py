@@ -1,0 +1,164 @@
+"""MeeshyPlatform: the whole stack on its own Docker network, through its own Docker provider."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_docker as docker
+
+from components.platform.admin import AdminUis, AdminUisArgs
+from components.platform.app_service import AppService, AppServiceArgs
+from components.platform.containers import Mount
+from components.platform.context import StackContext
+from components.platform.coturn import Coturn, CoturnArgs
+from components.platform.maintenance import Maintenance, MaintenanceArgs
+from components.platform.mongo import MongoReplicaSet, MongoReplicaSetArgs
+from components.platform.redis import Redis, RedisArgs
+from components.platform.traefik import COMPRESS, Traefik, TraefikArgs
+from components.platform.volumes import stack_volume
+from components.release.release import platform_release
+from config import naming, wiring
+from config.release_settings import ReleaseSettings
+from config.settings import Settings
+
+
+@dataclass(frozen=True)
+class MeeshyPlatformArgs:
+    settings: Settings
+    # The stack's release section (backup -> migration -> health gate); None: no release steps.
+    release: ReleaseSettings | None = None
+
+
+class MeeshyPlatform(pulumi.ComponentResource):
+    def __init__(self, name: str, args: MeeshyPlatformArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:platform:MeeshyPlatform", name, None, opts)
+        s = args.settings
+        names = s.names
+        self.provider = docker.Provider(f"{names.prefix}-docker", host=s.docker_host,
+                                        opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.network = self._network(s, child)
+        pulled = {key: docker.RemoteImage(f"{names.prefix}-image-{key}", name=ref, keep_locally=True,
+                                          opts=child)
+                  for key, ref in s.images.by_key().items()} if s.pull_images else {}
+        ctx = StackContext(s, self.provider, self.network.name, pulled)
+
+        self.traefik = Traefik(f"{names.prefix}-traefik", TraefikArgs(ctx),
+                               pulumi.ResourceOptions(parent=self))
+        self.database = MongoReplicaSet(f"{names.prefix}-database", MongoReplicaSetArgs(ctx),
+                                        pulumi.ResourceOptions(parent=self))
+        self.redis = Redis(f"{names.prefix}-redis", RedisArgs(ctx), pulumi.ResourceOptions(parent=self))
+        volume = {p: stack_volume(s, p, provider=self.provider, parent=self)
+                  for p in ("models", "gateway-uploads", "gateway-sounds", "frontend-uploads")}
+        data_ready = [self.database.replica_set_init or self.database.container, self.redis.container]
+
+        def app(service: str, args: AppServiceArgs) -> AppService:
+            return AppService(f"{names.prefix}-{service}", args, pulumi.ResourceOptions(parent=self))
+
+        self.translator = app("translator", AppServiceArgs(
+            ctx, "translator", "translator", wiring.TRANSLATOR_PORT, wiring.translator_env(s),
+            mounts=[Mount("/workspace/models", volume=volume["models"].name)],
+            start_period="120s", depends_on=data_ready))
+        self.gateway = app("gateway", AppServiceArgs(
+            ctx, "gateway", "gateway", wiring.GATEWAY_PORT, wiring.gateway_env(s),
+            mounts=[Mount("/app/uploads", volume=volume["gateway-uploads"].name),
+                    Mount("/app/sounds", volume=volume["gateway-sounds"].name)],
+            middlewares=[COMPRESS], depends_on=[*data_ready, self.translator.container]))
+        self.web = app("web", AppServiceArgs(
+            ctx, "web", "web", wiring.WEB_PORT, wiring.web_env(s),
+            mounts=[Mount("/app/public/u", volume=volume["frontend-uploads"].name)],
+            middlewares=[COMPRESS], depends_on=[self.gateway.container]))
+        self.static = app("static", AppServiceArgs(
+            ctx, "static", "static", wiring.STATIC_PORT,
+            mounts=[Mount("/usr/share/nginx/html/u", volume=volume["frontend-uploads"].name,
+                          read_only=True),
+                    Mount("/usr/share/nginx/html/uploads", volume=volume["gateway-uploads"].name,
+                          read_only=True)],
+            files={"/etc/nginx/conf.d/default.conf": wiring.STATIC_NGINX_CONF},
+            command=["nginx", "-g", "daemon off;"], start_period="10s", middlewares=[COMPRESS]))
+        self.optional = self._optional(s, ctx, app, data_ready)
+        self.maintenance = Maintenance(f"{names.prefix}-maintenance", MaintenanceArgs(ctx),
+                                       pulumi.ResourceOptions(parent=self))
+        self.admin = (AdminUis(f"{names.prefix}-admin", AdminUisArgs(ctx),
+                               pulumi.ResourceOptions(parent=self)) if s.admin_uis else None)
+
+        # After the services: the gate probes them; the backup only needs the database, so a
+        # changed release label re-runs these steps without touching any container.
+        self.release = (platform_release(
+            f"{names.prefix}-release", s, args.release,
+            services=[c.container for c in (self.translator, self.gateway, self.web, self.static)],
+            database_ready=[self.database.replica_set_init or self.database.container],
+            opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
+
+        self.outputs = self._outputs(s, volume)
+        if self.release:
+            self.outputs["release"] = self.release.summary
+        self.register_outputs(self.outputs)
+
+    def _optional(self, s: Settings, ctx: StackContext, app, data_ready) -> dict:
+        """The services HEAD added, each only when its setting enables it."""
+        found: dict = {}
+        if s.services.enabled("agent"):
+            agent = s.services.of("agent").options
+            found["agent"] = app("agent", AppServiceArgs(
+                ctx, "agent", "agent", wiring.AGENT_PORT, wiring.agent_env(s),
+                public=agent["public"], probe=agent["healthcheck"], depends_on=data_ready))
+        if s.services.enabled("coturn"):
+            found["coturn"] = Coturn(f"{s.names.prefix}-coturn",
+                                     CoturnArgs(ctx, self.traefik.certs.name),
+                                     pulumi.ResourceOptions(parent=self))
+        return found
+
+    def _network(self, s: Settings, child: pulumi.ResourceOptions) -> docker.Network:
+        adopted = s.adopt.networks.get("main")
+        if adopted:
+            return docker.Network(s.names.network, name=adopted.name, opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(import_=adopted.import_id, protect=True,
+                                              retain_on_delete=True,
+                                              ignore_changes=["labels", "options", "ipamConfigs"])))
+        return docker.Network(s.names.network, name=s.names.network, driver="bridge",
+                              labels=[docker.NetworkLabelArgs(label=naming.STACK_LABEL, value=s.stack)],
+                              opts=child)
+
+    def _outputs(self, s: Settings, app_volumes: dict) -> dict:
+        services = {"traefik": self.traefik, "database": self.database, "redis": self.redis,
+                    "translator": self.translator, "gateway": self.gateway, "web": self.web,
+                    "static": self.static, "maintenance": self.maintenance}
+        services.update(self.optional)
+        containers = {k: c.container_name for k, c in services.items()}
+        if "coturn" in self.optional:
+            containers["certs-dumper"] = self.optional["coturn"].dumper.name
+            app_volumes = {**app_volumes, "turn-certs": self.optional["coturn"].certs}
+        if self.admin:
+            containers.update({"mongo-ui": self.admin.mongo_ui.name, "redis-ui": self.admin.redis_ui.name})
+        volumes = {"database-data": self.database.data.name, "database-config": self.database.config.name,
+                   "redis-data": self.redis.data.name, "traefik-certs": self.traefik.certs.name,
+                   **{p: v.name for p, v in app_volumes.items()}}
+        if self.admin:
+            volumes["redis-ui-data"] = self.admin.redis_ui_data.name
+        urls = wiring.public_urls(s)
+        if self.admin:
+            urls.update({"mongoUi": self.admin.urls[0], "redisUi": self.admin.urls[1]})
+        return {
+            "stack": s.stack,
+            "releaseLabel": s.release,
+            "rehearsal": s.rehearsal,
+            "maintenance": s.maintenance,
+            "publicUrls": urls,
+            "databaseUrl": self.database.url,
+            "databaseName": s.database.name,
+            "publishedDatabaseUrl": self.database.published_url,
+            "replicaSetMember": self.database.member_host,
+            "redisUrl": self.redis.url,
+            "networkName": self.network.name,
+            "containerNames": containers,
+            "databaseContainer": self.database.container_name,
+            "volumeNames": volumes,
+            "images": s.images.by_key(),
+            "publishedPorts": {"http": s.ports.http, "https": s.ports.https,
+                               **({"database": s.ports.database} if s.ports.database else {}),
+                               **({"redis": s.ports.redis} if s.ports.redis else {})},
+            "backupDir": s.backup_dir,
+            "dockerHost": s.docker_host,
+        }

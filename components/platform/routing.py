@@ -1,0 +1,72 @@
+"""Traefik router labels for a stack's containers (pure: dicts of label -> value).
+
+Router, service and middleware names carry the stack prefix: Traefik's docker provider sees the
+labels of every container on the engine, and each stack's Traefik only keeps its own through the
+`meeshy.stack` constraint, so names must never clash even if a constraint were lost.
+"""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from config.naming import STACK_LABEL, StackNames
+
+CERT_RESOLVER = "letsencrypt"
+ENTRYPOINT = "websecure"
+MAINTENANCE_PRIORITY = 100000   # above any rule-length priority Traefik computes
+
+
+def host_rule(hosts: Sequence[str]) -> str:
+    if not hosts:
+        raise ValueError("a router needs at least one host")
+    return " || ".join(f"Host(`{h}`)" for h in hosts)
+
+
+def router_labels(names: StackNames, router: str, hosts: Sequence[str], *, port: int | None = None,
+                  internal_service: str | None = None, middlewares: Sequence[str] = (),
+                  priority: int | None = None) -> dict[str, str]:
+    """Labels routing `hosts` over HTTPS to this container's `port` (or to a Traefik-internal
+    service such as `api@internal`)."""
+    if (port is None) == (internal_service is None):
+        raise ValueError("give exactly one of port and internal_service")
+    r = names.router(router)
+    labels = {
+        "traefik.enable": "true",
+        f"traefik.http.routers.{r}.rule": host_rule(hosts),
+        f"traefik.http.routers.{r}.entrypoints": ENTRYPOINT,
+        f"traefik.http.routers.{r}.tls.certresolver": CERT_RESOLVER,
+    }
+    if internal_service:
+        labels[f"traefik.http.routers.{r}.service"] = internal_service
+    else:
+        labels[f"traefik.http.routers.{r}.service"] = r
+        labels[f"traefik.http.services.{r}.loadbalancer.server.port"] = str(port)
+    if middlewares:
+        # `name@provider` (e.g. compress@file) is already global; the stack's own are prefixed.
+        labels[f"traefik.http.routers.{r}.middlewares"] = ",".join(
+            m if "@" in m else names.router(m) for m in middlewares)
+    if priority is not None:
+        labels[f"traefik.http.routers.{r}.priority"] = str(priority)
+    return labels
+
+
+def basic_auth_labels(names: StackNames, middleware: str, users: Any) -> dict[str, Any]:
+    """Basic-auth middleware; `users` is the htpasswd text, passed as a secret Output."""
+    return {f"traefik.http.middlewares.{names.router(middleware)}.basicauth.users": users}
+
+
+def identity_labels(names: StackNames, service: str) -> dict[str, str]:
+    return {STACK_LABEL: names.stack, "meeshy.service": service}
+
+
+def disabled_labels() -> dict[str, str]:
+    return {"traefik.enable": "false"}
+
+
+def merge(*parts: Mapping[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key in merged:
+                raise ValueError(f"label {key!r} set twice")
+            merged[key] = value
+    return merged

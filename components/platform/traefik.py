@@ -1,0 +1,94 @@
+"""Traefik for one stack: HTTP->HTTPS redirect, Let's Encrypt TLS challenge with a per-stack
+certificate volume, a docker provider that only sees this stack's containers, and the dashboard
+behind basic auth."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.platform.containers import ContainerSpec, Health, Mount, Publish
+from components.platform.context import StackContext
+from components.platform.routing import CERT_RESOLVER, basic_auth_labels, merge, router_labels
+from components.platform.volumes import stack_volume
+from config.naming import STACK_LABEL
+from config.settings import Settings
+
+ACME_STORAGE = "/letsencrypt/acme.json"
+# Production's file provider beside the docker provider: middlewares shared by every router
+# (HEAD's routers use `compress@file`). Uploaded at create, so it changes only with the code.
+DYNAMIC_CONFIG_PATH = "/etc/traefik/dynamic.yaml"
+DYNAMIC_CONFIG = """http:
+  middlewares:
+    compress:
+      compress: {}
+"""
+COMPRESS = "compress@file"
+
+
+def traefik_command(settings: Settings) -> list[str]:
+    names = settings.names
+    https = settings.ports.https
+    # Redirecting to the entrypoint name would send browsers to :443; a stack publishing HTTPS
+    # elsewhere (staging on 8443) must redirect to its own published port.
+    redirect_to = "websecure" if https == 443 else f":{https}"
+    acme = f"--certificatesresolvers.{CERT_RESOLVER}.acme"
+    cmd = [
+        "--api.dashboard=true",
+        "--ping=true",
+        "--log.level=INFO",
+        "--accesslog=true",
+        "--global.checknewversion=false",    # no calls home from a production proxy
+        "--global.sendanonymoususage=false",
+        "--providers.docker=true",
+        "--providers.docker.exposedbydefault=false",
+        f"--providers.docker.network={names.network}",
+        f"--providers.docker.constraints=Label(`{STACK_LABEL}`,`{names.stack}`)",
+        f"--providers.file.filename={DYNAMIC_CONFIG_PATH}",
+        "--entrypoints.web.address=:80",
+        "--entrypoints.websecure.address=:443",
+        f"--entrypoints.web.http.redirections.entrypoint.to={redirect_to}",
+        "--entrypoints.web.http.redirections.entrypoint.scheme=https",
+        "--entrypoints.web.http.redirections.entrypoint.permanent=true",
+        f"{acme}.tlschallenge=true",
+        f"{acme}.email={settings.acme.email}",
+        f"{acme}.storage={ACME_STORAGE}",
+    ]
+    if settings.acme.ca_server:
+        cmd.append(f"{acme}.caserver={settings.acme.ca_server}")
+    return cmd
+
+
+@dataclass(frozen=True)
+class TraefikArgs:
+    ctx: StackContext
+
+
+class Traefik(pulumi.ComponentResource):
+    def __init__(self, name: str, args: TraefikArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:traefik:Traefik", name, None, opts)
+        ctx, s = args.ctx, args.ctx.settings
+        names = s.names
+        self.certs = stack_volume(s, "traefik-certs", provider=ctx.provider, parent=self)
+        labels = merge(
+            router_labels(names, "dashboard", names.hosts_of("traefik"),
+                          internal_service="api@internal", middlewares=["dashboard-auth"]),
+            basic_auth_labels(names, "dashboard-auth", s.secrets.dashboard_auth.output()),
+        )
+        spec = ContainerSpec(
+            service="traefik",
+            image=ctx.image("traefik"),
+            command=traefik_command(s),
+            labels=labels,
+            mounts=[Mount("/letsencrypt", volume=self.certs.name),
+                    Mount("/var/run/docker.sock", host_path=s.docker_socket, read_only=True)],
+            ports=[Publish(80, s.ports.http), Publish(443, s.ports.https)],
+            files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
+            health=Health(["CMD", "traefik", "healthcheck", "--ping"], start_period="20s"),
+        )
+        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("traefik"))
+        self.container_name = self.container.name
+        self.dashboard_url = pulumi.Output.from_input(names.url(names.hosts_of("traefik")[0]))
+        self.register_outputs({"container_name": self.container_name,
+                               "dashboard_url": self.dashboard_url,
+                               "certificates_volume": self.certs.name})

@@ -1,0 +1,127 @@
+"""Release: the data side of one release, composed as backup -> migration -> health gate.
+
+    backup     MongoBackup of the database the services use, when the release, the target
+               migration step or the backup pass changes; a new migration pass alone (a
+               switch's delta pass) takes none: the migration never writes the database it
+               reads, and ops fingerprints it under maintenance instead (ops/switch_frozen.py)
+    migration  DataMigration legacy -> new database, after the backup; declared only while the
+               services do not use its target yet (once they do, running it again would write
+               the live database, which the migration must never do)
+    gate       HealthGate after the services (and the migration) changed
+
+Two placements of the database (commands/steps.py): inside the Docker platform
+(`docker_server`, the platform passes its database container and network) or an external
+server URI (`externalDatabase.uri`, no Docker), which the end-to-end tests use with FerretDB.
+`summary` is what the program exports as `release`; ops/ reads it after every update.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import pulumi
+
+from commands.steps import DockerServer, ExternalServer, Server
+from components.release.backup import MongoBackup
+from components.release.data_migration import DataMigration
+from components.release.health_gate import HealthGate
+from config.release_settings import ReleaseConfigError, ReleaseSettings
+
+
+def external_server(settings: ReleaseSettings) -> ExternalServer:
+    if not settings.external_uri:
+        raise ReleaseConfigError(f"meeshy:externalDatabase.uri is required for stack "
+                                 f"{settings.stack!r} without a Docker platform")
+    return ExternalServer(settings.external_uri)
+
+
+def docker_server(settings: ReleaseSettings, *, container: str, network: str, member_uri: str,
+                  uri_options: str = "", docker_host: str | None = None) -> DockerServer:
+    if not settings.tools_image:
+        raise ReleaseConfigError("meeshy:tools.image is required in Docker mode: the migration "
+                                 "and the health gate run in it on the stack's network")
+    return DockerServer(container, network, settings.tools_image, member_uri, uri_options,
+                        docker_host)
+
+
+def backup_triggers(settings: ReleaseSettings) -> list[str]:
+    migration = settings.migration
+    return [settings.release, (migration.to_step or "") if migration else "",
+            settings.backup.pass_id]
+
+
+def backup_label(settings: ReleaseSettings) -> str:
+    migration = settings.migration
+    return (settings.backup.pass_id or (migration.pass_id if migration else "")
+            or settings.release)
+
+
+class Release(pulumi.ComponentResource):
+    def __init__(self, name: str, settings: ReleaseSettings, server: Server, *,
+                 endpoints: dict[str, str], gate_triggers: Sequence[Any] = (),
+                 services: Sequence[pulumi.Resource] = (),
+                 database_ready: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:release:Release", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        migration = settings.migration
+        label = backup_label(settings)
+        self.backup = MongoBackup(
+            f"{name}-backup", stack=settings.stack, server=server,
+            database=settings.live_database, settings=settings.backup, label=label,
+            triggers=backup_triggers(settings), depends_on=database_ready, opts=child)
+        self.migration = None
+        if migration is not None and not settings.migrates_live_database:
+            self.migration = DataMigration(
+                f"{name}-migration", stack=settings.stack, server=server, settings=migration,
+                backup_dir=settings.backup.directory, depends_on=[self.backup.dump], opts=child)
+        after = [self.backup.dump, *([self.migration.run] if self.migration else []), *services]
+        self.gate = HealthGate(
+            f"{name}-gate", server=server, settings=settings.health, endpoints=dict(endpoints),
+            database_uri=server.database_uri(settings.live_database),
+            triggers=[settings.release, settings.live_database, *gate_triggers],
+            depends_on=after, opts=child)
+        self.summary = pulumi.Output.from_input({
+            "release": settings.release,
+            "databaseName": settings.live_database,
+            "maintenance": settings.maintenance,
+            "backup": self.backup.manifest.apply(_manifest_outputs),
+            "migration": (pulumi.Output.all(self.migration.summary, self.migration.report_path)
+                          .apply(lambda v: {"summary": v[0], "report": v[1]})
+                          if self.migration else None),
+            "health": self.gate.services,
+        })
+        self.register_outputs({"summary": self.summary})
+
+
+def _manifest_outputs(manifest: dict) -> dict:
+    keep = ("backupId", "archive", "sha256", "sizeBytes", "database", "takenAt", "collections",
+            "documents", "label")
+    return {key: manifest[key] for key in keep if key in manifest}
+
+
+APP_SERVICES = ("gateway", "translator", "web", "static")
+
+
+def platform_release(name: str, settings, release: ReleaseSettings, *,
+                     services: Sequence[pulumi.Resource] = (),
+                     database_ready: Sequence[pulumi.Resource] = (),
+                     opts: pulumi.ResourceOptions | None = None) -> Release:
+    """The Release of a Docker platform stack, for MeeshyPlatform to declare after its services.
+
+    `settings` is the platform's config.settings.Settings: the database container, the
+    network, the replica set and the Docker host come from it, the health endpoints are the
+    HEALTH_ENDPOINTS of each application container, and the gate re-runs when any image changes.
+    The backup waits for `database_ready` (the database container, or its replica set's
+    initiation); the gate waits for `services` (the application containers).
+    """
+    names = settings.names
+    replica = settings.database.replica_set
+    server = docker_server(release, container=names.database_host, network=names.network,
+                           member_uri=f"mongodb://{names.replica_member}",
+                           uri_options=f"replicaSet={replica.name}" if replica.enabled else "",
+                           docker_host=settings.docker_host)
+    from commands.steps import docker_health_endpoints
+    endpoints = docker_health_endpoints({service: names.container(service) for service in APP_SERVICES})
+    images = [f"{key}={ref}" for key, ref in sorted(settings.images.by_key().items())]
+    return Release(name, release, server, endpoints=endpoints, gate_triggers=images,
+                   services=services, database_ready=database_ready, opts=opts)

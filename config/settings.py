@@ -1,0 +1,251 @@
+"""Typed, validated settings of one stack, parsed once from its configuration (`meeshy:` keys).
+
+`load_settings(stack, source)` is pure: `source` is any mapping of full keys (`meeshy:domain`) to
+values, or a `ConfigSource` (see config_source.py for the one that reads Pulumi's config). Every
+problem is collected and raised as one `SettingsError` before any resource exists.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol
+
+from config import naming
+from config import validation as v
+from config.naming import DEFAULT_BACKUP_ROOT, NS
+from config.secret import Secret
+from config.service_settings import Services, parse_services
+from config.settings_sections import (
+    Acme,
+    Adopt,
+    Database,
+    Images,
+    Ports,
+    RedisTuning,
+    parse_acme,
+    parse_adopt,
+    parse_database,
+    parse_images,
+    parse_ports,
+    parse_redis,
+)
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+SECRET_KEYS = ("jwtSecret", "adminPassword", "meeshyPassword", "atabethPassword",
+               "dashboardAuth", "adminUiAuth")
+PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "pullImages",
+              "database", "release", "maintenance", "backupDir", "adopt", "acme", "redis",
+              "rehearsal", "services", "healthStartInterval")
+# A structured secret key: the values secretEnv and secretFiles name (service_settings.py).
+STRUCTURED_SECRET_KEYS = ("serviceSecrets",)
+# Keys of sections parsed elsewhere (config/release_settings.py): known, not read here.
+OTHER_SECTION_KEYS = ("migration", "backup", "healthGate", "externalDatabase", "tools")
+
+__all__ = ["Settings", "Secrets", "Secret", "load_settings", "SettingsError", "Ports", "Images",
+           "Database", "Adopt", "Acme", "RedisTuning", "ConfigSource", "MappingSource"]
+SettingsError = v.SettingsError
+
+
+class ConfigSource(Protocol):
+    def get(self, key: str) -> Any: ...
+    def is_secret(self, key: str) -> bool | None: ...
+    def secret(self, key: str) -> Any: ...
+
+
+class MappingSource:
+    """Plain values (tests, stack files); `secret_keys=None` trusts every secret key as secret."""
+
+    def __init__(self, values: Mapping[str, Any], secret_keys: set[str] | None = None):
+        self.values, self.secret_keys = dict(values), secret_keys
+
+    def get(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def is_secret(self, key: str) -> bool | None:
+        return None if self.secret_keys is None else key in self.secret_keys
+
+    def secret(self, key: str) -> Any:
+        return self.values.get(key)
+
+    def keys(self):
+        return self.values.keys()
+
+
+@dataclass(frozen=True)
+class Secrets:
+    jwt_secret: Secret
+    admin_password: Secret
+    meeshy_password: Secret
+    atabeth_password: Secret
+    dashboard_auth: Secret          # htpasswd entries for the Traefik dashboard
+    admin_ui_auth: Secret | None    # htpasswd entries for the admin UIs (required when enabled)
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    domain: str
+    ports: Ports
+    images: Images
+    admin_uis: bool
+    protect_data: bool
+    docker_host: str
+    pull_images: bool
+    database: Database
+    release: str
+    maintenance: bool
+    backup_dir: str
+    adopt: Adopt
+    acme: Acme
+    redis: RedisTuning
+    rehearsal: bool
+    secrets: Secrets
+    services: Services = Services()
+    # Docker engines before 25 (API < 1.44) refuse a health check's start interval outright.
+    health_start_interval: bool = True
+
+    @property
+    def names(self) -> naming.StackNames:
+        return naming.StackNames(self.stack, self.domain)
+
+    @property
+    def docker_socket(self) -> str:
+        """The engine socket path on the Docker host, mounted into Traefik for its provider."""
+        if self.docker_host.startswith("unix://"):
+            return self.docker_host[len("unix://"):]
+        return "/var/run/docker.sock"
+
+
+def _key(name: str) -> str:
+    return f"{NS}:{name}"
+
+
+def _load_secret(source: ConfigSource, name: str, problems: v.Problems, check=None,
+                 required: bool = True) -> Secret | None:
+    key = _key(name)
+    raw = source.get(key)
+    if raw is None or raw == "":
+        if required:
+            problems.add(key, f"missing secret; set it with `pulumi config set --secret {key} ...`")
+        return None
+    if v.is_secure(raw):
+        # Read from a stack file before any Pulumi call (ops): the value is present but only
+        # the engine can decrypt it, so its content is checked when the program runs.
+        return Secret(key, raw)
+    if source.is_secret(key) is False:
+        problems.add(key, "is stored in plain text; set it again with "
+                          f"`pulumi config set --secret {key} ...`")
+    if not isinstance(raw, str):
+        problems.add(key, "expected a string secret")
+        return None
+    why = check(raw) if check else None
+    if why:
+        problems.add(key, why)
+        return None
+    return Secret(key, source.secret(key))
+
+
+def _min_length(n: int):
+    return lambda s: None if len(s) >= n else f"expected at least {n} characters (value not shown)"
+
+
+def _load_secrets(source: ConfigSource, admin_uis: bool, problems: v.Problems) -> Secrets:
+    pw = _min_length(8)
+    return Secrets(
+        jwt_secret=_load_secret(source, "jwtSecret", problems, _min_length(32)),
+        admin_password=_load_secret(source, "adminPassword", problems, pw),
+        meeshy_password=_load_secret(source, "meeshyPassword", problems, pw),
+        atabeth_password=_load_secret(source, "atabethPassword", problems, pw),
+        dashboard_auth=_load_secret(source, "dashboardAuth", problems, v.htpasswd_problem),
+        admin_ui_auth=_load_secret(source, "adminUiAuth", problems, v.htpasswd_problem,
+                                   required=admin_uis),
+    )
+
+
+def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Settings:
+    source = config if hasattr(config, "is_secret") else MappingSource(config)
+    problems = v.Problems()
+    stack_error = naming.stack_name_error(stack)
+    if stack_error:
+        problems.add("stack", stack_error)
+    production = stack == naming.PRODUCTION
+
+    domain_raw = source.get(_key("domain"))
+    if domain_raw is None:
+        problems.add(_key("domain"), "missing; expected the public DNS domain, e.g. 'meeshy.me'")
+        domain = None
+    else:
+        domain = v.domain_name(domain_raw, _key("domain"), problems)
+
+    def flag(name: str, default: bool) -> bool:
+        return v.as_bool(source.get(_key(name)), _key(name), default, problems)
+
+    rehearsal = flag("rehearsal", False)
+    admin_uis = flag("adminUis", False)
+    protect_data = flag("protectData", True)
+    if production and not protect_data and not rehearsal:
+        problems.add(_key("protectData"), "must be true on production (data volumes protected and "
+                     "retained on delete); only a stack marked meeshy:rehearsal may turn it off")
+    ports = parse_ports(source.get(_key("ports")), _key("ports"), production, problems)
+    images = parse_images(source.get(_key("images")), _key("images"), admin_uis, problems)
+    database = parse_database(source.get(_key("database")), _key("database"), rehearsal, problems)
+
+    host_raw = source.get(_key("dockerHost"))
+    docker = v.docker_host(DEFAULT_DOCKER_HOST if host_raw is None else host_raw,
+                           _key("dockerHost"), problems)
+    if rehearsal and docker and docker.startswith("ssh://"):
+        problems.add(_key("rehearsal"), "a rehearsal runs on the local engine only; "
+                     f"{_key('dockerHost')} points at a remote host")
+    release_raw = source.get(_key("release"))
+    release = v.as_text("unreleased" if release_raw is None else release_raw, _key("release"),
+                        problems, r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}",
+                        "a release label (letters, digits, '.', '_', '+', '-'; at most 64)")
+    backup_raw = source.get(_key("backupDir"))
+    backup_dir = v.absolute_path(DEFAULT_BACKUP_ROOT if backup_raw is None else backup_raw,
+                                 _key("backupDir"), problems)
+    adopt = parse_adopt(source.get(_key("adopt")), _key("adopt"), problems)
+    acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)
+    redis = parse_redis(source.get(_key("redis")), _key("redis"), problems)
+    secrets = _load_secrets(source, admin_uis, problems)
+    services = parse_services(source, problems)
+    if images:
+        _check_optional_images(services, images, problems)
+    for key in unknown_config_keys(source.keys() if hasattr(source, "keys") else ()):
+        problems.add(key, unknown_key_message(key))
+
+    if problems.items:
+        raise SettingsError(stack, problems.items)
+    return Settings(
+        stack=stack, domain=domain, ports=ports, images=images, admin_uis=admin_uis,
+        protect_data=protect_data, docker_host=docker, pull_images=flag("pullImages", True),
+        database=database, release=release, maintenance=flag("maintenance", False),
+        backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=rehearsal,
+        secrets=secrets, services=services,
+        health_start_interval=flag("healthStartInterval", True),
+    )
+
+
+def unknown_key_message(key: str) -> str:
+    """Why an unknown key is refused; a dotted key is one flat key to Pulumi, never a path."""
+    head, _, rest = key.partition(".")
+    if rest and head in {_key(k) for k in (*PLAIN_KEYS, *OTHER_SECTION_KEYS)}:
+        return (f"unknown setting; Pulumi reads a dotted key as one flat key: nest it as "
+                f"{rest!r} under {head!r} (or use `pulumi config set --path`)")
+    return "unknown setting; known settings are listed in docs/configuration.md"
+
+
+def _check_optional_images(services: Services, images: Images, problems: v.Problems) -> None:
+    """An enabled optional service needs its image (coturn also the certificate dumper)."""
+    needs = {"agent": ("agent",), "coturn": ("coturn", "certsDumper")}
+    for service, keys in needs.items():
+        for key in keys:
+            if services.enabled(service) and not images.by_key().get(key):
+                problems.add(_key(f"images.{key}"), f"missing; meeshy:services.{service}.enabled "
+                             "is true and needs it (an image pinned to a version tag or a digest)")
+
+
+def unknown_config_keys(keys) -> list[str]:
+    """Keys in the `meeshy:` namespace that no setting reads (typos hide defaults otherwise)."""
+    known = {_key(k) for k in (*PLAIN_KEYS, *SECRET_KEYS, *STRUCTURED_SECRET_KEYS,
+                               *OTHER_SECTION_KEYS)}
+    return sorted(k for k in keys if k.startswith(f"{NS}:") and k not in known)
+

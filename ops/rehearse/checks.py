@@ -1,0 +1,178 @@
+"""The rehearsal's switches and what it checks of them on the engine: the switch of production
+under load (no acknowledged write lost, the new gateway serving the migrated data), the failing
+switch (production exactly as before: images and hash-equal data) and `rollback --to`."""
+from __future__ import annotations
+
+import contextlib
+import time
+
+from ops.rehearse import load as rehearse_load
+from ops.rehearse import local_engine
+from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
+from steps.digest import database_digests
+
+HEALTH_WAIT_SECONDS = 180
+SETTLE_SECONDS = 3.0      # writes before the switch starts and after it ends, for the picture
+
+
+@contextlib.contextmanager
+def client(stack: RehearsalStack):
+    import pymongo
+    connection = pymongo.MongoClient(stack.database_uri(), serverSelectionTimeoutMS=20_000)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def wait_healthy(stacks: list[str], seconds: float = HEALTH_WAIT_SECONDS) -> dict:
+    """Docker's health status of every container of the stacks, once all are healthy at the
+    same time (or time is up: then the step fails naming the others)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status = {name: (local_engine.inspect("container", name)["State"].get("Health") or {})
+                  .get("Status", "no health check") for stack in stacks
+                  for name in local_engine.labelled("container", stack)}
+        unhealthy = {n: s for n, s in status.items() if s not in ("healthy", "no health check")}
+        if not unhealthy:
+            return status
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"not healthy after {seconds:.0f} s: {unhealthy}")
+        time.sleep(2)
+
+
+def running_images(stack: str) -> dict[str, str]:
+    return {name: local_engine.inspect("container", name)["Config"]["Image"]
+            for name in local_engine.labelled("container", stack)}
+
+
+def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, report: dict,
+                      writes: list, log=print) -> dict:
+    """The load runs over the whole switch: during the pre-copy migration pass (verified for
+    what it read, `liveSource`), the delta pass under maintenance (refused with 503) and the
+    new release."""
+    from ops.switch.run import run_switch
+    with client(stack) as connection:
+        pairs = rehearse_load.posters(connection[DATABASE])
+    load = rehearse_load.LoadGenerator(stack.ports["https"], f"gate.{stack.name}.{DOMAIN}", pairs,
+                                       tag=f"rehearsal {stack.name}")
+    stack.write(stack.settings("target-1", **{
+        "meeshy:images": release_images(images, None),
+        "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
+        "meeshy:migration": migration}))
+    load.start()
+    time.sleep(SETTLE_SECONDS)
+    try:
+        switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0,
+                              log=log)
+        time.sleep(SETTLE_SECONDS)
+    finally:
+        writes.extend(load.stop())
+    report["load"] = {"from": "before the switch", "threads": load.threads,
+                      "intervalSeconds": load.interval_seconds}
+    report["switch"] = switched
+    report["switch"]["documentsMovedInWindow"] = _delta_documents(switched)
+    # Lost means absent from the database production's services use once the switch is over.
+    live = TARGET_DATABASE if switched["result"] == "succeeded" else DATABASE
+    with client(stack) as connection:
+        check = {"database": live, **rehearse_load.missing_writes(connection[live], writes)}
+    window = switched.get("writeUnavailability") or {}
+    served = _served_after_switch(load, writes, window.get("start"))
+    report["writes"] = {**rehearse_load.summary(writes), "lost": check["lost"], "check": check,
+                        "servedByNewGateway": served, "posters": len(pairs),
+                        "acknowledgedDuringPreCopy": _acknowledged_during(
+                            writes, switched, "backup-and-migrate")}
+    return switched
+
+
+def _acknowledged_during(writes: list, switched: dict, phase_name: str) -> int:
+    """Writes production took while a phase ran (the pre-copy's: the source grew under it)."""
+    from ops.rehearse_report import epoch
+    for phase in switched.get("phases") or []:
+        if phase["name"] == phase_name and phase.get("start") and phase.get("end"):
+            start, end = epoch(phase["start"]), epoch(phase["end"])
+            return sum(1 for w in writes if w.outcome == "acknowledged" and start <= w.at <= end)
+    return 0
+
+
+def _delta_documents(switched: dict) -> dict | None:
+    """What the delta pass (inside the window) moved: its migration totals."""
+    delta = (switched.get("migration") or {}).get("delta-migration") or {}
+    totals = (delta.get("summary") or {}).get("totals")
+    return totals
+
+
+def _served_after_switch(load, writes: list, window_start: str | None) -> dict:
+    """The newest write acknowledged before the window (written by the legacy release into the
+    legacy database, then migrated), read back through the new gateway."""
+    from ops.rehearse.report import epoch
+    cutoff = epoch(window_start) if window_start else float("inf")
+    before = [w for w in writes if w.outcome == "acknowledged" and w.at < cutoff]
+    if not before:
+        return {"checked": False, "why": "no write was acknowledged before the window"}
+    last = before[-1]
+    status, listed = rehearse_load.list_messages(load, last.conversation)
+    return {"checked": True, "messageId": last.message_id, "conversation": last.conversation,
+            "status": status, "served": last.message_id in {m.get("id") for m in listed}}
+
+
+def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report: dict,
+                   log=print) -> None:
+    """A release whose gateway never gets healthy: the switch must roll back by itself and
+    leave production exactly as it was (same images, hash-equal data)."""
+    from ops.switch.run import run_switch
+    images_before = running_images(stack.name)
+    with client(stack) as connection:
+        data_before = database_digests(connection, TARGET_DATABASE)
+    stack.write(stack.settings("target-2-unhealthy", **{
+        "meeshy:images": release_images(images, None, gateway=images["gateway@unhealthy"]),
+        "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
+        "meeshy:migration": migration,
+        "meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1}}))
+    switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0, log=log)
+    with client(stack) as connection:
+        data_after = database_digests(connection, TARGET_DATABASE)
+    images_after = running_images(stack.name)
+    failed = [p for p in switched["phases"] if not p["ok"]]
+    rollback = switched.get("rollback") or {}
+    report["failingSwitch"] = {
+        "result": switched["result"], "failure": switched.get("failure"),
+        "phases": switched["phases"], "detectSeconds": failed[0]["seconds"] if failed else None,
+        "rollbackSeconds": rollback.get("seconds"), "rollbackResult": rollback.get("result"),
+        "hashEqual": data_after == data_before, "imagesEqual": images_after == images_before,
+        "imagesBefore": sorted(set(images_before.values())),
+        "verification": rollback.get("verification")}
+    same_data, same_images = data_after == data_before, images_after == images_before
+    if switched["result"] != "rolled back" or not same_data or not same_images:
+        raise RuntimeError(f"the failing switch did not leave production as before: "
+                           f"{switched['result']}, data equal {same_data}, images equal {same_images}")
+
+
+def rollback_to(stack: RehearsalStack, version: int, report: dict, log=print) -> None:
+    from ops.switch.rollback import RollbackFailed
+    from ops.switch.rollback import rollback_to as rollback_verb
+    clock = time.monotonic()
+    try:
+        done = rollback_verb(stack.runner, version, confirm=lambda summary: True,
+                             budget_seconds=600.0, log=log)
+    except RollbackFailed as failed:
+        done = failed.report or {"result": "failed", "error": str(failed)}
+    verification = done.get("verification") or {}
+    report["rollbackTo"] = {
+        "version": version, "result": done.get("result"), "seconds": round(time.monotonic() - clock, 3),
+        "release": done.get("release"), "restores": [r.get("database") for r in done.get("restores") or []],
+        "verifiedEqual": bool(verification) and all(v.get("equal") for v in verification.values()),
+        "abandonedWrites": {k: (done.get("abandonedWrites") or {}).get(k)
+                            for k in ("database", "inserted", "updated", "deleted")},
+        "images": sorted(set(running_images(stack.name).values()))}
+    if done.get("result") != "succeeded":
+        raise RuntimeError(f"rollback --to {version} {done.get('result')}: {done.get('error')}")
+
+
+def all_passed(report: dict) -> bool:
+    writes = report.get("writes") or {}
+    return (writes.get("lost") == 0 and (writes.get("check") or {}).get("notMigrated") == 0
+            and (writes.get("servedByNewGateway") or {}).get("served", False)
+            and (report.get("isolation") or {}).get("isolated", False)
+            and (report.get("failingSwitch") or {}).get("hashEqual", False)
+            and (report.get("rollbackTo") or {}).get("verifiedEqual", False))

@@ -1,0 +1,233 @@
+"""rehearse [--scale 1] [--keep] [--report DIR]: the whole switch on real containers.
+
+On the local Docker engine with the local images, two stacks of this project deployed by
+`pulumi up` through ops (ops/rehearse/stacks.py says how they are named and kept apart from an
+operator's): production on the legacy images holding a legacy dataset of `scale` times
+production's size, and staging beside it filled from production's latest backup and migrated
+(`refresh-staging`); isolation checked on the engine while both run; then, while a small load
+generator writes through production's gateway, production's switch (`ops switch`), a failing
+switch (the unhealthy gateway) and its automatic rollback, and `rollback --to` the legacy
+release; teardown of both unless --keep. The report (a table, JSON and a picture) goes to DIR.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import time
+from pathlib import Path
+
+from ops.automation.ledger import now_iso
+from ops.rehearse import checks, local_engine
+from ops.rehearse import report as rehearse_report
+from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, release_images
+
+NEEDED_IMAGES = (*local_engine.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
+                 "web@legacy", "gateway@unhealthy")
+MIGRATION = {"sourceDatabase": DATABASE, "targetDatabase": TARGET_DATABASE, "timeoutSeconds": 1800}
+
+
+class StepFailed(RuntimeError):
+    pass
+
+
+class Rehearsal:
+    def __init__(self, scale: float, report_dir: Path, log=print):
+        self.id, self.scale, self.log = secrets.token_hex(2), scale, log
+        self.dir = Path(report_dir).resolve()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.env = _own_backend(self.dir / "state")
+        self.images = local_engine.local_images()
+        missing = [key for key in NEEDED_IMAGES if key not in self.images]
+        if missing:
+            raise StepFailed(f"tools/build-images.sh --list lacks {', '.join(missing)}; "
+                             "run tools/build-images.sh")
+        backups = self.dir / "backups"
+        self.production = RehearsalStack(self.env, f"rehearsal-{self.id}-production", self.images,
+                                         backups, log)
+        self.staging = RehearsalStack(self.env, f"rehearsal-{self.id}-staging", self.images,
+                                      backups, log)
+        self.writes: list = []
+        self.image_ids = _image_ids(self.images)
+        self.report = {"id": self.id, "scale": scale, "started": now_iso(), "steps": [],
+                       "stacks": {"production": self.production.name, "staging": self.staging.name},
+                       "stateDir": str(self.env.state), "result": "running"}
+
+    def step(self, name: str, action):
+        """Runs one step, timed; a failure stops the rehearsal with one sentence naming it."""
+        self.log(f"rehearse: {name} ...")
+        record = {"name": name, "start": now_iso()}
+        clock = time.monotonic()
+        try:
+            result = action()
+            record["ok"] = True
+        except Exception as error:      # noqa: BLE001 - any failure ends the rehearsal, named
+            record["ok"], record["error"] = False, _sentence(error)
+            raise StepFailed(f"step {name} failed: {record['error']}") from error
+        finally:
+            record.update(end=now_iso(), seconds=round(time.monotonic() - clock, 3))
+            self.report["steps"].append(record)
+            self.log(f"rehearse: {name} {'ok' if record['ok'] else 'FAILED'} in {record['seconds']:.1f} s")
+        return result
+
+    def run(self, keep: bool) -> dict:
+        clock = time.monotonic()
+        try:
+            self.step("deploy production (legacy)", self.deploy_production)
+            self.step("insert legacy dataset", self.insert_dataset)
+            self.step("backup production", self.backup_production)
+            self.step("deploy staging", self.deploy_staging)
+            self.step("refresh staging", self.refresh_staging)
+            self.step("both healthy and isolated", self.check_isolation)
+            self.step("switch under load", self.switch)
+            self.step("failing switch", self.failing_switch)
+            self.step("rollback --to legacy", self.rollback_to_legacy)
+            self.report["result"] = "succeeded" if checks.all_passed(self.report) else "failed"
+        except StepFailed as failure:
+            self.report["result"], self.report["failure"] = "failed", str(failure)
+        finally:
+            changed = sorted(k for k, i in _image_ids(self.images).items() if self.image_ids.get(k) != i)
+            if changed:     # the engine's images are shared: another build may replace one mid-run
+                self.report["imagesChangedDuringRun"] = changed
+            if keep:
+                self.report["kept"] = _keep_access(self.env.state)
+            else:
+                self.step_quietly("teardown", self.teardown)
+            self.report["seconds"] = round(time.monotonic() - clock, 3)
+            self.report["ended"] = now_iso()
+        return self.report
+
+    def step_quietly(self, name: str, action) -> None:
+        try:
+            self.step(name, action)
+        except StepFailed as failure:
+            self.report["result"] = "failed"
+            self.report.setdefault("failure", str(failure))
+
+    # -- the steps -------------------------------------------------------------------------
+    def deploy_production(self) -> None:
+        stack = self.production
+        stack.create(stack.settings("legacy-1", **{"meeshy:images": release_images(self.images, "legacy")}))
+        stack.deploy("rehearse-production", check_policies=True)
+
+    def insert_dataset(self) -> None:
+        from testing.legacy.dataset import insert_legacy_dataset
+        with checks.client(self.production) as client:
+            counts = insert_legacy_dataset(client[DATABASE], seed=1, scale=self.scale)
+        self.report["dataset"] = {"database": DATABASE, "documents": sum(counts.values()),
+                                  "collections": len(counts)}
+
+    def backup_production(self) -> None:
+        """A release of the same images: its backup step archives the dataset, the backup
+        refresh-staging then copies."""
+        stack = self.production
+        stack.write(stack.settings("legacy-2", **{"meeshy:images": release_images(self.images, "legacy")}))
+        result = stack.deploy("rehearse-backup")
+        self.legacy_version = result.version
+        backup = (result.outputs.get("release") or {}).get("backup") or {}
+        self.report["backup"] = {k: backup.get(k) for k in ("backupId", "documents", "sizeBytes")}
+
+    def deploy_staging(self) -> None:
+        stack = self.staging
+        stack.create(stack.settings("target-1", **{
+            "meeshy:protectData": False,     # staging is rebuilt from production's backups
+            "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
+            "meeshy:migration": MIGRATION}))
+        stack.deploy("rehearse-staging", check_policies=True)
+
+    def refresh_staging(self) -> None:
+        from ops.refresh_staging import refresh_staging
+        done = refresh_staging(self.staging.runner, self.production.runner, log=self.log)
+        summary = (done.get("migration") or {}).get("summary") or {}
+        self.report["staging"] = {"result": done["result"], "backup": done["backup"]["backupId"],
+                                  "restored": done.get("restored"), "seconds": done["seconds"],
+                                  "migrationOk": summary.get("ok"), "error": done.get("error")}
+        if done["result"] != "succeeded":
+            raise StepFailed(f"refresh-staging {done['result']}: {done.get('error')}")
+
+    def check_isolation(self) -> None:
+        self.report["health"] = checks.wait_healthy([self.production.name, self.staging.name])
+        from ops.rehearse import isolation as rehearse_isolation
+        self.report["isolation"] = found = rehearse_isolation.check(self.production.name, self.staging.name)
+        if not found["isolated"]:
+            raise StepFailed(f"the stacks share {found['shared']}")
+
+    def switch(self) -> None:
+        report = checks.switch_under_load(self.production, self.images, MIGRATION, self.report,
+                                          self.writes, log=self.log)
+        if report["result"] != "succeeded":
+            raise StepFailed(f"the switch {report['result']}: {report.get('failure')}")
+
+    def failing_switch(self) -> None:
+        checks.failing_switch(self.production, self.images, MIGRATION, self.report, log=self.log)
+
+    def rollback_to_legacy(self) -> None:
+        checks.rollback_to(self.production, self.legacy_version, self.report, log=self.log)
+
+    def teardown(self) -> None:
+        left = {stack.name: stack.remove() for stack in (self.staging, self.production)}
+        remaining = {name: {kind: local_engine.labelled(kind, name) for kind in local_engine.KINDS}
+                     for name in left}
+        stack_files = [s.name for s in (self.staging, self.production) if s.stack_file.exists()]
+        self.report["teardown"] = {"leftAfterDestroy": left, "remaining": remaining,
+                                   "stackFilesLeft": stack_files}
+        if any(v for kinds in remaining.values() for v in kinds.values()) or stack_files:
+            raise StepFailed(f"left on the engine after teardown: {remaining}")
+
+
+def _image_ids(images: dict[str, str]) -> dict[str, str]:
+    return {key: local_engine.docker("image", "inspect", "--format", "{{.Id}}", ref, check=False).strip()
+            for key, ref in images.items()}
+
+
+def _own_backend(state: Path):
+    """A file backend under the report directory and a passphrase made for this rehearsal: an
+    operator's state (and passphrase) is never used."""
+    from ops.automation.env import discover
+    state.mkdir(parents=True, exist_ok=True)
+    os.environ["MEESHY_STATE_DIR"] = str(state)
+    os.environ.pop("PULUMI_BACKEND_URL", None)
+    os.environ.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+    os.environ["PULUMI_CONFIG_PASSPHRASE"] = secrets.token_urlsafe(24)
+    return dataclasses.replace(discover(), state=state.resolve())
+
+
+def _keep_access(state: Path) -> dict:
+    """With --keep the stacks stay: their passphrase goes to a file only its owner reads."""
+    path = state / "passphrase"
+    path.write_text(os.environ["PULUMI_CONFIG_PASSPHRASE"])
+    path.chmod(0o600)
+    return {"MEESHY_STATE_DIR": str(state), "PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
+
+
+def _sentence(error: Exception) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:500] if "\n" in text else text[:500]
+
+
+def check_usage(args) -> None:
+    """Refused before anything starts (exit 2): a scale the dataset cannot have, a report
+    directory that cannot be written."""
+    from ops.preflight import PreflightError, writable_problem
+    from testing.legacy.dataset import MIN_SCALE
+    problems = [] if args.scale >= MIN_SCALE else [f"--scale {args.scale:g} is below {MIN_SCALE}: "
+                                                   "smaller datasets miss some of production's defects"]
+    problems.append(writable_problem(args.report, "--report", directory=True))
+    problems = [p for p in problems if p]
+    if problems:
+        raise PreflightError(problems)
+
+
+def run(args) -> tuple[int, dict]:
+    rehearsal = Rehearsal(args.scale, args.report, log=_log)
+    report = rehearsal.run(args.keep)
+    report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, rehearsal.writes,
+                                                    rehearsal.dir / rehearse_report.PICTURE) or "")
+    rehearse_report.write_json(report, rehearsal.dir)
+    print(rehearse_report.table(report))
+    return (0 if report["result"] == "succeeded" else 1), report
+
+
+def _log(message: str) -> None:
+    import sys
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,148 @@
+"""The rehearsal's two stacks: a "production" and a staging of the real project (the repository
+root) on the local Docker engine, deployed by `pulumi up` through ops (StackRunner).
+
+- Names: `rehearsal-<hex4>-production` and `rehearsal-<hex4>-staging`. They never equal
+  `production`, so nothing production-only applies (config/naming.py keys it on that exact
+  name: apex hosts; the settings' production rules): the rehearsal's production is an ordinary
+  stack with production's settings set explicitly (data volumes protected). The random part
+  keeps two rehearsals, or a rehearsal and an operator's stacks, apart on one engine.
+- State: a file backend of its own under the report directory, so an operator's state is
+  never read or written; the passphrase and the secrets are generated per rehearsal and the
+  secrets are set with `pulumi config set --secret` (never written in plain text).
+- Their stack files are written into the project directory (where the CLI and ops read them)
+  and removed at teardown.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+import subprocess
+import time
+from pathlib import Path
+
+import yaml
+
+from ops.automation.env import REPO_ROOT, OpsEnvironment
+from ops.automation.stack_runner import StackRunner
+from ops.rehearse import local_engine
+
+DOMAIN = "rehearsal.localhost"
+DATABASE = "meeshy"
+TARGET_DATABASE = "meeshy_v2"
+DEPLOY_DEADLINE_SECONDS = 900
+
+
+def generated_secrets() -> dict[str, str]:
+    """Fresh values for every secret a stack needs; the dashboard's htpasswd entry is a {SHA}
+    hash of a password nobody keeps (the rehearsal never logs in)."""
+    digest = hashlib.sha1(secrets.token_bytes(24)).digest()
+    return {
+        "meeshy:jwtSecret": secrets.token_urlsafe(36),
+        "meeshy:adminPassword": secrets.token_urlsafe(18),
+        "meeshy:meeshyPassword": secrets.token_urlsafe(18),
+        "meeshy:atabethPassword": secrets.token_urlsafe(18),
+        "meeshy:dashboardAuth": "ops:{SHA}" + base64.b64encode(digest).decode(),
+    }
+
+
+def local_stack_settings(images: dict[str, str], ports: dict[str, int], backups: Path, *,
+                         domain: str, release: str, **overrides) -> dict:
+    """A stack on the local images (docs/images.md), with a release section (backup and gate)."""
+    values = {
+        "meeshy:domain": domain,
+        "meeshy:release": release,
+        "meeshy:rehearsal": True,
+        "meeshy:pullImages": False,
+        # Debian's docker.io is Docker 20.10 (API 1.41): no health-check start interval.
+        "meeshy:healthStartInterval": False,
+        "meeshy:protectData": True,
+        "meeshy:ports": dict(ports),
+        "meeshy:images": {key: images[key] for key in local_engine.SERVICE_IMAGES},
+        "meeshy:database": {"name": DATABASE, "replicaSet": {"enabled": False},
+                            "healthcheck": ["mongo-ping"]},
+        "meeshy:backupDir": str(backups),
+        "meeshy:tools": {"image": images["tools"]},
+        "meeshy:healthGate": {"deadlineSeconds": 90, "intervalSeconds": 1},
+    }
+    values.update(overrides)
+    return values
+
+
+def release_images(images: dict[str, str], variant: str | None, **replaced: str) -> dict[str, str]:
+    """The service images with the app services on `variant` (`legacy`), or some replaced."""
+    chosen = {key: images[key] for key in local_engine.SERVICE_IMAGES}
+    if variant:
+        chosen.update({key: images[f"{key}@{variant}"] for key in ("translator", "gateway", "web")})
+    chosen.update(replaced)
+    return chosen
+
+
+def edit_stack_file(path: Path, values: dict) -> None:
+    """What an operator does: edit the stack file's settings, keeping its salt and secrets."""
+    current = yaml.safe_load(path.read_text()) if path.exists() else {}
+    kept = {k: v for k, v in (current.get("config") or {}).items()
+            if isinstance(v, dict) and set(v) == {"secure"}}
+    current["config"] = {**kept, **values}
+    path.write_text(yaml.safe_dump(current, sort_keys=True))
+
+
+class RehearsalStack:
+    def __init__(self, env: OpsEnvironment, name: str, images: dict[str, str], backups: Path,
+                 log=print):
+        self.env, self.name, self.images, self.backups, self.log = env, name, images, backups, log
+        self.ports = {"http": local_engine.free_port(), "https": local_engine.free_port(),
+                      "database": local_engine.free_port()}
+        self.runner: StackRunner | None = None
+
+    @property
+    def stack_file(self) -> Path:
+        return REPO_ROOT / f"Pulumi.{self.name}.yaml"
+
+    def settings(self, release: str, **overrides) -> dict:
+        return local_stack_settings(self.images, self.ports, self.backups, domain=DOMAIN,
+                                    release=release, **overrides)
+
+    def write(self, values: dict) -> None:
+        edit_stack_file(self.stack_file, values)
+
+    def create(self, values: dict) -> StackRunner:
+        self.runner = StackRunner(self.env, REPO_ROOT, self.name, log=self.log, create=True)
+        self.write(values)
+        for key, value in generated_secrets().items():
+            # On stdin, not as an argument: another user's `ps` would show an argument.
+            done = self.pulumi("config", "set", "--secret", key, stdin=value)
+            if done.returncode != 0:
+                raise RuntimeError(f"pulumi config set --secret {key} failed for {self.name}: "
+                                   f"{done.stderr.strip()[-300:]}")
+        return self.runner
+
+    def pulumi(self, *argv: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        env = {**os.environ, **self.env.workspace_env()}
+        return subprocess.run([str(self.env.pulumi), *argv, "--stack", self.name, "--non-interactive"],
+                              cwd=REPO_ROOT, env=env, input=stdin, capture_output=True, text=True,
+                              timeout=600)
+
+    def deploy(self, op_id: str, phase: str = "deploy", check_policies: bool = False):
+        """`ops deploy`: one update with the stack file, recorded as a released state."""
+        if check_policies:
+            self.runner.check_policies(self.runner.desired(), op_id=f"policy-{op_id}")
+        result = self.runner.up(self.runner.desired(), op_id=op_id, phase=phase, snapshot=True,
+                                deadline=time.monotonic() + DEPLOY_DEADLINE_SECONDS)
+        if not result.ok:
+            raise RuntimeError(f"deploy of {self.name} failed: {result.error}")
+        return result
+
+    def database_uri(self) -> str:
+        return f"mongodb://127.0.0.1:{self.ports['database']}/?directConnection=true"
+
+    def remove(self) -> dict[str, list[str]]:
+        """Everything of the stack, protected volumes included, then its state and stack file;
+        returns what a destroy left on the engine (removed by label as a last resort)."""
+        for argv in (["state", "unprotect", "--all", "--yes"], ["destroy", "--yes", "--skip-preview"],
+                     ["stack", "rm", "--yes", "--force"]):
+            self.pulumi(*argv)
+        left = local_engine.remove_labelled(self.name)
+        self.stack_file.unlink(missing_ok=True)
+        return left

@@ -1,0 +1,116 @@
+"""The phases of a switch, as configurations: a pure function of the deployed and desired ones.
+
+A switch that moves the services to the database a migration writes:
+    backup-and-migrate  deployed config, new release id, migration pass `<op>-full`: backup of
+                        the live (legacy) database, full migration into the new database, a
+                        pre-copy (`liveSource`: production still takes writes, so it verifies
+                        what it read and reports the source's growth)
+    maintenance-on      + maintenance: the public hosts answer 503, no write comes in
+    delta-migration     + pass `<op>-delta`: migration of what changed since the full pass,
+                        verified strictly (every source document accounted for); the legacy
+                        database is frozen from here on: ops fingerprints it when the window
+                        closes and archives it after (ops/switch/frozen.py)
+    release             the desired config, still in maintenance: new images, the services on
+                        the new database, health gate
+    maintenance-off     the desired config as written (plus the passes ops set)
+Any other switch (new images or settings on the same database):
+    maintenance-on, backup (backup pass `<op>`), release, maintenance-off.
+The write-unavailability window runs from the end of maintenance-on to the end of release.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from config.naming import NS
+from config.release_settings import ReleaseSettings
+from config.stack_file import ConfigDoc
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    doc: ConfigDoc
+    snapshot: bool = False          # the state this phase leaves is a released state
+    backup_under_maintenance: bool = False
+    baseline_after: str | None = None   # database to baseline after the phase
+    fingerprint_database: str | None = None  # frozen from this phase on: fingerprinted, archived
+
+
+def flips_to_migration_target(deployed: ReleaseSettings | None, desired: ReleaseSettings) -> bool:
+    migration = desired.migration
+    return (migration is not None and desired.live_database == migration.target_database
+            and (deployed is None or deployed.live_database != migration.target_database))
+
+
+PASS_PATHS = (f"{NS}:migration.pass", f"{NS}:backup.pass")
+
+
+def _carry_passes(desired_doc: ConfigDoc, deployed_doc: ConfigDoc | None) -> ConfigDoc:
+    """The desired config with the passes deployed, where the operator's file has none: passes
+    are ops' bookkeeping, and dropping one would look like a new pass (a backup or migration
+    run inside the maintenance window for nothing)."""
+    doc = desired_doc.copy()
+    if deployed_doc is None:
+        return doc
+    for path in PASS_PATHS:
+        section = path.rsplit(".", 1)[0]
+        value = deployed_doc.get_path(path)
+        if value is not None and doc.get_path(path) is None and doc.get_path(section) is not None:
+            doc.set_path(path, value)
+    return doc
+
+
+def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
+         desired_doc: ConfigDoc, desired: ReleaseSettings, op_id: str) -> list[Phase]:
+    desired_doc = _carry_passes(desired_doc, deployed_doc)
+    on = {f"{NS}:maintenance": True}
+    final_maintenance = {f"{NS}:maintenance": desired.maintenance}
+    if flips_to_migration_target(deployed, desired):
+        migration = desired.migration
+        if deployed_doc is None:     # first deployment: start on the source database
+            base = desired_doc.with_values({f"{NS}:database.name": migration.source_database,
+                                            f"{NS}:maintenance": False})
+        else:
+            base = deployed_doc.copy()
+        section = dict(desired_doc.get_path(f"{NS}:migration") or {})
+        full = {f"{NS}:release": desired.release,
+                f"{NS}:migration": {**section, "pass": f"{op_id}-full", "liveSource": True}}
+        delta_pass = {f"{NS}:migration.pass": f"{op_id}-delta"}
+        migrate = base.with_values(full)
+        maintenance = migrate.with_values(on)
+        delta = maintenance.with_values({**delta_pass, f"{NS}:migration.liveSource": False})
+        release = desired_doc.with_values({**delta_pass, **on})
+        final = desired_doc.with_values({**delta_pass, **final_maintenance})
+        return [
+            Phase("backup-and-migrate", migrate),
+            Phase("maintenance-on", maintenance),
+            Phase("delta-migration", delta, fingerprint_database=migration.source_database,
+                  baseline_after=migration.target_database),
+            Phase("release", release),
+            Phase("maintenance-off", final, snapshot=True),
+        ]
+    base = deployed_doc.copy() if deployed_doc is not None else desired_doc.with_values(
+        {f"{NS}:maintenance": False})
+    backup_pass = {f"{NS}:backup.pass": op_id}
+    maintenance = base.with_values(on)
+    backup = maintenance.with_values({f"{NS}:release": desired.release, **backup_pass})
+    release = desired_doc.with_values({**backup_pass, **on})
+    final = desired_doc.with_values({**backup_pass, **final_maintenance})
+    return [
+        Phase("maintenance-on", maintenance),
+        Phase("backup", backup, backup_under_maintenance=True),
+        Phase("release", release),
+        Phase("maintenance-off", final, snapshot=True),
+    ]
+
+
+def written_back(phases: list[Phase]) -> dict:
+    """The values ops set that the stack file keeps after a successful switch, so the next
+    plain `pulumi up` sees no change of trigger and dumps or migrates nothing by surprise."""
+    final = phases[-1].doc
+    values = {}
+    for path in PASS_PATHS:
+        value = final.get_path(path)
+        if value is not None:
+            values[path] = value
+    return values

@@ -1,0 +1,174 @@
+"""The operators' verbs, one function each: `python -m ops VERB` parses its arguments in
+ops/cli.py and calls `run`, which hands them to the verb's function. Each returns the exit code
+and the report (written by `--json FILE`).
+"""
+from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # imported when a verb runs: `--help` and the audit need no Pulumi
+    from ops.automation.stack_runner import StackRunner
+
+
+def _confirm(yes: bool, stack: str):
+    def ask(summary: str) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            raise SystemExit("ops: error: not a terminal; pass --yes to confirm non-interactively")
+        answer = input(f"Type the stack name ({stack}) to go ahead: ").strip()
+        return answer == stack
+    return ask
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def audit(args) -> tuple[int, object]:
+    from takeover.audit import capture
+    return capture.run(args), None
+
+
+def rehearse(args) -> tuple[int, object]:
+    from ops.rehearse import run as rehearsal
+    return rehearsal.run(args)
+
+
+def history(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.views import format_history
+    from ops.views import history as history_rows
+    rows = history_rows(runner)
+    print(format_history(rows))
+    return 0, rows
+
+
+def preview(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.views import preview as preview_view
+    return 0, preview_view(runner, log=_log)
+
+
+def switch(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.switch.run import SwitchAborted, run_switch
+    runner.check_policies(runner.desired(), op_id="policy-switch")
+    takeover = undo = None
+    if args.takeover is not None:
+        from ops.switch.takeover import check_takeover_changes
+        from takeover.compose import handover as compose
+        from takeover.compose.record import TakeoverError
+        try:   # before anything stops: what the takeover changes, refused if it loses a setting
+            check_takeover_changes(args.takeover, args.stack, log=_log)
+        except TakeoverError as refused:
+            _log(f"ops switch: {refused}")
+            return 3, None
+        takeover = lambda: compose.takeover(args.takeover, project=args.compose_project, log=_log)  # noqa: E731
+        undo = lambda: compose.restore(args.takeover, log=_log)  # noqa: E731
+    try:
+        report = run_switch(runner, budget_seconds=args.budget,
+                            rollback_budget_seconds=args.rollback_budget,
+                            confirm=_confirm(args.yes, args.stack), log=_log,
+                            takeover=takeover, undo_takeover=undo)
+    except SwitchAborted as aborted:
+        _log(str(aborted))
+        return 1, None
+    _print_phases(report)
+    return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
+
+
+def rollback(args, runner: StackRunner) -> tuple[int, object]:
+    if args.to_compose is not None:
+        return _rollback_to_compose(args, runner)
+    from ops.switch.rollback import RollbackFailed, rollback_to
+    try:
+        report = rollback_to(runner, args.to, confirm=_confirm(args.yes, args.stack),
+                             budget_seconds=args.budget, log=_log)
+    except RollbackFailed as failed:
+        return 1, failed.report
+    return (1, None) if report is None else (0, report)
+
+
+def _rollback_to_compose(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.switch.takeover_rollback import rollback_to_compose
+    report = rollback_to_compose(runner, args.to_compose, confirm=_confirm(args.yes, args.stack),
+                                 restore_seconds=args.budget, log=_log)
+    return (1, None) if report is None else (0 if report["result"] == "restored" else 1, report)
+
+
+def refresh_staging(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.automation.stack_runner import StackRunner
+    from ops.refresh_staging import refresh_staging as refresh
+    production = StackRunner(runner.env, args.project_dir, args.source, log=_log)
+    report = refresh(runner, production, log=_log)
+    return (0 if report["result"] == "succeeded" else 1), report
+
+
+def deploy(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.automation.ledger import new_op_id
+    runner.check_policies(runner.desired(), op_id="policy-deploy")
+    result = runner.up(runner.desired(), op_id=new_op_id("deploy"), phase="deploy", snapshot=True,
+                       deadline=time.monotonic() + 3600)
+    return (0 if result.ok else 1), result.__dict__
+
+
+def teardown(args, runner: StackRunner) -> tuple[int, dict]:
+    """Destroys every unprotected resource of a stack that is not production. The protected
+    ones (data volumes) stay, in the engine and in the state, and are named; the stack's history
+    and ops' records are kept."""
+    if args.stack == "production":
+        raise SystemExit("ops teardown: refusing to tear down production")
+    if not _confirm(args.yes, args.stack)(f"destroy every resource of stack {args.stack!r}"):
+        return 1, None
+    started = time.monotonic()
+    result = runner.stack.destroy(message=f"meeshy-ops teardown {args.stack}", color="never",
+                                  exclude_protected=True, suppress_progress=True,
+                                  on_output=lambda line: None)
+    kept = _protected_resources(runner)
+    report = {"stack": args.stack, "result": result.summary.result,
+              "resourceChanges": dict(result.summary.resource_changes or {}),
+              "protectedKept": kept, "seconds": round(time.monotonic() - started, 3)}
+    runner.ledger.append({"kind": "teardown", **report})
+    print(f"teardown {args.stack}: {report['result']} in {report['seconds']:.1f} s "
+          f"({report['resourceChanges']})")
+    for name in kept:
+        print(f"  kept (protected): {name}")
+    return (0 if report["result"] == "succeeded" else 1), report
+
+
+def _protected_resources(runner) -> list[str]:
+    """Docker names (else URNs) of the protected resources still in the stack's state."""
+    resources = runner.stack.export_stack().deployment.get("resources") or []
+    return sorted((r.get("outputs") or {}).get("name") or r["urn"]
+                  for r in resources if r.get("protect"))
+
+
+def _print_phases(report: dict) -> None:
+    lines = [f"switch {report['opId']}: {report['result']} in {report.get('seconds', 0):.1f} s"]
+    for phase in report["phases"]:
+        steps = ", ".join(f"{k} {v:.1f} s" for k, v in (phase.get("steps") or {}).items())
+        lines.append(f"  {phase['name']:<20} {phase['seconds']:>7.1f} s  {'ok' if phase['ok'] else 'FAILED'}"
+                     + (f"  ({steps})" if steps else ""))
+    window = report.get("writeUnavailability")
+    if window:
+        lines.append(f"  write-unavailability window: {window['seconds']:.1f} s")
+    if report.get("rollback"):
+        lines.append(f"  rollback: {report['rollback'].get('result')}")
+    lines.append(f"  report: {report.get('reportPath')}")
+    print("\n".join(lines))
+
+
+# Verbs that need no stack of the project, then those run on one (a StackRunner).
+WITHOUT_STACK = {"audit": audit, "rehearse": rehearse}
+ON_A_STACK = {"history": history, "preview": preview, "switch": switch, "rollback": rollback,
+              "refresh-staging": refresh_staging, "deploy": deploy, "teardown": teardown}
+
+
+def run(args) -> tuple[int, object]:
+    if args.verb in WITHOUT_STACK:
+        return WITHOUT_STACK[args.verb](args)
+    from ops.automation.env import discover
+    from ops.automation.stack_runner import StackRunner
+    runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
+                         create=args.verb == "deploy")
+    return ON_A_STACK[args.verb](args, runner)

@@ -1,0 +1,178 @@
+"""What the takeover changes, container by container: the whole configuration of each audited
+compose container (variable names, mounts, ports, label names, health check, restart policy)
+beside what the stack would deploy in its place.
+
+    python -m takeover.audit.config_diff STACK AUDIT_DIR     prints the differences; exit 3 when a variable
+                                                   or mount would disappear unintended
+    python -m takeover.audit.config_diff STACK --expected    the stack's side as JSON (a child process, so
+                                                   Pulumi's mocks never touch the caller's runtime)
+
+Only names are compared: the audit masks every value. A variable the compose container's image
+sets is not one compose set, so the image's own names are left out. What an operator means to
+drop is listed, one `service:NAME` or `service:/mount/path` a line, in AUDIT_DIR/intended.txt.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from takeover.audit import expected
+
+# compose service -> the stack's service that replaces it
+STACK_SERVICE = {"traefik": "traefik", "database": "database", "redis": "redis",
+                 "translator": "translator", "gateway": "gateway", "frontend": "web",
+                 "static-files": "static", "nosqlclient": "mongo-ui", "p3x-redis-ui": "redis-ui",
+                 "agent": "agent", "coturn": "coturn", "certs-dumper": "certs-dumper"}
+INTENDED_FILE = "intended.txt"
+EXIT_REFUSED = 3
+_COMPOSE_LABEL = "com.docker.compose."
+
+
+def _names(env: list | None) -> set[str]:
+    return {e.split("=", 1)[0] for e in env or []}
+
+
+def compose_side(record: dict, image: dict | None) -> dict:
+    """One audited (masked) container's configuration, by name only."""
+    cfg, host = record.get("Config") or {}, record.get("HostConfig") or {}
+    image_env = _names(((image or {}).get("Config") or {}).get("Env"))
+    return {"env": sorted(_names(cfg.get("Env")) - image_env),
+            "mounts": sorted(m.get("Destination") for m in record.get("Mounts") or []),
+            "ports": sorted(host.get("PortBindings") or {}),
+            "labels": sorted(k for k in cfg.get("Labels") or {} if not k.startswith(_COMPOSE_LABEL)),
+            "health": list((cfg.get("Healthcheck") or {}).get("Test") or []),
+            "restart": (host.get("RestartPolicy") or {}).get("Name") or "no"}
+
+
+def stack_side(inputs: dict) -> dict:
+    """A container the stack declares (its engine inputs), in the same shape."""
+    files = [u["file"] for u in inputs.get("uploads") or []]
+    return {"env": sorted(_names(inputs.get("envs"))),
+            "mounts": sorted([m["containerPath"] for m in inputs.get("volumes") or []] + files),
+            # The program's numbers reach us as floats (protobuf): 27017.0 would never match.
+            "ports": sorted(f"{int(p['internal'])}/{p.get('protocol') or 'tcp'}"
+                            for p in inputs.get("ports") or []),
+            "labels": sorted(label["label"] for label in inputs.get("labels") or []),
+            "health": list((inputs.get("healthcheck") or {}).get("tests") or []),
+            "restart": inputs.get("restart") or "no"}
+
+
+def compare(compose: dict, stack: dict | None) -> dict:
+    """{field: {removed, added}} for the lists, {field: [compose, stack]} for the rest."""
+    if stack is None:
+        return {"container": "the stack declares no container for this service"}
+    out: dict = {}
+    for field in ("env", "mounts", "ports", "labels"):
+        removed = sorted(set(compose[field]) - set(stack[field]))
+        added = sorted(set(stack[field]) - set(compose[field]))
+        if removed or added:
+            out[field] = {"removed": removed, "added": added}
+    for field in ("health", "restart"):
+        if compose[field] != stack[field]:
+            out[field] = [compose[field], stack[field]]
+    return out
+
+
+def differences(audit_dir: Path, expected_stack: dict[str, dict], name_prefix: str = "") -> dict:
+    """{compose service: compare(...)} for every audited container with a known service."""
+    containers = json.loads((audit_dir / "containers.json").read_text())
+    images_path = audit_dir / "images.json"
+    images = json.loads(images_path.read_text()) if images_path.exists() else {}
+    by_id = {i.get("Id"): i for i in images.values() if isinstance(i, dict)}
+    found: dict = {}
+    for record in containers:
+        service = expected.service_of(record, name_prefix)
+        if service not in STACK_SERVICE:
+            continue
+        compose = compose_side(record, by_id.get(record.get("Image")))
+        found[service] = compare(compose, expected_stack.get(STACK_SERVICE[service]))
+    return found
+
+
+def intended(audit_dir: Path) -> set[str]:
+    path = audit_dir / INTENDED_FILE
+    if not path.exists():
+        return set()
+    return {line.strip() for line in path.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")}
+
+
+def disappearing(found: dict, allowed: set[str]) -> list[str]:
+    """Variables and mounts a compose container had that the stack drops, unless intended."""
+    lines = []
+    for service, diff in sorted(found.items()):
+        if diff.get("container"):
+            if service not in allowed and expected.EXPECTED_SERVICES.get(service):
+                lines.append(f"{service}: {diff['container']}")
+            continue
+        for field, what in (("env", "variable"), ("mounts", "mount")):
+            for name in (diff.get(field) or {}).get("removed", []):
+                if f"{service}:{name}" not in allowed:
+                    lines.append(f"{service}: {what} {name} would disappear")
+    return lines
+
+
+def render(found: dict) -> list[str]:
+    lines = []
+    for service, diff in sorted(found.items()):
+        if not diff:
+            lines.append(f"{service}: same configuration")
+            continue
+        for field, value in sorted(diff.items()):
+            if isinstance(value, dict):
+                for kind in ("removed", "added"):
+                    if value[kind]:
+                        lines.append(f"{service}: {field} {kind}: {', '.join(value[kind])}")
+            else:
+                lines.append(f"{service}: {field}: {value}")
+    return lines
+
+
+def expected_stack(stack: str, timeout: float = 120) -> dict[str, dict]:
+    """The stack's containers as `stack_side` shapes, computed in a child process."""
+    done = subprocess.run([sys.executable, "-m", "takeover.audit.config_diff", stack, "--expected"],
+                          capture_output=True, text=True, timeout=timeout,
+                          cwd=Path(__file__).resolve().parents[2])
+    if done.returncode != 0:
+        raise RuntimeError(f"could not describe stack {stack}: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout)
+
+
+def _describe_expected(stack: str) -> dict[str, dict]:
+    from testing.mock_engine import run_stack_file  # placeholder secrets, no engine
+    run = run_stack_file(stack)
+    prefix = f"meeshy-{stack}-"
+    return {r.inputs["name"][len(prefix):]: stack_side(r.inputs)
+            for r in run.of_type(":Container") if r.inputs["name"].startswith(prefix)}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m takeover.audit.config_diff", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stack")
+    parser.add_argument("audit_dir", nargs="?", type=Path, help="the directory `ops audit` wrote")
+    parser.add_argument("--expected", action="store_true",
+                        help="print the stack's side as JSON (no audit directory)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.expected:
+        print(json.dumps(_describe_expected(args.stack), sort_keys=True))
+        return 0
+    if args.audit_dir is None:
+        build_parser().error("an audit directory is required (or --expected)")
+    found = differences(args.audit_dir, expected_stack(args.stack))
+    print("\n".join(render(found)))
+    refused = disappearing(found, intended(args.audit_dir))
+    for line in refused:
+        print(f"REFUSED {line} (list it in {args.audit_dir / INTENDED_FILE} if intended)")
+    return EXIT_REFUSED if refused else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
