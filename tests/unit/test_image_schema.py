@@ -78,3 +78,20 @@ def test_the_command_line_reads_the_image_schema_and_refuses_two_schemas(docker,
         assert missing.returncode == 2 and "No such image: missing:1" in missing.stderr
     finally:
         os.environ["PATH"] = saved
+
+
+def test_the_docker_commands_are_built_on_the_project_docker_host_builder():
+    from migration.engine.image_schema import copy_argv, create_argv, remove_argv
+    assert create_argv("meeshy/gateway:1.2") == ["docker", "create", "meeshy/gateway:1.2"]
+    host = "ssh://ops@prod.example"
+    assert create_argv("meeshy/gateway:1.2", docker_host=host) == [
+        "docker", "--host", host, "create", "meeshy/gateway:1.2"]
+    assert copy_argv("c0ffee", DEFAULT_PATH_IN_IMAGE, "/tmp/x.prisma", docker_host=host) == [
+        "docker", "--host", host, "cp", "c0ffee:/app/packages/shared/prisma/schema.prisma",
+        "/tmp/x.prisma"]
+    assert remove_argv("c0ffee", docker_host=host) == ["docker", "--host", host, "rm", "c0ffee"]
+
+
+def test_the_default_path_is_where_the_gateway_image_keeps_the_shared_package():
+    # The gateway's final stage copies packages/shared into /app/packages/shared.
+    assert DEFAULT_PATH_IN_IMAGE == "/app/packages/shared/prisma/schema.prisma"
