@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from components import commands
 
@@ -106,9 +106,12 @@ def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str]
 
 
 def migration_command(server: Server, verb: str, *, report_path: str,
-                      to_step: str | None = None) -> list[str]:
+                      to_step: str | None = None,
+                      decisions: Mapping[str, str] | None = None) -> list[str]:
     """`python -m migration run|plan` between the URIs held in MIGRATION_SOURCE_ENV and
     MIGRATION_TARGET_ENV (set them with migration_environment), writing its JSON report.
+    `decisions` ({name: value}, meeshy:migration.decisions) are passed as `--decision`, every
+    one spelled out, so the command a report shows says what was chosen.
 
     The command goes through `sh -c` so the URIs stay out of argument lists that end up in
     state and logs; the shell expands them from the environment at run time.
@@ -123,6 +126,8 @@ def migration_command(server: Server, verb: str, *, report_path: str,
               f'--target "${MIGRATION_TARGET_ENV}" --json {_sh_quote(json_path)}')
     if to_step and verb == "run":
         script += f" --to {_sh_quote(to_step)}"
+    for name, value in sorted((decisions or {}).items()):
+        script += f" --decision {_sh_quote(f'{name}={value}')}"
     argv = ["sh", "-c", script]
     if in_docker:
         return _in_network(server, argv, env=(MIGRATION_SOURCE_ENV, MIGRATION_TARGET_ENV),

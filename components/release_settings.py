@@ -12,6 +12,8 @@ Keys of this section (namespace = the project name, `meeshy`):
     migration.toStep           optional: stop the chain at this step
     migration.pass             set by `ops switch`: a new value runs the migration again (delta)
     migration.timeoutSeconds   bound on one migration run (default 480)
+    migration.decisions        the operators' decisions {notifications: drop|migrate,
+                               readStatuses: migrate|drop}; unset ones take the operators' choice
     backup.retain              archives kept per stack and database (default 10)
     backup.timeoutSeconds      bound on one dump (default 300)
     backup.pass                set by `ops switch`: a new value takes a backup (no migration)
@@ -28,6 +30,12 @@ from typing import Any, Mapping
 
 from components.naming import DEFAULT_BACKUP_ROOT
 from components.validation import Problems, decode, image_problem, unknown_keys
+from migration.meeshy.decisions import DECISIONS, resolve
+
+# The operators' own decisions (migration/meeshy/decisions.py): the default of every stack.
+OPERATORS_DECISIONS = resolve()
+# Stack-file key (camelCase, as every setting) -> the chain's decision name.
+DECISION_KEYS = {"notifications": "notifications", "readStatuses": "read-statuses"}
 
 NS = "meeshy"
 
@@ -54,6 +62,8 @@ class MigrationSettings:
     to_step: str | None = None
     pass_id: str = ""
     timeout_seconds: int = 480
+    # The chain's option name (migration/meeshy/decisions.py) -> chosen value, every decision.
+    decisions: Mapping[str, str] = field(default_factory=lambda: dict(OPERATORS_DECISIONS))
 
 
 @dataclass(frozen=True)
@@ -172,7 +182,8 @@ RELEASE_SECTION_KEYS = ("migration", "backup", "healthGate", "tools")
 # The fields each section's parser reads (below); any other field is a typo that would
 # silently leave its default in force.
 SECTION_FIELDS = {
-    "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds"},
+    "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds",
+                  "decisions"},
     "backup": {"retain", "timeoutSeconds", "pass"},
     "healthGate": {"deadlineSeconds", "intervalSeconds", "endpoints"},
     "externalDatabase": {"uri"},
@@ -263,4 +274,31 @@ def _migration(r: _Reader) -> MigrationSettings:
         source, target,
         r.string("migration.toStep", None, "a migration step id", required=False),
         r.string("migration.pass", _PASS_ID, "a pass id", required=False, default="") or "",
-        r.number("migration.timeoutSeconds", 480, 1, 3600))
+        r.number("migration.timeoutSeconds", 480, 1, 3600),
+        _decisions(r))
+
+
+def _decisions(r: _Reader) -> dict[str, str]:
+    """Every decision's value: the stack file's, else the operators' own choice."""
+    raw = r.raw("migration.decisions")
+    if raw is None:
+        return dict(OPERATORS_DECISIONS)
+    if not isinstance(raw, Mapping):
+        return r.fail(f"{r.key('migration.decisions')} must be an object "
+                      f"{{{', '.join(f'{k}: VALUE' for k in DECISION_KEYS)}}}, got {raw!r}",
+                      dict(OPERATORS_DECISIONS))
+    for key in sorted(set(raw) - set(DECISION_KEYS), key=str):
+        r.fail(f"{r.key('migration.decisions.' + str(key))}: unknown decision; expected one of "
+               f"{', '.join(DECISION_KEYS)}")
+    chosen = {}
+    for key, name in DECISION_KEYS.items():
+        value = raw.get(key)
+        choices = sorted(DECISIONS[name].choices)
+        if value is None:
+            chosen[name] = OPERATORS_DECISIONS[name]
+        elif value not in choices:
+            chosen[name] = r.fail(f"{r.key('migration.decisions.' + key)}: must be one of "
+                                  f"{', '.join(choices)}, got {value!r}", OPERATORS_DECISIONS[name])
+        else:
+            chosen[name] = value
+    return chosen
