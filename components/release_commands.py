@@ -204,3 +204,28 @@ def data_check_command(server: Server, verb: str, database: str, *, out: str | N
 def data_environment(server: Server) -> dict[str, str]:
     uri = server.uri if isinstance(server, ExternalServer) else server.database_uri("admin")
     return {DATA_URI_ENV: uri}
+
+
+def schema_copy_command(image: str, out: str, *, path_in_image: str,
+                        docker_host: str | None = None) -> list[str]:
+    """ops.image_schema: on this host, the schema file `image` carries copied into `out`
+    (`docker create`, `docker cp`, `docker rm`; the container never starts)."""
+    argv = [python(), "-m", "ops.image_schema", "--image", image, "--path", path_in_image,
+            "--out", out]
+    return argv + (["--docker-host", docker_host] if docker_host else [])
+
+
+def schema_validate_command(server: Server, *, schema_file: str, report_path: str) -> list[str]:
+    """`python -m migration validate` of the database in MIGRATION_TARGET_ENV against
+    `schema_file`. In Docker mode both files' folders are mounted at the same path in the tools
+    container (on the stack's network), so paths in reports read the same on the host."""
+    in_docker = isinstance(server, DockerServer)
+    script = (f'exec {"python" if in_docker else python()} -m migration validate '
+              f'--target "${MIGRATION_TARGET_ENV}" --schema {_sh_quote(schema_file)} '
+              f'--json {_sh_quote(report_path)}')
+    argv = ["sh", "-c", script]
+    if not in_docker:
+        return argv
+    folders = sorted({str(Path(schema_file).parent), str(Path(report_path).parent)})
+    return _in_network(server, argv, env=(MIGRATION_TARGET_ENV,),
+                       mounts=tuple(f"{folder}:{folder}" for folder in folders))
