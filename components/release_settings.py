@@ -30,12 +30,7 @@ from typing import Any, Mapping
 
 from components.naming import DEFAULT_BACKUP_ROOT
 from components.validation import Problems, decode, image_problem, unknown_keys
-from migration.meeshy.decisions import DECISIONS, resolve
-
-# The operators' own decisions (migration/meeshy/decisions.py): the default of every stack.
-OPERATORS_DECISIONS = resolve()
-# Stack-file key (camelCase, as every setting) -> the chain's decision name.
-DECISION_KEYS = {"notifications": "notifications", "readStatuses": "read-statuses"}
+from components.release_decisions import OPERATORS_DECISIONS, read_decisions
 
 NS = "meeshy"
 
@@ -275,30 +270,4 @@ def _migration(r: _Reader) -> MigrationSettings:
         r.string("migration.toStep", None, "a migration step id", required=False),
         r.string("migration.pass", _PASS_ID, "a pass id", required=False, default="") or "",
         r.number("migration.timeoutSeconds", 480, 1, 3600),
-        _decisions(r))
-
-
-def _decisions(r: _Reader) -> dict[str, str]:
-    """Every decision's value: the stack file's, else the operators' own choice."""
-    raw = r.raw("migration.decisions")
-    if raw is None:
-        return dict(OPERATORS_DECISIONS)
-    if not isinstance(raw, Mapping):
-        return r.fail(f"{r.key('migration.decisions')} must be an object "
-                      f"{{{', '.join(f'{k}: VALUE' for k in DECISION_KEYS)}}}, got {raw!r}",
-                      dict(OPERATORS_DECISIONS))
-    for key in sorted(set(raw) - set(DECISION_KEYS), key=str):
-        r.fail(f"{r.key('migration.decisions.' + str(key))}: unknown decision; expected one of "
-               f"{', '.join(DECISION_KEYS)}")
-    chosen = {}
-    for key, name in DECISION_KEYS.items():
-        value = raw.get(key)
-        choices = sorted(DECISIONS[name].choices)
-        if value is None:
-            chosen[name] = OPERATORS_DECISIONS[name]
-        elif value not in choices:
-            chosen[name] = r.fail(f"{r.key('migration.decisions.' + key)}: must be one of "
-                                  f"{', '.join(choices)}, got {value!r}", OPERATORS_DECISIONS[name])
-        else:
-            chosen[name] = value
-    return chosen
+        read_decisions(r))

@@ -123,3 +123,9 @@ def test_both_stack_files_state_the_operators_decisions(stack):
     path = Path(__file__).resolve().parents[2] / f"Pulumi.{stack}.yaml"
     migration = yaml.safe_load(path.read_text())["config"]["meeshy:migration"]
     assert migration["decisions"] == {"notifications": "drop", "readStatuses": "migrate"}
+
+
+def test_every_decision_of_the_chain_has_a_stack_file_key():
+    from components.release_decisions import DECISION_KEYS
+    from migration.meeshy.decisions import DECISIONS
+    assert sorted(DECISION_KEYS.values()) == sorted(DECISIONS)
