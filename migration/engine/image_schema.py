@@ -64,7 +64,10 @@ def copy_schema(image: str, destination: pathlib.Path, path_in_image: str = DEFA
     if not image or image.startswith("-"):
         raise ConfigError(f"--schema-from-image {image!r} is not an image name")
     where = {"docker_host": docker_host, "executable": executable}
-    container = _docker(create_argv(image, **where)).splitlines()[-1]
+    created = _docker(create_argv(image, **where)).splitlines()
+    if not created:
+        raise ConfigError(f"`docker create {image}` printed no container id")
+    container = created[-1]
     try:
         try:
             _docker(copy_argv(container, path_in_image, str(destination), **where))
