@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from commands import services as commands
 from commands.docker import docker
@@ -103,9 +103,12 @@ def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str]
 
 
 def migration_command(server: Server, verb: str, *, report_path: str,
-                      to_step: str | None = None, live_source: bool = False) -> list[str]:
+                      to_step: str | None = None, live_source: bool = False,
+                      decisions: Mapping[str, str] | None = None) -> list[str]:
     """`python -m migration run|plan` between the URIs held in MIGRATION_SOURCE_ENV and
     MIGRATION_TARGET_ENV (set them with migration_environment), writing its JSON report.
+    `decisions` ({name: value}, meeshy:migration.decisions) are passed as `--decision`, every
+    one spelled out, so the command a report shows says what was chosen.
 
     The command goes through `sh -c` so the URIs stay out of argument lists that end up in
     state and logs; the shell expands them from the environment at run time.
@@ -122,6 +125,8 @@ def migration_command(server: Server, verb: str, *, report_path: str,
         script += f" --to {_sh_quote(to_step)}"
     if live_source and verb == "run":   # a pre-copy while the source still takes writes
         script += " --live-source"
+    for name, value in sorted((decisions or {}).items()):
+        script += f" --decision {_sh_quote(f'{name}={value}')}"
     argv = ["sh", "-c", script]
     if in_docker:
         return _in_network(server, argv, env=(MIGRATION_SOURCE_ENV, MIGRATION_TARGET_ENV),
@@ -198,3 +203,28 @@ def data_check_command(server: Server, verb: str, database: str, *, out: str | N
 def data_environment(server: Server) -> dict[str, str]:
     uri = server.uri if isinstance(server, ExternalServer) else server.database_uri("admin")
     return {DATA_URI_ENV: uri}
+
+
+def schema_copy_command(image: str, out: str, *, path_in_image: str,
+                        docker_host: str | None = None) -> list[str]:
+    """steps.image_schema: on this host, the schema file `image` carries copied into `out`
+    (`docker create`, `docker cp`, `docker rm`; the container never starts)."""
+    argv = [python(), "-m", "steps.image_schema", "--image", image, "--path", path_in_image,
+            "--out", out]
+    return argv + (["--docker-host", docker_host] if docker_host else [])
+
+
+def schema_validate_command(server: Server, *, schema_file: str, report_path: str) -> list[str]:
+    """`python -m migration validate` of the database in MIGRATION_TARGET_ENV against
+    `schema_file`. In Docker mode both files' folders are mounted at the same path in the tools
+    container (on the stack's network), so paths in reports read the same on the host."""
+    in_docker = isinstance(server, DockerServer)
+    script = (f'exec {"python" if in_docker else python()} -m migration validate '
+              f'--target "${MIGRATION_TARGET_ENV}" --schema {_sh_quote(schema_file)} '
+              f'--json {_sh_quote(report_path)}')
+    argv = ["sh", "-c", script]
+    if not in_docker:
+        return argv
+    folders = sorted({str(Path(schema_file).parent), str(Path(report_path).parent)})
+    return _in_network(server, argv, env=(MIGRATION_TARGET_ENV,),
+                       mounts=tuple(f"{folder}:{folder}" for folder in folders))

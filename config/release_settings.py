@@ -14,6 +14,8 @@ Keys of this section (namespace = the project name, `meeshy`):
     migration.liveSource       set by `ops switch` for its pre-copy pass: the source still takes
                                writes, so the run verifies what it read (`run --live-source`)
     migration.timeoutSeconds   bound on one migration run (default 480)
+    migration.decisions        the operators' decisions {notifications: drop|migrate,
+                               readStatuses: migrate|drop}; unset ones take the operators' choice
     backup.retain              archives kept per stack and database (default 10)
     backup.timeoutSeconds      bound on one dump (default 300)
     backup.pass                set by `ops switch`: a new value takes a backup (no migration)
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from config.naming import DEFAULT_BACKUP_ROOT, NS
+from config.release_decisions import OPERATORS_DECISIONS, read_decisions
 from config.validation import Problems, decode, image_problem, unknown_keys
 
 _DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -55,6 +58,8 @@ class MigrationSettings:
     pass_id: str = ""
     timeout_seconds: int = 480
     live_source: bool = False
+    # The chain's option name (migration/meeshy/decisions.py) -> chosen value, every decision.
+    decisions: Mapping[str, str] = field(default_factory=lambda: dict(OPERATORS_DECISIONS))
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ RELEASE_SECTION_KEYS = ("migration", "backup", "healthGate", "tools")
 # silently leave its default in force.
 SECTION_FIELDS = {
     "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds",
-                  "liveSource"},
+                  "liveSource", "decisions"},
     "backup": {"retain", "timeoutSeconds", "pass"},
     "healthGate": {"deadlineSeconds", "intervalSeconds", "endpoints"},
     "externalDatabase": {"uri"},
@@ -266,4 +271,5 @@ def _migration(r: _Reader) -> MigrationSettings:
         r.string("migration.toStep", None, "a migration step id", required=False),
         r.string("migration.pass", _PASS_ID, "a pass id", required=False, default="") or "",
         r.number("migration.timeoutSeconds", 480, 1, 3600),
-        r.boolean("migration.liveSource", False))
+        r.boolean("migration.liveSource", False),
+        read_decisions(r))

@@ -1,4 +1,4 @@
-"""python -m migration plan|run|verify|status (a contract: other tools call it).
+"""python -m migration plan|run|verify|validate|status (the contract other tools call).
 
 Exit codes: 0 done and verified (quarantined documents allowed, reported), 2 bad usage or
 configuration, 3 verification failed or the data was refused before any write (source data the
@@ -36,6 +36,7 @@ from migration.engine.sources import BATCH_SIZE
 from migration.engine.target.guards import MAX_QUARANTINE_RATIO
 from migration.engine.target.lease import LEASE_SECONDS
 from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE, schema_from_image
+from migration.engine.validation.target_check import validate_target
 from migration.engine.validation.validator import Validator
 
 DEFAULT_CHAIN = "migration.meeshy"
@@ -51,10 +52,11 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m migration", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    for verb in ("plan", "run", "verify", "status"):
+    for verb in ("plan", "run", "verify", "validate", "status"):
         sub = verbs.add_parser(verb)
-        if verb != "status":
+        if verb in ("plan", "run", "verify"):
             sub.add_argument("--source", required=True, help="mongodb://host:port/database")
+        if verb != "status":
             sub.add_argument("--schema", help="the application's schema.prisma")
             sub.add_argument("--schema-from-image", metavar="IMAGE",
                              help="read the schema from the application image (Docker CLI)")
@@ -188,21 +190,20 @@ def _execute(args, console) -> dict:
         with contextlib.closing(connect(args.target, "target", args.timeout)) as target, \
                 operation("reading the target's _migrations (status)", target[target_name]):
             return api.status(target[target_name], chain)
+    if args.verb == "validate":
+        validator = Validator(_schema(args, chain))
+        with contextlib.closing(connect(args.target, "target", args.timeout)) as target, \
+                operation("validating the target against the schema", target[target_name]):
+            report = validate_target(target[target_name], validator)
+        report.update(target=_redact(args.target))
+        return report
     source_name, source_nodes = database_of(args.source, "source")
     if source_name == target_name and source_nodes & target_nodes:
         raise ConfigError(f"source and target are the same database ({source_name} on "
                           f"{_redact(args.source)}): the source is never written to, migrate "
                           f"into another database")
-    if args.schema and args.schema_from_image:
-        raise ConfigError("--schema and --schema-from-image name two schemas: give one")
-    schema_path = args.schema or chain.schema_path
-    if args.schema_from_image:
-        schema = schema_from_image(args.schema_from_image, args.image_schema_path)
-        schema_path = schema.path
-    elif schema_path is None:
-        raise ConfigError(f"{args.chain} declares no SCHEMA_PATH and no --schema was given")
-    else:
-        schema = read_schema(schema_path)
+    schema = _schema(args, chain)
+    schema_path = schema.path
     validator = Validator(schema)
     if args.verb == "run":
         chain.up_to(args.to)  # an unknown step is a usage error, before any connection
@@ -228,3 +229,15 @@ def _execute(args, console) -> dict:
     report.update(source=_redact(args.source), target=_redact(args.target),
                   schema=str(schema_path), chain=args.chain, decisions=dict(chain.decisions))
     return report
+
+
+def _schema(args, chain):
+    """The schema of --schema, --schema-from-image, else the chain's own copy."""
+    if args.schema and args.schema_from_image:
+        raise ConfigError("--schema and --schema-from-image name two schemas: give one")
+    if args.schema_from_image:
+        return schema_from_image(args.schema_from_image, args.image_schema_path)
+    schema_path = args.schema or chain.schema_path
+    if schema_path is None:
+        raise ConfigError(f"{args.chain} declares no SCHEMA_PATH and no --schema was given")
+    return read_schema(schema_path)

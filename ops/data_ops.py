@@ -121,9 +121,10 @@ def restore_and_verify(server: rc.Server, archive_path: str, from_database: str,
 
 
 def migration_plan(server: rc.Server, source: str, target: str, report_path: Path,
-                   timeout: float = DEFAULT_TIMEOUT) -> dict:
-    """`python -m migration plan` (writes nothing) and its JSON report."""
-    argv = rc.migration_command(server, "plan", report_path=str(report_path))
+                   timeout: float = DEFAULT_TIMEOUT, decisions: dict | None = None) -> dict:
+    """`python -m migration plan` (writes nothing) with the stack's decisions, and its JSON
+    report."""
+    argv = rc.migration_command(server, "plan", report_path=str(report_path), decisions=decisions)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     _run(argv, rc.migration_environment(server, source, target), timeout,
          f"migration plan {source} -> {target}")

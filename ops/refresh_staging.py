@@ -80,7 +80,8 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
         argv = rc.migration_step_command(
             report_path=str(path), timeout_seconds=migration.timeout_seconds,
             migration=rc.migration_command(server, "run", report_path=str(path),
-                                           to_step=migration.to_step))
+                                           to_step=migration.to_step,
+                                           decisions=migration.decisions))
         log(f"migrating {into} -> {migration.target_database} on {staging.stack_name}")
         env = rc.migration_environment(server, into, migration.target_database)
         done = subprocess.run(argv, env={**_environ(), **env}, capture_output=True, text=True,

@@ -77,14 +77,31 @@ def preview(runner: StackRunner, log=print) -> dict:
         server = data_ops.server_for(desired, desired_doc.plain_values())
         path = Path(runner.ledger.scratch(f"{op_id}-migration-plan.json"))
         plan = data_ops.migration_plan(server, migration.source_database,
-                                       migration.target_database, path)
+                                       migration.target_database, path,
+                                       decisions=dict(migration.decisions))
         report["migration"] = {"source": migration.source_database,
                                "target": migration.target_database, "report": str(path),
+                               "decisions": dict(migration.decisions),
+                               "droppedByDecision": dropped_by_decision(plan),
                                "summary": plan.get("summary", plan)}
         log(f"migration dry run {migration.source_database} -> {migration.target_database}: "
             f"report {path}")
+        log("decisions (meeshy:migration.decisions): "
+            + ", ".join(f"{k}={v}" for k, v in sorted(migration.decisions.items())))
+        for source, count in report["migration"]["droppedByDecision"].items():
+            log(f"dropped by decision: {source} {count:,}")
         log(summarise_plan(plan))
     return report
+
+
+def dropped_by_decision(plan: dict) -> dict[str, int]:
+    """{source collection: documents} the plan drops because of an operators' decision."""
+    collections = plan.get("collections") or {}
+    return {name: sum(count for reason, count in (entry.get("drop_reasons") or {}).items()
+                      if reason.startswith("dropped by decision"))
+            for name, entry in sorted(collections.items())
+            if isinstance(entry, dict) and any(reason.startswith("dropped by decision")
+                                               for reason in entry.get("drop_reasons") or {})}
 
 
 def summarise_plan(plan: dict) -> str:

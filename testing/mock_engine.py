@@ -54,6 +54,10 @@ EXAMPLE_STEP_OUTPUTS = {
     "-migration-run": {"exitCode": 0, "report": "/example.json", "durationSeconds": 0.0,
                        "summary": {"ok": True}},
     "-gate-check": {"healthy": True, "services": {}, "elapsedSeconds": 0.0},
+    "-schema-check-copy": {"image": "example:1", "path": "/schema.prisma", "file": "/x.prisma",
+                           "sha256": "0" * 64, "models": 1},
+    "-schema-check-validate": {"exitCode": 0, "report": "/example.json", "durationSeconds": 0.0,
+                               "summary": {"ok": True, "documents": 0, "invalid": 0}},
 }
 
 

@@ -148,7 +148,8 @@ else
   rm -rf "$ctx"
 fi
 
-# 6. Stand-ins: one image, then one ENV-only tag per role and schema (they share every layer).
+# 6. Stand-ins: one image, then one thin tag per role and schema (ENV and the schema file on top
+#    of its layers).
 standin_tag="meeshy-local/standin:$STANDIN_VERSION"
 hash="$(recipe_hash "$images/standin" "$base_id")"
 if is_current "$standin_tag" "$hash"; then
@@ -160,25 +161,35 @@ else
   rm -rf "$ctx"
 fi
 standin_id="$(docker image inspect --format '{{.Id}}' "$standin_tag")"
-variant() {  # TAG ROLE SCHEMA [EXTRA_ENV]
-  local dockerfile vhash old
-  dockerfile="$(printf 'FROM %s\nENV MEESHY_STANDIN_ROLE=%s MEESHY_SCHEMA=%s %s\n' \
-    "$standin_tag" "$2" "$3" "${4:-}")"
-  vhash="$(printf '%s %s' "$standin_id" "$dockerfile" | sha256sum | cut -c1-16)"
+# Each role/schema tag carries the Prisma schema its release was written under, where the real
+# gateway image keeps it (docs/images.md): the release step that checks the data against the
+# images about to start copies it out from there.
+SCHEMA_IN_IMAGE=/app/packages/shared/prisma/schema.prisma
+TARGET_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/schema.prisma"
+LEGACY_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/legacy/legacy-2026-01-22-cf31b1a00.prisma"
+variant() {  # TAG ROLE SCHEMA SCHEMA_FILE [EXTRA_ENV]
+  local dockerfile vhash old ctx
+  dockerfile="$(printf 'FROM %s\nENV MEESHY_STANDIN_ROLE=%s MEESHY_SCHEMA=%s %s\nCOPY schema.prisma %s\n' \
+    "$standin_tag" "$2" "$3" "${5:-}" "$SCHEMA_IN_IMAGE")"
+  vhash="$(printf '%s %s %s' "$standin_id" "$dockerfile" "$(sha256sum <"$4")" | sha256sum | cut -c1-16)"
   is_current "$1" "$vhash" && return 0
   old="$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true)"
+  ctx="$(mktemp -d)"
+  install -m 0644 "$4" "$ctx/schema.prisma"
   printf '%s\n' "$dockerfile" \
-    | run_logged "$log_file" docker build --label "meeshy.recipe=$vhash" -t "$1" - \
-    || die "docker build of $1 failed (see $log_file)"
+    | run_logged "$log_file" docker build --label "meeshy.recipe=$vhash" -t "$1" -f - "$ctx" \
+    || { rm -rf "$ctx"; die "docker build of $1 failed (see $log_file)"; }
+  rm -rf "$ctx"
   drop_if_untagged "$old"
   log "tagged $1"
 }
 for role in translator gateway web; do
-  variant "meeshy-local/$role:legacy-$STANDIN_VERSION" "$role" legacy
-  variant "${REFS[$role]}" "$role" target
+  variant "meeshy-local/$role:legacy-$STANDIN_VERSION" "$role" legacy "$LEGACY_SCHEMA"
+  variant "${REFS[$role]}" "$role" target "$TARGET_SCHEMA"
 done
 # A release that never turns healthy, for rehearsing the automatic rollback.
-variant "meeshy-local/gateway:unhealthy-$STANDIN_VERSION" gateway target STANDIN_FORCE_UNHEALTHY=1
+variant "meeshy-local/gateway:unhealthy-$STANDIN_VERSION" gateway target "$TARGET_SCHEMA" \
+  STANDIN_FORCE_UNHEALTHY=1
 
 # 7. The tools image: the release steps' programs from this repository, at the project's version.
 tools_sources() {  # the repository files the tools image carries, relative to the repository

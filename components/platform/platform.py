@@ -16,7 +16,7 @@ from components.platform.mongo import MongoReplicaSet, MongoReplicaSetArgs
 from components.platform.redis import Redis, RedisArgs
 from components.platform.traefik import COMPRESS, Traefik, TraefikArgs
 from components.platform.volumes import stack_volume
-from components.release.release import platform_release
+from components.release.release import platform_release, platform_schema_check
 from config import naming, wiring
 from config.release_settings import ReleaseSettings
 from config.settings import Settings
@@ -52,6 +52,14 @@ class MeeshyPlatform(pulumi.ComponentResource):
         volume = {p: stack_volume(s, p, provider=self.provider, parent=self)
                   for p in ("models", "gateway-uploads", "gateway-sounds", "frontend-uploads")}
         data_ready = [self.database.replica_set_init or self.database.container, self.redis.container]
+        # Before any application container is replaced: the data checked against the schema
+        # inside the gateway image about to start; a mismatch fails the update right here.
+        self.schema_check = (platform_schema_check(
+            f"{names.prefix}-release-schema-check", s, args.release,
+            database_ready=[self.database.replica_set_init or self.database.container],
+            opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
+        checked = [self.schema_check.validate] if self.schema_check else []
+        app_ready = [*data_ready, *checked]
 
         def app(service: str, args: AppServiceArgs) -> AppService:
             return AppService(f"{names.prefix}-{service}", args, pulumi.ResourceOptions(parent=self))
@@ -59,16 +67,16 @@ class MeeshyPlatform(pulumi.ComponentResource):
         self.translator = app("translator", AppServiceArgs(
             ctx, "translator", "translator", wiring.TRANSLATOR_PORT, wiring.translator_env(s),
             mounts=[Mount("/workspace/models", volume=volume["models"].name)],
-            start_period="120s", depends_on=data_ready))
+            start_period="120s", depends_on=app_ready))
         self.gateway = app("gateway", AppServiceArgs(
             ctx, "gateway", "gateway", wiring.GATEWAY_PORT, wiring.gateway_env(s),
             mounts=[Mount("/app/uploads", volume=volume["gateway-uploads"].name),
                     Mount("/app/sounds", volume=volume["gateway-sounds"].name)],
-            middlewares=[COMPRESS], depends_on=[*data_ready, self.translator.container]))
+            middlewares=[COMPRESS], depends_on=[*app_ready, self.translator.container]))
         self.web = app("web", AppServiceArgs(
             ctx, "web", "web", wiring.WEB_PORT, wiring.web_env(s),
             mounts=[Mount("/app/public/u", volume=volume["frontend-uploads"].name)],
-            middlewares=[COMPRESS], depends_on=[self.gateway.container]))
+            middlewares=[COMPRESS], depends_on=[*checked, self.gateway.container]))
         self.static = app("static", AppServiceArgs(
             ctx, "static", "static", wiring.STATIC_PORT,
             mounts=[Mount("/usr/share/nginx/html/u", volume=volume["frontend-uploads"].name,
@@ -77,7 +85,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
                           read_only=True)],
             files={"/etc/nginx/conf.d/default.conf": wiring.STATIC_NGINX_CONF},
             command=["nginx", "-g", "daemon off;"], start_period="10s", middlewares=[COMPRESS]))
-        self.optional = self._optional(s, ctx, app, data_ready)
+        self.optional = self._optional(s, ctx, app, app_ready)
         self.maintenance = Maintenance(f"{names.prefix}-maintenance", MaintenanceArgs(ctx),
                                        pulumi.ResourceOptions(parent=self))
         self.admin = (AdminUis(f"{names.prefix}-admin", AdminUisArgs(ctx),
@@ -94,6 +102,8 @@ class MeeshyPlatform(pulumi.ComponentResource):
         self.outputs = self._outputs(s, volume)
         if self.release:
             self.outputs["release"] = self.release.summary
+        if self.schema_check:
+            self.outputs["schemaCheck"] = self.schema_check.summary
         self.register_outputs(self.outputs)
 
     def _optional(self, s: Settings, ctx: StackContext, app, data_ready) -> dict:

@@ -53,7 +53,8 @@ class DataMigration(pulumi.ComponentResource):
         argv = migration_step_command(
             report_path=report, timeout_seconds=settings.timeout_seconds,
             migration=migration_command(server, "run", report_path=report, to_step=settings.to_step,
-                                        live_source=settings.live_source))
+                                        live_source=settings.live_source,
+                                        decisions=settings.decisions))
         self.run = local_command(
             f"{name}-run",
             create=shlex.join(argv),
@@ -61,8 +62,10 @@ class DataMigration(pulumi.ComponentResource):
             dir=str(REPO_ROOT),
             environment=pulumi.Output.secret(migration_environment(
                 server, settings.source_database, settings.target_database)),
+            # Another decision is another migration (what the target holds changes).
             triggers=[settings.source_database, settings.target_database,
-                      settings.to_step or "", settings.pass_id],
+                      settings.to_step or "", settings.pass_id,
+                      *(f"{k}={v}" for k, v in sorted(settings.decisions.items()))],
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
         result = self.run.stdout.apply(parse_result)

@@ -24,6 +24,7 @@ from commands.steps import DockerServer, ExternalServer, Server
 from components.release.backup import MongoBackup
 from components.release.data_migration import DataMigration
 from components.release.health_gate import HealthGate
+from components.release.schema_check import SchemaCheck
 from config.release_settings import ReleaseConfigError, ReleaseSettings
 
 
@@ -102,6 +103,16 @@ def _manifest_outputs(manifest: dict) -> dict:
 APP_SERVICES = ("gateway", "translator", "web", "static")
 
 
+def platform_server(settings, release: ReleaseSettings) -> DockerServer:
+    """The stack's database container, as the release steps of a Docker platform reach it."""
+    names = settings.names
+    replica = settings.database.replica_set
+    return docker_server(release, container=names.database_host, network=names.network,
+                         member_uri=f"mongodb://{names.replica_member}",
+                         uri_options=f"replicaSet={replica.name}" if replica.enabled else "",
+                         docker_host=settings.docker_host)
+
+
 def platform_release(name: str, settings, release: ReleaseSettings, *,
                      services: Sequence[pulumi.Resource] = (),
                      database_ready: Sequence[pulumi.Resource] = (),
@@ -115,13 +126,26 @@ def platform_release(name: str, settings, release: ReleaseSettings, *,
     initiation); the gate waits for `services` (the application containers).
     """
     names = settings.names
-    replica = settings.database.replica_set
-    server = docker_server(release, container=names.database_host, network=names.network,
-                           member_uri=f"mongodb://{names.replica_member}",
-                           uri_options=f"replicaSet={replica.name}" if replica.enabled else "",
-                           docker_host=settings.docker_host)
+    server = platform_server(settings, release)
     from commands.steps import docker_health_endpoints
     endpoints = docker_health_endpoints({service: names.container(service) for service in APP_SERVICES})
     images = [f"{key}={ref}" for key, ref in sorted(settings.images.by_key().items())]
     return Release(name, release, server, endpoints=endpoints, gate_triggers=images,
                    services=services, database_ready=database_ready, opts=opts)
+
+
+def platform_schema_check(name: str, settings, release: ReleaseSettings, *,
+                          database_ready: Sequence[pulumi.Resource] = (),
+                          opts: pulumi.ResourceOptions | None = None) -> SchemaCheck | None:
+    """The check of the migrated data against the gateway image's schema, for MeeshyPlatform to
+    declare before the application containers (which then depend on it). Declared while the
+    services use the migration's target: that is the data the migration shaped for the new
+    release; the legacy database is checked by no schema (its defects are the migration's job).
+    """
+    if release.migration is None or not release.migrates_live_database:
+        return None
+    return SchemaCheck(name, stack=release.stack, server=platform_server(settings, release),
+                       image=settings.images.gateway, database=release.live_database,
+                       backup_dir=release.backup.directory,
+                       timeout_seconds=release.migration.timeout_seconds,
+                       docker_host=settings.docker_host, depends_on=database_ready, opts=opts)

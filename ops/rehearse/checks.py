@@ -87,7 +87,7 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
 
 def _acknowledged_during(writes: list, switched: dict, phase_name: str) -> int:
     """Writes production took while a phase ran (the pre-copy's: the source grew under it)."""
-    from ops.rehearse_report import epoch
+    from ops.rehearse.report import epoch
     for phase in switched.get("phases") or []:
         if phase["name"] == phase_name and phase.get("start") and phase.get("end"):
             start, end = epoch(phase["start"]), epoch(phase["end"])

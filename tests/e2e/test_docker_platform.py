@@ -10,6 +10,7 @@ tests run in file order and each states what it starts from.
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 from pathlib import Path
 
@@ -17,14 +18,34 @@ import pymongo
 import pytest
 
 from config import naming
+from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
+from migration.meeshy import SCHEMA_PATH
 from testing.legacy.dataset import insert_legacy_dataset
-from tests.support.docker_stack import REPO_ROOT, DockerStack, docker, labelled
+from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
+from tests.support.docker_stack import REPO_ROOT, DockerStack, docker, labelled, local_images
+from tests.support.schema_variants import MISSING_FIELD, schema_requiring_a_new_field
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
 APP_CONTAINERS = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
                   "maintenance")
 LEGACY_SCALE = 0.01   # about 1,250 legacy documents, every defect present
+MISMATCH_TAG = "meeshy-local/gateway:schema-mismatch-1.0.0"
+
+
+@pytest.fixture(scope="module")
+def mismatch_image(docker_engine, tmp_path_factory):
+    """The target gateway stand-in carrying a schema that requires a field no document has:
+    a release built from another schema than the one the data was migrated to."""
+    images = local_images()
+    context = tmp_path_factory.mktemp("mismatch-image")
+    (context / "schema.prisma").write_text(schema_requiring_a_new_field())
+    dockerfile = f"FROM {images['gateway']}\nCOPY schema.prisma {DEFAULT_PATH_IN_IMAGE}\n"
+    done = subprocess.run(["docker", "build", "-t", MISMATCH_TAG, "-f", "-", str(context)],
+                          input=dockerfile, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    yield MISMATCH_TAG
+    subprocess.run(["docker", "rmi", MISMATCH_TAG], capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +84,28 @@ def wait_healthy(names: set[str], seconds: float = 150) -> dict[str, str]:
         time.sleep(2)
 
 
+def test_each_stand_in_carries_the_schema_its_release_was_written_under(docker_engine, tmp_path):
+    """Copied out where the real gateway image keeps it, by the release step's own program."""
+    import hashlib
+    import sys
+    images = local_images()
+    expected = {images["gateway"]: SCHEMA_PATH, images["gateway@unhealthy"]: SCHEMA_PATH,
+                images["translator"]: SCHEMA_PATH,
+                images["gateway@legacy"]: LEGACY_DIR / LEGACY_SCHEMAS[0],
+                images["web@legacy"]: LEGACY_DIR / LEGACY_SCHEMAS[0]}
+    for image, source in expected.items():
+        out = tmp_path / "schema.prisma"
+        done = subprocess.run([sys.executable, "-m", "steps.image_schema", "--image", image,
+                               "--out", str(out)], cwd=REPO_ROOT, capture_output=True, text=True,
+                              timeout=120)
+        assert done.returncode == 0, done.stderr
+        copied = json.loads(done.stdout)
+        assert copied["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest(), image
+        assert out.read_bytes() == source.read_bytes()
+    assert not docker("ps", "-a", "--filter", f"ancestor={images['gateway']}", "--format",
+                      "{{.ID}}").strip(), "the copy's container is left behind"
+
+
 def test_up_from_the_project_directory_creates_exactly_the_named_platform(stack):
     started = time.monotonic()
     up = stack.pulumi("up", "--yes", "--skip-preview")
@@ -93,7 +136,7 @@ def test_a_second_preview_shows_no_change(stack):
     assert preview.returncode == 0, preview.stdout[-4000:] + preview.stderr[-2000:]
 
 
-def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_update(stack):
+def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_update(stack, mismatch_image):
     client = pymongo.MongoClient(f"mongodb://127.0.0.1:{stack.ports['database']}/",
                                  directConnection=True, serverSelectionTimeoutMS=10_000)
     counts = insert_legacy_dataset(client["meeshy"], seed=7, scale=LEGACY_SCALE)
@@ -111,6 +154,8 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     runs = docker("ps", "-a", "--filter", f"ancestor={stack.images['tools']}", "--format", "{{.ID}}")
     assert not runs.strip(), "the tools containers are not removed after their step"
 
+    refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image)
+
     values["meeshy:release"] = "e2e-3"
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": stack.images["gateway@unhealthy"]}
     values["meeshy:healthGate"] = {"deadlineSeconds": 20, "intervalSeconds": 1}
@@ -121,6 +166,40 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     assert "gate" in output and "gateway" in output, output[-3000:]
     history = json.loads(stack.pulumi("stack", "history", "--json").stdout)
     assert history[0]["result"] == "failed" and history[1]["result"] == "succeeded"
+
+
+def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image):
+    """The services move onto the migrated database. With a gateway image whose schema requires
+    a field the data lacks, the update fails at the schema check naming model and field, and
+    not one application container is replaced; with the image whose schema the data was
+    migrated to, the same move goes through."""
+    names = naming.StackNames(stack.name, "e2e.localhost")
+    apps = [names.container(s) for s in ("translator", "gateway", "web")]
+    before = {name: inspect(name)["Id"] for name in apps}
+    values["meeshy:database"] = {**values["meeshy:database"], "name": "meeshy_v2"}
+    values["meeshy:images"] = {**values["meeshy:images"], "gateway": mismatch_image}
+    stack.write_stack_file(values)
+    refused = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output[-3000:]
+    said = "\n".join(line for line in output.splitlines() if "error" in line or "problem" in line)
+    assert f"User.{MISSING_FIELD}: missing required field" in output, said[-4000:]
+    assert {name: inspect(name)["Id"] for name in apps} == before
+    assert all(inspect(name)["State"]["Running"] for name in apps)
+    assert "meeshy_v2" not in json.dumps(inspect(names.container("gateway"))["Config"]["Env"])
+
+    values["meeshy:images"] = {**values["meeshy:images"], "gateway": stack.images["gateway"]}
+    stack.write_stack_file(values)
+    stack.pulumi("up", "--yes", "--skip-preview")
+    outputs = stack.outputs()
+    checked = outputs["schemaCheck"]
+    assert checked["database"] == "meeshy_v2" and checked["result"]["ok"] is True, checked
+    assert checked["result"]["documents"] > 0 and checked["result"]["invalid"] == 0
+    assert outputs["release"]["databaseName"] == "meeshy_v2"
+    # The services whose database URL changed were replaced (web reads none).
+    for service in ("translator", "gateway"):
+        name = names.container(service)
+        assert inspect(name)["Id"] != before[name], name
 
 
 def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path):

@@ -45,6 +45,21 @@ def test_preview_shows_the_diff_and_the_migration_dry_run_and_changes_nothing(be
     plan = report["migration"]
     assert (plan["source"], plan["target"]) == ("meeshy", "meeshy_v2")
     assert "User:" in output and "written" in output        # per-collection dry-run figures
+    # The operators' decisions, unset in this stack file: their default, named in the output.
+    notifications = bed.client.meeshy.Notification.count_documents({})
+    assert plan["decisions"] == {"notifications": "drop", "read-statuses": "migrate"}
+    assert plan["droppedByDecision"] == {"Notification": notifications}
+    assert f"dropped by decision: Notification {notifications:,}" in output
+    # The alternative, set in the stack file, reaches the dry run: Notification is migrated.
+    alternative = bed.config(release="2026.02.0", database="meeshy_v2", migration=True)
+    alternative["meeshy:migration"]["decisions"] = {"notifications": "migrate",
+                                                     "readStatuses": "migrate"}
+    bed.write_stack_file(alternative)
+    _, other, output = bed.ops("preview", "production", report="preview-alternative")
+    assert other["migration"]["decisions"]["notifications"] == "migrate"
+    assert other["migration"]["droppedByDecision"] == {}
+    assert "dropped by decision" not in output
+    assert "notifications=migrate" in output
     # Nothing ran: no update, the legacy data as it was, no migrated database.
     _, after, _ = bed.ops("history", "production", report="history-after")
     assert len(after) == len(before)

@@ -14,6 +14,7 @@ from migration.meeshy import SCHEMA_PATH
 
 FAKE_DOCKER = """#!/bin/sh
 echo "$*" >> "{log}"
+[ "$1" = "--host" ] && shift 2
 case "$1" in
   create) [ "$2" = "missing:1" ] && {{ echo "Error: No such image: missing:1" >&2; exit 1; }}
           echo "c0ffee" ;;
@@ -78,3 +79,41 @@ def test_the_command_line_reads_the_image_schema_and_refuses_two_schemas(docker,
         assert missing.returncode == 2 and "No such image: missing:1" in missing.stderr
     finally:
         os.environ["PATH"] = saved
+
+
+def test_the_docker_commands_are_built_on_the_project_docker_host_builder():
+    from migration.engine.validation.image_schema import copy_argv, create_argv, remove_argv
+    assert create_argv("meeshy/gateway:1.2") == ["docker", "create", "meeshy/gateway:1.2"]
+    host = "ssh://ops@prod.example"
+    assert create_argv("meeshy/gateway:1.2", docker_host=host) == [
+        "docker", "--host", host, "create", "meeshy/gateway:1.2"]
+    assert copy_argv("c0ffee", DEFAULT_PATH_IN_IMAGE, "/tmp/x.prisma", docker_host=host) == [
+        "docker", "--host", host, "cp", "c0ffee:/app/packages/shared/prisma/schema.prisma",
+        "/tmp/x.prisma"]
+    assert remove_argv("c0ffee", docker_host=host) == ["docker", "--host", host, "rm", "c0ffee"]
+
+
+def test_the_default_path_is_where_the_gateway_image_keeps_the_shared_package():
+    # The gateway's final stage copies packages/shared into /app/packages/shared.
+    assert DEFAULT_PATH_IN_IMAGE == "/app/packages/shared/prisma/schema.prisma"
+
+
+def test_the_release_step_copies_the_schema_and_prints_its_digest(docker, tmp_path, monkeypatch, capsys):
+    import hashlib
+    import json
+
+    from steps.image_schema import main
+    executable, log = docker
+    monkeypatch.setenv("PATH", os.path.dirname(executable) + os.pathsep + os.environ["PATH"])
+    out = tmp_path / "checks" / "gateway.prisma"
+    assert main(["--image", "meeshy/gateway:1.2", "--out", str(out),
+                 "--docker-host", "ssh://ops@prod"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == {"image": "meeshy/gateway:1.2", "path": DEFAULT_PATH_IN_IMAGE,
+                       "file": str(out), "models": 85,
+                       "sha256": hashlib.sha256(SCHEMA_PATH.read_bytes()).hexdigest()}
+    assert log.read_text().splitlines()[0] == "--host ssh://ops@prod create meeshy/gateway:1.2"
+    assert main(["--image", "missing:1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: schema of missing:1: ") and "No such image" in err
+    assert not out.exists()   # the previous image's copy is never left to be validated

@@ -34,8 +34,8 @@ class PreviewRunner:
 def planned(monkeypatch):
     calls = []
     monkeypatch.setattr(snapshots, "current", lambda runner: None)
-    monkeypatch.setattr(data_ops, "migration_plan", lambda server, source, target, path: calls.append(
-        (source, target)) or {"summary": {"ok": True}})
+    monkeypatch.setattr(data_ops, "migration_plan", lambda server, source, target, path, **options:
+                        calls.append((source, target)) or {"summary": {"ok": True}})
     return calls
 
 

@@ -85,6 +85,15 @@ def test_migration_docker_runs_on_the_stack_network_and_publishes_no_port():
     assert "--publish" not in argv and "-p" not in argv
 
 
+def test_migration_spells_out_every_decision_of_the_stack():
+    argv = rc.migration_command(EXT, "plan", report_path="/b/plan.json",
+                                decisions={"read-statuses": "drop", "notifications": "migrate"})
+    assert argv == ["sh", "-c",
+                    'exec python -m migration plan --source "$MEESHY_MIGRATION_SOURCE_URI" '
+                    '--target "$MEESHY_MIGRATION_TARGET_URI" --json /b/plan.json '
+                    '--decision notifications=migrate --decision read-statuses=drop']
+
+
 def test_migration_environment_names_both_databases():
     assert rc.migration_environment(DOCKER, "meeshy", "meeshy_v2") == {
         "MEESHY_MIGRATION_SOURCE_URI": "mongodb://meeshy-production-database:27017/meeshy?replicaSet=rs0",

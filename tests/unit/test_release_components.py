@@ -77,7 +77,8 @@ def test_release_declares_backup_then_migration_then_gate():
             "--archive", "--gzip"]
         assert dump.inputs["triggers"] == ["2026.02.0", "", ""]   # no migration pass
         assert dump.inputs["update"] == 'printf "%s" "$PULUMI_COMMAND_STDOUT"'
-        assert run.inputs["triggers"] == ["meeshy", "meeshy_v2", "", "sw-full"]
+        assert run.inputs["triggers"] == ["meeshy", "meeshy_v2", "", "sw-full",
+                                          "notifications=drop", "read-statuses=migrate"]
         assert "127.0.0.1" not in run.inputs["create"]       # URIs travel in the environment
         assert shlex.split(gate.inputs["create"])[-2:] == ["--mongo-env", "MEESHY_HEALTH_MONGO_URI"]
         assert gate.inputs["triggers"] == ["2026.02.0", "meeshy", "gateway=http://127.0.0.1:9/health"]
@@ -148,4 +149,20 @@ def test_platform_release_runs_everything_inside_the_stack_network():
         assert inner[:7] == [*engine, "run", "--rm", "--network", "meeshy-production"]
         triggers = resources["meeshy-production-gate-check"].inputs["triggers"]
         assert "gateway=isopen/meeshy-gateway:1.0.0" in triggers
+        # Production's stack file states the operators' decisions; the migration is told them.
+        assert inner[-1].endswith("--decision notifications=drop --decision read-statuses=migrate")
     return declared.summary.apply(check)
+
+
+@pulumi.runtime.test
+def test_the_alternative_decision_reaches_the_migration_and_is_a_new_run():
+    values = {**BASE, "meeshy:migration": {**BASE["meeshy:migration"],
+                                           "decisions": {"notifications": "migrate"}}}
+    mocks, release = declare(values)
+
+    def check(_):
+        run = by_name(mocks)["meeshy-production-migration-run"]
+        script = shlex.split(run.inputs["create"])[-1]
+        assert script.endswith("--decision notifications=migrate --decision read-statuses=migrate")
+        assert run.inputs["triggers"][-2:] == ["notifications=migrate", "read-statuses=migrate"]
+    return release.summary.apply(check)

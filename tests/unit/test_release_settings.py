@@ -89,3 +89,45 @@ def test_a_section_that_is_not_an_object_is_one_problem():
         load(migration="meeshy_v2")
     assert error.value.problems == [
         "meeshy:migration.sourceDatabase: meeshy:migration must be an object"]
+
+
+def test_the_operators_decisions_are_the_default():
+    assert load().migration.decisions == {"notifications": "drop", "read-statuses": "migrate"}
+
+
+def test_the_alternative_decisions_are_read_from_the_stack_file():
+    s = load(migration={**BASE["meeshy:migration"],
+                        "decisions": {"notifications": "migrate", "readStatuses": "drop"}})
+    assert s.migration.decisions == {"notifications": "migrate", "read-statuses": "drop"}
+
+
+@pytest.mark.parametrize("decisions, message", [
+    ({"notifications": "keep"},
+     "meeshy:migration.decisions.notifications: must be one of drop, migrate, got 'keep'"),
+    ({"readStatuses": True},
+     "meeshy:migration.decisions.readStatuses: must be one of drop, migrate, got True"),
+    ({"read-statuses": "drop"},
+     "meeshy:migration.decisions.read-statuses: unknown decision; expected one of "
+     "notifications, readStatuses"),
+    ("drop", "meeshy:migration.decisions must be an object"),
+])
+def test_a_bad_decision_names_the_full_key(decisions, message):
+    with pytest.raises(ReleaseConfigError) as error:
+        load(migration={**BASE["meeshy:migration"], "decisions": decisions})
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("stack", ["production", "staging"])
+def test_both_stack_files_state_the_operators_decisions(stack):
+    from pathlib import Path
+
+    import yaml
+    path = Path(__file__).resolve().parents[2] / f"Pulumi.{stack}.yaml"
+    migration = yaml.safe_load(path.read_text())["config"]["meeshy:migration"]
+    assert migration["decisions"] == {"notifications": "drop", "readStatuses": "migrate"}
+
+
+def test_every_decision_of_the_chain_has_a_stack_file_key():
+    from config.release_decisions import DECISION_KEYS
+    from migration.meeshy.decisions import DECISIONS
+    assert sorted(DECISION_KEYS.values()) == sorted(DECISIONS)

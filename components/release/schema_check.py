@@ -1,0 +1,79 @@
+"""SchemaCheck: before the new application containers start, the data the services will use is
+validated against the schema inside the gateway image about to start; a mismatch fails the
+update, naming the model and field, and the containers that depend on it are never replaced.
+
+    copy      steps.image_schema on this host: `docker create` + `docker cp` of the schema file
+              out of the image (never started) into <backupDir>/<stack>/schema-checks/
+    validate  `python -m migration validate` of the database against that file, in the tools
+              image on the stack's network (bounded in time by steps.migration_step)
+
+Both run during `pulumi up` only, when the image or the database changes; the database URI
+travels in the command's secret environment.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any, Sequence
+
+import pulumi
+
+from commands.steps import (
+    MIGRATION_TARGET_ENV,
+    Server,
+    migration_step_command,
+    schema_copy_command,
+    schema_validate_command,
+)
+from components.release.backup import REPLAY_PREVIOUS_OUTPUT
+from components.release.local_command import local_command
+from config.locations import REPO_ROOT
+from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
+
+
+def check_paths(backup_dir: str, stack: str, image: str, database: str) -> tuple[str, str]:
+    """(schema file, report) of one image and database, named after both."""
+    label = re.sub(r"[^A-Za-z0-9_.-]+", "_", image)
+    folder = Path(backup_dir) / stack / "schema-checks"
+    return str(folder / f"{label}.prisma"), str(folder / f"{database}-{label}.json")
+
+
+def _last_json(stdout: str) -> dict:
+    lines = [line for line in (stdout or "").splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("schema check printed no result")
+    return json.loads(lines[-1])
+
+
+class SchemaCheck(pulumi.ComponentResource):
+    def __init__(self, name: str, *, stack: str, server: Server, image: str, database: str,
+                 backup_dir: str, timeout_seconds: int, docker_host: str | None = None,
+                 path_in_image: str = DEFAULT_PATH_IN_IMAGE,
+                 depends_on: Sequence[pulumi.Resource] = (),
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("meeshy:release:SchemaCheck", name, None, opts)
+        schema_file, report = check_paths(backup_dir, stack, image, database)
+        triggers: list[Any] = [image, path_in_image, database]
+        self.copy = local_command(
+            f"{name}-copy",
+            create=shlex.join(schema_copy_command(image, schema_file, path_in_image=path_in_image,
+                                                  docker_host=docker_host)),
+            update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT), triggers=triggers,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
+        validate = migration_step_command(
+            report_path=report, timeout_seconds=timeout_seconds,
+            migration=schema_validate_command(server, schema_file=schema_file, report_path=report))
+        self.validate = local_command(
+            f"{name}-validate",
+            create=shlex.join(validate), update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT),
+            environment=pulumi.Output.secret({MIGRATION_TARGET_ENV: server.database_uri(database)}),
+            triggers=triggers,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.copy, *depends_on]))
+        copied = self.copy.stdout.apply(_last_json)
+        checked = self.validate.stdout.apply(_last_json)
+        self.summary = pulumi.Output.all(copied, checked).apply(lambda v: {
+            "image": image, "database": database, "schemaSha256": v[0]["sha256"],
+            "report": v[1]["report"], "result": v[1].get("summary")})
+        self.register_outputs({"summary": self.summary})

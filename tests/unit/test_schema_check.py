@@ -1,0 +1,96 @@
+"""The release step that validates the data against the schema inside the gateway image about
+to start: its command lines (list for list), and where the real program declares it, under
+mocks: only while the services use the migration's target, before the application containers,
+which depend on it."""
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from commands import steps as rc
+from components.release.schema_check import check_paths
+from testing.mock_engine import run_stack_file
+
+DOCKER = rc.DockerServer(container="meeshy-production-database", network="meeshy-production",
+                         tools_image="meeshy-tools:1.0.0",
+                         member_uri="mongodb://meeshy-production-database:27017",
+                         uri_options="replicaSet=rs0", docker_host="ssh://ops@prod")
+SCHEMA = "/var/backups/meeshy/production/schema-checks/isopen_meeshy-gateway_1.1.0.prisma"
+REPORT = "/var/backups/meeshy/production/schema-checks/meeshy_v2-isopen_meeshy-gateway_1.1.0.json"
+
+
+def test_paths_are_named_after_the_image_and_the_database():
+    assert check_paths("/var/backups/meeshy", "production", "isopen/meeshy-gateway:1.1.0",
+                       "meeshy_v2") == (SCHEMA, REPORT)
+
+
+def test_the_schema_is_copied_out_of_the_image_on_the_stacks_docker_host():
+    assert rc.schema_copy_command("isopen/meeshy-gateway:1.1.0", SCHEMA,
+                                  path_in_image="/app/packages/shared/prisma/schema.prisma",
+                                  docker_host="ssh://ops@prod") == [
+        "python", "-m", "steps.image_schema", "--image", "isopen/meeshy-gateway:1.1.0",
+        "--path", "/app/packages/shared/prisma/schema.prisma", "--out", SCHEMA,
+        "--docker-host", "ssh://ops@prod"]
+    assert rc.schema_copy_command("g:1", "/s/x.prisma", path_in_image="/p") == [
+        "python", "-m", "steps.image_schema", "--image", "g:1", "--path", "/p", "--out", "/s/x.prisma"]
+
+
+def test_the_validation_runs_in_the_tools_image_on_the_stack_network():
+    folder = "/var/backups/meeshy/production/schema-checks"
+    assert rc.schema_validate_command(DOCKER, schema_file=SCHEMA, report_path=REPORT) == [
+        "docker", "--host", "ssh://ops@prod", "run", "--rm", "--network", "meeshy-production",
+        "--env", "MEESHY_MIGRATION_TARGET_URI", "--volume", f"{folder}:{folder}",
+        "meeshy-tools:1.0.0", "sh", "-c",
+        'exec python -m migration validate --target "$MEESHY_MIGRATION_TARGET_URI" '
+        f"--schema {SCHEMA} --json {REPORT}"]
+
+
+def test_the_validation_of_an_external_server_reads_its_uri_from_the_environment():
+    ext = rc.ExternalServer("mongodb://127.0.0.1:27017")
+    assert rc.schema_validate_command(ext, schema_file="/s/a b.prisma", report_path="/r/x.json") == [
+        "sh", "-c", 'exec python -m migration validate --target "$MEESHY_MIGRATION_TARGET_URI" '
+                    "--schema '/s/a b.prisma' --json /r/x.json"]
+
+
+@pytest.fixture(scope="module")
+def switched():
+    """Production's stack file with the services on the migration's target (the switch's
+    release phase)."""
+    return run_stack_file("production", {"meeshy:database": {"name": "meeshy_v2"}})
+
+
+def one(run, name):
+    found = [r for r in run.resources if r.name == name]
+    assert len(found) == 1, f"{len(found)} resources named {name}"
+    return found[0]
+
+
+def test_declared_before_the_application_containers_which_depend_on_it(switched):
+    prefix = "meeshy-production-release-schema-check"
+    validate, copy = one(switched, f"{prefix}-validate"), one(switched, f"{prefix}-copy")
+    assert copy.urn in validate.dependencies
+    for service in ("translator", "gateway", "web"):
+        assert validate.urn in switched.container(service).dependencies, service
+    assert one(switched, "meeshy-production-rs-init").urn in copy.dependencies
+    assert not any(switched.container(s).urn in validate.dependencies
+                   for s in ("translator", "gateway", "web"))
+
+
+def test_it_checks_the_live_database_against_the_gateway_image_and_keeps_the_uri_secret(switched):
+    prefix = "meeshy-production-release-schema-check"
+    copy = shlex.split(one(switched, f"{prefix}-copy").inputs["create"])
+    assert copy[copy.index("--image") + 1] == "isopen/meeshy-gateway:1.0.0"
+    assert copy[copy.index("--path") + 1] == "/app/packages/shared/prisma/schema.prisma"
+    validate = one(switched, f"{prefix}-validate")
+    assert validate.inputs["triggers"] == ["isopen/meeshy-gateway:1.0.0",
+                                           "/app/packages/shared/prisma/schema.prisma", "meeshy_v2"]
+    assert "environment" in validate.secret_props
+    assert "mongodb://" not in validate.inputs["create"]
+    assert switched.exports["schemaCheck"]["database"] == "meeshy_v2"
+
+
+def test_not_declared_while_the_services_use_the_legacy_database():
+    run = run_stack_file("production")
+    assert not [r for r in run.resources if "schema-check" in r.name]
+    assert "schemaCheck" not in run.exports
