@@ -9,7 +9,7 @@ ready, then the stack's state is refreshed so it no longer lists the removed con
     give_back_to_compose(taken, ...)                  -> report; the whole order above, each step
                                     given as a callable so the switch's tests run it on fakes
 
-Why the docker CLI and not `pulumi destroy`: `docker rm` (ops/docker_cli.rm, never `--volumes`)
+Why the docker CLI and not `pulumi destroy`: `docker rm` (commands/docker.py rm, never `--volumes`)
 cannot delete a named volume at all, so the adopted data is safe by construction. A destroy is
 blocked by the protected volumes; with `--exclude-protected` (the SDK offers it) or with the
 volumes deleted from the state first, their safety would rest on every adopted volume being

@@ -139,6 +139,24 @@ def test_target_gateway_posts_as_the_participant_not_the_user(ferretdb, fresh_db
     assert call(port, path, {"userId": str(ids["muted"]), "content": "x"})[0] == 403
 
 
+def test_a_message_the_target_gateway_posts_validates_against_the_target_schema(
+        ferretdb, fresh_db, serve):
+    """The real gateway's Prisma client fills every defaulted field on a write; the schema check
+    of a later release validates those messages, so the stand-in must write them the same way."""
+    from migration.engine.validation.schema import load_schema
+    from migration.engine.validation.validator import Validator
+    from migration.meeshy import SCHEMA_PATH
+    name = fresh_db("target")
+    db = ferretdb.client()[name]
+    ids = seed_target(db)
+    port = serve(role="gateway", schema="target", database_url=ferretdb.uri(name))
+    status, body = call(port, f"/api/v1/conversations/{ids['conv']}/messages",
+                        {"userId": str(ids["user"]), "content": "salut"})
+    assert status == 201
+    stored = db.Message.find_one({"_id": ObjectId(body["data"]["id"])})
+    assert Validator(load_schema(SCHEMA_PATH)).errors("Message", stored) == []
+
+
 def test_a_legacy_gateway_on_migrated_data_cannot_post(ferretdb, fresh_db, serve):
     # The old service against the new schema finds no ConversationMember: the switch must
     # change the images, not only the data, and the rehearsal can see the difference.

@@ -1,6 +1,6 @@
 """What a stand-in process is, read from its environment once at start.
 
-The real images are configured by environment (see meeshy-system.md §1); the stand-ins read the
+The real images are configured by environment (config/service_settings.py); the stand-ins read the
 same variables so the components give them exactly what they give the real services. Only
 MEESHY_STANDIN_ROLE and MEESHY_SCHEMA are the stand-ins' own, and both are baked into each
 image tag so a deployment sets nothing extra."""

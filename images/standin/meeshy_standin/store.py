@@ -1,4 +1,4 @@
-"""Reads and writes chat data the way the services of each schema do (meeshy-system.md §3).
+"""Reads and writes chat data the way the services of each schema do.
 
 `legacy` is what production holds today: senders are Users, memberships live in
 ConversationMember, translations in MessageTranslation, deletion is `isDeleted`.
@@ -25,6 +25,13 @@ class RequestError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
+
+
+# The target Message's defaulted fields (migration/meeshy/schema.prisma): the real gateway's
+# Prisma client writes each one, and a release's schema check refuses a message without them.
+TARGET_MESSAGE_DEFAULTS = {"messageSource": "user", "isViewOnce": False, "viewOnceCount": 0,
+                           "isBlurred": False, "effectFlags": 0, "validatedMentions": [],
+                           "reactionCount": 0, "isEncrypted": False}
 
 
 def object_id(raw: Any, field: str) -> ObjectId:
@@ -129,7 +136,7 @@ class Store:
                 raise RequestError(403, "the user is not an active participant of this conversation")
             if (participant.get("permissions") or {}).get("canSendMessages") is False:
                 raise RequestError(403, "this participant may not send messages")
-            doc.update(senderId=participant["_id"], translations={})
+            doc.update(TARGET_MESSAGE_DEFAULTS, senderId=participant["_id"], translations={})
         inserted = self.db.Message.insert_one(doc).inserted_id
         self.db.Conversation.update_one({"_id": conversation}, {"$set": {"lastMessageAt": now}})
         return {"id": inserted, "conversationId": conversation, "senderId": doc["senderId"],
