@@ -9,7 +9,7 @@ For the scale it generates the legacy dataset (about 125k documents at scale 1),
 pre-copy (`migration run --live-source`, outside the window) into two identical targets, adds
 `--writes` messages to the legacy database (the traffic between the pre-copy and maintenance),
 then times:
-  old       full backup (mongodump --archive --gzip + manifest, ops/backup_run.py), then the
+  old       full backup (mongodump --archive --gzip + manifest, steps/backup_run.py), then the
             strict delta pass into target A
   new       the strict delta pass into target B
   after     the new way's work once the window closed: the fingerprint (steps.digest, what

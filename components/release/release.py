@@ -3,7 +3,7 @@
     backup     MongoBackup of the database the services use, when the release, the target
                migration step or the backup pass changes; a new migration pass alone (a
                switch's delta pass) takes none: the migration never writes the database it
-               reads, and ops fingerprints it under maintenance instead (ops/switch_frozen.py)
+               reads, and ops fingerprints it under maintenance instead (ops/switch/frozen.py)
     migration  DataMigration legacy -> new database, after the backup; declared only while the
                services do not use its target yet (once they do, running it again would write
                the live database, which the migration must never do)

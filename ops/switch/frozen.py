@@ -14,7 +14,7 @@ scale 1) therefore buys nothing a fingerprint does not:
   maintenance-off, or before the rollback when the switch stops in the window. Any moment
   after maintenance-on reads the same frozen state;
 - a rollback in the window finds the legacy database equal to that fingerprint and restores
-  nothing (ops/rollback.py verifies it); if it is not equal (something wrote it despite
+  nothing (ops/switch/rollback.py verifies it); if it is not equal (something wrote it despite
   maintenance), the rollback stops and names the pre-copy backup instead of restoring an older
   state silently;
 - after the window, with production serving writes again, the archive is dumped and must

@@ -4,7 +4,7 @@ the real project adopts its data volumes; `pulumi preview` must import them (nev
 replace or delete them); `ops switch --takeover` stops compose and brings the stack up on them
 (backup, migration into meeshy_v2, release, health gate); the new production serves the
 migrated data through Traefik; `ops rollback --to-compose` brings compose back, its database
-hash-equal (ops/digest.py) to before the takeover.
+hash-equal (steps/digest.py) to before the takeover.
 
 Bounded (small scale, every wait has a deadline), loopback ports only, and everything (both
 deployments, the state, the stack file, the takeover's private record) removed at the end.
