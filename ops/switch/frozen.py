@@ -33,8 +33,10 @@ from steps.digest import compare
 class Fingerprint:
     """data_ops.digests of one database, on a thread, so it overlaps the delta pass."""
 
-    def __init__(self, server, database: str, timeout: float):
+    def __init__(self, server, database: str, timeout: float, *, data=data_ops,
+                 monotonic=time.monotonic):
         self.server, self.database, self.timeout = server, database, timeout
+        self._data, self._monotonic = data, monotonic
         self.digests: dict | None = None
         self.error: str | None = None
         self.seconds = 0.0
@@ -46,12 +48,12 @@ class Fingerprint:
         return self
 
     def _run(self) -> None:
-        t0 = time.monotonic()
+        t0 = self._monotonic()
         try:
-            self.digests = data_ops.digests(self.server, self.database, self.timeout)
+            self.digests = self._data.digests(self.server, self.database, self.timeout)
         except Exception as error:   # noqa: BLE001 - reported as the phase's failure
             self.error = f"fingerprint of {self.database} under maintenance failed: {error}"
-        self.seconds = round(time.monotonic() - t0, 3)
+        self.seconds = round(self._monotonic() - t0, 3)
 
     def wait(self) -> None:
         self._thread.join(self.timeout + 30)
@@ -67,21 +69,22 @@ class Fingerprint:
 
 
 def archive_after_window(server, settings, fingerprint: Fingerprint, op_id: str,
-                         timeout: float) -> tuple[dict, dict | None]:
+                         timeout: float, *, data=data_ops,
+                         monotonic=time.monotonic) -> tuple[dict, dict | None]:
     """(report entry, the archive's manifest unless it differs from the fingerprint)."""
     database = fingerprint.database
-    t0 = time.monotonic()
+    t0 = monotonic()
     try:
-        manifest = data_ops.take_backup(server, settings, database, f"{op_id}-frozen", timeout)
+        manifest = data.take_backup(server, settings, database, f"{op_id}-frozen", timeout)
     except data_ops.DataOperationError as error:
         return {"database": database, "result": "failed", "error": str(error),
-                "seconds": round(time.monotonic() - t0, 3)}, None
+                "seconds": round(monotonic() - t0, 3)}, None
     problems = (compare(fingerprint.digests, manifest.get("collections") or {})
                 if fingerprint.digests is not None else [])
     entry = {"database": database, "backupId": manifest.get("backupId"),
              "archive": manifest.get("archive"),
              "equalsFingerprint": None if fingerprint.digests is None else not problems,
-             "problems": problems, "seconds": round(time.monotonic() - t0, 3),
+             "problems": problems, "seconds": round(monotonic() - t0, 3),
              "result": "succeeded" if not problems else "differs"}
     return entry, (manifest if not problems else None)
 
@@ -94,14 +97,16 @@ def pre_copy_backup(report: dict, database: str) -> dict | None:
     return None
 
 
-def start(phases, desired, maintenance_on: bool, deadline: float) -> list:
+def start(phases, desired, maintenance_on: bool, deadline: float, *, data=data_ops,
+          monotonic=time.monotonic) -> list:
     """[(Fingerprint, None)] of the database the switch froze, once maintenance was on."""
     phase = next((p for p in phases if p.fingerprint_database), None)
     if phase is None or not maintenance_on:
         return []
     fingerprint = Fingerprint(data_ops.server_for(desired, phase.doc.plain_values()),
                               phase.fingerprint_database,
-                              timeout=max(60.0, deadline - time.monotonic()))
+                              timeout=max(60.0, deadline - monotonic()), data=data,
+                              monotonic=monotonic)
     return [(fingerprint.start(), None)]
 
 
@@ -121,13 +126,14 @@ def settle(pending: list, report: dict, op_id: str, backups: dict, log=print) ->
 
 
 def archive_fingerprinted(pending: list, report: dict, backups: dict, server, settings,
-                          op_id: str, log=print) -> None:
+                          op_id: str, log=print, *, data=data_ops, monotonic=time.monotonic) -> None:
     """After the window: every frozen database archived and checked equal to its fingerprint;
     the archive becomes the backup `rollback` returns to."""
     for fingerprint, _ in pending:
         database = fingerprint.database
         entry, archived = archive_after_window(server, settings, fingerprint, op_id,
-                                               float(settings.backup.timeout_seconds))
+                                               float(settings.backup.timeout_seconds),
+                                               data=data, monotonic=monotonic)
         frozen = report.setdefault("frozenBackups", {})
         frozen[database] = {**frozen.get(database, {}), **entry}
         if archived is None:

@@ -16,16 +16,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
+from dataclasses import dataclass
+from typing import Callable
 
 from commands import steps as rc
 from config.locations import REPO_ROOT
 from config.naming import NS
 from config.stack_file import ConfigDoc
 from ops import data_ops
-from ops.automation.ledger import new_op_id, now_iso
+from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
+from ops.switch.collaborators import Collaborators
 from steps.digest import compare
 from steps.protocol import result_of
 
@@ -46,20 +48,85 @@ def _health(server, settings, timeout: float) -> dict:
     return result_of(done.stdout) or {"healthy": False, "failures": [done.stderr[-500:]]}
 
 
+@dataclass
+class _Rollback:
+    """One rollback in progress: its target, the database it abandons, its budget and report."""
+    runner: StackRunner
+    target: Snapshot
+    c: Collaborators
+    op_id: str
+    current: object                # the abandoned state's ReleaseSettings
+    current_doc: ConfigDoc
+    maintenance_on: bool
+    backups: dict[str, dict]
+    baselines: dict[str, str]
+    server: object
+    budget_seconds: float
+    log: Callable[[str], None]
+    started: float
+    deadline: float
+    report: dict
+
+    @property
+    def settings(self):
+        return self.target.settings
+
+    def step(self, name: str, action: Callable[[], object]):
+        """Runs one step of the rollback, recorded in its phases whether it succeeds or not."""
+        clock = self.c.clock
+        t0, at = clock.monotonic(), clock.now_iso()
+        try:
+            return action()
+        finally:
+            self.report["phases"].append({"name": name, "start": at, "end": clock.now_iso(),
+                                          "seconds": round(clock.monotonic() - t0, 3)})
+
+    def remaining(self) -> float:
+        """The budget left, as the next data operation's timeout; none left fails the rollback."""
+        left = self.deadline - self.c.clock.monotonic()
+        if left <= 0:
+            raise RollbackFailed(f"rollback over its {self.budget_seconds:.0f} s budget")
+        return left
+
+
 def rollback(runner: StackRunner, target: Snapshot, *, reason: str, current_doc: ConfigDoc,
              maintenance_on: bool, backups: dict[str, dict], baselines: dict[str, str],
-             budget_seconds: float = 600.0, log=print, write_stack_file: bool = False) -> dict:
+             budget_seconds: float = 600.0, log=print, write_stack_file: bool = False,
+             collaborators: Collaborators | None = None) -> dict:
     """Returns the rollback report; raises RollbackFailed (with the report) when it cannot
     bring the snapshot back healthy and verified.
 
     backups: database -> manifest of the backup taken under maintenance for that database
     baselines: database -> path of a post-migration baseline (steps.data_check)
+    collaborators: the clock, data operations and health gate (ops/switch/collaborators.py;
+    production's by default)
     """
+    back = _begin(runner, target, reason, current_doc, maintenance_on, backups, baselines,
+                  budget_seconds, log, collaborators or Collaborators())
+    try:
+        _keep_abandoned_writes(back)
+        _restore(back, _databases_to_restore(back))
+        _reapply_healthy(back)
+        _verify(back)
+        if write_stack_file:
+            target.doc.write(runner.stack_file)
+            back.report["stackFile"] = (f"{runner.stack_file} now holds update {target.version}'s "
+                                        "configuration")
+        back.report["result"] = "succeeded"
+    except (RollbackFailed, data_ops.DataOperationError, subprocess.TimeoutExpired) as failure:
+        back.report["result"] = "failed"
+        back.report["error"] = str(failure)
+        log(f"rollback FAILED: {failure}")
+    return _finish(back, reason)
+
+
+def _begin(runner, target, reason, current_doc, maintenance_on, backups, baselines,
+           budget_seconds, log, c: Collaborators) -> _Rollback:
+    """The report opens and the budget's clock starts; nothing has changed yet."""
     from config.release_settings import load_release_settings
 
     op_id = new_op_id("rollback")
-    started, clock = now_iso(), time.monotonic()
-    deadline = clock + budget_seconds
+    started, clock = c.clock.now_iso(), c.clock.monotonic()
     settings = target.settings
     current = load_release_settings(runner.stack_name, current_doc.plain_values())
     server = data_ops.server_for(settings, target.doc.plain_values())
@@ -69,108 +136,116 @@ def rollback(runner: StackRunner, target: Snapshot, *, reason: str, current_doc:
               "restores": [], "verification": {}}
     log(f"rollback to update {target.version} (release {settings.release}, database "
         f"{settings.live_database}): {reason}")
+    return _Rollback(runner, target, c, op_id, current, current_doc, maintenance_on, backups,
+                     baselines, server, budget_seconds, log, clock, clock + budget_seconds, report)
 
-    def step(name, action):
-        t0, at = time.monotonic(), now_iso()
-        try:
-            return action()
-        finally:
-            report["phases"].append({"name": name, "start": at, "end": now_iso(),
-                                     "seconds": round(time.monotonic() - t0, 3)})
 
-    def remaining() -> float:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise RollbackFailed(f"rollback over its {budget_seconds:.0f} s budget")
-        return left
+def _keep_abandoned_writes(back: _Rollback) -> None:
+    """Writes made to the abandoned database since the switch are counted and dumped first,
+    so they are reported and kept, never silently dropped."""
+    abandoned = back.current.live_database
+    reference = back.backups.get(abandoned)
+    if reference and not reference.get("archive") and abandoned not in back.baselines:
+        # A fingerprint under maintenance (frozen.py): nothing to count writes
+        # against document by document; the digests below compare the whole database.
+        back.report["abandonedWrites"] = {"database": abandoned, "counted": False,
+                                          "why": "only a fingerprint under maintenance is recorded: "
+                                                 "compared with the database below"}
+    elif abandoned in back.baselines or reference:
+        counted = back.step("count-abandoned-writes", lambda: back.c.data.changes_since(
+            back.server, abandoned,
+            baseline_path=back.baselines.get(abandoned) if abandoned in back.baselines else None,
+            archive_path=None if abandoned in back.baselines else reference["archive"],
+            timeout=back.remaining()))
+        entry = {"database": abandoned, **counted}
+        if counted["changed"]:
+            kept = back.step("keep-abandoned-writes", lambda: back.c.data.take_backup(
+                back.server, back.settings, abandoned, f"{back.op_id}-abandoned",
+                timeout=back.remaining()))
+            entry["keptIn"] = kept["archive"]
+            back.log(f"  {counted['changed']} document(s) written to {abandoned} after the switch "
+                     f"are abandoned by this rollback; kept in {kept['archive']}")
+        back.report["abandonedWrites"] = entry
+    else:
+        back.report["abandonedWrites"] = {"database": abandoned, "counted": False,
+                                          "why": "no backup or baseline recorded for it"}
 
-    try:
-        abandoned = current.live_database
-        reference = backups.get(abandoned)
-        if reference and not reference.get("archive") and abandoned not in baselines:
-            # A fingerprint under maintenance (frozen.py): nothing to count writes
-            # against document by document; the digests below compare the whole database.
-            report["abandonedWrites"] = {"database": abandoned, "counted": False,
-                                         "why": "only a fingerprint under maintenance is recorded: "
-                                                "compared with the database below"}
-        elif abandoned in baselines or reference:
-            counted = step("count-abandoned-writes", lambda: data_ops.changes_since(
-                server, abandoned,
-                baseline_path=baselines.get(abandoned) if abandoned in baselines else None,
-                archive_path=None if abandoned in baselines else reference["archive"],
-                timeout=remaining()))
-            entry = {"database": abandoned, **counted}
-            if counted["changed"]:
-                kept = step("keep-abandoned-writes", lambda: data_ops.take_backup(
-                    server, settings, abandoned, f"{op_id}-abandoned", timeout=remaining()))
-                entry["keptIn"] = kept["archive"]
-                log(f"  {counted['changed']} document(s) written to {abandoned} after the switch "
-                    f"are abandoned by this rollback; kept in {kept['archive']}")
-            report["abandonedWrites"] = entry
-        else:
-            report["abandonedWrites"] = {"database": abandoned, "counted": False,
-                                         "why": "no backup or baseline recorded for it"}
 
-        to_restore = []
-        for database, manifest in backups.items():
-            if database != settings.live_database:
-                continue
-            now = step(f"digest-{database}", lambda: data_ops.digests(server, database, remaining()))
-            if compare(manifest["collections"], now):
-                to_restore.append((database, manifest))
-        for database, manifest in to_restore:
-            if not manifest.get("archive"):   # a fingerprint under maintenance (frozen.py)
-                raise RollbackFailed(
-                    f"{database} differs from its fingerprint under maintenance "
-                    f"({manifest['backupId']}) and no archive of that state exists yet: nothing "
-                    f"was restored; the pre-copy backup {manifest.get('preCopyBackup')} holds "
-                    f"it as it was before the switch's pre-copy")
-        if to_restore and not maintenance_on and current.live_database in {d for d, _ in to_restore}:
-            step("maintenance-on", lambda: _up(runner, current_doc.with_values(
-                {f"{NS}:maintenance": True}), op_id, "maintenance-on", False, deadline))
-        for database, manifest in to_restore:
-            step(f"restore-{database}", lambda: data_ops.restore(
-                server, manifest["archive"], database, database, remaining()))
-            report["restores"].append({"database": database, "backupId": manifest["backupId"],
-                                       "archive": manifest["archive"]})
-            log(f"  restored {database} from {manifest['backupId']}")
+def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:
+    """The snapshot's databases whose content differs from the backup recorded for them; one
+    that differs from a fingerprint with no archive yet stops the rollback before any restore."""
+    to_restore = []
+    for database, manifest in back.backups.items():
+        if database != back.settings.live_database:
+            continue
+        now = back.step(f"digest-{database}",
+                        lambda: back.c.data.digests(back.server, database, back.remaining()))
+        if compare(manifest["collections"], now):
+            to_restore.append((database, manifest))
+    for database, manifest in to_restore:
+        if not manifest.get("archive"):   # a fingerprint under maintenance (frozen.py)
+            raise RollbackFailed(
+                f"{database} differs from its fingerprint under maintenance "
+                f"({manifest['backupId']}) and no archive of that state exists yet: nothing "
+                f"was restored; the pre-copy backup {manifest.get('preCopyBackup')} holds "
+                f"it as it was before the switch's pre-copy")
+    return to_restore
 
-        doc = target.doc.copy()
-        step("reapply", lambda: _up(runner, doc, op_id, "reapply", True, deadline))
-        health = step("health-gate", lambda: _health(server, settings, remaining()))
-        report["health"] = health
-        if not health.get("healthy"):
-            raise RollbackFailed("health gate failed after the rollback: "
-                                 + "; ".join(health.get("failures", [])))
-        for database, manifest in backups.items():
-            if database != settings.live_database:
-                continue
-            problems = compare(manifest["collections"],
-                               step(f"verify-{database}",
-                                    lambda: data_ops.digests(server, database, remaining())))
-            report["verification"][database] = {
-                "backupId": manifest["backupId"], "equal": not problems, "problems": problems,
-                "documents": manifest.get("documents")}
-            if problems:
-                raise RollbackFailed(f"{database} differs from backup {manifest['backupId']}: "
-                                     + "; ".join(problems))
-        if settings.live_database not in backups:
-            report["verification"][settings.live_database] = {
-                "equal": None, "why": "no backup under maintenance recorded for this database "
-                                      "(the switch failed before taking it): nothing was restored"}
-        if write_stack_file:
-            target.doc.write(runner.stack_file)
-            report["stackFile"] = f"{runner.stack_file} now holds update {target.version}'s configuration"
-        report["result"] = "succeeded"
-    except (RollbackFailed, data_ops.DataOperationError, subprocess.TimeoutExpired) as failure:
-        report["result"] = "failed"
-        report["error"] = str(failure)
-        log(f"rollback FAILED: {failure}")
-    report["ended"] = now_iso()
-    report["seconds"] = round(time.monotonic() - clock, 3)
-    runner.ledger.append({"kind": "rollback", "opId": op_id, "toVersion": target.version,
-                          "result": report["result"], "reason": reason,
-                          "report": str(_write(runner, op_id, report))})
+
+def _restore(back: _Rollback, to_restore: list[tuple[str, dict]]) -> None:
+    """Maintenance on first when the services use a database about to be restored."""
+    if to_restore and not back.maintenance_on and back.current.live_database in {d for d, _ in to_restore}:
+        back.step("maintenance-on", lambda: _up(back.runner, back.current_doc.with_values(
+            {f"{NS}:maintenance": True}), back.op_id, "maintenance-on", False, back.deadline))
+    for database, manifest in to_restore:
+        back.step(f"restore-{database}", lambda: back.c.data.restore(
+            back.server, manifest["archive"], database, database, back.remaining()))
+        back.report["restores"].append({"database": database, "backupId": manifest["backupId"],
+                                        "archive": manifest["archive"]})
+        back.log(f"  restored {database} from {manifest['backupId']}")
+
+
+def _reapply_healthy(back: _Rollback) -> None:
+    """The snapshot's configuration applied, then the health gate must pass."""
+    doc = back.target.doc.copy()
+    back.step("reapply", lambda: _up(back.runner, doc, back.op_id, "reapply", True, back.deadline))
+    health_gate = back.c.health_gate or _health
+    health = back.step("health-gate", lambda: health_gate(back.server, back.settings, back.remaining()))
+    back.report["health"] = health
+    if not health.get("healthy"):
+        raise RollbackFailed("health gate failed after the rollback: "
+                             + "; ".join(health.get("failures", [])))
+
+
+def _verify(back: _Rollback) -> None:
+    """Each database the services use equals its recorded backup (counts and content hashes)."""
+    live = back.settings.live_database
+    for database, manifest in back.backups.items():
+        if database != live:
+            continue
+        problems = compare(manifest["collections"],
+                           back.step(f"verify-{database}",
+                                     lambda: back.c.data.digests(back.server, database, back.remaining())))
+        back.report["verification"][database] = {
+            "backupId": manifest["backupId"], "equal": not problems, "problems": problems,
+            "documents": manifest.get("documents")}
+        if problems:
+            raise RollbackFailed(f"{database} differs from backup {manifest['backupId']}: "
+                                 + "; ".join(problems))
+    if live not in back.backups:
+        back.report["verification"][live] = {
+            "equal": None, "why": "no backup under maintenance recorded for this database "
+                                  "(the switch failed before taking it): nothing was restored"}
+
+
+def _finish(back: _Rollback, reason: str) -> dict:
+    """The report written and entered in the ledger whatever the outcome; a failure raises."""
+    report, clock = back.report, back.c.clock
+    report["ended"] = clock.now_iso()
+    report["seconds"] = round(clock.monotonic() - back.started, 3)
+    back.runner.ledger.append({"kind": "rollback", "opId": back.op_id, "toVersion": back.target.version,
+                               "result": report["result"], "reason": reason,
+                               "report": str(_write(back.runner, back.op_id, report))})
     if report["result"] != "succeeded":
         raise RollbackFailed(report.get("error", "rollback failed"), report)
     return report

@@ -13,16 +13,19 @@ phase fails or the budget runs out. Returns the switch report (JSON-ready):
 from __future__ import annotations
 
 import json
-import time
+from dataclasses import dataclass, field
 from typing import Callable
 
-from config.release_settings import load_release_settings
+from config.release_settings import ReleaseSettings, load_release_settings
+from config.stack_file import ConfigDoc
 from ops import data_ops
-from ops.automation import snapshots
-from ops.automation.ledger import new_op_id, now_iso
+from ops.automation import snapshots  # noqa: F401 - tests and callers patch snapshots.current here
+from ops.automation.ledger import new_op_id
+from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
 from ops.switch import frozen as switch_frozen
-from ops.switch.plan import plan, written_back
+from ops.switch.collaborators import Collaborators
+from ops.switch.plan import Phase, plan, written_back
 from ops.switch.rollback import RollbackFailed, rollback
 
 DEFAULT_BUDGET_SECONDS = 600.0
@@ -32,6 +35,30 @@ class SwitchAborted(RuntimeError):
     pass
 
 
+@dataclass
+class _Switch:
+    """One switch in progress: what it was asked, and what it has done so far, which is what
+    its failure path needs (the document to roll back from, whether maintenance is on, the
+    backups and baselines recorded, the takeover record to give back)."""
+    runner: StackRunner
+    c: Collaborators
+    op_id: str
+    desired: ReleaseSettings
+    deployed: Snapshot | None
+    phases: list[Phase]
+    budget_seconds: float
+    current_doc: ConfigDoc
+    report: dict = field(default_factory=dict)
+    started: float = 0.0          # clock.monotonic() when the report was opened
+    deadline: float = 0.0
+    maintenance_backups: dict[str, dict] = field(default_factory=dict)
+    baselines: dict[str, str] = field(default_factory=dict)
+    fingerprints: list = field(default_factory=list)   # the frozen legacy database (frozen.py)
+    window_start: tuple[str, float] | None = None
+    maintenance_on: bool = False
+    taken: dict | None = None     # the takeover's record, once it exists: compose then needs giving back
+
+
 def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
                rollback_budget_seconds: float = DEFAULT_BUDGET_SECONDS,
                confirm: Callable[[str], bool] | None = None, log=print,
@@ -39,7 +66,8 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                undo_takeover: Callable[[], dict] | None = None,
                remove_stack: Callable[[list[str]], dict] | None = None,
                refresh_state: Callable[[], dict] | None = None,
-               on_phase: Callable[[dict], None] | None = None) -> dict:
+               on_phase: Callable[[dict], None] | None = None,
+               collaborators: Collaborators | None = None) -> dict:
     """`takeover` (stop and remove the compose deployment the stack replaces) runs as
     the first phase, and the write-unavailability window starts with it. When the switch then
     fails (first takeover included: nothing deployed), after the stack's own rollback if any:
@@ -47,140 +75,236 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     with the docker CLI, ops/switch/takeover.py), `undo_takeover` re-creates the compose
     deployment from the record, its readiness is checked, and `refresh_state` (default: a
     refresh of the stack) drops the removed containers from the stack's state. `on_phase(record)`
-    is called as each phase ends (the rehearsal starts its load by it)."""
+    is called as each phase ends (the rehearsal starts its load by it). `collaborators`: the
+    clock, snapshots, data operations and rollback (ops/switch/collaborators.py; production's
+    by default)."""
+    switch = _plan_switch(runner, budget_seconds, collaborators or Collaborators())
+    _announce(switch, confirm, log)
+    _open_report(switch)
+    failure = _take_over(switch, takeover) if takeover is not None else None
+    if failure is None:
+        failure = _run_phases(switch, on_phase)
+    _settle_frozen_legacy(switch, failure, log)
+    if failure is None:
+        _succeed(switch)
+    else:
+        _fail(switch, failure, rollback_budget_seconds, log,
+              undo_takeover=undo_takeover, remove_stack=remove_stack, refresh_state=refresh_state)
+    return _record(switch)
+
+
+def _plan_switch(runner: StackRunner, budget_seconds: float, c: Collaborators) -> _Switch:
+    """The phases from the deployed snapshot to the stack file, decided before anything changes."""
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
-    deployed = snapshots.current(runner)
+    deployed = c.snapshots.current(runner)
     op_id = new_op_id("switch")
     phases = plan(deployed.doc if deployed else None, deployed.settings if deployed else None,
                   desired_doc, desired, op_id)
+    return _Switch(runner, c, op_id, desired, deployed, phases, budget_seconds,
+                   current_doc=deployed.doc if deployed else phases[0].doc)
+
+
+def _announce(switch: _Switch, confirm: Callable[[str], bool] | None, log) -> None:
+    """Says what will change, and stops here (nothing changed) unless it is confirmed."""
+    deployed, desired = switch.deployed, switch.desired
     live = (f"{deployed.settings.release} on {deployed.settings.live_database}" if deployed
             else "nothing deployed")
-    summary = (f"switch stack {runner.stack_name!r}: {live}"
+    summary = (f"switch stack {switch.runner.stack_name!r}: {live}"
                f" -> {desired.release} on {desired.live_database}; phases: "
-               + ", ".join(p.name for p in phases) + f"; budget {budget_seconds:.0f} s")
+               + ", ".join(p.name for p in switch.phases) + f"; budget {switch.budget_seconds:.0f} s")
     log(summary)
     if confirm is not None and not confirm(summary):
         raise SwitchAborted("switch not confirmed; nothing was changed")
 
-    report = {"opId": op_id, "stack": runner.stack_name, "release": desired.release,
-              "databaseName": desired.live_database, "budgetSeconds": budget_seconds,
-              "fromVersion": deployed.version if deployed else None,
-              "fromRelease": deployed.settings.release if deployed else None,
-              "started": now_iso(), "phases": [], "backups": {}, "migration": {},
-              "health": None, "writeUnavailability": None, "rollback": None}
-    clock = time.monotonic()
-    deadline = clock + budget_seconds
-    maintenance_backups: dict[str, dict] = {}
-    baselines: dict[str, str] = {}
-    fingerprints: list = []   # the frozen legacy database being read (frozen.py)
-    window_start = None
-    current_doc = deployed.doc if deployed else phases[0].doc
-    maintenance_on = False
+
+def _open_report(switch: _Switch) -> None:
+    """The report starts, and the budget's clock with it, once the switch is confirmed."""
+    deployed, clock = switch.deployed, switch.c.clock
+    switch.report = {
+        "opId": switch.op_id, "stack": switch.runner.stack_name, "release": switch.desired.release,
+        "databaseName": switch.desired.live_database, "budgetSeconds": switch.budget_seconds,
+        "fromVersion": deployed.version if deployed else None,
+        "fromRelease": deployed.settings.release if deployed else None,
+        "started": clock.now_iso(), "phases": [], "backups": {}, "migration": {},
+        "health": None, "writeUnavailability": None, "rollback": None}
+    switch.started = clock.monotonic()
+    switch.deadline = switch.started + switch.budget_seconds
+
+
+def _take_over(switch: _Switch, takeover: Callable[[], dict]) -> str | None:
+    """The takeover phase: it opens the write-unavailability window. Returns the failure, if any."""
+    clock, report = switch.c.clock, switch.report
+    t0, at = clock.monotonic(), clock.now_iso()
+    switch.window_start = (at, t0)
     failure = None
-    taken = None     # the takeover's record, once it exists: compose then needs giving back
-    if takeover is not None:
-        t0, at = time.monotonic(), now_iso()
-        window_start = (at, t0)
-        try:
-            report["takeover"] = taken = takeover()
-        except Exception as error:     # noqa: BLE001 - any failure of it fails the switch
-            failure = f"takeover failed: {error}"
-            # A takeover that fails after recording carries its report: some containers may
-            # be stopped already. One that refused before recording stopped nothing.
-            taken = getattr(error, "report", None)
-            report["takeover"] = {"result": "failed", "error": str(error),
-                                  **({"record": taken} if taken else {})}
-        report["phases"].append({"name": "takeover", "start": at, "end": now_iso(),
-                                 "seconds": round(time.monotonic() - t0, 3), "version": None,
-                                 "steps": {}, "ok": failure is None})
-    for phase in phases if failure is None else []:
-        if time.monotonic() >= deadline:
-            failure = f"budget of {budget_seconds:g} s used up before phase {phase.name}"
-            break
-        result = runner.up(phase.doc, op_id=op_id, phase=phase.name, snapshot=phase.snapshot,
-                           deadline=deadline)
-        record = {"name": phase.name, "start": result.started, "end": result.ended,
-                  "seconds": result.seconds, "version": result.version, "steps": result.steps,
-                  "ok": result.ok}
-        report["phases"].append(record)
-        if on_phase is not None:
-            on_phase(record)
-        current_doc = phase.doc
-        if phase.name == "maintenance-on" and result.ok:
-            maintenance_on = True
-            window_start = window_start or (result.ended, time.monotonic())
-        if not result.ok:
-            failure = f"phase {phase.name} failed: {result.error}"
-            break
-        release = result.outputs.get("release") or {}
-        _collect(report, phase, release, maintenance_backups)
-        if phase.baseline_after:
-            t0 = time.monotonic()
-            path = runner.ledger.baseline_path(op_id, phase.baseline_after)
-            try:
-                data_ops.baseline(data_ops.server_for(desired, phase.doc.plain_values()),
-                                  phase.baseline_after, path, timeout=max(1.0, deadline - time.monotonic()))
-            except data_ops.DataOperationError as error:
-                failure = f"baseline of {phase.baseline_after} failed: {error}"
-                break
-            baselines[phase.baseline_after] = str(path)
-            record["steps"]["baseline"] = round(time.monotonic() - t0, 3)
-            record["seconds"] = round(record["seconds"] + record["steps"]["baseline"], 3)
-        if phase.name == "release":
-            report["health"] = release.get("health")
-            if window_start:
-                report["writeUnavailability"] = _window(window_start, result.ended)
-            fingerprints += switch_frozen.start(phases, desired, maintenance_on, deadline)
-    if not fingerprints:   # the switch stopped in the window: before its rollback
-        fingerprints += switch_frozen.start(phases, desired, maintenance_on, deadline)
-    switch_frozen.settle(fingerprints, report, op_id, maintenance_backups, log)
+    try:
+        report["takeover"] = switch.taken = takeover()
+    except Exception as error:     # noqa: BLE001 - any failure of it fails the switch
+        failure = f"takeover failed: {error}"
+        # A takeover that fails after recording carries its report: some containers may
+        # be stopped already. One that refused before recording stopped nothing.
+        switch.taken = getattr(error, "report", None)
+        report["takeover"] = {"result": "failed", "error": str(error),
+                              **({"record": switch.taken} if switch.taken else {})}
+    report["phases"].append({"name": "takeover", "start": at, "end": clock.now_iso(),
+                             "seconds": round(clock.monotonic() - t0, 3), "version": None,
+                             "steps": {}, "ok": failure is None})
+    return failure
+
+
+def _run_phases(switch: _Switch, on_phase: Callable[[dict], None] | None) -> str | None:
+    """The planned phases in order, each only if the budget is not used up. Returns the
+    failure that stopped them, if any."""
+    for phase in switch.phases:
+        if switch.c.clock.monotonic() >= switch.deadline:
+            return f"budget of {switch.budget_seconds:g} s used up before phase {phase.name}"
+        failure = _run_phase(switch, phase, on_phase)
+        if failure is not None:
+            return failure
+    return None
+
+
+def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] | None) -> str | None:
+    """One update of the stack, recorded as it ends; what the switch learns from it (maintenance
+    on, backups, migration, baseline, the window's end) is kept for the rest and for a rollback."""
+    result = switch.runner.up(phase.doc, op_id=switch.op_id, phase=phase.name,
+                              snapshot=phase.snapshot, deadline=switch.deadline)
+    record = {"name": phase.name, "start": result.started, "end": result.ended,
+              "seconds": result.seconds, "version": result.version, "steps": result.steps,
+              "ok": result.ok}
+    switch.report["phases"].append(record)
+    if on_phase is not None:
+        on_phase(record)
+    switch.current_doc = phase.doc
+    if phase.name == "maintenance-on" and result.ok:
+        switch.maintenance_on = True
+        switch.window_start = switch.window_start or (result.ended, switch.c.clock.monotonic())
+    if not result.ok:
+        return f"phase {phase.name} failed: {result.error}"
+    release = result.outputs.get("release") or {}
+    _collect(switch.report, phase, release, switch.maintenance_backups)
+    if phase.baseline_after:
+        failure = _take_baseline(switch, phase, record)
+        if failure is not None:
+            return failure
+    if phase.name == "release":
+        _close_window(switch, release, result.ended)
+    return None
+
+
+def _take_baseline(switch: _Switch, phase: Phase, record: dict) -> str | None:
+    """The new database's ids and hashes after the migration: what a later rollback counts the
+    abandoned writes against. Timed inside its phase's record. Returns the failure, if any."""
+    clock, database = switch.c.clock, phase.baseline_after
+    t0 = clock.monotonic()
+    path = switch.runner.ledger.baseline_path(switch.op_id, database)
+    try:
+        switch.c.data.baseline(data_ops.server_for(switch.desired, phase.doc.plain_values()),
+                               database, path, timeout=max(1.0, switch.deadline - clock.monotonic()))
+    except data_ops.DataOperationError as error:
+        return f"baseline of {database} failed: {error}"
+    switch.baselines[database] = str(path)
+    record["steps"]["baseline"] = round(clock.monotonic() - t0, 3)
+    record["seconds"] = round(record["seconds"] + record["steps"]["baseline"], 3)
+    return None
+
+
+def _close_window(switch: _Switch, release: dict, ended: str) -> None:
+    """The release is healthy: the window closes, and the frozen legacy database's fingerprint
+    starts now rather than beside the delta pass it would slow down (frozen.py)."""
+    switch.report["health"] = release.get("health")
+    if switch.window_start:
+        switch.report["writeUnavailability"] = _window(switch, ended)
+    switch.fingerprints += _start_fingerprint(switch)
+
+
+def _start_fingerprint(switch: _Switch) -> list:
+    return switch_frozen.start(switch.phases, switch.desired, switch.maintenance_on, switch.deadline,
+                               data=switch.c.data, monotonic=switch.c.clock.monotonic)
+
+
+def _settle_frozen_legacy(switch: _Switch, failure: str | None, log) -> None:
+    """The fingerprint becomes the data a rollback returns to (started here when the switch
+    stopped in the window, before its rollback); after a success the archive replaces it."""
+    if not switch.fingerprints:
+        switch.fingerprints += _start_fingerprint(switch)
+    switch_frozen.settle(switch.fingerprints, switch.report, switch.op_id, switch.maintenance_backups, log)
     if failure is None:   # outside the window: the legacy database archived, as fingerprinted
         switch_frozen.archive_fingerprinted(
-            fingerprints, report, maintenance_backups,
-            data_ops.server_for(desired, phases[-1].doc.plain_values()), desired, op_id, log)
-    report["backupsUnderMaintenance"] = {db: m["backupId"] for db, m in maintenance_backups.items()}
-    if failure is None:
-        for path, value in written_back(phases).items():
-            runner.stack.set_config(path, _config_value(value), path=True)
-        report["result"] = "succeeded"
-        report["toVersion"] = report["phases"][-1]["version"]
-    else:
-        log(f"switch failed: {failure}")
-        report["result"] = "failed"
-        report["failure"] = failure
-        if deployed is None:
-            report["rollback"] = {"result": "skipped", "why": "nothing was deployed before this switch"}
-        else:
-            try:
-                report["rollback"] = rollback(
-                    runner, deployed, reason=f"automatic, {failure}", current_doc=current_doc,
-                    maintenance_on=maintenance_on, backups=maintenance_backups,
-                    baselines=baselines, budget_seconds=rollback_budget_seconds, log=log)
-                report["result"] = "rolled back"
-            except RollbackFailed as error:
-                report["rollback"] = error.report or {"result": "failed", "error": str(error)}
-                report["result"] = "failed, rollback failed"
-        if maintenance_on and report["result"] != "rolled back" and taken is None:
-            # Maintenance is always switched off again, even when the rollback failed.
-            base = deployed.doc if deployed else phases[0].doc
-            last = runner.up(base.with_values({"meeshy:maintenance": False}), op_id=op_id,
-                             phase="maintenance-off-final", snapshot=False,
-                             deadline=time.monotonic() + rollback_budget_seconds)
-            report["maintenanceOff"] = {"ok": last.ok, "error": last.error,
-                                        "version": last.version}
-        if taken is not None:
-            _give_back(runner, report, taken, undo_takeover, remove_stack, refresh_state, log)
-        if window_start and report["writeUnavailability"] is None:
-            report["writeUnavailability"] = _window(window_start, now_iso())
-    report["ended"] = now_iso()
-    report["seconds"] = round(time.monotonic() - clock, 3)
-    path = runner.ledger.report_path(op_id)
+            switch.fingerprints, switch.report, switch.maintenance_backups,
+            data_ops.server_for(switch.desired, switch.phases[-1].doc.plain_values()),
+            switch.desired, switch.op_id, log, data=switch.c.data, monotonic=switch.c.clock.monotonic)
+    switch.report["backupsUnderMaintenance"] = {
+        db: m["backupId"] for db, m in switch.maintenance_backups.items()}
+
+
+def _succeed(switch: _Switch) -> None:
+    """The values the switch decided (the migration's pass) are written back to the stack's
+    configuration, so the next preview starts from them."""
+    for path, value in written_back(switch.phases).items():
+        switch.runner.stack.set_config(path, _config_value(value), path=True)
+    switch.report["result"] = "succeeded"
+    switch.report["toVersion"] = switch.report["phases"][-1]["version"]
+
+
+def _fail(switch: _Switch, failure: str, rollback_budget_seconds: float, log, *,
+          undo_takeover, remove_stack, refresh_state) -> None:
+    """Back to where the switch started: the stack rolled back, maintenance off whatever the
+    rollback's outcome, production given back to compose after a takeover."""
+    report = switch.report
+    log(f"switch failed: {failure}")
+    report["result"] = "failed"
+    report["failure"] = failure
+    _roll_back_stack(switch, failure, rollback_budget_seconds, log)
+    if switch.maintenance_on and report["result"] != "rolled back" and switch.taken is None:
+        _switch_maintenance_off(switch, rollback_budget_seconds)
+    if switch.taken is not None:
+        _give_back(switch.runner, report, switch.taken, undo_takeover, remove_stack, refresh_state, log)
+    if switch.window_start and report["writeUnavailability"] is None:
+        report["writeUnavailability"] = _window(switch, switch.c.clock.now_iso())
+
+
+def _roll_back_stack(switch: _Switch, failure: str, budget_seconds: float, log) -> None:
+    """The deployed snapshot re-applied, with the backups and baselines this switch recorded."""
+    report = switch.report
+    if switch.deployed is None:
+        report["rollback"] = {"result": "skipped", "why": "nothing was deployed before this switch"}
+        return
+    roll_back = switch.c.rollback or rollback
+    try:
+        report["rollback"] = roll_back(
+            switch.runner, switch.deployed, reason=f"automatic, {failure}",
+            current_doc=switch.current_doc, maintenance_on=switch.maintenance_on,
+            backups=switch.maintenance_backups, baselines=switch.baselines,
+            budget_seconds=budget_seconds, log=log, collaborators=switch.c)
+        report["result"] = "rolled back"
+    except RollbackFailed as error:
+        report["rollback"] = error.report or {"result": "failed", "error": str(error)}
+        report["result"] = "failed, rollback failed"
+
+
+def _switch_maintenance_off(switch: _Switch, budget_seconds: float) -> None:
+    """Maintenance is always switched off again, even when the rollback failed."""
+    base = switch.deployed.doc if switch.deployed else switch.phases[0].doc
+    last = switch.runner.up(base.with_values({"meeshy:maintenance": False}), op_id=switch.op_id,
+                            phase="maintenance-off-final", snapshot=False,
+                            deadline=switch.c.clock.monotonic() + budget_seconds)
+    switch.report["maintenanceOff"] = {"ok": last.ok, "error": last.error, "version": last.version}
+
+
+def _record(switch: _Switch) -> dict:
+    """The report written to the state's reports/ and the switch entered in the ledger, which is
+    where `rollback` later finds the backups and baselines."""
+    report, clock, ledger = switch.report, switch.c.clock, switch.runner.ledger
+    report["ended"] = clock.now_iso()
+    report["seconds"] = round(clock.monotonic() - switch.started, 3)
+    path = ledger.report_path(switch.op_id)
     path.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
-    runner.ledger.append({"kind": "switch", "opId": op_id, "fromVersion": report["fromVersion"],
-                          "toVersion": report.get("toVersion"), "result": report["result"],
-                          "release": desired.release, "backups": maintenance_backups,
-                          "baselines": baselines, "report": str(path)})
+    ledger.append({"kind": "switch", "opId": switch.op_id, "fromVersion": report["fromVersion"],
+                   "toVersion": report.get("toVersion"), "result": report["result"],
+                   "release": switch.desired.release, "backups": switch.maintenance_backups,
+                   "baselines": switch.baselines, "report": str(path)})
     report["reportPath"] = str(path)
     return report
 
@@ -229,8 +353,9 @@ def _collect(report: dict, phase, release: dict, maintenance_backups: dict) -> N
         report["migration"][phase.name] = migration
 
 
-def _window(start: tuple[str, float], end_iso: str) -> dict:
-    return {"start": start[0], "end": end_iso, "seconds": round(time.monotonic() - start[1], 3)}
+def _window(switch: _Switch, end_iso: str) -> dict:
+    start = switch.window_start
+    return {"start": start[0], "end": end_iso, "seconds": round(switch.c.clock.monotonic() - start[1], 3)}
 
 
 def _config_value(value):

@@ -2,8 +2,6 @@
 order, the write-unavailability window, the takeover hook, and what a failure triggers."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from config.release_settings import load_release_settings
@@ -12,6 +10,8 @@ from ops.automation.ledger import Ledger, now_iso
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import PhaseResult
 from ops.switch import run as switch_module
+from ops.switch.collaborators import Collaborators
+from testing.clock import FakeClock
 
 
 def doc(release, database, migration=False):
@@ -33,22 +33,26 @@ class FakeStack:
 class FakeRunner:
     stack_name = "production"
 
-    def __init__(self, tmp_path, desired, fail_phase=None, sleep=0.0):
+    def __init__(self, tmp_path, desired, fail_phase=None, takes=0.0, clock=None):
+        """`takes`: the seconds each update takes on `clock` (a FakeClock: nothing sleeps)."""
+        assert clock is not None or not takes, "an update that takes time needs a FakeClock"
         self.ledger = Ledger(tmp_path)
-        self._desired, self.fail_phase, self.sleep = desired, fail_phase, sleep
+        self._desired, self.fail_phase, self.takes, self.clock = desired, fail_phase, takes, clock
         self.applied, self.stack = [], FakeStack()
 
     def desired(self):
         return self._desired
 
     def up(self, doc, *, op_id, phase, snapshot, deadline):
-        start = now_iso()
-        time.sleep(self.sleep)
+        stamp = self.clock.now_iso if self.clock is not None else now_iso
+        start = stamp()
+        if self.clock is not None:
+            self.clock.advance(self.takes)
         self.applied.append((phase, doc))
         ok = phase != self.fail_phase
         release = {"release": doc.get_path("meeshy:release"),
                    "databaseName": doc.get_path("meeshy:database.name")}
-        return PhaseResult(phase, len(self.applied), ok, start, now_iso(), self.sleep,
+        return PhaseResult(phase, len(self.applied), ok, start, stamp(), self.takes,
                            {"release": release}, {}, None if ok else "gate failed")
 
 
@@ -78,12 +82,18 @@ def fake_data_ops(monkeypatch, archived=LEGACY) -> list:
 
 def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed, monkeypatch):
     fake_data_ops(monkeypatch)
-    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), sleep=0.01)
-    report = switch_module.run_switch(runner, log=lambda m: None)
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), takes=0.01, clock=clock)
+    report = switch_module.run_switch(runner, log=lambda m: None,
+                                      collaborators=Collaborators(clock=clock))
     assert report["result"] == "succeeded"
     assert [name for name, _ in runner.applied] == ["backup-and-migrate", "maintenance-on",
                                                     "delta-migration", "release", "maintenance-off"]
     assert report["writeUnavailability"]["seconds"] > 0
+    # From the end of maintenance-on to the end of release: delta-migration and release.
+    assert report["writeUnavailability"]["seconds"] == 0.02
+    assert report["writeUnavailability"]["end"] == report["phases"][3]["end"]
+    assert report["seconds"] == 0.05
     assert runner.stack.config == {"meeshy:migration.pass": report["opId"] + "-delta"}
     assert report["toVersion"] == 5
 
@@ -144,11 +154,37 @@ def test_not_confirmed_changes_nothing(tmp_path, deployed):
 
 def test_an_exhausted_budget_stops_before_the_next_phase(tmp_path, deployed, monkeypatch):
     monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
-    runner = FakeRunner(tmp_path, doc("r2", "meeshy"), sleep=0.2)
-    report = switch_module.run_switch(runner, budget_seconds=0.3, log=lambda m: None)
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"), takes=0.2, clock=clock)
+    report = switch_module.run_switch(runner, budget_seconds=0.3, log=lambda m: None,
+                                      collaborators=Collaborators(clock=clock))
     assert len(runner.applied) == 2
     assert report["failure"].startswith("budget of 0.3 s used up before phase release")
     assert report["result"] == "rolled back"
+    assert [(p["name"], p["seconds"]) for p in report["phases"]] == [("maintenance-on", 0.2),
+                                                                     ("backup", 0.2)]
+    assert report["seconds"] == 0.4 and clock.now == 0.4    # nothing slept, nothing ran after
+
+
+def test_a_budget_not_yet_used_up_lets_the_next_phase_start(tmp_path, deployed, monkeypatch):
+    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"), takes=0.2, clock=clock)
+    report = switch_module.run_switch(runner, budget_seconds=0.5, log=lambda m: None,
+                                      collaborators=Collaborators(clock=clock))
+    # 0.4 s used before release: it starts, and overruns; maintenance-off does not start.
+    assert [name for name, _ in runner.applied] == ["maintenance-on", "backup", "release"]
+    assert report["failure"] == "budget of 0.5 s used up before phase maintenance-off"
+    assert report["writeUnavailability"]["seconds"] == 0.4
+
+
+def test_the_rollback_hands_over_the_switchs_clock(tmp_path, deployed, monkeypatch):
+    seen = {}
+    monkeypatch.setattr(switch_module, "rollback", lambda runner, target, **k: seen.update(k) or {})
+    collaborators = Collaborators(clock=FakeClock())
+    switch_module.run_switch(FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="release"),
+                             log=lambda m: None, collaborators=collaborators)
+    assert seen["collaborators"] is collaborators
 
 
 def test_maintenance_is_switched_off_even_when_the_rollback_fails(tmp_path, deployed, monkeypatch):
@@ -162,3 +198,21 @@ def test_maintenance_is_switched_off_even_when_the_rollback_fails(tmp_path, depl
     phase, final = runner.applied[-1]
     assert phase == "maintenance-off-final" and final.get_path("meeshy:maintenance") is False
     assert final.get_path("meeshy:release") == "r1" and report["maintenanceOff"]["ok"] is True
+
+
+def test_a_rollback_over_its_budget_stops_before_its_next_step(tmp_path, deployed):
+    from ops.switch import rollback as rollback_module
+
+    clock = FakeClock(step=1.0)    # every read of the clock takes a second
+    gate = []
+    collaborators = Collaborators(clock=clock, health_gate=lambda *a: gate.append(a) or {"healthy": True})
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
+    with pytest.raises(rollback_module.RollbackFailed, match="rollback over its 3 s budget") as failed:
+        rollback_module.rollback(runner, deployed, reason="test", current_doc=doc("r2", "meeshy"),
+                                 maintenance_on=False, backups={}, baselines={}, budget_seconds=3.0,
+                                 log=lambda m: None, collaborators=collaborators)
+    report = failed.value.report
+    assert [p["name"] for p in report["phases"]] == ["reapply", "health-gate"]
+    assert gate == [] and [phase for phase, _ in runner.applied] == ["reapply"]
+    assert report["result"] == "failed" and report["seconds"] == 6.0
+    assert list(runner.ledger.entries("rollback"))[-1]["result"] == "failed"

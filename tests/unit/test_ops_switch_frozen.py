@@ -8,17 +8,21 @@ import pytest
 
 from ops.switch import rollback as rollback_module
 from ops.switch import run as switch_module
+from ops.switch.collaborators import Collaborators
+from testing.clock import FakeClock
 from tests.unit.test_ops_switch_flow import LEGACY, FakeRunner, doc, fake_data_ops
 
 
 def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(
         tmp_path, deployed, monkeypatch):
     calls = fake_data_ops(monkeypatch)
-    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), sleep=0.01)
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), takes=0.01, clock=clock)
     applied_when_read = []
     monkeypatch.setattr(switch_module.data_ops, "digests", lambda server, db, timeout: (
         applied_when_read.append([name for name, _ in runner.applied]) or dict(LEGACY)))
-    report = switch_module.run_switch(runner, log=lambda m: None)
+    report = switch_module.run_switch(runner, log=lambda m: None,
+                                      collaborators=Collaborators(clock=clock))
     assert report["result"] == "succeeded"
     # Read once the window closed (the release is done), not beside the delta pass.
     assert len(applied_when_read) == 1 and "release" in applied_when_read[0]
