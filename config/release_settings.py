@@ -1,10 +1,12 @@
 """Typed settings of a release: backup, data migration and health gate.
 
 The platform's own keys (`release`, `database.name`, `maintenance`, `backupDir`) are read
-here too, with the same meaning as in config/settings.py, because the release steps need
-them even when no platform is declared (external-database mode). Everything is parsed once
-from plain values, so the Pulumi program and ops/ (which reads configuration out of the stack
-file or the stack's history) get the same validated object. Errors name the full key.
+here too, by the rules config/settings.py applies to them (config/validation.py, one rule per
+key), because the release steps need them even when no platform is declared (external-database
+mode); `parse_release_settings` records into a collector the platform's parser may share.
+Everything is parsed once from plain values, so the Pulumi program and ops/ (which reads
+configuration out of the stack file or the stack's history) get the same validated object.
+Errors name the full key.
 
 Keys of this section (namespace = the project name, `meeshy`):
     migration.sourceDatabase   legacy database the migration reads (never written)
