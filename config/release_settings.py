@@ -1,10 +1,12 @@
 """Typed settings of a release: backup, data migration and health gate.
 
 The platform's own keys (`release`, `database.name`, `maintenance`, `backupDir`) are read
-here too, with the same meaning as in config/settings.py, because the release steps need
-them even when no platform is declared (external-database mode). Everything is parsed once
-from plain values, so the Pulumi program and ops/ (which reads configuration out of the stack
-file or the stack's history) get the same validated object. Errors name the full key.
+here too, by the rules config/settings.py applies to them (config/validation.py, one rule per
+key), because the release steps need them even when no platform is declared (external-database
+mode); `parse_release_settings` records into a collector the platform's parser may share.
+Everything is parsed once from plain values, so the Pulumi program and ops/ (which reads
+configuration out of the stack file or the stack's history) get the same validated object.
+Errors name the full key.
 
 Keys of this section (namespace = the project name, `meeshy`):
     migration.sourceDatabase   legacy database the migration reads (never written)
@@ -30,12 +32,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from config import validation as v
 from config.naming import DEFAULT_BACKUP_ROOT, NS
 from config.release_decisions import OPERATORS_DECISIONS, read_decisions
 from config.validation import Problems, decode, image_problem, unknown_keys
 
-_DATABASE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
-_RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,62}$")
+# The same database-name rule as meeshy:database.name (config/validation.py).
+_DATABASE_NAME = re.compile(rf"^{v.DATABASE_NAME}\Z")
 _PASS_ID = re.compile(r"^[A-Za-z0-9._:-]{0,80}$")
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -103,17 +106,16 @@ class _Reader:
     """Reads `namespace:head.rest` paths from a source keyed by full keys (`meeshy:database`).
     A bad value is recorded in `problems` and read as its default, so one pass finds them all."""
 
-    def __init__(self, namespace: str, source: Any):
+    def __init__(self, namespace: str, source: Any, problems: Problems | None = None):
         self.namespace = namespace
         self.source = source
-        self.problems: list[str] = []
+        self.problems = Problems() if problems is None else problems
 
     def key(self, path: str) -> str:
         return f"{self.namespace}:{path}"
 
     def fail(self, message: str, value: Any = None) -> Any:
-        if message not in self.problems:
-            self.problems.append(message)
+        self.problems.add_sentence(message)
         return value
 
     def raw(self, path: str) -> Any:
@@ -211,15 +213,23 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
     """Parses the release section. `source` maps full keys (`meeshy:release`) to values, as a
     dict or anything with `.get(key)` (config.pulumi_source.PulumiConfigSource).
     Raises one ReleaseConfigError listing every problem."""
-    r = _Reader(namespace, source)
-    # Same defaults as config/settings.py, so both parsers agree on an unset key.
-    release = r.string("release", _RELEASE_ID, "a release id such as 2026.02.1",
-                       required=False, default="unreleased")
-    live = r.string("database.name", _DATABASE_NAME, DB_EXPECTED, required=False, default="meeshy")
-    backup_dir = r.string("backupDir", None, "an absolute directory for backup archives",
-                          required=False, default=DEFAULT_BACKUP_ROOT)
-    if not backup_dir.startswith("/"):
-        r.fail(f"{r.key('backupDir')}: {backup_dir!r} must be an absolute path")
+    problems = Problems()
+    settings = parse_release_settings(stack, source, problems, namespace)
+    if problems:
+        raise ReleaseConfigError(problems.items)
+    return settings
+
+
+def parse_release_settings(stack: str, source: Any, problems: Problems,
+                           namespace: str = NS) -> ReleaseSettings | None:
+    """The release settings, recording every problem in `problems` (which the platform model may
+    share: the keys both read follow one rule, so each is named once); None when there is any."""
+    r = _Reader(namespace, source, problems)
+    # The platform's keys, by the rules config/settings.py applies to them (config/validation.py).
+    release = v.release_label(source.get(r.key("release")), r.key("release"), problems)
+    live = v.live_database_name(source.get(r.key("database")), r.key("database"), problems)
+    backup_dir = v.backup_dir(source.get(r.key("backupDir")), r.key("backupDir"),
+                              DEFAULT_BACKUP_ROOT, problems)
     backup = BackupSettings(backup_dir, r.number("backup.retain", 10, 1, 1000),
                             r.number("backup.timeoutSeconds", 300, 1, 3600),
                             r.string("backup.pass", _PASS_ID, "a pass id", required=False,
@@ -231,19 +241,24 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
     external = r.string("externalDatabase.uri", re.compile(r"^mongodb(\+srv)?://[^/?]+/?$"),
                         "a server URI without database, e.g. mongodb://127.0.0.1:27017",
                         required=False)
-    tools_image = r.string("tools.image", re.compile(r"^\S+$"), "an image reference", required=False)
-    why = image_problem(tools_image) if tools_image else None
-    if why:
-        r.fail(f"{r.key('tools.image')}: expected an image pinned to a version "
-               f"tag or a digest, got {tools_image!r} ({why})")
-    maintenance = r.boolean("maintenance", False)
-    if r.problems:
-        raise ReleaseConfigError(r.problems)
+    tools_image = _tools_image(r)
+    maintenance = v.maintenance_flag(source.get(r.key("maintenance")), r.key("maintenance"), problems)
+    if problems:
+        return None
     return ReleaseSettings(stack=stack, release=release, live_database=live,
                            maintenance=maintenance, backup=backup,
                            health=health, migration=migration,
                            external_uri=external.rstrip("/") if external else None,
                            tools_image=tools_image)
+
+
+def _tools_image(r: _Reader) -> str | None:
+    tools_image = r.string("tools.image", re.compile(r"^\S+$"), "an image reference", required=False)
+    why = image_problem(tools_image) if tools_image else None
+    if why:
+        r.fail(f"{r.key('tools.image')}: expected an image pinned to a version "
+               f"tag or a digest, got {tools_image!r} ({why})")
+    return tools_image
 
 
 def _endpoints(r: _Reader) -> dict[str, str]:

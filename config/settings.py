@@ -162,66 +162,90 @@ def _load_secrets(source: ConfigSource, admin_uis: bool, problems: v.Problems) -
 
 
 def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Settings:
-    source = config if hasattr(config, "is_secret") else MappingSource(config)
     problems = v.Problems()
+    settings = parse_settings(stack, config, problems)
+    if problems:
+        raise SettingsError(stack, problems.items)
+    return settings
+
+
+def parse_settings(stack: str, config: ConfigSource | Mapping[str, Any],
+                   problems: v.Problems) -> Settings | None:
+    """The platform's settings, recording every problem in `problems` (the collector the release
+    model may share, see ops/preflight.py); None when there is any."""
+    source = config if hasattr(config, "is_secret") else MappingSource(config)
     stack_error = naming.stack_name_error(stack)
     if stack_error:
         problems.add("stack", stack_error)
-    production = stack == naming.PRODUCTION
+    domain = _parse_domain(source, problems)
+    flags = _parse_flags(stack, source, problems)
+    ports = parse_ports(source.get(_key("ports")), _key("ports"), stack == naming.PRODUCTION, problems)
+    images = parse_images(source.get(_key("images")), _key("images"), flags["adminUis"], problems)
+    database = parse_database(source.get(_key("database")), _key("database"), flags["rehearsal"],
+                              problems)
+    docker = _parse_docker_host(source, flags["rehearsal"], problems)
+    release = v.release_label(source.get(_key("release")), _key("release"), problems)
+    backup_dir = v.backup_dir(source.get(_key("backupDir")), _key("backupDir"), DEFAULT_BACKUP_ROOT,
+                              problems)
+    adopt = parse_adopt(source.get(_key("adopt")), _key("adopt"), problems)
+    acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)
+    redis = parse_redis(source.get(_key("redis")), _key("redis"), problems)
+    secrets = _load_secrets(source, flags["adminUis"], problems)
+    services = parse_services(source, problems)
+    if images:
+        _check_optional_images(services, images, problems)
+    for key in unknown_config_keys(source.keys() if hasattr(source, "keys") else ()):
+        problems.add(key, unknown_key_message(key))
+    if problems:
+        return None
+    return Settings(
+        stack=stack, domain=domain, ports=ports, images=images, admin_uis=flags["adminUis"],
+        protect_data=flags["protectData"], docker_host=docker, pull_images=flags["pullImages"],
+        database=database, release=release, maintenance=flags["maintenance"],
+        backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=flags["rehearsal"],
+        secrets=secrets, services=services, health_start_interval=flags["healthStartInterval"],
+    )
 
+
+def _parse_domain(source: ConfigSource, problems: v.Problems) -> str | None:
     domain_raw = source.get(_key("domain"))
     if domain_raw is None:
         problems.add(_key("domain"), "missing; expected the public DNS domain, e.g. 'meeshy.me'")
-        domain = None
-    else:
-        domain = v.domain_name(domain_raw, _key("domain"), problems)
+        return None
+    return v.domain_name(domain_raw, _key("domain"), problems)
 
-    def flag(name: str, default: bool) -> bool:
-        return v.as_bool(source.get(_key(name)), _key(name), default, problems)
 
-    rehearsal = flag("rehearsal", False)
-    admin_uis = flag("adminUis", False)
-    protect_data = flag("protectData", True)
-    if production and not protect_data and not rehearsal:
+# Flag key -> value when unset (meeshy:maintenance follows the rule shared with the release model).
+_FLAGS = {"rehearsal": False, "adminUis": False, "protectData": True}
+# Read as before this module was split: a malformed value reads as the default, unreported (the
+# problem was recorded after the collector had been checked). Left as is: refusing them is a
+# behaviour change to agree on first.
+_UNCHECKED_FLAGS = {"pullImages": True, "healthStartInterval": True}
+
+
+def _parse_flags(stack: str, source: ConfigSource, problems: v.Problems) -> dict[str, bool]:
+    """Every true/false key, by key; production keeps its data protected unless it is a rehearsal."""
+    flags = {name: v.as_bool(source.get(_key(name)), _key(name), default, problems)
+             for name, default in _FLAGS.items()}
+    unreported = v.Problems()
+    flags.update({name: v.as_bool(source.get(_key(name)), _key(name), default, unreported)
+                  for name, default in _UNCHECKED_FLAGS.items()})
+    flags["maintenance"] = v.maintenance_flag(source.get(_key("maintenance")), _key("maintenance"),
+                                              problems)
+    if stack == naming.PRODUCTION and not flags["protectData"] and not flags["rehearsal"]:
         problems.add(_key("protectData"), "must be true on production (data volumes protected and "
                      "retained on delete); only a stack marked meeshy:rehearsal may turn it off")
-    ports = parse_ports(source.get(_key("ports")), _key("ports"), production, problems)
-    images = parse_images(source.get(_key("images")), _key("images"), admin_uis, problems)
-    database = parse_database(source.get(_key("database")), _key("database"), rehearsal, problems)
+    return flags
 
+
+def _parse_docker_host(source: ConfigSource, rehearsal: bool, problems: v.Problems) -> str | None:
     host_raw = source.get(_key("dockerHost"))
     docker = v.docker_host(DEFAULT_DOCKER_HOST if host_raw is None else host_raw,
                            _key("dockerHost"), problems)
     if rehearsal and docker and docker.startswith("ssh://"):
         problems.add(_key("rehearsal"), "a rehearsal runs on the local engine only; "
                      f"{_key('dockerHost')} points at a remote host")
-    release_raw = source.get(_key("release"))
-    release = v.as_text("unreleased" if release_raw is None else release_raw, _key("release"),
-                        problems, r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}",
-                        "a release label (letters, digits, '.', '_', '+', '-'; at most 64)")
-    backup_raw = source.get(_key("backupDir"))
-    backup_dir = v.absolute_path(DEFAULT_BACKUP_ROOT if backup_raw is None else backup_raw,
-                                 _key("backupDir"), problems)
-    adopt = parse_adopt(source.get(_key("adopt")), _key("adopt"), problems)
-    acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)
-    redis = parse_redis(source.get(_key("redis")), _key("redis"), problems)
-    secrets = _load_secrets(source, admin_uis, problems)
-    services = parse_services(source, problems)
-    if images:
-        _check_optional_images(services, images, problems)
-    for key in unknown_config_keys(source.keys() if hasattr(source, "keys") else ()):
-        problems.add(key, unknown_key_message(key))
-
-    if problems.items:
-        raise SettingsError(stack, problems.items)
-    return Settings(
-        stack=stack, domain=domain, ports=ports, images=images, admin_uis=admin_uis,
-        protect_data=protect_data, docker_host=docker, pull_images=flag("pullImages", True),
-        database=database, release=release, maintenance=flag("maintenance", False),
-        backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=rehearsal,
-        secrets=secrets, services=services,
-        health_start_interval=flag("healthStartInterval", True),
-    )
+    return docker
 
 
 def unknown_key_message(key: str) -> str:

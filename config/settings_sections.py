@@ -146,8 +146,7 @@ def parse_database(raw: Any, key: str, rehearsal: bool, problems: v.Problems) ->
     if value is None:
         return None
     v.unknown_keys(value, {"name", "replicaSet", "command", "healthcheck"}, key, problems)
-    name = v.as_text(value.get("name", "meeshy"), f"{key}.name", problems,
-                     r"[A-Za-z0-9_-]{1,63}", "a MongoDB database name (letters, digits, '_', '-')")
+    name = v.database_name(value.get("name", v.DEFAULT_DATABASE), f"{key}.name", problems)
     rs_raw = v.as_mapping(value.get("replicaSet"), f"{key}.replicaSet", problems)
     rs = ReplicaSet()
     if rs_raw is not None:

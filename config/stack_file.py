@@ -36,6 +36,12 @@ def stack_file(project_dir: Path, stack: str) -> Path:
     return Path(project_dir) / f"Pulumi.{stack}.yaml"
 
 
+def stack_config(path: Path) -> dict:
+    """The `config` mapping of a stack file (full key -> raw YAML value); {} when there is no file.
+    A file that is not a readable stack file raises StackConfigError naming it."""
+    return ConfigDoc.read(path).config if Path(path).is_file() else {}
+
+
 @dataclass
 class ConfigDoc:
     header: dict = field(default_factory=dict)     # secretsprovider, encryptionsalt, ...

@@ -31,11 +31,26 @@ class SettingsError(ValueError):
 
 
 class Problems:
+    """The one problem collector of both settings models (platform and release): one sentence per
+    problem, each starting with its full key. A sentence already recorded is not repeated, so the
+    keys both models read (their rules below) are named once when one collector serves both."""
+
     def __init__(self) -> None:
         self.items: list[str] = []
 
     def add(self, key: str, message: str) -> None:
-        self.items.append(f"{key}: {message}")
+        self.add_sentence(f"{key}: {message}")
+
+    def add_sentence(self, sentence: str) -> None:
+        """A problem already worded with its key first (`meeshy:backup.retain must be ...`)."""
+        if sentence not in self.items:
+            self.items.append(sentence)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
 
 
 def is_secure(raw: Any) -> bool:
@@ -175,3 +190,41 @@ def string_list(raw: Any, key: str, problems: Problems) -> tuple[str, ...] | Non
         return tuple(raw)
     problems.add(key, f"expected a non-empty list of strings (an argument vector), got {raw!r}")
     return None
+
+
+# The keys both settings models read (config/settings.py for the platform, config/release_settings.py
+# for the release steps): one rule each, so a stack file gets the same verdict from both.
+RELEASE_LABEL = r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}"
+DATABASE_NAME = r"[A-Za-z0-9_-]{1,63}"
+DEFAULT_RELEASE = "unreleased"
+DEFAULT_DATABASE = "meeshy"
+
+
+def release_label(raw: Any, key: str, problems: Problems) -> str | None:
+    """`meeshy:release`: unset reads as 'unreleased'; at most 64 characters."""
+    return as_text(DEFAULT_RELEASE if raw is None else raw, key, problems, RELEASE_LABEL,
+                   "a release label (letters, digits, '.', '_', '+', '-'; at most 64)")
+
+
+def database_name(raw: Any, key: str, problems: Problems) -> str | None:
+    """`meeshy:database.name` (the database the services use)."""
+    return as_text(raw, key, problems, DATABASE_NAME,
+                   "a MongoDB database name (letters, digits, '_', '-')")
+
+
+def live_database_name(raw_section: Any, key: str, problems: Problems) -> str | None:
+    """`meeshy:database.name` read from the whole `meeshy:database` section; unset: 'meeshy'."""
+    section = as_mapping(raw_section, key, problems)
+    if section is None:
+        return None
+    return database_name(section.get("name", DEFAULT_DATABASE), f"{key}.name", problems)
+
+
+def backup_dir(raw: Any, key: str, default: str, problems: Problems) -> str | None:
+    """`meeshy:backupDir`: an absolute host path without '..', trailing '/' dropped."""
+    return absolute_path(default if raw is None else raw, key, problems)
+
+
+def maintenance_flag(raw: Any, key: str, problems: Problems) -> bool:
+    """`meeshy:maintenance`: true or false, unset reads as false."""
+    return as_bool(raw, key, False, problems)

@@ -11,8 +11,11 @@ from pathlib import Path
 
 from commands import steps as rc
 from config import naming
+from config import stack_edits as edit
+from config import validation as v
 from config.locations import REPO_ROOT
 from config.release_settings import ReleaseSettings
+from config.settings_sections import ReplicaSet, parse_database
 from steps.backup_manifest import load_manifest
 from steps.protocol import result_of
 
@@ -28,22 +31,22 @@ def server_for(settings: ReleaseSettings, plain_values: dict) -> rc.Server:
     if settings.external:
         return rc.ExternalServer(settings.external_uri)
     names = naming.StackNames(settings.stack, "invalid.example")   # names need no domain
-    database = _decode(plain_values.get("meeshy:database")) or {}
-    replica = database.get("replicaSet") or {}
-    enabled = str(replica.get("enabled", True)).lower() != "false"
-    options = f"replicaSet={replica.get('name', 'rs0')}" if enabled else ""
+    replica = _replica_set(plain_values)
+    options = f"replicaSet={replica.name}" if replica.enabled else ""
     if not settings.tools_image:
-        raise DataOperationError(f"meeshy:tools.image is not set for stack {settings.stack!r}: "
+        raise DataOperationError(f"{edit.key('tools.image')} is not set for stack {settings.stack!r}: "
                                  "in Docker mode ops runs its checks in that image")
     return rc.DockerServer(names.database_host, names.network, settings.tools_image,
                            f"mongodb://{names.replica_member}", options,
-                           plain_values.get("meeshy:dockerHost"))
+                           plain_values.get(edit.key("dockerHost")))
 
 
-def _decode(raw):
-    if isinstance(raw, str) and raw[:1] == "{":
-        return json.loads(raw)
-    return raw
+def _replica_set(plain_values: dict) -> ReplicaSet:
+    """`meeshy:database.replicaSet` as the platform reads it (its problems are the program's to
+    report: ops reads what it can, the defaults otherwise)."""
+    database = parse_database(plain_values.get(edit.key("database")), edit.key("database"),
+                              rehearsal=True, problems=v.Problems())
+    return database.replica_set if database else ReplicaSet()
 
 
 def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,

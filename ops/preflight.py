@@ -17,22 +17,19 @@ declares no ports, hosts or Docker names.
 from __future__ import annotations
 
 import difflib
-import re
 from pathlib import Path
 
 from config import naming
 from config import validation as v
 from config.locations import writable_problem
 from config.release_settings import (
-    ReleaseConfigError,
     has_release_section,
-    load_release_settings,
+    parse_release_settings,
     unknown_section_fields,
 )
 from config.settings import (
     MappingSource,
-    SettingsError,
-    load_settings,
+    parse_settings,
     unknown_config_keys,
     unknown_key_message,
 )
@@ -41,7 +38,6 @@ from config.stack_file import ConfigDoc, StackConfigError, stack_file
 
 # Verbs that hand the stack file's values to the program.
 APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
-_KEY = re.compile(r"^(meeshy:[A-Za-z0-9_.-]+?)(?::| must| is )")
 
 
 class PreflightError(ValueError):
@@ -76,27 +72,19 @@ def is_external(values: dict) -> bool:
 
 
 def settings_problems(stack: str, doc: ConfigDoc) -> list[str]:
-    """Every problem the program would raise on this stack file, each naming its key."""
+    """Every problem the program would raise on this stack file, each naming its key: both models
+    record into one collector, and the keys both read (release, backupDir, database.name,
+    maintenance) follow one rule, so each is named once."""
     values = doc.plain_values()
-    problems: list[str] = []
+    problems = v.Problems()
     if is_external(values):
-        problems += [f"{k}: {unknown_key_message(k)}" for k in unknown_config_keys(doc.config)]
+        for key in unknown_config_keys(doc.config):
+            problems.add(key, unknown_key_message(key))
     else:
-        try:
-            load_settings(stack, MappingSource(doc.config, doc.secret_keys()))
-        except SettingsError as error:
-            problems += error.problems
+        parse_settings(stack, MappingSource(doc.config, doc.secret_keys()), problems)
     if is_external(values) or has_release_section(values):
-        try:
-            load_release_settings(stack, values)
-        except ReleaseConfigError as error:
-            # Both models read release, backupDir, database.name...: one sentence per key.
-            named = {m.group(1) for m in map(_KEY.match, problems) if m}
-            for problem in error.problems:
-                key = _KEY.match(problem)
-                if not (key and key.group(1) in named):
-                    problems.append(problem)
-    return problems + unknown_section_fields(values)
+        parse_release_settings(stack, values, problems)
+    return problems.items + unknown_section_fields(values)
 
 
 def footprint(stack: str, doc: ConfigDoc) -> dict[str, dict[str, str]]:

@@ -5,24 +5,20 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import yaml
-
+from config import stack_edits as edit
 from config import validation as v
 from config.service_settings import parse_services
 from config.settings import MappingSource
 from config.settings_sections import parse_adopt, parse_ports
+from config.stack_file import stack_config, stack_file
 from policy.rules import StackFacts
 
 PROJECT_DIR = Path(os.environ.get("MEESHY_PROJECT_DIR", Path(__file__).resolve().parent.parent))
 
 
-def _config(path: Path) -> dict:
-    data = yaml.safe_load(path.read_text()) or {}
-    return data.get("config") or {}
-
-
 def _ports(config: dict, stack: str) -> frozenset[int] | None:
-    ports = parse_ports(config.get("meeshy:ports"), "meeshy:ports", stack == "production", v.Problems())
+    ports = parse_ports(config.get(edit.key("ports")), edit.key("ports"), stack == "production",
+                        v.Problems())
     return frozenset(ports.published) if ports else None
 
 
@@ -38,14 +34,13 @@ def declared_mounts(config: dict) -> frozenset[str]:
 
 
 def stack_facts(stack: str, project_dir: Path = PROJECT_DIR) -> StackFacts:
-    own = project_dir / f"Pulumi.{stack}.yaml"
-    config = _config(own) if own.exists() else {}
-    adopt = parse_adopt(config.get("meeshy:adopt"), "meeshy:adopt", v.Problems())
+    config = stack_config(stack_file(project_dir, stack))
+    adopt = parse_adopt(config.get(edit.key("adopt")), edit.key("adopt"), v.Problems())
     others = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         other = path.name[len("Pulumi."):-len(".yaml")]
         if other != stack:
-            ports = _ports(_config(path), other)
+            ports = _ports(stack_config(path), other)
             if ports:
                 others[other] = ports
     return StackFacts(

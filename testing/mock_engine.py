@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import wait_for_rpcs
 from pulumi.runtime.sync_await import _sync_await
+
+from config.stack_file import ConfigDoc, stack_file
 
 REPO = Path(__file__).resolve().parent.parent
 _SECRET_SIG = rpc._special_sig_key
@@ -166,9 +167,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def stack_file_config(stack: str, repo: Path = REPO) -> dict[str, Any]:
     """The `config:` of Pulumi.<stack>.yaml, with encrypted entries left out."""
-    data = yaml.safe_load((repo / f"Pulumi.{stack}.yaml").read_text()) or {}
-    return {k: v for k, v in (data.get("config") or {}).items()
-            if not (isinstance(v, dict) and "secure" in v)}
+    return ConfigDoc.read(stack_file(repo, stack)).plain_values()
 
 
 def engine_value(value: Any) -> str:

@@ -21,6 +21,9 @@ from config import naming, wiring
 from config.release_settings import ReleaseSettings
 from config.settings import Settings
 
+# The application's own volumes (the database's and Redis's belong to their components).
+APP_VOLUMES = ("models", "gateway-uploads", "gateway-sounds", "frontend-uploads")
+
 
 @dataclass(frozen=True)
 class MeeshyPlatformArgs:
@@ -34,50 +37,76 @@ class MeeshyPlatform(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:platform:MeeshyPlatform", name, None, opts)
         s = args.settings
-        names = s.names
-        self.provider = docker.Provider(f"{names.prefix}-docker", host=s.docker_host,
-                                        opts=pulumi.ResourceOptions(parent=self))
-        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
-        self.network = self._network(s, child)
-        pulled = {key: docker.RemoteImage(f"{names.prefix}-image-{key}", name=ref, keep_locally=True,
-                                          opts=child)
-                  for key, ref in s.images.by_key().items()} if s.pull_images else {}
-        ctx = StackContext(s, self.provider, self.network.name, pulled)
-
-        self.traefik = Traefik(f"{names.prefix}-traefik", TraefikArgs(ctx),
-                               pulumi.ResourceOptions(parent=self))
-        self.database = MongoReplicaSet(f"{names.prefix}-database", MongoReplicaSetArgs(ctx),
-                                        pulumi.ResourceOptions(parent=self))
-        self.redis = Redis(f"{names.prefix}-redis", RedisArgs(ctx), pulumi.ResourceOptions(parent=self))
-        volume = {p: stack_volume(s, p, provider=self.provider, parent=self)
-                  for p in ("models", "gateway-uploads", "gateway-sounds", "frontend-uploads")}
-        data_ready = [self.database.replica_set_init or self.database.container, self.redis.container]
+        ctx = self._stack_context(s)
+        self._data_services(ctx)
+        volume = {p: stack_volume(s, p, provider=self.provider, parent=self) for p in APP_VOLUMES}
         # Before any application container is replaced: the data checked against the schema
         # inside the gateway image about to start; a mismatch fails the update right here.
         self.schema_check = (platform_schema_check(
-            f"{names.prefix}-release-schema-check", s, args.release,
-            database_ready=[self.database.replica_set_init or self.database.container],
+            f"{s.names.prefix}-release-schema-check", s, args.release,
+            database_ready=[self._database_ready],
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
         checked = [self.schema_check.validate] if self.schema_check else []
-        app_ready = [*data_ready, *checked]
+        app_ready = [self._database_ready, self.redis.container, *checked]
+        self._app_services(s, ctx, volume, app_ready, checked)
+        self.optional = self._optional(s, ctx, self._app, app_ready)
+        self.maintenance = Maintenance(f"{s.names.prefix}-maintenance", MaintenanceArgs(ctx),
+                                       pulumi.ResourceOptions(parent=self))
+        self.admin = (AdminUis(f"{s.names.prefix}-admin", AdminUisArgs(ctx),
+                               pulumi.ResourceOptions(parent=self)) if s.admin_uis else None)
+        # After the services: the gate probes them; the backup only needs the database, so a
+        # changed release label re-runs these steps without touching any container.
+        self.release = (platform_release(
+            f"{s.names.prefix}-release", s, args.release,
+            services=[c.container for c in (self.translator, self.gateway, self.web, self.static)],
+            database_ready=[self._database_ready],
+            opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
+        self._register(s, volume)
 
-        def app(service: str, args: AppServiceArgs) -> AppService:
-            return AppService(f"{names.prefix}-{service}", args, pulumi.ResourceOptions(parent=self))
+    def _stack_context(self, s: Settings) -> StackContext:
+        """The stack's Docker provider, its network and (with meeshy:pullImages) its pulled images."""
+        self.provider = docker.Provider(f"{s.names.prefix}-docker", host=s.docker_host,
+                                        opts=pulumi.ResourceOptions(parent=self))
+        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        self.network = self._network(s, child)
+        pulled = {key: docker.RemoteImage(f"{s.names.prefix}-image-{key}", name=ref, keep_locally=True,
+                                          opts=child)
+                  for key, ref in s.images.by_key().items()} if s.pull_images else {}
+        return StackContext(s, self.provider, self.network.name, pulled)
 
-        self.translator = app("translator", AppServiceArgs(
+    def _data_services(self, ctx: StackContext) -> None:
+        prefix = ctx.settings.names.prefix
+        self.traefik = Traefik(f"{prefix}-traefik", TraefikArgs(ctx), pulumi.ResourceOptions(parent=self))
+        self.database = MongoReplicaSet(f"{prefix}-database", MongoReplicaSetArgs(ctx),
+                                        pulumi.ResourceOptions(parent=self))
+        self.redis = Redis(f"{prefix}-redis", RedisArgs(ctx), pulumi.ResourceOptions(parent=self))
+
+    @property
+    def _database_ready(self) -> pulumi.Resource:
+        """What says the database takes connections: the replica set's initiation, else its container."""
+        return self.database.replica_set_init or self.database.container
+
+    def _app(self, service: str, args: AppServiceArgs) -> AppService:
+        return AppService(f"{args.ctx.settings.names.prefix}-{service}", args,
+                          pulumi.ResourceOptions(parent=self))
+
+    def _app_services(self, s: Settings, ctx: StackContext, volume: dict, app_ready: list,
+                      checked: list) -> None:
+        """Translator, gateway, web and static: the application, after the data (and its check)."""
+        self.translator = self._app("translator", AppServiceArgs(
             ctx, "translator", "translator", wiring.TRANSLATOR_PORT, wiring.translator_env(s),
             mounts=[Mount("/workspace/models", volume=volume["models"].name)],
             start_period="120s", depends_on=app_ready))
-        self.gateway = app("gateway", AppServiceArgs(
+        self.gateway = self._app("gateway", AppServiceArgs(
             ctx, "gateway", "gateway", wiring.GATEWAY_PORT, wiring.gateway_env(s),
             mounts=[Mount("/app/uploads", volume=volume["gateway-uploads"].name),
                     Mount("/app/sounds", volume=volume["gateway-sounds"].name)],
             middlewares=[COMPRESS], depends_on=[*app_ready, self.translator.container]))
-        self.web = app("web", AppServiceArgs(
+        self.web = self._app("web", AppServiceArgs(
             ctx, "web", "web", wiring.WEB_PORT, wiring.web_env(s),
             mounts=[Mount("/app/public/u", volume=volume["frontend-uploads"].name)],
             middlewares=[COMPRESS], depends_on=[*checked, self.gateway.container]))
-        self.static = app("static", AppServiceArgs(
+        self.static = self._app("static", AppServiceArgs(
             ctx, "static", "static", wiring.STATIC_PORT,
             mounts=[Mount("/usr/share/nginx/html/u", volume=volume["frontend-uploads"].name,
                           read_only=True),
@@ -85,20 +114,8 @@ class MeeshyPlatform(pulumi.ComponentResource):
                           read_only=True)],
             files={"/etc/nginx/conf.d/default.conf": wiring.STATIC_NGINX_CONF},
             command=["nginx", "-g", "daemon off;"], start_period="10s", middlewares=[COMPRESS]))
-        self.optional = self._optional(s, ctx, app, app_ready)
-        self.maintenance = Maintenance(f"{names.prefix}-maintenance", MaintenanceArgs(ctx),
-                                       pulumi.ResourceOptions(parent=self))
-        self.admin = (AdminUis(f"{names.prefix}-admin", AdminUisArgs(ctx),
-                               pulumi.ResourceOptions(parent=self)) if s.admin_uis else None)
 
-        # After the services: the gate probes them; the backup only needs the database, so a
-        # changed release label re-runs these steps without touching any container.
-        self.release = (platform_release(
-            f"{names.prefix}-release", s, args.release,
-            services=[c.container for c in (self.translator, self.gateway, self.web, self.static)],
-            database_ready=[self.database.replica_set_init or self.database.container],
-            opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
-
+    def _register(self, s: Settings, volume: dict) -> None:
         self.outputs = self._outputs(s, volume)
         if self.release:
             self.outputs["release"] = self.release.summary

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import time
 
+from config import stack_edits as edit
 from ops.rehearse import load as rehearse_load
 from ops.rehearse import local_engine
 from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
@@ -57,7 +58,7 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
     load = rehearse_load.LoadGenerator(stack.ports["https"], f"gate.{stack.name}.{DOMAIN}", pairs,
                                        tag=f"rehearsal {stack.name}")
     stack.write(stack.settings("target-1", **{
-        "meeshy:images": release_images(images, None),
+        **edit.images(release_images(images, None)),
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration}))
     load.start()
@@ -125,7 +126,7 @@ def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report:
     with client(stack) as connection:
         data_before = database_digests(connection, TARGET_DATABASE)
     stack.write(stack.settings("target-2-unhealthy", **{
-        "meeshy:images": release_images(images, None, gateway=images["gateway@unhealthy"]),
+        **edit.images(release_images(images, None, gateway=images["gateway@unhealthy"])),
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration,
         "meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1}}))

@@ -17,6 +17,7 @@ import secrets
 import time
 from pathlib import Path
 
+from config import stack_edits as edit
 from ops.automation.ledger import now_iso
 from ops.rehearse import checks, local_engine
 from ops.rehearse import report as rehearse_report
@@ -107,7 +108,7 @@ class Rehearsal:
     # -- the steps -------------------------------------------------------------------------
     def deploy_production(self) -> None:
         stack = self.production
-        stack.create(stack.settings("legacy-1", **{"meeshy:images": release_images(self.images, "legacy")}))
+        stack.create(stack.settings("legacy-1", **edit.images(release_images(self.images, "legacy"))))
         stack.deploy("rehearse-production", check_policies=True)
 
     def insert_dataset(self) -> None:
@@ -121,7 +122,7 @@ class Rehearsal:
         """A release of the same images: its backup step archives the dataset, the backup
         refresh-staging then copies."""
         stack = self.production
-        stack.write(stack.settings("legacy-2", **{"meeshy:images": release_images(self.images, "legacy")}))
+        stack.write(stack.settings("legacy-2", **edit.images(release_images(self.images, "legacy"))))
         result = stack.deploy("rehearse-backup")
         self.legacy_version = result.version
         backup = (result.outputs.get("release") or {}).get("backup") or {}

@@ -22,8 +22,7 @@ import subprocess
 import time
 from pathlib import Path
 
-import yaml
-
+from config.stack_file import ConfigDoc, stack_file
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.stack_runner import StackRunner
 from ops.rehearse import local_engine
@@ -81,11 +80,9 @@ def release_images(images: dict[str, str], variant: str | None, **replaced: str)
 
 def edit_stack_file(path: Path, values: dict) -> None:
     """What an operator does: edit the stack file's settings, keeping its salt and secrets."""
-    current = yaml.safe_load(path.read_text()) if path.exists() else {}
-    kept = {k: v for k, v in (current.get("config") or {}).items()
-            if isinstance(v, dict) and set(v) == {"secure"}}
-    current["config"] = {**kept, **values}
-    path.write_text(yaml.safe_dump(current, sort_keys=True))
+    doc = ConfigDoc.read(path) if path.exists() else ConfigDoc()
+    kept = {k: doc.config[k] for k in doc.secret_keys()}
+    ConfigDoc(doc.header, {**kept, **values}).write(path)
 
 
 class RehearsalStack:
@@ -98,7 +95,7 @@ class RehearsalStack:
 
     @property
     def stack_file(self) -> Path:
-        return REPO_ROOT / f"Pulumi.{self.name}.yaml"
+        return stack_file(REPO_ROOT, self.name)
 
     def settings(self, release: str, **overrides) -> dict:
         return local_stack_settings(self.images, self.ports, self.backups, domain=DOMAIN,

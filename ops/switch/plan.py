@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from config.naming import NS
+from config import stack_edits as edit
 from config.release_settings import ReleaseSettings
 from config.stack_file import ConfigDoc
 
@@ -42,7 +42,7 @@ def flips_to_migration_target(deployed: ReleaseSettings | None, desired: Release
             and (deployed is None or deployed.live_database != migration.target_database))
 
 
-PASS_PATHS = (f"{NS}:migration.pass", f"{NS}:backup.pass")
+PASS_PATHS = edit.PASS_PATHS
 
 
 def _carry_passes(desired_doc: ConfigDoc, deployed_doc: ConfigDoc | None) -> ConfigDoc:
@@ -63,22 +63,21 @@ def _carry_passes(desired_doc: ConfigDoc, deployed_doc: ConfigDoc | None) -> Con
 def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
          desired_doc: ConfigDoc, desired: ReleaseSettings, op_id: str) -> list[Phase]:
     desired_doc = _carry_passes(desired_doc, deployed_doc)
-    on = {f"{NS}:maintenance": True}
-    final_maintenance = {f"{NS}:maintenance": desired.maintenance}
+    on = edit.maintenance(True)
+    final_maintenance = edit.maintenance(desired.maintenance)
     if flips_to_migration_target(deployed, desired):
         migration = desired.migration
         if deployed_doc is None:     # first deployment: start on the source database
-            base = desired_doc.with_values({f"{NS}:database.name": migration.source_database,
-                                            f"{NS}:maintenance": False})
+            base = desired_doc.with_values({**edit.live_database(migration.source_database),
+                                            **edit.maintenance(False)})
         else:
             base = deployed_doc.copy()
-        section = dict(desired_doc.get_path(f"{NS}:migration") or {})
-        full = {f"{NS}:release": desired.release,
-                f"{NS}:migration": {**section, "pass": f"{op_id}-full", "liveSource": True}}
-        delta_pass = {f"{NS}:migration.pass": f"{op_id}-delta"}
+        full = {**edit.release(desired.release),
+                **edit.migration_section(desired_doc, f"{op_id}-full", live_source=True)}
+        delta_pass = edit.migration_pass(f"{op_id}-delta")
         migrate = base.with_values(full)
         maintenance = migrate.with_values(on)
-        delta = maintenance.with_values({**delta_pass, f"{NS}:migration.liveSource": False})
+        delta = maintenance.with_values(edit.migration_pass(f"{op_id}-delta", live_source=False))
         release = desired_doc.with_values({**delta_pass, **on})
         final = desired_doc.with_values({**delta_pass, **final_maintenance})
         return [
@@ -90,10 +89,10 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
             Phase("maintenance-off", final, snapshot=True),
         ]
     base = deployed_doc.copy() if deployed_doc is not None else desired_doc.with_values(
-        {f"{NS}:maintenance": False})
-    backup_pass = {f"{NS}:backup.pass": op_id}
+        edit.maintenance(False))
+    backup_pass = edit.backup_pass(op_id)
     maintenance = base.with_values(on)
-    backup = maintenance.with_values({f"{NS}:release": desired.release, **backup_pass})
+    backup = maintenance.with_values({**edit.release(desired.release), **backup_pass})
     release = desired_doc.with_values({**backup_pass, **on})
     final = desired_doc.with_values({**backup_pass, **final_maintenance})
     return [
@@ -107,10 +106,4 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
 def written_back(phases: list[Phase]) -> dict:
     """The values ops set that the stack file keeps after a successful switch, so the next
     plain `pulumi up` sees no change of trigger and dumps or migrates nothing by surprise."""
-    final = phases[-1].doc
-    values = {}
-    for path in PASS_PATHS:
-        value = final.get_path(path)
-        if value is not None:
-            values[path] = value
-    return values
+    return edit.passes(phases[-1].doc)

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from commands.docker import COMPOSE_SERVICE
 from config import naming
+from config import stack_edits as edit
+from config.stack_file import stack_config
 from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
 
 # compose service -> required for a working production (admin UIs and the one-shot init are not)
@@ -112,10 +112,7 @@ def adopt_suggestion(purposes: dict[str, dict], network: dict | None) -> dict:
 
 def configured_adopt(stack_file: Path) -> dict | None:
     """The `meeshy:adopt` section of a stack file, or None when the file or section is absent."""
-    if not stack_file.is_file():
-        return None
-    document = yaml.safe_load(stack_file.read_text()) or {}
-    return ((document.get("config") or {}).get("meeshy:adopt")) or None
+    return stack_config(stack_file).get(edit.key("adopt")) or None
 
 
 def adopt_problems(configured: dict | None, volumes_found: dict[str, dict],

@@ -68,12 +68,54 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
                             "`ops audit STACK --out DIR` first and keep DIR")
     started, clock = now(), time.monotonic()
     op = "takeover-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    containers, how = _audited_containers(engine, snapshot_dir, project, name_prefix)
+    records = list(containers.values())
+    private, volume_names = _private_record(engine, op, project, docker_host, records)
+    private["keepTags"] = keep = _keep_images(engine, project, op, records, docker_host)
+    private_path = Path(private_dir or default_private_dir(project)) / f"{op}.json"
+    digest = write_private(private_path, private)
+    masked_path = snapshot_dir / f"{op}.json"
+    report = {"opId": op, "project": project, "foundBy": how, "started": started,
+              "privateRecord": str(private_path), "privateSha256": digest,
+              "containers": [_container_entry(r) for r in records],
+              "volumes": volume_names, "networks": sorted(private["networks"]),
+              "keepTags": sorted(keep.values()), "result": "recorded"}
+    write_masked(masked_path, report)
+    log(f"takeover {op}: recorded {len(records)} container(s) in {masked_path} "
+        f"(private record {private_path}, mode 0600)")
+    names = [r["Name"].lstrip("/") for r in records]
+    running = [r["Name"].lstrip("/") for r in reversed(records) if (r.get("State") or {}).get("Running")]
+    try:
+        _stop_and_remove(engine, project, running, names, volume_names, stop_seconds, docker_host)
+    except (DockerError, TakeoverError) as error:
+        report.update(result="failed", error=str(error), ended=now())
+        write_masked(masked_path, report)
+        raise TakeoverError(f"takeover {op} failed: {error}; `restore` brings back what was "
+                            f"recorded ({masked_path})", report) from None
+    report.update(result="taken over", stopped=running, removed=names, volumesIntact=volume_names,
+                  ended=now(), seconds=round(time.monotonic() - clock, 3), record=str(masked_path))
+    write_masked(masked_path, report)
+    log(f"takeover {op}: stopped {len(running)}, removed {len(names)} container(s); "
+        f"{len(volume_names)} volume(s) untouched ({report['seconds']} s)")
+    return report
+
+
+def _audited_containers(engine: Engine, snapshot_dir: Path, project: str,
+                        name_prefix: str) -> tuple[dict, str]:
+    """The project's containers, refused unless they are the ones the audit snapshot recorded."""
     containers, how = find_containers(engine, project, name_prefix)
     if not containers:
         raise TakeoverError(f"no container of compose project {project!r} (nor named {name_prefix}*): "
                             "nothing to take over; check --compose-project against the audit")
     _same_as_audited(json.loads((snapshot_dir / "snapshot.json").read_text()), project, containers)
-    records = list(containers.values())
+    return containers, how
+
+
+def _private_record(engine: Engine, op: str, project: str, docker_host: str | None,
+                    records: list[dict]) -> tuple[dict, list[str]]:
+    """Everything `restore` needs (unmasked): the containers, their images, networks and volumes,
+    and the names of the volumes they mount; refused, before anything is stopped, when the
+    containers could not be recreated from it."""
     image_ids = [r["Image"] for r in records]
     refs = [(r.get("Config") or {}).get("Image") for r in records]
     images = engine.inspect_images(image_ids)
@@ -92,50 +134,40 @@ def takeover(snapshot_dir: Path, *, project: str = "meeshy", name_prefix: str = 
         create_plans(private, engine.docker_host, placeholder=True)
     except NotRestorable as error:
         raise TakeoverError(f"nothing was stopped: {error}") from None
-    # A removed container no longer holds its image: a tag keeps it from image pruning and from
-    # rebuild scripts dropping untagged images, so the restore finds it (runbook: cleanup).
-    keep = {i: keep_tag(project, op, i) for i in sorted(set(image_ids))}
+    return private, volume_names
+
+
+def _keep_images(engine: Engine, project: str, op: str, records: list[dict],
+                 docker_host: str | None) -> dict[str, str]:
+    """A removed container no longer holds its image: a tag keeps it from image pruning and from
+    rebuild scripts dropping untagged images, so the restore finds it (runbook: cleanup)."""
+    keep = {i: keep_tag(project, op, i) for i in sorted({r["Image"] for r in records})}
     for image_id, target in keep.items():
         engine.run(docker_cli.tag(image_id, target, docker_host=docker_host))
-    private["keepTags"] = keep
-    private_path = Path(private_dir or default_private_dir(project)) / f"{op}.json"
-    digest = write_private(private_path, private)
-    masked_path = snapshot_dir / f"{op}.json"
-    report = {"opId": op, "project": project, "foundBy": how, "started": started,
-              "privateRecord": str(private_path), "privateSha256": digest,
-              "containers": [{"name": r["Name"].lstrip("/"), "imageId": r["Image"],
-                              "image": (r.get("Config") or {}).get("Image"),
-                              "running": bool((r.get("State") or {}).get("Running")),
-                              "inspect": mask_container(r)} for r in records],
-              "volumes": volume_names, "networks": sorted(networks), "keepTags": sorted(keep.values()),
-              "result": "recorded"}
-    write_masked(masked_path, report)
-    log(f"takeover {op}: recorded {len(records)} container(s) in {masked_path} "
-        f"(private record {private_path}, mode 0600)")
-    names = [r["Name"].lstrip("/") for r in records]
-    running = [r["Name"].lstrip("/") for r in reversed(records) if (r.get("State") or {}).get("Running")]
-    try:
-        for name in running:     # newest first: front ends before the database they write to
-            engine.run(docker_cli.stop([name], timeout_seconds=stop_seconds, docker_host=docker_host),
-                       timeout=stop_seconds + 30)
-        engine.run(docker_cli.rm(names, docker_host=docker_host))
-        left = engine.inspect_containers([c for c in engine.lines(docker_cli.ps_ids(
-            labels={docker_cli.COMPOSE_PROJECT: project}, docker_host=docker_host))])
-        left_names = sorted(set(names) & {c["Name"].lstrip("/") for c in left})
-        gone = sorted(set(volume_names) - set(engine.inspect_volumes(volume_names)))
-        if left_names or gone:
-            raise TakeoverError(f"after removal: containers left {left_names}, volumes gone {gone}")
-    except (DockerError, TakeoverError) as error:
-        report.update(result="failed", error=str(error), ended=now())
-        write_masked(masked_path, report)
-        raise TakeoverError(f"takeover {op} failed: {error}; `restore` brings back what was "
-                            f"recorded ({masked_path})", report) from None
-    report.update(result="taken over", stopped=running, removed=names, volumesIntact=volume_names,
-                  ended=now(), seconds=round(time.monotonic() - clock, 3), record=str(masked_path))
-    write_masked(masked_path, report)
-    log(f"takeover {op}: stopped {len(running)}, removed {len(names)} container(s); "
-        f"{len(volume_names)} volume(s) untouched ({report['seconds']} s)")
-    return report
+    return keep
+
+
+def _container_entry(record: dict) -> dict:
+    return {"name": record["Name"].lstrip("/"), "imageId": record["Image"],
+            "image": (record.get("Config") or {}).get("Image"),
+            "running": bool((record.get("State") or {}).get("Running")),
+            "inspect": mask_container(record)}
+
+
+def _stop_and_remove(engine: Engine, project: str, running: list[str], names: list[str],
+                     volume_names: list[str], stop_seconds: int, docker_host: str | None) -> None:
+    """Stops the running containers newest first (front ends before the database they write to),
+    removes them all, and checks none is left and every volume is still there."""
+    for name in running:
+        engine.run(docker_cli.stop([name], timeout_seconds=stop_seconds, docker_host=docker_host),
+                   timeout=stop_seconds + 30)
+    engine.run(docker_cli.rm(names, docker_host=docker_host))
+    left = engine.inspect_containers([c for c in engine.lines(docker_cli.ps_ids(
+        labels={docker_cli.COMPOSE_PROJECT: project}, docker_host=docker_host))])
+    left_names = sorted(set(names) & {c["Name"].lstrip("/") for c in left})
+    gone = sorted(set(volume_names) - set(engine.inspect_volumes(volume_names)))
+    if left_names or gone:
+        raise TakeoverError(f"after removal: containers left {left_names}, volumes gone {gone}")
 
 
 def build_parser(parser=None):

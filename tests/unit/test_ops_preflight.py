@@ -119,7 +119,7 @@ def test_an_external_database_stack_is_checked_by_the_release_model_only(tmp_pat
     assert _refusal(project, "deploy", "rehearsal") == [
         "meeshy:probeToken: unknown setting; known settings are listed in docs/configuration.md",
         "meeshy:backup.retain must be between 1 and 1000, got 0",
-        "meeshy:maintenance must be true or false, got 'yes'",
+        "meeshy:maintenance: expected true or false, got 'yes'",
         "meeshy:healthGate.deadlineSecond: unknown setting; expected one of deadlineSeconds, "
         "endpoints, intervalSeconds"]
 

@@ -53,8 +53,10 @@ def test_external_uri_loses_trailing_slash():
     ({"migration": {"sourceDatabase": "meeshy", "targetDatabase": "meeshy"}},
      "meeshy:migration.targetDatabase: must differ from migration.sourceDatabase"),
     ({"migration": {"sourceDatabase": "meeshy"}}, "meeshy:migration.targetDatabase is required"),
-    ({"database": {"name": "my db"}}, "meeshy:database.name: 'my db' is not a database name"),
-    ({"backupDir": "backups"}, "meeshy:backupDir: 'backups' must be an absolute path"),
+    ({"database": {"name": "my db"}},
+     "meeshy:database.name: expected a MongoDB database name (letters, digits, '_', '-'), got 'my db'"),
+    ({"backupDir": "backups"},
+     "meeshy:backupDir: expected an absolute host path without '..', got 'backups'"),
     ({"backup": {"retain": 0}}, "meeshy:backup.retain must be between 1 and 1000, got 0"),
     ({"backup": {"retain": "many"}}, "meeshy:backup.retain must be a number, got 'many'"),
     ({"healthGate": {"endpoints": {"gateway": "ftp://x"}}},
@@ -62,7 +64,7 @@ def test_external_uri_loses_trailing_slash():
     ({"healthGate": {"intervalSeconds": True}}, "meeshy:healthGate.intervalSeconds must be a number"),
     ({"externalDatabase": {"uri": "mongodb://h:1/meeshy"}},
      "meeshy:externalDatabase.uri: 'mongodb://h:1/meeshy' is not a server URI without database"),
-    ({"maintenance": "yes"}, "meeshy:maintenance must be true or false, got 'yes'"),
+    ({"maintenance": "yes"}, "meeshy:maintenance: expected true or false, got 'yes'"),
     ({"migration": "meeshy_v2"}, "meeshy:migration.sourceDatabase: meeshy:migration must be an object"),
 ])
 def test_bad_values_name_the_full_key(changes, message):
