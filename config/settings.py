@@ -216,20 +216,14 @@ def _parse_domain(source: ConfigSource, problems: v.Problems) -> str | None:
 
 
 # Flag key -> value when unset (meeshy:maintenance follows the rule shared with the release model).
-_FLAGS = {"rehearsal": False, "adminUis": False, "protectData": True}
-# Read as before this module was split: a malformed value reads as the default, unreported (the
-# problem was recorded after the collector had been checked). Left as is: refusing them is a
-# behaviour change to agree on first.
-_UNCHECKED_FLAGS = {"pullImages": True, "healthStartInterval": True}
+_FLAGS = {"rehearsal": False, "adminUis": False, "protectData": True, "pullImages": True,
+          "healthStartInterval": True}
 
 
 def _parse_flags(stack: str, source: ConfigSource, problems: v.Problems) -> dict[str, bool]:
     """Every true/false key, by key; production keeps its data protected unless it is a rehearsal."""
     flags = {name: v.as_bool(source.get(_key(name)), _key(name), default, problems)
              for name, default in _FLAGS.items()}
-    unreported = v.Problems()
-    flags.update({name: v.as_bool(source.get(_key(name)), _key(name), default, unreported)
-                  for name, default in _UNCHECKED_FLAGS.items()})
     flags["maintenance"] = v.maintenance_flag(source.get(_key("maintenance")), _key("maintenance"),
                                               problems)
     if stack == naming.PRODUCTION and not flags["protectData"] and not flags["rehearsal"]:

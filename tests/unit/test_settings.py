@@ -139,6 +139,12 @@ def test_flags_and_labels():
     assert load_settings("staging", config(maintenance="true")).maintenance is True
 
 
+def test_every_true_false_key_refuses_a_malformed_value_naming_it():
+    found, _ = problems(pullImages="sometimes", healthStartInterval="no thanks")
+    assert "meeshy:pullImages: expected true or false, got 'sometimes'" in found
+    assert "meeshy:healthStartInterval: expected true or false, got 'no thanks'" in found
+
+
 def test_secrets_are_checked_without_being_echoed():
     found, message = problems(dashboardAuth="ops:plaintext-password", jwtSecret="short-secret-value")
     assert any(p.startswith("meeshy:dashboardAuth: expected comma-separated htpasswd entries") for p in found)
