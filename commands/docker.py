@@ -1,6 +1,6 @@
 """Pure builders of the docker CLI command lines the audit and the compose takeover run.
 
-Each returns an argument list (compared list for list in tests/unit/test_compose_cli.py); nothing
+Each returns an argument list (compared list for list in tests/unit/takeover/test_compose_cli.py); nothing
 here runs a process. `docker exec` comes from commands/services.py, the one the components
 use. The recreation of an audited container is in commands/docker_create.py.
 """

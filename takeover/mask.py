@@ -1,6 +1,6 @@
 """Masking of everything the audit writes, so a snapshot can be read, kept and shared.
 
-Rules (each one tested in tests/unit/test_audit_mask.py on a realistic inspect):
+Rules (each one tested in tests/unit/takeover/test_audit_mask.py on a realistic inspect):
 - every environment value is replaced by MASK, names kept (container and image `Config.Env`,
   compose `environment:`, every line of `.env`);
 - a label, option or mapping value is masked whole when its key looks like a secret

@@ -6,7 +6,7 @@ import pytest
 
 from migration.meeshy import SCHEMA_PATH
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema" \
+REFERENCE = pathlib.Path(__file__).resolve().parents[4] / "shared/reference/meeshy/schema" \
     / "target-2026-08-22-11ba2be7b.prisma"
 
 

@@ -12,7 +12,7 @@ import pytest
 from ops.switch import run as switch_module
 from ops.switch.takeover import give_back_to_compose, remove_stack_containers
 from takeover.compose.record import TakeoverError
-from tests.unit.test_ops_switch_flow import FakeRunner, doc
+from tests.unit.ops.test_ops_switch_flow import FakeRunner, doc
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "volumes": ["meeshy_database-data", "meeshy_uploads"],
          "result": "taken over"}

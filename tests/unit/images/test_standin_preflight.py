@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "images" / "standin"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "images" / "standin"))
 
 from meeshy_standin import preflight  # noqa: E402
 from meeshy_standin.config import Config  # noqa: E402

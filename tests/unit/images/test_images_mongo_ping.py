@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-_PATH = pathlib.Path(__file__).resolve().parents[2] / "images" / "database" / "mongo_ping.py"
+_PATH = pathlib.Path(__file__).resolve().parents[3] / "images" / "database" / "mongo_ping.py"
 _spec = importlib.util.spec_from_file_location("mongo_ping", _PATH)
 mongo_ping = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mongo_ping)

@@ -125,7 +125,7 @@ def test_platform_release_runs_everything_inside_the_stack_network():
 
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)
-    stack_file = Path(__file__).resolve().parents[2] / "Pulumi.production.yaml"
+    stack_file = Path(__file__).resolve().parents[3] / "Pulumi.production.yaml"
     values = {**yaml.safe_load(stack_file.read_text())["config"], **EXAMPLE_SECRETS}
     platform = load_settings("production", values)
     release = load_release_settings("production", {

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 RUNBOOK = REPO / "docs" / "runbook.md"
 PREFIXES = ("./meeshy ", "python -m ops", "python -m takeover", "tools/")
 

@@ -9,7 +9,7 @@ from migration.meeshy import CHAIN
 from testing.legacy.dataset import generate_legacy_dataset
 from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS, defaulted_fields, legacy_models
 
-REFERENCE = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema"
+REFERENCE = pathlib.Path(__file__).resolve().parents[4] / "shared/reference/meeshy/schema"
 RULES = {rule.source: rule for step in CHAIN for rule in step.rules}
 
 

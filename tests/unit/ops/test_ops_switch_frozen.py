@@ -10,7 +10,7 @@ from ops.switch import rollback as rollback_module
 from ops.switch import run as switch_module
 from ops.switch.collaborators import Collaborators
 from testing.clock import FakeClock
-from tests.unit.test_ops_switch_flow import LEGACY, FakeRunner, doc, fake_data_ops
+from tests.unit.ops.test_ops_switch_flow import LEGACY, FakeRunner, doc, fake_data_ops
 
 
 def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(

@@ -1,6 +1,6 @@
 """The takeover graph under Pulumi mocks, fed with what the audit suggests: every adopted data
 volume is imported (never created), protected and retained, and mounted where the compose
-deployment mounted it. Complements tests/unit/test_platform_variants.py (P's adoption test)
+deployment mounted it. Complements tests/unit/components/test_platform_variants.py (P's adoption test)
 with the audit's side of the contract."""
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ import subprocess
 from config.settings_sections import IMAGE_KEYS
 from config.validation import image_problem
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 # Admin UIs, coturn and its certificate dumper have no local image, and the agent has no tag of
 # its own (the stand-in image with MEESHY_STANDIN_ROLE=agent): a rehearsal leaves them off.
 OPTIONAL = {"mongoUi", "redisUi", "agent", "coturn", "certsDumper"}

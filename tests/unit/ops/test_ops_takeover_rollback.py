@@ -13,7 +13,7 @@ from ops.switch import takeover as switch_takeover
 from ops.switch import takeover_rollback
 from takeover.audit.config_diff import stack_side
 from takeover.compose.record import TakeoverError
-from tests.unit.test_ops_switch_flow import FakeRunner, doc
+from tests.unit.ops.test_ops_switch_flow import FakeRunner, doc
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "project": "meeshy", "volumes": ["meeshy_database_data"],
          "result": "taken over"}

@@ -124,7 +124,7 @@ def test_both_stack_files_state_the_operators_decisions(stack):
     from pathlib import Path
 
     import yaml
-    path = Path(__file__).resolve().parents[2] / f"Pulumi.{stack}.yaml"
+    path = Path(__file__).resolve().parents[3] / f"Pulumi.{stack}.yaml"
     migration = yaml.safe_load(path.read_text())["config"]["meeshy:migration"]
     assert migration["decisions"] == {"notifications": "drop", "readStatuses": "migrate"}
 

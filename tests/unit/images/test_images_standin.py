@@ -13,7 +13,7 @@ import urllib.request
 import pytest
 from bson import ObjectId
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "images" / "standin"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[3] / "images" / "standin"))
 
 from meeshy_standin.config import Config, ConfigError  # noqa: E402
 from meeshy_standin.server import StandinServer  # noqa: E402
