@@ -11,7 +11,7 @@ from migration.engine.runner import Runner
 from migration.engine.sources import BATCH_SIZE
 from migration.engine.target import checkpoint, guards
 from migration.engine.target.lease import LEASE_SECONDS, Lease, holder
-from migration.engine.verify import verify as _verify
+from migration.engine.verification.verify import verify as _verify
 
 
 def check_against_schema(chain, validator) -> None:

@@ -135,7 +135,7 @@ QUARANTINED_TOKEN = "anon_plain_token_of_a_lost_conversation"
 
 def showcase_dataset() -> dict[str, list[dict]]:
     """One small legacy database exercising every rule of the chain once (ids in the comments
-    of tests/migration/test_meeshy_rules.py): a tiny production with each real-data defect."""
+    of tests/migration/meeshy/test_meeshy_rules.py): a tiny production with each real-data defect."""
     conv, lost_conv, alice, bob, carol, gone = oid(100), oid(199), oid(1), oid(2), oid(3), oid(9)
     return {
         "User": [legacy_user(alice, role="MODO", lastSeen=at(50), lastActiveAt=at(40)),

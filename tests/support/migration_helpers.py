@@ -6,7 +6,7 @@ from migration.engine import api
 from migration.engine.chain import check_chain
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
-from migration.engine.verify import content_hash
+from migration.engine.verification.verify import content_hash
 from tests.support import toy_chain
 
 DATA_COLLECTIONS = ("Person", "Squad", "Member", "Post", "_quarantine")

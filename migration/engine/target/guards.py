@@ -16,7 +16,7 @@ from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
 from migration.engine.target import checkpoint
 from migration.engine.target.ledger import LEDGER
-from migration.engine.verify import metadata_count
+from migration.engine.verification.verify import metadata_count
 
 SHOWN = 10  # collections named in a refusal
 # Above this share of quarantined documents a collection fails the run: a broken rule or

@@ -4,7 +4,7 @@ from bson import ObjectId
 
 from migration.engine.keyset import KeySet, exact_key
 from migration.engine.model import Reference
-from migration.engine.verify_scan import ReferenceCheck, reading_order
+from migration.engine.verification.scan import ReferenceCheck, reading_order
 
 
 @pytest.mark.parametrize("spill_at", [1000, 3])

@@ -107,7 +107,7 @@ def test_unmapped_source_data_fails_plan_and_stops_run(ferretdb, fresh_db):
 
 
 def test_both_reference_strategies_agree(migrated, monkeypatch):
-    from migration.engine import verify as verify_module
+    from migration.engine.verification import verify as verify_module
     source, target = migrated
     for member in target.Member.find({"active": False}):
         target.Member.update_one({"_id": member["_id"]}, {"$set": {"teamId": ObjectId()}})
@@ -123,10 +123,11 @@ def test_both_reference_strategies_agree(migrated, monkeypatch):
 
 def test_the_single_read_agrees_with_per_reference_reads_also_past_the_spill(migrated,
                                                                            monkeypatch):
-    from migration.engine import keyset, verify_scan
-    from migration.engine import verify as verify_module
+    from migration.engine import keyset
     from migration.engine.process import QUARANTINE
     from migration.engine.runner import written_collections
+    from migration.engine.verification import scan as verify_scan
+    from migration.engine.verification import verify as verify_module
     source, target = migrated
     for member in target.Member.find({"active": False}):
         target.Member.update_one({"_id": member["_id"]}, {"$set": {"teamId": ObjectId()}})
@@ -143,6 +144,6 @@ def test_the_single_read_agrees_with_per_reference_reads_also_past_the_spill(mig
 
 
 def test_a_wrong_metadata_count_is_confirmed_by_an_exact_count(migrated, monkeypatch):
-    from migration.engine import verify as verify_module
+    from migration.engine.verification import verify as verify_module
     monkeypatch.setattr(verify_module, "metadata_count", lambda collection: 0)
     assert verify(*migrated)["ok"]

@@ -8,12 +8,12 @@ from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
-from migration.engine.verify import content_hash
+from migration.engine.verification.verify import content_hash
 from testing.legacy.dataset import expected_counts, insert_legacy_dataset
 from testing.legacy.hand_built import at, legacy_translation, oid
 
 SCALE, SEED = 0.02, 5
-REAL_TARGET = pathlib.Path(__file__).resolve().parents[3] / "shared/reference/meeshy/schema" \
+REAL_TARGET = pathlib.Path(__file__).resolve().parents[4] / "shared/reference/meeshy/schema" \
     / "target-2026-08-22-11ba2be7b.prisma"
 
 

@@ -1,6 +1,6 @@
 """`verify`: the target reconciles with the source, references and uniques hold, hashes.
 
-Reading is the cost, so each target collection is read once (verify_scan.py) for its hash and
+Reading is the cost, so each target collection is read once (scan.py) for its hash and
 its side of every reference, and source counts come from the collections' metadata: an exact
 count is taken only to confirm a disagreement before it is reported. Every check streams, so
 it costs no more memory at x10 than x1.
@@ -13,14 +13,14 @@ import itertools
 from pymongo.errors import OperationFailure
 
 from migration.engine.hashing import sort_key
-from migration.engine.live_source import check_sources_live
 from migration.engine.model import CollectionRule
 from migration.engine.process import QUARANTINE
 from migration.engine.runner import written_collections
 from migration.engine.target import checkpoint
 from migration.engine.target.indexes import index_counts, indexed_collections, missing_indexes
 from migration.engine.target.ledger import ledger_collection, recorded_targets, split_token
-from migration.engine.verify_scan import EXAMPLES, scan_all, scan_collection
+from migration.engine.verification.live_source import check_sources_live
+from migration.engine.verification.scan import EXAMPLES, scan_all, scan_collection
 
 SET_LIMIT = 20_000  # referenced documents held as a set of keys (a few MB at most)
 PARALLEL_READS = 2  # more only adds contention on a 2-core machine running FerretDB
