@@ -92,6 +92,39 @@ def _phase_table(report: dict) -> str:
     return "\n".join(rows)
 
 
+def _assert_two_backups_of_the_legacy_data(report: dict, legacy_before: dict) -> list:
+    """Two backups of the legacy database: before the pre-copy, and after the window the
+    archive of the state fingerprinted under maintenance (the exact pre-switch data)."""
+    backups = report["backups"]["meeshy"]
+    assert [b["phase"] for b in backups] == ["backup-and-migrate", "after-window"]
+    assert report["frozenBackups"]["meeshy"]["equalsFingerprint"] is True
+    assert report["backupsUnderMaintenance"] == {"meeshy": backups[1]["backupId"]}
+    for backup in backups:
+        manifest = load_manifest(backup["archive"])
+        assert manifest["sha256"] == backup["sha256"] and manifest["sizeBytes"] > 0
+        assert compare(manifest["collections"], legacy_before) == []
+        assert manifest["documents"] == sum(expected_counts(1, SCALE).values())
+    return backups
+
+
+def _assert_history_shows_the_switch(bed, r1_version: int, backups: list) -> None:
+    """ops' history and the CLI's `pulumi stack history` both show the switch's updates."""
+    _, rows, output = bed.ops("history", "production", report="history")
+    snapshots = [r for r in rows if r["snapshot"]]
+    assert [(r["release"], r["databaseName"]) for r in snapshots] == [
+        ("2026.02.0", "meeshy_v2"), ("2026.01.0", "meeshy")]
+    assert snapshots[-1]["version"] == r1_version
+    assert snapshots[0]["backupId"] == backups[0]["backupId"]   # the release's own backup
+    assert [r["phase"] for r in rows[:5]] == list(reversed(MIGRATION_PHASES))
+    assert all(r["result"] == "succeeded" for r in rows)
+    assert "2026.02.0" in output and "meeshy_v2" in output
+
+    # The same updates, as the CLI shows them: ops drives the project's own stack.
+    cli_history = json.loads(bed.pulumi("stack", "history", "--json"))
+    assert [h["message"].split()[-1] for h in cli_history[:5]] == list(reversed(MIGRATION_PHASES))
+    assert all(h["message"].startswith("meeshy-ops ") for h in cli_history)
+
+
 def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
     r1_version = _deploy_r1(bed)
     legacy_before = database_digests(bed.client, "meeshy")
@@ -112,17 +145,7 @@ def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
     window = report["writeUnavailability"]
     assert 0 < window["seconds"] < report["seconds"]
 
-    # Two backups of the legacy database: before the pre-copy, and after the window the
-    # archive of the state fingerprinted under maintenance (the exact pre-switch data).
-    backups = report["backups"]["meeshy"]
-    assert [b["phase"] for b in backups] == ["backup-and-migrate", "after-window"]
-    assert report["frozenBackups"]["meeshy"]["equalsFingerprint"] is True
-    assert report["backupsUnderMaintenance"] == {"meeshy": backups[1]["backupId"]}
-    for backup in backups:
-        manifest = load_manifest(backup["archive"])
-        assert manifest["sha256"] == backup["sha256"] and manifest["sizeBytes"] > 0
-        assert compare(manifest["collections"], legacy_before) == []
-        assert manifest["documents"] == sum(expected_counts(1, SCALE).values())
+    backups = _assert_two_backups_of_the_legacy_data(report, legacy_before)
 
     # Both passes verified; the delta pass had nothing left to write.
     full, delta = report["migration"]["backup-and-migrate"], report["migration"]["delta-migration"]
@@ -141,20 +164,7 @@ def test_switch_backs_up_migrates_passes_the_gate_and_history_shows_it(bed):
     stack_file = yaml.safe_load(bed.stack_file.read_text())["config"]
     assert stack_file["meeshy:migration"]["pass"].endswith("-delta")
 
-    _, rows, output = bed.ops("history", "production", report="history")
-    snapshots = [r for r in rows if r["snapshot"]]
-    assert [(r["release"], r["databaseName"]) for r in snapshots] == [
-        ("2026.02.0", "meeshy_v2"), ("2026.01.0", "meeshy")]
-    assert snapshots[-1]["version"] == r1_version
-    assert snapshots[0]["backupId"] == backups[0]["backupId"]   # the release's own backup
-    assert [r["phase"] for r in rows[:5]] == list(reversed(MIGRATION_PHASES))
-    assert all(r["result"] == "succeeded" for r in rows)
-    assert "2026.02.0" in output and "meeshy_v2" in output
-
-    # The same updates, as the CLI shows them: ops drives the project's own stack.
-    cli_history = json.loads(bed.pulumi("stack", "history", "--json"))
-    assert [h["message"].split()[-1] for h in cli_history[:5]] == list(reversed(MIGRATION_PHASES))
-    assert all(h["message"].startswith("meeshy-ops ") for h in cli_history)
+    _assert_history_shows_the_switch(bed, r1_version, backups)
 
     assert bed.files_containing(SECRET_MARKER) == []
 

@@ -79,13 +79,9 @@ def _gateway_health(port: int) -> int:
         return getattr(error, "code", 0) or 0
 
 
-def test_audit_takeover_and_restore_of_a_compose_production(production, engine, tmp_path):
-    p, names = production, production["names"]
-    before = {n: _inspect(n) for n in names.values()}
-    digests = _digests(names["database"])
-    assert {c: d["count"] for c, d in digests.items()} == p["counts"]
-
-    # 1. Audit: real names, image ids, counts and indexes, every secret masked.
+def _audit_finds_everything_and_masks_secrets(p, before, tmp_path) -> tuple[dict, Path]:
+    """1. Audit: real names, image ids, counts and indexes, every secret masked."""
+    names = p["names"]
     out = tmp_path / "audit"
     stack_file = tmp_path / "Pulumi.production.yaml"
     stack_file.write_text("config:\n  meeshy:adopt:\n    volumes:\n"
@@ -120,8 +116,12 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
                        "--mongo-uri", uri, "--stack-file", str(stack_file)]) == 3
     by_uri = json.loads((tmp_path / "audit-uri" / "database.json").read_text())
     assert by_uri["method"] == "uri" and by_uri["databases"] == database["databases"]
+    return snap, out
 
-    # 2. Takeover: containers gone, volumes and data intact, real values only in the 0600 record.
+
+def _takeover_keeps_volumes_and_data(p, engine, out, before, digests, tmp_path) -> dict:
+    """2. Takeover: containers gone, volumes and data intact, real values only in the 0600 record."""
+    names = p["names"]
     private_dir = tmp_path / "private"
     report = takeover(out, project=p["project"], private_dir=private_dir, stop_seconds=5, log=lambda _: None)
     assert report["result"] == "taken over" and sorted(report["removed"]) == sorted(names.values())
@@ -146,9 +146,13 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
         restore(out, deadline_seconds=30, log=lambda _: None)
     assert _docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={p['project']}") == ""
     _docker("rm", "-f", verify)
+    return report
 
-    # 3. Restore: same images, volumes, env, labels, ports; running, healthy, same data.
-    # A first attempt out of time leaves containers behind; the next attempt replaces them.
+
+def _restore_brings_back_the_same_deployment(p, out, before, digests) -> dict:
+    """3. Restore: same images, volumes, env, labels, ports; running, healthy, same data.
+    A first attempt out of time leaves containers behind; the next attempt replaces them."""
+    names = p["names"]
     with pytest.raises(TakeoverError, match="before the deadline"):
         restore(out, deadline_seconds=1, log=lambda _: None)
     back = restore(out, deadline_seconds=180, log=lambda _: None)
@@ -170,6 +174,18 @@ def test_audit_takeover_and_restore_of_a_compose_production(production, engine, 
     assert _inspect(names["gateway"])["State"]["Health"]["Status"] == "healthy"
     assert _gateway_health(p["gateway_port"]) == 200
     assert _digests(names["database"]) == digests
+    return back
+
+
+def test_audit_takeover_and_restore_of_a_compose_production(production, engine, tmp_path):
+    p, names = production, production["names"]
+    before = {n: _inspect(n) for n in names.values()}
+    digests = _digests(names["database"])
+    assert {c: d["count"] for c, d in digests.items()} == p["counts"]
+
+    snap, out = _audit_finds_everything_and_masks_secrets(p, before, tmp_path)
+    report = _takeover_keeps_volumes_and_data(p, engine, out, before, digests, tmp_path)
+    back = _restore_brings_back_the_same_deployment(p, out, before, digests)
     print(f"\ntakeover of {len(names)} containers: audit {snap['seconds']} s, "
           f"takeover {report['seconds']} s, "
           f"restore {back['seconds']} s; {sum(p['counts'].values())} documents in "

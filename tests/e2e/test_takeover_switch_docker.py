@@ -97,15 +97,9 @@ def served_legacy_messages(bed: DockerStack, legacy_ids: set[str]) -> tuple[int 
     return status, {m.get("id") for m in listed} & legacy_ids
 
 
-def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_cli, tmp_path):
-    production, bed, images = deployments
-    names, volumes = production["names"], production["volumes"]
-    started = time.monotonic()
-    before = digests(names["database"])
-    image_ids = {n: docker("inspect", "-f", "{{.Image}}", n) for n in names.values()}
-    legacy_ids = legacy_message_ids(names["database"])
-
-    # 1. Audit, then the stack file adopts the suggested volumes and the audit is repeated on it.
+def _adopt_and_audit(bed, production, images, tmp_path) -> tuple[dict, Path]:
+    """1. Audit, then the stack file adopts the suggested volumes and the audit is repeated on it."""
+    volumes = production["volumes"]
     first = audit(bed.name, tmp_path / "audit-1", compose_project=production["project"], log=lambda _: None)
     adopt = first["adoptSuggestion"]["volumes"]
     assert adopt == {"database-data": volumes["database_data"], "database-config": volumes["database_config"],
@@ -121,8 +115,11 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     # The stack's database starts on existing data: the compose variable that named the database
     # to create on an empty volume is intentionally dropped (the check refuses it otherwise).
     (audit_dir / "intended.txt").write_text("database:MONGO_INITDB_DATABASE\n")
+    return adopt, audit_dir
 
-    # 2. The preview imports every adopted volume and deletes nothing; compose keeps running.
+
+def _preview_imports_and_deletes_nothing(bed, production, adopt, ops_cli, tmp_path) -> dict:
+    """2. The preview imports every adopted volume and deletes nothing; compose keeps running."""
     steps = preview_steps(bed)
     stack_names = naming.StackNames(bed.name, DOMAIN)
     for purpose, existing in adopt.items():
@@ -131,7 +128,7 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
         assert step["newState"]["inputs"]["name"] == existing
     assert not {s["op"] for s in steps.values()} & ADOPTED_DELETIONS
     assert all(docker("inspect", "-f", "{{.State.Running}}", n) == "true"
-               for n in names.values() if not n.endswith("mongo-init"))
+               for n in production["names"].values() if not n.endswith("mongo-init"))
 
     # The operator's preview (runbook, section 2) says the same before anything is deployed.
     preview_json = tmp_path / "preview.json"
@@ -140,8 +137,12 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     shown = json.loads(preview_json.read_text())
     assert shown["changes"].get("import") == len(adopt) and not set(shown["changes"]) & ADOPTED_DELETIONS
     assert "backup-and-migrate" in shown["migration"]["skipped"]
+    return steps
 
-    # 3. The takeover switch through ops: every phase an ordinary `pulumi up` of the project.
+
+def _takeover_switch(bed, production, audit_dir, ops_cli, tmp_path) -> dict:
+    """3. The takeover switch through ops: every phase an ordinary `pulumi up` of the project."""
+    volumes, stack_names = production["volumes"], naming.StackNames(bed.name, DOMAIN)
     switch_json = tmp_path / "switch.json"
     switched = ops_cli(bed, "switch", bed.name, "--takeover", str(audit_dir), "--compose-project",
                        production["project"], "--yes", "--json", str(switch_json), timeout=600)
@@ -155,9 +156,12 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     mounts = json.loads(docker("inspect", "-f", "{{json .Mounts}}", stack_names.container("database")))
     assert {m["Name"] for m in mounts} == {volumes["database_data"], volumes["database_config"]}
     assert stack_names.volume("database-data") not in labelled("volume", bed.name)
+    return report
 
-    # 4. The new production serves the migrated data: counts in meeshy_v2, and the legacy
-    #    messages of a conversation read back through Traefik and the new gateway.
+
+def _serves_the_migrated_data(bed, legacy_ids) -> dict:
+    """4. The new production serves the migrated data: counts in meeshy_v2, and the legacy
+    messages of a conversation read back through Traefik and the new gateway."""
     with MongoClient(f"mongodb://127.0.0.1:{bed.ports['database']}/?directConnection=true",
                      serverSelectionTimeoutMS=20000) as client:
         migrated = {c: client["meeshy_v2"][c].count_documents({})
@@ -165,8 +169,12 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     assert migrated.get("Message", 0) > 0 and migrated.get("Participant", 0) > 0
     status, served = served_legacy_messages(bed, legacy_ids)
     assert status == 200 and served, (status, served)
+    return migrated
 
-    # 5. Back to compose through ops: the stack's containers go, compose comes back as recorded.
+
+def _back_to_compose(bed, production, audit_dir, ops_cli, tmp_path, image_ids, before) -> dict:
+    """5. Back to compose through ops: the stack's containers go, compose comes back as recorded."""
+    names, volumes = production["names"], production["volumes"]
     rollback_json = tmp_path / "rollback.json"
     back = ops_cli(bed, "rollback", bed.name, "--to-compose", str(audit_dir), "--yes",
                    "--json", str(rollback_json), timeout=600)
@@ -186,7 +194,24 @@ def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_
     kept = docker("volume", "inspect", "-f", "{{.Name}}", *volumes.values()).split()
     assert sorted(kept) == sorted(volumes.values())
     assert digests(names["database"]) == before
-    volume_step = steps[stack_names.volume("database-data")]["op"]
+    return rolled
+
+
+def test_takeover_switch_through_pulumi_up_and_back_to_compose(deployments, ops_cli, tmp_path):
+    production, bed, images = deployments
+    names = production["names"]
+    started = time.monotonic()
+    before = digests(names["database"])
+    image_ids = {n: docker("inspect", "-f", "{{.Image}}", n) for n in names.values()}
+    legacy_ids = legacy_message_ids(names["database"])
+
+    adopt, audit_dir = _adopt_and_audit(bed, production, images, tmp_path)
+    steps = _preview_imports_and_deletes_nothing(bed, production, adopt, ops_cli, tmp_path)
+    report = _takeover_switch(bed, production, audit_dir, ops_cli, tmp_path)
+    migrated = _serves_the_migrated_data(bed, legacy_ids)
+    rolled = _back_to_compose(bed, production, audit_dir, ops_cli, tmp_path, image_ids, before)
+
+    volume_step = steps[naming.StackNames(bed.name, DOMAIN).volume("database-data")]["op"]
     print(f"\ntakeover switch and rollback to compose in {time.monotonic() - started:.1f} s: "
           f"{sum(production['counts'].values())} legacy documents hash-equal, "
           f"{sum(migrated.values())} migrated; preview step of database-data: {volume_step}; "

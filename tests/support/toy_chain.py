@@ -129,18 +129,8 @@ CHAIN = [
 ]
 
 
-def make_source(db, people: int = 30, seed: int = 7) -> None:
-    """Fills `db` with a legacy dataset for the toy chain, defects included."""
-    import random
-
-    from bson import ObjectId
-    rnd = random.Random(seed)
-
-    def oid():
-        return ObjectId(bytes(rnd.getrandbits(8) for _ in range(12)))
-
-    base = dt.datetime(2024, 1, 1)
-    person_ids = [oid() for _ in range(people)]
+def _people(rnd, person_ids: list, base: dt.datetime) -> list:
+    """People with mixed date types, optional fields, and one without the email the target requires."""
     people_docs = []
     for n, pid in enumerate(person_ids):
         doc = {"_id": pid, "name": f"person {n}", "email": f"p{n}@example.org",
@@ -154,12 +144,11 @@ def make_source(db, people: int = 30, seed: int = 7) -> None:
         if n == 3:
             del doc["email"]  # quarantined: the target requires it
         people_docs.append(doc)
-    db.people.insert_many(people_docs)
-    team_ids = [oid() for _ in range(max(2, people // 6))]
-    db.teams.insert_many([{"_id": t, "name": f"team {n}", "size": n, "archived": n == 1}
-                          for n, t in enumerate(team_ids)])
-    db.cache.insert_many([{"_id": n, "blob": "x" * n} for n in range(5)])
-    live_teams = [t for n, t in enumerate(team_ids) if n != 1]
+    return people_docs
+
+
+def _memberships(oid, person_ids: list, live_teams: list, base: dt.datetime) -> tuple[list, list]:
+    """Memberships with duplicates to merge, deleted people (one shared Ghost) and a missing team."""
     memberships, members = [], []
     for n, pid in enumerate(person_ids):
         if n == 3:
@@ -179,9 +168,13 @@ def make_source(db, people: int = 30, seed: int = 7) -> None:
         members.append((ghost_team, gone))
     memberships.append({"_id": oid(), "team": oid(), "person": person_ids[0], "active": True,
                         "since": base})  # quarantined: the team does not exist
-    db.memberships.insert_many(memberships)
+    return memberships, members
+
+
+def _posts_and_comments(rnd, oid, members: list, count: int, base: dt.datetime) -> tuple[list, list]:
+    """Posts by members, comments referencing them (one as a hex string) and one orphan comment."""
     posts, comments = [], []
-    for n in range(people * 2):
+    for n in range(count):
         team_id, author = members[rnd.randrange(len(members))]
         post_id = oid()
         post_doc = {"_id": post_id, "team": team_id, "author": author, "body": f"post {n}"}
@@ -193,5 +186,29 @@ def make_source(db, people: int = 30, seed: int = 7) -> None:
             comments.append({"_id": oid(), "post": ref, "text": f"c{n}.{c}",
                              "at": (base + dt.timedelta(minutes=n * 10 + c)).isoformat()})
     comments.append({"_id": oid(), "post": oid(), "text": "orphan", "at": base.isoformat()})
+    return posts, comments
+
+
+def make_source(db, people: int = 30, seed: int = 7) -> None:
+    """Fills `db` with a legacy dataset for the toy chain, defects included."""
+    import random
+
+    from bson import ObjectId
+    rnd = random.Random(seed)
+
+    def oid():
+        return ObjectId(bytes(rnd.getrandbits(8) for _ in range(12)))
+
+    base = dt.datetime(2024, 1, 1)
+    person_ids = [oid() for _ in range(people)]
+    db.people.insert_many(_people(rnd, person_ids, base))
+    team_ids = [oid() for _ in range(max(2, people // 6))]
+    db.teams.insert_many([{"_id": t, "name": f"team {n}", "size": n, "archived": n == 1}
+                          for n, t in enumerate(team_ids)])
+    db.cache.insert_many([{"_id": n, "blob": "x" * n} for n in range(5)])
+    live_teams = [t for n, t in enumerate(team_ids) if n != 1]
+    memberships, members = _memberships(oid, person_ids, live_teams, base)
+    db.memberships.insert_many(memberships)
+    posts, comments = _posts_and_comments(rnd, oid, members, people * 2, base)
     db.posts.insert_many(posts)
     db.comments.insert_many(comments)
