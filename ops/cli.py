@@ -1,11 +1,14 @@
 """python -m ops VERB STACK ...: the operators' verbs on a stack (Pulumi Automation API).
 
+    status STACK                  one sentence: what is going on (an interrupted switch, who
+                                  holds the stack) and the one command to run next
     preview STACK                 diff of the stack file against the deployed state, and the
                                   migration's dry-run summary
     switch STACK [--yes]          backup -> migration -> maintenance on -> delta migration ->
                                   up with the new release -> health gate -> maintenance off,
                                   timed against --budget; automatic rollback on failure/overrun
-    rollback STACK [--to N]       re-apply the previous snapshot (or update N)
+    rollback STACK [--to N]       re-apply the previous snapshot (or update N; --config-only
+                                  when N has no backup); after an interrupted switch, undo it
     rollback STACK --to-compose AUDIT_DIR
                                   back to the compose deployment a takeover switch replaced
     history STACK                 updates with release, database, backup and result
@@ -31,7 +34,7 @@ from config.release_settings import ReleaseConfigError
 from ops.automation.env import REPO_ROOT, OpsEnvironmentError
 from ops.verbs import run
 
-VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown")
+VERBS = ("status", "preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -78,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
             target = sub.add_mutually_exclusive_group()
             target.add_argument("--to", type=int, metavar="VERSION",
                                 help="the update to re-apply (default: the previous snapshot)")
+            sub.add_argument("--config-only", action="store_true",
+                             help="with --to: re-apply that update's configuration only, restoring "
+                                  "no data (when no backup of its database is recorded)")
             target.add_argument("--to-compose", type=Path, metavar="AUDIT_DIR",
                                 help="after a takeover switch: remove the stack's containers (never a "
                                      "volume) and bring back the compose deployment recorded in AUDIT_DIR")
@@ -90,9 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from config.stack_file import StackConfigError
+    from ops.automation.pulumi_state import PulumiLockHeld
     from ops.automation.snapshots import SnapshotError
     from ops.automation.stack_runner import PolicyViolation
     from ops.preflight import PreflightError, check
+    from ops.stack_lock import StackBusy
     try:
         if args.verb == "rehearse":
             from ops.rehearse.run import check_usage
@@ -101,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             check(args)
         code, report = run(args)
     except (PreflightError, OpsEnvironmentError, ReleaseConfigError, StackConfigError,
-            SnapshotError, PolicyViolation) as error:
+            SnapshotError, PolicyViolation, StackBusy, PulumiLockHeld) as error:
         print(f"ops {args.verb}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

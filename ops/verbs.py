@@ -50,8 +50,16 @@ def preview(args, runner: StackRunner) -> tuple[int, object]:
     return 0, preview_view(runner, log=_log)
 
 
+def status(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.status import status as stack_status
+    report = stack_status(runner)
+    print(report["sentence"])
+    return 0, report
+
+
 def switch(args, runner: StackRunner) -> tuple[int, object]:
     from ops.switch.run import SwitchAborted, run_switch
+    resume = _interrupted_switch(args, runner)
     runner.check_policies(runner.desired(), op_id="policy-switch")
     takeover = undo = None
     if args.takeover is not None:
@@ -69,12 +77,36 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
         report = run_switch(runner, budget_seconds=args.budget,
                             rollback_budget_seconds=args.rollback_budget,
                             confirm=_confirm(args.yes, args.stack), log=_log,
-                            takeover=takeover, undo_takeover=undo)
+                            takeover=takeover, undo_takeover=undo, resume=resume)
     except SwitchAborted as aborted:
         _log(str(aborted))
         return 1, None
     _print_phases(report)
     return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
+
+
+def _interrupted_switch(args, runner: StackRunner) -> dict | None:
+    """The journal of the interrupted switch this one resumes (None: a new switch)."""
+    from ops import journal as journals
+    from ops.automation.snapshots import SnapshotError
+    entry = journals.Journal(runner.ledger.root).read()
+    if not journals.interrupted(entry):
+        return None
+    if entry["kind"] == "rollback":
+        raise SnapshotError(f"rollback {entry['opId']} was interrupted: `./meeshy rollback "
+                            f"{args.stack} --yes` runs it again first (nothing was changed)")
+    if args.takeover is not None:
+        raise SnapshotError(f"switch {entry['opId']} was interrupted: a takeover cannot resume it; "
+                            f"`./meeshy rollback {args.stack} --yes` undoes it (nothing was changed)")
+    if entry.get("stackFileSha256") != journals.doc_sha256(runner.desired()):
+        raise SnapshotError(f"switch {entry['opId']} was interrupted in phase "
+                            f"{journals.phase_in_flight(entry) or journals.next_phase(entry)} and "
+                            f"{runner.stack_file.name} changed since it started: it cannot be "
+                            f"resumed; `./meeshy rollback {args.stack} --yes` undoes it "
+                            "(nothing was changed)")
+    _log(f"ops switch: resuming switch {entry['opId']} (interrupted, its pid {entry['pid']} is "
+         f"dead) from phase {journals.next_phase(entry)}")
+    return entry
 
 
 def rollback(args, runner: StackRunner) -> tuple[int, object]:
@@ -83,7 +115,8 @@ def rollback(args, runner: StackRunner) -> tuple[int, object]:
     from ops.switch.rollback import RollbackFailed, rollback_to
     try:
         report = rollback_to(runner, args.to, confirm=_confirm(args.yes, args.stack),
-                             budget_seconds=args.budget, log=_log)
+                             budget_seconds=args.budget, log=_log,
+                             config_only=args.config_only)
     except RollbackFailed as failed:
         return 1, failed.report
     return (1, None) if report is None else (0, report)
@@ -160,15 +193,25 @@ def _print_phases(report: dict) -> None:
 
 # Verbs that need no stack of the project, then those run on one (a StackRunner).
 WITHOUT_STACK = {"audit": audit, "rehearse": rehearse}
-ON_A_STACK = {"history": history, "preview": preview, "switch": switch, "rollback": rollback,
-              "refresh-staging": refresh_staging, "deploy": deploy, "teardown": teardown}
+ON_A_STACK = {"status": status, "history": history, "preview": preview, "switch": switch,
+              "rollback": rollback, "refresh-staging": refresh_staging, "deploy": deploy,
+              "teardown": teardown}
 
 
 def run(args) -> tuple[int, object]:
     if args.verb in WITHOUT_STACK:
         return WITHOUT_STACK[args.verb](args)
+    from ops import processes
     from ops.automation.env import discover
     from ops.automation.stack_runner import StackRunner
+    from ops.switch import recover
+    processes.mark_this_run()     # every child inherits it: a later run finds them if this one dies
     runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
                          create=args.verb == "deploy")
-    return ON_A_STACK[args.verb](args, runner)
+    if args.verb not in recover.GUARDED_VERBS:
+        return ON_A_STACK[args.verb](args, runner)
+    lock = recover.prepare(runner, args.verb, _log)
+    try:
+        return ON_A_STACK[args.verb](args, runner)
+    finally:
+        lock.release()

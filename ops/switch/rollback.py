@@ -265,35 +265,7 @@ def _write(runner: StackRunner, op_id: str, report: dict):
     return path
 
 
-def rollback_to(runner: StackRunner, version: int | None, *, confirm, budget_seconds: float,
-                log=print) -> dict | None:
-    """The `rollback STACK [--to N]` verb: from the current snapshot to update N (default the
-    previous snapshot), after the policy pack's preview. None when not confirmed; raises
-    RollbackFailed (with its report) when the rollback fails."""
-    from ops.automation import snapshots
-
-    current = snapshots.current(runner)
-    if current is None:
-        raise snapshots.SnapshotError(f"stack {runner.stack_name!r} has no snapshot to roll back from")
-    target = (snapshots.by_version(runner, version) if version is not None
-              else snapshots.previous(runner, current.version))
-    runner.check_policies(target.doc, op_id="policy-rollback")
-    if not confirm(f"rollback {runner.stack_name}: update {current.version} ({current.settings.release}) -> "
-                   f"update {target.version} ({target.settings.release})"):
-        return None
-    leaving = runner.ledger.switch_leaving(target.version) or {}
-    return rollback(runner, target, reason=f"requested: back to update {target.version}",
-                    current_doc=current.doc, maintenance_on=current.settings.maintenance,
-                    backups=leaving.get("backups") or {},
-                    baselines=baselines_since(runner, target.version),
-                    budget_seconds=budget_seconds, log=log, write_stack_file=True)
-
-
-def baselines_since(runner: StackRunner, version: int) -> dict[str, str]:
-    """Post-migration baselines of switches after `version`, earliest first per database."""
-    found: dict[str, str] = {}
-    for entry in runner.ledger.entries("switch"):
-        if (entry.get("fromVersion") or 0) >= version and entry.get("result") == "succeeded":
-            for database, path in (entry.get("baselines") or {}).items():
-                found.setdefault(database, path)
-    return found
+def rollback_to(*args, **kwargs) -> dict | None:
+    """The `rollback` verb lives in ops/switch/rollback_verb.py (kept here for its callers)."""
+    from ops.switch.rollback_verb import rollback_to as verb
+    return verb(*args, **kwargs)

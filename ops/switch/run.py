@@ -19,6 +19,7 @@ from typing import Callable
 from config.release_settings import ReleaseSettings, load_release_settings
 from config.stack_file import ConfigDoc
 from ops import data_ops
+from ops import journal as journals
 from ops.automation import snapshots  # noqa: F401 - tests and callers patch snapshots.current here
 from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
@@ -57,6 +58,8 @@ class _Switch:
     window_start: tuple[str, float] | None = None
     maintenance_on: bool = False
     taken: dict | None = None     # the takeover's record, once it exists: compose then needs giving back
+    journal: journals.Journal | None = None
+    resumed: dict | None = None   # the journal of the interrupted switch this one resumes
 
 
 def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
@@ -67,7 +70,8 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                remove_stack: Callable[[list[str]], dict] | None = None,
                refresh_state: Callable[[], dict] | None = None,
                on_phase: Callable[[dict], None] | None = None,
-               collaborators: Collaborators | None = None) -> dict:
+               collaborators: Collaborators | None = None,
+               resume: dict | None = None) -> dict:
     """`takeover` (stop and remove the compose deployment the stack replaces) runs as
     the first phase, and the write-unavailability window starts with it. When the switch then
     fails (first takeover included: nothing deployed), after the stack's own rollback if any:
@@ -77,10 +81,12 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     refresh of the stack) drops the removed containers from the stack's state. `on_phase(record)`
     is called as each phase ends (the rehearsal starts its load by it). `collaborators`: the
     clock, snapshots, data operations and rollback (ops/switch/collaborators.py; production's
-    by default)."""
-    switch = _plan_switch(runner, budget_seconds, collaborators or Collaborators())
+    by default). `resume`: the journal of an interrupted switch (ops/journal.py): the same
+    operation planned again from its `fromVersion`, its phases ended ok not run again."""
+    switch = _plan_switch(runner, budget_seconds, collaborators or Collaborators(), resume)
     _announce(switch, confirm, log)
     _open_report(switch)
+    _open_journal(switch)
     failure = _take_over(switch, takeover) if takeover is not None else None
     if failure is None:
         failure = _run_phases(switch, on_phase)
@@ -93,16 +99,38 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     return _record(switch)
 
 
-def _plan_switch(runner: StackRunner, budget_seconds: float, c: Collaborators) -> _Switch:
-    """The phases from the deployed snapshot to the stack file, decided before anything changes."""
+def _plan_switch(runner: StackRunner, budget_seconds: float, c: Collaborators,
+                 resume: dict | None = None) -> _Switch:
+    """The phases from the deployed snapshot to the stack file, decided before anything changes
+    (a resumed switch: from the snapshot it started from, with its operation id, so every phase
+    is the configuration it was)."""
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
-    deployed = c.snapshots.current(runner)
-    op_id = new_op_id("switch")
+    if resume is None:
+        deployed, op_id = c.snapshots.current(runner), new_op_id("switch")
+    else:
+        deployed = (c.snapshots.by_version(runner, resume["fromVersion"])
+                    if resume.get("fromVersion") else None)
+        op_id = resume["opId"]
     phases = plan(deployed.doc if deployed else None, deployed.settings if deployed else None,
                   desired_doc, desired, op_id)
     return _Switch(runner, c, op_id, desired, deployed, phases, budget_seconds,
-                   current_doc=deployed.doc if deployed else phases[0].doc)
+                   current_doc=deployed.doc if deployed else phases[0].doc, resumed=resume)
+
+
+def _open_journal(switch: _Switch) -> None:
+    """The plan and the facts a later `status`, resume or rollback needs, before any change."""
+    switch.journal = journals.Journal(switch.runner.ledger.root)
+    report = switch.report
+    switch.journal.begin("switch", switch.op_id, plan=[p.name for p in switch.phases],
+                         resumed_from=switch.resumed, fromVersion=report["fromVersion"],
+                         fromRelease=report["fromRelease"], release=report["release"],
+                         databaseName=report["databaseName"],
+                         stackFileSha256=journals.doc_sha256(switch.runner.desired()))
+    if switch.resumed is not None:
+        report["resumed"] = {"interruptedRun": switch.resumed.get("run"),
+                             "from": journals.next_phase(switch.resumed),
+                             "phasesKept": journals.phases_done(switch.resumed)}
 
 
 def _announce(switch: _Switch, confirm: Callable[[str], bool] | None, log) -> None:
@@ -156,13 +184,41 @@ def _take_over(switch: _Switch, takeover: Callable[[], dict]) -> str | None:
 def _run_phases(switch: _Switch, on_phase: Callable[[dict], None] | None) -> str | None:
     """The planned phases in order, each only if the budget is not used up. Returns the
     failure that stopped them, if any."""
+    done = journals.phases_done(switch.resumed) if switch.resumed else []
     for phase in switch.phases:
+        if phase.name in done:
+            _replay(switch, phase)
+            continue
         if switch.c.clock.monotonic() >= switch.deadline:
             return f"budget of {switch.budget_seconds:g} s used up before phase {phase.name}"
+        switch.journal.phase_started(phase.name)
         failure = _run_phase(switch, phase, on_phase)
+        switch.journal.phase_ended(phase.name, failure is None, switch.report["phases"][-1]["version"])
         if failure is not None:
             return failure
     return None
+
+
+def _replay(switch: _Switch, phase: Phase) -> None:
+    """A phase the interrupted switch ended ok: not run again; what the switch learnt from it
+    (its update's outputs in the ledger, its baseline file, maintenance on) taken back."""
+    record = next(p for p in switch.resumed["phases"] if p["name"] == phase.name and p.get("ok"))
+    switch.report["phases"].append({"name": phase.name, "start": record["started"],
+                                    "end": record["ended"], "seconds": 0.0,
+                                    "version": record.get("version"), "steps": {}, "ok": True,
+                                    "resumed": "ended ok before the interruption: not run again"})
+    update = switch.runner.ledger.phase_update(switch.op_id, phase.name) or {}
+    release = update.get("release") or {}
+    _collect(switch.report, phase, release, switch.maintenance_backups)
+    switch.current_doc = phase.doc
+    if phase.name == "maintenance-on":
+        switch.maintenance_on = True
+        switch.window_start = (record["ended"], switch.c.clock.monotonic()
+                               - journals.seconds_since(record["ended"]))
+    if phase.baseline_after:
+        path = switch.runner.ledger.baseline_path(switch.op_id, phase.baseline_after)
+        if path.is_file():
+            switch.baselines[phase.baseline_after] = str(path)
 
 
 def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] | None) -> str | None:
@@ -306,6 +362,8 @@ def _record(switch: _Switch) -> dict:
                    "release": switch.desired.release, "backups": switch.maintenance_backups,
                    "baselines": switch.baselines, "report": str(path)})
     report["reportPath"] = str(path)
+    if switch.journal is not None:
+        switch.journal.finish(report["result"], report=str(path))
     return report
 
 
