@@ -16,7 +16,8 @@ from config import validation as v
 from config.locations import REPO_ROOT
 from config.release_settings import ReleaseSettings
 from config.settings_sections import ReplicaSet, parse_database
-from steps.backup_manifest import load_manifest
+from steps.backup_manifest import file_sha256, load_manifest
+from steps.backup_run import ARCHIVE_SUFFIX
 from steps.protocol import result_of
 
 DEFAULT_TIMEOUT = 600.0
@@ -98,10 +99,37 @@ def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, lab
     return _json_line(_run(argv, {}, timeout + 30, f"backup of {database}"))
 
 
+def verify_archive(archive_path: str, expected_sha256: str | None = None) -> dict:
+    """Checks a backup archive against its manifest (and the sha256 ops recorded for it) before
+    anything reads it. A missing or altered one is named with the other backups of the same
+    database, and nothing has been changed."""
+    archive = Path(archive_path)
+    try:
+        manifest = load_manifest(archive)
+    except (FileNotFoundError, ValueError) as error:
+        manifest, problem = {}, f"has no readable manifest ({error})"
+    else:
+        problem = None
+    if not archive.is_file():
+        problem = "is missing"
+    elif problem is None:
+        actual = file_sha256(archive)
+        wanted = {manifest.get("sha256"), expected_sha256} - {None}
+        if wanted != {actual}:
+            problem = (f"fails its checksum: sha256 {actual} where its manifest "
+                       f"records {manifest.get('sha256')}"
+                       + (f" and ops recorded {expected_sha256}" if expected_sha256 else ""))
+    if problem:
+        others = sorted(str(p) for p in archive.parent.glob(f"*{ARCHIVE_SUFFIX}") if p != archive)
+        raise DataOperationError(
+            f"backup archive {archive} {problem}: it is not used and nothing was changed; other "
+            f"backups of that database: {', '.join(others) if others else 'none'}")
+    return manifest
+
+
 def restore(server: rc.Server, archive_path: str, from_database: str, to_database: str,
-            timeout: float = DEFAULT_TIMEOUT) -> None:
-    if not Path(archive_path).is_file():
-        raise DataOperationError(f"backup archive {archive_path} is missing")
+            timeout: float = DEFAULT_TIMEOUT, expected_sha256: str | None = None) -> None:
+    verify_archive(archive_path, expected_sha256)
     _run(rc.restore_command(server, from_database, to_database), {}, timeout,
          f"restore of {archive_path} into {to_database}", stdin_path=archive_path)
     _run(rc.data_check_command(server, "indexes", to_database, archive=archive_path),

@@ -61,10 +61,18 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     settings = load_release_settings(staging.stack_name, doc.plain_values())
     server = data_ops.server_for(settings, doc.plain_values())
     migration = settings.migration
-    into = migration.source_database if migration else settings.live_database
     prod_deployed = snapshots.current(production)
     prod_server = data_ops.server_for(prod_deployed.settings, prod_deployed.doc.plain_values())
     manifest = latest_backup(production)
+    migrated = _of_target_schema(prod_deployed.settings, manifest["database"])
+    if migrated and migration is not None:
+        # Production already runs on the migration's target: its backup has the new schema, so
+        # it goes into staging's target database, and there is nothing left to migrate.
+        into, migration = migration.target_database, None
+        log(f"{manifest['backupId']} holds {manifest['database']}, production's migrated "
+            "database: restored into staging's target database, not migrated again")
+    else:
+        into = migration.source_database if migration else settings.live_database
     if server == prod_server and into == manifest["database"]:
         raise RefreshError(f"staging's database {into} is production's own database on the same "
                            "server: refusing to restore over production")
@@ -101,6 +109,12 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
                            "backupId": manifest["backupId"], "report": str(path)})
     report["reportPath"] = str(path)
     return report
+
+
+def _of_target_schema(production, database: str) -> bool:
+    """A backup of the database production's migration wrote (the new schema)."""
+    target = production.migration.target_database if production.migration else None
+    return database == target and production.live_database == target
 
 
 def _environ() -> dict:

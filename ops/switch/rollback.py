@@ -1,15 +1,19 @@
 """Rollback: re-apply a previous snapshot (configuration: images, settings, the database the
 services use), restoring its database from the backup recorded for it when it changed since.
 
-    1. abandoned writes: the database the abandoned state's services used is compared with its
-       baseline (the backup or post-migration baseline recorded when the switch made it live);
-       changed documents are counted per collection and the database is dumped first, so the
-       writes are reported and kept, never silently dropped
+    0. every backup archive it may read checked against its manifest's sha256: a bad one
+       stops it before any change, named with the other backups of that database
+    1. abandoned writes (ops/switch/abandoned.py): the database the abandoned state's services
+       used is compared with its baseline; changed documents are counted per collection, the
+       database is dumped and the dump read back by id, so the writes are kept, never dropped
     2. maintenance on (only when a database the services are using must be restored)
     3. restore every database of the snapshot whose content differs from its recorded backup
-    4. up with the snapshot's configuration
-    5. health gate (the same command the HealthGate component runs)
-    6. verification: each database equals its recorded backup (counts and content hashes)
+    4. verification, before any write can reach it: each database equals its recorded backup
+       (counts and content hashes; one not restored was just compared)
+    5. up with the snapshot's configuration (maintenance as it records, normally off)
+    6. health gate (the same command the HealthGate component runs)
+    7. the abandoned database emptied when the snapshot does not use it and its dump holds all
+       of it, so the next switch's migration starts on an empty target
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from ops import data_ops
 from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
+from ops.switch import abandoned
 from ops.switch.collaborators import Collaborators
 from steps.digest import compare
 from steps.protocol import result_of
@@ -66,6 +71,7 @@ class _Rollback:
     started: float
     deadline: float
     report: dict
+    compared: dict | None = None    # database -> digests read before any restore
 
     @property
     def settings(self):
@@ -104,10 +110,12 @@ def rollback(runner: StackRunner, target: Snapshot, *, reason: str, current_doc:
     back = _begin(runner, target, reason, current_doc, maintenance_on, backups, baselines,
                   budget_seconds, log, collaborators or Collaborators())
     try:
-        _keep_abandoned_writes(back)
+        _check_backups(back)
+        abandoned.keep(back)
         _restore(back, _databases_to_restore(back))
+        _verify(back)          # still under maintenance (or untouched): nothing writes it yet
         _reapply_healthy(back)
-        _verify(back)
+        abandoned.empty_if_unused(back)
         if write_stack_file:
             target.doc.write(runner.stack_file)
             back.report["stackFile"] = (f"{runner.stack_file} now holds update {target.version}'s "
@@ -140,35 +148,13 @@ def _begin(runner, target, reason, current_doc, maintenance_on, backups, baselin
                      baselines, server, budget_seconds, log, clock, clock + budget_seconds, report)
 
 
-def _keep_abandoned_writes(back: _Rollback) -> None:
-    """Writes made to the abandoned database since the switch are counted and dumped first,
-    so they are reported and kept, never silently dropped."""
-    abandoned = back.current.live_database
-    reference = back.backups.get(abandoned)
-    if reference and not reference.get("archive") and abandoned not in back.baselines:
-        # A fingerprint under maintenance (frozen.py): nothing to count writes
-        # against document by document; the digests below compare the whole database.
-        back.report["abandonedWrites"] = {"database": abandoned, "counted": False,
-                                          "why": "only a fingerprint under maintenance is recorded: "
-                                                 "compared with the database below"}
-    elif abandoned in back.baselines or reference:
-        counted = back.step("count-abandoned-writes", lambda: back.c.data.changes_since(
-            back.server, abandoned,
-            baseline_path=back.baselines.get(abandoned) if abandoned in back.baselines else None,
-            archive_path=None if abandoned in back.baselines else reference["archive"],
-            timeout=back.remaining()))
-        entry = {"database": abandoned, **counted}
-        if counted["changed"]:
-            kept = back.step("keep-abandoned-writes", lambda: back.c.data.take_backup(
-                back.server, back.settings, abandoned, f"{back.op_id}-abandoned",
-                timeout=back.remaining()))
-            entry["keptIn"] = kept["archive"]
-            back.log(f"  {counted['changed']} document(s) written to {abandoned} after the switch "
-                     f"are abandoned by this rollback; kept in {kept['archive']}")
-        back.report["abandonedWrites"] = entry
-    else:
-        back.report["abandonedWrites"] = {"database": abandoned, "counted": False,
-                                          "why": "no backup or baseline recorded for it"}
+def _check_backups(back: _Rollback) -> None:
+    """Every archive the rollback may read, checked against its manifest before any change."""
+    for database, manifest in back.backups.items():
+        if manifest.get("archive") and database in (back.settings.live_database,
+                                                    back.current.live_database):
+            back.step(f"checksum-{database}", lambda: back.c.data.verify_archive(
+                manifest["archive"], manifest.get("sha256")))
 
 
 def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:
@@ -182,6 +168,8 @@ def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:
                         lambda: back.c.data.digests(back.server, database, back.remaining()))
         if compare(manifest["collections"], now):
             to_restore.append((database, manifest))
+        else:
+            back.compared = {**(back.compared or {}), database: now}
     for database, manifest in to_restore:
         if not manifest.get("archive"):   # a fingerprint under maintenance (frozen.py)
             raise RollbackFailed(
@@ -223,9 +211,9 @@ def _verify(back: _Rollback) -> None:
     for database, manifest in back.backups.items():
         if database != live:
             continue
-        problems = compare(manifest["collections"],
-                           back.step(f"verify-{database}",
-                                     lambda: back.c.data.digests(back.server, database, back.remaining())))
+        now = (back.compared or {}).get(database) or back.step(
+            f"verify-{database}", lambda: back.c.data.digests(back.server, database, back.remaining()))
+        problems = compare(manifest["collections"], now)
         back.report["verification"][database] = {
             "backupId": manifest["backupId"], "equal": not problems, "problems": problems,
             "documents": manifest.get("documents")}
@@ -233,9 +221,13 @@ def _verify(back: _Rollback) -> None:
             raise RollbackFailed(f"{database} differs from backup {manifest['backupId']}: "
                                  + "; ".join(problems))
     if live not in back.backups:
+        never_left = (back.current.live_database == live
+                      or back.report["abandonedWrites"].get("abandoned") is False)
         back.report["verification"][live] = {
-            "equal": None, "why": "no backup under maintenance recorded for this database "
-                                  "(the switch failed before taking it): nothing was restored"}
+            "equal": None, "why": (
+                "the services never left this database: nothing to restore" if never_left else
+                "no backup under maintenance recorded for this database (the switch stopped before "
+                "one was taken; writes were closed from maintenance-on): nothing was restored")}
 
 
 def _finish(back: _Rollback, reason: str) -> dict:
