@@ -44,9 +44,12 @@ class RollbackFailed(RuntimeError):
 
 
 def _health(server, settings, timeout: float) -> dict:
+    """The HealthGate component's command on the same endpoints (every service, not only the
+    database: in Docker mode the configured endpoints are empty and the containers are probed)."""
+    from components.release.release import gate_endpoints
     argv = rc.health_gate_command(server, deadline_seconds=settings.health.deadline_seconds,
                                   interval_seconds=settings.health.interval_seconds,
-                                  endpoints=dict(settings.health.endpoints))
+                                  endpoints=gate_endpoints(settings))
     env = {rc.HEALTH_MONGO_ENV: server.database_uri(settings.live_database)}
     done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
                           timeout=timeout, cwd=str(REPO_ROOT))

@@ -25,8 +25,10 @@ from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
 from ops.switch import frozen as switch_frozen
+from ops.switch import resume as resume_steps
 from ops.switch.collaborators import Collaborators
 from ops.switch.plan import Phase, plan, written_back
+from ops.switch.resume import collect
 from ops.switch.rollback import RollbackFailed, rollback
 
 DEFAULT_BUDGET_SECONDS = 600.0
@@ -86,10 +88,12 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     switch = _plan_switch(runner, budget_seconds, collaborators or Collaborators(), resume)
     _announce(switch, confirm, log)
     _open_report(switch)
-    _open_journal(switch)
+    resume_steps.open_journal(switch)
     failure = _take_over(switch, takeover) if takeover is not None else None
     if failure is None:
         failure = _run_phases(switch, on_phase)
+    if failure is None:
+        failure = resume_steps.last_check(switch)
     _settle_frozen_legacy(switch, failure, log)
     if failure is None:
         _succeed(switch)
@@ -116,21 +120,6 @@ def _plan_switch(runner: StackRunner, budget_seconds: float, c: Collaborators,
                   desired_doc, desired, op_id)
     return _Switch(runner, c, op_id, desired, deployed, phases, budget_seconds,
                    current_doc=deployed.doc if deployed else phases[0].doc, resumed=resume)
-
-
-def _open_journal(switch: _Switch) -> None:
-    """The plan and the facts a later `status`, resume or rollback needs, before any change."""
-    switch.journal = journals.Journal(switch.runner.ledger.root)
-    report = switch.report
-    switch.journal.begin("switch", switch.op_id, plan=[p.name for p in switch.phases],
-                         resumed_from=switch.resumed, fromVersion=report["fromVersion"],
-                         fromRelease=report["fromRelease"], release=report["release"],
-                         databaseName=report["databaseName"],
-                         stackFileSha256=journals.doc_sha256(switch.runner.desired()))
-    if switch.resumed is not None:
-        report["resumed"] = {"interruptedRun": switch.resumed.get("run"),
-                             "from": journals.next_phase(switch.resumed),
-                             "phasesKept": journals.phases_done(switch.resumed)}
 
 
 def _announce(switch: _Switch, confirm: Callable[[str], bool] | None, log) -> None:
@@ -187,7 +176,7 @@ def _run_phases(switch: _Switch, on_phase: Callable[[dict], None] | None) -> str
     done = journals.phases_done(switch.resumed) if switch.resumed else []
     for phase in switch.phases:
         if phase.name in done:
-            _replay(switch, phase)
+            resume_steps.replay(switch, phase)
             continue
         if switch.c.clock.monotonic() >= switch.deadline:
             return f"budget of {switch.budget_seconds:g} s used up before phase {phase.name}"
@@ -197,28 +186,6 @@ def _run_phases(switch: _Switch, on_phase: Callable[[dict], None] | None) -> str
         if failure is not None:
             return failure
     return None
-
-
-def _replay(switch: _Switch, phase: Phase) -> None:
-    """A phase the interrupted switch ended ok: not run again; what the switch learnt from it
-    (its update's outputs in the ledger, its baseline file, maintenance on) taken back."""
-    record = next(p for p in switch.resumed["phases"] if p["name"] == phase.name and p.get("ok"))
-    switch.report["phases"].append({"name": phase.name, "start": record["started"],
-                                    "end": record["ended"], "seconds": 0.0,
-                                    "version": record.get("version"), "steps": {}, "ok": True,
-                                    "resumed": "ended ok before the interruption: not run again"})
-    update = switch.runner.ledger.phase_update(switch.op_id, phase.name) or {}
-    release = update.get("release") or {}
-    _collect(switch.report, phase, release, switch.maintenance_backups)
-    switch.current_doc = phase.doc
-    if phase.name == "maintenance-on":
-        switch.maintenance_on = True
-        switch.window_start = (record["ended"], switch.c.clock.monotonic()
-                               - journals.seconds_since(record["ended"]))
-    if phase.baseline_after:
-        path = switch.runner.ledger.baseline_path(switch.op_id, phase.baseline_after)
-        if path.is_file():
-            switch.baselines[phase.baseline_after] = str(path)
 
 
 def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] | None) -> str | None:
@@ -239,7 +206,7 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
     if not result.ok:
         return f"phase {phase.name} failed: {result.error}"
     release = result.outputs.get("release") or {}
-    _collect(switch.report, phase, release, switch.maintenance_backups)
+    collect(switch.report, phase, release, switch.maintenance_backups)
     if phase.baseline_after:
         failure = _take_baseline(switch, phase, record)
         if failure is not None:
@@ -394,21 +361,6 @@ def refresh_state_of(runner) -> dict:
                                   color="never", suppress_progress=True, on_output=lambda line: None)
     return {"result": result.summary.result,
             "resourceChanges": dict(result.summary.resource_changes or {})}
-
-
-def _collect(report: dict, phase, release: dict, maintenance_backups: dict) -> None:
-    backup = release.get("backup") or {}
-    if backup.get("backupId") and backup["backupId"] not in {
-            b["backupId"] for items in report["backups"].values() for b in items}:
-        entry = {**backup, "phase": phase.name, "underMaintenance": phase.backup_under_maintenance}
-        report["backups"].setdefault(backup["database"], []).append(
-            {k: entry[k] for k in ("backupId", "archive", "sha256", "sizeBytes", "documents",
-                                   "phase", "underMaintenance") if k in entry})
-        if phase.backup_under_maintenance:
-            maintenance_backups[backup["database"]] = backup
-    migration = release.get("migration")
-    if migration and migration.get("report") not in {m.get("report") for m in report["migration"].values()}:
-        report["migration"][phase.name] = migration
 
 
 def _window(switch: _Switch, end_iso: str) -> dict:
