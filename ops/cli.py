@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
                                   "a failed switch brings it back")
             sub.add_argument("--compose-project", default="meeshy",
                              help="compose project of the deployment taken over (default meeshy)")
+            sub.add_argument("--unpreviewed", action="store_true",
+                             help="go on although the stack file changed since the last preview")
             sub.add_argument("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
                              help="time allowed to the automatic rollback (default 600)")
         if verb == "rollback":

@@ -23,11 +23,28 @@ from ops import processes
 from ops.automation.ledger import now_iso
 
 FILE = "journal.json"
+PREVIEW_FILE = "previewed.json"
 
 
 def doc_sha256(doc) -> str:
     """What a resumed switch checks the stack file against: its configuration as written."""
     return hashlib.sha256(doc.text().encode()).hexdigest()
+
+
+def record_preview(root: Path, doc) -> None:
+    """What the last `preview` showed the operator: the stack file it read."""
+    path = Path(root) / PREVIEW_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"stackFileSha256": doc_sha256(doc), "at": now_iso()}))
+
+
+def changed_since_preview(root: Path, doc) -> str | None:
+    """When the last preview was of another stack file, when that was (None: same, or none)."""
+    try:
+        seen = json.loads((Path(root) / PREVIEW_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return None if seen.get("stackFileSha256") == doc_sha256(doc) else f"previewed at {seen.get('at')}"
 
 
 class Journal:
@@ -50,10 +67,11 @@ class Journal:
     def begin(self, kind: str, op_id: str, *, plan: list[str], resumed_from: dict | None = None,
               **facts) -> dict:
         """Opens the journal of a new operation (or of one resuming `resumed_from`, whose
-        phases it keeps)."""
+        phases ended ok it keeps)."""
         self.entry = {"kind": kind, "opId": op_id, "run": processes.identity(), "pid": os.getpid(),
                       "started": now_iso(), "plan": list(plan), "finished": None,
-                      "phases": list((resumed_from or {}).get("phases") or []), **facts}
+                      "phases": [p for p in (resumed_from or {}).get("phases") or [] if p.get("ok")],
+                      **facts}
         if resumed_from is not None:
             self.entry["resumes"] = resumed_from.get("run")
             self.entry["started"] = resumed_from.get("started") or self.entry["started"]

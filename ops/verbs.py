@@ -46,8 +46,11 @@ def history(args, runner: StackRunner) -> tuple[int, object]:
 
 
 def preview(args, runner: StackRunner) -> tuple[int, object]:
+    from ops import journal as journals
     from ops.views import preview as preview_view
-    return 0, preview_view(runner, log=_log)
+    report = preview_view(runner, log=_log)
+    journals.record_preview(runner.ledger.root, runner.desired())
+    return 0, report
 
 
 def status(args, runner: StackRunner) -> tuple[int, object]:
@@ -58,7 +61,14 @@ def status(args, runner: StackRunner) -> tuple[int, object]:
 
 
 def switch(args, runner: StackRunner) -> tuple[int, object]:
+    from ops import journal as journals
+    from ops.automation.snapshots import SnapshotError
     from ops.switch.run import SwitchAborted, run_switch
+    changed = journals.changed_since_preview(runner.ledger.root, runner.desired())
+    if changed and not args.unpreviewed:
+        raise SnapshotError(f"{runner.stack_file.name} changed since the last preview ({changed}): "
+                            f"run `./meeshy preview {args.stack}` again to see what the switch "
+                            "will do, or pass --unpreviewed to go on (nothing was changed)")
     resume = _interrupted_switch(args, runner)
     runner.check_policies(runner.desired(), op_id="policy-switch")
     takeover = undo = None

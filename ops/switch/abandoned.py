@@ -87,8 +87,6 @@ def empty_if_unused(back) -> None:
     migration = back.current.migration
     if migration is None or migration.target_database != database:
         return     # only a migration's own target is emptied: the next switch rewrites it
-    if not entry.get("keptIn") and entry.get("changed", 0) == 0 and "counted" not in entry:
-        return
     if entry.get("keptIn") is None:
         kept = back.step("keep-abandoned-database", lambda: back.c.data.take_backup(
             back.server, back.settings, database, f"{back.op_id}-abandoned",

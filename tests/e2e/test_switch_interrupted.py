@@ -4,13 +4,21 @@ external-database mode against a FerretDB on loopback).
 
 The load is the rehearsal's generator (ops/rehearse/load.py) posting to a gateway that writes
 where the stack's deployed state says, refusing in maintenance (tests/support/bed_gateway.py).
-Each case, on one shared stack: back on the legacy release (`rollback --to` it, which also
-empties the migration's target: the next switch must start cleanly), the migration switch
-started, killed (SIGKILL to ops alone, as a fault would) once the journal shows the phase
-started, then only `status` and the command it names. Then: production on a known release
-with maintenance off, every acknowledged write present by id in the live database or in a
-named archive read back by id, and `status` idle with no Pulumi lock, no pending operation
-and no process of the killed run left.
+A kill is SIGKILL to ops alone, as a fault would deliver it, once the journal shows the phase
+started. After each kill only `status` runs, and then the command it names.
+
+To stay within the suite's time, one stack carries the cases in sequence:
+1. the migration switch killed in backup-and-migrate; the `switch` status names resumes it and
+   is itself killed in the next phase, and so on through maintenance-off; the last resume ends
+   it (a second switch started meanwhile is refused at once, writing nothing);
+2. `rollback --to` the legacy release, refused first while its backup fails its checksum, then
+   done: the writes taken on the migrated database counted, kept, read back by id, and that
+   database emptied;
+3. the switch again (it starts cleanly on the emptied target), killed in maintenance-off after
+   the stack file changed: `status` names `rollback`, which undoes exactly that switch.
+After each recovery: production on a known release with maintenance off, every acknowledged
+write present by id in the live database or in a named archive read back by id, and `status`
+idle with no Pulumi lock, no pending operation and no process of a killed run left.
 """
 from __future__ import annotations
 
@@ -78,6 +86,17 @@ class FaultBed:
         except (OSError, ValueError):
             return {}
 
+    def ledger(self) -> list[dict]:
+        path = self.bed.state / ".meeshy-ops" / "meeshy" / "production" / "ledger.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+    def wait_running(self, switch: subprocess.Popen, deadline_seconds: float = 120) -> None:
+        """Until the journal is this switch's (it holds the stack's lock by then)."""
+        deadline = time.monotonic() + deadline_seconds
+        while not self.journal().get("run", "").startswith(f"{switch.pid}-"):
+            assert time.monotonic() < deadline and switch.poll() is None, "the switch never started"
+            time.sleep(0.1)
+
     def status(self, name: str) -> dict:
         _, report, output = self.bed.ops("status", "production", report=name)
         print(output)
@@ -118,27 +137,13 @@ def faults(tmp_path_factory):
         yield bed
 
 
-def _back_on_legacy(faults: FaultBed) -> None:
-    """Every case starts from the legacy release, with the migration's target empty."""
-    if deployed_release(faults.bed.state, "meeshy", "production").get("databaseName") == LEGACY[1]:
-        return
-    faults.bed.write_stack_file(faults.config(LEGACY))
-    _, back, output = faults.bed.ops("rollback", "production", "--to", str(faults.legacy_version),
-                                     "--yes", report="rollback-to-legacy")
-    assert back["result"] == "succeeded", output
-    dropped = back["abandonedWrites"].get("dropped") or {}
-    assert dropped.get("dropped") == MIGRATED[1], back["abandonedWrites"]
-    assert MIGRATED[1] not in faults.client.list_database_names()
-
-
 def _kept_ids(report: dict | None) -> set[str]:
     """Ids in the archive a rollback kept the abandoned writes in, read back from the file."""
     entry = (report or {}).get("abandonedWrites") or {}
     if not entry.get("keptIn"):
         return set()
     assert (entry.get("readBack") or {}).get("verified") is True, entry
-    hashes = archive_document_hashes(Path(entry["keptIn"]), entry["database"])
-    return {key for key in hashes.get("Message", {})}
+    return set(archive_document_hashes(Path(entry["keptIn"]), entry["database"]).get("Message", {}))
 
 
 def _present(client, database: str, ids: list[str]) -> set[str]:
@@ -146,37 +151,118 @@ def _present(client, database: str, ids: list[str]) -> set[str]:
     return {str(d["_id"]) for d in client[database].Message.find({"_id": {"$in": wanted}}, {"_id": 1})}
 
 
-@pytest.mark.parametrize("phase", MIGRATION_PHASES)
-def test_a_switch_killed_in_a_phase_recovers_with_the_one_command_status_names(faults, phase):
-    _back_on_legacy(faults)
-    faults.bed.write_stack_file(faults.config(MIGRATED))
-    load = LoadGenerator(faults.gateway.port, "bed.localhost", faults.pairs, tag=f"kill-{phase}",
-                         threads=1, interval_seconds=0.1, max_seconds=600).start()
-    try:
-        run = faults.kill_in(faults.start_switch(), phase)
-        seen = faults.status(f"status-{phase}")
-        assert seen["state"] == "interrupted" and f"in phase {phase}" in seen["sentence"], seen
-        assert "now dead" in seen["sentence"] and seen["next"], seen
-        print(f"[{phase}] operator saw: {seen['sentence']}")
-        recovered, output = faults.run_recommended(seen["next"], f"recover-{phase}")
-        time.sleep(1.0)      # a few writes on the recovered release
-    finally:
-        writes = load.stop()
-
-    after = faults.status(f"status-after-{phase}")
+def _assert_recovered(faults: FaultBed, writes, runs: list[str], kept: set[str], name: str) -> dict:
+    after = faults.status(f"status-after-{name}")
     assert after["state"] == "idle", after
     assert after["pulumiLocks"] == [] and after["pendingOperations"] == 0, after
-    assert after["orphanProcesses"] == [] and processes.left_by(run) == [], after
+    assert after["orphanProcesses"] == [] and all(processes.left_by(run) == [] for run in runs), after
     release = deployed_release(faults.bed.state, "meeshy", "production")
     assert (release["release"], release["databaseName"]) in (LEGACY, MIGRATED), release
     assert release["maintenance"] is False, release
-
     acknowledged = [w.message_id for w in writes if w.outcome == "acknowledged"]
     assert acknowledged, "the load was never served"
-    kept = _kept_ids(recovered if (recovered or {}).get("abandonedWrites") else None)
     lost = set(acknowledged) - _present(faults.client, release["databaseName"], acknowledged) - kept
-    failed = [w for w in writes if w.outcome == "failed"]
-    print(f"[{phase}] recovered by {seen['next']}: {len(acknowledged)} acknowledged, {len(lost)} lost, "
-          f"{len(kept)} in a kept archive, {len(failed)} failed; release {release['release']}")
+    failed = [w.reason for w in writes if w.outcome == "failed"]
+    print(f"[{name}] {len(acknowledged)} acknowledged, {len(lost)} lost, {len(kept)} in a kept "
+          f"archive, {len(failed)} failed; serving {release['release']} on {release['databaseName']}")
     assert lost == set(), f"{len(lost)} acknowledged write(s) lost: {sorted(lost)[:5]}"
-    assert failed == [], [w.reason for w in failed][:5]
+    assert failed == [], failed[:5]
+    return release
+
+
+def _load(faults: FaultBed, tag: str) -> LoadGenerator:
+    return LoadGenerator(faults.gateway.port, "bed.localhost", faults.pairs, tag=tag, threads=1,
+                         interval_seconds=0.1, max_seconds=900).start()
+
+
+def _second_switch_is_refused(faults: FaultBed, first: subprocess.Popen) -> None:
+    """While a switch runs, another is refused at once: no rollback tried, no ledger entry."""
+    faults.wait_running(first)
+    operations = [e for e in faults.ledger() if e["kind"] in ("switch", "rollback")]
+    code, _, output = faults.bed.ops("switch", "production", "--yes", expect=2, report="second")
+    assert f"is busy: `switch` by pid {first.pid}" in output and "nothing was done" in output, output
+    assert "rollback" not in output.split("is busy")[0]
+    assert [e for e in faults.ledger() if e["kind"] in ("switch", "rollback")] == operations
+    assert first.poll() is None
+
+
+def test_a_switch_killed_in_every_phase_in_turn_is_resumed_by_the_command_status_names(faults):
+    faults.bed.write_stack_file(faults.config(MIGRATED))
+    load, runs = _load(faults, "chain"), []
+    try:
+        switch = faults.start_switch()
+        for index, phase in enumerate(MIGRATION_PHASES):
+            if index == 1:
+                _second_switch_is_refused(faults, switch)
+            runs.append(faults.kill_in(switch, phase))
+            seen = faults.status(f"status-{phase}")
+            assert seen["state"] == "interrupted" and f"in phase {phase}" in seen["sentence"], seen
+            assert "now dead" in seen["sentence"], seen
+            assert seen["next"] == "./meeshy switch production --yes", seen
+            print(f"[{phase}] operator saw: {seen['sentence']}")
+            if index + 1 < len(MIGRATION_PHASES):
+                switch = faults.start_switch()       # the command status named, killed in turn
+        report, _ = faults.run_recommended(seen["next"], "resume-last")
+        assert report["result"] == "succeeded" and report["resumed"]["from"] == "maintenance-off"
+        time.sleep(1.0)      # a few writes on the recovered release
+    finally:
+        writes = load.stop()
+    release = _assert_recovered(faults, writes, runs, set(), "chain")
+    assert (release["release"], release["databaseName"]) == MIGRATED
+
+
+def _corrupt(path: Path) -> bytes:
+    original = path.read_bytes()
+    data = bytearray(original)
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return original
+
+
+def test_rollback_to_refuses_a_corrupt_backup_then_keeps_and_empties_the_abandoned_target(faults):
+    faults.bed.write_stack_file(faults.config(LEGACY))
+    leaving = [entry for entry in faults.ledger() if entry["kind"] == "switch"][-1]
+    archive = Path(leaving["backups"][LEGACY[1]]["archive"])
+    original = _corrupt(archive)
+    version = str(faults.legacy_version)
+    code, _, output = faults.bed.ops("rollback", "production", "--to", version, "--yes", expect=None,
+                                     report="rollback-corrupt")
+    assert code != 0 and f"backup archive {archive} fails its checksum" in output, output
+    assert "other backups of that database" in output and "nothing was changed" in output, output
+    assert deployed_release(faults.bed.state, "meeshy", "production")["databaseName"] == MIGRATED[1]
+    archive.write_bytes(original)
+
+    load = _load(faults, "rollback-to")
+    try:
+        _, back, output = faults.bed.ops("rollback", "production", "--to", version, "--yes",
+                                         report="rollback-to-legacy")
+        time.sleep(1.0)
+    finally:
+        writes = load.stop()
+    assert back["result"] == "succeeded", output
+    kept = _kept_ids(back)
+    assert kept, back["abandonedWrites"]
+    assert (back["abandonedWrites"].get("dropped") or {}).get("dropped") == MIGRATED[1], back
+    assert MIGRATED[1] not in faults.client.list_database_names()
+    # Writes acknowledged on the migrated database before the rollback are in its archive.
+    _assert_recovered(faults, writes, [], kept, "rollback-to")
+
+
+def test_after_rollback_to_a_switch_starts_cleanly_and_a_kill_undone_by_rollback(faults):
+    faults.bed.write_stack_file(faults.config(MIGRATED))
+    load = _load(faults, "undo")
+    try:
+        run = faults.kill_in(faults.start_switch(), "maintenance-off")
+        # The operator edits the stack file meanwhile: the switch can no longer be resumed.
+        faults.bed.write_stack_file({**faults.config(MIGRATED), "meeshy:release": "2026.02.1"})
+        seen = faults.status("status-undo")
+        assert seen["next"] == "./meeshy rollback production --yes", seen
+        print(f"[maintenance-off, file changed] operator saw: {seen['sentence']}")
+        back, output = faults.run_recommended(seen["next"], "undo")
+        time.sleep(1.0)
+    finally:
+        writes = load.stop()
+    assert back["result"] == "succeeded" and back["undid"]["interruptedIn"] == "maintenance-off", output
+    assert back["toVersion"] == seen["journal"]["fromVersion"]
+    release = _assert_recovered(faults, writes, [run], _kept_ids(back), "undo")
+    assert (release["release"], release["databaseName"]) == LEGACY

@@ -138,3 +138,71 @@ def test_an_archive_failing_its_checksum_is_named_with_the_other_backups(tmp_pat
         verify_archive(str(archives[0]))
     assert "fails its checksum" in str(failure.value) and str(archives[1]) in str(failure.value)
     assert "nothing was changed" in str(failure.value)
+
+
+def test_a_switch_refuses_a_stack_file_changed_since_the_last_preview(tmp_path):
+    from config.stack_file import ConfigDoc
+    seen = ConfigDoc({"encryptionsalt": "v1:x"}, {"meeshy:release": "r2"})
+    assert journals.changed_since_preview(tmp_path, seen) is None      # never previewed
+    journals.record_preview(tmp_path, seen)
+    assert journals.changed_since_preview(tmp_path, seen) is None
+    edited = seen.with_values({"meeshy:release": "r3"})
+    assert journals.changed_since_preview(tmp_path, edited).startswith("previewed at ")
+
+
+def _rollback_runner(tmp_path, monkeypatch, backed_up: int):
+    """A stack with snapshots 1, 3, 5 (5 deployed); only a switch from `backed_up` took a backup."""
+    from config.release_settings import load_release_settings
+    from config.stack_file import ConfigDoc
+    from ops.automation import snapshots
+    from ops.automation.ledger import Ledger
+    from ops.automation.snapshots import HistoryRow, Snapshot
+
+    def snap(version):
+        doc = ConfigDoc({"encryptionsalt": "v1:x"}, {
+            "meeshy:release": f"r{version}", "meeshy:database": {"name": "meeshy"},
+            "meeshy:backupDir": "/b", "meeshy:externalDatabase": {"uri": "mongodb://127.0.0.1:1"}})
+        return Snapshot(version, doc, load_release_settings("production", doc.plain_values()), "")
+
+    rows = [HistoryRow(v, "succeeded", f"m{v}", "", "", {"snapshot": True, "message": f"m{v}"})
+            for v in (5, 3, 1)]
+    monkeypatch.setattr(snapshots, "rows", lambda runner: rows)
+    monkeypatch.setattr(snapshots, "current", lambda runner: snap(5))
+    monkeypatch.setattr(snapshots, "by_version", lambda runner, version: snap(version))
+
+    class Runner:
+        stack_name, ledger = "production", Ledger(tmp_path)
+
+        def check_policies(self, doc, op_id):
+            pass
+
+    runner = Runner()
+    runner.ledger.append({"kind": "switch", "fromVersion": backed_up, "result": "succeeded",
+                          "backups": {"meeshy": {"archive": "/b/x.archive.gz", "backupId": "x"}}})
+    return runner
+
+
+def test_rollback_to_an_update_without_backup_refuses_naming_the_nearest_with_one(tmp_path,
+                                                                                monkeypatch):
+    from ops.automation.snapshots import SnapshotError
+    from ops.switch import rollback_verb
+    runner = _rollback_runner(tmp_path, monkeypatch, backed_up=1)
+    applied = []
+
+    def fake_rollback(runner, target, **kw):
+        applied.append((target.version, kw))
+        return {"result": "succeeded"}
+
+    monkeypatch.setattr(rollback_verb, "rollback", fake_rollback)
+    with pytest.raises(SnapshotError) as refused:
+        rollback_verb.rollback_to(runner, 3, confirm=lambda s: True, budget_seconds=60)
+    assert "update 3 has no backup of meeshy" in str(refused.value)
+    assert "nearest update with one is 1" in str(refused.value) and "--config-only" in str(refused.value)
+    assert applied == [] and journals.Journal(tmp_path).read() is None
+
+    report = rollback_verb.rollback_to(runner, 3, confirm=lambda s: True, budget_seconds=60,
+                                       config_only=True)
+    assert applied[0][0] == 3 and applied[0][1]["backups"] == {}
+    assert "no data was restored" in report["configOnly"]
+    assert rollback_verb.rollback_to(runner, 1, confirm=lambda s: True, budget_seconds=60)
+    assert applied[1][1]["backups"]["meeshy"]["backupId"] == "x"
