@@ -4,8 +4,11 @@ equals the archive, then run the migration there, so a switch is rehearsed on ex
 
 The backup is the newest one of the database production's services use, as recorded by ops
 (or, when ops recorded none, the newest archive with a manifest in production's backup
-folder). The staging database restored into is staging's migration source when it has a
-migration section (the legacy data a migration reads), else the database its services use.
+folder), checked against its manifest's sha256 before it is read. The staging database restored
+into has the backup's schema: staging's migration source when it has a migration section (the
+legacy data a migration reads), else the database its services use; but once production runs on
+its migration's target, the backup has the new schema: it goes into staging's target database
+and is not migrated again.
 """
 from __future__ import annotations
 
