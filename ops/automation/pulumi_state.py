@@ -14,6 +14,7 @@ import json
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ops import processes
 
@@ -91,3 +92,52 @@ def resolve_pending(stack, log, *, config_file: str | None = None) -> list[str]:
         raise RuntimeError(f"{len(left)} pending operation(s) remain after the refresh: {left}")
     return named
 
+
+
+CONTAINER_TYPE = "docker:index/container:Container"
+
+
+def stopped_containers(deployment: dict, running: Callable[[list[str]], dict[str, bool]]) -> list[str]:
+    """URNs of the containers the state holds whose container is not running (killed, or
+    removed): `running(names)` answers name -> running, a name missing from its answer is gone."""
+    declared = {(r.get("outputs") or {}).get("name"): r["urn"]
+                for r in deployment.get("resources") or []
+                if r.get("type") == CONTAINER_TYPE and not r.get("delete")
+                and (r.get("outputs") or {}).get("name")
+                and (r.get("inputs") or {}).get("mustRun", True) is not False}
+    if not declared:
+        return []
+    states = running(sorted(declared))
+    return [urn for name, urn in sorted(declared.items()) if not states.get(name, False)]
+
+
+def docker_running(docker_host: str | None) -> Callable[[list[str]], dict[str, bool]]:
+    """name -> running, from `docker container inspect` (a removed container is left out)."""
+    import subprocess
+
+    from commands.docker import container_inspect
+
+    def ask(names: list[str]) -> dict[str, bool]:
+        argv = [*container_inspect(names, docker_host=docker_host), "--format",
+                "{{.Name}} {{.State.Running}}"]
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        states = {}
+        for line in done.stdout.splitlines():
+            name, _, state = line.strip().lstrip("/").partition(" ")
+            states[name] = state == "true"
+        return states
+    return ask
+
+
+def refresh_stopped_containers(stack, log, running) -> list[str]:
+    """A container killed outside Pulumi stays `created` in the state, and `up` leaves it dead
+    (`unless-stopped` does not restart a killed container). A refresh of just those records them
+    stopped (the provider sets must_run false), so the coming update starts them again."""
+    targets = stopped_containers(stack.export_stack().deployment or {}, running)
+    if targets:
+        log(f"ops: {len(targets)} container(s) of the stack are not running ("
+            + ", ".join(urn.rsplit("::", 1)[-1] for urn in targets)
+            + "): refreshing them so the next update starts them again")
+        stack.refresh(message="meeshy-ops refresh: containers found not running", target=targets,
+                      color="never", suppress_progress=True, on_output=lambda line: None)
+    return targets

@@ -7,7 +7,9 @@ what undoing an interrupted switch exactly means.
   2. the processes a dead ops run left (the pulumi CLI, its language host and plugins, a release
      step), found by the run's marker (ops/processes.py) and ended;
   3. Pulumi's lock of a dead pulumi removed, a live one refused (ops/automation/pulumi_state.py);
-  4. pending operations resolved by a refresh.
+  4. pending operations resolved by a refresh;
+  5. containers the state holds that are not running (a killed gateway) refreshed, so the
+     update that follows starts them again without an operator's `pulumi refresh`.
 Each is said to the operator as it is done.
 
 `undo_arguments` turns the journal of an interrupted switch (ops/journal.py) into the rollback
@@ -45,6 +47,9 @@ def prepare(runner, verb: str, log) -> StackLock:
                     + "; ".join(f"{pid} {command[:60]}" for pid, command in ended))
         pulumi_state.clear_stale_locks(runner.env.state, runner.project, runner.stack_name, log)
         pulumi_state.resolve_pending(runner.stack, log)
+        docker_host = runner.desired().plain_values().get("meeshy:dockerHost")
+        pulumi_state.refresh_stopped_containers(runner.stack, log,
+                                                pulumi_state.docker_running(docker_host))
     except BaseException:
         lock.release()
         raise

@@ -206,3 +206,40 @@ def test_rollback_to_an_update_without_backup_refuses_naming_the_nearest_with_on
     assert "no data was restored" in report["configOnly"]
     assert rollback_verb.rollback_to(runner, 1, confirm=lambda s: True, budget_seconds=60)
     assert applied[1][1]["backups"]["meeshy"]["backupId"] == "x"
+
+
+def test_only_the_containers_not_running_are_refreshed_before_an_update():
+    from ops.automation.pulumi_state import CONTAINER_TYPE, refresh_stopped_containers
+
+    def container(name, **extra):
+        return {"type": CONTAINER_TYPE, "urn": f"urn:pulumi:p::meeshy::{CONTAINER_TYPE}::{name}",
+                "outputs": {"name": name}, **extra}
+
+    deployment = {"resources": [
+        container("meeshy-production-gateway"), container("meeshy-production-web"),
+        container("meeshy-production-static"), container("meeshy-production-init",
+                                                          inputs={"mustRun": False}),
+        container("meeshy-production-old", delete=True),
+        {"type": "docker:index/volume:Volume", "urn": "urn:v", "outputs": {"name": "v"}}]}
+
+    class Stack:
+        refreshed = None
+
+        def export_stack(self):
+            return type("Deployment", (), {"deployment": deployment})()
+
+        def refresh(self, **kwargs):
+            self.refreshed = kwargs["target"]
+
+    asked, said = [], []
+    running = {"meeshy-production-web": True, "meeshy-production-gateway": False}   # static: gone
+    stack = Stack()
+    targets = refresh_stopped_containers(
+        stack, said.append, lambda names: asked.append(names) or running)
+    assert asked == [["meeshy-production-gateway", "meeshy-production-static", "meeshy-production-web"]]
+    assert [t.rsplit("::", 1)[-1] for t in targets] == ["meeshy-production-gateway",
+                                                        "meeshy-production-static"]
+    assert stack.refreshed == targets and "not running" in said[0]
+    stack.refreshed = None
+    assert refresh_stopped_containers(stack, said.append, lambda names: dict.fromkeys(names, True)) == []
+    assert stack.refreshed is None
