@@ -90,6 +90,13 @@ def changes_since(server: rc.Server, database: str, *, baseline_path: Path | Non
                            f"changes of {database}"))
 
 
+def drop_if_archived(server: rc.Server, database: str, archive_path: str,
+                     timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """Drops `database` only if every document it holds is in the archive (steps.data_check)."""
+    return _json_line(_run(rc.data_check_command(server, "drop", database, archive=archive_path),
+                           rc.data_environment(server), timeout, f"drop of {database}"))
+
+
 def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, label: str,
                 timeout: float = DEFAULT_TIMEOUT) -> dict:
     argv = rc.backup_run_command(backup_dir=settings.backup.directory, stack=settings.stack,

@@ -7,15 +7,15 @@ switch's migration starts on an empty target.
     keptIn    a dump of the database (`take_backup`), its sha256 checked against its manifest
     readBack  the archive read by id against the same baseline: it must hold at least every
               insert and update counted (a write that came in between is in it too)
-    dropped   after the rollback's health gate, when the abandoned database is not the one the
-              rollback returns to: dropped only if every document it holds is in the archive,
-              byte for byte (steps.data_check drop), else left and said
+    dropped   when the abandoned database is its state's migration target and the rollback does
+              not return to it: under maintenance, before the re-apply, dropped only if every
+              document it holds is in the archive, byte for byte (steps.data_check drop), else
+              left and said
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from commands import steps as rc
 from ops import data_ops
 
 
@@ -77,25 +77,29 @@ def read_back(kept: dict, database: str, baseline: str | None, reference: str | 
             "deleted": found["deleted"], "archive": kept["archive"]}
 
 
-def empty_if_unused(back) -> None:
-    """After the health gate: the abandoned database dropped when the state the rollback
-    returns to does not use it, and only once its archive holds all of it."""
-    entry = back.report.get("abandonedWrites") or {}
-    database = entry.get("database")
-    if not database or database == back.settings.live_database:
-        return
+def to_empty(back) -> str | None:
+    """The abandoned database, when it is the abandoned state's migration target and the state
+    the rollback returns to does not use it: the next switch's migration rewrites it."""
+    database = back.current.live_database
     migration = back.current.migration
-    if migration is None or migration.target_database != database:
-        return     # only a migration's own target is emptied: the next switch rewrites it
+    if database == back.settings.live_database or migration is None \
+            or migration.target_database != database:
+        return None
+    return database
+
+
+def empty(back, database: str) -> None:
+    """Dropped only if every document it holds is in the kept archive (dumped now when no write
+    was counted), else left as it is and said."""
+    entry = back.report["abandonedWrites"]
     if entry.get("keptIn") is None:
         kept = back.step("keep-abandoned-database", lambda: back.c.data.take_backup(
             back.server, back.settings, database, f"{back.op_id}-abandoned",
             timeout=back.remaining()))
         entry["keptIn"] = kept["archive"]
     try:
-        entry["dropped"] = back.step("empty-abandoned-database", lambda: data_ops._json_line(
-            data_ops._run(rc.data_check_command(back.server, "drop", database, archive=entry["keptIn"]),
-                          rc.data_environment(back.server), back.remaining(), f"drop of {database}")))
+        entry["dropped"] = back.step("empty-abandoned-database", lambda: back.c.data.drop_if_archived(
+            back.server, database, entry["keptIn"], back.remaining()))
         back.log(f"  {database} emptied: all of it is in {entry['keptIn']}")
     except data_ops.DataOperationError as error:
         entry["dropped"] = {"dropped": False, "why": str(error)}

@@ -12,8 +12,9 @@ services use), restoring its database from the backup recorded for it when it ch
        (counts and content hashes; one not restored was just compared)
     5. up with the snapshot's configuration (maintenance as it records, normally off)
     6. health gate (the same command the HealthGate component runs)
-    7. the abandoned database emptied when the snapshot does not use it and its dump holds all
-       of it, so the next switch's migration starts on an empty target
+    The migration target the rollback abandons (the snapshot does not use it) is emptied once its
+    dump holds all of it, under maintenance and before the re-apply (whose migration step would
+    otherwise find documents it did not write), so the next switch starts on an empty target.
 """
 from __future__ import annotations
 
@@ -114,11 +115,15 @@ def rollback(runner: StackRunner, target: Snapshot, *, reason: str, current_doc:
                   budget_seconds, log, collaborators or Collaborators())
     try:
         _check_backups(back)
+        emptying = abandoned.to_empty(back)
+        if emptying:       # its writes are kept whole only once none can come in
+            _maintenance_on(back)
         abandoned.keep(back)
         _restore(back, _databases_to_restore(back))
         _verify(back)          # still under maintenance (or untouched): nothing writes it yet
+        if emptying:       # before the re-apply, whose own migration step may write it again
+            abandoned.empty(back, emptying)
         _reapply_healthy(back)
-        abandoned.empty_if_unused(back)
         if write_stack_file:
             target.doc.write(runner.stack_file)
             back.report["stackFile"] = (f"{runner.stack_file} now holds update {target.version}'s "
@@ -185,15 +190,23 @@ def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:
 
 def _restore(back: _Rollback, to_restore: list[tuple[str, dict]]) -> None:
     """Maintenance on first when the services use a database about to be restored."""
-    if to_restore and not back.maintenance_on and back.current.live_database in {d for d, _ in to_restore}:
-        back.step("maintenance-on", lambda: _up(back.runner, back.current_doc.with_values(
-            {f"{NS}:maintenance": True}), back.op_id, "maintenance-on", False, back.deadline))
+    if to_restore and back.current.live_database in {d for d, _ in to_restore}:
+        _maintenance_on(back)
     for database, manifest in to_restore:
         back.step(f"restore-{database}", lambda: back.c.data.restore(
             back.server, manifest["archive"], database, database, back.remaining()))
         back.report["restores"].append({"database": database, "backupId": manifest["backupId"],
                                         "archive": manifest["archive"]})
         back.log(f"  restored {database} from {manifest['backupId']}")
+
+
+def _maintenance_on(back: _Rollback) -> None:
+    """The abandoned state's services in maintenance (once): no write comes in any more."""
+    if back.maintenance_on:
+        return
+    back.step("maintenance-on", lambda: _up(back.runner, back.current_doc.with_values(
+        {f"{NS}:maintenance": True}), back.op_id, "maintenance-on", False, back.deadline))
+    back.maintenance_on = True
 
 
 def _reapply_healthy(back: _Rollback) -> None:

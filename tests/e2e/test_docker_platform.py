@@ -145,7 +145,7 @@ def test_a_killed_gateway_is_started_again_by_the_next_ops_update(stack, ops_cli
     assert inspect(gateway)["State"]["Running"] is False
     done = ops_cli(stack, "deploy", stack.name)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "1 container(s) of the stack are not running (meeshy-" in done.stderr, done.stderr[-2000:]
+    assert f"1 container(s) of the stack are not running ({gateway})" in done.stderr, done.stderr[-2000:]
     assert inspect(gateway)["State"]["Running"] is True
 
 
