@@ -17,13 +17,14 @@ import ssl
 import subprocess
 import sys
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT / "images" / "standin"))
 
 from meeshy_standin.store import NewMessage, RequestError, Store  # noqa: E402
+
+from tests.support.json_http import JsonHandler, LoopbackServer  # noqa: E402
 
 _POST = re.compile(r"^/api/v1/conversations/([0-9a-f]{24})/messages$")
 
@@ -49,14 +50,14 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-class BedGateway:
+class BedGateway(LoopbackServer):
     def __init__(self, database_uri: str, state: Path, *, project: str = "meeshy",
                  stack: str = "production", legacy: str = "meeshy", folder: Path):
         self.uri, self.state, self.project, self.stack = database_uri.rstrip("/"), state, project, stack
         self.legacy, self.stores, self.lock = legacy, {}, threading.Lock()
         gateway = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self):
                 found = _POST.match(self.path)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -65,22 +66,10 @@ class BedGateway:
                 status, payload = gateway.post(found.group(1), body)
                 self._answer(status, payload)
 
-            def _answer(self, code, body):
-                data = json.dumps(body, default=str).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.serve(Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*self_signed(folder))
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def port(self) -> int:
@@ -105,12 +94,7 @@ class BedGateway:
             return error.status, {"error": str(error)}
         return 201, {"data": {"id": str(made["id"]), "database": release["databaseName"]}}
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__exit__(*exc)
         for store in self.stores.values():
             store.close()
