@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
                           help="legacy dataset size, times production's (about 125k documents at 1; "
                                "at least 0.01)")
     rehearse.add_argument("--keep", action="store_true", help="leave both stacks running")
+    rehearse.add_argument("--interrupt", metavar="PHASE",
+                          choices=("backup-and-migrate", "maintenance-on", "delta-migration",
+                                   "release", "maintenance-off"),
+                          help="also SIGKILL a switch in PHASE and recover it with the command "
+                               "`status` names (reported under `faults`)")
     rehearse.add_argument("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
                           help="where the report, the picture, the backups and the state go "
                                "(default ./rehearsal)")

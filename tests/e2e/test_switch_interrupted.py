@@ -23,20 +23,17 @@ idle with no Pulumi lock, no pending operation and no process of a killed run le
 from __future__ import annotations
 
 import json
-import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from bson import ObjectId
 
 from ops import processes
+from ops.rehearse.faults import kept_ids, kill_in_phase, read_journal, tally
 from ops.rehearse.load import LoadGenerator, posters
-from steps.data_check import archive_document_hashes
 from testing.ferretdb import FerretDB
 from testing.legacy.dataset import insert_legacy_dataset
 from tests.e2e.stackbed import REPO_ROOT, HealthServer, StackBed
@@ -47,7 +44,6 @@ pytestmark = pytest.mark.e2e
 
 SCALE = 0.01
 LEGACY, MIGRATED = ("2026.01.0", "meeshy"), ("2026.02.0", "meeshy_v2")
-KILL_AFTER_START_SECONDS = 1.0
 
 
 class FaultBed:
@@ -79,12 +75,12 @@ class FaultBed:
     def config(self, release: tuple[str, str]) -> dict:
         return self.bed.config(release=release[0], database=release[1], migration=True)
 
+    @property
+    def journal_path(self) -> Path:
+        return self.bed.state / ".meeshy-ops" / "meeshy" / "production" / "journal.json"
+
     def journal(self) -> dict:
-        path = self.bed.state / ".meeshy-ops" / "meeshy" / "production" / "journal.json"
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            return {}
+        return read_journal(self.journal_path)
 
     def ledger(self) -> list[dict]:
         path = self.bed.state / ".meeshy-ops" / "meeshy" / "production" / "ledger.jsonl"
@@ -108,20 +104,9 @@ class FaultBed:
         return subprocess.Popen(argv, cwd=REPO_ROOT, env=self.bed.env(), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
 
-    def kill_in(self, switch: subprocess.Popen, phase: str, deadline_seconds: float = 300) -> str:
+    def kill_in(self, switch: subprocess.Popen, phase: str) -> str:
         """SIGKILL to ops alone once the journal shows `phase` started; returns its run."""
-        deadline = time.monotonic() + deadline_seconds
-        while time.monotonic() < deadline:
-            journal = self.journal()
-            started = [p for p in journal.get("phases") or [] if p["name"] == phase]
-            if journal.get("run", "").startswith(f"{switch.pid}-") and started:
-                time.sleep(KILL_AFTER_START_SECONDS)
-                os.kill(switch.pid, signal.SIGKILL)
-                switch.wait(timeout=30)
-                return journal["run"]
-            assert switch.poll() is None, f"ops switch ended (exit {switch.returncode}) before {phase}"
-            time.sleep(0.1)
-        raise AssertionError(f"phase {phase} never started within {deadline_seconds} s")
+        return kill_in_phase(switch, self.journal_path, phase)
 
     def run_recommended(self, command: str, name: str) -> tuple[dict | None, str]:
         words = shlex.split(command)
@@ -140,15 +125,9 @@ def faults(tmp_path_factory):
 def _kept_ids(report: dict | None) -> set[str]:
     """Ids in the archive a rollback kept the abandoned writes in, read back from the file."""
     entry = (report or {}).get("abandonedWrites") or {}
-    if not entry.get("keptIn"):
-        return set()
-    assert (entry.get("readBack") or {}).get("verified") is True, entry
-    return set(archive_document_hashes(Path(entry["keptIn"]), entry["database"]).get("Message", {}))
-
-
-def _present(client, database: str, ids: list[str]) -> set[str]:
-    wanted = [ObjectId(i) for i in ids]
-    return {str(d["_id"]) for d in client[database].Message.find({"_id": {"$in": wanted}}, {"_id": 1})}
+    if entry.get("keptIn"):
+        assert (entry.get("readBack") or {}).get("verified") is True, entry
+    return kept_ids(report)
 
 
 def _assert_recovered(faults: FaultBed, writes, runs: list[str], kept: set[str], name: str) -> dict:
@@ -159,14 +138,11 @@ def _assert_recovered(faults: FaultBed, writes, runs: list[str], kept: set[str],
     release = deployed_release(faults.bed.state, "meeshy", "production")
     assert (release["release"], release["databaseName"]) in (LEGACY, MIGRATED), release
     assert release["maintenance"] is False, release
-    acknowledged = [w.message_id for w in writes if w.outcome == "acknowledged"]
-    assert acknowledged, "the load was never served"
-    lost = set(acknowledged) - _present(faults.client, release["databaseName"], acknowledged) - kept
-    failed = [w.reason for w in writes if w.outcome == "failed"]
-    print(f"[{name}] {len(acknowledged)} acknowledged, {len(lost)} lost, {len(kept)} in a kept "
-          f"archive, {len(failed)} failed; serving {release['release']} on {release['databaseName']}")
-    assert lost == set(), f"{len(lost)} acknowledged write(s) lost: {sorted(lost)[:5]}"
-    assert failed == [], failed[:5]
+    counted = tally(faults.client[release["databaseName"]], writes, kept)
+    print(f"[{name}] {counted}; serving {release['release']} on {release['databaseName']}")
+    assert counted["acknowledged"] > 0, "the load was never served"
+    assert counted["lost"] == 0, counted
+    assert counted["failed"] == 0, [w.reason for w in writes if w.outcome == "failed"][:5]
     return release
 
 
