@@ -23,7 +23,7 @@ def _leftovers(runner) -> dict:
                                 for pid, command in processes.left_by(run)]}
 
 
-def _left_words(left: dict) -> str:
+def _left_words(left: dict, who: str = "that command") -> str:
     words = []
     if any(not lock["alive"] for lock in left["pulumiLocks"]):
         words.append("a stale Pulumi lock")
@@ -31,7 +31,7 @@ def _left_words(left: dict) -> str:
         words.append(f"{left['pendingOperations']} pending operation(s)")
     if left["orphanProcesses"]:
         words.append(f"{len(left['orphanProcesses'])} orphan process(es)")
-    return (" It left " + ", ".join(words) + ", which that command clears first.") if words else ""
+    return (" It left " + ", ".join(words) + f", which {who} clears first.") if words else ""
 
 
 def _interrupted(runner, entry: dict, left: dict) -> tuple[str, str]:
@@ -81,5 +81,7 @@ def status(runner) -> dict:
                     f"{'on' if current.settings.maintenance else 'off'}) is deployed")
         last = (f"; the last {entry['kind']} {entry['opId']} ended {entry['finished']['result']}"
                 if entry and entry.get("finished") else "")
-        report["sentence"] = f"Stack {stack}: idle, {deployed}{last}; nothing to recover.{_left_words(left)}"
+        report["sentence"] = (f"Stack {stack}: idle, {deployed}{last}; nothing to recover."
+                              + _left_words(left, "the next switch, rollback or deploy")
+                              .replace(" It left", " A killed command left"))
     return report
