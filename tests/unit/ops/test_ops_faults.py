@@ -243,3 +243,44 @@ def test_only_the_containers_not_running_are_refreshed_before_an_update():
     stack.refreshed = None
     assert refresh_stopped_containers(stack, said.append, lambda names: dict.fromkeys(names, True)) == []
     assert stack.refreshed is None
+
+
+def test_ops_config_file_is_not_loaded_for_an_update_ops_did_not_make(tmp_path):
+    """Update 2 in the history is an operator's `pulumi up`; ops' ledger has a record (and a
+    kept configs/v2.yaml) under the same number from another update: that file is not used."""
+    from types import SimpleNamespace
+
+    from config.stack_file import ConfigDoc
+    from ops.automation import snapshots
+    from ops.automation.ledger import Ledger
+
+    ledger = Ledger(tmp_path)
+    kept = tmp_path / "other.yaml"
+    ConfigDoc({"encryptionsalt": "v1:x"}, {"meeshy:release": "from-ops-file",
+                                            "meeshy:database": {"name": "meeshy"},
+                                            "meeshy:backupDir": "/b"}).write(kept)
+    ledger.keep_config(2, kept)
+    ledger.append({"kind": "update", "version": 2, "message": "meeshy-ops deploy-1 deploy",
+                   "snapshot": True, "result": "succeeded"})
+    history_config = {"meeshy:release": SimpleNamespace(value="by-hand", secret=False),
+                      "meeshy:database": SimpleNamespace(value='{"name": "meeshy"}', secret=False),
+                      "meeshy:backupDir": SimpleNamespace(value="/b", secret=False)}
+    update = SimpleNamespace(result="succeeded", message="operator: r2 by hand", start_time="t",
+                             end_time="t", config=history_config, kind="update")
+    refresh = SimpleNamespace(result="succeeded", message="", start_time="t", end_time="t",
+                              config={}, kind="refresh")
+
+    class Runner:
+        stack_name = "production"
+
+        def __init__(self):
+            self.ledger = ledger
+
+        def history(self):
+            return [(3, refresh), (2, update)]
+
+        def desired(self):
+            return ConfigDoc({"encryptionsalt": "v1:x"}, {})
+
+    current = snapshots.current(Runner())          # the refresh above it is no snapshot
+    assert current.version == 2 and current.settings.release == "by-hand"
