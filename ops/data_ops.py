@@ -106,6 +106,29 @@ def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, lab
     return _json_line(_run(argv, {}, timeout + 30, f"backup of {database}"))
 
 
+def backup_dir_problem(settings: ReleaseSettings, last_backup: dict | None, copies: int = 2) -> str | None:
+    """Why the `backupDir` a switch applies cannot take its backups: not writable (tried for
+    real), or less free space than `copies` times the last archive of the database it backs up
+    (a migration switch archives it twice: the pre-copy's backup and the frozen state's)."""
+    import shutil
+
+    from config.locations import writable_problem
+    folder = Path(settings.backup.directory)
+    problem = writable_problem(folder, edit.key("backupDir"), directory=True)
+    if problem or not last_backup or not last_backup.get("sizeBytes"):
+        return problem
+    base = folder
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    free, need = shutil.disk_usage(base).free, copies * int(last_backup["sizeBytes"])
+    if free < need:
+        return (f"{edit.key('backupDir')} {folder}: {free / 1e6:.1f} MB free where this switch's "
+                f"backups need about {need / 1e6:.1f} MB ({copies} x the last archive of "
+                f"{last_backup.get('database')}, {last_backup.get('backupId')}); free space or "
+                "point backupDir elsewhere (nothing was changed)")
+    return None
+
+
 def verify_archive(archive_path: str, expected_sha256: str | None = None) -> dict:
     """Checks a backup archive against its manifest (and the sha256 ops recorded for it) before
     anything reads it. A missing or altered one is named with the other backups of the same

@@ -70,6 +70,7 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
                             f"run `./meeshy preview {args.stack}` again to see what the switch "
                             "will do, or pass --unpreviewed to go on (nothing was changed)")
     resume = _interrupted_switch(args, runner)
+    _check_backup_dir(runner)
     runner.check_policies(runner.desired(), op_id="policy-switch")
     takeover = undo = None
     if args.takeover is not None:
@@ -93,6 +94,18 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
         return 1, None
     _print_phases(report)
     return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
+
+
+def _check_backup_dir(runner: StackRunner) -> None:
+    """Before any change: the backupDir the switch applies takes its backups."""
+    from config.release_settings import load_release_settings
+    from ops.automation.snapshots import SnapshotError
+    from ops.data_ops import backup_dir_problem
+    desired = load_release_settings(runner.stack_name, runner.desired().plain_values())
+    database = desired.migration.source_database if desired.migration else desired.live_database
+    problem = backup_dir_problem(desired, runner.ledger.latest_backup(database))
+    if problem:
+        raise SnapshotError(problem)
 
 
 def _interrupted_switch(args, runner: StackRunner) -> dict | None:

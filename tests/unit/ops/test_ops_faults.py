@@ -284,3 +284,24 @@ def test_ops_config_file_is_not_loaded_for_an_update_ops_did_not_make(tmp_path):
 
     current = snapshots.current(Runner())          # the refresh above it is no snapshot
     assert current.version == 2 and current.settings.release == "by-hand"
+
+
+def test_a_backup_dir_without_room_for_the_last_archive_twice_is_refused(tmp_path, monkeypatch):
+    import shutil
+    from collections import namedtuple
+
+    from config.release_settings import load_release_settings
+    from ops import data_ops
+    settings = load_release_settings("production", {
+        "meeshy:release": "r", "meeshy:database": {"name": "meeshy"},
+        "meeshy:backupDir": str(tmp_path / "new" / "backups"),
+        "meeshy:externalDatabase": {"uri": "mongodb://127.0.0.1:1"}})
+    last = {"database": "meeshy", "backupId": "b7", "sizeBytes": 600_000_000}
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(0, 0, 1_000_000_000))
+    problem = data_ops.backup_dir_problem(settings, last)
+    assert "1000.0 MB free" in problem and "1200.0 MB" in problem and "b7" in problem
+    assert data_ops.backup_dir_problem(settings, {**last, "sizeBytes": 400_000_000}) is None
+    assert data_ops.backup_dir_problem(settings, None) is None
+    (tmp_path / "new").write_text("a file where the folder should be")
+    assert "is a file" in data_ops.backup_dir_problem(settings, last)
