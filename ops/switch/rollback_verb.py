@@ -39,6 +39,7 @@ def rollback_to(runner: StackRunner, version: int | None, *, confirm, budget_sec
     backups = leaving.get("backups") or {}
     if not config_only:
         _refuse_without_backup(runner, target, backups)
+        _refuse_bad_archives(backups)
     runner.check_policies(target.doc, op_id="policy-rollback")
     if not confirm(f"rollback {runner.stack_name}: update {current.version} ({current.settings.release}) -> "
                    f"update {target.version} ({target.settings.release})"
@@ -62,6 +63,7 @@ def rollback_to(runner: StackRunner, version: int | None, *, confirm, budget_sec
 def _undo_interrupted(runner, journal, entry: dict, confirm, budget_seconds, log) -> dict | None:
     undo = recover.undo_arguments(runner, entry)
     target = undo.pop("target")
+    _refuse_bad_archives(undo["backups"])
     runner.check_policies(target.doc, op_id="policy-rollback")
     if not confirm(f"rollback {runner.stack_name}: undo switch {entry['opId']} (interrupted) -> "
                    f"update {target.version} ({target.settings.release})"):
@@ -84,6 +86,18 @@ def _journaled(journal, action):
         raise
     journal.finish(report["result"])
     return report
+
+
+def _refuse_bad_archives(backups: dict) -> None:
+    """Before any Pulumi call: every archive this rollback may read matches its manifest
+    (rollback() checks them again as its first step, for the automatic rollbacks too)."""
+    from ops.data_ops import DataOperationError, verify_archive
+    for manifest in backups.values():
+        if manifest.get("archive"):
+            try:
+                verify_archive(manifest["archive"], manifest.get("sha256"))
+            except DataOperationError as bad:
+                raise snapshots.SnapshotError(str(bad)) from None
 
 
 def _refuse_without_backup(runner, target, backups: dict) -> None:

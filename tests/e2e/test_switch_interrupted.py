@@ -73,7 +73,9 @@ class FaultBed:
         self.ferret.__exit__(*exc)
 
     def config(self, release: tuple[str, str]) -> dict:
-        return self.bed.config(release=release[0], database=release[1], migration=True)
+        """The legacy release declares no migration (as production today); the next one does."""
+        return self.bed.config(release=release[0], database=release[1],
+                               migration=release != LEGACY)
 
     @property
     def journal_path(self) -> Path:

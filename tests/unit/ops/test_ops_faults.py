@@ -177,8 +177,11 @@ def _rollback_runner(tmp_path, monkeypatch, backed_up: int):
             pass
 
     runner = Runner()
+    archive = tmp_path / "x.archive.gz"
+    archive.write_bytes(os.urandom(64))
+    manifest_path(archive).write_text(json.dumps({"backupId": "x", "sha256": file_sha256(archive)}))
     runner.ledger.append({"kind": "switch", "fromVersion": backed_up, "result": "succeeded",
-                          "backups": {"meeshy": {"archive": "/b/x.archive.gz", "backupId": "x"}}})
+                          "backups": {"meeshy": {"archive": str(archive), "backupId": "x"}}})
     return runner
 
 
@@ -206,6 +209,10 @@ def test_rollback_to_an_update_without_backup_refuses_naming_the_nearest_with_on
     assert "no data was restored" in report["configOnly"]
     assert rollback_verb.rollback_to(runner, 1, confirm=lambda s: True, budget_seconds=60)
     assert applied[1][1]["backups"]["meeshy"]["backupId"] == "x"
+    (tmp_path / "x.archive.gz").write_bytes(os.urandom(64))         # altered since
+    with pytest.raises(SnapshotError, match="fails its checksum"):
+        rollback_verb.rollback_to(runner, 1, confirm=lambda s: True, budget_seconds=60)
+    assert len(applied) == 2
 
 
 def test_only_the_containers_not_running_are_refreshed_before_an_update():
