@@ -40,7 +40,11 @@ _RAW = CodecOptions(document_class=RawBSONDocument)
 
 
 def _id_key(raw: bytes) -> str:
-    identifier = RawBSONDocument(raw)["_id"]
+    return id_key(RawBSONDocument(raw)["_id"])
+
+
+def id_key(identifier) -> str:
+    """How baselines and archives name a document: a digest of its `_id` (any BSON type)."""
     return hashlib.sha256(bson.encode({"_id": identifier})).hexdigest()[:24]
 
 

@@ -64,7 +64,8 @@ def _ops_json(words: list[str], out: Path, timeout: float = 1800) -> tuple[int, 
 
 
 def kept_ids(recovered: dict | None) -> set[str]:
-    """Message ids in the archive a rollback kept abandoned writes in (read from the file)."""
+    """The Message documents in the archive a rollback kept abandoned writes in, read from the
+    file, named as archives name them (steps.data_check.id_key of the `_id`)."""
     from steps.data_check import archive_document_hashes
     entry = (recovered or {}).get("abandonedWrites") or {}
     if not entry.get("keptIn") or not (entry.get("readBack") or {}).get("verified"):
@@ -73,14 +74,18 @@ def kept_ids(recovered: dict | None) -> set[str]:
 
 
 def tally(db, writes: list, kept: set[str]) -> dict:
+    """Acknowledged writes by id: in `db` (what production serves), else in the kept archive
+    (`kept`: kept_ids), else lost."""
+    from steps.data_check import id_key
     acked = [w.message_id for w in writes if w.outcome == "acknowledged"]
     present = set()
     for start in range(0, len(acked), 500):
         chunk = [ObjectId(i) for i in acked[start:start + 500]]
         present |= {str(d["_id"]) for d in db.Message.find({"_id": {"$in": chunk}}, {"_id": 1})}
-    lost = set(acked) - present - kept
+    archived = {i for i in acked if i not in present and id_key(ObjectId(i)) in kept}
+    lost = set(acked) - present - archived
     return {"acknowledged": len(acked), "lost": len(lost), "lostIds": sorted(lost)[:20],
-            "keptInArchive": len(set(acked) & kept),
+            "keptInArchive": len(archived),
             "failed": sum(1 for w in writes if w.outcome == "failed")}
 
 
