@@ -44,10 +44,18 @@ def alive(ident: str | None) -> bool:
     return pid.isdigit() and str(start_ticks(int(pid))) == start
 
 
-def mark_this_run() -> str:
-    """Sets the marker every child of this process inherits; returns it."""
+def mark_this_run() -> str | None:
+    """Sets the marker every child of this process inherits; returns the value it replaced."""
+    before = os.environ.get(MARKER)
     os.environ[MARKER] = identity()
-    return os.environ[MARKER]
+    return before
+
+
+def unmark(before: str | None) -> None:
+    if before is None:
+        os.environ.pop(MARKER, None)
+    else:
+        os.environ[MARKER] = before
 
 
 def _environ_has(pid: str, needle: bytes) -> bool:
@@ -81,6 +89,16 @@ def end(run: str, grace: float = 5.0) -> list[tuple[int, str]]:
     Refuses a run that is still alive. Returns what was ended."""
     if alive(run):
         raise RuntimeError(f"ops run {run} is still alive: its processes are its own")
+    return _end(run, grace)
+
+
+def end_mine(grace: float = 5.0) -> list[tuple[int, str]]:
+    """This run's own descendants, ended as it exits (on an error, SIGTERM or Ctrl-C too)."""
+    run = os.environ.get(MARKER)
+    return _end(run, grace) if run == identity() else []
+
+
+def _end(run: str, grace: float) -> list[tuple[int, str]]:
     left = left_by(run)
     for sig in (signal.SIGTERM, signal.SIGKILL):
         for pid, _ in left_by(run):

@@ -4,6 +4,7 @@ and the report (written by `--json FILE`).
 """
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from typing import TYPE_CHECKING
@@ -228,13 +229,35 @@ def run(args) -> tuple[int, object]:
     from ops.automation.env import discover
     from ops.automation.stack_runner import StackRunner
     from ops.switch import recover
-    processes.mark_this_run()     # every child inherits it: a later run finds them if this one dies
-    runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
-                         create=args.verb == "deploy")
-    if args.verb not in recover.GUARDED_VERBS:
-        return ON_A_STACK[args.verb](args, runner)
-    lock = recover.prepare(runner, args.verb, _log)
+    before = processes.mark_this_run()   # every child inherits it: a later run finds them if this one dies
+    previous = _on_sigterm(_terminated)
     try:
-        return ON_A_STACK[args.verb](args, runner)
+        runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
+                             create=args.verb == "deploy")
+        if args.verb not in recover.GUARDED_VERBS:
+            return ON_A_STACK[args.verb](args, runner)
+        lock = recover.prepare(runner, args.verb, _log)
+        try:
+            return ON_A_STACK[args.verb](args, runner)
+        finally:
+            lock.release()
     finally:
-        lock.release()
+        # The pulumi CLI, its language host and plugins die with ops (they outlive a bare exit).
+        ended = processes.end_mine()
+        processes.unmark(before)    # what the caller starts next is not this run's
+        _on_sigterm(previous)
+        if ended:
+            _log(f"ops: ended {len(ended)} process(es) of this run still running at its exit")
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _on_sigterm(handler):
+    """SIGTERM ends ops through its `finally` blocks (lock released, children ended); only the
+    main thread may set it (a verb run from another thread keeps the default)."""
+    import threading
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)
