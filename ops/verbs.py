@@ -72,7 +72,8 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
                             "will do, or pass --unpreviewed to go on (nothing was changed)")
     resume = _interrupted_switch(args, runner)
     _check_backup_dir(runner)
-    runner.check_policies(runner.desired(), op_id="policy-switch")
+    if resume is None:   # a resumed switch's journal opened after that check, on this same file
+        runner.check_policies(runner.desired(), op_id="policy-switch")
     takeover = undo = None
     if args.takeover is not None:
         from ops.switch.takeover import check_takeover_changes
