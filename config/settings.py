@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from config import naming
+from config import services as service_specs
 from config import validation as v
 from config.naming import DEFAULT_BACKUP_ROOT, NS
 from config.secret import Secret
@@ -252,13 +253,13 @@ def unknown_key_message(key: str) -> str:
 
 
 def _check_optional_images(services: Services, images: Images, problems: v.Problems) -> None:
-    """An enabled optional service needs its image (coturn also the certificate dumper)."""
-    needs = {"agent": ("agent",), "coturn": ("coturn", "certsDumper")}
-    for service, keys in needs.items():
-        for key in keys:
-            if services.enabled(service) and not images.by_key().get(key):
-                problems.add(_key(f"images.{key}"), f"missing; meeshy:services.{service}.enabled "
-                             "is true and needs it (an image pinned to a version tag or a digest)")
+    """An enabled optional service needs its image (and the images of the services that run
+    with it: coturn's certificate dumper)."""
+    for spec in service_specs.optional():
+        owner = spec.name if spec.runs == service_specs.SETTING else spec.runs
+        if services.enabled(owner) and not images.by_key().get(spec.image):
+            problems.add(_key(f"images.{spec.image}"), f"missing; meeshy:services.{owner}.enabled "
+                         "is true and needs it (an image pinned to a version tag or a digest)")
 
 
 def unknown_config_keys(keys) -> list[str]:
