@@ -50,8 +50,9 @@ class AppService(pulumi.ComponentResource):
         names = ctx.names
         hosts = names.hosts_of(service.name)
         extra = ctx.settings.services.of(service.name)
-        # An optional service is routed only when its `public` option says so (agent).
-        public = extra.options.get("public", True)
+        # Routed at its hosts, if it has any; an optional service only when its `public` option
+        # says so (agent).
+        public = bool(hosts) and extra.options.get("public", True)
         labels = (router_labels(names, service.name, hosts, port=service.port,
                                 middlewares=args.middlewares)
                   if public else disabled_labels())
