@@ -16,7 +16,7 @@
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
     audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)
-    rehearse [--scale 1] [--keep] [--report DIR]
+    rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE]
                                   the whole switch on the local Docker engine: production and
                                   staging stacks of its own, load, a failing switch, rollbacks
 
