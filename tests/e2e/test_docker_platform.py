@@ -229,9 +229,11 @@ def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path
 
 def test_the_dashboard_signs_in_from_traefiks_users_file(stack):
     """The middleware's users come from the file uploaded into Traefik: no entry, 401; the
-    entry's password, the dashboard (a router whose users file were unreadable is not served)."""
+    entry's password, the dashboard's API (a router whose users file is unreadable is not served).
+    This Traefik is built from its Go module without the web UI's assets, so /api, not /dashboard/."""
     host = naming.StackNames(stack.name, "e2e.localhost").hosts_of("traefik")[0]
     assert dashboard_status(stack.ports["https"], host, None) == 401
+    assert dashboard_status(stack.ports["https"], host, ("ops", "not-the-password")) == 401
     assert dashboard_status(stack.ports["https"], host, ("ops", DASHBOARD_PASSWORD)) == 200
 
 

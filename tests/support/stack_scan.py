@@ -20,7 +20,7 @@ def dashboard_status(port: int, host: str, user: tuple[str, str] | None) -> int:
     conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
                                        context=ssl._create_unverified_context())
     try:
-        conn.request("GET", "/dashboard/", headers=headers)
+        conn.request("GET", "/api/version", headers=headers)   # the API behind the dashboard
         return conn.getresponse().status
     finally:
         conn.close()
