@@ -26,8 +26,8 @@ from migration.engine.chain import load_chain
 from migration.engine.deadlines import (
     CONNECT_TIMEOUT_MS,
     DEFAULT_TIMEOUT_SECONDS,
-    client_options,
     describe,
+    mongo_client,
     operation,
 )
 from migration.engine.errors import ConfigError, MigrationError
@@ -118,9 +118,7 @@ def _redact(uri: str) -> str:
 
 
 def connect(uri: str, role: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
-    options = uri_parser.parse_uri(uri, warn=False)["options"]
-    client = pymongo.MongoClient(uri, appname=f"meeshy-migration-{role}",
-                                 **client_options(options, timeout))
+    client = mongo_client(uri, timeout, appname=f"meeshy-migration-{role}")
     try:
         with pymongo.timeout(CONNECT_TIMEOUT_MS / 1000):  # timeoutMS would wait the full --timeout
             client.admin.command("ping")

@@ -10,6 +10,7 @@ from commands import services as commands
 from components.platform.containers import ContainerSpec, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.routing import basic_auth_labels, merge, router_labels
+from components.platform.traefik import ADMIN_UI_USERS_FILE
 from components.platform.volumes import stack_volume
 from config.naming import REDIS_PORT
 from config.services import by_name
@@ -30,13 +31,12 @@ class AdminUis(pulumi.ComponentResource):
         names = s.names
         if s.secrets.admin_ui_auth is None:
             raise ValueError("admin UIs need meeshy:adminUiAuth (settings should have refused this)")
-        users = s.secrets.admin_ui_auth.output()
 
         def routed(service: str, port: int) -> dict:
             # Each UI declares its own middleware, so neither depends on the other's container.
             return merge(router_labels(names, service, names.hosts_of(service), port=port,
                                        middlewares=[f"{service}-auth"]),
-                         basic_auth_labels(names, f"{service}-auth", users))
+                         basic_auth_labels(names, f"{service}-auth", ADMIN_UI_USERS_FILE))
 
         direct_url = f"mongodb://{names.replica_member}/{s.database.name}?directConnection=true"
         mongo_spec = ContainerSpec(

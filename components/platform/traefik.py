@@ -24,6 +24,23 @@ DYNAMIC_CONFIG = """http:
       compress: {}
 """
 COMPRESS = "compress@file"
+# Basic-auth users as files inside Traefik (uploaded read-only, secret in state), named by the
+# routers' middlewares through `usersfile`; the admin UIs' file exists only with the UIs.
+DASHBOARD_USERS_FILE = "/etc/traefik/auth/dashboard.htpasswd"
+ADMIN_UI_USERS_FILE = "/etc/traefik/auth/admin-ui.htpasswd"
+
+
+def users_file_content(entries: str) -> str:
+    """The setting's comma-separated htpasswd entries, one per line as Traefik's usersFile reads them."""
+    return "".join(f"{e.strip()}\n" for e in entries.split(",") if e.strip())
+
+
+def auth_files(settings: Settings) -> dict[str, pulumi.Output]:
+    sec = settings.secrets
+    files = {DASHBOARD_USERS_FILE: sec.dashboard_auth.output().apply(users_file_content)}
+    if settings.admin_uis and sec.admin_ui_auth is not None:
+        files[ADMIN_UI_USERS_FILE] = sec.admin_ui_auth.output().apply(users_file_content)
+    return files
 
 
 def traefik_command(settings: Settings) -> list[str]:
@@ -73,7 +90,7 @@ class Traefik(pulumi.ComponentResource):
         labels = merge(
             router_labels(names, "dashboard", names.hosts_of("traefik"),
                           internal_service="api@internal", middlewares=["dashboard-auth"]),
-            basic_auth_labels(names, "dashboard-auth", s.secrets.dashboard_auth.output()),
+            basic_auth_labels(names, "dashboard-auth", DASHBOARD_USERS_FILE),
         )
         spec = ContainerSpec(
             service="traefik",
@@ -84,6 +101,7 @@ class Traefik(pulumi.ComponentResource):
                     Mount("/var/run/docker.sock", host_path=s.docker_socket, read_only=True)],
             ports=[Publish(80, s.ports.http), Publish(443, s.ports.https)],
             files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
+            read_only_files=auth_files(s),
             health=health_of("traefik", ["CMD", "traefik", "healthcheck", "--ping"]),
         )
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("traefik"))

@@ -7,6 +7,7 @@ import contextlib
 import time
 
 from config import stack_edits as edit
+from migration.engine.deadlines import mongo_client
 from ops.rehearse import load as rehearse_load
 from ops.rehearse import local_engine
 from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
@@ -14,12 +15,12 @@ from steps.digest import database_digests
 
 HEALTH_WAIT_SECONDS = 180
 SETTLE_SECONDS = 3.0      # writes before the switch starts and after it ends, for the picture
+CHECK_TIMEOUT_SECONDS = 300   # one operation of the checks (a digest's find over a collection)
 
 
 @contextlib.contextmanager
 def client(stack: RehearsalStack):
-    import pymongo
-    connection = pymongo.MongoClient(stack.database_uri(), serverSelectionTimeoutMS=20_000)
+    connection = mongo_client(stack.database_uri(), CHECK_TIMEOUT_SECONDS, connect_seconds=20)
     try:
         yield connection
     finally:

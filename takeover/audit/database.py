@@ -16,6 +16,7 @@ from bson import json_util
 from pymongo import MongoClient
 
 from commands.services import docker_exec, mongosh_eval
+from migration.engine.deadlines import mongo_client
 from takeover.engine import DockerError, Engine
 
 SYSTEM_DATABASES = ("admin", "local", "config")
@@ -68,8 +69,7 @@ def inventory_with_client(client: MongoClient) -> dict[str, dict]:
 
 
 def inventory_from_uri(uri: str, *, timeout_seconds: float = 10.0) -> dict[str, dict]:
-    ms = int(timeout_seconds * 1000)
-    client = MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms * 6)
+    client = mongo_client(uri, timeout_seconds * 6, connect_seconds=timeout_seconds)
     try:
         return inventory_with_client(client)
     finally:

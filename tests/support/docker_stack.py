@@ -29,8 +29,10 @@ EXAMPLE_SECRETS = {
     "meeshy:adminPassword": "e2e-admin-password",
     "meeshy:meeshyPassword": "e2e-meeshy-password",
     "meeshy:atabethPassword": "e2e-atabeth-password",
-    "meeshy:dashboardAuth": "ops:$apr1$abcdefgh$56.6xICOvPiwEtMethSa81",
+    # `openssl passwd -apr1 -salt abcdefgh` of DASHBOARD_PASSWORD: the e2e signs in with it.
+    "meeshy:dashboardAuth": "ops:$apr1$abcdefgh$MHUP/ppfkpERDlA9YTwlI1",
 }
+DASHBOARD_PASSWORD = "e2e-dashboard-password"
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
@@ -50,6 +52,8 @@ class DockerStack:
         self.backups.mkdir(parents=True, exist_ok=True)
         self.images = local_images()
         self.ports = {"http": free_port(), "https": free_port(), "database": free_port()}
+        # What every CLI run printed, for the secret scan: (command, stdout + stderr).
+        self.transcript: list[tuple[str, str]] = []
 
     @property
     def stack_file(self) -> Path:
@@ -83,6 +87,7 @@ class DockerStack:
         done = subprocess.run(["pulumi", *args, "--stack", self.name, "--non-interactive"],
                               cwd=REPO_ROOT, env=self.env(), capture_output=True, text=True,
                               timeout=timeout)
+        self.transcript.append((f"pulumi {args[0]}", done.stdout + done.stderr))
         if check and done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n"
                                  f"{(done.stdout + done.stderr)[-6000:]}")
