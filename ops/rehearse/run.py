@@ -112,7 +112,7 @@ class Rehearsal:
         stack.deploy("rehearse-production", check_policies=True)
 
     def insert_dataset(self) -> None:
-        from testing.legacy.dataset import insert_legacy_dataset
+        from legacy_data.dataset import insert_legacy_dataset
         with checks.client(self.production) as client:
             counts = insert_legacy_dataset(client[DATABASE], seed=1, scale=self.scale)
         self.report["dataset"] = {"database": DATABASE, "documents": sum(counts.values()),
@@ -209,8 +209,8 @@ def _sentence(error: Exception) -> str:
 def check_usage(args) -> None:
     """Refused before anything starts (exit 2): a scale the dataset cannot have, a report
     directory that cannot be written."""
+    from legacy_data.dataset import MIN_SCALE
     from ops.preflight import PreflightError, writable_problem
-    from testing.legacy.dataset import MIN_SCALE
     problems = [] if args.scale >= MIN_SCALE else [f"--scale {args.scale:g} is below {MIN_SCALE}: "
                                                    "smaller datasets miss some of production's defects"]
     problems.append(writable_problem(args.report, "--report", directory=True))

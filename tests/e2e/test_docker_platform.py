@@ -18,10 +18,10 @@ import pymongo
 import pytest
 
 from config import naming
+from legacy_data.dataset import insert_legacy_dataset
+from legacy_data.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
 from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
 from migration.meeshy import SCHEMA_PATH
-from testing.legacy.dataset import insert_legacy_dataset
-from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
 from tests.support.docker_stack import REPO_ROOT, DockerStack, docker, labelled, local_images
 from tests.support.schema_variants import MISSING_FIELD, schema_requiring_a_new_field
 
