@@ -79,8 +79,8 @@ class ContainerSpec:
 
 def spec_mounts(service: str, volumes: Mapping[str, Any]) -> list[Mount]:
     """Every volume `service` declares (config/services/) at its path; `volumes` maps each
-    purpose to its docker.Volume."""
-    return [Mount(use.path, volume=volumes[use.purpose].name, read_only=use.read_only)
+    purpose to its volume's name."""
+    return [Mount(use.path, volume=volumes[use.purpose], read_only=use.read_only)
             for use in services.by_name(service).volumes]
 
 

@@ -11,7 +11,6 @@ import pytest
 from ops import data_ops
 from ops.switch import takeover as switch_takeover
 from ops.switch import takeover_rollback
-from takeover.audit.config_diff import stack_side
 from takeover.compose.record import TakeoverError
 from tests.unit.ops.test_ops_switch_flow import FakeRunner, doc
 
@@ -85,7 +84,3 @@ def test_not_confirmed_changes_nothing(tmp_path, deployed, audit_dir, calls):
     assert takeover_rollback.rollback_to_compose(runner, audit_dir, confirm=lambda s: False,
                                                  restore_seconds=60, log=lambda m: None) is None
     assert calls == [] and list(runner.ledger.entries()) == []
-
-
-def test_stack_ports_compare_as_integers_whatever_number_type_the_program_sends():
-    assert stack_side({"ports": [{"internal": 27017.0, "external": 27018.0}]})["ports"] == ["27017/tcp"]
