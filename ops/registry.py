@@ -1,7 +1,7 @@
 """The one registry of the operators' verbs: each verb is one function of ops/verbs.py,
 registered with `@verb(...)` together with its arguments and what is checked before it runs.
 ops/cli.py derives its parser from the registry, ops/preflight.py its checks and ops/verbs.py's
-`run` its dispatch, so a verb is declared once (as Alembic's command.py)."""
+`run` its dispatch, so a verb is declared once (as Alembic's command module)."""
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,6 @@
 """One way to declare a stack's container, shared by every component.
 
-Fixed Docker names (from naming.py) make containers findable by operators and scripts, which is
+Fixed Docker names (from config/naming.py) make containers findable by operators and scripts, which is
 why every container is replaced delete-before-replace: an update never fails on a name or host
 port the old container still holds.
 """
