@@ -16,7 +16,7 @@ from bson import json_util
 from pymongo import MongoClient
 
 from commands.services import docker_exec, mongosh_eval
-from takeover.engine import DockerError, Engine
+from takeover.docker_host import DockerError, Engine
 
 SYSTEM_DATABASES = ("admin", "local", "config")
 # mongosh: the same inventory as `inventory_with_client`, as one line of relaxed extended JSON.

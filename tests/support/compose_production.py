@@ -17,7 +17,7 @@ from pathlib import Path
 from pymongo import MongoClient
 
 from legacy_data.dataset import insert_legacy_dataset
-from ops.rehearse.local_engine import free_port
+from ops.rehearse.local_docker import free_port
 from steps.digest import database_digests
 
 CALL_TIMEOUT = 120

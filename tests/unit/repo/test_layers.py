@@ -33,5 +33,5 @@ def test_no_production_module_imports_test_support():
 
 def test_the_check_sees_an_import_inside_a_function(tmp_path):
     planted = tmp_path / "planted.py"
-    planted.write_text("def f():\n    from testing.mock_engine import run_stack_file\n")
-    assert "testing.mock_engine" in imported(planted)
+    planted.write_text("def f():\n    from testing.mock_pulumi import run_stack_file\n")
+    assert "testing.mock_pulumi" in imported(planted)

@@ -14,7 +14,7 @@ from ops.switch.takeover import check_takeover_changes
 from takeover.audit import config_diff as audit_config
 from takeover.compose.record import TakeoverError
 from takeover.mask import mask_container, mask_image
-from testing.mock_engine import run_stack_file, stack_file_config
+from testing.mock_pulumi import run_stack_file, stack_file_config
 
 FIXTURE = json.loads(Path(__file__).with_name("test_audit_gateway_inspect.json").read_text())
 
