@@ -19,11 +19,7 @@ from config.naming import StackNames
 from config.services import spec
 
 RESTART_POLICY = "unless-stopped"
-# Containers the update waits on (database, Redis) probe often: without a start interval
-# (settings.health_start_interval off, engines older than Docker 25) the first probe only runs
-# after one interval. Without it every container probes that often: Traefik ignores a container
-# until its first probe passes, so a new gateway stayed unrouted (404) ~30 s after a switch.
-WAITED_INTERVAL = "5s"
+WAITED_INTERVAL = spec.WAITED_INTERVAL
 
 
 @dataclass(frozen=True)
