@@ -1,13 +1,18 @@
-"""The operators' verbs, one function each: `python -m ops VERB` parses its arguments in
-ops/cli.py and calls `run`, which hands them to the verb's function. Each returns the exit code
-and the report (written by `--json FILE`).
+"""The operators' verbs, one function each, registered with their arguments and checks
+(ops/registry.py): ops/cli.py's parser and ops/preflight.py's checks derive from these
+declarations, and `run` hands the parsed arguments to the verb's function. Each returns the exit
+code and the report (written by `--json FILE`).
 """
 from __future__ import annotations
 
 import signal
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ops import preflight
+from ops.registry import BUDGET, CONFIRM, VERBS, arg, verb
 
 if TYPE_CHECKING:   # imported when a verb runs: `--help` and the audit need no Pulumi
     from ops.automation.stack_runner import StackRunner
@@ -28,24 +33,51 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _audit_arguments(parser) -> None:
+    from takeover.audit import capture
+    capture.build_parser(parser)
+
+
+@verb("audit", "capture the compose production", on_stack=False,
+      arguments=(_audit_arguments,))   # the audit checks its --out itself, before any work
 def audit(args) -> tuple[int, object]:
     from takeover.audit import capture
     return capture.run(args), None
 
 
+def _rehearsal_usage(args) -> None:
+    from ops.rehearse.run import check_usage
+    check_usage(args)
+
+
+@verb("rehearse", "the whole switch on the local Docker engine", on_stack=False,
+      check=_rehearsal_usage, arguments=(
+          arg("--scale", type=float, default=1.0,
+              help="legacy dataset size, times production's (about 125k documents at 1; "
+                   "at least 0.01)"),
+          arg("--keep", action="store_true", help="leave both stacks running"),
+          arg("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
+              help="where the report, the picture, the backups and the state go "
+                   "(default ./rehearsal)"),
+          arg("--interrupt", metavar="PHASE",
+              choices=("backup-and-migrate", "maintenance-on", "delta-migration", "release",
+                       "maintenance-off"),
+              help="also SIGKILL a switch in PHASE and recover it with the command `status` "
+                   "names (reported under `faults`)")))
 def rehearse(args) -> tuple[int, object]:
     from ops.rehearse import run as rehearsal
     return rehearsal.run(args)
 
 
-def history(args, runner: StackRunner) -> tuple[int, object]:
-    from ops.views import format_history
-    from ops.views import history as history_rows
-    rows = history_rows(runner)
-    print(format_history(rows))
-    return 0, rows
+@verb("status", "what is going on, and the one command to run next")
+def status(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.status import status as stack_status
+    report = stack_status(runner)
+    print(report["sentence"])
+    return 0, report
 
 
+@verb("preview", "the stack file's diff against the deployed state", applies=True)
 def preview(args, runner: StackRunner) -> tuple[int, object]:
     from ops import journal as journals
     from ops.views import preview as preview_view
@@ -54,24 +86,24 @@ def preview(args, runner: StackRunner) -> tuple[int, object]:
     return 0, report
 
 
-def status(args, runner: StackRunner) -> tuple[int, object]:
-    from ops.status import status as stack_status
-    report = stack_status(runner)
-    print(report["sentence"])
-    return 0, report
-
-
+@verb("switch", "backup, migration and the new release in a timed window", applies=True,
+      arguments=(
+          CONFIRM, BUDGET,
+          arg("--takeover", type=Path, metavar="AUDIT_DIR",
+              help="first stop and remove the audited compose deployment; "
+                   "a failed switch brings it back"),
+          arg("--compose-project", default="meeshy",
+              help="compose project of the deployment taken over (default meeshy)"),
+          arg("--unpreviewed", action="store_true",
+              help="go on although the stack file changed since the last preview"),
+          arg("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
+              help="time allowed to the automatic rollback (default 600)")))
 def switch(args, runner: StackRunner) -> tuple[int, object]:
-    from ops import journal as journals
-    from ops.automation.snapshots import SnapshotError
+    from ops.switch import recover
     from ops.switch.run import SwitchAborted, run_switch
-    changed = journals.changed_since_preview(runner.ledger.root, runner.desired())
-    if changed and not args.unpreviewed:
-        raise SnapshotError(f"{runner.stack_file.name} changed since the last preview ({changed}): "
-                            f"run `./meeshy preview {args.stack}` again to see what the switch "
-                            "will do, or pass --unpreviewed to go on (nothing was changed)")
-    resume = _interrupted_switch(args, runner)
-    _check_backup_dir(runner)
+    recover.refuse_unpreviewed(runner, args.unpreviewed)
+    resume = recover.interrupted_switch(runner, takeover=args.takeover is not None, log=_log)
+    recover.check_backup_dir(runner)
     if resume is None:   # a resumed switch's journal opened after that check, on this same file
         runner.check_policies(runner.desired(), op_id="policy-switch")
     takeover = undo = None
@@ -98,42 +130,17 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
     return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
 
 
-def _check_backup_dir(runner: StackRunner) -> None:
-    """Before any change: the backupDir the switch applies takes its backups."""
-    from config.release_settings import load_release_settings
-    from ops.automation.snapshots import SnapshotError
-    from ops.data_ops import backup_dir_problem
-    desired = load_release_settings(runner.stack_name, runner.desired().plain_values())
-    database = desired.migration.source_database if desired.migration else desired.live_database
-    problem = backup_dir_problem(desired, runner.ledger.latest_backup(database))
-    if problem:
-        raise SnapshotError(problem)
-
-
-def _interrupted_switch(args, runner: StackRunner) -> dict | None:
-    """The journal of the interrupted switch this one resumes (None: a new switch)."""
-    from ops import journal as journals
-    from ops.automation.snapshots import SnapshotError
-    entry = journals.Journal(runner.ledger.root).read()
-    if not journals.interrupted(entry):
-        return None
-    if entry["kind"] == "rollback":
-        raise SnapshotError(f"rollback {entry['opId']} was interrupted: `./meeshy rollback "
-                            f"{args.stack} --yes` runs it again first (nothing was changed)")
-    if args.takeover is not None:
-        raise SnapshotError(f"switch {entry['opId']} was interrupted: a takeover cannot resume it; "
-                            f"`./meeshy rollback {args.stack} --yes` undoes it (nothing was changed)")
-    if entry.get("stackFileSha256") != journals.doc_sha256(runner.desired()):
-        raise SnapshotError(f"switch {entry['opId']} was interrupted in phase "
-                            f"{journals.phase_in_flight(entry) or journals.next_phase(entry)} and "
-                            f"{runner.stack_file.name} changed since it started: it cannot be "
-                            f"resumed; `./meeshy rollback {args.stack} --yes` undoes it "
-                            "(nothing was changed)")
-    _log(f"ops switch: resuming switch {entry['opId']} (interrupted, its pid {entry['pid']} is "
-         f"dead) from phase {journals.next_phase(entry)}")
-    return entry
-
-
+@verb("rollback", "re-apply an earlier snapshot, or the compose deployment", arguments=(
+    CONFIRM, BUDGET,
+    arg("--config-only", action="store_true",
+        help="with --to: re-apply that update's configuration only, restoring no data (when no "
+             "backup of its database is recorded)"),
+    (arg("--to", type=int, metavar="VERSION",
+         help="the update to re-apply (default: the previous snapshot; after an interrupted "
+              "switch, the update it started from)"),
+     arg("--to-compose", type=Path, metavar="AUDIT_DIR",
+         help="after a takeover switch: remove the stack's containers (never a "
+              "volume) and bring back the compose deployment recorded in AUDIT_DIR"))))
 def rollback(args, runner: StackRunner) -> tuple[int, object]:
     if args.to_compose is not None:
         return _rollback_to_compose(args, runner)
@@ -154,6 +161,21 @@ def _rollback_to_compose(args, runner: StackRunner) -> tuple[int, object]:
     return (1, None) if report is None else (0 if report["result"] == "restored" else 1, report)
 
 
+@verb("history", "updates with release, database, backup and result")
+def history(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.views import format_history
+    from ops.views import history as history_rows
+    rows = history_rows(runner)
+    print(format_history(rows))
+    return 0, rows
+
+
+@verb("refresh-staging", "production's latest backup into the stack's database, migrated",
+      applies=True, check=lambda args: preflight.refresh_problems(args.project_dir, args.stack,
+                                                                  args.source),
+      check_file=preflight.protected_problem, arguments=(
+          arg("--from", dest="source", default="production",
+              help="the stack whose latest backup is copied (default production)"),))
 def refresh_staging(args, runner: StackRunner) -> tuple[int, object]:
     from ops.automation.stack_runner import StackRunner
     from ops.refresh_staging import refresh_staging as refresh
@@ -162,6 +184,8 @@ def refresh_staging(args, runner: StackRunner) -> tuple[int, object]:
     return (0 if report["result"] == "succeeded" else 1), report
 
 
+@verb("deploy", "one update with the stack file, recorded as a snapshot", applies=True,
+      creates=True)
 def deploy(args, runner: StackRunner) -> tuple[int, object]:
     from ops.automation.ledger import new_op_id
     runner.check_policies(runner.desired(), op_id="policy-deploy")
@@ -170,6 +194,7 @@ def deploy(args, runner: StackRunner) -> tuple[int, object]:
     return (0 if result.ok else 1), result.__dict__
 
 
+@verb("teardown", "destroy a stack that is not production", arguments=(CONFIRM,))
 def teardown(args, runner: StackRunner) -> tuple[int, dict]:
     """Destroys every unprotected resource of a stack that is not production. The protected
     ones (data volumes) stay, in the engine and in the state, and are named; the stack's history
@@ -216,16 +241,10 @@ def _print_phases(report: dict) -> None:
     print("\n".join(lines))
 
 
-# Verbs that need no stack of the project, then those run on one (a StackRunner).
-WITHOUT_STACK = {"audit": audit, "rehearse": rehearse}
-ON_A_STACK = {"status": status, "history": history, "preview": preview, "switch": switch,
-              "rollback": rollback, "refresh-staging": refresh_staging, "deploy": deploy,
-              "teardown": teardown}
-
-
 def run(args) -> tuple[int, object]:
-    if args.verb in WITHOUT_STACK:
-        return WITHOUT_STACK[args.verb](args)
+    declared = VERBS[args.verb]
+    if not declared.on_stack:
+        return declared.run(args)
     from ops import processes
     from ops.automation.env import discover
     from ops.automation.stack_runner import StackRunner
@@ -234,12 +253,12 @@ def run(args) -> tuple[int, object]:
     previous = _on_sigterm(_terminated)
     try:
         runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
-                             create=args.verb == "deploy")
+                             create=declared.creates)
         if args.verb not in recover.GUARDED_VERBS:
-            return ON_A_STACK[args.verb](args, runner)
+            return declared.run(args, runner)
         lock = recover.prepare(runner, args.verb, _log)
         try:
-            return ON_A_STACK[args.verb](args, runner)
+            return declared.run(args, runner)
         finally:
             lock.release()
     finally:

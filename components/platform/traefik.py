@@ -4,6 +4,7 @@ behind basic auth."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -76,6 +77,28 @@ def traefik_command(settings: Settings) -> list[str]:
     return cmd
 
 
+def traefik_container(settings: Settings, certs: Any) -> ContainerSpec:
+    """Traefik's container (pure); `certs` is its certificate volume's name."""
+    names = settings.names
+    labels = merge(
+        router_labels(names, "dashboard", names.hosts_of("traefik"),
+                      internal_service="api@internal", middlewares=["dashboard-auth"]),
+        basic_auth_labels(names, "dashboard-auth", DASHBOARD_USERS_FILE),
+    )
+    return ContainerSpec(
+        service="traefik",
+        image=settings.images.by_key()["traefik"],
+        command=traefik_command(settings),
+        labels=labels,
+        mounts=[*spec_mounts("traefik", {"traefik-certs": certs}),
+                Mount("/var/run/docker.sock", host_path=settings.docker_socket, read_only=True)],
+        ports=[Publish(80, settings.ports.http), Publish(443, settings.ports.https)],
+        files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
+        read_only_files=auth_files(settings),
+        health=health_of("traefik", ["CMD", "traefik", "healthcheck", "--ping"]),
+    )
+
+
 @dataclass(frozen=True)
 class TraefikArgs:
     ctx: StackContext
@@ -87,23 +110,7 @@ class Traefik(pulumi.ComponentResource):
         ctx, s = args.ctx, args.ctx.settings
         names = s.names
         self.certs = stack_volume(s, "traefik-certs", provider=ctx.provider, parent=self)
-        labels = merge(
-            router_labels(names, "dashboard", names.hosts_of("traefik"),
-                          internal_service="api@internal", middlewares=["dashboard-auth"]),
-            basic_auth_labels(names, "dashboard-auth", DASHBOARD_USERS_FILE),
-        )
-        spec = ContainerSpec(
-            service="traefik",
-            image=ctx.image("traefik"),
-            command=traefik_command(s),
-            labels=labels,
-            mounts=[*spec_mounts("traefik", {"traefik-certs": self.certs}),
-                    Mount("/var/run/docker.sock", host_path=s.docker_socket, read_only=True)],
-            ports=[Publish(80, s.ports.http), Publish(443, s.ports.https)],
-            files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
-            read_only_files=auth_files(s),
-            health=health_of("traefik", ["CMD", "traefik", "healthcheck", "--ping"]),
-        )
+        spec = traefik_container(s, self.certs.name)
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("traefik"))
         self.container_name = self.container.name
         self.dashboard_url = pulumi.Output.from_input(names.url(names.hosts_of("traefik")[0]))

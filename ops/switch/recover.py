@@ -97,3 +97,47 @@ def undo_arguments(runner, entry: dict) -> dict:
             "backups": backups_under_maintenance(runner, entry),
             "baselines": baselines_of(runner, entry["opId"]),
             "reason": f"undoes switch {entry['opId']}, interrupted in phase {phase}"}
+
+
+def refuse_unpreviewed(runner, go_on: bool) -> None:
+    """A stack file changed since the last preview is refused unless the operator goes on."""
+    changed = journals.changed_since_preview(runner.ledger.root, runner.desired())
+    if changed and not go_on:
+        raise snapshots.SnapshotError(
+            f"{runner.stack_file.name} changed since the last preview ({changed}): run "
+            f"`./meeshy preview {runner.stack_name}` again to see what the switch will do, or pass "
+            "--unpreviewed to go on (nothing was changed)")
+
+
+def check_backup_dir(runner) -> None:
+    """Before any change: the backupDir the switch applies takes its backups."""
+    from config.release_settings import load_release_settings
+    from ops.data_ops import backup_dir_problem
+    desired = load_release_settings(runner.stack_name, runner.desired().plain_values())
+    database = desired.migration.source_database if desired.migration else desired.live_database
+    problem = backup_dir_problem(desired, runner.ledger.latest_backup(database))
+    if problem:
+        raise snapshots.SnapshotError(problem)
+
+
+def interrupted_switch(runner, *, takeover: bool, log) -> dict | None:
+    """The journal of the interrupted switch a `switch` resumes (None: a new switch)."""
+    entry = journals.Journal(runner.ledger.root).read()
+    if not journals.interrupted(entry):
+        return None
+    stack, refused = runner.stack_name, "(nothing was changed)"
+    if entry["kind"] == "rollback":
+        raise snapshots.SnapshotError(f"rollback {entry['opId']} was interrupted: `./meeshy rollback "
+                                      f"{stack} --yes` runs it again first {refused}")
+    if takeover:
+        raise snapshots.SnapshotError(f"switch {entry['opId']} was interrupted: a takeover cannot "
+                                      f"resume it; `./meeshy rollback {stack} --yes` undoes it {refused}")
+    if entry.get("stackFileSha256") != journals.doc_sha256(runner.desired()):
+        raise snapshots.SnapshotError(
+            f"switch {entry['opId']} was interrupted in phase "
+            f"{journals.phase_in_flight(entry) or journals.next_phase(entry)} and "
+            f"{runner.stack_file.name} changed since it started: it cannot be resumed; "
+            f"`./meeshy rollback {stack} --yes` undoes it {refused}")
+    log(f"ops switch: resuming switch {entry['opId']} (interrupted, its pid {entry['pid']} is "
+        f"dead) from phase {journals.next_phase(entry)}")
+    return entry

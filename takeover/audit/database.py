@@ -17,7 +17,7 @@ from pymongo import MongoClient
 
 from commands.services import docker_exec, mongosh_eval
 from migration.engine.deadlines import mongo_client
-from takeover.engine import DockerError, Engine
+from takeover.docker_host import DockerError, Engine
 
 SYSTEM_DATABASES = ("admin", "local", "config")
 # mongosh: the same inventory as `inventory_with_client`, as one line of relaxed extended JSON.

@@ -18,11 +18,11 @@ import pymongo
 import pytest
 
 from config import naming
+from legacy_data.dataset import insert_legacy_dataset
+from legacy_data.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
 from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
 from migration.meeshy import SCHEMA_PATH
 from testing import secret_scan
-from testing.legacy.dataset import insert_legacy_dataset
-from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
 from tests.support.docker_stack import (
     DASHBOARD_PASSWORD,
     EXAMPLE_SECRETS,

@@ -17,10 +17,10 @@ import pytest
 import yaml
 from bson import ObjectId
 
+from legacy_data.dataset import expected_counts, insert_legacy_dataset
 from steps.backup_manifest import load_manifest
 from steps.digest import compare, database_digests
 from testing.ferretdb import FerretDB, tools_dir
-from testing.legacy.dataset import expected_counts, insert_legacy_dataset
 from tests.e2e.stackbed import HealthServer, StackBed
 
 pytestmark = pytest.mark.e2e

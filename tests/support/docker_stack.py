@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from config.locations import tools_dir
-from ops.rehearse import local_engine
-from ops.rehearse.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
+from ops.rehearse import local_docker
+from ops.rehearse.local_docker import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
 from ops.rehearse.stacks import edit_stack_file, local_stack_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +37,8 @@ DASHBOARD_PASSWORD = "e2e-dashboard-password"
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
     try:
-        return local_engine.docker(*args, check=check, timeout=timeout)
-    except local_engine.EngineError as error:
+        return local_docker.docker(*args, check=check, timeout=timeout)
+    except local_docker.EngineError as error:
         raise AssertionError(str(error)) from None
 
 
@@ -109,6 +109,6 @@ class DockerStack:
         self.pulumi("state", "unprotect", "--all", "--yes", check=False)
         self.pulumi("destroy", "--yes", "--skip-preview", check=False)
         self.pulumi("stack", "rm", "--yes", "--force", check=False)
-        left = local_engine.remove_labelled(self.name)
+        left = local_docker.remove_labelled(self.name)
         self.stack_file.unlink(missing_ok=True)
         return left

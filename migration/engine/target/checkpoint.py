@@ -134,8 +134,8 @@ def applied_steps(target_db) -> list:
 def finish_run(target_db, verified: bool, hashes=None, provisional: bool = False) -> None:
     """`hashes`: the verification's per-collection digests; their counts are what the next
     run compares the target with (guards.py), as a list (FerretDB refuses dotted keys).
-    `provisional`: a pre-copy of a live source (live_source.py), verified for what it read
-    only: a strict run must follow before the target is trusted."""
+    `provisional`: a pre-copy of a live source (migration/engine/verification/live_source.py),
+    verified for what it read only: a strict run must follow before the target is trusted."""
     seq = max([0] + [p.get("seq", 0) for p in all_progress(target_db)])
     counts = [{"c": name, "n": digest["documents"]} for name, digest in (hashes or {}).items()]
     target_db[MIGRATIONS].update_one(

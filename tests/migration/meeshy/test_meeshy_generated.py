@@ -2,13 +2,13 @@
 verified, accounted, idempotent, the source untouched, and a delta run equal to a fresh one."""
 import pytest
 
+from legacy_data.dataset import expected_counts, insert_legacy_dataset
 from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.engine.verification.verify import content_hash
 from migration.meeshy import SCHEMA_PATH
-from testing.legacy.dataset import expected_counts, insert_legacy_dataset
 from testing.legacy.hand_built import at, legacy_translation, oid
 
 SCALE, SEED = 0.02, 5

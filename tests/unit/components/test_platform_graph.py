@@ -7,7 +7,7 @@ import shlex
 import pytest
 
 from commands import services as commands
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 STACKS = ("staging", "production")
 SERVICES = ("traefik", "database", "redis", "translator", "gateway", "web", "static",

@@ -4,7 +4,7 @@ import pytest
 
 from policy import rules
 from policy.stack_files import stack_facts
-from testing.mock_engine import run_stack_file
+from testing.mock_pulumi import run_stack_file
 
 C, V, N, IMG = rules.CONTAINER, rules.VOLUME, rules.NETWORK, rules.REMOTE_IMAGE
 

@@ -19,7 +19,7 @@ import yaml
 from components.platform.traefik import DYNAMIC_CONFIG, DYNAMIC_CONFIG_PATH
 from config.service_settings import OPTIONAL_SERVICES
 from config.services.static import NGINX_CONF as STATIC_NGINX_CONF
-from testing.mock_engine import REPO, run_stack_file
+from testing.mock_pulumi import REPO, run_stack_file
 
 REAL = yaml.safe_load((REPO / "tests/data/real_compose_variables.yaml").read_text())
 DOCS = (REPO / "docs/configuration.md").read_text()
