@@ -32,11 +32,11 @@ from pathlib import Path
 
 import pytest
 
+from legacy_data.dataset import insert_legacy_dataset
 from ops import processes
 from ops.rehearse.faults import kept_ids, kill_in_phase, read_journal, tally
 from ops.rehearse.load import LoadGenerator, posters
 from testing.ferretdb import FerretDB
-from testing.legacy.dataset import insert_legacy_dataset
 from tests.e2e.stackbed import REPO_ROOT, HealthServer, StackBed
 from tests.e2e.test_switch_rollback import MIGRATION_PHASES, _require_tools
 from tests.support.bed_gateway import BedGateway, deployed_release
