@@ -182,10 +182,10 @@ DATA_URI_ENV = "MEESHY_DATA_URI"
 
 def data_check_command(server: Server, verb: str, database: str, *, out: str | None = None,
                        baseline: str | None = None, archive: str | None = None) -> list[str]:
-    """steps.data_check (digests, baseline, changes) of one database; the server URI travels in
+    """steps.data_check (digests, baseline, changes, indexes, drop) of one database; the server URI travels in
     DATA_URI_ENV. In Docker mode each file's folder is mounted at the same path in the tools
     container, so paths in reports read the same on the host."""
-    if verb not in ("digests", "baseline", "changes", "indexes"):
+    if verb not in ("digests", "baseline", "changes", "indexes", "drop"):
         raise ValueError(f"unknown data check {verb!r}")
     in_docker = isinstance(server, DockerServer)
     argv = ["python" if in_docker else python(), "-m", "steps.data_check", verb, "--database", database]

@@ -16,7 +16,8 @@ from config import validation as v
 from config.locations import REPO_ROOT, with_project_tools
 from config.release_settings import ReleaseSettings
 from config.settings_sections import ReplicaSet, parse_database
-from steps.backup_manifest import load_manifest
+from steps.backup_manifest import file_sha256, load_manifest
+from steps.backup_run import ARCHIVE_SUFFIX
 from steps.protocol import result_of
 
 DEFAULT_TIMEOUT = 600.0
@@ -95,6 +96,13 @@ def changes_since(server: rc.Server, database: str, *, baseline_path: Path | Non
                            f"changes of {database}"))
 
 
+def drop_if_archived(server: rc.Server, database: str, archive_path: str,
+                     timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """Drops `database` only if every document it holds is in the archive (steps.data_check)."""
+    return _json_line(_run(rc.data_check_command(server, "drop", database, archive=archive_path),
+                           rc.data_environment(server), timeout, f"drop of {database}"))
+
+
 def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, label: str,
                 timeout: float = DEFAULT_TIMEOUT) -> dict:
     argv = rc.backup_run_command(backup_dir=settings.backup.directory, stack=settings.stack,
@@ -104,10 +112,60 @@ def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, lab
     return _json_line(_run(argv, {}, timeout + 30, f"backup of {database}"))
 
 
+def backup_dir_problem(settings: ReleaseSettings, last_backup: dict | None, copies: int = 2) -> str | None:
+    """Why the `backupDir` a switch applies cannot take its backups: not writable (tried for
+    real), or less free space than `copies` times the last archive of the database it backs up
+    (a migration switch archives it twice: the pre-copy's backup and the frozen state's)."""
+    import shutil
+
+    from config.locations import writable_problem
+    folder = Path(settings.backup.directory)
+    problem = writable_problem(folder, edit.key("backupDir"), directory=True)
+    if problem or not last_backup or not last_backup.get("sizeBytes"):
+        return problem
+    base = folder
+    while not base.exists() and base != base.parent:
+        base = base.parent
+    free, need = shutil.disk_usage(base).free, copies * int(last_backup["sizeBytes"])
+    if free < need:
+        return (f"{edit.key('backupDir')} {folder}: {free / 1e6:.1f} MB free where this switch's "
+                f"backups need about {need / 1e6:.1f} MB ({copies} x the last archive of "
+                f"{last_backup.get('database')}, {last_backup.get('backupId')}); free space or "
+                "point backupDir elsewhere (nothing was changed)")
+    return None
+
+
+def verify_archive(archive_path: str, expected_sha256: str | None = None) -> dict:
+    """Checks a backup archive against its manifest (and the sha256 ops recorded for it) before
+    anything reads it. A missing or altered one is named with the other backups of the same
+    database, and nothing has been changed."""
+    archive = Path(archive_path)
+    try:
+        manifest = load_manifest(archive)
+    except (FileNotFoundError, ValueError) as error:
+        manifest, problem = {}, f"has no readable manifest ({error})"
+    else:
+        problem = None
+    if not archive.is_file():
+        problem = "is missing"
+    elif problem is None:
+        actual = file_sha256(archive)
+        wanted = {manifest.get("sha256"), expected_sha256} - {None}
+        if wanted != {actual}:
+            problem = (f"fails its checksum: sha256 {actual} where its manifest "
+                       f"records {manifest.get('sha256')}"
+                       + (f" and ops recorded {expected_sha256}" if expected_sha256 else ""))
+    if problem:
+        others = sorted(str(p) for p in archive.parent.glob(f"*{ARCHIVE_SUFFIX}") if p != archive)
+        raise DataOperationError(
+            f"backup archive {archive} {problem}: it is not used and nothing was changed; other "
+            f"backups of that database: {', '.join(others) if others else 'none'}")
+    return manifest
+
+
 def restore(server: rc.Server, archive_path: str, from_database: str, to_database: str,
-            timeout: float = DEFAULT_TIMEOUT) -> None:
-    if not Path(archive_path).is_file():
-        raise DataOperationError(f"backup archive {archive_path} is missing")
+            timeout: float = DEFAULT_TIMEOUT, expected_sha256: str | None = None) -> None:
+    verify_archive(archive_path, expected_sha256)
     _run(rc.restore_command(server, from_database, to_database), {}, timeout,
          f"restore of {archive_path} into {to_database}", stdin_path=archive_path)
     _run(rc.data_check_command(server, "indexes", to_database, archive=archive_path),

@@ -4,8 +4,11 @@ equals the archive, then run the migration there, so a switch is rehearsed on ex
 
 The backup is the newest one of the database production's services use, as recorded by ops
 (or, when ops recorded none, the newest archive with a manifest in production's backup
-folder). The staging database restored into is staging's migration source when it has a
-migration section (the legacy data a migration reads), else the database its services use.
+folder), checked against its manifest's sha256 before it is read. The staging database restored
+into has the backup's schema: staging's migration source when it has a migration section (the
+legacy data a migration reads), else the database its services use; but once production runs on
+its migration's target, the backup has the new schema: it goes into staging's target database
+and is not migrated again.
 """
 from __future__ import annotations
 
@@ -61,10 +64,18 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     settings = load_release_settings(staging.stack_name, doc.plain_values())
     server = data_ops.server_for(settings, doc.plain_values())
     migration = settings.migration
-    into = migration.source_database if migration else settings.live_database
     prod_deployed = snapshots.current(production)
     prod_server = data_ops.server_for(prod_deployed.settings, prod_deployed.doc.plain_values())
     manifest = latest_backup(production)
+    migrated = _of_target_schema(prod_deployed.settings, manifest["database"])
+    if migrated and migration is not None:
+        # Production already runs on the migration's target: its backup has the new schema, so
+        # it goes into staging's target database, and there is nothing left to migrate.
+        into, migration = migration.target_database, None
+        log(f"{manifest['backupId']} holds {manifest['database']}, production's migrated "
+            "database: restored into staging's target database, not migrated again")
+    else:
+        into = migration.source_database if migration else settings.live_database
     if server == prod_server and into == manifest["database"]:
         raise RefreshError(f"staging's database {into} is production's own database on the same "
                            "server: refusing to restore over production")
@@ -102,3 +113,8 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     report["reportPath"] = str(path)
     return report
 
+
+def _of_target_schema(production, database: str) -> bool:
+    """A backup of the database production's migration wrote (the new schema)."""
+    target = production.migration.target_database if production.migration else None
+    return database == target and production.live_database == target

@@ -9,6 +9,7 @@ from config.stack_file import ConfigDoc
 from ops.automation.ledger import Ledger, now_iso
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import PhaseResult
+from ops.switch import rollback as rollback_module
 from ops.switch import run as switch_module
 from testing.clock import FakeClock
 from tests.support.switch_stand_ins import stand_ins
@@ -54,6 +55,12 @@ class FakeRunner:
                    "databaseName": doc.get_path("meeshy:database.name")}
         return PhaseResult(phase, len(self.applied), ok, start, stamp(), self.takes,
                            {"release": release}, {}, None if ok else "gate failed")
+
+
+@pytest.fixture(autouse=True)
+def healthy_last_check(monkeypatch):
+    """The last check after maintenance-off answers healthy unless a test gives its own gate."""
+    monkeypatch.setattr(rollback_module, "_health", lambda *a, **k: {"healthy": True})
 
 
 @pytest.fixture
@@ -217,3 +224,23 @@ def test_a_rollback_over_its_budget_stops_before_its_next_step(tmp_path, deploye
     assert gate == [] and [phase for phase, _ in runner.applied] == ["reapply"]
     assert report["result"] == "failed" and report["seconds"] == 6.0
     assert list(runner.ledger.entries("rollback"))[-1]["result"] == "failed"
+
+
+def test_a_service_dead_after_maintenance_off_fails_the_switch_and_rolls_back(tmp_path, deployed):
+    """The gate passed under maintenance; the last check, once writes reopen, finds the
+    gateway gone: the switch is not reported a success."""
+    _, data = fake_data_ops()
+    rolled = []
+
+    def fake_rollback(runner, target, **kwargs):
+        rolled.append(kwargs["reason"])
+        return {"result": "succeeded"}
+
+    gate = lambda server, settings, timeout: {"healthy": False, "failures": ["gateway: no answer"]}  # noqa: E731
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
+    report = switch_module.run_switch(runner, log=lambda m: None, collaborators=stand_ins(
+        deployed, health_gate=gate, rollback=fake_rollback, **data))
+    assert [p["name"] for p in report["phases"]][-1] == "maintenance-off"
+    assert report["lastCheck"]["healthy"] is False
+    assert report["result"] == "rolled back" and "gateway: no answer" in report["failure"]
+    assert rolled and "last check after maintenance-off" in rolled[0]
