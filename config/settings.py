@@ -11,6 +11,7 @@ from typing import Any, Mapping, Protocol
 
 from config import naming
 from config import validation as v
+from config.docker_access import DockerSsh, parse_docker_ssh
 from config.naming import DEFAULT_BACKUP_ROOT, NS
 from config.secret import Secret
 from config.service_settings import Services, parse_services
@@ -32,9 +33,9 @@ from config.settings_sections import (
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 SECRET_KEYS = ("jwtSecret", "adminPassword", "meeshyPassword", "atabethPassword",
                "dashboardAuth", "adminUiAuth")
-PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "pullImages",
-              "database", "release", "maintenance", "backupDir", "adopt", "acme", "redis",
-              "rehearsal", "services", "healthStartInterval")
+PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "dockerSsh",
+              "pullImages", "database", "release", "maintenance", "backupDir", "adopt", "acme",
+              "redis", "rehearsal", "services", "healthStartInterval")
 # A structured secret key: the values secretEnv and secretFiles name (service_settings.py).
 STRUCTURED_SECRET_KEYS = ("serviceSecrets",)
 # Keys of sections parsed elsewhere (config/release_settings.py): known, not read here.
@@ -100,6 +101,7 @@ class Settings:
     rehearsal: bool
     secrets: Secrets
     services: Services = Services()
+    docker_ssh: DockerSsh | None = None      # the key and known_hosts of an ssh:// docker_host
     # Docker engines before 25 (API < 1.44) refuse a health check's start interval outright.
     health_start_interval: bool = True
 
@@ -184,6 +186,7 @@ def parse_settings(stack: str, config: ConfigSource | Mapping[str, Any],
     database = parse_database(source.get(_key("database")), _key("database"), flags["rehearsal"],
                               problems)
     docker = _parse_docker_host(source, flags["rehearsal"], problems)
+    docker_ssh = parse_docker_ssh(source.get(_key("dockerSsh")), _key("dockerSsh"), docker, problems)
     release = v.release_label(source.get(_key("release")), _key("release"), problems)
     backup_dir = v.backup_dir(source.get(_key("backupDir")), _key("backupDir"), DEFAULT_BACKUP_ROOT,
                               problems)
@@ -204,6 +207,7 @@ def parse_settings(stack: str, config: ConfigSource | Mapping[str, Any],
         database=database, release=release, maintenance=flags["maintenance"],
         backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=flags["rehearsal"],
         secrets=secrets, services=services, health_start_interval=flags["healthStartInterval"],
+        docker_ssh=docker_ssh,
     )
 
 
