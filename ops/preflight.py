@@ -8,7 +8,9 @@ A refusal here has created no stack, written no file and left the stack file as 
   config/release_settings.py for the release steps) and refuse every unknown `meeshy:` key;
 - the host ports, public hosts and Docker names the stack declares must not be declared by any
   other stack file of the project (stacks share one Docker host and one DNS zone);
-- refresh-staging refuses `--from` equal to its destination and a protected destination.
+- refresh-staging refuses `--from` equal to its destination and a protected destination;
+- a stack on an ssh:// engine is refused when the server cannot be used (ops/remote_host.py: the
+  one check here that leaves this machine, a single ssh connection that changes nothing).
 
 A stack with `meeshy:externalDatabase` runs the release steps alone against that server (no
 Docker platform, as tests/e2e/project does): only the release model applies to it, and it
@@ -35,9 +37,12 @@ from config.settings import (
 )
 from config.settings_sections import parse_adopt, parse_ports
 from config.stack_file import ConfigDoc, StackConfigError, stack_file
+from ops.remote_host import remote_problems, use_docker_access
 
 # Verbs that hand the stack file's values to the program.
 APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
+# Verbs that reach the stack's Docker engine (history reads the state backend only).
+ENGINE_VERBS = (*APPLYING_VERBS, "rollback", "teardown", "fetch-backup")
 
 
 class PreflightError(ValueError):
@@ -170,16 +175,21 @@ def check(args) -> None:
     problems.append(missing)
     if args.verb == "refresh-staging":
         problems += refresh_problems(args.project_dir, args.stack, args.source)
-    if not missing and args.verb in APPLYING_VERBS:
+    doc = None
+    if not missing and args.verb in ENGINE_VERBS:
         try:
             doc = ConfigDoc.read(stack_file(args.project_dir, args.stack))
         except StackConfigError as error:
             problems.append(str(error))
-        else:
-            problems += settings_problems(args.stack, doc)
-            problems += cross_stack_problems(args.project_dir, args.stack, doc)
-            if args.verb == "refresh-staging":
-                problems.append(protected_problem(args.stack, doc))
+    if doc is not None and args.verb in APPLYING_VERBS:
+        problems += settings_problems(args.stack, doc)
+        problems += cross_stack_problems(args.project_dir, args.stack, doc)
+        if args.verb == "refresh-staging":
+            problems.append(protected_problem(args.stack, doc))
     problems = [p for p in problems if p]
+    if doc is not None and not problems:
+        problems = remote_problems(doc.plain_values())
     if problems:
         raise PreflightError(problems)
+    if doc is not None:
+        use_docker_access(doc.plain_values())

@@ -25,6 +25,8 @@ veth_ns=mth1
 addr_host=169.254.213.1
 addr_ns=169.254.213.2
 user=meeshy-ops
+# A second login whose docker CLI finds no engine: "no Docker on the remote", for the tests.
+user_without_docker=meeshy-nodocker
 wait_seconds="${MEESHY_TEST_HOST_WAIT:-60}"
 log_file="$MEESHY_LOGS/test-host.log"
 
@@ -32,6 +34,7 @@ print_env() {
   echo "MEESHY_TEST_DOCKER_HOST=ssh://$user@$addr_ns"
   echo "MEESHY_TEST_SSH_KEY=$state/client_key"
   echo "MEESHY_TEST_SSH_KNOWN_HOSTS=$state/known_hosts"
+  echo "MEESHY_TEST_NO_DOCKER_HOST=ssh://$user_without_docker@$addr_ns"
 }
 
 ssh_opts=(-i "$state/client_key" -o IdentitiesOnly=yes -o BatchMode=yes -o ConnectTimeout=5
@@ -62,9 +65,13 @@ make_keys_and_user() {
   getent group docker >/dev/null || groupadd --system docker
   id "$user" >/dev/null 2>&1 \
     || useradd --system --home-dir "$state/home" --shell /bin/sh --groups docker "$user"
-  usermod -p '*' "$user"   # no password, yet not locked: sshd refuses a locked account's key
+  id "$user_without_docker" >/dev/null 2>&1 \
+    || useradd --system --home-dir "$state/home" --shell /bin/sh "$user_without_docker"
+  # No password, yet not locked: sshd refuses a locked account's key.
+  usermod -p '*' "$user" && usermod -p '*' "$user_without_docker"
   chown "$user" "$state/home"
   install -m 644 "$state/client_key.pub" "$state/authorized_keys/$user"
+  install -m 644 "$state/client_key.pub" "$state/authorized_keys/$user_without_docker"
   cat >"$state/sshd_config" <<EOF
 ListenAddress $addr_ns
 Port 22
@@ -75,12 +82,14 @@ AuthenticationMethods publickey
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
-AllowUsers $user
+AllowUsers $user $user_without_docker
 UsePAM no
 X11Forwarding no
 AllowAgentForwarding no
 AllowTcpForwarding no
 PrintMotd no
+Match User $user_without_docker
+  SetEnv DOCKER_HOST=unix:///run/no-engine.sock
 EOF
 }
 
@@ -119,7 +128,7 @@ load_images() {
   local refs listed
   listed="$(docker image ls --format '{{.Repository}}:{{.Tag}}' 'meeshy-local/*')" \
     || die "this machine's engine does not answer; its meeshy-local/* images are what the test host runs"
-  mapfile -t refs < <(grep -v '<none>' <<<"$listed" | sort)
+  mapfile -t refs < <(grep -v '<none>' <<<"$listed" | grep . | sort)
   ((${#refs[@]})) || die "no meeshy-local/* image on this engine: tools/bootstrap.sh test builds them"
   local have missing=()
   have="$(remote docker image ls --format '{{.Repository}}:{{.Tag}}@{{.ID}}' || true)"
@@ -208,7 +217,9 @@ down() {
     ip netns delete "$netns"
   fi
   ip link delete "$veth_host" 2>/dev/null || true
-  id "$user" >/dev/null 2>&1 && userdel "$user"
+  for login in "$user" "$user_without_docker"; do
+    if id "$login" >/dev/null 2>&1; then userdel "$login"; fi
+  done
   rm -rf "$state"
   [[ "${1:-}" == quiet ]] || log "test host removed"
 }
