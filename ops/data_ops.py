@@ -16,7 +16,6 @@ from config import validation as v
 from config.locations import REPO_ROOT
 from config.release_settings import ReleaseSettings
 from config.settings_sections import ReplicaSet, parse_database
-from steps.backup_manifest import load_manifest
 from steps.protocol import result_of
 
 DEFAULT_TIMEOUT = 600.0
@@ -49,17 +48,12 @@ def _replica_set(plain_values: dict) -> ReplicaSet:
     return database.replica_set if database else ReplicaSet()
 
 
-def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,
-         stdin_path: str | None = None) -> str:
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+def _run(argv: list[str], env: dict[str, str], timeout: float, what: str) -> str:
     try:
-        done = subprocess.run(argv, env={**os.environ, **env}, stdin=stdin, capture_output=True,
-                              timeout=timeout, cwd=str(REPO_ROOT))
+        done = subprocess.run(argv, env={**os.environ, **env}, stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=timeout, cwd=str(REPO_ROOT))
     except subprocess.TimeoutExpired:
         raise DataOperationError(f"{what} did not finish within {timeout:.0f} s") from None
-    finally:
-        if stdin_path:
-            stdin.close()
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-6:]
         raise DataOperationError(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
@@ -91,19 +85,25 @@ def changes_since(server: rc.Server, database: str, *, baseline_path: Path | Non
 
 def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, label: str,
                 timeout: float = DEFAULT_TIMEOUT) -> dict:
-    argv = rc.backup_run_command(backup_dir=settings.backup.directory, stack=settings.stack,
-                                 database=database, label=label, retain=settings.backup.retain,
-                                 timeout_seconds=int(min(timeout, settings.backup.timeout_seconds)),
-                                 dump=rc.dump_command(server, database))
+    argv = rc.backup_command(server, backup_dir=settings.backup.directory, stack=settings.stack,
+                             database=database, label=label, retain=settings.backup.retain,
+                             timeout_seconds=int(min(timeout, settings.backup.timeout_seconds)))
     return _json_line(_run(argv, {}, timeout + 30, f"backup of {database}"))
+
+
+def stored_manifest(server: rc.Server, archive_path: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """The manifest kept beside a backup, read where the backup is (the engine's host in Docker
+    mode) once the archive's sha256 matches it."""
+    return _json_line(_run(rc.stored_manifest_command(server, archive_path), {}, timeout,
+                           f"manifest of backup {archive_path}"))
 
 
 def restore(server: rc.Server, archive_path: str, from_database: str, to_database: str,
             timeout: float = DEFAULT_TIMEOUT) -> None:
-    if not Path(archive_path).is_file():
+    if isinstance(server, rc.ExternalServer) and not Path(archive_path).is_file():
         raise DataOperationError(f"backup archive {archive_path} is missing")
-    _run(rc.restore_command(server, from_database, to_database), {}, timeout,
-         f"restore of {archive_path} into {to_database}", stdin_path=archive_path)
+    _run(rc.restore_command(server, from_database, to_database, archive_path), {}, timeout,
+         f"restore of {archive_path} into {to_database}")
     _run(rc.data_check_command(server, "indexes", to_database, archive=archive_path),
          rc.data_environment(server), timeout, f"indexes of {to_database} from {archive_path}")
 
@@ -113,7 +113,7 @@ def restore_and_verify(server: rc.Server, archive_path: str, from_database: str,
     """Restores, then proves the database equals the archive (counts and content hashes)."""
     from steps.digest import compare
 
-    manifest = load_manifest(archive_path)
+    manifest = stored_manifest(server, archive_path, timeout)
     restore(server, archive_path, from_database, to_database, timeout)
     problems = compare(manifest["collections"], digests(server, to_database, timeout))
     if problems:
@@ -128,7 +128,15 @@ def migration_plan(server: rc.Server, source: str, target: str, report_path: Pat
     """`python -m migration plan` (writes nothing) with the stack's decisions, and its JSON
     report."""
     argv = rc.migration_command(server, "plan", report_path=str(report_path), decisions=decisions)
-    report_path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(server, rc.ExternalServer):
+        report_path.parent.mkdir(parents=True, exist_ok=True)
     _run(argv, rc.migration_environment(server, source, target), timeout,
          f"migration plan {source} -> {target}")
-    return json.loads(report_path.read_text())
+    return json.loads(read_file(server, str(report_path), timeout))
+
+
+def read_file(server: rc.Server, path: str, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """A file the steps wrote where the database is (the engine's host in Docker mode)."""
+    if isinstance(server, rc.ExternalServer):
+        return Path(path).read_text()
+    return _run(rc.read_file_command(server, path), {}, timeout, f"reading {path}")

@@ -78,10 +78,9 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     if migration is not None:
         path = Path(settings.backup.directory) / staging.stack_name / "migration-reports" / f"{op_id}.json"
         argv = rc.migration_step_command(
-            report_path=str(path), timeout_seconds=migration.timeout_seconds,
-            migration=rc.migration_command(server, "run", report_path=str(path),
-                                           to_step=migration.to_step,
-                                           decisions=migration.decisions))
+            server, rc.migration_script("run", report_path=str(path), to_step=migration.to_step,
+                                        decisions=migration.decisions),
+            report_path=str(path), timeout_seconds=migration.timeout_seconds)
         log(f"migrating {into} -> {migration.target_database} on {staging.stack_name}")
         env = rc.migration_environment(server, into, migration.target_database)
         done = subprocess.run(argv, env={**_environ(), **env}, capture_output=True, text=True,

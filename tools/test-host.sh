@@ -119,7 +119,7 @@ inside() {
 }
 
 is_up() {
-  [[ -f "$state/known_hosts" ]] && ip netns list | grep -qw "$netns" \
+  [[ -f "$state/known_hosts" && -e "/run/netns/$netns" ]] \
     && timeout 20 ssh "${ssh_opts[@]}" "$user@$addr_ns" docker info --format '{{.ServerVersion}}' \
        >/dev/null 2>&1
 }
@@ -145,12 +145,14 @@ load_images() {
 # A container on the remote engine publishes a port; it must answer at the namespace's address.
 check_published_port() {
   local tools name=meeshy-test-host-probe port
-  tools="$(remote docker image ls --format '{{.Repository}}:{{.Tag}}' meeshy-local/tools | head -n1)"
-  [[ -n "$tools" ]] || die "no meeshy-local/tools image on the test host to probe a published port with"
+  tools="$(remote docker image ls --format '{{.Repository}}:{{.Tag}}' 'meeshy-local/*tools')"
+  tools="${tools%%$'\n'*}"
+  [[ -n "$tools" ]] || die "no meeshy-local tools image on the test host to probe a published port with"
   remote docker rm -f "$name" >/dev/null 2>&1 || true
   remote docker run -d --name "$name" -p "$addr_ns::8000" "$tools" \
     python -m http.server 8000 >>"$log_file" 2>&1 || die "cannot run a container on the test host"
-  port="$(remote docker port "$name" 8000/tcp | head -n1 | sed 's/.*://')"
+  port="$(remote docker port "$name" 8000/tcp)"
+  port="${port%%$'\n'*}" && port="${port##*:}"
   for _ in $(seq 1 40); do
     if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=2)" \
          "http://$addr_ns:$port/" 2>/dev/null; then
@@ -212,7 +214,7 @@ down() {
   stop_pid "$state/holder.pid"
   # Containers' processes die with the namespace's dockerd/containerd; any straggler still in
   # the namespace is ended by pid, never by name.
-  if ip netns list | grep -qw "$netns"; then
+  if [[ -e "/run/netns/$netns" ]]; then
     for pid in $(ip netns pids "$netns" 2>/dev/null); do kill -9 "$pid" 2>/dev/null || true; done
     ip netns delete "$netns"
   fi

@@ -25,7 +25,7 @@ from commands.steps import (
     Server,
     migration_step_command,
     schema_copy_command,
-    schema_validate_command,
+    schema_validate_script,
 )
 from components.release.backup import REPLAY_PREVIOUS_OUTPUT
 from components.release.local_command import local_command
@@ -63,8 +63,9 @@ class SchemaCheck(pulumi.ComponentResource):
             update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT), triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
         validate = migration_step_command(
-            report_path=report, timeout_seconds=timeout_seconds,
-            migration=schema_validate_command(server, schema_file=schema_file, report_path=report))
+            server, schema_validate_script(schema_file=schema_file, report_path=report),
+            report_path=report, timeout_seconds=timeout_seconds, env=(MIGRATION_TARGET_ENV,),
+            files=(schema_file,))
         self.validate = local_command(
             f"{name}-validate",
             create=shlex.join(validate), update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT),
