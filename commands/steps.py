@@ -94,10 +94,11 @@ def backup_command(server: Server, *, backup_dir: str, stack: str, database: str
 
 
 def stored_manifest_command(server: Server, archive_path: str) -> list[str]:
-    """steps.backup_manifest --stored: the manifest kept beside a backup, once the archive's
-    sha256 is checked against it, read where the backup is."""
-    argv = [python(), "-m", "steps.backup_manifest", "--stored", archive_path]
-    return _placed(server, argv, files=(archive_path,), network=False)
+    """The archive's sha256, computed where the backup is, on the first line, then the manifest
+    kept beside it (steps/backup_manifest.py manifest_path): the caller compares the two."""
+    script = 'sha256sum -- "$1" | cut -d " " -f 1 && cat -- "$1.json"'
+    return _placed(server, ["sh", "-c", script, "sh", archive_path], files=(archive_path,),
+                   network=False, read_only=True)
 
 
 def read_file_command(server: DockerServer, path: str) -> list[str]:

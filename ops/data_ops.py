@@ -93,9 +93,15 @@ def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, lab
 
 def stored_manifest(server: rc.Server, archive_path: str, timeout: float = DEFAULT_TIMEOUT) -> dict:
     """The manifest kept beside a backup, read where the backup is (the engine's host in Docker
-    mode) once the archive's sha256 matches it."""
-    return _json_line(_run(rc.stored_manifest_command(server, archive_path), {}, timeout,
-                           f"manifest of backup {archive_path}"))
+    mode) once the archive's sha256, computed there, matches it."""
+    text = _run(rc.stored_manifest_command(server, archive_path), {}, timeout,
+                f"manifest of backup {archive_path}")
+    actual, _, stored = text.partition("\n")
+    manifest = json.loads(stored)
+    if actual.strip() != manifest.get("sha256"):
+        raise DataOperationError(f"backup archive {archive_path} does not match its manifest "
+                                 f"(sha256 {actual.strip()}, recorded {manifest.get('sha256')})")
+    return manifest
 
 
 def restore(server: rc.Server, archive_path: str, from_database: str, to_database: str,

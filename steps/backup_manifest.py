@@ -2,9 +2,7 @@
 
 `python -m steps.backup_manifest ARCHIVE` prints the manifest as JSON. The MongoBackup component
 runs steps.backup_run, which writes the same manifest beside the archive and prints it; its
-fields become the component's outputs. `--stored ARCHIVE` prints the manifest kept beside the
-archive once the archive's sha256 matches it (exit 3 when it does not): ops reads a backup's
-manifest this way where the backup is, on the engine's host.
+fields become the component's outputs.
 """
 from __future__ import annotations
 
@@ -17,7 +15,6 @@ from pathlib import Path
 
 from steps import archive
 from steps.digest import ALGORITHM, DigestBuilder
-from steps.protocol import print_result
 
 MANIFEST_SUFFIX = ".json"
 
@@ -79,33 +76,13 @@ def load_manifest(archive_path: str | Path) -> dict:
     return json.loads(path.read_text())
 
 
-def checked_manifest(archive_path: str | Path) -> dict:
-    """The stored manifest, once the archive's sha256 matches it (ArchiveError otherwise)."""
-    manifest = load_manifest(archive_path)
-    actual = file_sha256(Path(archive_path))
-    if actual != manifest.get("sha256"):
-        raise archive.ArchiveError(f"{archive_path}: sha256 {actual} differs from its manifest's "
-                                   f"{manifest.get('sha256')}")
-    return manifest
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m steps.backup_manifest", description=__doc__)
     parser.add_argument("archive", type=Path)
     parser.add_argument("--database", help="only this database's collections")
-    parser.add_argument("--stored", action="store_true",
-                        help="print the stored manifest once the archive's sha256 matches it")
     args = parser.parse_args(argv)
     if not args.archive.is_file():
-        print(f"error: backup archive {args.archive} is missing", file=sys.stderr)
-        return 2
-    if args.stored:
-        try:
-            print_result(checked_manifest(args.archive))
-        except (archive.ArchiveError, FileNotFoundError) as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 3
-        return 0
+        parser.error(f"archive not found: {args.archive}")
     try:
         print(json.dumps(describe(args.archive, args.database), indent=2, sort_keys=True))
     except archive.ArchiveError as error:

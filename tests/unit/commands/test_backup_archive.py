@@ -12,7 +12,6 @@ from bson import ObjectId
 
 from steps import archive
 from steps.backup_manifest import archive_contents, describe, manifest_path
-from steps.backup_manifest import main as manifest_main
 from steps.backup_run import apply_retention, archive_name, take_backup
 from steps.backup_run import main as backup_main
 from steps.digest import DigestBuilder, compare, digest_ordered
@@ -126,19 +125,20 @@ def test_take_backup_writes_archive_and_manifest_atomically(tmp_path):
     assert not list(archive_path.parent.glob("*.partial"))
 
 
-def test_the_stored_manifest_is_given_only_while_the_archive_matches_it(tmp_path, capsys):
+def test_the_stored_manifest_is_given_only_while_the_archive_matches_it(tmp_path):
+    from commands.steps import ExternalServer
+    from ops.data_ops import DataOperationError, stored_manifest
     source = write(tmp_path, build_archive({"User": docs(3)}), "source.gz")
     manifest = take_backup(tmp_path / "b", "production", "meeshy", "r1", 5, _cat(source), 30)
-    assert manifest_main(["--stored", manifest["archive"]]) == 0
-    assert json.loads(capsys.readouterr().out)["sha256"] == manifest["sha256"]
-    with open(manifest["archive"], "r+b") as handle:    # one byte changed on the server's disk
+    server = ExternalServer("mongodb://127.0.0.1:9")     # the commands run on this machine
+    assert stored_manifest(server, manifest["archive"])["sha256"] == manifest["sha256"]
+    with open(manifest["archive"], "r+b") as handle:    # one byte changed on the backup's disk
         handle.seek(10)
         byte = handle.read(1)
         handle.seek(10)
         handle.write(bytes([byte[0] ^ 1]))
-    assert manifest_main(["--stored", manifest["archive"]]) == 3
-    assert "differs from its manifest's" in capsys.readouterr().err
-    assert manifest_main(["--stored", str(tmp_path / "none.archive.gz")]) == 2
+    with pytest.raises(DataOperationError, match="does not match its manifest"):
+        stored_manifest(server, manifest["archive"])
 
 
 def test_failed_or_timed_out_dump_leaves_no_backup(tmp_path, capsys):

@@ -58,8 +58,9 @@ def test_restore_into_another_database_reads_the_archive_where_it_is():
 
 def test_manifest_and_copy_read_the_backup_where_it_is_without_the_network():
     assert rc.stored_manifest_command(DOCKER, "/srv/b/a.archive.gz") == [
-        "docker", "run", "--rm", "--volume", "/srv/b:/srv/b", "meeshy-tools:1.0.0",
-        "python", "-m", "steps.backup_manifest", "--stored", "/srv/b/a.archive.gz"]
+        "docker", "run", "--rm", "--volume", "/srv/b:/srv/b:ro", "meeshy-tools:1.0.0",
+        "sh", "-c", 'sha256sum -- "$1" | cut -d " " -f 1 && cat -- "$1.json"', "sh",
+        "/srv/b/a.archive.gz"]
     assert rc.read_file_command(DOCKER, "/srv/b/a.archive.gz") == [
         "docker", "run", "--rm", "--volume", "/srv/b:/srv/b:ro", "meeshy-tools:1.0.0",
         "cat", "/srv/b/a.archive.gz"]
