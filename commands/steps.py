@@ -101,9 +101,15 @@ def stored_manifest_command(server: Server, archive_path: str) -> list[str]:
                    network=False, read_only=True)
 
 
-def read_file_command(server: DockerServer, path: str) -> list[str]:
-    """A command whose stdout is the bytes of `path` on the engine's host (a backup to copy)."""
+def read_file_command(server: Server, path: str) -> list[str]:
+    """A command whose stdout is the bytes of `path` where the database is (a backup to copy)."""
     return _placed(server, ["cat", path], files=(path,), network=False, read_only=True)
+
+
+def list_folder_command(server: Server, folder: str) -> list[str]:
+    """The names in `folder` where the database is, one a line (none when it does not exist)."""
+    return _placed(server, ["sh", "-c", 'ls -1 -- "$1" 2>/dev/null || true', "sh", folder],
+                   folders=(folder,), network=False, read_only=True)
 
 
 def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str] = (),

@@ -31,7 +31,8 @@ from config.release_settings import ReleaseConfigError
 from ops.automation.env import REPO_ROOT, OpsEnvironmentError
 from ops.verbs import run
 
-VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown")
+VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown",
+         "fetch-backup")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -81,6 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
             target.add_argument("--to-compose", type=Path, metavar="AUDIT_DIR",
                                 help="after a takeover switch: remove the stack's containers (never a "
                                      "volume) and bring back the compose deployment recorded in AUDIT_DIR")
+        if verb == "fetch-backup":
+            sub.add_argument("--out", type=Path, required=True, metavar="DIR",
+                             help="the folder on this machine the backup is copied into")
+            sub.add_argument("--archive", metavar="PATH",
+                             help="the archive on the stack's engine host (default: the latest "
+                                  "backup of the database the services use)")
         if verb == "refresh-staging":
             sub.add_argument("--from", dest="source", default="production",
                              help="the stack whose latest backup is copied (default production)")

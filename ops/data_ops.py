@@ -141,6 +141,10 @@ def migration_plan(server: rc.Server, source: str, target: str, report_path: Pat
     return json.loads(read_file(server, str(report_path), timeout))
 
 
+def list_folder(server: rc.Server, folder: str, timeout: float = DEFAULT_TIMEOUT) -> list[str]:
+    return _run(rc.list_folder_command(server, folder), {}, timeout, f"listing {folder}").split()
+
+
 def read_file(server: rc.Server, path: str, timeout: float = DEFAULT_TIMEOUT) -> str:
     """A file the steps wrote where the database is (the engine's host in Docker mode)."""
     if isinstance(server, rc.ExternalServer):

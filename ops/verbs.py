@@ -136,6 +136,20 @@ def teardown(args, runner: StackRunner) -> tuple[int, dict]:
     return (0 if report["result"] == "succeeded" else 1), report
 
 
+def fetch_backup(args, runner: StackRunner) -> tuple[int, dict]:
+    """Copies a backup from where it is (the stack's engine host) to this machine, verified."""
+    from ops.backups import BackupError, fetch
+    from ops.data_ops import DataOperationError
+    try:
+        report = fetch(runner, args.out, archive=args.archive, log=_log)
+    except (BackupError, DataOperationError) as error:
+        _log(f"ops fetch-backup: {error}")
+        return 1, None
+    print(f"fetched {report['backupId']} to {report['copiedTo']}: sha256 and "
+          f"{len(report['collections'])} collections verified")
+    return 0, report
+
+
 def _protected_resources(runner) -> list[str]:
     """Docker names (else URNs) of the protected resources still in the stack's state."""
     resources = runner.stack.export_stack().deployment.get("resources") or []
@@ -161,7 +175,8 @@ def _print_phases(report: dict) -> None:
 # Verbs that need no stack of the project, then those run on one (a StackRunner).
 WITHOUT_STACK = {"audit": audit, "rehearse": rehearse}
 ON_A_STACK = {"history": history, "preview": preview, "switch": switch, "rollback": rollback,
-              "refresh-staging": refresh_staging, "deploy": deploy, "teardown": teardown}
+              "refresh-staging": refresh_staging, "deploy": deploy, "teardown": teardown,
+              "fetch-backup": fetch_backup}
 
 
 def run(args) -> tuple[int, object]:
