@@ -99,12 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     from config.stack_file import StackConfigError
     from ops.automation.snapshots import SnapshotError
     from ops.automation.stack_runner import PolicyViolation
-    from ops.preflight import PreflightError, check
+    from ops.preflight import PreflightError, check, check_audit
     try:
         if args.verb == "rehearse":
             from ops.rehearse.run import check_usage
             check_usage(args)
-        elif args.verb != "audit":    # the audit checks its --out itself, before any work
+        elif args.verb == "audit":    # the audit checks its --out itself, before any work
+            check_audit(args)
+        else:
             check(args)
         code, report = run(args)
     except (PreflightError, OpsEnvironmentError, ReleaseConfigError, StackConfigError,

@@ -23,7 +23,8 @@ from pathlib import Path
 
 from config import naming
 from config import validation as v
-from config.locations import writable_problem
+from config.docker_access import is_remote
+from config.locations import REPO_ROOT, writable_problem
 from config.release_settings import (
     has_release_section,
     parse_release_settings,
@@ -164,6 +165,23 @@ def refresh_problems(project_dir: Path, stack: str, source: str) -> list[str]:
                 "stack whose latest backup is copied into it (default production)"]
     missing = missing_stack_problem(project_dir, source, "--from: ")
     return [missing] if missing else []
+
+
+def check_audit(args) -> None:
+    """The audit of a compose deployment on an ssh:// engine (`--docker-host`) connects with the
+    stack file's meeshy:dockerSsh, checked like any verb's before the engine is asked anything."""
+    if not is_remote(args.docker_host):
+        return
+    path = args.stack_file or stack_file(REPO_ROOT, args.stack)
+    try:
+        values = ConfigDoc.read(path).plain_values() if Path(path).is_file() else {}
+    except StackConfigError as error:
+        raise PreflightError([str(error)]) from None
+    values = {**values, "meeshy:dockerHost": args.docker_host}
+    problems = remote_problems(values)
+    if problems:
+        raise PreflightError(problems)
+    use_docker_access(values)
 
 
 def check(args) -> None:
