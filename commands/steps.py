@@ -113,8 +113,9 @@ def list_folder_command(server: Server, folder: str) -> list[str]:
 
 
 def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str] = (),
-                mounts: Sequence[str] = (), network: bool = True) -> list[str]:
-    cmd = [*docker(server.docker_host), "run", "--rm"]
+                mounts: Sequence[str] = (), network: bool = True,
+                interactive: bool = False) -> list[str]:
+    cmd = [*docker(server.docker_host), "run", "--rm", *(["--interactive"] if interactive else [])]
     if network:
         cmd += ["--network", server.network]
     for name in env:
@@ -126,7 +127,7 @@ def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str]
 
 def _placed(server: Server, argv: Sequence[str], *, env: Sequence[str] = (),
             files: Sequence[str] = (), folders: Sequence[str] = (), network: bool = True,
-            read_only: bool = False) -> list[str]:
+            read_only: bool = False, interactive: bool = False) -> list[str]:
     """`argv` where the database is: as it is for a plain URI, else in a tools container with
     each file's folder (and each folder) mounted at the same path, so paths in commands and
     reports read the same on the engine's host."""
@@ -134,7 +135,7 @@ def _placed(server: Server, argv: Sequence[str], *, env: Sequence[str] = (),
         return list(argv)
     paths = sorted({*(str(Path(f).parent) for f in files), *folders})
     suffix = ":ro" if read_only else ""
-    return _in_network(server, argv, env=env, network=network,
+    return _in_network(server, argv, env=env, network=network, interactive=interactive,
                        mounts=tuple(f"{p}:{p}{suffix}" for p in paths))
 
 
@@ -245,6 +246,19 @@ def schema_copy_command(image: str, out: str, *, path_in_image: str,
     argv = [python(), "-m", "steps.image_schema", "--image", image, "--path", path_in_image,
             "--out", out]
     return argv + (["--docker-host", docker_host] if docker_host else [])
+
+
+def schema_copy_script(server: DockerServer, image: str, out: str, *, path_in_image: str) -> str:
+    """The schema copy for an ssh:// engine, as one shell line: `docker cp` brings the file to
+    this machine (a temporary file), then a tools container writes it to `out` on the server,
+    where the validation reads it. The copy's JSON line stays the last line of stdout."""
+    copy = schema_copy_command(image, '"$tmp"', path_in_image=path_in_image,
+                               docker_host=server.docker_host)
+    write = _placed(server, ["sh", "-c", 'cat > "$1"', "sh", out], folders=(str(Path(out).parent),),
+                    network=False, interactive=True)
+    quoted = " ".join(arg if arg == '"$tmp"' else _sh_quote(arg) for arg in copy)
+    return (f'tmp=$(mktemp) && {quoted} && {" ".join(map(_sh_quote, write))} < "$tmp"; '
+            'status=$?; rm -f "$tmp"; exit $status')
 
 
 def schema_validate_script(*, schema_file: str, report_path: str) -> list[str]:

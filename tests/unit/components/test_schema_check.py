@@ -97,3 +97,13 @@ def test_not_declared_while_the_services_use_the_legacy_database():
     run = run_stack_file("production")
     assert not [r for r in run.resources if "schema-check" in r.name]
     assert "schemaCheck" not in run.exports
+
+
+def test_on_an_ssh_engine_the_copy_is_written_where_the_validation_reads_it():
+    script = rc.schema_copy_script(DOCKER, "isopen/meeshy-gateway:1.1.0", SCHEMA, path_in_image="/p")
+    folder = SCHEMA.rsplit("/", 1)[0]
+    assert script == (
+        'tmp=$(mktemp) && python -m steps.image_schema --image isopen/meeshy-gateway:1.1.0 '
+        '--path /p --out "$tmp" --docker-host ssh://ops@prod && docker --host ssh://ops@prod run '
+        f"--rm --interactive --volume {folder}:{folder} meeshy-tools:1.0.0 sh -c 'cat > \"$1\"' "
+        f'sh {SCHEMA} < "$tmp"; status=$?; rm -f "$tmp"; exit $status')
