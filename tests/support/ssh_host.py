@@ -10,6 +10,7 @@ from pathlib import Path
 
 from commands.docker import docker, ssh_environment, ssh_options
 from config.naming import STACK_LABEL
+from ops.rehearse.stacks import local_stack_settings
 from tests.support.docker_stack import REPO_ROOT, DockerStack
 
 SCRIPT = REPO_ROOT / "tools" / "test-host.sh"
@@ -70,8 +71,9 @@ class SshStack(DockerStack):
         self.host = host
         self.backups = Path(SERVER_BACKUPS) / self.name     # a path on the server
 
-    def settings(self, **overrides) -> dict:
-        return super().settings(**{**self.host.settings(), **overrides})
+    def settings(self, release: str = "e2e-1", **overrides) -> dict:
+        return local_stack_settings(self.images, self.ports, self.backups, domain="e2e.localhost",
+                                    release=release, **{**self.host.settings(), **overrides})
 
     def env(self) -> dict[str, str]:
         return {**super().env(), **self.host.environment()}
