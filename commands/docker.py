@@ -47,6 +47,13 @@ def ssh_environment(options: Sequence[str], environ: Mapping[str, str] | None = 
             SSH_OPTIONS_ENV: " ".join(options)}
 
 
+def without_ssh_shim(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` as it was before ssh_environment: plain ssh, with only the options it is given."""
+    path = [p for p in environ.get("PATH", "").split(os.pathsep) if p != str(SSH_SHIM_DIR)]
+    return {**{k: v for k, v in environ.items() if k not in (SSH_OPTIONS_ENV, SSH_BINARY_ENV)},
+            "PATH": os.pathsep.join(path)}
+
+
 def ssh_target(docker_host: str) -> list[str]:
     """`ssh://user@host:port` as ssh's own arguments: `-p port user@host`."""
     rest = docker_host[len("ssh://"):]

@@ -185,7 +185,7 @@ def parse_settings(stack: str, config: ConfigSource | Mapping[str, Any],
     images = parse_images(source.get(_key("images")), _key("images"), flags["adminUis"], problems)
     database = parse_database(source.get(_key("database")), _key("database"), flags["rehearsal"],
                               problems)
-    docker = _parse_docker_host(source, flags["rehearsal"], problems)
+    docker = _parse_docker_host(source, problems)
     docker_ssh = parse_docker_ssh(source.get(_key("dockerSsh")), _key("dockerSsh"), docker, problems)
     release = v.release_label(source.get(_key("release")), _key("release"), problems)
     backup_dir = v.backup_dir(source.get(_key("backupDir")), _key("backupDir"), DEFAULT_BACKUP_ROOT,
@@ -236,14 +236,10 @@ def _parse_flags(stack: str, source: ConfigSource, problems: v.Problems) -> dict
     return flags
 
 
-def _parse_docker_host(source: ConfigSource, rehearsal: bool, problems: v.Problems) -> str | None:
+def _parse_docker_host(source: ConfigSource, problems: v.Problems) -> str | None:
     host_raw = source.get(_key("dockerHost"))
-    docker = v.docker_host(DEFAULT_DOCKER_HOST if host_raw is None else host_raw,
-                           _key("dockerHost"), problems)
-    if rehearsal and docker and docker.startswith("ssh://"):
-        problems.add(_key("rehearsal"), "a rehearsal runs on the local engine only; "
-                     f"{_key('dockerHost')} points at a remote host")
-    return docker
+    return v.docker_host(DEFAULT_DOCKER_HOST if host_raw is None else host_raw,
+                         _key("dockerHost"), problems)
 
 
 def unknown_key_message(key: str) -> str:

@@ -14,7 +14,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from commands.docker import SSH_CONNECT_TIMEOUT, ssh_environment, ssh_probe
+from commands.docker import SSH_CONNECT_TIMEOUT, ssh_environment, ssh_probe, without_ssh_shim
 from config import validation as v
 from config.docker_access import DockerSsh, is_remote, parse_docker_ssh
 
@@ -72,8 +72,10 @@ def _last(text: str) -> str:
 
 def reachability_problem(host: str, ssh: DockerSsh) -> str | None:
     try:
+        # Plain ssh: options a shim inherited from a caller would add another key.
         done = subprocess.run(ssh_probe(host, ssh.options), stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=PROBE_TIMEOUT)
+                              env=without_ssh_shim(os.environ), capture_output=True, text=True,
+                              timeout=PROBE_TIMEOUT)
     except subprocess.TimeoutExpired:
         return f"{host} is unreachable over SSH (no answer within {PROBE_TIMEOUT} s); nothing was changed"
     except FileNotFoundError:

@@ -75,9 +75,6 @@ class SshStack(DockerStack):
         return local_stack_settings(self.images, self.ports, self.backups, domain="e2e.localhost",
                                     release=release, **{**self.host.settings(), **overrides})
 
-    def env(self) -> dict[str, str]:
-        return {**super().env(), **self.host.environment()}
-
     def on_engines(self) -> dict[str, dict[str, list[str]]]:
         from ops.rehearse.local_engine import docker as local_docker
         kinds = ("container", "network", "volume")

@@ -151,9 +151,10 @@ def test_remote_docker_host_needs_a_key_and_a_pinned_host_key():
                      "socket needs no key)"]
 
 
-def test_rehearsal_stays_local():
-    found, _ = problems(rehearsal=True, dockerHost="ssh://deploy@meeshy.me", dockerSsh=SSH)
-    assert found[0].startswith("meeshy:rehearsal: a rehearsal runs on the local engine only")
+def test_a_rehearsal_stack_may_run_on_a_server_reached_over_ssh():
+    s = load_settings("staging", config(rehearsal=True, dockerHost="ssh://deploy@10.0.0.5",
+                                        dockerSsh=SSH))
+    assert s.rehearsal and s.docker_ssh.identity_file == "/home/ops/.ssh/deploy"
 
 
 def test_flags_and_labels():
