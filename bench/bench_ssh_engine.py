@@ -38,19 +38,20 @@ def scenario(stack) -> dict:
     images = stack.images
     legacy = edit.images(release_images(images, "legacy"))
     gate = {"meeshy:healthGate": {"deadlineSeconds": 90, "intervalSeconds": 1}}
-    stack.init(stack.settings(release="r1", **legacy, **gate))
+    stack.init(stack.settings(**{"meeshy:release": "r1"}, **legacy, **gate))
     figures = {}
     try:
         figures["deploy"], done = ops(stack, "deploy", stack.name)
         _check(done, 0, "deploy")
-        stack.write_stack_file(stack.settings(release="r2", **legacy, **gate))
+        stack.write_stack_file(stack.settings(**{"meeshy:release": "r2"}, **legacy, **gate))
         report = stack.workdir / "switch.json"
         figures["switch"], done = ops(stack, "switch", stack.name, "--yes", "--json", str(report))
         _check(done, 0, "switch")
         figures["window"] = json.loads(report.read_text())["writeUnavailability"]["seconds"]
         broken = edit.images(release_images(images, "legacy", gateway=images["gateway@unhealthy"]))
-        stack.write_stack_file(stack.settings(
-            release="r3", **broken, **{"meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1}}))
+        stack.write_stack_file(stack.settings(**{
+            "meeshy:release": "r3", **broken,
+            "meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1}}))
         figures["failing switch + rollback"], done = ops(stack, "switch", stack.name, "--yes")
         _check(done, 3, "failing switch")
         figures["rollback --to"], done = ops(stack, "rollback", stack.name, "--to", "1", "--yes")

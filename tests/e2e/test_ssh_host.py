@@ -117,15 +117,11 @@ def test_a_failing_switch_rolls_back_and_rollback_to_reapplies_the_first_release
     first = ops(stack, "history", stack.name, "--json", str(stack.workdir / "h.json"))
     assert first.returncode == 0, first.stderr
     version = json.loads((stack.workdir / "h.json").read_text())[0]["version"]
-    stack.write_stack_file(stack.settings(
-        release="legacy-2", **_legacy(stack), **{"meeshy:healthGate": {"deadlineSeconds": 90,
-                                                                       "intervalSeconds": 1}}))
-    assert ops(stack, "deploy", stack.name).returncode == 0
     unhealthy = edit.images(release_images(stack.images, "legacy",
                                            gateway=stack.images["gateway@unhealthy"]))
     stack.write_stack_file(stack.settings(
-        release="broken-3", **unhealthy,
-        **{"meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1}}))
+        release="broken-2", **unhealthy,
+        **{"meeshy:healthGate": {"deadlineSeconds": 15, "intervalSeconds": 1}}))
     switched = ops(stack, "switch", stack.name, "--yes", "--json", str(stack.workdir / "s.json"))
     assert switched.returncode == 3, switched.stderr[-3000:]
     report = json.loads((stack.workdir / "s.json").read_text())
