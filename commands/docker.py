@@ -26,15 +26,6 @@ def docker(docker_host: str | None = None) -> list[str]:
 SSH_OPTIONS_ENV = "MEESHY_DOCKER_SSH_OPTIONS"
 SSH_BINARY_ENV = "MEESHY_DOCKER_SSH"
 SSH_SHIM_DIR = Path(__file__).resolve().parent / "ssh_shim"
-SSH_CONNECT_TIMEOUT = 10
-
-
-def ssh_options(identity_file: str, known_hosts: str) -> list[str]:
-    """The ssh options of every connection to an ssh:// engine: this key only, no prompt, and
-    the host key checked against this known_hosts file (a changed or unknown key is refused)."""
-    return ["-i", identity_file, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-            "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
-            "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT}"]
 
 
 def ssh_environment(options: Sequence[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:

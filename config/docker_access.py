@@ -14,10 +14,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from commands.docker import ssh_options
 from config import validation as v
 
 SSH_FIELDS = {"identityFile": "identity_file", "knownHosts": "known_hosts"}
+SSH_CONNECT_TIMEOUT = 10
+
+
+def ssh_options(identity_file: str, known_hosts: str) -> list[str]:
+    """The ssh options of every connection to an ssh:// engine: this key only, no prompt, and
+    the host key checked against this known_hosts file (a changed or unknown key is refused)."""
+    return ["-i", identity_file, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+            "-o", f"UserKnownHostsFile={known_hosts}", "-o", "StrictHostKeyChecking=yes",
+            "-o", f"ConnectTimeout={SSH_CONNECT_TIMEOUT}"]
 
 
 @dataclass(frozen=True)

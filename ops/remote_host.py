@@ -14,9 +14,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from commands.docker import SSH_CONNECT_TIMEOUT, ssh_environment, ssh_probe, without_ssh_shim
+from commands.docker import ssh_environment, ssh_probe, without_ssh_shim
 from config import validation as v
-from config.docker_access import DockerSsh, is_remote, parse_docker_ssh
+from config.docker_access import SSH_CONNECT_TIMEOUT, DockerSsh, is_remote, parse_docker_ssh
 
 PROBE_TIMEOUT = SSH_CONNECT_TIMEOUT + 20
 

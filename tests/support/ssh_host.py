@@ -8,7 +8,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from commands.docker import docker, ssh_environment, ssh_options
+from commands.docker import docker, ssh_environment
+from config.docker_access import ssh_options
 from config.naming import STACK_LABEL
 from ops.rehearse.stacks import local_stack_settings
 from tests.support.docker_stack import REPO_ROOT, DockerStack
