@@ -8,9 +8,7 @@ A refusal here has created no stack, written no file and left the stack file as 
   `meeshy:` key;
 - the host ports, public hosts and Docker names the stack declares must not be declared by any
   other stack file of the project (stacks share one Docker host and one DNS zone);
-- refresh-staging refuses `--from` equal to its destination and a protected destination;
-- a stack on an ssh:// engine is refused when the server cannot be used (ops/remote_host.py: the
-  one check here that leaves this machine, a single ssh connection that changes nothing).
+- refresh-staging refuses `--from` equal to its destination and a protected destination.
 
 A stack with `meeshy:externalDatabase` runs the release steps alone against that server (no
 Docker platform, as tests/e2e/project does): only the release section applies to it, and it
@@ -29,11 +27,6 @@ from config.settings import MappingSource
 from config.stack_file import ConfigDoc, StackConfigError, stack_file
 from config.stack_settings import StackSettings, is_external, parse_stack
 from ops.remote_host import remote_problems, use_docker_access
-
-# Verbs that hand the stack file's values to the program.
-APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
-# Verbs that reach the stack's Docker engine (history reads the state backend only).
-ENGINE_VERBS = (*APPLYING_VERBS, "rollback", "teardown", "fetch-backup")
 
 
 class PreflightError(ValueError):
@@ -147,6 +140,53 @@ def refresh_problems(project_dir: Path, stack: str, source: str) -> list[str]:
     return [missing] if missing else []
 
 
+def check(args) -> None:
+    """Raises PreflightError listing every reason `args` (parsed by ops/cli.py) is refused, by
+    what its verb declares (ops/registry.py): a verb on a stack needs its stack file and a
+    writable --json; one that applies the stack file needs it to pass the settings model and
+    to take nothing another stack file declares; and each verb's own checks."""
+    from ops.verbs import VERBS  # importing the verbs registers them
+    declared = VERBS[args.verb]
+    problems = []
+    if declared.on_stack:
+        if getattr(args, "json", None) is not None:
+            problems.append(writable_problem(args.json, "--json"))
+        missing = missing_stack_problem(args.project_dir, args.stack)
+        problems.append(missing)
+    if declared.check:
+        problems += declared.check(args) or []
+    if declared.on_stack and not missing and declared.applies:
+        try:
+            doc = ConfigDoc.read(stack_file(args.project_dir, args.stack))
+        except StackConfigError as error:
+            problems.append(str(error))
+        else:
+            problems += settings_problems(args.stack, doc)
+            problems += cross_stack_problems(args.project_dir, args.stack, doc)
+            if declared.check_file:
+                problems.append(declared.check_file(args.stack, doc))
+    problems = [p for p in problems if p]
+    if args.verb == "audit":
+        check_audit(args)
+    elif declared.on_stack and not problems and args.verb != "history":
+        check_remote(args)
+    if problems:
+        raise PreflightError(problems)
+
+
+def check_remote(args) -> None:
+    """A stack on an ssh:// engine (ops/remote_host.py): the server must be usable, checked by
+    one ssh connection that changes nothing; then the docker CLI of every step gets its options."""
+    try:
+        values = ConfigDoc.read(stack_file(args.project_dir, args.stack)).plain_values()
+    except StackConfigError as error:
+        raise PreflightError([str(error)]) from None
+    problems = remote_problems(values)
+    if problems:
+        raise PreflightError(problems)
+    use_docker_access(values)
+
+
 def check_audit(args) -> None:
     """The audit of a compose deployment on an ssh:// engine (`--docker-host`) connects with the
     stack file's meeshy:dockerSsh, checked like any verb's before the engine is asked anything."""
@@ -162,32 +202,3 @@ def check_audit(args) -> None:
     if problems:
         raise PreflightError(problems)
     use_docker_access(values)
-
-
-def check(args) -> None:
-    """Raises PreflightError listing every reason `args` (parsed by ops/cli.py) is refused."""
-    problems = []
-    if getattr(args, "json", None) is not None:
-        problems.append(writable_problem(args.json, "--json"))
-    missing = missing_stack_problem(args.project_dir, args.stack)
-    problems.append(missing)
-    if args.verb == "refresh-staging":
-        problems += refresh_problems(args.project_dir, args.stack, args.source)
-    doc = None
-    if not missing and args.verb in ENGINE_VERBS:
-        try:
-            doc = ConfigDoc.read(stack_file(args.project_dir, args.stack))
-        except StackConfigError as error:
-            problems.append(str(error))
-    if doc is not None and args.verb in APPLYING_VERBS:
-        problems += settings_problems(args.stack, doc)
-        problems += cross_stack_problems(args.project_dir, args.stack, doc)
-        if args.verb == "refresh-staging":
-            problems.append(protected_problem(args.stack, doc))
-    problems = [p for p in problems if p]
-    if doc is not None and not problems:
-        problems = remote_problems(doc.plain_values())
-    if problems:
-        raise PreflightError(problems)
-    if doc is not None:
-        use_docker_access(doc.plain_values())

@@ -30,6 +30,7 @@ step build-pulumi-command.sh
 step build-pulumi-docker.sh
 step build-docker-engine.sh
 if [[ "$what" == test ]]; then
+  step install-node.sh
   step build-images.sh
 fi
 log "tools for '$what' are in $MEESHY_BIN (source tools/env.sh to use them), in $(( $(date +%s) - started ))s"
