@@ -77,7 +77,7 @@ class SshStack(DockerStack):
                                     release=release, **{**self.host.settings(), **overrides})
 
     def on_engines(self) -> dict[str, dict[str, list[str]]]:
-        from ops.rehearse.local_engine import docker as local_docker
+        from ops.rehearse.local_docker import docker as local_docker
         kinds = ("container", "network", "volume")
         return {"local": {k: labelled(k, self.name, local_docker) for k in kinds},
                 "remote": {k: labelled(k, self.name, self.host.docker) for k in kinds}}
