@@ -194,6 +194,25 @@ def deploy(args, runner: StackRunner) -> tuple[int, object]:
     return (0 if result.ok else 1), result.__dict__
 
 
+@verb("fetch-backup", "copy a backup from the stack's engine host here, verified", arguments=(
+    arg("--out", type=Path, required=True, metavar="DIR",
+        help="the folder on this machine the backup is copied into"),
+    arg("--archive", metavar="PATH", help="the archive on the stack's engine host (default: the "
+        "latest backup of the database the services use)")))
+def fetch_backup(args, runner: StackRunner) -> tuple[int, dict]:
+    """Copies a backup from where it is (the stack's engine host) to this machine, verified."""
+    from ops.backups import BackupError, fetch
+    from ops.data_ops import DataOperationError
+    try:
+        report = fetch(runner, args.out, archive=args.archive, log=_log)
+    except (BackupError, DataOperationError) as error:
+        _log(f"ops fetch-backup: {error}")
+        return 1, None
+    print(f"fetched {report['backupId']} to {report['copiedTo']}: sha256 and "
+          f"{len(report['collections'])} collections verified")
+    return 0, report
+
+
 @verb("teardown", "destroy a stack that is not production", arguments=(CONFIRM,))
 def teardown(args, runner: StackRunner) -> tuple[int, dict]:
     """Destroys every unprotected resource of a stack that is not production. The protected

@@ -97,7 +97,7 @@ def empty(back, database: str) -> None:
             back.server, back.settings, database, f"{back.op_id}-abandoned",
             timeout=back.remaining()))
         entry["keptIn"] = kept["archive"]
-        data_ops.verify_archive(kept["archive"], kept.get("sha256"))
+        data_ops.verify_archive(kept["archive"], kept.get("sha256"), back.server)
     try:
         entry["dropped"] = back.step("empty-abandoned-database", lambda: back.c.data.drop_if_archived(
             back.server, database, entry["keptIn"], back.remaining()))

@@ -112,10 +112,12 @@ def refuse_unpreviewed(runner, go_on: bool) -> None:
 def check_backup_dir(runner) -> None:
     """Before any change: the backupDir the switch applies takes its backups."""
     from config.release_settings import load_release_settings
-    from ops.data_ops import backup_dir_problem
-    desired = load_release_settings(runner.stack_name, runner.desired().plain_values())
+    from ops.data_ops import backup_dir_problem, server_for
+    values = runner.desired().plain_values()
+    desired = load_release_settings(runner.stack_name, values)
     database = desired.migration.source_database if desired.migration else desired.live_database
-    problem = backup_dir_problem(desired, runner.ledger.latest_backup(database))
+    problem = backup_dir_problem(desired, runner.ledger.latest_backup(database),
+                                 server=server_for(desired, values))
     if problem:
         raise snapshots.SnapshotError(problem)
 

@@ -161,7 +161,7 @@ def _check_backups(back: _Rollback) -> None:
         if manifest.get("archive") and database in (back.settings.live_database,
                                                     back.current.live_database):
             back.step(f"checksum-{database}", lambda: back.c.data.verify_archive(
-                manifest["archive"], manifest.get("sha256")))
+                manifest["archive"], manifest.get("sha256"), back.server))
 
 
 def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:

@@ -39,7 +39,7 @@ def rollback_to(runner: StackRunner, version: int | None, *, confirm, budget_sec
     backups = leaving.get("backups") or {}
     if not config_only:
         _refuse_without_backup(runner, target, backups)
-        _refuse_bad_archives(backups)
+        _refuse_bad_archives(backups, target)
     runner.check_policies(target.doc, op_id="policy-rollback")
     if not confirm(f"rollback {runner.stack_name}: update {current.version} ({current.settings.release}) -> "
                    f"update {target.version} ({target.settings.release})"
@@ -63,7 +63,7 @@ def rollback_to(runner: StackRunner, version: int | None, *, confirm, budget_sec
 def _undo_interrupted(runner, journal, entry: dict, confirm, budget_seconds, log) -> dict | None:
     undo = recover.undo_arguments(runner, entry)
     target = undo.pop("target")
-    _refuse_bad_archives(undo["backups"])
+    _refuse_bad_archives(undo["backups"], target)
     runner.check_policies(target.doc, op_id="policy-rollback")
     if not confirm(f"rollback {runner.stack_name}: undo switch {entry['opId']} (interrupted) -> "
                    f"update {target.version} ({target.settings.release})"):
@@ -88,14 +88,15 @@ def _journaled(journal, action):
     return report
 
 
-def _refuse_bad_archives(backups: dict) -> None:
-    """Before any Pulumi call: every archive this rollback may read matches its manifest
-    (rollback() checks them again as its first step, for the automatic rollbacks too)."""
-    from ops.data_ops import DataOperationError, verify_archive
+def _refuse_bad_archives(backups: dict, target) -> None:
+    """Before any Pulumi call: every archive this rollback may read matches its manifest, where
+    it is (rollback() checks them again as its first step, for the automatic rollbacks too)."""
+    from ops.data_ops import DataOperationError, server_for, verify_archive
+    server = server_for(target.settings, target.doc.plain_values())
     for manifest in backups.values():
         if manifest.get("archive"):
             try:
-                verify_archive(manifest["archive"], manifest.get("sha256"))
+                verify_archive(manifest["archive"], manifest.get("sha256"), server)
             except DataOperationError as bad:
                 raise snapshots.SnapshotError(str(bad)) from None
 
