@@ -39,9 +39,9 @@ def test_the_backup_goes_into_the_database_of_its_schema(tmp_path, monkeypatch, 
     staging = Runner(tmp_path, "staging", _doc("meeshy", "mongodb://127.0.0.1:2"))
     monkeypatch.setattr(refresh.snapshots, "current", lambda runner: Snapshot(
         3, production_doc, load_release_settings("production", production_doc.plain_values()), ""))
-    monkeypatch.setattr(refresh, "latest_backup", lambda runner: {
+    monkeypatch.setattr(refresh, "latest_backup", lambda runner: (None, {
         "backupId": "b1", "archive": "/b/b1.archive.gz", "sha256": "0" * 64,
-        "database": production_on, "documents": 7})
+        "database": production_on, "documents": 7}))
     restored, ran = [], []
     monkeypatch.setattr(refresh.data_ops, "restore_and_verify",
                         lambda server, archive, source, into, timeout: restored.append((source, into))
