@@ -17,6 +17,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
+# ip, useradd, sshd and iptables live in the sbin directories, which a caller's PATH may lack.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 state="${MEESHY_TEST_HOST_DIR:-/var/lib/meeshy-test-host}"
 netns=meeshy-testhost
