@@ -83,8 +83,9 @@ class Runner:
         self._lookups: dict = {}
 
     def run(self) -> dict:
-        run, resumed = checkpoint.begin_run(self.target_db, self.to,
-                                            [s.id for s in self.steps])
+        with self._window():  # a run stalled since it took the lease must not reset the records
+            run, resumed = checkpoint.begin_run(self.target_db, self.to,
+                                                [s.id for s in self.steps])
         checkpoint.all_progress(self.target_db)   # a damaged record is refused before any write
         self.seq = run.get("seq", 0)
         self.ledgers = {n for n in self.target_db.list_collection_names()
