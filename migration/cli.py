@@ -222,6 +222,8 @@ def _on_both(args, chain, target_db: tuple, console, work: Callable) -> dict:
         chain.up_to(args.to)  # an unknown step is a usage error, before any connection
     if getattr(args, "batch_size", 1) < 1:
         raise ConfigError("--batch-size must be a positive number")
+    if not 0 < getattr(args, "lease_seconds", 1) <= 86_400:
+        raise ConfigError("--lease-seconds must be a number of seconds between 0 and 86400")
     if not 0 <= getattr(args, "max_quarantine_ratio", 0) <= 1:
         raise ConfigError("--max-quarantine-ratio must be between 0 and 1")
     with contextlib.closing(connect(args.source, "source", args.timeout)) as source_client, \
@@ -250,7 +252,10 @@ def plan(args, chain, target: tuple, console) -> dict:
                           "help": "pre-copy of a source still taking writes: verify what the "
                                   "pass read, report the source's growth, record the run as "
                                   "provisional (a run on the frozen source must follow)"}),
-    (("--lease-seconds",), {"type": float, "default": LEASE_SECONDS, "help": argparse.SUPPRESS})))
+    (("--lease-seconds",), {"type": float, "default": LEASE_SECONDS, "metavar": "SECONDS",
+                             "help": "how long the target stays this run's without a heartbeat "
+                                     f"(default {LEASE_SECONDS:g}); each write command must "
+                                     "finish within half of it"})))
 def run(args, chain, target: tuple, console) -> dict:
     return _on_both(args, chain, target, console, lambda source, target, validator, bars:
                     api.run(source, target, chain, validator, args.to, args.batch_size, bars,

@@ -55,9 +55,9 @@ def run(source_db, target_db, chain, validator, to=None, batch_size=BATCH_SIZE,
                                     + guards.quarantine_problems(outcome["collections"],
                                                                  max_quarantine_ratio))
         verification["ok"] = not verification["problems"]
-        lease.check()
-        checkpoint.finish_run(target_db, verification["ok"], verification["hashes"],
-                              provisional=live_source)
+        with lease.window():
+            checkpoint.finish_run(target_db, verification["ok"], verification["hashes"],
+                                  provisional=live_source)
     finally:
         lease.release()
     return {"command": "run", "run": outcome["run"], "resumed": outcome["resumed"],

@@ -1,6 +1,7 @@
 """`run`: every step up to --to, batch by batch, checkpointed, then indexes and verification."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 
 from migration.engine.deadlines import guarded, operation
@@ -82,8 +83,9 @@ class Runner:
         self._lookups: dict = {}
 
     def run(self) -> dict:
-        run, resumed = checkpoint.begin_run(self.target_db, self.to,
-                                            [s.id for s in self.steps])
+        with self._window():  # a run stalled since it took the lease must not reset the records
+            run, resumed = checkpoint.begin_run(self.target_db, self.to,
+                                                [s.id for s in self.steps])
         checkpoint.all_progress(self.target_db)   # a damaged record is refused before any write
         self.seq = run.get("seq", 0)
         self.ledgers = {n for n in self.target_db.list_collection_names()
@@ -103,8 +105,10 @@ class Runner:
                     if built is not None:
                         built.close()
                 index += 1
-            checkpoint.mark_step(self.target_db, step, run["number"])
+            with self._window():
+                checkpoint.mark_step(self.target_db, step, run["number"])
         schema = self.validator.schema
+        self._claim()  # index builds take as long as they take: claimed, not bounded (README)
         index_problems = ensure_indexes(self.target_db, schema, indexed_collections(
             schema, written_collections(self.steps), written_collections(self.chain.steps)))
         return {"run": run["number"], "resumed": resumed, "collections": collections,
@@ -120,6 +124,7 @@ class Runner:
         if isinstance(rule, DropCollection):
             counts["documents"] = counts["dropped"] = \
                 self.source_db[rule.source].count_documents({})
+            self._claim()
             self._checkpoint(rule.source, step.id, None, counts, self.seq, True)
             return self._summary(step, rule, counts)
         self._pass(step, rule, counts, after)
@@ -180,12 +185,14 @@ class Runner:
         what = f"writing what {rule.source} produced {upto} into the target"
 
         def job():
-            self._claim()   # a run that lost the target writes nothing more (lease.py)
+            # Each write command inside a window of the lease; the checkpoint after a claim
+            # that closes the window (nothing in flight), fenced in its own write (lease.py).
             with operation(what, self.target_db):
                 if results or old_entries or consumed:
                     apply_batch(self.target_db, rule.source, results, old_entries, consumed,
-                                carried, excluded, seq, self.producers, write_counts)
-                    self._claim()
+                                carried, excluded, seq, self.producers, write_counts,
+                                self._window)
+                self._claim()
                 self._checkpoint(rule.source, step.id, last_id, {**status_counts, **write_counts},
                                  seq, done)
         return job
@@ -199,6 +206,9 @@ class Runner:
     def _claim(self) -> None:
         if self.lease is not None:
             self.lease.claim()
+
+    def _window(self):
+        return self.lease.window() if self.lease is not None else contextlib.nullcontext()
 
     def _lookup(self, lookup):
         """Built once per run: several rules often declare the same lookup."""

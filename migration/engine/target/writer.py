@@ -4,9 +4,13 @@ Order within a batch (what makes a kill at any moment safe): target inserts/repl
 deletes, the new ledger document, removal of the ledger documents it supersedes; the caller
 then checkpoints. Replaying a batch is harmless: an insert of an existing id becomes a replace,
 a delete of a missing id does nothing.
+
+Every write command goes out inside `window()` (the lease's, lease.py): claimed first, bounded
+in time after, so a run taken over in the middle of a batch sends none of the rest.
 """
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 
 from pymongo import DeleteOne, InsertOne, ReplaceOne
@@ -29,7 +33,7 @@ FEW = 4  # superseded ledger documents deleted one by one up to this many
 
 
 def apply_batch(target_db, source, results, old_entries, consumed, carried, excluded, seq,
-                producers, counts) -> None:
+                producers, counts, window=contextlib.nullcontext) -> None:
     """Writes the difference between `results` (this run) and `old_entries` (the ledger)."""
     old_by_key = {sort_key(e.id): e for e in old_entries}
     produced_now = {target_token(c, i) for r in results for c, i, _ in r.writes}
@@ -52,12 +56,13 @@ def apply_batch(target_db, source, results, old_entries, consumed, carried, excl
     for entry in old_by_key.values():  # source documents that disappeared
         maybe_gone.update(set(entry.targets) - produced_now)
     for collection, ops in upserts.items():
-        _bulk_upsert(target_db[collection], ops)
+        _bulk_upsert(target_db[collection], ops, window)
     deletes = _deletions(target_db, maybe_gone, carried, excluded, producers)
     for collection, ops in deletes.items():
-        target_db[collection].bulk_write(ops, ordered=False)
+        with window():
+            target_db[collection].bulk_write(ops, ordered=False)
         counts["deleted"] += len(ops)
-    _record(target_db, source, results, old_entries, consumed, seq)
+    _record(target_db, source, results, old_entries, consumed, seq, window)
 
 
 def _deletions(target_db, tokens, carried, excluded, producers) -> dict:
@@ -78,7 +83,7 @@ def _deletions(target_db, tokens, carried, excluded, producers) -> dict:
     return deletes
 
 
-def _bulk_upsert(collection, ops) -> None:
+def _bulk_upsert(collection, ops, window=contextlib.nullcontext) -> None:
     """Inserts in one command; replacements of existing documents in commands of at most
     REPLACE_CHUNK (FerretDB 1.24 never answers one replacing 100 or more; MongoDB does not
     mind either way)."""
@@ -86,7 +91,8 @@ def _bulk_upsert(collection, ops) -> None:
     replaces = [op for op in ops if not isinstance(op, InsertOne)]
     try:
         if inserts:
-            collection.bulk_write(inserts, ordered=False)
+            with window():
+                collection.bulk_write(inserts, ordered=False)
     except BulkWriteError as exc:
         for error in exc.details.get("writeErrors", []):
             op = inserts[error["index"]]
@@ -97,7 +103,8 @@ def _bulk_upsert(collection, ops) -> None:
     for start in range(0, len(replaces), REPLACE_CHUNK):
         chunk = replaces[start:start + REPLACE_CHUNK]
         try:
-            collection.bulk_write(chunk, ordered=False)
+            with window():
+                collection.bulk_write(chunk, ordered=False)
         except BulkWriteError as again:
             error = again.details["writeErrors"][0]
             raise MigrationError(_describe_write_error(collection, chunk, error)) from None
@@ -145,7 +152,8 @@ def unique_clash(collection, doc) -> str:
     return ""
 
 
-def _record(target_db, source, results, old_entries, consumed, seq) -> None:
+def _record(target_db, source, results, old_entries, consumed, seq,
+            window=contextlib.nullcontext) -> None:
     ledger = ledger_collection(target_db, source)
     if results and batch_unchanged(results, old_entries, consumed):
         return
@@ -157,13 +165,17 @@ def _record(target_db, source, results, old_entries, consumed, seq) -> None:
         # reads the whole collection on FerretDB, which made the ledger's cost grow with its
         # size (x10: 25 ms per batch at the start, 180 ms at the end).
         try:
-            ledger.insert_one(doc)
+            with window():
+                ledger.insert_one(doc)
         except DuplicateKeyError:
-            ledger.replace_one({"_id": doc["_id"]}, doc)
+            with window():
+                ledger.replace_one({"_id": doc["_id"]}, doc)
         keep = doc["_id"]
     stale = [doc_id for doc_id, _ in consumed if doc_id != keep]
     if len(stale) > FEW:
-        ledger.delete_many({"_id": {"$in": stale}})
+        with window():
+            ledger.delete_many({"_id": {"$in": stale}})
     else:  # FerretDB reads the whole collection for each; an `$in` costs it six times more
         for doc_id in stale:
-            ledger.delete_one({"_id": doc_id})
+            with window():
+                ledger.delete_one({"_id": doc_id})

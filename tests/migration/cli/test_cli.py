@@ -4,7 +4,7 @@ import json
 import pytest
 
 from tests.support import toy_chain
-from tests.support.cli_runner import migration_cli
+from tests.support.cli_runner import assert_sentence, migration_cli
 from tests.support.migration_helpers import fingerprint
 
 
@@ -116,3 +116,11 @@ def test_an_unreachable_database_exits_1():
     assert result.returncode == 1
     assert "cannot reach the source database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("seconds", ["0", "-5", "100000"])
+def test_a_lease_outside_its_range_is_a_usage_error_before_any_connection(seconds):
+    """Each write must finish within half the lease: none at all would stop every write."""
+    result = migration_cli("run", "--source", "mongodb://127.0.0.1:1/a", "--target",
+                           "mongodb://127.0.0.1:1/b", "--lease-seconds", seconds)
+    assert_sentence(result, 2, "--lease-seconds must be a number of seconds")

@@ -29,15 +29,18 @@ ACTIONS = st.one_of(
 )
 
 
-def _start(source_uri, target_uri):
+def _start(source_uri, target_uri, *options):
     return subprocess.Popen([sys.executable, "-m", "migration", "run", "--source", source_uri,
-                             "--target", target_uri, "--chain", "tests.support.toy_chain"],
+                             "--target", target_uri, "--chain", "tests.support.toy_chain",
+                             *options],
                             cwd=REPO_ROOT, env=migration_env(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
 
 def _kill_after(source_uri, target_uri, delay):
-    process = _start(source_uri, target_uri)
+    # The next run waits for the end of a killed run's last write window (half its lease,
+    # lease.py): a short lease keeps that under a second.
+    process = _start(source_uri, target_uri, "--lease-seconds", "2")
     time.sleep(delay)
     if process.poll() is None:
         process.send_signal(signal.SIGKILL)
