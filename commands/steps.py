@@ -220,15 +220,18 @@ DATA_URI_ENV = "MEESHY_DATA_URI"
 
 
 def data_check_command(server: Server, verb: str, database: str, *, out: str | None = None,
-                       baseline: str | None = None, archive: str | None = None) -> list[str]:
-    """steps.data_check (digests, baseline, changes, indexes, drop) of one database; the server URI travels in
-    DATA_URI_ENV. In Docker mode each file's folder is mounted at the same path in the tools
-    container, so paths in reports read the same on the host."""
-    if verb not in ("digests", "baseline", "changes", "indexes", "drop"):
+                       baseline: str | None = None, archive: str | None = None,
+                       reference: str | None = None) -> list[str]:
+    """steps.data_check (digests, baseline, changes, indexes, drop, archive-changes) of one
+    database; the server URI travels in DATA_URI_ENV. In Docker mode each file's folder is
+    mounted at the same path in the tools container, so paths in reports read the same on the
+    host (the engine's: a server's disk for an ssh:// engine)."""
+    if verb not in ("digests", "baseline", "changes", "indexes", "drop", "archive-changes"):
         raise ValueError(f"unknown data check {verb!r}")
     argv = [python(), "-m", "steps.data_check", verb, "--database", database]
     files = []
-    for flag, path in (("--out", out), ("--baseline", baseline), ("--archive", archive)):
+    for flag, path in (("--out", out), ("--baseline", baseline), ("--archive", archive),
+                       ("--reference", reference)):
         if path:
             argv += [flag, path]
             files.append(path)

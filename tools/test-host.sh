@@ -74,7 +74,13 @@ make_keys_and_user() {
   chown "$user" "$state/home"
   install -m 644 "$state/client_key.pub" "$state/authorized_keys/$user"
   install -m 644 "$state/client_key.pub" "$state/authorized_keys/$user_without_docker"
-  cat >"$state/sshd_config" <<EOF
+  write_sshd_config "$state/sshd_config"
+}
+
+# Forwarding is local only and only to the server's loopback: what `rehearse --docker-host`
+# tunnels to (the stacks' database and https ports), as an operator's server would allow it.
+write_sshd_config() {
+  cat >"$1" <<EOF
 ListenAddress $addr_ns
 Port 22
 HostKey $state/ssh_host_ed25519_key
@@ -88,11 +94,27 @@ AllowUsers $user $user_without_docker
 UsePAM no
 X11Forwarding no
 AllowAgentForwarding no
-AllowTcpForwarding no
+AllowTcpForwarding local
+PermitOpen 127.0.0.1:*
 PrintMotd no
 Match User $user_without_docker
   SetEnv DOCKER_HOST=unix:///run/no-engine.sock
 EOF
+}
+
+# A host started by an older version of this script gets the current sshd settings: sshd
+# re-reads its file on SIGHUP, keeping the connections it has.
+refresh_sshd_config() {
+  write_sshd_config "$state/sshd_config.new"
+  if cmp -s "$state/sshd_config.new" "$state/sshd_config"; then
+    rm -f "$state/sshd_config.new"
+    return 0
+  fi
+  mv "$state/sshd_config.new" "$state/sshd_config"
+  kill -HUP "$(cat "$state/sshd.pid")"
+  local _
+  for _ in $(seq 1 20); do is_up && { log "sshd settings refreshed"; return 0; }; sleep 0.5; done
+  die "sshd did not answer after re-reading $state/sshd_config (see $state/sshd.log)"
 }
 
 make_network() {
@@ -172,6 +194,7 @@ up() {
   [[ "$(id -u)" == 0 ]] || die "only root can make namespaces and start dockerd"
   if is_up; then
     log "test host already up"
+    refresh_sshd_config
   else
     down quiet
     install_debian_packages
