@@ -102,6 +102,30 @@ def stored_manifest_command(server: Server, archive_path: str) -> list[str]:
                    network=False, read_only=True)
 
 
+# Only functions of steps.data_check that every tools image carries: a stack may pin an image
+# older than ops' own code, and a rollback must still read back what it kept.
+_ARCHIVE_CHANGES = (
+    "import sys\nfrom pathlib import Path\n"
+    "from steps.data_check import archive_document_hashes as hashes, changes, read_baseline\n"
+    "from steps.protocol import print_result\n"
+    "kept, database, kind, before = sys.argv[1:5]\n"
+    "base = read_baseline(Path(before)) if kind == 'baseline' else hashes(Path(before), database)\n"
+    "print_result(changes(base, hashes(Path(kept), database)))\n")
+
+
+def archive_changes_command(server: Server, archive_path: str, database: str, *,
+                            baseline: str | None = None, reference: str | None = None) -> list[str]:
+    """The writes from a baseline (or a reference archive) to what the archive at
+    `archive_path` holds, per collection (steps.data_check's `changes`, counted in an archive
+    instead of the live database), read where the archives are: on the engine's host in a
+    tools container without network, the folders mounted read-only."""
+    if (baseline is None) == (reference is None):
+        raise ValueError("archive_changes_command needs exactly one of baseline or reference")
+    kind, before = ("baseline", baseline) if baseline else ("archive", reference)
+    return _placed(server, [python(), "-c", _ARCHIVE_CHANGES, archive_path, database, kind, before],
+                   files=(archive_path, before), network=False, read_only=True)
+
+
 def read_file_command(server: Server, path: str) -> list[str]:
     """A command whose stdout is the bytes of `path` where the database is (a backup to copy)."""
     return _placed(server, ["cat", path], files=(path,), network=False, read_only=True)
@@ -220,18 +244,15 @@ DATA_URI_ENV = "MEESHY_DATA_URI"
 
 
 def data_check_command(server: Server, verb: str, database: str, *, out: str | None = None,
-                       baseline: str | None = None, archive: str | None = None,
-                       reference: str | None = None) -> list[str]:
-    """steps.data_check (digests, baseline, changes, indexes, drop, archive-changes) of one
-    database; the server URI travels in DATA_URI_ENV. In Docker mode each file's folder is
-    mounted at the same path in the tools container, so paths in reports read the same on the
-    host (the engine's: a server's disk for an ssh:// engine)."""
-    if verb not in ("digests", "baseline", "changes", "indexes", "drop", "archive-changes"):
+                       baseline: str | None = None, archive: str | None = None) -> list[str]:
+    """steps.data_check (digests, baseline, changes, indexes, drop) of one database; the server URI travels in
+    DATA_URI_ENV. In Docker mode each file's folder is mounted at the same path in the tools
+    container, so paths in reports read the same on the host."""
+    if verb not in ("digests", "baseline", "changes", "indexes", "drop"):
         raise ValueError(f"unknown data check {verb!r}")
     argv = [python(), "-m", "steps.data_check", verb, "--database", database]
     files = []
-    for flag, path in (("--out", out), ("--baseline", baseline), ("--archive", archive),
-                       ("--reference", reference)):
+    for flag, path in (("--out", out), ("--baseline", baseline), ("--archive", archive)):
         if path:
             argv += [flag, path]
             files.append(path)

@@ -94,11 +94,11 @@ def changes_since(server: rc.Server, database: str, *, baseline_path: Path | Non
 def archive_changes(server: rc.Server, archive_path: str, database: str, *,
                     baseline_path: str | None = None, reference_path: str | None = None,
                     timeout: float = DEFAULT_TIMEOUT) -> dict:
-    """steps.data_check archive-changes where the archives are (the engine's host)."""
-    argv = rc.data_check_command(server, "archive-changes", database, archive=archive_path,
-                                 baseline=baseline_path, reference=reference_path)
-    return _json_line(_run(argv, rc.data_environment(server), timeout,
-                           f"read-back of {archive_path}"))
+    """What the archive holds beyond a baseline or a reference archive, counted where the
+    archives are (the engine's host: a server's disk for an ssh:// engine)."""
+    argv = rc.archive_changes_command(server, archive_path, database, baseline=baseline_path,
+                                      reference=reference_path)
+    return _json_line(_run(argv, {}, timeout, f"read-back of {archive_path}"))
 
 
 def drop_if_archived(server: rc.Server, database: str, archive_path: str,

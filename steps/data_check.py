@@ -5,19 +5,15 @@ in the tools container on the stack's network in Docker mode):
     python -m steps.data_check baseline --database DB --out FILE.json.gz
     python -m steps.data_check changes  --database DB (--baseline FILE.json.gz | --archive FILE)
     python -m steps.data_check indexes  --database DB --archive FILE     (the only one that writes)
-    python -m steps.data_check archive-changes --database DB --archive KEPT
-                                        (--baseline FILE.json.gz | --reference ARCHIVE)
 
 The server URI comes from the MEESHY_DATA_URI environment variable (no credentials on command
 lines). `digests` prints {collection: {count, hash}} (steps.digest, the migration's content
 hash). `baseline` records every document's id and hash; `changes` compares the database with a
 baseline or a backup archive and prints, per collection, how many documents were inserted,
 updated and deleted since: the writes a rollback would abandon, counted before anything is
-restored; `archive-changes` counts the same in an archive instead of the live database (the
-archive a rollback kept them in, read back where it is; it needs no server). `indexes`
-creates the archive's index definitions in DB after a restore made with --noIndexRestore:
-mongorestore adds an `ns` option to every index it restores, which FerretDB refuses ("Index option "ns" is
-unknown"); creating them here gives the same indexes on MongoDB.
+restored. `indexes` creates the archive's index definitions in DB after a restore made with
+--noIndexRestore: mongorestore adds an `ns` option to every index it restores, which FerretDB
+refuses ("Index option "ns" is unknown"); creating them here gives the same indexes on MongoDB.
 """
 from __future__ import annotations
 
@@ -97,13 +93,6 @@ def changes(baseline: dict[str, dict[str, str]], live: dict[str, dict[str, str]]
             "changed": totals["inserted"] + totals["updated"] + totals["deleted"]}
 
 
-def archive_changes(archive_path: Path, database: str, *, baseline: Path | None = None,
-                    reference: Path | None = None) -> dict:
-    """`changes` from a baseline (or a reference archive) to what `archive_path` holds."""
-    before = read_baseline(baseline) if baseline else archive_document_hashes(reference, database)
-    return changes(before, archive_document_hashes(archive_path, database))
-
-
 def restore_indexes(client, database: str, archive_path: Path) -> dict:
     db = client.get_database(database)
     created = {}
@@ -151,24 +140,16 @@ def read_baseline(path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m steps.data_check", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("verb", choices=("digests", "baseline", "changes", "indexes", "drop",
-                                         "archive-changes"))
+    parser.add_argument("verb", choices=("digests", "baseline", "changes", "indexes", "drop"))
     parser.add_argument("--database", required=True)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--archive", type=Path)
-    parser.add_argument("--reference", type=Path, help="archive-changes: the archive to count from")
     parser.add_argument("--timeout", type=float, default=10.0,
                         help="connection and server selection, seconds")
     parser.add_argument("--operation-timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
                         help="the longest any one database operation may take, seconds")
     args = parser.parse_args(argv)
-    if args.verb == "archive-changes":
-        if not args.archive or (args.baseline is None) == (args.reference is None):
-            parser.error("archive-changes needs --archive and exactly one of --baseline or --reference")
-        print_result(archive_changes(args.archive, args.database, baseline=args.baseline,
-                                     reference=args.reference))
-        return 0
     uri = os.environ.get(URI_ENV)
     if not uri:
         parser.error(f"{URI_ENV} is not set (the server URI, e.g. mongodb://127.0.0.1:27017)")
