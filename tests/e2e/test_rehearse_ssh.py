@@ -20,7 +20,6 @@ from ops.rehearse.local_docker import local_images
 from ops.rehearse.placement import Placement
 from tests.support.cli_runner import operator_path
 from tests.support.docker_stack import REPO_ROOT
-from tests.support.ssh_host import labelled
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -72,7 +71,7 @@ def test_nothing_of_the_stacks_on_this_machine_and_nothing_left_on_the_server(re
     assert report["localEngine"] == {"isolation": {}, "teardown": {}}
     for name in names:
         assert LOCAL.holdings(name) == NOTHING
-        assert {k: labelled(k, name, ssh_host.docker) for k in NOTHING} == NOTHING
+        assert ssh_host.engine.holdings(name) == NOTHING
         assert not (REPO_ROOT / f"Pulumi.{name}.yaml").exists()
     assert report["teardown"]["backupsRemoved"] == report["engine"]["backupDir"]
     listed = ssh_host.docker("run", "--rm", "-v", "/srv:/srv:ro", local_images()["tools"],
