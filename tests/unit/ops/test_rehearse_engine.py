@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from config.docker_access import DockerSsh, ssh_options
+from config.locations import REPO_ROOT
 from ops.rehearse.engine import LOCAL, Engine
 from ops.rehearse.placement import engine_problems
 from ops.rehearse.tunnels import Tunnel, TunnelError, tunnel_argv
@@ -65,6 +68,22 @@ def test_the_engine_flags_are_checked_in_their_own_words(tmp_path):
     relative = engine_problems(_args(docker_host="ssh://ops@server.example",
                                      ssh_key=Path("id"), known_hosts=Path("hosts")))
     assert relative and all(p.startswith(("--ssh-key", "--known-hosts")) for p in relative)
+    assert engine_problems(_args(ssh_key=tmp_path / "id")) == [
+        "--ssh-key and --known-hosts: set only with an ssh:// --docker-host (the local socket "
+        "needs no key)"]
+
+
+def test_rehearse_refuses_an_unreachable_server_before_anything(tmp_path):
+    (tmp_path / "id").write_text("")
+    (tmp_path / "known_hosts").write_text("")
+    host = f"ssh://ops@127.0.0.1:{_closed_port()}"
+    done = subprocess.run([sys.executable, "-m", "ops", "rehearse", "--report", str(tmp_path / "r"),
+                           "--docker-host", host, "--ssh-key", str(tmp_path / "id"),
+                           "--known-hosts", str(tmp_path / "known_hosts")],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"{host} is unreachable over SSH" in done.stderr and "nothing was changed" in done.stderr
+    assert not (tmp_path / "r" / "state").exists()             # nothing started
 
 
 def test_a_stack_on_a_server_carries_its_host_and_ssh_files():
