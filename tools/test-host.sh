@@ -11,7 +11,9 @@
 # and a private /srv (the server's disk: backups written there are not on this machine's /srv).
 # In it: a dockerd with its own data root, exec root, pid file and socket, and an sshd (key
 # authentication only, a host key pinned in a known_hosts file, one non-root user in the
-# `docker` group). The stack's local images are loaded onto it, since nothing can be pulled.
+# `docker` group, tcp forwarding to the host's own loopback only, for the tunnels of
+# `rehearse --docker-host`). The stack's local images are loaded onto it, since nothing can be
+# pulled. `up` on a host already up re-reads changed sshd settings without stopping anything.
 #   MEESHY_TEST_HOST_DIR   where its state lives (default /var/lib/meeshy-test-host; not under
 #                          /root, which the ssh user could not read)
 set -euo pipefail
