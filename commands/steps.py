@@ -102,6 +102,30 @@ def stored_manifest_command(server: Server, archive_path: str) -> list[str]:
                    network=False, read_only=True)
 
 
+# Only functions of steps.data_check that every tools image carries: a stack may pin an image
+# older than ops' own code, and a rollback must still read back what it kept.
+_ARCHIVE_CHANGES = (
+    "import sys\nfrom pathlib import Path\n"
+    "from steps.data_check import archive_document_hashes as hashes, changes, read_baseline\n"
+    "from steps.protocol import print_result\n"
+    "kept, database, kind, before = sys.argv[1:5]\n"
+    "base = read_baseline(Path(before)) if kind == 'baseline' else hashes(Path(before), database)\n"
+    "print_result(changes(base, hashes(Path(kept), database)))\n")
+
+
+def archive_changes_command(server: Server, archive_path: str, database: str, *,
+                            baseline: str | None = None, reference: str | None = None) -> list[str]:
+    """The writes from a baseline (or a reference archive) to what the archive at
+    `archive_path` holds, per collection (steps.data_check's `changes`, counted in an archive
+    instead of the live database), read where the archives are: on the engine's host in a
+    tools container without network, the folders mounted read-only."""
+    if (baseline is None) == (reference is None):
+        raise ValueError("archive_changes_command needs exactly one of baseline or reference")
+    kind, before = ("baseline", baseline) if baseline else ("archive", reference)
+    return _placed(server, [python(), "-c", _ARCHIVE_CHANGES, archive_path, database, kind, before],
+                   files=(archive_path, before), network=False, read_only=True)
+
+
 def read_file_command(server: Server, path: str) -> list[str]:
     """A command whose stdout is the bytes of `path` where the database is (a backup to copy)."""
     return _placed(server, ["cat", path], files=(path,), network=False, read_only=True)

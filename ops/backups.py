@@ -72,7 +72,7 @@ def fetch(runner, out: Path, archive: str | None = None, timeout: float = 3600.0
     partial = target.with_name(target.name + ".partial")
     log(f"copying {manifest['backupId']} ({manifest['sizeBytes']} bytes) to {target}")
     try:
-        _copy(server, manifest["archive"], partial, timeout)
+        copy_archive(server, manifest["archive"], partial, timeout)
         copy = describe(partial, manifest["database"])
         problems = ([] if copy["sha256"] == manifest["sha256"] else
                     [f"sha256 {copy['sha256']} differs from the manifest's {manifest['sha256']}"])
@@ -88,7 +88,8 @@ def fetch(runner, out: Path, archive: str | None = None, timeout: float = 3600.0
     return {**manifest, "copiedTo": str(target), "verified": True}
 
 
-def _copy(server: rc.Server, path: str, target: Path, timeout: float) -> None:
+def copy_archive(server: rc.Server, path: str, target: Path, timeout: float = 3600.0) -> None:
+    """The bytes of `path`, where the stack's backups are, into `target` on this machine."""
     with target.open("wb") as handle:
         try:
             done = subprocess.run(rc.read_file_command(server, path), stdout=handle,

@@ -17,7 +17,9 @@
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
     audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)
     rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE]
-                                  the whole switch on the local Docker engine: production and
+             [--docker-host ssh://USER@HOST --ssh-key FILE --known-hosts FILE]
+                                  the whole switch on the local Docker engine (or a server's,
+                                  its ports reached through ssh tunnels): production and
                                   staging stacks of its own, load, a failing switch, rollbacks
 
 Exit codes: 0 done; 3 switch failed and was rolled back; 2 bad usage or configuration;

@@ -91,6 +91,16 @@ def changes_since(server: rc.Server, database: str, *, baseline_path: Path | Non
                            f"changes of {database}"))
 
 
+def archive_changes(server: rc.Server, archive_path: str, database: str, *,
+                    baseline_path: str | None = None, reference_path: str | None = None,
+                    timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """What the archive holds beyond a baseline or a reference archive, counted where the
+    archives are (the engine's host: a server's disk for an ssh:// engine)."""
+    argv = rc.archive_changes_command(server, archive_path, database, baseline=baseline_path,
+                                      reference=reference_path)
+    return _json_line(_run(argv, {}, timeout, f"read-back of {archive_path}"))
+
+
 def drop_if_archived(server: rc.Server, database: str, archive_path: str,
                      timeout: float = DEFAULT_TIMEOUT) -> dict:
     """Drops `database` only if every document it holds is in the archive (steps.data_check)."""

@@ -50,7 +50,7 @@ def _rehearsal_usage(args) -> None:
     check_usage(args)
 
 
-@verb("rehearse", "the whole switch on the local Docker engine", on_stack=False,
+@verb("rehearse", "the whole switch on the local Docker engine or a server's", on_stack=False,
       check=_rehearsal_usage, arguments=(
           arg("--scale", type=float, default=1.0,
               help="legacy dataset size, times production's (about 125k documents at 1; "
@@ -63,7 +63,15 @@ def _rehearsal_usage(args) -> None:
               choices=("backup-and-migrate", "maintenance-on", "delta-migration", "release",
                        "maintenance-off"),
               help="also SIGKILL a switch in PHASE and recover it with the command `status` "
-                   "names (reported under `faults`)")))
+                   "names (reported under `faults`)"),
+          arg("--docker-host", metavar="ssh://USER@HOST[:PORT]",
+              help="run both stacks on this server's engine, reached over SSH, and reach their "
+                   "ports through ssh tunnels (default: the local engine)"),
+          arg("--ssh-key", type=Path, metavar="FILE",
+              help="with --docker-host: the private key (meeshy:dockerSsh.identityFile)"),
+          arg("--known-hosts", type=Path, metavar="FILE",
+              help="with --docker-host: the file pinning the server's host key "
+                   "(meeshy:dockerSsh.knownHosts)")))
 def rehearse(args) -> tuple[int, object]:
     from ops.rehearse import run as rehearsal
     return rehearsal.run(args)

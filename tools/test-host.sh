@@ -11,7 +11,9 @@
 # and a private /srv (the server's disk: backups written there are not on this machine's /srv).
 # In it: a dockerd with its own data root, exec root, pid file and socket, and an sshd (key
 # authentication only, a host key pinned in a known_hosts file, one non-root user in the
-# `docker` group). The stack's local images are loaded onto it, since nothing can be pulled.
+# `docker` group, tcp forwarding to the host's own loopback only, for the tunnels of
+# `rehearse --docker-host`). The stack's local images are loaded onto it, since nothing can be
+# pulled. `up` on a host already up re-reads changed sshd settings without stopping anything.
 #   MEESHY_TEST_HOST_DIR   where its state lives (default /var/lib/meeshy-test-host; not under
 #                          /root, which the ssh user could not read)
 set -euo pipefail
@@ -74,7 +76,13 @@ make_keys_and_user() {
   chown "$user" "$state/home"
   install -m 644 "$state/client_key.pub" "$state/authorized_keys/$user"
   install -m 644 "$state/client_key.pub" "$state/authorized_keys/$user_without_docker"
-  cat >"$state/sshd_config" <<EOF
+  write_sshd_config "$state/sshd_config"
+}
+
+# Forwarding is local only and only to the server's loopback: what `rehearse --docker-host`
+# tunnels to (the stacks' database and https ports), as an operator's server would allow it.
+write_sshd_config() {
+  cat >"$1" <<EOF
 ListenAddress $addr_ns
 Port 22
 HostKey $state/ssh_host_ed25519_key
@@ -88,11 +96,27 @@ AllowUsers $user $user_without_docker
 UsePAM no
 X11Forwarding no
 AllowAgentForwarding no
-AllowTcpForwarding no
+AllowTcpForwarding local
+PermitOpen 127.0.0.1:*
 PrintMotd no
 Match User $user_without_docker
   SetEnv DOCKER_HOST=unix:///run/no-engine.sock
 EOF
+}
+
+# A host started by an older version of this script gets the current sshd settings: sshd
+# re-reads its file on SIGHUP, keeping the connections it has.
+refresh_sshd_config() {
+  write_sshd_config "$state/sshd_config.new"
+  if cmp -s "$state/sshd_config.new" "$state/sshd_config"; then
+    rm -f "$state/sshd_config.new"
+    return 0
+  fi
+  mv "$state/sshd_config.new" "$state/sshd_config"
+  kill -HUP "$(cat "$state/sshd.pid")"
+  local _
+  for _ in $(seq 1 20); do is_up && { log "sshd settings refreshed"; return 0; }; sleep 0.5; done
+  die "sshd did not answer after re-reading $state/sshd_config (see $state/sshd.log)"
 }
 
 make_network() {
@@ -172,6 +196,7 @@ up() {
   [[ "$(id -u)" == 0 ]] || die "only root can make namespaces and start dockerd"
   if is_up; then
     log "test host already up"
+    refresh_sshd_config
   else
     down quiet
     install_debian_packages

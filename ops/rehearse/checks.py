@@ -9,7 +9,7 @@ import time
 from config import stack_edits as edit
 from migration.engine.deadlines import mongo_client
 from ops.rehearse import load as rehearse_load
-from ops.rehearse import local_docker
+from ops.rehearse.engine import LOCAL, Engine
 from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
 from steps.digest import database_digests
 
@@ -27,14 +27,14 @@ def client(stack: RehearsalStack):
         connection.close()
 
 
-def wait_healthy(stacks: list[str], seconds: float = HEALTH_WAIT_SECONDS) -> dict:
-    """Docker's health status of every container of the stacks, once all are healthy at the
-    same time (or time is up: then the step fails naming the others)."""
+def wait_healthy(stacks: list[str], seconds: float = HEALTH_WAIT_SECONDS, engine: Engine = LOCAL) -> dict:
+    """Docker's health status of every container of the stacks on `engine`, once all are
+    healthy at the same time (or time is up: then the step fails naming the others)."""
     deadline = time.monotonic() + seconds
     while True:
-        status = {name: (local_docker.inspect("container", name)["State"].get("Health") or {})
+        status = {name: (engine.inspect("container", name)["State"].get("Health") or {})
                   .get("Status", "no health check") for stack in stacks
-                  for name in local_docker.labelled("container", stack)}
+                  for name in engine.labelled("container", stack)}
         unhealthy = {n: s for n, s in status.items() if s not in ("healthy", "no health check")}
         if not unhealthy:
             return status
@@ -43,9 +43,9 @@ def wait_healthy(stacks: list[str], seconds: float = HEALTH_WAIT_SECONDS) -> dic
         time.sleep(2)
 
 
-def running_images(stack: str) -> dict[str, str]:
-    return {name: local_docker.inspect("container", name)["Config"]["Image"]
-            for name in local_docker.labelled("container", stack)}
+def running_images(stack: str, engine: Engine = LOCAL) -> dict[str, str]:
+    return {name: engine.inspect("container", name)["Config"]["Image"]
+            for name in engine.labelled("container", stack)}
 
 
 def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, report: dict,
@@ -123,7 +123,7 @@ def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report:
     """A release whose gateway never gets healthy: the switch must roll back by itself and
     leave production exactly as it was (same images, hash-equal data)."""
     from ops.switch.run import run_switch
-    images_before = running_images(stack.name)
+    images_before = running_images(stack.name, stack.engine)
     with client(stack) as connection:
         data_before = database_digests(connection, TARGET_DATABASE)
     stack.write(stack.settings("target-2-unhealthy", **{
@@ -134,7 +134,7 @@ def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report:
     switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0, log=log)
     with client(stack) as connection:
         data_after = database_digests(connection, TARGET_DATABASE)
-    images_after = running_images(stack.name)
+    images_after = running_images(stack.name, stack.engine)
     failed = [p for p in switched["phases"] if not p["ok"]]
     rollback = switched.get("rollback") or {}
     report["failingSwitch"] = {
@@ -165,8 +165,9 @@ def rollback_to(stack: RehearsalStack, version: int, report: dict, log=print) ->
         "release": done.get("release"), "restores": [r.get("database") for r in done.get("restores") or []],
         "verifiedEqual": bool(verification) and all(v.get("equal") for v in verification.values()),
         "abandonedWrites": {k: (done.get("abandonedWrites") or {}).get(k)
-                            for k in ("database", "inserted", "updated", "deleted")},
-        "images": sorted(set(running_images(stack.name).values()))}
+                            for k in ("database", "inserted", "updated", "deleted", "keptIn",
+                                      "readBack")},
+        "images": sorted(set(running_images(stack.name, stack.engine).values()))}
     if done.get("result") != "succeeded":
         raise RuntimeError(f"rollback --to {version} {done.get('result')}: {done.get('error')}")
 

@@ -63,14 +63,20 @@ def _ops_json(words: list[str], out: Path, timeout: float = 1800) -> tuple[int, 
     return done.returncode, report, done.stdout + done.stderr
 
 
-def kept_ids(recovered: dict | None) -> set[str]:
+def kept_ids(recovered: dict | None, server=None, scratch: Path | None = None) -> set[str]:
     """The Message documents in the archive a rollback kept abandoned writes in, read from the
-    file, named as archives name them (steps.data_check.id_key of the `_id`)."""
+    file, named as archives name them (steps.data_check.id_key of the `_id`). On an SSH engine
+    the archive is on the server: a copy in `scratch` is read."""
+    from ops import backups, data_ops
     from steps.data_check import archive_document_hashes
     entry = (recovered or {}).get("abandonedWrites") or {}
     if not entry.get("keptIn") or not (entry.get("readBack") or {}).get("verified"):
         return set()
-    return set(archive_document_hashes(Path(entry["keptIn"]), entry["database"]).get("Message", {}))
+    path = Path(entry["keptIn"])
+    if data_ops.on_remote_host(server):
+        path = Path(scratch) / path.name
+        backups.copy_archive(server, entry["keptIn"], path)
+    return set(archive_document_hashes(path, entry["database"]).get("Message", {}))
 
 
 def tally(db, writes: list, kept: set[str]) -> dict:
@@ -118,7 +124,9 @@ def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, clie
     finally:
         writes = load.stop()
     live = snapshots.current(stack.runner).settings
+    from ops.backups import stack_server
+    kept = kept_ids(recovered, stack_server(stack.runner)[0], scratch)
     with client(stack) as connection:
-        counted = tally(connection[live.live_database], writes, kept_ids(recovered))
+        counted = tally(connection[live.live_database], writes, kept)
     return {"phase": phase, "recoveredBy": seen["next"], "sentence": seen.get("sentence"),
             "release": live.release, "database": live.live_database, **counted}

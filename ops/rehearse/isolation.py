@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import re
 
-from ops.rehearse import local_docker
+from ops.rehearse.engine import LOCAL, Engine
 
 _HOST = re.compile(r"Host\(`([^`]+)`\)")
 
 
-def footprint(stack: str) -> dict[str, set[str]]:
+def footprint(stack: str, engine: Engine = LOCAL) -> dict[str, set[str]]:
     """Everything a stack's containers hold on the engine, as sets of names."""
-    found = {"containers": set(local_docker.labelled("container", stack)),
-             "networks": set(local_docker.labelled("network", stack)),
-             "volumes": set(local_docker.labelled("volume", stack)),
+    found = {"containers": set(engine.labelled("container", stack)),
+             "networks": set(engine.labelled("network", stack)),
+             "volumes": set(engine.labelled("volume", stack)),
              "attached": set(), "mounted": set(), "ports": set(), "hosts": set()}
     for name in found["containers"]:
-        info = local_docker.inspect("container", name)
+        info = engine.inspect("container", name)
         found["attached"] |= set((info["NetworkSettings"].get("Networks") or {}))
         found["mounted"] |= {m["Name"] for m in info.get("Mounts") or [] if m.get("Type") == "volume"}
         bindings = info["HostConfig"].get("PortBindings") or {}
@@ -30,9 +30,10 @@ def footprint(stack: str) -> dict[str, set[str]]:
     return found
 
 
-def check(first: str, second: str) -> dict:
-    """`shared`: what the two stacks have in common, per kind (all empty when isolated)."""
-    a, b = footprint(first), footprint(second)
+def check(first: str, second: str, engine: Engine = LOCAL) -> dict:
+    """`shared`: what the two stacks have in common, per kind (all empty when isolated), read
+    from the engine they run on."""
+    a, b = footprint(first, engine), footprint(second, engine)
     shared = {
         "containers": a["containers"] & b["containers"],
         "volumes": (a["volumes"] | a["mounted"]) & (b["volumes"] | b["mounted"]),

@@ -1,6 +1,7 @@
 """The local Docker engine as rehearsals and their tests see it: the local images
-(`tools/build-images.sh --list`), free loopback ports, the docker CLI, and what an engine holds
-under a stack's label. Nothing here pulls an image or talks to anything but the local engine.
+(`tools/build-images.sh --list`), free loopback ports, the docker CLI, and what the engine holds
+under a stack's label (ops/rehearse/engine.py's Engine for the local socket). Nothing here pulls
+an image or talks to anything but the local engine.
 """
 from __future__ import annotations
 
@@ -8,15 +9,10 @@ import socket
 import subprocess
 
 from config.locations import REPO_ROOT
-from config.naming import STACK_LABEL
+from ops.rehearse.engine import KINDS, LOCAL, EngineError  # noqa: F401 - imported from here too
 
-KINDS = ("container", "network", "volume")
 # The services of a rehearsal stack (the local images' keys, `tools/build-images.sh --list`).
 SERVICE_IMAGES = ("traefik", "mongo", "redis", "translator", "gateway", "web", "static", "maintenance")
-
-
-class EngineError(RuntimeError):
-    pass
 
 
 def local_images() -> dict[str, str]:
@@ -36,32 +32,17 @@ def free_port() -> int:
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
-    done = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
-    if check and done.returncode != 0:
-        raise EngineError(f"docker {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
+    return LOCAL.docker(*args, check=check, timeout=timeout)
 
 
 def labelled(kind: str, stack: str) -> list[str]:
-    """Names of the engine's containers, networks or volumes labelled with `stack`."""
-    listing = {"container": ("ps", "-a"), "network": ("network", "ls"), "volume": ("volume", "ls")}
-    fmt = "{{.Names}}" if kind == "container" else "{{.Name}}"
-    out = docker(*listing[kind], "--filter", f"label={STACK_LABEL}={stack}", "--format", fmt)
-    return sorted(line for line in out.splitlines() if line)
+    """Names of the local engine's containers, networks or volumes labelled with `stack`."""
+    return LOCAL.labelled(kind, stack)
 
 
 def remove_labelled(stack: str) -> dict[str, list[str]]:
-    """The last resort after a destroy: what was still on the engine under the stack's label,
-    removed (containers first, since they hold the networks and volumes)."""
-    left = {kind: labelled(kind, stack) for kind in KINDS}
-    for name in left["container"]:
-        docker("rm", "-f", name, check=False)
-    for kind in ("network", "volume"):
-        for name in left[kind]:
-            docker(kind, "rm", name, check=False)
-    return left
+    return LOCAL.remove_labelled(stack)
 
 
 def inspect(kind: str, name: str) -> dict:
-    import json
-    return json.loads(docker(kind, "inspect", name))[0]
+    return LOCAL.inspect(kind, name)

@@ -63,6 +63,10 @@ def table(report: dict) -> str:
     if isolation:
         lines.append(f"  isolation while both ran: {'isolated' if isolation['isolated'] else 'SHARED'}"
                      f" {isolation['shared'] if not isolation['isolated'] else ''}")
+    engine = report.get("engine")
+    if engine:
+        lines.append(f"  engine: ran on {engine['dockerHost']} (Docker {engine.get('serverVersion')})"
+                     + (", its ports through ssh tunnels" if engine.get("tunnels") else ""))
     if report.get("imagesChangedDuringRun"):
         lines.append(f"  WARNING: images rebuilt during the run: {report['imagesChangedDuringRun']}")
     lines += [f"  picture: {report.get('picture')}", f"  report: {report.get('reportPath')}"]

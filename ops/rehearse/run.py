@@ -23,6 +23,8 @@ from config import stack_edits as edit
 from ops.automation.ledger import now_iso
 from ops.rehearse import checks, local_docker
 from ops.rehearse import report as rehearse_report
+from ops.rehearse.engine import LOCAL, Engine
+from ops.rehearse.placement import Placement, engine_of, engine_problems
 from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, release_images
 
 NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
@@ -35,24 +37,27 @@ class StepFailed(RuntimeError):
 
 
 class Rehearsal:
-    def __init__(self, scale: float, report_dir: Path, log=print, interrupt: str | None = None):
+    def __init__(self, scale: float, report_dir: Path, log=print, interrupt: str | None = None,
+                 engine: Engine = LOCAL):
         self.id, self.scale, self.log = secrets.token_hex(2), scale, log
-        self.interrupt = interrupt
+        self.interrupt, self.engine = interrupt, engine
         self.dir = Path(report_dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = _own_backend(self.dir / "state")
+        os.environ.update(engine.environment())     # Pulumi, the steps and `python -m ops`
         self.images = local_docker.local_images()
-        missing = [key for key in NEEDED_IMAGES if key not in self.images]
+        self.placement = Placement(engine, self.images, self.dir, self.id)
+        missing = self.placement.missing_images(NEEDED_IMAGES)
         if missing:
-            raise StepFailed(f"tools/build-images.sh --list lacks {', '.join(missing)}; "
-                             "run tools/build-images.sh")
-        backups = self.dir / "backups"
-        self.production = RehearsalStack(self.env, f"rehearsal-{self.id}-production", self.images,
-                                         backups, log)
-        self.staging = RehearsalStack(self.env, f"rehearsal-{self.id}-staging", self.images,
-                                      backups, log)
+            raise StepFailed(f"images missing: {', '.join(missing)}; run tools/build-images.sh"
+                             + (" and load them onto the server" if engine.remote else ""))
+        ports = self.placement.published_ports(2)
+        self.production, self.staging = (
+            RehearsalStack(self.env, f"rehearsal-{self.id}-{role}", self.images,
+                           self.placement.backups, log, engine=engine, published=published)
+            for role, published in zip(("production", "staging"), ports))
         self.writes: list = []
-        self.image_ids = _image_ids(self.images)
+        self.image_ids = engine.image_ids(self.images)
         self.report = {"id": self.id, "scale": scale, "started": now_iso(), "steps": [],
                        "stacks": {"production": self.production.name, "staging": self.staging.name},
                        "stateDir": str(self.env.state), "result": "running"}
@@ -77,6 +82,8 @@ class Rehearsal:
     def run(self, keep: bool) -> dict:
         clock = time.monotonic()
         try:
+            self.placement.open([self.production, self.staging])
+            self.report["engine"] = self.placement.describe()
             self.step("deploy production (legacy)", self.deploy_production)
             self.step("insert legacy dataset", self.insert_dataset)
             self.step("backup production", self.backup_production)
@@ -91,14 +98,18 @@ class Rehearsal:
             self.report["result"] = "succeeded" if checks.all_passed(self.report) else "failed"
         except StepFailed as failure:
             self.report["result"], self.report["failure"] = "failed", str(failure)
+        except Exception as error:      # noqa: BLE001 - a tunnel that never opened, named
+            self.report["result"], self.report["failure"] = "failed", _sentence(error)
         finally:
-            changed = sorted(k for k, i in _image_ids(self.images).items() if self.image_ids.get(k) != i)
+            changed = sorted(k for k, i in self.engine.image_ids(self.images).items()
+                             if self.image_ids.get(k) != i)
             if changed:     # the engine's images are shared: another build may replace one mid-run
                 self.report["imagesChangedDuringRun"] = changed
             if keep:
                 self.report["kept"] = _keep_access(self.env.state)
             else:
                 self.step_quietly("teardown", self.teardown)
+            self.placement.close()
             self.report["seconds"] = round(time.monotonic() - clock, 3)
             self.report["ended"] = now_iso()
         return self.report
@@ -152,11 +163,13 @@ class Rehearsal:
             raise StepFailed(f"refresh-staging {done['result']}: {done.get('error')}")
 
     def check_isolation(self) -> None:
-        self.report["health"] = checks.wait_healthy([self.production.name, self.staging.name])
+        names = [self.production.name, self.staging.name]
+        self.report["health"] = checks.wait_healthy(names, engine=self.engine)
         from ops.rehearse import isolation as rehearse_isolation
-        self.report["isolation"] = found = rehearse_isolation.check(self.production.name, self.staging.name)
+        self.report["isolation"] = found = rehearse_isolation.check(*names, engine=self.engine)
         if not found["isolated"]:
             raise StepFailed(f"the stacks share {found['shared']}")
+        self._nothing_on_local_engine("isolation")
 
     def switch(self) -> None:
         report = checks.switch_under_load(self.production, self.images, MIGRATION, self.report,
@@ -186,18 +199,23 @@ class Rehearsal:
 
     def teardown(self) -> None:
         left = {stack.name: stack.remove() for stack in (self.staging, self.production)}
-        remaining = {name: {kind: local_docker.labelled(kind, name) for kind in local_docker.KINDS}
-                     for name in left}
+        remaining = {name: self.engine.holdings(name) for name in left}
         stack_files = [s.name for s in (self.staging, self.production) if s.stack_file.exists()]
         self.report["teardown"] = {"leftAfterDestroy": left, "remaining": remaining,
-                                   "stackFilesLeft": stack_files}
+                                   "stackFilesLeft": stack_files,
+                                   "backupsRemoved": self.placement.remove_backups()}
         if any(v for kinds in remaining.values() for v in kinds.values()) or stack_files:
             raise StepFailed(f"left on the engine after teardown: {remaining}")
+        self._nothing_on_local_engine("teardown")
 
-
-def _image_ids(images: dict[str, str]) -> dict[str, str]:
-    return {key: local_docker.docker("image", "inspect", "--format", "{{.Id}}", ref, check=False).strip()
-            for key, ref in images.items()}
+    def _nothing_on_local_engine(self, when: str) -> None:
+        """With a remote engine, this machine's engine must hold nothing of either stack."""
+        if not self.engine.remote:
+            return
+        found = self.placement.local_leftovers([self.production.name, self.staging.name])
+        self.report.setdefault("localEngine", {})[when] = found
+        if found:
+            raise StepFailed(f"this machine's engine holds the stacks' {found}")
 
 
 def _own_backend(state: Path):
@@ -227,19 +245,20 @@ def _sentence(error: Exception) -> str:
 
 def check_usage(args) -> None:
     """Refused before anything starts (exit 2): a scale the dataset cannot have, a report
-    directory that cannot be written."""
+    directory that cannot be written, an engine that cannot be used (engine_problems)."""
     from legacy_data.dataset import MIN_SCALE
     from ops.preflight import PreflightError, writable_problem
     problems = [] if args.scale >= MIN_SCALE else [f"--scale {args.scale:g} is below {MIN_SCALE}: "
                                                    "smaller datasets miss some of production's defects"]
     problems.append(writable_problem(args.report, "--report", directory=True))
-    problems = [p for p in problems if p]
+    problems = [p for p in problems if p] or engine_problems(args)
     if problems:
         raise PreflightError(problems)
 
 
 def run(args) -> tuple[int, dict]:
-    rehearsal = Rehearsal(args.scale, args.report, log=_log, interrupt=getattr(args, "interrupt", None))
+    rehearsal = Rehearsal(args.scale, args.report, log=_log, interrupt=getattr(args, "interrupt", None),
+                          engine=engine_of(args))
     report = rehearsal.run(args.keep)
     report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, rehearsal.writes,
                                                     rehearsal.dir / rehearse_report.PICTURE) or "")

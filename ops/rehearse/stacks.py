@@ -1,5 +1,6 @@
 """The rehearsal's two stacks: a "production" and a staging of the real project (the repository
-root) on the local Docker engine, deployed by `pulumi up` through ops (StackRunner).
+root) on the rehearsal's Docker engine (ops/rehearse/engine.py: the local one or a server
+reached over SSH), deployed by `pulumi up` through ops (StackRunner).
 
 - Names: `rehearsal-<hex4>-production` and `rehearsal-<hex4>-staging`. They never equal
   `production`, so nothing production-only applies (config/naming.py keys it on that exact
@@ -26,6 +27,7 @@ from config.stack_file import ConfigDoc, stack_file
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.stack_runner import StackRunner
 from ops.rehearse import local_docker
+from ops.rehearse.engine import LOCAL, Engine
 
 DOMAIN = "rehearsal.localhost"
 DATABASE = "meeshy"
@@ -86,11 +88,17 @@ def edit_stack_file(path: Path, values: dict) -> None:
 
 
 class RehearsalStack:
+    """`published`: the ports the stack publishes on its engine's host; `ports`: where this
+    machine reaches them (the same on the local engine; a tunnel's local ends on a server)."""
+
     def __init__(self, env: OpsEnvironment, name: str, images: dict[str, str], backups: Path,
-                 log=print):
+                 log=print, engine: Engine = LOCAL, published: dict[str, int] | None = None):
         self.env, self.name, self.images, self.backups, self.log = env, name, images, backups, log
-        self.ports = {"http": local_docker.free_port(), "https": local_docker.free_port(),
-                      "database": local_docker.free_port()}
+        self.engine = engine
+        self.published = published or {"http": local_docker.free_port(),
+                                        "https": local_docker.free_port(),
+                                        "database": local_docker.free_port()}
+        self.ports = dict(self.published)
         self.runner: StackRunner | None = None
 
     @property
@@ -98,8 +106,8 @@ class RehearsalStack:
         return stack_file(REPO_ROOT, self.name)
 
     def settings(self, release: str, **overrides) -> dict:
-        return local_stack_settings(self.images, self.ports, self.backups, domain=DOMAIN,
-                                    release=release, **overrides)
+        return local_stack_settings(self.images, self.published, self.backups, domain=DOMAIN,
+                                    release=release, **{**self.engine.stack_settings(), **overrides})
 
     def write(self, values: dict) -> None:
         edit_stack_file(self.stack_file, values)
@@ -140,6 +148,6 @@ class RehearsalStack:
         for argv in (["state", "unprotect", "--all", "--yes"], ["destroy", "--yes", "--skip-preview"],
                      ["stack", "rm", "--yes", "--force"]):
             self.pulumi(*argv)
-        left = local_docker.remove_labelled(self.name)
+        left = self.engine.remove_labelled(self.name)
         self.stack_file.unlink(missing_ok=True)
         return left

@@ -52,22 +52,24 @@ def _count_and_keep(back, abandoned: str, reference: dict | None) -> dict:
             timeout=back.remaining()))
         entry["keptIn"] = kept["archive"]
         entry["readBack"] = back.step("read-back-abandoned-writes", lambda: read_back(
-            kept, abandoned, baseline, None if baseline else reference["archive"], counted))
+            kept, abandoned, baseline, None if baseline else reference["archive"], counted,
+            back.server, back.remaining()))
         back.log(f"  {counted['changed']} document(s) written to {abandoned} after the switch "
                  f"are abandoned by this rollback; kept in {kept['archive']} (read back by id)")
     return entry
 
 
 def read_back(kept: dict, database: str, baseline: str | None, reference: str | None,
-              counted: dict) -> dict:
-    """The kept archive, checked against its manifest and read by id against the baseline."""
-    from steps.data_check import archive_document_hashes, changes, read_baseline
-    if not Path(kept["archive"]).is_file():    # a stand-in's archive (unit tests): nothing to read
+              counted: dict, server=None, timeout: float = data_ops.DEFAULT_TIMEOUT) -> dict:
+    """The kept archive, checked against its manifest and read by id against the baseline,
+    where the archive is: here, or on the SSH engine's server (in a tools container there, as
+    the steps that wrote it ran)."""
+    if not data_ops.on_remote_host(server) and not Path(kept["archive"]).is_file():
+        # a stand-in's archive (unit tests): nothing to read
         return {"verified": False, "why": f"{kept['archive']} is not a file"}
-    data_ops.verify_archive(kept["archive"], kept.get("sha256"))
-    before = (read_baseline(Path(baseline)) if baseline
-              else archive_document_hashes(Path(reference), database))
-    found = changes(before, archive_document_hashes(Path(kept["archive"]), database))
+    data_ops.verify_archive(kept["archive"], kept.get("sha256"), server)
+    found = data_ops.archive_changes(server, kept["archive"], database, baseline_path=baseline,
+                                     reference_path=reference, timeout=timeout)
     short = {k: counted[k] - found[k] for k in ("inserted", "updated") if found[k] < counted[k]}
     if short:
         raise data_ops.DataOperationError(

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from commands.docker import docker, ssh_environment
-from config.docker_access import ssh_options
-from config.naming import STACK_LABEL
+from config.docker_access import DockerSsh, ssh_options
+from ops.rehearse.engine import LOCAL, Engine
 from ops.rehearse.stacks import local_stack_settings
 from tests.support.docker_stack import REPO_ROOT, DockerStack
 
@@ -35,6 +35,10 @@ class SshHost:
                "knownHosts": changed.get("known_hosts", self.known_hosts)}
         return {"meeshy:dockerHost": changed.get("host", self.docker_host), "meeshy:dockerSsh": ssh}
 
+    @property
+    def engine(self) -> Engine:
+        return Engine(self.docker_host, DockerSsh(self.key, self.known_hosts))
+
     def environment(self) -> dict[str, str]:
         return ssh_environment(ssh_options(self.key, self.known_hosts))
 
@@ -56,14 +60,6 @@ def parse_env(stdout: str) -> SshHost:
                    values["MEESHY_TEST_SSH_KNOWN_HOSTS"], values["MEESHY_TEST_NO_DOCKER_HOST"])
 
 
-def labelled(kind: str, stack: str, run_docker) -> list[str]:
-    """Names of an engine's containers, networks or volumes labelled with `stack`."""
-    listing = {"container": ("ps", "-a"), "network": ("network", "ls"), "volume": ("volume", "ls")}
-    fmt = "{{.Names}}" if kind == "container" else "{{.Name}}"
-    out = run_docker(*listing[kind], "--filter", f"label={STACK_LABEL}={stack}", "--format", fmt)
-    return sorted(line for line in out.splitlines() if line)
-
-
 class SshStack(DockerStack):
     """A stack of the real project on the SSH test host, driven through `python -m ops`."""
 
@@ -77,20 +73,12 @@ class SshStack(DockerStack):
                                     release=release, **{**self.host.settings(), **overrides})
 
     def on_engines(self) -> dict[str, dict[str, list[str]]]:
-        from ops.rehearse.local_docker import docker as local_docker
-        kinds = ("container", "network", "volume")
-        return {"local": {k: labelled(k, self.name, local_docker) for k in kinds},
-                "remote": {k: labelled(k, self.name, self.host.docker) for k in kinds}}
+        return {"local": LOCAL.holdings(self.name), "remote": self.host.engine.holdings(self.name)}
 
     def remove(self) -> dict[str, list[str]]:
         self.pulumi("state", "unprotect", "--all", "--yes", check=False)
         self.pulumi("destroy", "--yes", "--skip-preview", check=False)
         self.pulumi("stack", "rm", "--yes", "--force", check=False)
-        left = {k: labelled(k, self.name, self.host.docker) for k in ("container", "network", "volume")}
-        for name in left["container"]:
-            self.host.docker("rm", "-f", name, check=False)
-        for kind in ("network", "volume"):
-            for name in left[kind]:
-                self.host.docker(kind, "rm", name, check=False)
+        left = self.host.engine.remove_labelled(self.name)
         self.stack_file.unlink(missing_ok=True)
         return left

@@ -184,3 +184,22 @@ def test_usage_errors(capsys):
     with pytest.raises(SystemExit):
         backup_main(["--dir", "/tmp", "--stack", "s", "--database", "d", "--label", "l",
                      "--retain", "0", "--", "true"])
+
+
+def test_the_read_back_counts_what_an_archive_holds_beyond_another(tmp_path):
+    """ops' read-back of abandoned writes, run as a command where the archives are (here: this
+    machine's interpreter, as for a plain server URI), on archives of the real format."""
+    from commands import steps as rc
+    from ops import data_ops
+    from steps.data_check import archive_document_hashes, write_baseline
+    before = docs(5, kind="message")
+    after = [*before[:3], {**before[3], "edited": True}, before[4], *docs(7)[5:]]
+    reference = write(tmp_path, build_archive({"Message": before}), "ref.archive.gz")
+    kept = write(tmp_path, build_archive({"Message": after}), "kept.archive.gz")
+    server = rc.ExternalServer("mongodb://127.0.0.1:1")          # never connected to
+    found = data_ops.archive_changes(server, str(kept), "meeshy", reference_path=str(reference))
+    assert (found["inserted"], found["updated"], found["deleted"]) == (2, 1, 0)
+    baseline = tmp_path / "baseline.json.gz"
+    write_baseline(baseline, archive_document_hashes(kept, "meeshy"))
+    same = data_ops.archive_changes(server, str(kept), "meeshy", baseline_path=str(baseline))
+    assert same["changed"] == 0

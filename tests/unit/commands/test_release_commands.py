@@ -172,3 +172,31 @@ def test_data_check_docker_mounts_the_files_it_reads():
         "--archive", "/var/backups/m/a.archive.gz"]
     assert rc.data_environment(DOCKER) == {
         "MEESHY_DATA_URI": "mongodb://meeshy-production-database:27017/admin?replicaSet=rs0"}
+
+
+def test_archive_changes_read_the_archives_where_they_are_without_the_network():
+    remote = rc.DockerServer(**{**DOCKER.__dict__, "docker_host": "ssh://ops@server.example"})
+    argv = rc.archive_changes_command(remote, "/srv/b/db/kept.archive.gz", "meeshy_v2",
+                                      baseline="/var/lib/ops/baselines/b.json.gz")
+    assert argv[:12] == ["docker", "--host", "ssh://ops@server.example", "run", "--rm",
+                         "--volume", "/srv/b/db:/srv/b/db:ro",
+                         "--volume", "/var/lib/ops/baselines:/var/lib/ops/baselines:ro",
+                         "meeshy-tools:1.0.0", "python", "-c"]
+    assert "--network" not in argv
+    assert argv[13:] == ["/srv/b/db/kept.archive.gz", "meeshy_v2", "baseline",
+                         "/var/lib/ops/baselines/b.json.gz"]
+    here = rc.archive_changes_command(EXT, "/b/kept.gz", "meeshy", reference="/b/ref.gz")
+    assert here[:2] == ["python", "-c"] and here[3:] == ["/b/kept.gz", "meeshy", "archive", "/b/ref.gz"]
+    with pytest.raises(ValueError):
+        rc.archive_changes_command(EXT, "/b/kept.gz", "meeshy")
+
+
+def test_the_archive_read_back_uses_only_what_every_tools_image_has():
+    # Only names steps.data_check and steps.protocol have had since the first tools image.
+    script = rc.archive_changes_command(EXT, "/b/k.gz", "db", reference="/b/r.gz")[2]
+    imports = [line for line in script.splitlines() if line.startswith("from steps")]
+    assert imports == [
+        "from steps.data_check import archive_document_hashes as hashes, changes, read_baseline",
+        "from steps.protocol import print_result"]
+    for line in imports:
+        exec(line, {})          # noqa: S102 - they resolve in this checkout too
