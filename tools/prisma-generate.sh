@@ -28,7 +28,9 @@ if [[ -f "$out/index.js" && "$(cat "$out/.meeshy-key" 2>/dev/null)" == "$key" ]]
 fi
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-work="$(mktemp -d)"
+# Inside the npm project: generate finds @prisma/client from the schema's folder upwards, and
+# would otherwise try to npm-install it beside the schema.
+work="$(mktemp -d "$prisma_dir/generate.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 { printf 'generator client {\n  provider      = "prisma-client-js"\n  output        = "%s"\n' "$out"
   printf '  binaryTargets = ["native"]\n}\n\n'
