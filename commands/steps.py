@@ -228,3 +228,25 @@ def schema_validate_command(server: Server, *, schema_file: str, report_path: st
     folders = sorted({str(Path(schema_file).parent), str(Path(report_path).parent)})
     return _in_network(server, argv, env=(MIGRATION_TARGET_ENV,),
                        mounts=tuple(f"{folder}:{folder}" for folder in folders))
+
+
+PRISMA_DATABASE_URL_ENV = "MEESHY_PRISMA_DATABASE_URL"
+
+
+def prisma_read_command(server: Server, image: str, *, deadline_seconds: float,
+                        client_path: str | None = None, models: Sequence[str] = ()) -> list[str]:
+    """steps.prisma_read on this host: every document of the database in PRISMA_DATABASE_URL_ENV
+    read by the Prisma Client `image` carries, in a throw-away container of that image on the
+    stack's network (host networking for an external server, which is on this host's loopback
+    in the tests)."""
+    docker_mode = isinstance(server, DockerServer)
+    argv = [python(), "-m", "steps.prisma_read", "--image", image,
+            "--network", server.network if docker_mode else "host",
+            "--deadline", _number(deadline_seconds)]
+    if client_path:
+        argv += ["--client-path", client_path]
+    if models:
+        argv += ["--models", ",".join(models)]
+    if docker_mode and server.docker_host:
+        argv += ["--docker-host", server.docker_host]
+    return argv

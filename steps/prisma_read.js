@@ -173,6 +173,10 @@ async function main() {
 main().catch((error) => {
   // The error's class and code only: a Prisma message may quote a document's value.
   const code = (error && error.code) || (error && error.errorCode) || "";
-  process.stderr.write(`prisma read failed: ${(error && error.name) || "Error"} ${code}\n`);
+  // An initialization error quotes no document: its first line says what is missing (an engine
+  // for this platform, a server that does not answer), without any URI.
+  const why = error && error.name === "PrismaClientInitializationError"
+    ? `: ${String(error.message).trim().split("\n")[0].replace(/mongodb(\+srv)?:\/\/\S*/g, "<uri>")}` : "";
+  process.stderr.write(`prisma read failed: ${(error && error.name) || "Error"} ${code}${why}\n`);
   process.exit(1);
 });

@@ -161,21 +161,35 @@ else
   rm -rf "$ctx"
 fi
 standin_id="$(docker image inspect --format '{{.Id}}' "$standin_tag")"
+"$here/build-prisma.sh"   # the gateway tags carry Prisma Client (a no-op once built)
 # Each role/schema tag carries the Prisma schema its release was written under, where the real
 # gateway image keeps it (docs/images.md): the release step that checks the data against the
 # images about to start copies it out from there.
 SCHEMA_IN_IMAGE=/app/packages/shared/prisma/schema.prisma
 TARGET_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/schema.prisma"
 LEGACY_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/legacy/legacy-2026-01-22-cf31b1a00.prisma"
+# The gateway tags also carry what the real gateway image reads its data with: Prisma Client
+# generated from the tag's schema (its query engine inside) where the real image keeps it, and a
+# node to run it (this host's: the base image has none). The release reads the data with them.
+CLIENT_IN_IMAGE=/app/packages/shared/prisma/client
 variant() {  # TAG ROLE SCHEMA SCHEMA_FILE [EXTRA_ENV]
-  local dockerfile vhash old ctx
+  local dockerfile vhash old ctx client=""
   dockerfile="$(printf 'FROM %s\nENV MEESHY_STANDIN_ROLE=%s MEESHY_SCHEMA=%s %s\nCOPY schema.prisma %s\n' \
     "$standin_tag" "$2" "$3" "${5:-}" "$SCHEMA_IN_IMAGE")"
-  vhash="$(printf '%s %s %s' "$standin_id" "$dockerfile" "$(sha256sum <"$4")" | sha256sum | cut -c1-16)"
+  if [[ "$2" == gateway ]]; then
+    client="$("$here/prisma-generate.sh" "$4")" || die "cannot generate Prisma Client for $4"
+    dockerfile+="$(printf '\nCOPY node /usr/local/bin/node\nCOPY client %s\n' "$CLIENT_IN_IMAGE")"
+  fi
+  vhash="$(printf '%s %s %s %s' "$standin_id" "$dockerfile" "$(sha256sum <"$4")" \
+    "${client:+$(cat "$client/.meeshy-key") $(node --version)}" | sha256sum | cut -c1-16)"
   is_current "$1" "$vhash" && return 0
   old="$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true)"
   ctx="$(mktemp -d)"
   install -m 0644 "$4" "$ctx/schema.prisma"
+  if [[ -n "$client" ]]; then
+    install -m 0755 "$(command -v node)" "$ctx/node"
+    cp -r "$client" "$ctx/client" && chmod -R a+rX "$ctx/client"
+  fi
   printf '%s\n' "$dockerfile" \
     | run_logged "$log_file" docker build --label "meeshy.recipe=$vhash" -t "$1" -f - "$ctx" \
     || { rm -rf "$ctx"; die "docker build of $1 failed (see $log_file)"; }

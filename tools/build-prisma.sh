@@ -16,6 +16,7 @@ npm_version=6.19.3
 recipe="$here/prisma-engine"
 prisma_dir="$MEESHY_TOOLS_DIR/prisma"
 library="$prisma_dir/libquery_engine-debian-openssl-3.0.x.so.node"
+target="$MEESHY_SRC/prisma-engines-target"   # cargo's build folder (about 0.8 GB)
 archives=(prisma-engines-2ba551f3.tar.gz graphql-parser-6a3f58bd.tar.gz)
 
 # The SQL drivers the workspace names as git dependencies: Cargo resolves every one of them even
@@ -69,13 +70,14 @@ build_engine() {
   cp "$recipe/Cargo.lock" "$tree/Cargo.lock"
   (cd "$tree" && run_logged "$log_file" patch -p1 -i "$recipe/mongodb-only.patch") \
     || die "tools/prisma-engine/mongodb-only.patch does not apply (see $log_file)"
-  # No LTO and 16 codegen units: 4-5 minutes on 2 cores instead of tens.
-  (cd "$tree" && GIT_HASH="$commit" CARGO_TARGET_DIR="$work/target" run_logged "$log_file" \
+  # No LTO and 16 codegen units: 4-5 minutes on 2 cores instead of tens. The target folder is
+  # kept beside the tree: crates.io crates are reused after a change of the patch or the lock.
+  (cd "$tree" && GIT_HASH="$commit" CARGO_TARGET_DIR="$target" run_logged "$log_file" \
       cargo build --locked -p query-engine-node-api --release \
       --config profile.release.lto=false --config profile.release.codegen-units=16) \
     || die "cargo build of the query engine failed (see $log_file)"
   mkdir -p "$prisma_dir"
-  install -m 0644 "$work/target/release/libquery_engine.so" "$library"
+  install -m 0644 "$target/release/libquery_engine.so" "$library"
   rm -rf "$work"
 }
 

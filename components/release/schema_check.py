@@ -6,6 +6,13 @@ update, naming the model and field, and the containers that depend on it are nev
               out of the image (never started) into <backupDir>/<stack>/schema-checks/
     validate  `python -m migration validate` of the database against that file, in the tools
               image on the stack's network (bounded in time by steps.migration_step)
+    prisma    steps.prisma_read: every document read by the Prisma Client the image carries
+              (its own generated client and query engine, run by the image's own node), in a
+              throw-away container of the image on the stack's network; a document Prisma
+              refuses fails it, naming model, field, Prisma's error code and a count
+
+validate catches what Prisma lets pass (a string `_id` on an ObjectId id, a composite missing a
+defaulted field) and names problems early in `plan`; prisma is the services' own reading.
 
 Both run during `pulumi up` only, when the image or the database changes; the database URI
 travels in the command's secret environment.
@@ -22,8 +29,10 @@ import pulumi
 
 from commands.steps import (
     MIGRATION_TARGET_ENV,
+    PRISMA_DATABASE_URL_ENV,
     Server,
     migration_step_command,
+    prisma_read_command,
     schema_copy_command,
     schema_validate_command,
 )
@@ -45,6 +54,12 @@ def _last_json(stdout: str) -> dict:
     if not lines:
         raise ValueError("schema check printed no result")
     return json.loads(lines[-1])
+
+
+def prisma_summary(result: dict) -> dict:
+    """What the release keeps of a Prisma read: version, counts, refusals (no values in any)."""
+    keep = ("prisma", "documents", "refused", "unexamined", "refusals", "seconds", "ok")
+    return {key: result[key] for key in keep if key in result}
 
 
 class SchemaCheck(pulumi.ComponentResource):
@@ -71,9 +86,20 @@ class SchemaCheck(pulumi.ComponentResource):
             environment=pulumi.Output.secret({MIGRATION_TARGET_ENV: server.database_uri(database)}),
             triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.copy, *depends_on]))
+        self.prisma = local_command(
+            f"{name}-prisma",
+            create=shlex.join(prisma_read_command(server, image, deadline_seconds=timeout_seconds)),
+            update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT),
+            environment=pulumi.Output.secret(
+                {PRISMA_DATABASE_URL_ENV: server.database_uri(database)}),
+            triggers=triggers,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
+        self.checks = [self.validate, self.prisma]
         copied = self.copy.stdout.apply(_last_json)
         checked = self.validate.stdout.apply(_last_json)
-        self.summary = pulumi.Output.all(copied, checked).apply(lambda v: {
+        read = self.prisma.stdout.apply(_last_json)
+        self.summary = pulumi.Output.all(copied, checked, read).apply(lambda v: {
             "image": image, "database": database, "schemaSha256": v[0]["sha256"],
-            "report": v[1]["report"], "result": v[1].get("summary")})
+            "report": v[1]["report"], "result": v[1].get("summary"),
+            "prisma": prisma_summary(v[2])})
         self.register_outputs({"summary": self.summary})

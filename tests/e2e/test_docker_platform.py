@@ -22,6 +22,7 @@ from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
 from migration.meeshy import SCHEMA_PATH
 from testing.legacy.dataset import insert_legacy_dataset
 from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
+from testing.prisma import plant
 from tests.support.docker_stack import REPO_ROOT, DockerStack, docker, labelled, local_images
 from tests.support.schema_variants import MISSING_FIELD, schema_requiring_a_new_field
 
@@ -154,7 +155,7 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     runs = docker("ps", "-a", "--filter", f"ancestor={stack.images['tools']}", "--format", "{{.ID}}")
     assert not runs.strip(), "the tools containers are not removed after their step"
 
-    refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image)
+    refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image, client)
 
     values["meeshy:release"] = "e2e-3"
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": stack.images["gateway@unhealthy"]}
@@ -168,23 +169,29 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     assert history[0]["result"] == "failed" and history[1]["result"] == "succeeded"
 
 
-def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image):
+def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image, client):
     """The services move onto the migrated database. With a gateway image whose schema requires
-    a field the data lacks, the update fails at the schema check naming model and field, and
-    not one application container is replaced; with the image whose schema the data was
-    migrated to, the same move goes through."""
+    a field the data lacks, and one migrated document made wrong for Prisma (a DateTime stored
+    as a string), the update fails at the schema check: our validator names the missing field,
+    the Prisma Client the image carries refuses the document naming model and field, and not
+    one application container is replaced; with the image whose schema the data was migrated
+    to and the document repaired, the same move goes through, read by that client."""
     names = naming.StackNames(stack.name, "e2e.localhost")
     apps = [names.container(s) for s in ("translator", "gateway", "web")]
     before = {name: inspect(name)["Id"] for name in apps}
     values["meeshy:database"] = {**values["meeshy:database"], "name": "meeshy_v2"}
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": mismatch_image}
     stack.write_stack_file(values)
+    original = client["meeshy_v2"].Participant.find_one({}, sort=[("_id", 1)])
+    model, field = plant(client["meeshy_v2"], "DateTime stored as a string")
     refused = stack.pulumi("up", "--yes", "--skip-preview", check=False)
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output[-3000:]
     said = "\n".join(line for line in output.splitlines() if "error" in line or "problem" in line)
     assert f"User.{MISSING_FIELD}: missing required field" in output, said[-4000:]
+    assert f"refused 1 document(s) of model {model}: field {field} (P" in output, said[-4000:]
     assert {name: inspect(name)["Id"] for name in apps} == before
+    client["meeshy_v2"].Participant.replace_one({"_id": original["_id"]}, original)
     assert all(inspect(name)["State"]["Running"] for name in apps)
     assert "meeshy_v2" not in json.dumps(inspect(names.container("gateway"))["Config"]["Env"])
 
@@ -195,6 +202,9 @@ def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mis
     checked = outputs["schemaCheck"]
     assert checked["database"] == "meeshy_v2" and checked["result"]["ok"] is True, checked
     assert checked["result"]["documents"] > 0 and checked["result"]["invalid"] == 0
+    prisma = checked["prisma"]
+    assert prisma["prisma"].startswith("6.19.") and prisma["refused"] == 0, prisma
+    assert prisma["documents"] == checked["result"]["documents"], prisma
     assert outputs["release"]["databaseName"] == "meeshy_v2"
     # The services whose database URL changed were replaced (web reads none).
     for service in ("translator", "gateway"):

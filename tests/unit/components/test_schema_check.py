@@ -94,3 +94,25 @@ def test_not_declared_while_the_services_use_the_legacy_database():
     run = run_stack_file("production")
     assert not [r for r in run.resources if "schema-check" in r.name]
     assert "schemaCheck" not in run.exports
+
+
+def test_the_prisma_read_runs_the_images_own_client_on_the_stack_network():
+    assert rc.prisma_read_command(DOCKER, "isopen/meeshy-gateway:1.1.0", deadline_seconds=600) == [
+        "python", "-m", "steps.prisma_read", "--image", "isopen/meeshy-gateway:1.1.0",
+        "--network", "meeshy-production", "--deadline", "600", "--docker-host", "ssh://ops@prod"]
+    ext = rc.ExternalServer("mongodb://127.0.0.1:27017")
+    assert rc.prisma_read_command(ext, "g:1", deadline_seconds=30.5, client_path="/c",
+                                  models=("User", "Message")) == [
+        "python", "-m", "steps.prisma_read", "--image", "g:1", "--network", "host",
+        "--deadline", "30.5", "--client-path", "/c", "--models", "User,Message"]
+
+
+def test_the_prisma_read_gates_the_containers_beside_the_validation(switched):
+    prefix = "meeshy-production-release-schema-check"
+    prisma = one(switched, f"{prefix}-prisma")
+    argv = shlex.split(prisma.inputs["create"])
+    assert argv[argv.index("--image") + 1] == "isopen/meeshy-gateway:1.0.0"
+    assert "environment" in prisma.secret_props and "mongodb://" not in prisma.inputs["create"]
+    assert prisma.inputs["triggers"] == one(switched, f"{prefix}-validate").inputs["triggers"]
+    for service in ("translator", "gateway", "web"):
+        assert prisma.urn in switched.container(service).dependencies, service
