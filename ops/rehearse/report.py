@@ -14,6 +14,15 @@ def epoch(iso: str) -> float:
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+def prisma_line(prisma: dict) -> str:
+    """The release's read of the migrated data by the gateway image's own Prisma Client."""
+    line = (f"read by Prisma Client {prisma.get('prisma')}: {prisma.get('documents')} documents, "
+            f"{prisma.get('refused')} refused")
+    refusals = ", ".join(f"{r['model']}.{r['field']} {r['code']} x{r['count']}"
+                         for r in prisma.get("refusals") or [])
+    return line + (f" ({refusals})" if refusals else "")
+
+
 def table(report: dict) -> str:
     lines = [f"rehearsal {report['id']} at scale {report['scale']}: {report['result']} "
              f"in {report.get('seconds', 0):.1f} s  (production {report['stacks']['production']}, "
@@ -43,6 +52,13 @@ def table(report: dict) -> str:
         passes = (switch.get("migration") or {}).items()
         verified = {name: (m.get("summary") or {}).get("ok") for name, m in passes}
         lines.append(f"    migration verified (counts and hashes): {verified}")
+        pre_read = switch.get("prismaPreCopy")
+        if pre_read:
+            lines.append(f"    pre-copy {prisma_line(pre_read)} in {pre_read.get('seconds')} s "
+                         f"(outside the window)")
+        prisma = (switch.get("schemaCheck") or {}).get("prisma")
+        if prisma:
+            lines.append(f"    release check {prisma_line(prisma)} in {prisma.get('seconds')} s")
     writes = report.get("writes")
     if writes:
         lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "

@@ -216,3 +216,40 @@ def test_a_rollback_over_its_budget_stops_before_its_next_step(tmp_path, deploye
     assert gate == [] and [phase for phase, _ in runner.applied] == ["reapply"]
     assert report["result"] == "failed" and report["seconds"] == 6.0
     assert list(runner.ledger.entries("rollback"))[-1]["result"] == "failed"
+
+
+def with_gateway(config_doc, image="isopen/meeshy-gateway:2.0.0"):
+    return config_doc.with_values({"meeshy:images": {"gateway": image}})
+
+
+def test_the_pre_copy_is_read_by_the_new_gateway_images_prisma_before_maintenance(
+        tmp_path, deployed, monkeypatch):
+    fake_data_ops(monkeypatch)
+    reads = []
+    monkeypatch.setattr(switch_module.data_ops, "prisma_read", lambda server, image, db, timeout:
+                        reads.append((image, db)) or {"prisma": "6.19.3", "documents": 7,
+                                                      "refused": 0, "refusals": []})
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, with_gateway(doc("r2", "meeshy_v2", migration=True)), clock=clock)
+    report = switch_module.run_switch(runner, log=lambda m: None,
+                                      collaborators=Collaborators(clock=clock))
+    assert report["result"] == "succeeded"
+    assert reads == [("isopen/meeshy-gateway:2.0.0", "meeshy_v2")]
+    assert report["prismaPreCopy"]["documents"] == 7 and report["prismaPreCopy"]["refused"] == 0
+
+
+def test_a_pre_copy_refused_by_prisma_fails_the_switch_before_maintenance(
+        tmp_path, deployed, monkeypatch):
+    fake_data_ops(monkeypatch)
+
+    def refuse(server, image, db, timeout):
+        raise switch_module.data_ops.DataOperationError(
+            "Prisma read failed (exit 3): refused 1 document(s) of model User: field role (P2023)")
+    monkeypatch.setattr(switch_module.data_ops, "prisma_read", refuse)
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, with_gateway(doc("r2", "meeshy_v2", migration=True)), clock=clock)
+    report = switch_module.run_switch(runner, log=lambda m: None,
+                                      collaborators=Collaborators(clock=clock))
+    assert report["result"] != "succeeded"
+    assert "model User: field role (P2023)" in report["failure"]
+    assert "maintenance-on" not in [name for name, _ in runner.applied]
