@@ -180,8 +180,9 @@ variant() {  # TAG ROLE SCHEMA SCHEMA_FILE [EXTRA_ENV]
     client="$("$here/prisma-generate.sh" "$4")" || die "cannot generate Prisma Client for $4"
     dockerfile+="$(printf '\nCOPY node /usr/local/bin/node\nCOPY client %s\n' "$CLIENT_IN_IMAGE")"
   fi
-  vhash="$(printf '%s %s %s %s' "$standin_id" "$dockerfile" "$(sha256sum <"$4")" \
-    "${client:+$(cat "$client/.meeshy-key") $(node --version)}" | sha256sum | cut -c1-16)"
+  vhash="$(printf '%s %s %s' "$standin_id" "$dockerfile" \
+    "$(sha256sum <"$4")${client:+ $(cat "$client/.meeshy-key") $(node --version)}" \
+    | sha256sum | cut -c1-16)"
   is_current "$1" "$vhash" && return 0
   old="$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true)"
   ctx="$(mktemp -d)"

@@ -17,7 +17,12 @@ recipe="$here/prisma-engine"
 prisma_dir="$MEESHY_TOOLS_DIR/prisma"
 library="$prisma_dir/libquery_engine-debian-openssl-3.0.x.so.node"
 target="$MEESHY_SRC/prisma-engines-target"   # cargo's build folder (about 0.8 GB)
-archives=(prisma-engines-2ba551f3.tar.gz graphql-parser-6a3f58bd.tar.gz)
+# The archives, by the checksums their SHA256SUMS lines must give (unpack_source checks those):
+# part of the inputs' hash, which must not depend on whether the sources are at hand.
+archives=(
+  "prisma-engines-2ba551f3.tar.gz 2c451d5e827a46593cf7eb59330059379cdaf6bbb5072ff9f05980875a9fad29"
+  "graphql-parser-6a3f58bd.tar.gz ba1e7e7123f673610a715601eb1468cb59c2615482a12948fb97a30d32699e61"
+)
 
 # The SQL drivers the workspace names as git dependencies: Cargo resolves every one of them even
 # though a MongoDB-only build never compiles them, so each becomes an empty crate of the same name
@@ -31,13 +36,8 @@ STUBS=(
   "tiberius 0.12.3 sql-browser-tokio chrono tds73 bigdecimal native-tls winauth vendored-openssl"
 )
 
-archive_sum() {  # the checksum SHA256SUMS gives an archive ("none" without sources)
-  awk -v f="$1" '$2 == f || $2 == "*" f { print $1; exit }' \
-    "${MEESHY_PLUGIN_SOURCES:-/nonexistent}/SHA256SUMS" 2>/dev/null || echo none
-}
-
 engine_inputs() {  # everything the library is built from, as one hash
-  { for a in "${archives[@]}"; do printf '%s %s\n' "$a" "$(archive_sum "$a")"; done
+  { printf '%s\n' "${archives[@]}"
     sha256sum "$recipe/Cargo.lock" "$recipe/mongodb-only.patch" "$0" | cut -d' ' -f1
     rustc --version; } | sha256sum | cut -c1-16
 }
@@ -55,11 +55,20 @@ write_stub() {  # DIR NAME VERSION FEATURE...
 build_engine() {
   local work="$MEESHY_SRC/prisma-engines" tree vendor stub
   command -v cargo >/dev/null || die "cargo is missing: install a Rust toolchain (rustup, stable >= 1.90)"
+  [[ -n "${MEESHY_PLUGIN_SOURCES:-}" ]] || die "MEESHY_PLUGIN_SOURCES is not set: Prisma's query \
+engine is built from ${archives[0]%% *} and ${archives[1]%% *} in that directory (docs/toolchain.md)"
+  local entry want
+  for entry in "${archives[@]}"; do
+    want="$(awk -v f="${entry%% *}" '$2 == f || $2 == "*" f { print $1; exit }' \
+      "$MEESHY_PLUGIN_SOURCES/SHA256SUMS" 2>/dev/null || true)"
+    [[ "$want" == "${entry##* }" ]] || die "$MEESHY_PLUGIN_SOURCES/SHA256SUMS does not give \
+${entry%% *} the checksum this script was written for (${entry##* }); nothing was built"
+  done
   tree="$work/prisma-engines-$commit"
   vendor="$work/vendor"
-  unpack_source prisma-engines-2ba551f3.tar.gz "$work" "$log_file"
+  unpack_source "${archives[0]%% *}" "$work" "$log_file"
   mkdir -p "$vendor"
-  unpack_source graphql-parser-6a3f58bd.tar.gz "$vendor/gp" "$log_file"
+  unpack_source "${archives[1]%% *}" "$vendor/gp" "$log_file"
   mv "$vendor/gp/graphql-parser-6a3f58bd" "$vendor/graphql-parser" && rmdir "$vendor/gp"
   for stub in "${STUBS[@]}"; do
     # shellcheck disable=SC2086  # the list is words by design
