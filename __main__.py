@@ -3,12 +3,9 @@ import pulumi
 
 from components.platform.platform import MeeshyPlatform, MeeshyPlatformArgs
 from config.pulumi_source import PulumiConfigSource
-from config.release_settings import has_release_section, load_release_settings
-from config.settings import load_settings
+from config.stack_settings import load_stack
 
-source = PulumiConfigSource()
-settings = load_settings(pulumi.get_stack(), source)
-release = (load_release_settings(settings.stack, source) if has_release_section(source) else None)
-platform = MeeshyPlatform(f"meeshy-{settings.stack}", MeeshyPlatformArgs(settings, release))
+stack = load_stack(pulumi.get_stack(), PulumiConfigSource(), platform=True)
+platform = MeeshyPlatform(f"meeshy-{stack.stack}", MeeshyPlatformArgs(stack.platform, stack.release))
 for name, value in platform.outputs.items():
     pulumi.export(name, value)

@@ -10,20 +10,13 @@ import json
 from typing import Sequence
 
 from commands.docker import docker
+from config import services
 
-# Where each application service answers its health endpoint inside its container.
+# Where each service with an HTTP health endpoint answers it inside its container, and the
+# HTTP client its image ships (config/services/).
 HEALTH_ENDPOINTS: dict[str, tuple[int, str]] = {
-    "gateway": (3000, "/health"),
-    "translator": (8000, "/live"),
-    "web": (3100, "/api/health"),
-    "static": (80, "/health"),
-    "agent": (3200, "/health"),
-}
-# The HTTP client each image ships (from the images' own compose healthchecks).
-# The agent's image is not in the reference: curl as for the gateway (its Node sibling), and
-# meeshy:services.agent.healthcheck overrides it.
-PROBE_TOOLS: dict[str, str] = {"gateway": "curl", "translator": "python3", "web": "wget",
-                               "static": "wget", "agent": "curl"}
+    s.name: (s.port, s.health.path) for s in services.SPECS if s.app and s.health.path}
+PROBE_TOOLS: dict[str, str] = {s.name: s.health.tool for s in services.SPECS if s.app}
 
 
 def docker_exec(container: str, argv: Sequence[str], *, interactive: bool = False,
@@ -128,8 +121,7 @@ def http_probe(url: str, tool: str = "curl", *, timeout_seconds: int = 5) -> lis
 
 
 def health_url(service: str, host: str = "localhost") -> str:
-    port, path = HEALTH_ENDPOINTS[service]
-    return f"http://{host}:{port}{path}"
+    return services.by_name(service).health_url(host)
 
 
 def service_probe(service: str, *, host: str = "localhost", tool: str | None = None) -> list[str]:

@@ -52,8 +52,9 @@ Server = ExternalServer | DockerServer
 def python() -> str:
     """The project's interpreter, by a name every machine shares: an absolute virtualenv path
     in a command would make a deploy from another machine (another MEESHY_TOOLS_DIR) see the
-    release steps changed and run them again. Whoever runs the commands puts the project's
-    virtualenv first on PATH (ops/automation/stack_runner.py for the engine, local_command for itself)."""
+    release steps changed and run them again. Whoever runs the commands makes that name the
+    project's interpreter, whatever PATH holds: config.locations.with_project_tools, for the
+    engine (ops/automation/stack_runner.py) and for the steps ops runs itself (ops/data_ops.py)."""
     return "python"
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from config import services
+from config.services import database, redis
+
 PREFIX = "meeshy"
 # The namespace of the stack file's keys (`meeshy:KEY`).
 NS = "meeshy"
@@ -18,41 +21,17 @@ PRODUCTION = "production"
 # `meeshy-<stack>-redis-ui` and `gate.<stack>.<domain>` comfortably within limits.
 _STACK_NAME = re.compile(r"^[a-z](?:[a-z0-9-]{0,28}[a-z0-9])?$")
 
-# Service key -> public subdomain (None: not routed by name, web is at the apex).
-SUBDOMAINS: dict[str, str] = {
-    "gateway": "gate",
-    "translator": "ml",
-    "static": "static",
-    "traefik": "traefik",
-    "mongo-ui": "mongo",
-    "redis-ui": "redis",
-    "agent": "agent",      # routed only with meeshy:services.agent.public
-    "coturn": "turn",      # not HTTP: the router only makes Traefik fetch its certificate
-}
-
-SERVICES = (
-    "traefik", "database", "redis", "translator", "gateway", "web", "static",
-    "maintenance", "mongo-ui", "redis-ui", "agent", "coturn", "certs-dumper",
-)
-
+# Every name below derives from the service declarations (config/services/).
+# Service key -> public subdomain (web is at the apex and `www.`).
+SUBDOMAINS: dict[str, str] = services.subdomains()
+SERVICES = services.names()
 # Volume purpose -> holds data that must survive every update (protected, retained on delete).
-VOLUMES: dict[str, bool] = {
-    "database-data": True,
-    "database-config": True,
-    "redis-data": True,
-    "gateway-uploads": True,
-    "gateway-sounds": True,  # HEAD's sound library at /app/sounds
-    "frontend-uploads": True,
-    "traefik-certs": True,   # losing it means re-issuing every certificate (rate limits)
-    "models": False,         # translator model cache: re-downloadable
-    "redis-ui-data": False,
-    "turn-certs": False,     # coturn's copy of Traefik's certificates, re-exported at start
-}
+VOLUMES: dict[str, bool] = services.volumes()
 # Volumes only an optional service declares (meeshy:services.<service>.enabled).
-OPTIONAL_VOLUMES = ("turn-certs",)
+OPTIONAL_VOLUMES = services.optional_volumes()
 
-DATABASE_PORT = 27017
-REDIS_PORT = 6379
+DATABASE_PORT = database.PORT
+REDIS_PORT = redis.PORT
 STACK_LABEL = "meeshy.stack"
 
 
@@ -139,7 +118,8 @@ class StackNames:
     @property
     def public_hosts(self) -> tuple[str, ...]:
         """Hosts the application serves; maintenance mode answers all of them."""
-        return (*self.web_hosts, *(self.hosts_of(s)[0] for s in ("gateway", "translator", "static")))
+        return (*self.web_hosts, *(self.hosts_of(s.name)[0] for s in services.SPECS
+                                   if s.maintained and s.subdomain))
 
     @property
     def database_host(self) -> str:

@@ -1,4 +1,4 @@
-"""Reads the stack's `meeshy:` configuration from the Pulumi runtime for `load_settings`.
+"""Reads the stack's `meeshy:` configuration from the Pulumi runtime for `config/stack_settings.py`.
 
 Values come back as the engine passes them (structured values as JSON text, decoded by the
 parsers); secret keys are handed over as secret Outputs from `Config.get_secret`, so they stay

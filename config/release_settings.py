@@ -43,14 +43,16 @@ _PASS_ID = re.compile(r"^[A-Za-z0-9._:-]{0,80}$")
 _SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
 
-class ReleaseConfigError(ValueError):
-    """Configuration values are missing or invalid; each problem names the full key."""
+class ReleaseConfigError(v.SettingsError):
+    """The release section's values are missing or invalid; each problem names the full key."""
 
-    def __init__(self, problems: str | list[str]):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+    def __init__(self, problems: str | list[str], stack: str | None = None):
+        super().__init__(stack, [problems] if isinstance(problems, str) else list(problems))
+
+    def message(self) -> str:
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(self.problems[0] if len(self.problems) == 1 else
-                         f"{len(self.problems)} problems in the release settings:\n{lines}")
+        return (self.problems[0] if len(self.problems) == 1 else
+                f"{len(self.problems)} problems in the release settings:\n{lines}")
 
 
 @dataclass(frozen=True)
@@ -216,21 +218,19 @@ def load_release_settings(stack: str, source: Any, namespace: str = NS) -> Relea
     problems = Problems()
     settings = parse_release_settings(stack, source, problems, namespace)
     if problems:
-        raise ReleaseConfigError(problems.items)
+        raise ReleaseConfigError(problems.items, stack)
     return settings
 
 
-def parse_release_settings(stack: str, source: Any, problems: Problems,
-                           namespace: str = NS) -> ReleaseSettings | None:
-    """The release settings, recording every problem in `problems` (which the platform model may
-    share: the keys both read follow one rule, so each is named once); None when there is any."""
+def parse_release_settings(stack: str, source: Any, problems: Problems, namespace: str = NS, *,
+                           shared: v.Shared | None = None) -> ReleaseSettings | None:
+    """The release settings, recording every problem in `problems`; None when there is any.
+    `shared`: the keys the platform's section reads too, already read (config/stack_settings.py
+    reads them once for both); read here when the release section is parsed alone."""
     r = _Reader(namespace, source, problems)
-    # The platform's keys, by the rules config/settings.py applies to them (config/validation.py).
-    release = v.release_label(source.get(r.key("release")), r.key("release"), problems)
-    live = v.live_database_name(source.get(r.key("database")), r.key("database"), problems)
-    backup_dir = v.backup_dir(source.get(r.key("backupDir")), r.key("backupDir"),
-                              DEFAULT_BACKUP_ROOT, problems)
-    backup = BackupSettings(backup_dir, r.number("backup.retain", 10, 1, 1000),
+    shared = shared or v.read_shared(source, namespace, DEFAULT_BACKUP_ROOT)
+    shared.report(problems, "release", "database", "backupDir")
+    backup = BackupSettings(shared.backup_dir, r.number("backup.retain", 10, 1, 1000),
                             r.number("backup.timeoutSeconds", 300, 1, 3600),
                             r.string("backup.pass", _PASS_ID, "a pass id", required=False,
                                      default="") or "")
@@ -242,11 +242,11 @@ def parse_release_settings(stack: str, source: Any, problems: Problems,
                         "a server URI without database, e.g. mongodb://127.0.0.1:27017",
                         required=False)
     tools_image = _tools_image(r)
-    maintenance = v.maintenance_flag(source.get(r.key("maintenance")), r.key("maintenance"), problems)
+    shared.report(problems, "maintenance")
     if problems:
         return None
-    return ReleaseSettings(stack=stack, release=release, live_database=live,
-                           maintenance=maintenance, backup=backup,
+    return ReleaseSettings(stack=stack, release=shared.release, live_database=shared.live_database,
+                           maintenance=shared.maintenance, backup=backup,
                            health=health, migration=migration,
                            external_uri=external.rstrip("/") if external else None,
                            tools_image=tools_image)

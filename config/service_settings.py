@@ -1,5 +1,6 @@
 """Per-service settings (`meeshy:services.<service>`): extra environment, secret environment,
-secret files and extra volumes, plus the optional services (`agent`, `coturn`).
+secret files and extra volumes, whether an optional service runs, and the options a service's
+declaration (config/services/) parses itself.
 
 Secret values never sit in `meeshy:services` (a plain key): `secretEnv` and `secretFiles` name an
 entry of `meeshy:serviceSecrets`, one structured secret key set entry by entry with
@@ -11,13 +12,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from config import services
 from config import validation as v
 from config.secret import Secret
 
 SERVICES_KEY = "meeshy:services"
 SECRETS_KEY = "meeshy:serviceSecrets"
-APP_SERVICES = ("translator", "gateway", "web", "static")
-OPTIONAL_SERVICES = ("agent", "coturn")
+# Services that accept meeshy:services.<name>, the optional ones among them (`enabled`).
+CONFIGURABLE = tuple(spec.name for spec in services.configurable())
+OPTIONAL_SERVICES = tuple(spec.name for spec in services.configurable() if spec.optional)
+APP_SERVICES = tuple(name for name in CONFIGURABLE if name not in OPTIONAL_SERVICES)
 _ENV_NAME = r"[A-Z_][A-Z0-9_]*"
 _SECRET_NAME = r"[A-Za-z][A-Za-z0-9_-]{0,63}"
 _VOLUME_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]+"
@@ -25,38 +29,13 @@ _VOLUME_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]+"
 # state, so these must come through secretEnv.
 _CREDENTIAL_NAME = re.compile(r"(SECRET|PASSWORD|TOKEN|API_KEY|PRIVATE_KEY|MASTER_KEY)")
 
-# Values production's compose files set that the services' own defaults get wrong; an operator
-# may override each with `env`. The translator defaults to 1024 and 2000 (README of the
-# reference); the lengths whose compose value is not recorded follow the message limit, so no
-# limit below it truncates a message production accepts.
-DEFAULT_ENV: dict[str, dict[str, str]] = {
-    "translator": {"MAX_MESSAGE_LENGTH": "10000", "MAX_TEXT_LENGTH": "10000",
-                   "MAX_TRANSLATION_LENGTH": "10000", "MAX_TEXT_ATTACHMENT_THRESHOLD": "100000"},
-    "gateway": {"MAX_TRANSLATION_LENGTH": "10000", "UPLOAD_DIR": "/app/uploads"},
-    "web": {"NEXT_PUBLIC_DEBUG_LOGS": "false"},
-}
-
-# Variables the platform derives from the stack (names, URLs, seed users): an operator value
+# Values the services' own defaults get wrong (an operator may override each with `env`), and
+# the variables the platform derives from the stack (names, URLs, seed users): an operator value
 # would point a service at another stack or bypass a checked secret, so it is refused.
+DEFAULT_ENV: dict[str, dict[str, str]] = {
+    spec.name: dict(spec.default_env) for spec in services.SPECS if spec.default_env}
 PLATFORM_ENV: dict[str, frozenset[str]] = {
-    "translator": frozenset({"NODE_ENV", "DATABASE_TYPE", "DATABASE_URL", "REDIS_URL", "ZMQ_PUSH_PORT",
-                             "ZMQ_PUB_PORT", "TRANSLATOR_ZMQ_PULL_PORT", "TRANSLATOR_ZMQ_PUB_PORT",
-                             "FASTAPI_PORT", "HF_HOME", "TRANSFORMERS_CACHE",
-                             "HUGGINGFACE_HUB_CACHE", "TORCH_HOME", "PYANNOTE_CACHE",
-                             "PYTHONUNBUFFERED"}),
-    "gateway": frozenset({"NODE_ENV", "PORT", "DATABASE_TYPE", "DATABASE_URL", "REDIS_URL",
-                          "TRANSLATOR_URL", "ZMQ_TRANSLATOR_HOST", "ZMQ_TRANSLATOR_PUSH_PORT",
-                          "ZMQ_TRANSLATOR_SUB_PORT", "ZMQ_PUSH_URL", "ZMQ_SUB_URL", "DOMAIN",
-                          "CORS_ORIGINS", "ALLOWED_ORIGINS",
-                          "FRONTEND_URL", "PUBLIC_URL", "UPLOAD_PATH", "JWT_SECRET",
-                          "FORCE_DB_RESET", "ADMIN_EMAIL", "ADMIN_PASSWORD", "MEESHY_EMAIL",
-                          "MEESHY_PASSWORD", "ATABETH_EMAIL", "ATABETH_PASSWORD", "AGENT_HOST"}),
-    "web": frozenset({"NODE_ENV", "PORT", "NEXT_PUBLIC_API_URL", "NEXT_PUBLIC_BACKEND_URL",
-                      "NEXT_PUBLIC_WS_URL", "NEXT_PUBLIC_TRANSLATION_URL",
-                      "NEXT_PUBLIC_FRONTEND_URL", "NEXT_PUBLIC_STATIC_URL",
-                      "INTERNAL_BACKEND_URL"}),
-    "agent": frozenset({"NODE_ENV", "PORT", "DATABASE_URL", "REDIS_URL"}),
-}
+    spec.name: spec.platform_env for spec in services.SPECS if spec.platform_env}
 
 
 @dataclass(frozen=True)
@@ -100,7 +79,7 @@ class Services:
 
     def of(self, service: str) -> ServiceSettings:
         return self.by_name.get(service) or ServiceSettings(
-            env=dict(DEFAULT_ENV.get(service, {})), enabled=service not in OPTIONAL_SERVICES)
+            env=dict(DEFAULT_ENV.get(service, {})), enabled=not services.by_name(service).optional)
 
     def enabled(self, service: str) -> bool:
         return self.of(service).enabled
@@ -162,19 +141,19 @@ def secret_names(services: Any) -> set[str]:
 def parse_services(source, problems: v.Problems) -> Services:
     """Every service's settings, defaults included; problems name the full key path."""
     raw = v.as_mapping(source.get(SERVICES_KEY), SERVICES_KEY, problems) or {}
-    v.unknown_keys(raw, {*APP_SERVICES, *OPTIONAL_SERVICES}, SERVICES_KEY, problems)
+    v.unknown_keys(raw, set(CONFIGURABLE), SERVICES_KEY, problems)
     secrets = _Secrets(source, problems)
     parsed = {name: _service(name, raw.get(name), f"{SERVICES_KEY}.{name}", secrets, problems)
-              for name in (*APP_SERVICES, *OPTIONAL_SERVICES)}
+              for name in CONFIGURABLE}
     secrets.check_all_used()
     return Services(parsed)
 
 
 def _service(name: str, raw: Any, key: str, secrets: _Secrets, problems: v.Problems):
-    from config.service_options import OPTIONS, parse_options  # service-specific keys
+    spec = services.by_name(name)
     value = v.as_mapping(raw, key, problems) or {}
-    optional = name in OPTIONAL_SERVICES
-    allowed = {"env", "secretEnv", "secretFiles", "volumes", *OPTIONS.get(name, ())}
+    optional = spec.optional
+    allowed = {"env", "secretEnv", "secretFiles", "volumes", *spec.options}
     v.unknown_keys(value, allowed | ({"enabled"} if optional else set()), key, problems)
     enabled = v.as_bool(value.get("enabled"), f"{key}.enabled", not optional, problems)
     env = {**DEFAULT_ENV.get(name, {}), **_env(value.get("env"), f"{key}.env", name, problems)}
@@ -192,7 +171,7 @@ def _service(name: str, raw: Any, key: str, secrets: _Secrets, problems: v.Probl
             problems.add(f"{mount.key}.path", f"{mount.path} is already mounted by another entry "
                          f"of {key}")
         seen.add(mount.path)
-    options = parse_options(name, value, key, enabled, problems)
+    options = spec.parse_options(value, key, enabled, problems) if spec.parse_options else {}
     if options.get("auth_secret") is not None:   # a secret reference, resolved like secretEnv
         options["auth_secret"] = secrets.take(options["auth_secret"], f"{key}.authSecret")
     return ServiceSettings(env, secret_env, files, volumes, enabled, options)

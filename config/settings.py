@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
 from config import naming
+from config import services as service_specs
 from config import validation as v
 from config.naming import DEFAULT_BACKUP_ROOT, NS
 from config.secret import Secret
@@ -162,6 +163,8 @@ def _load_secrets(source: ConfigSource, admin_uis: bool, problems: v.Problems) -
 
 
 def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Settings:
+    """The platform's settings alone, raising SettingsError (the whole stack file:
+    config/stack_settings.py)."""
     problems = v.Problems()
     settings = parse_settings(stack, config, problems)
     if problems:
@@ -171,22 +174,27 @@ def load_settings(stack: str, config: ConfigSource | Mapping[str, Any]) -> Setti
 
 def parse_settings(stack: str, config: ConfigSource | Mapping[str, Any],
                    problems: v.Problems) -> Settings | None:
-    """The platform's settings, recording every problem in `problems` (the collector the release
-    model may share, see ops/preflight.py); None when there is any."""
+    """The platform's settings, recording every problem in `problems`; None when there is any."""
     source = config if hasattr(config, "is_secret") else MappingSource(config)
+    shared = v.read_shared(source, NS, DEFAULT_BACKUP_ROOT)
+    return parse_platform(stack, source, problems, shared)[0]
+
+
+def parse_platform(stack: str, source: ConfigSource, problems: v.Problems,
+                   shared: v.Shared) -> tuple[Settings | None, dict[str, Any]]:
+    """The platform's sections of a stack file whose shared keys `shared` holds: the Settings
+    (None when `problems` holds any) and every section as parsed, for lenient readers."""
     stack_error = naming.stack_name_error(stack)
     if stack_error:
         problems.add("stack", stack_error)
     domain = _parse_domain(source, problems)
-    flags = _parse_flags(stack, source, problems)
+    flags = _parse_flags(stack, source, shared, problems)
     ports = parse_ports(source.get(_key("ports")), _key("ports"), stack == naming.PRODUCTION, problems)
     images = parse_images(source.get(_key("images")), _key("images"), flags["adminUis"], problems)
     database = parse_database(source.get(_key("database")), _key("database"), flags["rehearsal"],
                               problems)
     docker = _parse_docker_host(source, flags["rehearsal"], problems)
-    release = v.release_label(source.get(_key("release")), _key("release"), problems)
-    backup_dir = v.backup_dir(source.get(_key("backupDir")), _key("backupDir"), DEFAULT_BACKUP_ROOT,
-                              problems)
+    shared.report(problems, "release", "backupDir")
     adopt = parse_adopt(source.get(_key("adopt")), _key("adopt"), problems)
     acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)
     redis = parse_redis(source.get(_key("redis")), _key("redis"), problems)
@@ -196,15 +204,17 @@ def parse_settings(stack: str, config: ConfigSource | Mapping[str, Any],
         _check_optional_images(services, images, problems)
     for key in unknown_config_keys(source.keys() if hasattr(source, "keys") else ()):
         problems.add(key, unknown_key_message(key))
+    sections = {"domain": domain, "ports": ports, "adopt": adopt, "services": services}
     if problems:
-        return None
+        return None, sections
     return Settings(
         stack=stack, domain=domain, ports=ports, images=images, admin_uis=flags["adminUis"],
         protect_data=flags["protectData"], docker_host=docker, pull_images=flags["pullImages"],
-        database=database, release=release, maintenance=flags["maintenance"],
-        backup_dir=backup_dir, adopt=adopt, acme=acme, redis=redis, rehearsal=flags["rehearsal"],
-        secrets=secrets, services=services, health_start_interval=flags["healthStartInterval"],
-    )
+        database=database, release=shared.release, maintenance=shared.maintenance,
+        backup_dir=shared.backup_dir, adopt=adopt, acme=acme, redis=redis,
+        rehearsal=flags["rehearsal"], secrets=secrets, services=services,
+        health_start_interval=flags["healthStartInterval"],
+    ), sections
 
 
 def _parse_domain(source: ConfigSource, problems: v.Problems) -> str | None:
@@ -220,12 +230,13 @@ _FLAGS = {"rehearsal": False, "adminUis": False, "protectData": True, "pullImage
           "healthStartInterval": True}
 
 
-def _parse_flags(stack: str, source: ConfigSource, problems: v.Problems) -> dict[str, bool]:
+def _parse_flags(stack: str, source: ConfigSource, shared: v.Shared,
+                 problems: v.Problems) -> dict[str, bool]:
     """Every true/false key, by key; production keeps its data protected unless it is a rehearsal."""
     flags = {name: v.as_bool(source.get(_key(name)), _key(name), default, problems)
              for name, default in _FLAGS.items()}
-    flags["maintenance"] = v.maintenance_flag(source.get(_key("maintenance")), _key("maintenance"),
-                                              problems)
+    shared.report(problems, "maintenance")
+    flags["maintenance"] = shared.maintenance
     if stack == naming.PRODUCTION and not flags["protectData"] and not flags["rehearsal"]:
         problems.add(_key("protectData"), "must be true on production (data volumes protected and "
                      "retained on delete); only a stack marked meeshy:rehearsal may turn it off")
@@ -252,13 +263,13 @@ def unknown_key_message(key: str) -> str:
 
 
 def _check_optional_images(services: Services, images: Images, problems: v.Problems) -> None:
-    """An enabled optional service needs its image (coturn also the certificate dumper)."""
-    needs = {"agent": ("agent",), "coturn": ("coturn", "certsDumper")}
-    for service, keys in needs.items():
-        for key in keys:
-            if services.enabled(service) and not images.by_key().get(key):
-                problems.add(_key(f"images.{key}"), f"missing; meeshy:services.{service}.enabled "
-                             "is true and needs it (an image pinned to a version tag or a digest)")
+    """An enabled optional service needs its image (and the images of the services that run
+    with it: coturn's certificate dumper)."""
+    for spec in service_specs.optional():
+        owner = spec.name if spec.runs == service_specs.SETTING else spec.runs
+        if services.enabled(owner) and not images.by_key().get(spec.image):
+            problems.add(_key(f"images.{spec.image}"), f"missing; meeshy:services.{owner}.enabled "
+                         "is true and needs it (an image pinned to a version tag or a digest)")
 
 
 def unknown_config_keys(keys) -> list[str]:

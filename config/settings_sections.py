@@ -2,10 +2,11 @@
 parsers. Each parser records problems under the full key path and returns a frozen value."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from config import naming
+from config import naming, services
 from config import validation as v
 
 
@@ -21,34 +22,34 @@ class Ports:
         return tuple(p for p in (self.http, self.https, self.database, self.redis) if p is not None)
 
 
-# config key -> (field, required)
-IMAGE_KEYS = {"traefik": "traefik", "mongo": "mongo", "redis": "redis",
-              "translator": "translator", "gateway": "gateway", "web": "web", "static": "static",
-              "mongoUi": "mongo_ui", "redisUi": "redis_ui", "maintenance": "maintenance",
-              "agent": "agent", "coturn": "coturn", "certsDumper": "certs_dumper"}
-# Images of optional services: required by the setting that enables them, not here.
-OPTIONAL_IMAGES = ("mongoUi", "redisUi", "maintenance", "agent", "coturn", "certsDumper")
+def _attr(key: str) -> str:
+    """`mongoUi` -> `mongo_ui`: the attribute an image key reads as."""
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), key)
+
+
+# meeshy:images key -> attribute, from the service declarations (config/services/).
+IMAGE_KEYS = {key: _attr(key) for key in services.image_keys()}
+# Images not every stack runs: required by the setting that enables them, or defaulting to
+# another image (the maintenance page to the static image, an nginx).
+OPTIONAL_IMAGES = tuple(s.image for s in services.SPECS
+                        if s.image and (s.runs != services.ALWAYS or s.image_default))
 
 
 @dataclass(frozen=True)
 class Images:
-    traefik: str
-    mongo: str
-    redis: str
-    translator: str
-    gateway: str
-    web: str
-    static: str
-    maintenance: str              # defaults to the static image (an nginx)
-    mongo_ui: str | None = None   # only with meeshy:adminUis
-    redis_ui: str | None = None
-    agent: str | None = None          # with meeshy:services.agent.enabled
-    coturn: str | None = None         # with meeshy:services.coturn.enabled
-    certs_dumper: str | None = None   # exports Traefik's certificates for coturn
+    """The pinned image of every service this stack runs, by meeshy:images key; read one as an
+    attribute (`images.gateway`, `images.mongo_ui`), None when the stack does not run it."""
+    refs: Mapping[str, str] = field(default_factory=dict)
+
+    def __getattr__(self, attr: str) -> str | None:
+        keys = {a: k for k, a in IMAGE_KEYS.items()}
+        if attr not in keys:
+            raise AttributeError(attr)
+        return self.refs.get(keys[attr])
 
     def by_key(self) -> dict[str, str]:
         """Config key -> reference, for the images this stack runs."""
-        return {k: getattr(self, f) for k, f in IMAGE_KEYS.items() if getattr(self, f)}
+        return {k: self.refs[k] for k in IMAGE_KEYS if self.refs.get(k)}
 
 
 @dataclass(frozen=True)
@@ -123,22 +124,25 @@ def parse_images(raw: Any, key: str, admin_uis: bool, problems: v.Problems) -> I
         return None
     v.unknown_keys(value, set(IMAGE_KEYS), key, problems)
     refs: dict[str, str | None] = {}
-    for cfg_key, attr in IMAGE_KEYS.items():
-        needed = cfg_key not in OPTIONAL_IMAGES or (admin_uis and cfg_key in ("mongoUi", "redisUi"))
+    required = [s.image for s in services.SPECS if s.image and (
+        (s.runs == services.ALWAYS and not s.image_default)
+        or (s.runs == services.ADMIN_UIS and admin_uis))]
+    for cfg_key in IMAGE_KEYS:
         if value.get(cfg_key) is None:
-            if needed:
+            if cfg_key in required:
                 problems.add(f"{key}.{cfg_key}", "missing; expected an image pinned to a version "
                              "tag or a digest, e.g. 'isopen/meeshy-gateway:1.0.0'")
-            refs[attr] = None
+            refs[cfg_key] = None
             continue
-        refs[attr] = v.image_ref(value[cfg_key], f"{key}.{cfg_key}", problems)
-    required = [a for k, a in IMAGE_KEYS.items() if k not in OPTIONAL_IMAGES]
-    if any(refs[a] is None for a in required) or (admin_uis and not (refs["mongo_ui"] and refs["redis_ui"])):
+        refs[cfg_key] = v.image_ref(value[cfg_key], f"{key}.{cfg_key}", problems)
+    if any(refs[k] is None for k in required):
         return None
-    refs["maintenance"] = refs["maintenance"] or refs["static"]
-    if not admin_uis:
-        refs["mongo_ui"] = refs["redis_ui"] = None
-    return Images(**refs)
+    for spec in services.SPECS:
+        if spec.image and spec.image_default:
+            refs[spec.image] = refs[spec.image] or refs[spec.image_default]
+        if spec.image and spec.runs == services.ADMIN_UIS and not admin_uis:
+            refs[spec.image] = None
+    return Images({k: r for k, r in refs.items() if r})
 
 
 def parse_database(raw: Any, key: str, rehearsal: bool, problems: v.Problems) -> Database | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 _MISSING = object()
@@ -20,14 +21,20 @@ _FLOATING_TAGS = {"latest", "stable", "edge", "alpine", "slim", "main", "master"
 
 
 class SettingsError(ValueError):
-    """Every problem of a stack's configuration, found before any resource is registered."""
+    """Every problem of a stack's configuration, found before any resource is registered: the
+    one error of the settings model (config/stack_settings.py); a section's own error
+    (config/release_settings.py's ReleaseConfigError) subclasses it."""
 
-    def __init__(self, stack: str, problems: list[str]):
+    def __init__(self, stack: str | None, problems: list[str]):
         self.stack = stack
         self.problems = list(problems)
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        n = len(self.problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"invalid configuration for stack {stack!r} "
-                         f"({len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}):\n{lines}")
+        return (f"invalid configuration for stack {self.stack!r} "
+                f"({n} problem{'s' if n != 1 else ''}):\n{lines}")
 
 
 class Problems:
@@ -228,3 +235,35 @@ def backup_dir(raw: Any, key: str, default: str, problems: Problems) -> str | No
 def maintenance_flag(raw: Any, key: str, problems: Problems) -> bool:
     """`meeshy:maintenance`: true or false, unset reads as false."""
     return as_bool(raw, key, False, problems)
+
+
+@dataclass(frozen=True)
+class Shared:
+    """The keys both sections of a stack file read (platform and release), each read once by its
+    rule; each section reports a key's problems where it reads the key (`report`), so either
+    section alone names its problems in its own order, and both together name each once."""
+    release: str | None
+    live_database: str | None
+    backup_dir: str | None
+    maintenance: bool
+    problems: dict = field(default_factory=dict, compare=False)   # key name -> sentences
+
+    def report(self, problems: Problems, *names: str) -> None:
+        for name in names:
+            for sentence in self.problems.get(name, ()):
+                problems.add_sentence(sentence)
+
+
+def read_shared(source: Any, namespace: str, backup_root: str) -> Shared:
+    """`release`, `database.name`, `backupDir` and `maintenance`, read once for both sections."""
+    found: dict[str, list[str]] = {}
+
+    def read(name: str, rule, *args):
+        problems = Problems()
+        value = rule(source.get(f"{namespace}:{name}"), f"{namespace}:{name}", *args, problems)
+        found[name] = problems.items
+        return value
+    return Shared(release=read("release", release_label),
+                  live_database=read("database", live_database_name),
+                  backup_dir=read("backupDir", backup_dir, backup_root),
+                  maintenance=read("maintenance", maintenance_flag), problems=found)

@@ -27,7 +27,7 @@ import json
 import sys
 from pathlib import Path
 
-from config.release_settings import ReleaseConfigError
+from config.validation import SettingsError
 from ops.automation.env import REPO_ROOT, OpsEnvironmentError
 from ops.verbs import run
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.verb != "audit":    # the audit checks its --out itself, before any work
             check(args)
         code, report = run(args)
-    except (PreflightError, OpsEnvironmentError, ReleaseConfigError, StackConfigError,
+    except (PreflightError, OpsEnvironmentError, SettingsError, StackConfigError,
             SnapshotError, PolicyViolation) as error:
         print(f"ops {args.verb}: {error}", file=sys.stderr)
         return 2

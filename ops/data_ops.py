@@ -13,7 +13,7 @@ from commands import steps as rc
 from config import naming
 from config import stack_edits as edit
 from config import validation as v
-from config.locations import REPO_ROOT
+from config.locations import REPO_ROOT, with_project_tools
 from config.release_settings import ReleaseSettings
 from config.settings_sections import ReplicaSet, parse_database
 from steps.backup_manifest import load_manifest
@@ -49,11 +49,17 @@ def _replica_set(plain_values: dict) -> ReplicaSet:
     return database.replica_set if database else ReplicaSet()
 
 
+def step_environment(env: dict[str, str]) -> dict[str, str]:
+    """The environment of a step ops runs on this machine: its own, the step's variables, and
+    ops' interpreter as the steps' `python`, whatever the caller's PATH holds."""
+    return with_project_tools({**os.environ, **env})
+
+
 def _run(argv: list[str], env: dict[str, str], timeout: float, what: str,
          stdin_path: str | None = None) -> str:
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
     try:
-        done = subprocess.run(argv, env={**os.environ, **env}, stdin=stdin, capture_output=True,
+        done = subprocess.run(argv, env=step_environment(env), stdin=stdin, capture_output=True,
                               timeout=timeout, cwd=str(REPO_ROOT))
     except subprocess.TimeoutExpired:
         raise DataOperationError(f"{what} did not finish within {timeout:.0f} s") from None

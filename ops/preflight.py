@@ -4,14 +4,14 @@ A refusal here has created no stack, written no file and left the stack file as 
 - a stack name without a Pulumi.<name>.yaml is refused, naming the nearest stack file;
 - every output path (`--json FILE`) must be writable, so a report is never lost after the work;
 - the verbs that apply the stack file (deploy, preview, switch, refresh-staging) parse it with
-  the program's own settings models (config/settings.py for the platform,
-  config/release_settings.py for the release steps) and refuse every unknown `meeshy:` key;
+  the program's own settings model (config/stack_settings.py) and refuse every unknown
+  `meeshy:` key;
 - the host ports, public hosts and Docker names the stack declares must not be declared by any
   other stack file of the project (stacks share one Docker host and one DNS zone);
 - refresh-staging refuses `--from` equal to its destination and a protected destination.
 
 A stack with `meeshy:externalDatabase` runs the release steps alone against that server (no
-Docker platform, as tests/e2e/project does): only the release model applies to it, and it
+Docker platform, as tests/e2e/project does): only the release section applies to it, and it
 declares no ports, hosts or Docker names.
 """
 from __future__ import annotations
@@ -22,19 +22,9 @@ from pathlib import Path
 from config import naming
 from config import validation as v
 from config.locations import writable_problem
-from config.release_settings import (
-    has_release_section,
-    parse_release_settings,
-    unknown_section_fields,
-)
-from config.settings import (
-    MappingSource,
-    parse_settings,
-    unknown_config_keys,
-    unknown_key_message,
-)
-from config.settings_sections import parse_adopt, parse_ports
+from config.settings import MappingSource
 from config.stack_file import ConfigDoc, StackConfigError, stack_file
+from config.stack_settings import StackSettings, is_external, parse_stack
 
 # Verbs that hand the stack file's values to the program.
 APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
@@ -67,44 +57,35 @@ def missing_stack_problem(project_dir: Path, stack: str, option: str = "") -> st
     return f"{option}no stack file Pulumi.{stack}.yaml in {Path(project_dir).resolve()}; {hint}"
 
 
-def is_external(values: dict) -> bool:
-    return values.get("meeshy:externalDatabase") not in (None, "")
+def parsed(stack: str, doc: ConfigDoc) -> StackSettings:
+    """The stack file through the program's one settings model (secret values present but
+    encrypted: only their presence and storage are checked)."""
+    return parse_stack(stack, MappingSource(doc.config, doc.secret_keys()))
 
 
 def settings_problems(stack: str, doc: ConfigDoc) -> list[str]:
-    """Every problem the program would raise on this stack file, each naming its key: both models
-    record into one collector, and the keys both read (release, backupDir, database.name,
-    maintenance) follow one rule, so each is named once."""
-    values = doc.plain_values()
-    problems = v.Problems()
-    if is_external(values):
-        for key in unknown_config_keys(doc.config):
-            problems.add(key, unknown_key_message(key))
-    else:
-        parse_settings(stack, MappingSource(doc.config, doc.secret_keys()), problems)
-    if is_external(values) or has_release_section(values):
-        parse_release_settings(stack, values, problems)
-    return problems.items + unknown_section_fields(values)
+    """Every problem the program would raise on this stack file, each naming its key once."""
+    return list(parsed(stack, doc).problems)
 
 
 def footprint(stack: str, doc: ConfigDoc) -> dict[str, dict[str, str]]:
     """What this stack takes on the shared host: kind -> {host port, host or Docker name: the
-    key that declares it}. Parsed leniently: the stack's own problems are reported apart."""
-    values, quiet = doc.plain_values(), v.Problems()
+    key that declares it}. Read leniently: the stack's own problems are reported apart."""
     found: dict[str, dict[str, str]] = {"host port": {}, "public host": {}, "volume": {}, "network": {}}
-    if is_external(values) or naming.stack_name_error(stack):
+    if naming.stack_name_error(stack):
         return found
-    ports = parse_ports(values.get("meeshy:ports"), "meeshy:ports", stack == naming.PRODUCTION, quiet)
+    model = parsed(stack, doc)
+    if model.external:
+        return found
     for name in ("http", "https", "database", "redis"):
-        if ports and getattr(ports, name) is not None:
-            found["host port"][str(getattr(ports, name))] = f"meeshy:ports.{name}"
-    domain = v.domain_name(values.get("meeshy:domain"), "meeshy:domain", quiet)
-    names = naming.StackNames(stack, domain or "invalid.invalid")
-    if domain:
+        if model.ports and getattr(model.ports, name) is not None:
+            found["host port"][str(getattr(model.ports, name))] = f"meeshy:ports.{name}"
+    names = naming.StackNames(stack, model.domain or "invalid.invalid")
+    if model.domain:
         for service in ("web", *naming.SUBDOMAINS):
             for host in names.hosts_of(service):
                 found["public host"][host] = "meeshy:domain"
-    adopt = parse_adopt(values.get("meeshy:adopt"), "meeshy:adopt", quiet)
+    adopt = model.adopt
     for purpose in naming.VOLUMES:
         if purpose in adopt.volumes:
             found["volume"][adopt.volumes[purpose]] = f"meeshy:adopt.volumes.{purpose}"
@@ -141,11 +122,10 @@ def protected_problem(stack: str, doc: ConfigDoc) -> str | None:
     """Why refresh-staging must not restore over `stack`, by its own settings: production, or
     meeshy:protectData true (the platform's default; a stack without the platform is protected
     only when it says so)."""
-    values = doc.plain_values()
-    raw = values.get("meeshy:protectData")
+    raw = doc.config.get("meeshy:protectData")
     if stack == naming.PRODUCTION:
         why = "it is production"
-    elif v.as_bool(raw, "meeshy:protectData", not is_external(values), v.Problems()):
+    elif v.as_bool(raw, "meeshy:protectData", not is_external(doc.config), v.Problems()):
         why = "its meeshy:protectData is true" + (" (the default)" if raw is None else "")
     else:
         return None

@@ -84,7 +84,7 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
                                            decisions=migration.decisions))
         log(f"migrating {into} -> {migration.target_database} on {staging.stack_name}")
         env = rc.migration_environment(server, into, migration.target_database)
-        done = subprocess.run(argv, env={**_environ(), **env}, capture_output=True, text=True,
+        done = subprocess.run(argv, env=data_ops.step_environment(env), capture_output=True, text=True,
                               timeout=migration.timeout_seconds + 60, cwd=str(REPO_ROOT))
         result = result_of(done.stdout) or {}
         report["migration"] = {"exitCode": done.returncode, "report": str(path),
@@ -102,7 +102,3 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     report["reportPath"] = str(path)
     return report
 
-
-def _environ() -> dict:
-    import os
-    return dict(os.environ)

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 import pulumi
 
 from commands import services as commands
-from components.platform.containers import ContainerSpec, Health, Mount
+from components.platform.containers import ContainerSpec, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.routing import basic_auth_labels, merge, router_labels
 from components.platform.volumes import stack_volume
 from config.naming import REDIS_PORT
+from config.services import by_name
 
-MONGO_UI_PORT = 3000
-REDIS_UI_PORT = 7843
+MONGO_UI, REDIS_UI = by_name("mongo-ui"), by_name("redis-ui")
+MONGO_UI_PORT, REDIS_UI_PORT = MONGO_UI.port, REDIS_UI.port
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ class AdminUis(pulumi.ComponentResource):
                   "ROOT_URL": names.url(names.hosts_of("mongo-ui")[0]),
                   "PORT": str(MONGO_UI_PORT)},
             labels=routed("mongo-ui", MONGO_UI_PORT),
-            health=Health(commands.healthcheck_test(
-                commands.http_probe(f"http://localhost:{MONGO_UI_PORT}", "curl"))),
+            health=health_of("mongo-ui", commands.healthcheck_test(
+                commands.http_probe(MONGO_UI.health_url(), MONGO_UI.health.tool))),
         )
         self.redis_ui_data = stack_volume(s, "redis-ui-data", provider=ctx.provider, parent=self)
         redis_settings = {"hostname": names.container("redis"), "port": REDIS_PORT,
@@ -58,8 +59,8 @@ class AdminUis(pulumi.ComponentResource):
                   "P3X_REDIS_UI_HTTP_PORT": str(REDIS_UI_PORT),
                   "P3XRS_SETTINGS_PATH": "/settings"},
             labels=routed("redis-ui", REDIS_UI_PORT),
-            mounts=[Mount("/settings", volume=self.redis_ui_data.name)],
-            health=Health(["CMD-SHELL", f"netstat -an | grep -q ':{REDIS_UI_PORT}'"]),
+            mounts=spec_mounts("redis-ui", {"redis-ui-data": self.redis_ui_data}),
+            health=health_of("redis-ui", ["CMD-SHELL", f"netstat -an | grep -q ':{REDIS_UI_PORT}'"]),
         )
         self.mongo_ui = ctx.container(mongo_spec, parent=self, depends_on=ctx.image_deps("mongoUi"))
         self.redis_ui = ctx.container(redis_spec, parent=self, depends_on=ctx.image_deps("redisUi"))

@@ -9,27 +9,24 @@ from typing import Any, Mapping, Sequence
 import pulumi
 
 from commands import services as commands
-from components.platform.containers import ContainerSpec, Health, Mount
+from components.platform.containers import ContainerSpec, Mount, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.routing import disabled_labels, router_labels
 from config.service_settings import ServiceSettings
+from config.services import ServiceSpec
 
 
 @dataclass(frozen=True)
 class AppServiceArgs:
     ctx: StackContext
-    service: str                      # naming key: translator, gateway, web, static, agent
-    image_key: str                    # key in meeshy:images
-    port: int                         # where the service listens inside its container
-    envs: Mapping[str, Any] = field(default_factory=dict)
-    mounts: Sequence[Mount] = ()
-    files: Mapping[str, str] = field(default_factory=dict)
-    command: Sequence[str] | None = None
-    start_period: str = "60s"
+    spec: ServiceSpec                 # its declaration: image, port, probe, variables, files
+    volumes: Mapping[str, Any] = field(default_factory=dict)   # purpose -> docker.Volume
     depends_on: Sequence[pulumi.Resource] = ()
-    public: bool = True               # routed by Traefik at the service's host names
     middlewares: Sequence[str] = ()   # Traefik middlewares of its router
-    probe: Sequence[str] | None = None  # overrides the service's probe (argument vector)
+
+    @property
+    def service(self) -> str:
+        return self.spec.name
 
 
 def operator_mounts(service: ServiceSettings) -> list[Mount]:
@@ -49,30 +46,34 @@ def operator_files(service: ServiceSettings) -> dict[str, Any]:
 class AppService(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:app:AppService", name, None, opts)
-        ctx = args.ctx
+        ctx, service = args.ctx, args.spec
         names = ctx.names
-        hosts = names.hosts_of(args.service)
-        extra = ctx.settings.services.of(args.service)
-        labels = (router_labels(names, args.service, hosts, port=args.port,
+        hosts = names.hosts_of(service.name)
+        extra = ctx.settings.services.of(service.name)
+        # Routed at its hosts, if it has any; an optional service only when its `public` option
+        # says so (agent).
+        public = bool(hosts) and extra.options.get("public", True)
+        labels = (router_labels(names, service.name, hosts, port=service.port,
                                 middlewares=args.middlewares)
-                  if args.public else disabled_labels())
+                  if public else disabled_labels())
+        probe = extra.options.get("healthcheck") or commands.service_probe(service.name)
         spec = ContainerSpec(
-            service=args.service,
-            image=ctx.image(args.image_key),
-            envs={**args.envs, **extra.environment()},
+            service=service.name,
+            image=ctx.image(service.image),
+            envs={**(service.env(ctx.settings) if service.env else {}), **extra.environment()},
             labels=labels,
-            mounts=[*args.mounts, *operator_mounts(extra)],
-            files=args.files,
+            mounts=[*spec_mounts(service.name, args.volumes), *operator_mounts(extra)],
+            files=dict(service.files),
             read_only_files=operator_files(extra),
-            command=args.command,
-            health=Health(commands.healthcheck_test(args.probe or commands.service_probe(args.service)),
-                          start_period=args.start_period),
+            command=list(service.command) if service.command else None,
+            health=health_of(service.name, commands.healthcheck_test(probe)),
         )
         self.container = ctx.container(
-            spec, parent=self, depends_on=[*ctx.image_deps(args.image_key), *args.depends_on])
+            spec, parent=self, depends_on=[*ctx.image_deps(service.image), *args.depends_on])
         self.container_name = self.container.name
-        self.hosts = list(hosts) if args.public else []
+        self.hosts = list(hosts) if public else []
         self.urls = [names.url(h) for h in self.hosts]
-        self.internal_url = pulumi.Output.from_input(f"http://{names.container(args.service)}:{args.port}")
+        self.internal_url = pulumi.Output.from_input(
+            f"http://{names.container(service.name)}:{service.port}")
         self.register_outputs({"container_name": self.container_name, "urls": self.urls,
                                "internal_url": self.internal_url})

@@ -14,7 +14,9 @@ import pulumi
 import pulumi_docker as docker
 
 from components.platform.routing import identity_labels, merge
+from config import services
 from config.naming import StackNames
+from config.services import spec
 
 RESTART_POLICY = "unless-stopped"
 # Containers the update waits on (database, Redis) probe often: without a start interval
@@ -43,11 +45,18 @@ class Publish:
 @dataclass(frozen=True)
 class Health:
     test: Sequence[str]         # exec form: ["CMD", ...]
-    interval: str = "30s"
-    timeout: str = "10s"
-    retries: int = 3
-    start_period: str = "60s"
-    start_interval: str = "2s"  # probe often while starting, so waits end early
+    interval: str = spec.DEFAULT_INTERVAL
+    timeout: str = spec.DEFAULT_TIMEOUT
+    retries: int = spec.DEFAULT_RETRIES
+    start_period: str = spec.DEFAULT_START_PERIOD
+    start_interval: str = spec.DEFAULT_START_INTERVAL
+
+
+def health_of(service: str, test: Sequence[str]) -> Health:
+    """`test` with the timings `service` declares (config/services/)."""
+    probe = services.by_name(service).health
+    return Health(test, start_period=probe.start_period,
+                  interval=WAITED_INTERVAL if probe.waited else spec.DEFAULT_INTERVAL)
 
 
 @dataclass(frozen=True)
@@ -66,6 +75,13 @@ class ContainerSpec:
     wait_healthy: bool = False
     stop_grace_seconds: int | None = None
     security_opts: Sequence[str] = ("no-new-privileges:true",)
+
+
+def spec_mounts(service: str, volumes: Mapping[str, Any]) -> list[Mount]:
+    """Every volume `service` declares (config/services/) at its path; `volumes` maps each
+    purpose to its docker.Volume."""
+    return [Mount(use.path, volume=volumes[use.purpose].name, read_only=use.read_only)
+            for use in services.by_name(service).volumes]
 
 
 def go_duration(text: str) -> str:

@@ -14,14 +14,13 @@ from typing import Any
 import pulumi
 
 from components.platform.app_service import operator_files, operator_mounts
-from components.platform.containers import ContainerSpec, Health, Mount, Publish
+from components.platform.containers import ContainerSpec, Mount, Publish, health_of
 from components.platform.context import StackContext
 from components.platform.routing import router_labels
 from components.platform.volumes import stack_volume
-from config.service_options import TURN_PORT, TURNS_PORT
+from config.services.coturn import CERTS_DIR, TURN_PORT, TURNS_PORT
 
 CONFIG_PATH = "/etc/coturn/turnserver.conf"
-CERTS_DIR = "/certs"
 # traefik-certs-dumper's `file` mode: one folder per domain, rewritten when acme.json changes.
 DUMPER_COMMAND = ("file", "--version", "v2", "--source", "/letsencrypt/acme.json",
                   "--dest", CERTS_DIR, "--domain-subdir", "--watch")
@@ -65,8 +64,8 @@ class Coturn(pulumi.ComponentResource):
             command=list(options.get("certs_dumper_command") or DUMPER_COMMAND),
             mounts=[Mount("/letsencrypt", volume=args.traefik_certs, read_only=True),
                     Mount(CERTS_DIR, volume=self.certs.name)],
-            health=Health(["CMD", "test", "-s", f"{CERTS_DIR}/{host}/certificate.crt"],
-                          start_period="120s"),
+            health=health_of("certs-dumper", ["CMD", "test", "-s",
+                                              f"{CERTS_DIR}/{host}/certificate.crt"]),
         )
         self.dumper = ctx.container(dumper, parent=self, depends_on=ctx.image_deps("certsDumper"))
         spec = ContainerSpec(
@@ -79,7 +78,7 @@ class Coturn(pulumi.ComponentResource):
             read_only_files={**operator_files(extra), CONFIG_PATH: turn_config(
                 options, host, options["realm"] or names.site_domain, options["auth_secret"].value)},
             ports=turn_ports(options),
-            health=Health(["CMD", *options["healthcheck"]], start_period="30s"),
+            health=health_of("coturn", ["CMD", *options["healthcheck"]]),
         )
         self.container = ctx.container(spec, parent=self,
                                        depends_on=[*ctx.image_deps("coturn"), self.dumper])

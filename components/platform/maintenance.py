@@ -13,9 +13,10 @@ from dataclasses import dataclass
 import pulumi
 
 from commands import services as commands
-from components.platform.containers import WAITED_INTERVAL, ContainerSpec, Health
+from components.platform.containers import ContainerSpec, health_of
 from components.platform.context import StackContext
 from components.platform.routing import MAINTENANCE_PRIORITY, disabled_labels, router_labels
+from config.services.maintenance import SPEC as MAINTENANCE
 
 HEALTH_PATH = "/__maintenance/health"
 PAGE_DIR = "/usr/share/nginx/maintenance"
@@ -50,7 +51,7 @@ class Maintenance(pulumi.ComponentResource):
         super().__init__("meeshy:maintenance:Maintenance", name, None, opts)
         ctx, s = args.ctx, args.ctx.settings
         names = s.names
-        labels = (router_labels(names, "maintenance", names.public_hosts, port=80,
+        labels = (router_labels(names, "maintenance", names.public_hosts, port=MAINTENANCE.port,
                                 priority=MAINTENANCE_PRIORITY)
                   if s.maintenance else disabled_labels())
         spec = ContainerSpec(
@@ -59,9 +60,8 @@ class Maintenance(pulumi.ComponentResource):
             command=["nginx", "-g", "daemon off;"],
             labels=labels,
             files={"/etc/nginx/conf.d/default.conf": NGINX_CONF, f"{PAGE_DIR}/index.html": PAGE},
-            health=Health(commands.healthcheck_test(
-                commands.http_probe(f"http://localhost{HEALTH_PATH}", "wget")), start_period="10s",
-                interval=WAITED_INTERVAL),
+            health=health_of("maintenance", commands.healthcheck_test(
+                commands.http_probe(f"http://localhost{HEALTH_PATH}", MAINTENANCE.health.tool))),
             # Traefik ignores a container until it is healthy: the update that turns maintenance
             # on must not end (and the switch's delta pass start) while writes still go through.
             # The rehearsal saw writes acknowledged ~40 s into "maintenance on" without this.

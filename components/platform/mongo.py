@@ -9,7 +9,7 @@ import pulumi
 import pulumi_command as command
 
 from commands import services as commands
-from components.platform.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish
+from components.platform.containers import ContainerSpec, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.volumes import stack_volume
 from config.naming import DATABASE_PORT
@@ -58,10 +58,9 @@ class MongoReplicaSet(pulumi.ComponentResource):
             service="database",
             image=ctx.image("mongo"),
             command=mongod_command(s),
-            mounts=[Mount("/data/db", volume=self.data.name),
-                    Mount("/data/configdb", volume=self.config.name)],
+            mounts=spec_mounts("database", {"database-data": self.data, "database-config": self.config}),
             ports=published,
-            health=Health(database_probe(s), start_period="40s", interval=WAITED_INTERVAL),
+            health=health_of("database", database_probe(s)),
             wait_healthy=True,           # the replica-set init needs a server that answers
             stop_grace_seconds=60,       # let mongod flush and step down cleanly
         )

@@ -8,7 +8,6 @@ import pulumi_docker as docker
 
 from components.platform.admin import AdminUis, AdminUisArgs
 from components.platform.app_service import AppService, AppServiceArgs
-from components.platform.containers import Mount
 from components.platform.context import StackContext
 from components.platform.coturn import Coturn, CoturnArgs
 from components.platform.maintenance import Maintenance, MaintenanceArgs
@@ -17,12 +16,13 @@ from components.platform.redis import Redis, RedisArgs
 from components.platform.traefik import COMPRESS, Traefik, TraefikArgs
 from components.platform.volumes import stack_volume
 from components.release.release import platform_release, platform_schema_check
-from config import naming, wiring
+from config import naming, services, wiring
 from config.release_settings import ReleaseSettings
 from config.settings import Settings
 
-# The application's own volumes (the database's and Redis's belong to their components).
-APP_VOLUMES = ("models", "gateway-uploads", "gateway-sounds", "frontend-uploads")
+# The volumes the application services declare (the others belong to their components).
+APP_VOLUMES = tuple(use.purpose for spec in services.app_specs() if not spec.optional
+                    for use in spec.volumes if use.owner)
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,23 @@ class MeeshyPlatformArgs:
     settings: Settings
     # The stack's release section (backup -> migration -> health gate); None: no release steps.
     release: ReleaseSettings | None = None
+
+
+# What an application service may start after besides another service (see _app_services).
+STAGES = ("data", "checked")
+
+
+def _in_start_order(specs: list) -> list:
+    """`specs` with each after the services its declaration names (translator, then gateway)."""
+    ordered: list = []
+    while len(ordered) < len(specs):
+        done = {o.name for o in ordered}
+        ready = [x for x in specs if x not in ordered
+                 and all(a in STAGES or a in done for a in x.after)]
+        if not ready:
+            raise ValueError(f"services wait on each other: {[x.name for x in specs]}")
+        ordered += ready
+    return ordered
 
 
 class MeeshyPlatform(pulumi.ComponentResource):
@@ -48,8 +65,12 @@ class MeeshyPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
         checked = list(self.schema_check.checks) if self.schema_check else []
         app_ready = [self._database_ready, self.redis.container, *checked]
-        self._app_services(s, ctx, volume, app_ready, checked)
-        self.optional = self._optional(s, ctx, self._app, app_ready)
+        self.apps = self._app_services(s, ctx, volume, app_ready, checked)
+        self.optional = {name: app for name, app in self.apps.items() if services.by_name(name).optional}
+        if s.services.enabled("coturn"):
+            self.optional["coturn"] = Coturn(f"{s.names.prefix}-coturn",
+                                             CoturnArgs(ctx, self.traefik.certs.name),
+                                             pulumi.ResourceOptions(parent=self))
         self.maintenance = Maintenance(f"{s.names.prefix}-maintenance", MaintenanceArgs(ctx),
                                        pulumi.ResourceOptions(parent=self))
         self.admin = (AdminUis(f"{s.names.prefix}-admin", AdminUisArgs(ctx),
@@ -58,7 +79,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
         # changed release label re-runs these steps without touching any container.
         self.release = (platform_release(
             f"{s.names.prefix}-release", s, args.release,
-            services=[c.container for c in (self.translator, self.gateway, self.web, self.static)],
+            services=[app.container for name, app in self.apps.items() if services.by_name(name).gated],
             database_ready=[self._database_ready],
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
         self._register(s, volume)
@@ -86,34 +107,22 @@ class MeeshyPlatform(pulumi.ComponentResource):
         """What says the database takes connections: the replica set's initiation, else its container."""
         return self.database.replica_set_init or self.database.container
 
-    def _app(self, service: str, args: AppServiceArgs) -> AppService:
-        return AppService(f"{args.ctx.settings.names.prefix}-{service}", args,
-                          pulumi.ResourceOptions(parent=self))
-
     def _app_services(self, s: Settings, ctx: StackContext, volume: dict, app_ready: list,
-                      checked: list) -> None:
-        """Translator, gateway, web and static: the application, after the data (and its check)."""
-        self.translator = self._app("translator", AppServiceArgs(
-            ctx, "translator", "translator", wiring.TRANSLATOR_PORT, wiring.translator_env(s),
-            mounts=[Mount("/workspace/models", volume=volume["models"].name)],
-            start_period="120s", depends_on=app_ready))
-        self.gateway = self._app("gateway", AppServiceArgs(
-            ctx, "gateway", "gateway", wiring.GATEWAY_PORT, wiring.gateway_env(s),
-            mounts=[Mount("/app/uploads", volume=volume["gateway-uploads"].name),
-                    Mount("/app/sounds", volume=volume["gateway-sounds"].name)],
-            middlewares=[COMPRESS], depends_on=[*app_ready, self.translator.container]))
-        self.web = self._app("web", AppServiceArgs(
-            ctx, "web", "web", wiring.WEB_PORT, wiring.web_env(s),
-            mounts=[Mount("/app/public/u", volume=volume["frontend-uploads"].name)],
-            middlewares=[COMPRESS], depends_on=[*checked, self.gateway.container]))
-        self.static = self._app("static", AppServiceArgs(
-            ctx, "static", "static", wiring.STATIC_PORT,
-            mounts=[Mount("/usr/share/nginx/html/u", volume=volume["frontend-uploads"].name,
-                          read_only=True),
-                    Mount("/usr/share/nginx/html/uploads", volume=volume["gateway-uploads"].name,
-                          read_only=True)],
-            files={"/etc/nginx/conf.d/default.conf": wiring.STATIC_NGINX_CONF},
-            command=["nginx", "-g", "daemon off;"], start_period="10s", middlewares=[COMPRESS]))
+                      checked: list) -> dict[str, AppService]:
+        """Every application service the stack runs (config/services/), each after what its
+        declaration names: the data ("data": database, Redis and the schema check), the schema
+        check alone ("checked") or another service."""
+        started: dict[str, AppService] = {}
+        after = {"data": app_ready, "checked": checked}
+        for spec in _in_start_order([x for x in services.app_specs() if s.services.enabled(x.name)]):
+            depends = [r for name in spec.after
+                       for r in (after[name] if name in after else [started[name].container])]
+            started[spec.name] = AppService(
+                f"{s.names.prefix}-{spec.name}",
+                AppServiceArgs(ctx, spec, volume, depends_on=depends,
+                               middlewares=[COMPRESS] if spec.compress else []),
+                pulumi.ResourceOptions(parent=self))
+        return started
 
     def _register(self, s: Settings, volume: dict) -> None:
         self.outputs = self._outputs(s, volume)
@@ -122,20 +131,6 @@ class MeeshyPlatform(pulumi.ComponentResource):
         if self.schema_check:
             self.outputs["schemaCheck"] = self.schema_check.summary
         self.register_outputs(self.outputs)
-
-    def _optional(self, s: Settings, ctx: StackContext, app, data_ready) -> dict:
-        """The services HEAD added, each only when its setting enables it."""
-        found: dict = {}
-        if s.services.enabled("agent"):
-            agent = s.services.of("agent").options
-            found["agent"] = app("agent", AppServiceArgs(
-                ctx, "agent", "agent", wiring.AGENT_PORT, wiring.agent_env(s),
-                public=agent["public"], probe=agent["healthcheck"], depends_on=data_ready))
-        if s.services.enabled("coturn"):
-            found["coturn"] = Coturn(f"{s.names.prefix}-coturn",
-                                     CoturnArgs(ctx, self.traefik.certs.name),
-                                     pulumi.ResourceOptions(parent=self))
-        return found
 
     def _network(self, s: Settings, child: pulumi.ResourceOptions) -> docker.Network:
         adopted = s.adopt.networks.get("main")
@@ -149,11 +144,9 @@ class MeeshyPlatform(pulumi.ComponentResource):
                               opts=child)
 
     def _outputs(self, s: Settings, app_volumes: dict) -> dict:
-        services = {"traefik": self.traefik, "database": self.database, "redis": self.redis,
-                    "translator": self.translator, "gateway": self.gateway, "web": self.web,
-                    "static": self.static, "maintenance": self.maintenance}
-        services.update(self.optional)
-        containers = {k: c.container_name for k, c in services.items()}
+        running = {"traefik": self.traefik, "database": self.database, "redis": self.redis,
+                   **self.apps, "maintenance": self.maintenance, **self.optional}
+        containers = {k: c.container_name for k, c in running.items()}
         if "coturn" in self.optional:
             containers["certs-dumper"] = self.optional["coturn"].dumper.name
             app_volumes = {**app_volumes, "turn-certs": self.optional["coturn"].certs}

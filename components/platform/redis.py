@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pulumi
 
 from commands import services as commands
-from components.platform.containers import WAITED_INTERVAL, ContainerSpec, Health, Mount, Publish
+from components.platform.containers import ContainerSpec, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.volumes import stack_volume
 from config.naming import REDIS_PORT
@@ -34,10 +34,9 @@ class Redis(pulumi.ComponentResource):
             service="redis",
             image=ctx.image("redis"),
             command=redis_command(s),
-            mounts=[Mount("/data", volume=self.data.name)],
+            mounts=spec_mounts("redis", {"redis-data": self.data}),
             ports=[Publish(REDIS_PORT, s.ports.redis, ip="127.0.0.1")] if s.ports.redis else [],
-            health=Health(commands.healthcheck_test(commands.redis_ping()), start_period="10s",
-                          interval=WAITED_INTERVAL),
+            health=health_of("redis", commands.healthcheck_test(commands.redis_ping())),
             wait_healthy=True,
         )
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("redis"))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.platform.containers import ContainerSpec, Health, Mount, Publish
+from components.platform.containers import ContainerSpec, Mount, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.routing import CERT_RESOLVER, basic_auth_labels, merge, router_labels
 from components.platform.volumes import stack_volume
@@ -80,11 +80,11 @@ class Traefik(pulumi.ComponentResource):
             image=ctx.image("traefik"),
             command=traefik_command(s),
             labels=labels,
-            mounts=[Mount("/letsencrypt", volume=self.certs.name),
+            mounts=[*spec_mounts("traefik", {"traefik-certs": self.certs}),
                     Mount("/var/run/docker.sock", host_path=s.docker_socket, read_only=True)],
             ports=[Publish(80, s.ports.http), Publish(443, s.ports.https)],
             files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
-            health=Health(["CMD", "traefik", "healthcheck", "--ping"], start_period="20s"),
+            health=health_of("traefik", ["CMD", "traefik", "healthcheck", "--ping"]),
         )
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("traefik"))
         self.container_name = self.container.name

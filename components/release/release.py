@@ -25,6 +25,7 @@ from components.release.backup import MongoBackup
 from components.release.data_migration import DataMigration
 from components.release.health_gate import HealthGate
 from components.release.schema_check import SchemaCheck
+from config import services
 from config.release_settings import ReleaseConfigError, ReleaseSettings
 
 
@@ -100,7 +101,8 @@ def _manifest_outputs(manifest: dict) -> dict:
     return {key: manifest[key] for key in keep if key in manifest}
 
 
-APP_SERVICES = ("gateway", "translator", "web", "static")
+# The services the gate probes (config/services/).
+APP_SERVICES = tuple(spec.name for spec in services.SPECS if spec.gated)
 
 
 def platform_server(settings, release: ReleaseSettings) -> DockerServer:

@@ -21,6 +21,7 @@ from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
 from components.release.local_command import COMMAND_TYPE
+from config.locations import with_project_tools
 from config.stack_file import ConfigDoc, project_name, stack_file
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.ledger import Ledger, now_iso
@@ -119,13 +120,12 @@ def program_env(env: OpsEnvironment, project_dir: Path) -> dict[str, str]:
     """The workspace's environment: the backend and passphrase, the project's interpreter for
     the language host (PULUMI_PYTHON_CMD) and first on PATH for the release steps' `python`."""
     values = env.workspace_env()
-    paths = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    values["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    values.update(with_project_tools({
+        "PATH": os.pathsep.join([str(env.pulumi.parent), os.environ.get("PATH", "")]),
+        "PYTHONPATH": os.environ.get("PYTHONPATH", "")}))
     values["PULUMI_PYTHON_CMD"] = sys.executable
     # The policy pack reads the stack files of the project it checks (policy/stack_files.py).
     values["MEESHY_PROJECT_DIR"] = str(project_dir)
-    values["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), str(env.pulumi.parent),
-                                      os.environ.get("PATH", "")])
     return values
 
 

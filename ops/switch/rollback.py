@@ -14,7 +14,6 @@ services use), restoring its database from the backup recorded for it when it ch
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from typing import Callable
@@ -43,7 +42,7 @@ def _health(server, settings, timeout: float) -> dict:
                                   interval_seconds=settings.health.interval_seconds,
                                   endpoints=dict(settings.health.endpoints))
     env = {rc.HEALTH_MONGO_ENV: server.database_uri(settings.live_database)}
-    done = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True,
+    done = subprocess.run(argv, env=data_ops.step_environment(env), capture_output=True, text=True,
                           timeout=timeout, cwd=str(REPO_ROOT))
     return result_of(done.stdout) or {"healthy": False, "failures": [done.stderr[-500:]]}
 

@@ -19,13 +19,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from config import services
 from takeover.audit import expected
 
 # compose service -> the stack's service that replaces it
-STACK_SERVICE = {"traefik": "traefik", "database": "database", "redis": "redis",
-                 "translator": "translator", "gateway": "gateway", "frontend": "web",
-                 "static-files": "static", "nosqlclient": "mongo-ui", "p3x-redis-ui": "redis-ui",
-                 "agent": "agent", "coturn": "coturn", "certs-dumper": "certs-dumper"}
+STACK_SERVICE = services.compose_services()
 INTENDED_FILE = "intended.txt"
 EXIT_REFUSED = 3
 _COMPOSE_LABEL = "com.docker.compose."

@@ -11,28 +11,22 @@ from pathlib import Path
 from typing import Any
 
 from commands.docker import COMPOSE_SERVICE
-from config import naming
+from config import naming, services
 from config import stack_edits as edit
 from config.stack_file import stack_config
 from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
 
-# compose service -> required for a working production (admin UIs and the one-shot init are not)
+# Compose services with no counterpart in the stack: the one-shot replica-set init.
+COMPOSE_ONLY = {"mongo-init": False}
+# compose service -> required for a working production (admin UIs, optional services and the
+# one-shot init are not), from the service declarations (config/services/).
 EXPECTED_SERVICES: dict[str, bool] = {
-    "traefik": True, "database": True, "redis": True, "translator": True, "gateway": True,
-    "frontend": True, "static-files": True,
-    "mongo-init": False, "nosqlclient": False, "p3x-redis-ui": False,
-}
-# (compose service, mount destination) -> the stack's volume purpose (config/naming.py)
+    **{s.compose: s.compose_required for s in services.SPECS if s.compose}, **COMPOSE_ONLY}
+# (compose service, mount destination) -> the stack's volume purpose: where today's production
+# mounts each volume a service declares as audited.
 DATA_MOUNTS: dict[tuple[str, str], str] = {
-    ("database", "/data/db"): "database-data",
-    ("database", "/data/configdb"): "database-config",
-    ("redis", "/data"): "redis-data",
-    ("traefik", "/letsencrypt"): "traefik-certs",
-    ("translator", "/workspace/models"): "models",
-    ("gateway", "/app/uploads"): "gateway-uploads",
-    ("frontend", "/app/public/u"): "frontend-uploads",
-    ("p3x-redis-ui", "/settings"): "redis-ui-data",
-}
+    (s.compose, use.path): use.purpose for s in services.SPECS if s.compose
+    for use in s.volumes if use.owner and use.audited}
 DATABASE_SERVICE = "database"
 LEGACY_DATABASE = "meeshy"
 EXPECTED_COLLECTIONS = LEGACY_COLLECTIONS

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from tests.support.cli_runner import operator_path
 from tests.support.docker_stack import REPO_ROOT, DockerStack, tools_dir
 
 PLUGINS = ("resource-docker-v5.1.0", "resource-command-v1.2.1")
@@ -33,6 +34,7 @@ def docker_engine():
 def ops_cli():
     """Runs `python -m ops ...` on a DockerStack's backend, as an operator would."""
     def run(stack: DockerStack, *args: str, timeout: float = 900) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "ops", *args], cwd=REPO_ROOT, env=stack.env(),
+        env = {**stack.env(), "PATH": operator_path()}     # no virtualenv on it: ops finds its own
+        return subprocess.run([sys.executable, "-m", "ops", *args], cwd=REPO_ROOT, env=env,
                               capture_output=True, text=True, timeout=timeout)
     return run

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import yaml
 
+from tests.support.cli_runner import operator_path
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_TEMPLATE = Path(__file__).resolve().parent / "project"
 OPS_TIMEOUT_SECONDS = 900
@@ -160,7 +162,9 @@ class StackBed:
         report_path = self.root / f"{report or args[0]}.json"
         argv = [sys.executable, "-m", "ops", *args, "--project-dir", str(self.project),
                 "--json", str(report_path)]
-        done = subprocess.run(argv, cwd=REPO_ROOT, env=self.env(), capture_output=True,
+        # An operator's bare PATH: ops must run its steps with its own interpreter and tools.
+        env = {**self.env(), "PATH": operator_path()}
+        done = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True,
                               text=True, timeout=OPS_TIMEOUT_SECONDS)
         output = done.stdout + done.stderr
         if expect is not None:

@@ -9,12 +9,14 @@ and the engine."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 from ops.rehearse.local_engine import KINDS, labelled, local_images
+from tests.support.cli_runner import operator_path
 from tests.support.docker_stack import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -29,7 +31,7 @@ def rehearsal(docker_engine, tmp_path_factory):
     out = tmp_path_factory.mktemp("rehearsal")
     done = subprocess.run([sys.executable, "-m", "ops", "rehearse", "--scale", str(SCALE),
                            "--report", str(out)], cwd=REPO_ROOT, capture_output=True, text=True,
-                          timeout=1500)
+                          env={**os.environ, "PATH": operator_path()}, timeout=1500)
     print(done.stdout)
     print(done.stderr[-4000:])
     report = json.loads((out / "rehearsal-report.json").read_text())

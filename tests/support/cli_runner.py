@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -31,3 +32,17 @@ def assert_sentence(result, code, *words):
     assert "Traceback" not in result.stderr
     for word in words:
         assert word in result.stderr, result.stderr
+
+
+def operator_path() -> str:
+    """A PATH as an operator's bare shell has it: the system's directories and the Docker
+    client, no virtualenv and no `python` that imports pymongo (checked), so what ops runs
+    itself must find the project's interpreter and tools on its own."""
+    docker = shutil.which("docker")
+    dirs = [str(pathlib.Path(docker).parent)] if docker else []
+    path = os.pathsep.join(dict.fromkeys([*dirs, "/usr/bin", "/bin"]))
+    python = shutil.which("python", path=path)
+    if python:
+        probe = subprocess.run([python, "-c", "import bson"], capture_output=True, timeout=30)
+        assert probe.returncode != 0, f"{python} on the bare PATH imports pymongo: the check would be moot"
+    return path

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from config import naming
+from config.stack_settings import parse_stack
 from policy import rules
 from policy.stack_files import declared_mounts
 from testing.mock_engine import run_stack_file, stack_file_config
@@ -68,7 +69,8 @@ def test_two_stacks_share_nothing(pair):
     for run, fp in ((run_a, fa), (run_b, fb)):
         # The host files the stack file mounts on purpose (production's Firebase credentials).
         file = "production" if run.stack == "production" else "staging"
-        facts = rules.StackFacts(run.stack, declared_mounts=declared_mounts(stack_file_config(file)))
+        declared = declared_mounts(parse_stack(file, stack_file_config(file)))
+        facts = rules.StackFacts(run.stack, declared_mounts=declared)
         own = {n for _, n in fp[0]} | fp[2]
         for r in run.resources:
             res = rules.Res(r.type, r.name, r.inputs, r.protect)

@@ -3,6 +3,7 @@ and its certificate dumper are declared, routed, health-checked, wired to Traefi
 and keep their shared secret out of plain text; a public agent is routed at agent.<site>."""
 import pytest
 
+from config.stack_settings import parse_stack
 from policy import rules
 from policy.stack_files import declared_mounts
 from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
@@ -80,7 +81,8 @@ def test_public_agent_is_routed_and_outputs_list_everything(run):
 
 def test_the_policy_pack_accepts_the_graph(run):
     facts = rules.StackFacts("production",
-                             declared_mounts=declared_mounts(stack_file_config("production")))
+                             declared_mounts=declared_mounts(
+                                 parse_stack("production", stack_file_config("production"))))
     for res in run.resources:
         r = rules.Res(res.type, res.name, res.inputs, res.protect)
         assert rules.names_prefixed_by_stack(r, facts) == [], res.name

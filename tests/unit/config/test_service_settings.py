@@ -3,7 +3,7 @@ values stay secret everywhere the engine or an operator could see them, and ever
 named by its full key path."""
 import pytest
 
-from config import service_settings, wiring
+from config import service_settings, services
 from config.settings import SettingsError, load_settings
 from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
@@ -95,8 +95,7 @@ def test_platform_env_names_are_exactly_what_the_wiring_sets():
                                   "meeshy:services": {"agent": {"enabled": True}},
                                   "meeshy:images": {**stack_file_config("staging")["meeshy:images"],
                                                     "agent": "meeshy-local/standin:1.0.0"}})
-    built = {"translator": wiring.translator_env(s), "gateway": wiring.gateway_env(s),
-             "web": wiring.web_env(s), "agent": wiring.agent_env(s)}
+    built = {spec.name: spec.env(s) for spec in services.SPECS if spec.env}
     for service, names in service_settings.PLATFORM_ENV.items():
         assert set(built[service]) == names, service
         assert not names & set(service_settings.DEFAULT_ENV.get(service, {})), service

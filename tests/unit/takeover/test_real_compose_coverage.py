@@ -17,7 +17,7 @@ import yaml
 
 from components.platform.traefik import DYNAMIC_CONFIG, DYNAMIC_CONFIG_PATH
 from config.service_settings import OPTIONAL_SERVICES
-from config.wiring import STATIC_NGINX_CONF
+from config.services.static import NGINX_CONF as STATIC_NGINX_CONF
 from testing.mock_engine import REPO, run_stack_file
 
 REAL = yaml.safe_load((REPO / "tests/data/real_compose_variables.yaml").read_text())

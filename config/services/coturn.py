@@ -1,35 +1,20 @@
-"""Settings only one service has (`meeshy:services.agent.*`, `meeshy:services.coturn.*`),
-parsed into plain dicts the components read. Problems name the full key path."""
+"""Coturn (TURN for calls), behind `meeshy:services.coturn.enabled`, with the certificate dumper
+(certs_dumper.py). Its options are parsed into a plain dict the component reads."""
 from __future__ import annotations
 
 from typing import Any
 
 from config import validation as v
+from config.services.spec import SETTING, Probe, ServiceSpec, VolumeUse
 
-AGENT_PORT = 3200
 TURN_PORT, TURNS_PORT = 3478, 5349
 # A small relay range: every port is one published mapping (and one docker-proxy when userland
 # proxying is on), so production's range is a setting rather than thousands by default.
 RELAY_PORTS = (49160, 49200)
-
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "agent": ("public", "healthcheck"),
-    "coturn": ("realm", "authSecret", "minPort", "maxPort", "healthcheck", "certsDumperCommand"),
-}
+CERTS_DIR = "/certs"
 
 
-def parse_options(service: str, value: dict, key: str, enabled: bool,
-                  problems: v.Problems) -> dict[str, Any]:
-    if service == "agent":
-        return {"public": v.as_bool(value.get("public"), f"{key}.public", False, problems),
-                "healthcheck": v.string_list(value.get("healthcheck"), f"{key}.healthcheck",
-                                             problems)}
-    if service == "coturn":
-        return _coturn(value, key, enabled, problems)
-    return {}
-
-
-def _coturn(value: dict, key: str, enabled: bool, problems: v.Problems) -> dict[str, Any]:
+def parse_options(value: dict, key: str, enabled: bool, problems: v.Problems) -> dict[str, Any]:
     realm = value.get("realm")
     if realm is not None:
         realm = v.domain_name(realm, f"{key}.realm", problems)
@@ -54,3 +39,17 @@ def _coturn(value: dict, key: str, enabled: bool, problems: v.Problems) -> dict[
 
 def _port(raw: Any, default: int, key: str, problems: v.Problems) -> int | None:
     return default if raw is None else v.as_port(raw, key, problems)
+
+
+SPEC = ServiceSpec(
+    name="coturn", rank=120, image="coturn", port=TURN_PORT,
+    health=Probe(start_period="30s"),        # meeshy:services.coturn.healthcheck
+    subdomain="turn",   # not HTTP: the router only makes Traefik fetch its certificate
+    runs=SETTING,
+    # Coturn's copy of Traefik's certificates, re-exported at start.
+    volumes=(VolumeUse("turn-certs", CERTS_DIR, keep=False, read_only=True, audited=False),),
+    configurable=True,
+    options=("realm", "authSecret", "minPort", "maxPort", "healthcheck", "certsDumperCommand"),
+    parse_options=parse_options,
+    compose="coturn",
+)

@@ -1,11 +1,11 @@
-"""The platform model (config/settings.py) and the release model (config/release_settings.py) read
-some keys of the same stack file: each such key follows one rule, so both give the same verdict
-and, sharing one problem collector, the stack file gets one sentence per problem."""
+"""The one settings model of a stack file (config/stack_settings.py): the keys both of its
+sections read (platform and release) are read once, so both sections hold the same value, a bad
+value is one sentence of one SettingsError, and a section parsed alone gives the same verdict."""
 import pytest
 
-from config import validation as v
-from config.release_settings import ReleaseConfigError, load_release_settings, parse_release_settings
-from config.settings import SettingsError, load_settings, parse_settings
+from config.release_settings import ReleaseConfigError, load_release_settings
+from config.settings import SettingsError, load_settings
+from config.stack_settings import load_stack, parse_stack
 from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
 
 # Every key both models read, as values of the stack file, with the value each model reads.
@@ -57,29 +57,56 @@ def attr(obj, path):
 
 
 @pytest.mark.parametrize("key, value, expected", AGREED)
-def test_both_models_read_a_shared_key_alike(key, value, expected):
+def test_both_sections_hold_a_shared_key_read_once(key, value, expected):
     platform_field, release_field = READ_AS[key]
+    stack = load_stack("staging", values(key, value))
+    assert attr(stack.platform, platform_field) == expected
+    assert attr(stack.release, release_field) == expected
+    # Each section parsed alone reads it by the same rule.
     assert attr(load_settings("staging", values(key, value)), platform_field) == expected
     assert attr(load_release_settings("staging", values(key, value)), release_field) == expected
 
 
 @pytest.mark.parametrize("key, value", REFUSED)
-def test_both_models_refuse_a_bad_shared_key_in_the_same_words(key, value):
+def test_a_bad_shared_key_is_one_sentence_of_one_error(key, value):
+    with pytest.raises(SettingsError) as whole:
+        load_stack("staging", values(key, value))
     with pytest.raises(SettingsError) as platform:
         load_settings("staging", values(key, value))
     with pytest.raises(ReleaseConfigError) as release:
         load_release_settings("staging", values(key, value))
-    assert release.value.problems == platform.value.problems
+    assert isinstance(release.value, SettingsError)   # the one error type, subclassed
+    assert whole.value.problems == release.value.problems == platform.value.problems
     assert release.value.problems[0].startswith(f"meeshy:{key}")
 
 
-def test_one_collector_names_a_shared_key_once():
-    problems = v.Problems()
+def test_the_stack_file_names_a_shared_key_once():
     config = values("release", "r" * 65)
     config["meeshy:backup"] = {"retain": 0}
-    parse_settings("staging", config, problems)
-    parse_release_settings("staging", config, problems)
-    assert problems.items == [
+    stack = parse_stack("staging", config)
+    assert stack.platform is None and stack.release is None
+    assert list(stack.problems) == [
         "meeshy:release: expected a release label (letters, digits, '.', '_', '+', '-'; at most 64), "
         f"got {'r' * 65!r}",
         "meeshy:backup.retain must be between 1 and 1000, got 0"]
+
+
+def test_a_file_with_problems_keeps_what_the_cross_stack_checks_read():
+    config = values("release", "r" * 65)
+    stack = parse_stack("staging", config)
+    assert stack.platform is None and len(stack.problems) == 1
+    assert stack.domain == config["meeshy:domain"]
+    assert stack.ports.https == int(config["meeshy:ports"]["https"])
+    assert stack.services.enabled("gateway") and not stack.services.enabled("agent")
+
+
+def test_an_external_database_stack_is_read_by_its_release_section_only():
+    config = {"meeshy:externalDatabase": {"uri": "mongodb://127.0.0.1:27017"}}
+    stack = load_stack("ext", config)
+    assert stack.external and stack.platform is None
+    assert stack.release.external_uri == "mongodb://127.0.0.1:27017"
+    assert parse_stack("ext", {**config, "meeshy:domian": "x"}).problems == (
+        "meeshy:domian: unknown setting; known settings are listed in docs/configuration.md",)
+    # The program (platform=True) reads the platform's sections whatever the stack says.
+    assert any(p.startswith("meeshy:domain: missing")
+               for p in parse_stack("ext", config, platform=True).problems)
