@@ -2,7 +2,7 @@
 
     $MEESHY_VENV/bin/python bench/bench_migration.py [--scale 1 --scale 10]
 
-For each scale it generates the legacy dataset (testing/legacy/dataset.py, about 125k
+For each scale it generates the legacy dataset (legacy_data/dataset.py, about 125k
 documents at scale 1), then times, each in its own subprocess so peak memory (ru_maxrss from
 wait4) is that process's alone:
   ours      `python -m migration run` into an empty target (migrate + indexes + verify)
@@ -29,8 +29,8 @@ import time
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from legacy_data.dataset import insert_legacy_dataset  # noqa: E402
 from testing.ferretdb import FerretDB  # noqa: E402
-from testing.legacy.dataset import insert_legacy_dataset  # noqa: E402
 
 SEED = 1
 

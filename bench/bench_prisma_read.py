@@ -22,10 +22,10 @@ import time
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from legacy_data.dataset import insert_legacy_dataset  # noqa: E402
 from migration.engine.validation.schema import load_schema  # noqa: E402
 from migration.meeshy import SCHEMA_PATH  # noqa: E402
 from testing.ferretdb import FerretDB  # noqa: E402
-from testing.legacy.dataset import insert_legacy_dataset  # noqa: E402
 from testing.prisma import generate_client, read_database  # noqa: E402
 
 SEED = 1

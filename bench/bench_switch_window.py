@@ -32,10 +32,10 @@ import time
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
+from legacy_data.dataset import insert_legacy_dataset  # noqa: E402
 from steps.backup_run import take_backup  # noqa: E402
 from steps.digest import compare, database_digests  # noqa: E402
 from testing.ferretdb import FerretDB, tools_dir  # noqa: E402
-from testing.legacy.dataset import insert_legacy_dataset  # noqa: E402
 
 SEED = 1
 LEGACY, TARGET_OLD, TARGET_NEW = "meeshy", "meeshy_v2_old", "meeshy_v2_new"

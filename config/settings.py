@@ -1,7 +1,7 @@
 """Typed, validated settings of one stack, parsed once from its configuration (`meeshy:` keys).
 
 `load_settings(stack, source)` is pure: `source` is any mapping of full keys (`meeshy:domain`) to
-values, or a `ConfigSource` (see config_source.py for the one that reads Pulumi's config). Every
+values, or a `ConfigSource` (config/pulumi_source.py reads Pulumi's config). Every
 problem is collected and raised as one `SettingsError` before any resource exists.
 """
 from __future__ import annotations

@@ -25,8 +25,9 @@ from config.release_settings import (
     parse_release_settings,
     unknown_section_fields,
 )
-from config.service_settings import Services
+from config.service_settings import SECRETS_KEY, SERVICES_KEY, Services, secret_names
 from config.settings import (
+    SECRET_KEYS,
     ConfigSource,
     MappingSource,
     Settings,
@@ -85,6 +86,24 @@ def parse_stack(stack: str, config: ConfigSource | Mapping[str, Any],
         platform=settings if clean else None, release=release if clean else None,
         domain=sections.get("domain"), ports=sections.get("ports"),
         adopt=sections.get("adopt") or Adopt(), services=sections.get("services") or Services())
+
+
+# What an encrypted secret reads as where only names matter (offline_config).
+PLACEHOLDER = "placeholder"
+
+
+def offline_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A stack file's configuration for reading what it declares without its secrets (the
+    takeover's comparison needs names, never values): every secret key not set stands as an
+    encrypted value, which the model accepts unread, and meeshy:serviceSecrets holds a
+    placeholder for each entry meeshy:services names."""
+    out = dict(config)
+    for name in SECRET_KEYS:
+        out.setdefault(f"{NS}:{name}", {"secure": PLACEHOLDER})
+    named = secret_names(config.get(SERVICES_KEY))
+    if named:
+        out[SECRETS_KEY] = {name: PLACEHOLDER for name in sorted(named)}
+    return out
 
 
 def load_stack(stack: str, config: ConfigSource | Mapping[str, Any], *,

@@ -14,6 +14,8 @@ import os
 import socket
 import sys
 import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import pymongo
 from pymongo import uri_parser
@@ -26,8 +28,8 @@ from migration.engine.chain import load_chain
 from migration.engine.deadlines import (
     CONNECT_TIMEOUT_MS,
     DEFAULT_TIMEOUT_SECONDS,
-    client_options,
     describe,
+    mongo_client,
     operation,
 )
 from migration.engine.errors import ConfigError, MigrationError
@@ -49,45 +51,63 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
+@dataclass(frozen=True)
+class Verb:
+    """One verb of this CLI: its function (args, chain, (target database, its nodes), console)
+    -> report, and
+    which of the shared argument groups it reads; the parser derives from these."""
+    run: Callable[..., dict]
+    source: bool = False          # --source (and the check that it is not the target)
+    schema: bool = False          # --schema / --schema-from-image
+    batches: bool = False         # --batch-size
+    quarantine: bool = False      # --max-quarantine-ratio
+    arguments: tuple = ()         # its own: (flags, options) pairs
+
+
+VERBS: dict[str, Verb] = {}
+
+
+def verb(name: str, **declared: Any) -> Callable:
+    def register(function: Callable) -> Callable:
+        VERBS[name] = Verb(function, **declared)
+        return function
+    return register
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m migration", description=__doc__.splitlines()[0])
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    for verb in ("plan", "run", "verify", "validate", "status"):
-        sub = verbs.add_parser(verb)
-        if verb in ("plan", "run", "verify"):
-            sub.add_argument("--source", required=True, help="mongodb://host:port/database")
-        if verb != "status":
-            sub.add_argument("--schema", help="the application's schema.prisma")
-            sub.add_argument("--schema-from-image", metavar="IMAGE",
-                             help="read the schema from the application image (Docker CLI)")
-            sub.add_argument("--image-schema-path", default=DEFAULT_PATH_IN_IMAGE,
-                             help="where the image keeps its schema")
-        sub.add_argument("--target", required=True, help="mongodb://host:port/database")
-        sub.add_argument("--json", metavar="FILE", help="write the report as JSON")
-        sub.add_argument("--chain", default=os.environ.get("MIGRATION_CHAIN", DEFAULT_CHAIN),
-                         help=argparse.SUPPRESS)
-        sub.add_argument("--decision", action="append", default=[], metavar="NAME=VALUE",
-                         help="override one of the chain's decisions (e.g. notifications=migrate)")
-        if verb in ("plan", "run"):
-            sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=argparse.SUPPRESS)
-        sub.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
-                         metavar="SECONDS", help="the longest a server may take to answer one "
-                         f"call (default {DEFAULT_TIMEOUT_SECONDS})")
-        if verb in ("run", "verify"):
-            sub.add_argument("--max-quarantine-ratio", type=float, default=MAX_QUARANTINE_RATIO,
-                             metavar="R", help="fail when a collection has more than this share "
-                             f"of its documents quarantined (default {MAX_QUARANTINE_RATIO})")
-        if verb == "run":
-            sub.add_argument("--to", metavar="STEP", help="apply the chain up to this step")
-            sub.add_argument("--allow-empty-source", action="store_true",
-                             help="migrate a source database that is empty or missing")
-            sub.add_argument("--live-source", action="store_true",
-                             help="pre-copy of a source still taking writes: verify what the "
-                             "pass read, report the source's growth, record the run as "
-                             "provisional (a run on the frozen source must follow)")
-            sub.add_argument("--lease-seconds", type=float, default=LEASE_SECONDS,
-                             help=argparse.SUPPRESS)
+    for name, declared in VERBS.items():
+        _arguments(verbs.add_parser(name), declared)
     return parser
+
+
+def _arguments(sub: argparse.ArgumentParser, declared: Verb) -> None:
+    if declared.source:
+        sub.add_argument("--source", required=True, help="mongodb://host:port/database")
+    if declared.schema:
+        sub.add_argument("--schema", help="the application's schema.prisma")
+        sub.add_argument("--schema-from-image", metavar="IMAGE",
+                         help="read the schema from the application image (Docker CLI)")
+        sub.add_argument("--image-schema-path", default=DEFAULT_PATH_IN_IMAGE,
+                         help="where the image keeps its schema")
+    sub.add_argument("--target", required=True, help="mongodb://host:port/database")
+    sub.add_argument("--json", metavar="FILE", help="write the report as JSON")
+    sub.add_argument("--chain", default=os.environ.get("MIGRATION_CHAIN", DEFAULT_CHAIN),
+                     help=argparse.SUPPRESS)
+    sub.add_argument("--decision", action="append", default=[], metavar="NAME=VALUE",
+                     help="override one of the chain's decisions (e.g. notifications=migrate)")
+    if declared.batches:
+        sub.add_argument("--batch-size", type=int, default=BATCH_SIZE, help=argparse.SUPPRESS)
+    sub.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
+                     metavar="SECONDS", help="the longest a server may take to answer one "
+                     f"call (default {DEFAULT_TIMEOUT_SECONDS})")
+    if declared.quarantine:
+        sub.add_argument("--max-quarantine-ratio", type=float, default=MAX_QUARANTINE_RATIO,
+                         metavar="R", help="fail when a collection has more than this share "
+                         f"of its documents quarantined (default {MAX_QUARANTINE_RATIO})")
+    for flags, options in declared.arguments:
+        sub.add_argument(*flags, **options)
 
 
 def database_of(uri: str, role: str) -> tuple:
@@ -118,9 +138,7 @@ def _redact(uri: str) -> str:
 
 
 def connect(uri: str, role: str, timeout: float = DEFAULT_TIMEOUT_SECONDS):
-    options = uri_parser.parse_uri(uri, warn=False)["options"]
-    client = pymongo.MongoClient(uri, appname=f"meeshy-migration-{role}",
-                                 **client_options(options, timeout))
+    client = mongo_client(uri, timeout, appname=f"meeshy-migration-{role}")
     try:
         with pymongo.timeout(CONNECT_TIMEOUT_MS / 1000):  # timeoutMS would wait the full --timeout
             client.admin.command("ping")
@@ -184,32 +202,27 @@ def _execute(args, console) -> dict:
         check_writable(args.json)  # before any work: a finished run must not fail to report
     if not 0 < args.timeout <= 86_400:
         raise ConfigError("--timeout must be a number of seconds between 0 and 86400")
-    target_name, target_nodes = database_of(args.target, "target")
+    target = database_of(args.target, "target")
     chain = load_chain(args.chain, decisions_of(args.decision))
-    if args.verb == "status":
-        with contextlib.closing(connect(args.target, "target", args.timeout)) as target, \
-                operation("reading the target's _migrations (status)", target[target_name]):
-            return api.status(target[target_name], chain)
-    if args.verb == "validate":
-        validator = Validator(_schema(args, chain))
-        with contextlib.closing(connect(args.target, "target", args.timeout)) as target, \
-                operation("validating the target against the schema", target[target_name]):
-            report = validate_target(target[target_name], validator)
-        report.update(target=_redact(args.target))
-        return report
+    return VERBS[args.verb].run(args, chain, target, console)
+
+
+def _on_both(args, chain, target_db: tuple, console, work: Callable) -> dict:
+    """Checks --source against --target, then runs `work(source, target, validator, bars)` with
+    both databases connected; the report names both, the schema, the chain and its decisions."""
     source_name, source_nodes = database_of(args.source, "source")
+    target_name, target_nodes = target_db
     if source_name == target_name and source_nodes & target_nodes:
         raise ConfigError(f"source and target are the same database ({source_name} on "
                           f"{_redact(args.source)}): the source is never written to, migrate "
                           f"into another database")
     schema = _schema(args, chain)
-    schema_path = schema.path
     validator = Validator(schema)
-    if args.verb == "run":
+    if hasattr(args, "to"):
         chain.up_to(args.to)  # an unknown step is a usage error, before any connection
-    if args.verb in ("plan", "run") and args.batch_size < 1:
+    if getattr(args, "batch_size", 1) < 1:
         raise ConfigError("--batch-size must be a positive number")
-    if args.verb in ("run", "verify") and not 0 <= args.max_quarantine_ratio <= 1:
+    if not 0 <= getattr(args, "max_quarantine_ratio", 0) <= 1:
         raise ConfigError("--max-quarantine-ratio must be between 0 and 1")
     with contextlib.closing(connect(args.source, "source", args.timeout)) as source_client, \
             contextlib.closing(connect(args.target, "target", args.timeout)) as target_client:
@@ -217,18 +230,57 @@ def _execute(args, console) -> dict:
         bars = ProgressBars(console) if sys.stdout.isatty() else None
         with bars if bars is not None else contextlib.nullcontext(), \
                 operation(f"running {args.verb}", source, target):
-            if args.verb == "plan":
-                report = api.plan(source, chain, validator, target, args.batch_size, bars)
-            elif args.verb == "run":
-                report = api.run(source, target, chain, validator, args.to, args.batch_size,
-                                 bars, args.allow_empty_source, args.max_quarantine_ratio,
-                                 args.lease_seconds, live_source=args.live_source)
-            else:
-                report = api.verify(source, target, chain, validator,
-                                    args.max_quarantine_ratio)
+            report = work(source, target, validator, bars)
     report.update(source=_redact(args.source), target=_redact(args.target),
-                  schema=str(schema_path), chain=args.chain, decisions=dict(chain.decisions))
+                  schema=str(schema.path), chain=args.chain, decisions=dict(chain.decisions))
     return report
+
+
+@verb("plan", source=True, schema=True, batches=True)
+def plan(args, chain, target: tuple, console) -> dict:
+    return _on_both(args, chain, target, console, lambda source, target, validator, bars:
+                    api.plan(source, chain, validator, target, args.batch_size, bars))
+
+
+@verb("run", source=True, schema=True, batches=True, quarantine=True, arguments=(
+    (("--to",), {"metavar": "STEP", "help": "apply the chain up to this step"}),
+    (("--allow-empty-source",), {"action": "store_true",
+                                 "help": "migrate a source database that is empty or missing"}),
+    (("--live-source",), {"action": "store_true",
+                          "help": "pre-copy of a source still taking writes: verify what the "
+                                  "pass read, report the source's growth, record the run as "
+                                  "provisional (a run on the frozen source must follow)"}),
+    (("--lease-seconds",), {"type": float, "default": LEASE_SECONDS, "help": argparse.SUPPRESS})))
+def run(args, chain, target: tuple, console) -> dict:
+    return _on_both(args, chain, target, console, lambda source, target, validator, bars:
+                    api.run(source, target, chain, validator, args.to, args.batch_size, bars,
+                            args.allow_empty_source, args.max_quarantine_ratio,
+                            args.lease_seconds, live_source=args.live_source))
+
+
+@verb("verify", source=True, schema=True, quarantine=True)
+def verify(args, chain, target: tuple, console) -> dict:
+    return _on_both(args, chain, target, console, lambda source, target, validator, bars:
+                    api.verify(source, target, chain, validator, args.max_quarantine_ratio))
+
+
+@verb("validate", schema=True)
+def validate(args, chain, target: tuple, console) -> dict:
+    target_name = target[0]
+    validator = Validator(_schema(args, chain))
+    with contextlib.closing(connect(args.target, "target", args.timeout)) as target, \
+            operation("validating the target against the schema", target[target_name]):
+        report = validate_target(target[target_name], validator)
+    report.update(target=_redact(args.target))
+    return report
+
+
+@verb("status")
+def status(args, chain, target: tuple, console) -> dict:
+    target_name = target[0]
+    with contextlib.closing(connect(args.target, "target", args.timeout)) as target, \
+            operation("reading the target's _migrations (status)", target[target_name]):
+        return api.status(target[target_name], chain)
 
 
 def _schema(args, chain):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import pathlib
 import stat
+import tempfile
 
 from migration.engine.errors import ConfigError
 from migration.engine.validation.schema import parse_schema
@@ -29,8 +30,13 @@ def check_writable(path: str, flag: str = "--json") -> None:
         return
     if not parent.is_dir():
         raise ConfigError(f"{flag} {path}: the directory {parent} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise ConfigError(f"{flag} {path}: the directory {parent} is not writable")
+    # Created and removed, not os.access: root passes that check on every directory, even one
+    # whose filesystem refuses the file (a read-only mount, /proc), and the report was lost.
+    try:
+        with tempfile.NamedTemporaryFile(dir=parent, prefix=".write-check-"):
+            pass
+    except OSError:
+        raise ConfigError(f"{flag} {path}: the directory {parent} is not writable") from None
 
 
 def read_schema(path) -> object:

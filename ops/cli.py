@@ -25,13 +25,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 from config.validation import SettingsError
-from ops.automation.env import REPO_ROOT, OpsEnvironmentError
+from ops.automation.env import OpsEnvironmentError
+from ops.registry import add_verbs
 from ops.verbs import run
-
-VERBS = ("preview", "switch", "rollback", "history", "refresh-staging", "deploy", "teardown")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,46 +42,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m ops", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
-    from takeover.audit import capture as audit_verb
-    audit_verb.build_parser(verbs.add_parser("audit", help="capture the compose production"))
-    rehearse = verbs.add_parser("rehearse", help="the whole switch on the local Docker engine")
-    rehearse.add_argument("--scale", type=float, default=1.0,
-                          help="legacy dataset size, times production's (about 125k documents at 1; "
-                               "at least 0.01)")
-    rehearse.add_argument("--keep", action="store_true", help="leave both stacks running")
-    rehearse.add_argument("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
-                          help="where the report, the picture, the backups and the state go "
-                               "(default ./rehearsal)")
-    for verb in VERBS:
-        sub = verbs.add_parser(verb)
-        sub.add_argument("stack")
-        sub.add_argument("--project-dir", type=Path, default=REPO_ROOT,
-                         help="the Pulumi project (default: this repository)")
-        sub.add_argument("--json", metavar="FILE", type=Path, help="write the report as JSON")
-        if verb in ("switch", "rollback", "teardown"):
-            sub.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-        if verb in ("switch", "rollback"):
-            sub.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
-                             help="time allowed before an automatic rollback (default 600)")
-        if verb == "switch":
-            sub.add_argument("--takeover", type=Path, metavar="AUDIT_DIR",
-                             help="first stop and remove the audited compose deployment; "
-                                  "a failed switch brings it back")
-            sub.add_argument("--compose-project", default="meeshy",
-                             help="compose project of the deployment taken over (default meeshy)")
-            sub.add_argument("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
-                             help="time allowed to the automatic rollback (default 600)")
-        if verb == "rollback":
-            target = sub.add_mutually_exclusive_group()
-            target.add_argument("--to", type=int, metavar="VERSION",
-                                help="the update to re-apply (default: the previous snapshot)")
-            target.add_argument("--to-compose", type=Path, metavar="AUDIT_DIR",
-                                help="after a takeover switch: remove the stack's containers (never a "
-                                     "volume) and bring back the compose deployment recorded in AUDIT_DIR")
-        if verb == "refresh-staging":
-            sub.add_argument("--from", dest="source", default="production",
-                             help="the stack whose latest backup is copied (default production)")
+    add_verbs(parser.add_subparsers(dest="verb", required=True, parser_class=_Parser))
     return parser
 
 
@@ -94,11 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     from ops.automation.stack_runner import PolicyViolation
     from ops.preflight import PreflightError, check
     try:
-        if args.verb == "rehearse":
-            from ops.rehearse.run import check_usage
-            check_usage(args)
-        elif args.verb != "audit":    # the audit checks its --out itself, before any work
-            check(args)
+        check(args)   # what the verb declares is checked before it starts (ops/registry.py)
         code, report = run(args)
     except (PreflightError, OpsEnvironmentError, SettingsError, StackConfigError,
             SnapshotError, PolicyViolation) as error:

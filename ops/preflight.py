@@ -26,9 +26,6 @@ from config.settings import MappingSource
 from config.stack_file import ConfigDoc, StackConfigError, stack_file
 from config.stack_settings import StackSettings, is_external, parse_stack
 
-# Verbs that hand the stack file's values to the program.
-APPLYING_VERBS = ("deploy", "preview", "switch", "refresh-staging")
-
 
 class PreflightError(ValueError):
     """Every reason a verb is refused before it starts, one sentence each."""
@@ -142,15 +139,21 @@ def refresh_problems(project_dir: Path, stack: str, source: str) -> list[str]:
 
 
 def check(args) -> None:
-    """Raises PreflightError listing every reason `args` (parsed by ops/cli.py) is refused."""
+    """Raises PreflightError listing every reason `args` (parsed by ops/cli.py) is refused, by
+    what its verb declares (ops/registry.py): a verb on a stack needs its stack file and a
+    writable --json; one that applies the stack file needs it to pass the settings model and
+    to take nothing another stack file declares; and each verb's own checks."""
+    from ops.verbs import VERBS  # importing the verbs registers them
+    declared = VERBS[args.verb]
     problems = []
-    if getattr(args, "json", None) is not None:
-        problems.append(writable_problem(args.json, "--json"))
-    missing = missing_stack_problem(args.project_dir, args.stack)
-    problems.append(missing)
-    if args.verb == "refresh-staging":
-        problems += refresh_problems(args.project_dir, args.stack, args.source)
-    if not missing and args.verb in APPLYING_VERBS:
+    if declared.on_stack:
+        if getattr(args, "json", None) is not None:
+            problems.append(writable_problem(args.json, "--json"))
+        missing = missing_stack_problem(args.project_dir, args.stack)
+        problems.append(missing)
+    if declared.check:
+        problems += declared.check(args) or []
+    if declared.on_stack and not missing and declared.applies:
         try:
             doc = ConfigDoc.read(stack_file(args.project_dir, args.stack))
         except StackConfigError as error:
@@ -158,8 +161,8 @@ def check(args) -> None:
         else:
             problems += settings_problems(args.stack, doc)
             problems += cross_stack_problems(args.project_dir, args.stack, doc)
-            if args.verb == "refresh-staging":
-                problems.append(protected_problem(args.stack, doc))
+            if declared.check_file:
+                problems.append(declared.check_file(args.stack, doc))
     problems = [p for p in problems if p]
     if problems:
         raise PreflightError(problems)

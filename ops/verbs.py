@@ -1,12 +1,17 @@
-"""The operators' verbs, one function each: `python -m ops VERB` parses its arguments in
-ops/cli.py and calls `run`, which hands them to the verb's function. Each returns the exit code
-and the report (written by `--json FILE`).
+"""The operators' verbs, one function each, registered with their arguments and checks
+(ops/registry.py): ops/cli.py's parser and ops/preflight.py's checks derive from these
+declarations, and `run` hands the parsed arguments to the verb's function. Each returns the exit
+code and the report (written by `--json FILE`).
 """
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ops import preflight
+from ops.registry import BUDGET, CONFIRM, VERBS, arg, verb
 
 if TYPE_CHECKING:   # imported when a verb runs: `--help` and the audit need no Pulumi
     from ops.automation.stack_runner import StackRunner
@@ -27,29 +32,53 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _audit_arguments(parser) -> None:
+    from takeover.audit import capture
+    capture.build_parser(parser)
+
+
+@verb("audit", "capture the compose production", on_stack=False,
+      arguments=(_audit_arguments,))   # the audit checks its --out itself, before any work
 def audit(args) -> tuple[int, object]:
     from takeover.audit import capture
     return capture.run(args), None
 
 
+def _rehearsal_usage(args) -> None:
+    from ops.rehearse.run import check_usage
+    check_usage(args)
+
+
+@verb("rehearse", "the whole switch on the local Docker engine", on_stack=False,
+      check=_rehearsal_usage, arguments=(
+          arg("--scale", type=float, default=1.0,
+              help="legacy dataset size, times production's (about 125k documents at 1; "
+                   "at least 0.01)"),
+          arg("--keep", action="store_true", help="leave both stacks running"),
+          arg("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
+              help="where the report, the picture, the backups and the state go "
+                   "(default ./rehearsal)")))
 def rehearse(args) -> tuple[int, object]:
     from ops.rehearse import run as rehearsal
     return rehearsal.run(args)
 
 
-def history(args, runner: StackRunner) -> tuple[int, object]:
-    from ops.views import format_history
-    from ops.views import history as history_rows
-    rows = history_rows(runner)
-    print(format_history(rows))
-    return 0, rows
-
-
+@verb("preview", "the stack file's diff against the deployed state", applies=True)
 def preview(args, runner: StackRunner) -> tuple[int, object]:
     from ops.views import preview as preview_view
     return 0, preview_view(runner, log=_log)
 
 
+@verb("switch", "backup, migration and the new release in a timed window", applies=True,
+      arguments=(
+          CONFIRM, BUDGET,
+          arg("--takeover", type=Path, metavar="AUDIT_DIR",
+              help="first stop and remove the audited compose deployment; "
+                   "a failed switch brings it back"),
+          arg("--compose-project", default="meeshy",
+              help="compose project of the deployment taken over (default meeshy)"),
+          arg("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
+              help="time allowed to the automatic rollback (default 600)")))
 def switch(args, runner: StackRunner) -> tuple[int, object]:
     from ops.switch.run import SwitchAborted, run_switch
     runner.check_policies(runner.desired(), op_id="policy-switch")
@@ -77,6 +106,13 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
     return {"succeeded": 0, "rolled back": 3}.get(report["result"], 1), report
 
 
+@verb("rollback", "re-apply an earlier snapshot, or the compose deployment", arguments=(
+    CONFIRM, BUDGET,
+    (arg("--to", type=int, metavar="VERSION",
+         help="the update to re-apply (default: the previous snapshot)"),
+     arg("--to-compose", type=Path, metavar="AUDIT_DIR",
+         help="after a takeover switch: remove the stack's containers (never a "
+              "volume) and bring back the compose deployment recorded in AUDIT_DIR"))))
 def rollback(args, runner: StackRunner) -> tuple[int, object]:
     if args.to_compose is not None:
         return _rollback_to_compose(args, runner)
@@ -96,6 +132,21 @@ def _rollback_to_compose(args, runner: StackRunner) -> tuple[int, object]:
     return (1, None) if report is None else (0 if report["result"] == "restored" else 1, report)
 
 
+@verb("history", "updates with release, database, backup and result")
+def history(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.views import format_history
+    from ops.views import history as history_rows
+    rows = history_rows(runner)
+    print(format_history(rows))
+    return 0, rows
+
+
+@verb("refresh-staging", "production's latest backup into the stack's database, migrated",
+      applies=True, check=lambda args: preflight.refresh_problems(args.project_dir, args.stack,
+                                                                  args.source),
+      check_file=preflight.protected_problem, arguments=(
+          arg("--from", dest="source", default="production",
+              help="the stack whose latest backup is copied (default production)"),))
 def refresh_staging(args, runner: StackRunner) -> tuple[int, object]:
     from ops.automation.stack_runner import StackRunner
     from ops.refresh_staging import refresh_staging as refresh
@@ -104,6 +155,8 @@ def refresh_staging(args, runner: StackRunner) -> tuple[int, object]:
     return (0 if report["result"] == "succeeded" else 1), report
 
 
+@verb("deploy", "one update with the stack file, recorded as a snapshot", applies=True,
+      creates=True)
 def deploy(args, runner: StackRunner) -> tuple[int, object]:
     from ops.automation.ledger import new_op_id
     runner.check_policies(runner.desired(), op_id="policy-deploy")
@@ -112,6 +165,7 @@ def deploy(args, runner: StackRunner) -> tuple[int, object]:
     return (0 if result.ok else 1), result.__dict__
 
 
+@verb("teardown", "destroy a stack that is not production", arguments=(CONFIRM,))
 def teardown(args, runner: StackRunner) -> tuple[int, dict]:
     """Destroys every unprotected resource of a stack that is not production. The protected
     ones (data volumes) stay, in the engine and in the state, and are named; the stack's history
@@ -158,17 +212,12 @@ def _print_phases(report: dict) -> None:
     print("\n".join(lines))
 
 
-# Verbs that need no stack of the project, then those run on one (a StackRunner).
-WITHOUT_STACK = {"audit": audit, "rehearse": rehearse}
-ON_A_STACK = {"history": history, "preview": preview, "switch": switch, "rollback": rollback,
-              "refresh-staging": refresh_staging, "deploy": deploy, "teardown": teardown}
-
-
 def run(args) -> tuple[int, object]:
-    if args.verb in WITHOUT_STACK:
-        return WITHOUT_STACK[args.verb](args)
+    declared = VERBS[args.verb]
+    if not declared.on_stack:
+        return declared.run(args)
     from ops.automation.env import discover
     from ops.automation.stack_runner import StackRunner
     runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
-                         create=args.verb == "deploy")
-    return ON_A_STACK[args.verb](args, runner)
+                         create=declared.creates)
+    return declared.run(args, runner)

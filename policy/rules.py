@@ -111,15 +111,19 @@ def data_volumes_protected(res: Res, facts: StackFacts) -> list[str]:
 
 
 def admin_uis_behind_basic_auth(res: Res, facts: StackFacts) -> list[str]:
-    """Admin UIs and the Traefik dashboard are routed only through a basic-auth middleware."""
+    """Admin UIs and the Traefik dashboard are routed only through a basic-auth middleware whose
+    users come from a file."""
     if res.type != CONTAINER:
         return []
     labels = _labels(res.props)
     auth = {k.split(".")[3] for k in labels
-            if k.startswith("traefik.http.middlewares.") and k.endswith(".basicauth.users")
+            if k.startswith("traefik.http.middlewares.") and k.endswith(".basicauth.usersfile")
             and labels[k]}
     admin = labels.get("meeshy.service") in ADMIN_SERVICES
-    problems = []
+    # Users in a label are shown by `docker inspect` to anyone on the host: only a file will do.
+    problems = [f"label {k!r} holds basic-auth users; name a file with basicauth.usersfile"
+                for k in labels if k.startswith("traefik.http.middlewares.")
+                and k.endswith(".basicauth.users")]
     for key, value in labels.items():
         parts = key.split(".")
         if len(parts) != 5 or parts[:3] != ["traefik", "http", "routers"] or parts[4] != "rule":

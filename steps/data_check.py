@@ -29,8 +29,8 @@ from pathlib import Path
 import bson
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
-from pymongo import MongoClient
 
+from migration.engine.deadlines import DEFAULT_TIMEOUT_SECONDS, mongo_client
 from steps import archive
 from steps.digest import database_digests
 from steps.protocol import print_result
@@ -125,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path)
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--archive", type=Path)
-    parser.add_argument("--timeout", type=float, default=10.0, help="server selection, seconds")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="connection and server selection, seconds")
+    parser.add_argument("--operation-timeout", type=float, default=DEFAULT_TIMEOUT_SECONDS,
+                        help="the longest any one database operation may take, seconds")
     args = parser.parse_args(argv)
     uri = os.environ.get(URI_ENV)
     if not uri:
@@ -136,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("indexes needs --archive FILE")
     if args.verb == "changes" and (args.baseline is None) == (args.archive is None):
         parser.error("changes needs exactly one of --baseline or --archive")
-    client = MongoClient(uri, serverSelectionTimeoutMS=int(args.timeout * 1000))
+    client = mongo_client(uri, args.operation_timeout, connect_seconds=args.timeout)
     try:
         if args.verb == "digests":
             result = database_digests(client, args.database)

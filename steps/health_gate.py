@@ -50,11 +50,11 @@ def probe_http(url: str, timeout: float) -> tuple[bool, str]:
 
 
 def probe_mongo(uri: str, timeout: float) -> tuple[bool, str]:
-    from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
-    client = MongoClient(uri, serverSelectionTimeoutMS=int(timeout * 1000),
-                         connectTimeoutMS=int(timeout * 1000))
+    from migration.engine.deadlines import mongo_client
+
+    client = mongo_client(uri, timeout, connect_seconds=timeout)
     try:
         answer = client.admin.command("ping")
         ok = float(answer.get("ok", 0)) == 1.0

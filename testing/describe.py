@@ -7,7 +7,7 @@ left is what really differs (hosts, ports, images, protection).
 
     python -m testing.describe production            # the description
     python -m testing.describe staging production    # the staging -> production difference
-Runs the real program under Pulumi mocks (testing/mock_engine.py): no CLI, no Docker.
+Runs the real program under Pulumi mocks (testing/mock_pulumi.py): no CLI, no Docker.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import shlex
 import sys
 from typing import Any, Iterable
 
-from testing.mock_engine import EXAMPLE_SECRETS, EXAMPLE_SERVICE_SECRET, ProgramRun, Recorded, run_stack_file
+from testing.mock_pulumi import EXAMPLE_SECRETS, EXAMPLE_SERVICE_SECRET, ProgramRun, Recorded, run_stack_file
 
 
 def kind(r: Recorded) -> str:

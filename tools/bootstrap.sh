@@ -28,6 +28,7 @@ step() {
 # make: it runs beside them (their downloads and links leave the cores idle at times), and the
 # local images, whose gateway tags carry Prisma Client, wait for it.
 if [[ "$what" == test ]]; then
+  step install-node.sh     # Prisma's npm packages and generate run on it
   "$here/build-prisma.sh" >"$MEESHY_LOGS/bootstrap-prisma.log" 2>&1 &
   prisma_pid=$!
 fi

@@ -100,6 +100,7 @@ install_npm() {
 }
 
 command -v node >/dev/null || die "node is missing: Prisma $npm_version needs Node.js >= 18.18"
+command -v npm >/dev/null || die "npm is missing: Prisma is installed with it (Debian: apt-get install npm)"
 inputs="$(engine_inputs)"
 if [[ -f "$library" && "$(cat "$(stamp_path prisma-engine)" 2>/dev/null)" == "$inputs" ]]; then
   log "prisma query engine $commit is current"

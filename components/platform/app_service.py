@@ -12,8 +12,10 @@ from commands import services as commands
 from components.platform.containers import ContainerSpec, Mount, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.routing import disabled_labels, router_labels
+from components.platform.traefik import COMPRESS
 from config.service_settings import ServiceSettings
 from config.services import ServiceSpec
+from config.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,6 @@ class AppServiceArgs:
     spec: ServiceSpec                 # its declaration: image, port, probe, variables, files
     volumes: Mapping[str, Any] = field(default_factory=dict)   # purpose -> docker.Volume
     depends_on: Sequence[pulumi.Resource] = ()
-    middlewares: Sequence[str] = ()   # Traefik middlewares of its router
 
     @property
     def service(self) -> str:
@@ -43,35 +44,47 @@ def operator_files(service: ServiceSettings) -> dict[str, Any]:
     return {f.path: f.secret.output() for f in service.secret_files if f.secret}
 
 
+def app_container(settings: Settings, service: ServiceSpec,
+                  volumes: Mapping[str, Any]) -> ContainerSpec:
+    """The container of an application service (pure): its declaration and its operator
+    settings; `volumes` maps each volume purpose it mounts to the volume's name."""
+    names = settings.names
+    hosts = names.hosts_of(service.name)
+    extra = settings.services.of(service.name)
+    labels = (router_labels(names, service.name, hosts, port=service.port,
+                            middlewares=[COMPRESS] if service.compress else [])
+              if is_public(settings, service) else disabled_labels())
+    probe = extra.options.get("healthcheck") or commands.service_probe(service.name)
+    return ContainerSpec(
+        service=service.name,
+        image=settings.images.by_key()[service.image],
+        envs={**(service.env(settings) if service.env else {}), **extra.environment()},
+        labels=labels,
+        mounts=[*spec_mounts(service.name, volumes), *operator_mounts(extra)],
+        files=dict(service.files),
+        read_only_files=operator_files(extra),
+        command=list(service.command) if service.command else None,
+        health=health_of(service.name, commands.healthcheck_test(probe)),
+    )
+
+
+def is_public(settings: Settings, service: ServiceSpec) -> bool:
+    """Routed at its hosts, if it has any; an optional service only when its `public` option
+    says so (agent)."""
+    return (bool(settings.names.hosts_of(service.name))
+            and settings.services.of(service.name).options.get("public", True))
+
+
 class AppService(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:app:AppService", name, None, opts)
         ctx, service = args.ctx, args.spec
         names = ctx.names
-        hosts = names.hosts_of(service.name)
-        extra = ctx.settings.services.of(service.name)
-        # Routed at its hosts, if it has any; an optional service only when its `public` option
-        # says so (agent).
-        public = bool(hosts) and extra.options.get("public", True)
-        labels = (router_labels(names, service.name, hosts, port=service.port,
-                                middlewares=args.middlewares)
-                  if public else disabled_labels())
-        probe = extra.options.get("healthcheck") or commands.service_probe(service.name)
-        spec = ContainerSpec(
-            service=service.name,
-            image=ctx.image(service.image),
-            envs={**(service.env(ctx.settings) if service.env else {}), **extra.environment()},
-            labels=labels,
-            mounts=[*spec_mounts(service.name, args.volumes), *operator_mounts(extra)],
-            files=dict(service.files),
-            read_only_files=operator_files(extra),
-            command=list(service.command) if service.command else None,
-            health=health_of(service.name, commands.healthcheck_test(probe)),
-        )
+        spec = app_container(ctx.settings, service, {p: v.name for p, v in args.volumes.items()})
         self.container = ctx.container(
             spec, parent=self, depends_on=[*ctx.image_deps(service.image), *args.depends_on])
         self.container_name = self.container.name
-        self.hosts = list(hosts) if public else []
+        self.hosts = list(names.hosts_of(service.name)) if is_public(ctx.settings, service) else []
         self.urls = [names.url(h) for h in self.hosts]
         self.internal_url = pulumi.Output.from_input(
             f"http://{names.container(service.name)}:{service.port}")

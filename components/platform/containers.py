@@ -1,6 +1,6 @@
 """One way to declare a stack's container, shared by every component.
 
-Fixed Docker names (from naming.py) make containers findable by operators and scripts, which is
+Fixed Docker names (from config/naming.py) make containers findable by operators and scripts, which is
 why every container is replaced delete-before-replace: an update never fails on a name or host
 port the old container still holds.
 """
@@ -19,11 +19,7 @@ from config.naming import StackNames
 from config.services import spec
 
 RESTART_POLICY = "unless-stopped"
-# Containers the update waits on (database, Redis) probe often: without a start interval
-# (settings.health_start_interval off, engines older than Docker 25) the first probe only runs
-# after one interval. Without it every container probes that often: Traefik ignores a container
-# until its first probe passes, so a new gateway stayed unrouted (404) ~30 s after a switch.
-WAITED_INTERVAL = "5s"
+WAITED_INTERVAL = spec.WAITED_INTERVAL
 
 
 @dataclass(frozen=True)
@@ -79,8 +75,8 @@ class ContainerSpec:
 
 def spec_mounts(service: str, volumes: Mapping[str, Any]) -> list[Mount]:
     """Every volume `service` declares (config/services/) at its path; `volumes` maps each
-    purpose to its docker.Volume."""
-    return [Mount(use.path, volume=volumes[use.purpose].name, read_only=use.read_only)
+    purpose to its volume's name."""
+    return [Mount(use.path, volume=volumes[use.purpose], read_only=use.read_only)
             for use in services.by_name(service).volumes]
 
 

@@ -14,11 +14,12 @@ from typing import Any
 import pulumi
 
 from components.platform.app_service import operator_files, operator_mounts
-from components.platform.containers import ContainerSpec, Mount, Publish, health_of
+from components.platform.containers import ContainerSpec, Mount, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.routing import router_labels
 from components.platform.volumes import stack_volume
 from config.services.coturn import CERTS_DIR, TURN_PORT, TURNS_PORT
+from config.settings import Settings
 
 CONFIG_PATH = "/etc/coturn/turnserver.conf"
 # traefik-certs-dumper's `file` mode: one folder per domain, rewritten when acme.json changes.
@@ -45,6 +46,38 @@ def turn_ports(options: dict) -> list[Publish]:
     return ports
 
 
+def dumper_container(settings: Settings, traefik_certs: Any, certs: Any) -> ContainerSpec:
+    """The certificate dumper's container (pure): Traefik's volume read-only, coturn's written."""
+    options = settings.services.of("coturn").options
+    host = settings.names.hosts_of("coturn")[0]
+    return ContainerSpec(
+        service="certs-dumper", image=settings.images.by_key()["certsDumper"],
+        command=list(options.get("certs_dumper_command") or DUMPER_COMMAND),
+        mounts=[Mount("/letsencrypt", volume=traefik_certs, read_only=True),
+                Mount(CERTS_DIR, volume=certs)],
+        health=health_of("certs-dumper", ["CMD", "test", "-s",
+                                          f"{CERTS_DIR}/{host}/certificate.crt"]),
+    )
+
+
+def coturn_container(settings: Settings, certs: Any) -> ContainerSpec:
+    """Coturn's container (pure); `certs` is the name of the volume the dumper fills."""
+    names, extra = settings.names, settings.services.of("coturn")
+    options = extra.options
+    host = names.hosts_of("coturn")[0]
+    return ContainerSpec(
+        service="coturn", image=settings.images.by_key()["coturn"],
+        command=["-c", CONFIG_PATH],
+        labels=router_labels(names, "coturn", (host,), internal_service="noop@internal"),
+        envs=extra.environment(),
+        mounts=[*spec_mounts("coturn", {"turn-certs": certs}), *operator_mounts(extra)],
+        read_only_files={**operator_files(extra), CONFIG_PATH: turn_config(
+            options, host, options["realm"] or names.site_domain, options["auth_secret"].value)},
+        ports=turn_ports(options),
+        health=health_of("coturn", ["CMD", *options["healthcheck"]]),
+    )
+
+
 @dataclass(frozen=True)
 class CoturnArgs:
     ctx: StackContext
@@ -55,31 +88,11 @@ class Coturn(pulumi.ComponentResource):
     def __init__(self, name: str, args: CoturnArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:coturn:Coturn", name, None, opts)
         ctx, s = args.ctx, args.ctx.settings
-        names, extra = s.names, s.services.of("coturn")
-        options = extra.options
-        host = names.hosts_of("coturn")[0]
+        host = s.names.hosts_of("coturn")[0]
         self.certs = stack_volume(s, "turn-certs", provider=ctx.provider, parent=self)
-        dumper = ContainerSpec(
-            service="certs-dumper", image=ctx.image("certsDumper"),
-            command=list(options.get("certs_dumper_command") or DUMPER_COMMAND),
-            mounts=[Mount("/letsencrypt", volume=args.traefik_certs, read_only=True),
-                    Mount(CERTS_DIR, volume=self.certs.name)],
-            health=health_of("certs-dumper", ["CMD", "test", "-s",
-                                              f"{CERTS_DIR}/{host}/certificate.crt"]),
-        )
+        dumper = dumper_container(s, args.traefik_certs, self.certs.name)
         self.dumper = ctx.container(dumper, parent=self, depends_on=ctx.image_deps("certsDumper"))
-        spec = ContainerSpec(
-            service="coturn", image=ctx.image("coturn"),
-            command=["-c", CONFIG_PATH],
-            labels=router_labels(names, "coturn", (host,), internal_service="noop@internal"),
-            envs=extra.environment(),
-            mounts=[Mount(CERTS_DIR, volume=self.certs.name, read_only=True),
-                    *operator_mounts(extra)],
-            read_only_files={**operator_files(extra), CONFIG_PATH: turn_config(
-                options, host, options["realm"] or names.site_domain, options["auth_secret"].value)},
-            ports=turn_ports(options),
-            health=health_of("coturn", ["CMD", *options["healthcheck"]]),
-        )
+        spec = coturn_container(s, self.certs.name)
         self.container = ctx.container(spec, parent=self,
                                        depends_on=[*ctx.image_deps("coturn"), self.dumper])
         self.container_name = self.container.name

@@ -17,6 +17,7 @@ from components.platform.containers import ContainerSpec, health_of
 from components.platform.context import StackContext
 from components.platform.routing import MAINTENANCE_PRIORITY, disabled_labels, router_labels
 from config.services.maintenance import SPEC as MAINTENANCE
+from config.settings import Settings
 
 HEALTH_PATH = "/__maintenance/health"
 PAGE_DIR = "/usr/share/nginx/maintenance"
@@ -41,6 +42,27 @@ PAGE = """<!doctype html>
 """
 
 
+def maintenance_container(settings: Settings) -> ContainerSpec:
+    """The maintenance answer's container (pure); routed only with meeshy:maintenance."""
+    names = settings.names
+    labels = (router_labels(names, "maintenance", names.public_hosts, port=MAINTENANCE.port,
+                            priority=MAINTENANCE_PRIORITY)
+              if settings.maintenance else disabled_labels())
+    return ContainerSpec(
+        service="maintenance",
+        image=settings.images.by_key()["maintenance"],
+        command=["nginx", "-g", "daemon off;"],
+        labels=labels,
+        files={"/etc/nginx/conf.d/default.conf": NGINX_CONF, f"{PAGE_DIR}/index.html": PAGE},
+        health=health_of("maintenance", commands.healthcheck_test(
+            commands.http_probe(f"http://localhost{HEALTH_PATH}", MAINTENANCE.health.tool))),
+        # Traefik ignores a container until it is healthy: the update that turns maintenance
+        # on must not end (and the switch's delta pass start) while writes still go through.
+        # The rehearsal saw writes acknowledged ~40 s into "maintenance on" without this.
+        wait_healthy=True,
+    )
+
+
 @dataclass(frozen=True)
 class MaintenanceArgs:
     ctx: StackContext
@@ -51,22 +73,7 @@ class Maintenance(pulumi.ComponentResource):
         super().__init__("meeshy:maintenance:Maintenance", name, None, opts)
         ctx, s = args.ctx, args.ctx.settings
         names = s.names
-        labels = (router_labels(names, "maintenance", names.public_hosts, port=MAINTENANCE.port,
-                                priority=MAINTENANCE_PRIORITY)
-                  if s.maintenance else disabled_labels())
-        spec = ContainerSpec(
-            service="maintenance",
-            image=ctx.image("maintenance"),
-            command=["nginx", "-g", "daemon off;"],
-            labels=labels,
-            files={"/etc/nginx/conf.d/default.conf": NGINX_CONF, f"{PAGE_DIR}/index.html": PAGE},
-            health=health_of("maintenance", commands.healthcheck_test(
-                commands.http_probe(f"http://localhost{HEALTH_PATH}", MAINTENANCE.health.tool))),
-            # Traefik ignores a container until it is healthy: the update that turns maintenance
-            # on must not end (and the switch's delta pass start) while writes still go through.
-            # The rehearsal saw writes acknowledged ~40 s into "maintenance on" without this.
-            wait_healthy=True,
-        )
+        spec = maintenance_container(s)
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("maintenance"))
         self.container_name = self.container.name
         self.enabled = pulumi.Output.from_input(s.maintenance)

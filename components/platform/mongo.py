@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_command as command
@@ -40,6 +41,21 @@ def replica_set_init_command(settings: Settings) -> list[str]:
                                 docker_host=settings.docker_host)
 
 
+def database_container(settings: Settings, data: Any, config: Any) -> ContainerSpec:
+    """The database's container (pure); `data` and `config` are its volumes' names."""
+    ports = settings.ports
+    return ContainerSpec(
+        service="database",
+        image=settings.images.by_key()["mongo"],
+        command=mongod_command(settings),
+        mounts=spec_mounts("database", {"database-data": data, "database-config": config}),
+        ports=[Publish(DATABASE_PORT, ports.database, ip="127.0.0.1")] if ports.database else [],
+        health=health_of("database", database_probe(settings)),
+        wait_healthy=True,           # the replica-set init needs a server that answers
+        stop_grace_seconds=60,       # let mongod flush and step down cleanly
+    )
+
+
 @dataclass(frozen=True)
 class MongoReplicaSetArgs:
     ctx: StackContext
@@ -53,17 +69,7 @@ class MongoReplicaSet(pulumi.ComponentResource):
         names, db = s.names, s.database
         self.data = stack_volume(s, "database-data", provider=ctx.provider, parent=self)
         self.config = stack_volume(s, "database-config", provider=ctx.provider, parent=self)
-        published = [Publish(DATABASE_PORT, s.ports.database, ip="127.0.0.1")] if s.ports.database else []
-        spec = ContainerSpec(
-            service="database",
-            image=ctx.image("mongo"),
-            command=mongod_command(s),
-            mounts=spec_mounts("database", {"database-data": self.data, "database-config": self.config}),
-            ports=published,
-            health=health_of("database", database_probe(s)),
-            wait_healthy=True,           # the replica-set init needs a server that answers
-            stop_grace_seconds=60,       # let mongod flush and step down cleanly
-        )
+        spec = database_container(s, self.data.name, self.config.name)
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("mongo"))
         replica_set = db.replica_set.name if db.replica_set.enabled else None
         self.replica_set_init = None

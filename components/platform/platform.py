@@ -13,7 +13,7 @@ from components.platform.coturn import Coturn, CoturnArgs
 from components.platform.maintenance import Maintenance, MaintenanceArgs
 from components.platform.mongo import MongoReplicaSet, MongoReplicaSetArgs
 from components.platform.redis import Redis, RedisArgs
-from components.platform.traefik import COMPRESS, Traefik, TraefikArgs
+from components.platform.traefik import Traefik, TraefikArgs
 from components.platform.volumes import stack_volume
 from components.release.release import platform_release, platform_schema_check
 from config import naming, services, wiring
@@ -119,8 +119,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
                        for r in (after[name] if name in after else [started[name].container])]
             started[spec.name] = AppService(
                 f"{s.names.prefix}-{spec.name}",
-                AppServiceArgs(ctx, spec, volume, depends_on=depends,
-                               middlewares=[COMPRESS] if spec.compress else []),
+                AppServiceArgs(ctx, spec, volume, depends_on=depends),
                 pulumi.ResourceOptions(parent=self))
         return started
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -19,6 +20,20 @@ def redis_command(settings: Settings) -> list[str]:
             "--maxmemory-policy", settings.redis.max_memory_policy]
 
 
+def redis_container(settings: Settings, data: Any) -> ContainerSpec:
+    """Redis's container (pure); `data` is its volume's name."""
+    published = settings.ports.redis
+    return ContainerSpec(
+        service="redis",
+        image=settings.images.by_key()["redis"],
+        command=redis_command(settings),
+        mounts=spec_mounts("redis", {"redis-data": data}),
+        ports=[Publish(REDIS_PORT, published, ip="127.0.0.1")] if published else [],
+        health=health_of("redis", commands.healthcheck_test(commands.redis_ping())),
+        wait_healthy=True,
+    )
+
+
 @dataclass(frozen=True)
 class RedisArgs:
     ctx: StackContext
@@ -30,15 +45,7 @@ class Redis(pulumi.ComponentResource):
         ctx, s = args.ctx, args.ctx.settings
         names = s.names
         self.data = stack_volume(s, "redis-data", provider=ctx.provider, parent=self)
-        spec = ContainerSpec(
-            service="redis",
-            image=ctx.image("redis"),
-            command=redis_command(s),
-            mounts=spec_mounts("redis", {"redis-data": self.data}),
-            ports=[Publish(REDIS_PORT, s.ports.redis, ip="127.0.0.1")] if s.ports.redis else [],
-            health=health_of("redis", commands.healthcheck_test(commands.redis_ping())),
-            wait_healthy=True,
-        )
+        spec = redis_container(s, self.data.name)
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("redis"))
         self.container_name = self.container.name
         self.url = pulumi.Output.from_input(names.redis_url)

@@ -49,9 +49,11 @@ def router_labels(names: StackNames, router: str, hosts: Sequence[str], *, port:
     return labels
 
 
-def basic_auth_labels(names: StackNames, middleware: str, users: Any) -> dict[str, Any]:
-    """Basic-auth middleware; `users` is the htpasswd text, passed as a secret Output."""
-    return {f"traefik.http.middlewares.{names.router(middleware)}.basicauth.users": users}
+def basic_auth_labels(names: StackNames, middleware: str, users_file: str) -> dict[str, str]:
+    """Basic-auth middleware reading its htpasswd entries from `users_file`, a path inside the
+    Traefik container (see traefik.auth_files): the entries never sit in a label, which
+    `docker inspect` shows to anyone with access to the engine."""
+    return {f"traefik.http.middlewares.{names.router(middleware)}.basicauth.usersfile": users_file}
 
 
 def identity_labels(names: StackNames, service: str) -> dict[str, str]:

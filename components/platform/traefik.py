@@ -4,6 +4,7 @@ behind basic auth."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 
@@ -24,6 +25,23 @@ DYNAMIC_CONFIG = """http:
       compress: {}
 """
 COMPRESS = "compress@file"
+# Basic-auth users as files inside Traefik (uploaded read-only, secret in state), named by the
+# routers' middlewares through `usersfile`; the admin UIs' file exists only with the UIs.
+DASHBOARD_USERS_FILE = "/etc/traefik/auth/dashboard.htpasswd"
+ADMIN_UI_USERS_FILE = "/etc/traefik/auth/admin-ui.htpasswd"
+
+
+def users_file_content(entries: str) -> str:
+    """The setting's comma-separated htpasswd entries, one per line as Traefik's usersFile reads them."""
+    return "".join(f"{e.strip()}\n" for e in entries.split(",") if e.strip())
+
+
+def auth_files(settings: Settings) -> dict[str, pulumi.Output]:
+    sec = settings.secrets
+    files = {DASHBOARD_USERS_FILE: sec.dashboard_auth.output().apply(users_file_content)}
+    if settings.admin_uis and sec.admin_ui_auth is not None:
+        files[ADMIN_UI_USERS_FILE] = sec.admin_ui_auth.output().apply(users_file_content)
+    return files
 
 
 def traefik_command(settings: Settings) -> list[str]:
@@ -59,6 +77,28 @@ def traefik_command(settings: Settings) -> list[str]:
     return cmd
 
 
+def traefik_container(settings: Settings, certs: Any) -> ContainerSpec:
+    """Traefik's container (pure); `certs` is its certificate volume's name."""
+    names = settings.names
+    labels = merge(
+        router_labels(names, "dashboard", names.hosts_of("traefik"),
+                      internal_service="api@internal", middlewares=["dashboard-auth"]),
+        basic_auth_labels(names, "dashboard-auth", DASHBOARD_USERS_FILE),
+    )
+    return ContainerSpec(
+        service="traefik",
+        image=settings.images.by_key()["traefik"],
+        command=traefik_command(settings),
+        labels=labels,
+        mounts=[*spec_mounts("traefik", {"traefik-certs": certs}),
+                Mount("/var/run/docker.sock", host_path=settings.docker_socket, read_only=True)],
+        ports=[Publish(80, settings.ports.http), Publish(443, settings.ports.https)],
+        files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
+        read_only_files=auth_files(settings),
+        health=health_of("traefik", ["CMD", "traefik", "healthcheck", "--ping"]),
+    )
+
+
 @dataclass(frozen=True)
 class TraefikArgs:
     ctx: StackContext
@@ -70,22 +110,7 @@ class Traefik(pulumi.ComponentResource):
         ctx, s = args.ctx, args.ctx.settings
         names = s.names
         self.certs = stack_volume(s, "traefik-certs", provider=ctx.provider, parent=self)
-        labels = merge(
-            router_labels(names, "dashboard", names.hosts_of("traefik"),
-                          internal_service="api@internal", middlewares=["dashboard-auth"]),
-            basic_auth_labels(names, "dashboard-auth", s.secrets.dashboard_auth.output()),
-        )
-        spec = ContainerSpec(
-            service="traefik",
-            image=ctx.image("traefik"),
-            command=traefik_command(s),
-            labels=labels,
-            mounts=[*spec_mounts("traefik", {"traefik-certs": self.certs}),
-                    Mount("/var/run/docker.sock", host_path=s.docker_socket, read_only=True)],
-            ports=[Publish(80, s.ports.http), Publish(443, s.ports.https)],
-            files={DYNAMIC_CONFIG_PATH: DYNAMIC_CONFIG},
-            health=health_of("traefik", ["CMD", "traefik", "healthcheck", "--ping"]),
-        )
+        spec = traefik_container(s, self.certs.name)
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("traefik"))
         self.container_name = self.container.name
         self.dashboard_url = pulumi.Output.from_input(names.url(names.hosts_of("traefik")[0]))

@@ -22,6 +22,11 @@ DEFAULT_INTERVAL = "30s"
 DEFAULT_TIMEOUT = "10s"
 DEFAULT_RETRIES = 3
 DEFAULT_START_INTERVAL = "2s"   # probe often while starting, so waits end early
+# Containers the update waits on (database, Redis) probe often: without a start interval
+# (meeshy:healthStartInterval off, engines older than Docker 25) the first probe only runs
+# after one interval. Without it every container probes that often: Traefik ignores a container
+# until its first probe passes, so a new gateway stayed unrouted (404) ~30 s after a switch.
+WAITED_INTERVAL = "5s"
 
 # How a service comes to run.
 ALWAYS = "always"          # every stack

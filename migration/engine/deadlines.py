@@ -34,14 +34,37 @@ class DatabaseFailure(MigrationError):
     """A server did not answer in time or answered out of step; exit code 1."""
 
 
-def client_options(uri_options, timeout_seconds: float) -> dict:
-    """Deadlines for a MongoClient; options the URI sets itself are left to the URI."""
-    given = {name.lower() for name in uri_options}
-    wanted = {"connectTimeoutMS": CONNECT_TIMEOUT_MS,
-              "serverSelectionTimeoutMS": CONNECT_TIMEOUT_MS,
-              "socketTimeoutMS": int(timeout_seconds * 1000),
-              "timeoutMS": int(timeout_seconds * 1000)}
-    return {name: value for name, value in wanted.items() if name.lower() not in given}
+DEADLINES = ("connectTimeoutMS", "serverSelectionTimeoutMS", "socketTimeoutMS", "timeoutMS")
+
+
+def client_options(uri_options, timeout_seconds: float,
+                   connect_seconds: float = CONNECT_TIMEOUT_MS / 1000) -> dict:
+    """Deadlines for a MongoClient. A URI may shorten one, never lengthen or remove it
+    (`timeoutMS=0` or `socketTimeoutMS=0` mean none to pymongo): the client's keyword arguments,
+    which win over the URI's options, always carry all four."""
+    ceilings = {"connectTimeoutMS": connect_seconds, "serverSelectionTimeoutMS": connect_seconds,
+                "socketTimeoutMS": timeout_seconds, "timeoutMS": timeout_seconds}
+    given = {name.lower(): value for name, value in uri_options.items()}  # seconds, as parsed
+    options = {}
+    for name, ceiling in ceilings.items():
+        value = given.get(name.lower())
+        shorter = isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and 0 < value < ceiling
+        options[name] = max(1, int((value if shorter else ceiling) * 1000))
+    return options
+
+
+def mongo_client(uri: str, timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS, *,
+                 connect_seconds: float = CONNECT_TIMEOUT_MS / 1000, **kwargs):
+    """The one place this project builds a MongoClient (migration, steps, ops, takeover): every
+    client has connect, server-selection and socket timeouts and an operation deadline
+    (`timeoutMS`), whatever the URI says. `kwargs` are other client options (appname, ...)."""
+    import pymongo
+    from pymongo import uri_parser
+
+    options = uri_parser.parse_uri(uri, warn=False)["options"]
+    return pymongo.MongoClient(uri, **kwargs,
+                               **client_options(options, timeout_seconds, connect_seconds))
 
 
 def server_of(db) -> str:

@@ -120,8 +120,7 @@ class Runner:
         if isinstance(rule, DropCollection):
             counts["documents"] = counts["dropped"] = \
                 self.source_db[rule.source].count_documents({})
-            checkpoint.save_progress(self.target_db, rule.source, step.id, None, counts,
-                                     self.seq, done=True)
+            self._checkpoint(rule.source, step.id, None, counts, self.seq, True)
             return self._summary(step, rule, counts)
         self._pass(step, rule, counts, after)
         return self._summary(step, rule, counts)
@@ -181,15 +180,25 @@ class Runner:
         what = f"writing what {rule.source} produced {upto} into the target"
 
         def job():
-            if self.lease is not None:
-                self.lease.check()  # a run that lost the target writes nothing more
+            self._claim()   # a run that lost the target writes nothing more (lease.py)
             with operation(what, self.target_db):
                 if results or old_entries or consumed:
                     apply_batch(self.target_db, rule.source, results, old_entries, consumed,
                                 carried, excluded, seq, self.producers, write_counts)
-                checkpoint.save_progress(self.target_db, rule.source, step.id, last_id,
-                                         {**status_counts, **write_counts}, seq, done=done)
+                    self._claim()
+                self._checkpoint(rule.source, step.id, last_id, {**status_counts, **write_counts},
+                                 seq, done)
         return job
+
+    def _checkpoint(self, source, step_id, last_id, counts, seq, done) -> None:
+        fence = self.lease.fence if self.lease is not None else None
+        if not checkpoint.save_progress(self.target_db, source, step_id, last_id, counts, seq,
+                                        done=done, fence=fence):
+            self.lease.fenced_out()
+
+    def _claim(self) -> None:
+        if self.lease is not None:
+            self.lease.claim()
 
     def _lookup(self, lookup):
         """Built once per run: several rules often declare the same lookup."""

@@ -7,19 +7,20 @@ import contextlib
 import time
 
 from config import stack_edits as edit
+from migration.engine.deadlines import mongo_client
 from ops.rehearse import load as rehearse_load
-from ops.rehearse import local_engine
+from ops.rehearse import local_docker
 from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
 from steps.digest import database_digests
 
 HEALTH_WAIT_SECONDS = 180
 SETTLE_SECONDS = 3.0      # writes before the switch starts and after it ends, for the picture
+CHECK_TIMEOUT_SECONDS = 300   # one operation of the checks (a digest's find over a collection)
 
 
 @contextlib.contextmanager
 def client(stack: RehearsalStack):
-    import pymongo
-    connection = pymongo.MongoClient(stack.database_uri(), serverSelectionTimeoutMS=20_000)
+    connection = mongo_client(stack.database_uri(), CHECK_TIMEOUT_SECONDS, connect_seconds=20)
     try:
         yield connection
     finally:
@@ -31,9 +32,9 @@ def wait_healthy(stacks: list[str], seconds: float = HEALTH_WAIT_SECONDS) -> dic
     same time (or time is up: then the step fails naming the others)."""
     deadline = time.monotonic() + seconds
     while True:
-        status = {name: (local_engine.inspect("container", name)["State"].get("Health") or {})
+        status = {name: (local_docker.inspect("container", name)["State"].get("Health") or {})
                   .get("Status", "no health check") for stack in stacks
-                  for name in local_engine.labelled("container", stack)}
+                  for name in local_docker.labelled("container", stack)}
         unhealthy = {n: s for n, s in status.items() if s not in ("healthy", "no health check")}
         if not unhealthy:
             return status
@@ -43,8 +44,8 @@ def wait_healthy(stacks: list[str], seconds: float = HEALTH_WAIT_SECONDS) -> dic
 
 
 def running_images(stack: str) -> dict[str, str]:
-    return {name: local_engine.inspect("container", name)["Config"]["Image"]
-            for name in local_engine.labelled("container", stack)}
+    return {name: local_docker.inspect("container", name)["Config"]["Image"]
+            for name in local_docker.labelled("container", stack)}
 
 
 def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, report: dict,

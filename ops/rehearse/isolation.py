@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import re
 
-from ops.rehearse import local_engine
+from ops.rehearse import local_docker
 
 _HOST = re.compile(r"Host\(`([^`]+)`\)")
 
 
 def footprint(stack: str) -> dict[str, set[str]]:
     """Everything a stack's containers hold on the engine, as sets of names."""
-    found = {"containers": set(local_engine.labelled("container", stack)),
-             "networks": set(local_engine.labelled("network", stack)),
-             "volumes": set(local_engine.labelled("volume", stack)),
+    found = {"containers": set(local_docker.labelled("container", stack)),
+             "networks": set(local_docker.labelled("network", stack)),
+             "volumes": set(local_docker.labelled("volume", stack)),
              "attached": set(), "mounted": set(), "ports": set(), "hosts": set()}
     for name in found["containers"]:
-        info = local_engine.inspect("container", name)
+        info = local_docker.inspect("container", name)
         found["attached"] |= set((info["NetworkSettings"].get("Networks") or {}))
         found["mounted"] |= {m["Name"] for m in info.get("Mounts") or [] if m.get("Type") == "volume"}
         bindings = info["HostConfig"].get("PortBindings") or {}

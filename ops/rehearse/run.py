@@ -19,11 +19,11 @@ from pathlib import Path
 
 from config import stack_edits as edit
 from ops.automation.ledger import now_iso
-from ops.rehearse import checks, local_engine
+from ops.rehearse import checks, local_docker
 from ops.rehearse import report as rehearse_report
 from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, release_images
 
-NEEDED_IMAGES = (*local_engine.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
+NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
                  "web@legacy", "gateway@unhealthy")
 MIGRATION = {"sourceDatabase": DATABASE, "targetDatabase": TARGET_DATABASE, "timeoutSeconds": 1800}
 
@@ -38,7 +38,7 @@ class Rehearsal:
         self.dir = Path(report_dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = _own_backend(self.dir / "state")
-        self.images = local_engine.local_images()
+        self.images = local_docker.local_images()
         missing = [key for key in NEEDED_IMAGES if key not in self.images]
         if missing:
             raise StepFailed(f"tools/build-images.sh --list lacks {', '.join(missing)}; "
@@ -112,7 +112,7 @@ class Rehearsal:
         stack.deploy("rehearse-production", check_policies=True)
 
     def insert_dataset(self) -> None:
-        from testing.legacy.dataset import insert_legacy_dataset
+        from legacy_data.dataset import insert_legacy_dataset
         with checks.client(self.production) as client:
             counts = insert_legacy_dataset(client[DATABASE], seed=1, scale=self.scale)
         self.report["dataset"] = {"database": DATABASE, "documents": sum(counts.values()),
@@ -167,7 +167,7 @@ class Rehearsal:
 
     def teardown(self) -> None:
         left = {stack.name: stack.remove() for stack in (self.staging, self.production)}
-        remaining = {name: {kind: local_engine.labelled(kind, name) for kind in local_engine.KINDS}
+        remaining = {name: {kind: local_docker.labelled(kind, name) for kind in local_docker.KINDS}
                      for name in left}
         stack_files = [s.name for s in (self.staging, self.production) if s.stack_file.exists()]
         self.report["teardown"] = {"leftAfterDestroy": left, "remaining": remaining,
@@ -177,7 +177,7 @@ class Rehearsal:
 
 
 def _image_ids(images: dict[str, str]) -> dict[str, str]:
-    return {key: local_engine.docker("image", "inspect", "--format", "{{.Id}}", ref, check=False).strip()
+    return {key: local_docker.docker("image", "inspect", "--format", "{{.Id}}", ref, check=False).strip()
             for key, ref in images.items()}
 
 
@@ -209,8 +209,8 @@ def _sentence(error: Exception) -> str:
 def check_usage(args) -> None:
     """Refused before anything starts (exit 2): a scale the dataset cannot have, a report
     directory that cannot be written."""
+    from legacy_data.dataset import MIN_SCALE
     from ops.preflight import PreflightError, writable_problem
-    from testing.legacy.dataset import MIN_SCALE
     problems = [] if args.scale >= MIN_SCALE else [f"--scale {args.scale:g} is below {MIN_SCALE}: "
                                                    "smaller datasets miss some of production's defects"]
     problems.append(writable_problem(args.report, "--report", directory=True))

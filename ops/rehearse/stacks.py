@@ -25,7 +25,7 @@ from pathlib import Path
 from config.stack_file import ConfigDoc, stack_file
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.stack_runner import StackRunner
-from ops.rehearse import local_engine
+from ops.rehearse import local_docker
 
 DOMAIN = "rehearsal.localhost"
 DATABASE = "meeshy"
@@ -58,7 +58,7 @@ def local_stack_settings(images: dict[str, str], ports: dict[str, int], backups:
         "meeshy:healthStartInterval": False,
         "meeshy:protectData": True,
         "meeshy:ports": dict(ports),
-        "meeshy:images": {key: images[key] for key in local_engine.SERVICE_IMAGES},
+        "meeshy:images": {key: images[key] for key in local_docker.SERVICE_IMAGES},
         "meeshy:database": {"name": DATABASE, "replicaSet": {"enabled": False},
                             "healthcheck": ["mongo-ping"]},
         "meeshy:backupDir": str(backups),
@@ -71,7 +71,7 @@ def local_stack_settings(images: dict[str, str], ports: dict[str, int], backups:
 
 def release_images(images: dict[str, str], variant: str | None, **replaced: str) -> dict[str, str]:
     """The service images with the app services on `variant` (`legacy`), or some replaced."""
-    chosen = {key: images[key] for key in local_engine.SERVICE_IMAGES}
+    chosen = {key: images[key] for key in local_docker.SERVICE_IMAGES}
     if variant:
         chosen.update({key: images[f"{key}@{variant}"] for key in ("translator", "gateway", "web")})
     chosen.update(replaced)
@@ -89,8 +89,8 @@ class RehearsalStack:
     def __init__(self, env: OpsEnvironment, name: str, images: dict[str, str], backups: Path,
                  log=print):
         self.env, self.name, self.images, self.backups, self.log = env, name, images, backups, log
-        self.ports = {"http": local_engine.free_port(), "https": local_engine.free_port(),
-                      "database": local_engine.free_port()}
+        self.ports = {"http": local_docker.free_port(), "https": local_docker.free_port(),
+                      "database": local_docker.free_port()}
         self.runner: StackRunner | None = None
 
     @property
@@ -140,6 +140,6 @@ class RehearsalStack:
         for argv in (["state", "unprotect", "--all", "--yes"], ["destroy", "--yes", "--skip-preview"],
                      ["stack", "rm", "--yes", "--force"]):
             self.pulumi(*argv)
-        left = local_engine.remove_labelled(self.name)
+        left = local_docker.remove_labelled(self.name)
         self.stack_file.unlink(missing_ok=True)
         return left

@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Callable
 
+from config import stack_edits as edit
 from config.release_settings import ReleaseSettings, load_release_settings
 from config.stack_file import ConfigDoc
 from ops import data_ops
@@ -294,7 +295,7 @@ def _roll_back_stack(switch: _Switch, failure: str, budget_seconds: float, log) 
 def _switch_maintenance_off(switch: _Switch, budget_seconds: float) -> None:
     """Maintenance is always switched off again, even when the rollback failed."""
     base = switch.deployed.doc if switch.deployed else switch.phases[0].doc
-    last = switch.runner.up(base.with_values({"meeshy:maintenance": False}), op_id=switch.op_id,
+    last = switch.runner.up(base.with_values(edit.maintenance(False)), op_id=switch.op_id,
                             phase="maintenance-off-final", snapshot=False,
                             deadline=switch.c.clock.monotonic() + budget_seconds)
     switch.report["maintenanceOff"] = {"ok": last.ok, "error": last.error, "version": last.version}

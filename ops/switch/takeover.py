@@ -25,7 +25,7 @@ from typing import Callable
 from commands import docker as docker_cli
 from config.naming import STACK_LABEL
 from takeover.compose.record import TakeoverError, now
-from takeover.engine import Engine
+from takeover.docker_host import Engine
 
 DEFAULT_STOP_SECONDS = 30
 

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from ops import data_ops
 from ops.automation import snapshots
 from ops.automation.ledger import new_op_id, now_iso
 from ops.automation.stack_runner import StackRunner
+from ops.switch.collaborators import Collaborators
 from takeover.compose.record import TakeoverError, latest_record
 
 KEEP_TIMEOUT_SECONDS = 600.0
@@ -42,20 +43,21 @@ def takeover_of(audit_dir: Path) -> dict:
 
 
 def keep_abandoned_writes(runner: StackRunner, current: snapshots.Snapshot, op_id: str,
-                          log: Callable[[str], None]) -> dict:
-    """Counts the live database's writes since the switch's baseline and dumps the database."""
+                          log: Callable[[str], None], data: Any = data_ops) -> dict:
+    """Counts the live database's writes since the switch's baseline and dumps the database
+    (`data`: ops/data_ops.py, or what the collaborators hand over)."""
     settings = current.settings
     server = data_ops.server_for(settings, current.doc.plain_values())
     live = settings.live_database
     baseline = _latest_baseline(runner, live)
     entry: dict = {"database": live}
     if baseline:
-        entry.update(data_ops.changes_since(server, live, baseline_path=Path(baseline),
-                                            timeout=KEEP_TIMEOUT_SECONDS))
+        entry.update(data.changes_since(server, live, baseline_path=Path(baseline),
+                                        timeout=KEEP_TIMEOUT_SECONDS))
     else:
         entry.update(counted=False, why=f"no switch recorded a baseline of {live}")
-    kept = data_ops.take_backup(server, settings, live, f"{op_id}-abandoned",
-                                timeout=KEEP_TIMEOUT_SECONDS)
+    kept = data.take_backup(server, settings, live, f"{op_id}-abandoned",
+                            timeout=KEEP_TIMEOUT_SECONDS)
     entry["keptIn"] = kept.get("archive")
     # Without a migration the stack served compose's own database: compose comes back with
     # those writes in it (the archive is the copy, not the only one).
@@ -76,14 +78,17 @@ def _latest_baseline(runner: StackRunner, database: str) -> str | None:
 
 
 def rollback_to_compose(runner: StackRunner, audit_dir: Path, *, confirm: Callable[[str], bool],
-                        restore_seconds: float, log: Callable[[str], None] = print) -> dict | None:
-    """None when not confirmed; the report otherwise (result `restored` or `failed`)."""
+                        restore_seconds: float, log: Callable[[str], None] = print,
+                        collaborators: Collaborators | None = None) -> dict | None:
+    """None when not confirmed; the report otherwise (result `restored` or `failed`).
+    `collaborators`: the snapshots and data operations (ops/switch/collaborators.py)."""
     from ops.switch import run as switch
     from ops.switch import takeover as switch_takeover
     from takeover.compose import restore as compose_restore
 
+    c = collaborators or Collaborators()
     taken = takeover_of(audit_dir)
-    current = snapshots.current(runner)
+    current = c.snapshots.current(runner)
     if not confirm(f"rollback {runner.stack_name} to compose project {taken.get('project')!r} as "
                    f"recorded by {taken['opId']}: the stack's containers stop and are removed"):
         return None
@@ -92,7 +97,7 @@ def rollback_to_compose(runner: StackRunner, audit_dir: Path, *, confirm: Callab
               "takeover": taken["opId"], "started": now_iso(), "abandonedWrites": None}
     if current is not None:
         try:
-            report["abandonedWrites"] = keep_abandoned_writes(runner, current, op_id, log)
+            report["abandonedWrites"] = keep_abandoned_writes(runner, current, op_id, log, c.data)
         except data_ops.DataOperationError as error:
             # Nothing has stopped yet: refusing keeps the new production serving.
             report.update(result="failed", failedStep="keep-abandoned-writes", error=str(error))

@@ -30,7 +30,7 @@ from takeover.audit import expected
 from takeover.audit.compose_files import project_files, write_masked_files
 from takeover.audit.database import audit_database
 from takeover.audit.report import render_summary
-from takeover.engine import DockerError, Engine
+from takeover.docker_host import DockerError, Engine
 from takeover.mask import mask_container, mask_deep, mask_image, mask_labels
 
 EXIT_COMPLETE, EXIT_ERROR, EXIT_MISSING = 0, 2, 3

@@ -4,10 +4,11 @@ beside what the stack would deploy in its place.
 
     python -m takeover.audit.config_diff STACK AUDIT_DIR     prints the differences; exit 3 when a variable
                                                    or mount would disappear unintended
-    python -m takeover.audit.config_diff STACK --expected    the stack's side as JSON (a child process, so
-                                                   Pulumi's mocks never touch the caller's runtime)
+    python -m takeover.audit.config_diff STACK --expected    the stack's side as JSON
 
-Only names are compared: the audit masks every value. A variable the compose container's image
+The stack's side comes from its settings (config/stack_settings.py) and the containers the
+platform declares for them (components/platform/declared.py), without secrets: only names are
+compared, and the audit masks every value. A variable the compose container's image
 sets is not one compose set, so the image's own names are left out. What an operator means to
 drop is listed, one `service:NAME` or `service:/mount/path` a line, in AUDIT_DIR/intended.txt.
 """
@@ -15,16 +16,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 from pathlib import Path
 
+from components.platform.containers import RESTART_POLICY, ContainerSpec
+from components.platform.declared import declared_containers
+from components.platform.routing import identity_labels, merge
 from config import services
+from config.naming import StackNames
+from config.stack_file import stack_config, stack_file
+from config.stack_settings import load_stack, offline_config
 from takeover.audit import expected
 
 # compose service -> the stack's service that replaces it
 STACK_SERVICE = services.compose_services()
 INTENDED_FILE = "intended.txt"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 EXIT_REFUSED = 3
 _COMPOSE_LABEL = "com.docker.compose."
 
@@ -45,17 +52,15 @@ def compose_side(record: dict, image: dict | None) -> dict:
             "restart": (host.get("RestartPolicy") or {}).get("Name") or "no"}
 
 
-def stack_side(inputs: dict) -> dict:
-    """A container the stack declares (its engine inputs), in the same shape."""
-    files = [u["file"] for u in inputs.get("uploads") or []]
-    return {"env": sorted(_names(inputs.get("envs"))),
-            "mounts": sorted([m["containerPath"] for m in inputs.get("volumes") or []] + files),
-            # The program's numbers reach us as floats (protobuf): 27017.0 would never match.
-            "ports": sorted(f"{int(p['internal'])}/{p.get('protocol') or 'tcp'}"
-                            for p in inputs.get("ports") or []),
-            "labels": sorted(label["label"] for label in inputs.get("labels") or []),
-            "health": list((inputs.get("healthcheck") or {}).get("tests") or []),
-            "restart": inputs.get("restart") or "no"}
+def stack_side(container: ContainerSpec, names: StackNames) -> dict:
+    """A container the stack declares, in the same shape."""
+    return {"env": sorted(container.envs),
+            "mounts": sorted([m.container_path for m in container.mounts]
+                             + list(container.files) + list(container.read_only_files)),
+            "ports": sorted(f"{p.internal}/{p.protocol}" for p in container.ports),
+            "labels": sorted(merge(identity_labels(names, container.service), container.labels)),
+            "health": list(container.health.test) if container.health else [],
+            "restart": RESTART_POLICY}
 
 
 def compare(compose: dict, stack: dict | None) -> dict:
@@ -129,22 +134,12 @@ def render(found: dict) -> list[str]:
     return lines
 
 
-def expected_stack(stack: str, timeout: float = 120) -> dict[str, dict]:
-    """The stack's containers as `stack_side` shapes, computed in a child process."""
-    done = subprocess.run([sys.executable, "-m", "takeover.audit.config_diff", stack, "--expected"],
-                          capture_output=True, text=True, timeout=timeout,
-                          cwd=Path(__file__).resolve().parents[2])
-    if done.returncode != 0:
-        raise RuntimeError(f"could not describe stack {stack}: {done.stderr.strip()[-2000:]}")
-    return json.loads(done.stdout)
-
-
-def _describe_expected(stack: str) -> dict[str, dict]:
-    from testing.mock_engine import run_stack_file  # placeholder secrets, no engine
-    run = run_stack_file(stack)
-    prefix = f"meeshy-{stack}-"
-    return {r.inputs["name"][len(prefix):]: stack_side(r.inputs)
-            for r in run.of_type(":Container") if r.inputs["name"].startswith(prefix)}
+def expected_stack(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, dict]:
+    """The stack's containers as `stack_side` shapes, from its stack file (secrets unread)."""
+    config = offline_config(stack_config(stack_file(project_dir, stack)))
+    settings = load_stack(stack, config, platform=True).platform
+    return {service: stack_side(container, settings.names)
+            for service, container in declared_containers(settings).items()}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -160,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.expected:
-        print(json.dumps(_describe_expected(args.stack), sort_keys=True))
+        print(json.dumps(expected_stack(args.stack), sort_keys=True))
         return 0
     if args.audit_dir is None:
         build_parser().error("an audit directory is required (or --expected)")

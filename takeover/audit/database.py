@@ -16,7 +16,8 @@ from bson import json_util
 from pymongo import MongoClient
 
 from commands.services import docker_exec, mongosh_eval
-from takeover.engine import DockerError, Engine
+from migration.engine.deadlines import mongo_client
+from takeover.docker_host import DockerError, Engine
 
 SYSTEM_DATABASES = ("admin", "local", "config")
 # mongosh: the same inventory as `inventory_with_client`, as one line of relaxed extended JSON.
@@ -68,8 +69,7 @@ def inventory_with_client(client: MongoClient) -> dict[str, dict]:
 
 
 def inventory_from_uri(uri: str, *, timeout_seconds: float = 10.0) -> dict[str, dict]:
-    ms = int(timeout_seconds * 1000)
-    client = MongoClient(uri, serverSelectionTimeoutMS=ms, connectTimeoutMS=ms, socketTimeoutMS=ms * 6)
+    client = mongo_client(uri, timeout_seconds * 6, connect_seconds=timeout_seconds)
     try:
         return inventory_with_client(client)
     finally:

@@ -34,7 +34,7 @@ from takeover.compose.record import (
     write_private,
 )
 from takeover.compose.restore import DEFAULT_RESTORE_SECONDS, restore
-from takeover.engine import DockerError, Engine
+from takeover.docker_host import DockerError, Engine
 from takeover.mask import mask_container
 
 DEFAULT_STOP_SECONDS = 30

@@ -24,7 +24,7 @@ from takeover.compose.record import (
     write_masked,
 )
 from takeover.compose.wait import WaitFailed, depends_on, wait_ready
-from takeover.engine import DockerError, Engine
+from takeover.docker_host import DockerError, Engine
 from takeover.mask import mask_deep
 
 DEFAULT_RESTORE_SECONDS = 300.0

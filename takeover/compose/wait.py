@@ -7,7 +7,7 @@ import time
 from typing import Callable, Iterable
 
 from commands.docker import container_inspect
-from takeover.engine import Engine
+from takeover.docker_host import Engine
 from takeover.mask import mask_string
 
 COMPOSE_DEPENDS_ON = "com.docker.compose.depends_on"

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import yaml
 
+from testing import secret_scan
 from tests.support.cli_runner import operator_path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -92,6 +93,7 @@ class StackBed:
         # The plugins (language host aside) live in the tools' PULUMI_HOME: share it.
         tools = Path(os.environ.get("MEESHY_TOOLS_DIR") or Path.home() / ".cache" / "meeshy-infra")
         self.home = tools / "pulumi-home"
+        self.transcript: list[tuple[str, str]] = []   # (ops command, stdout + stderr)
 
     @property
     def stack_file(self) -> Path:
@@ -167,20 +169,19 @@ class StackBed:
         done = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True,
                               text=True, timeout=OPS_TIMEOUT_SECONDS)
         output = done.stdout + done.stderr
+        self.transcript.append((f"ops {args[0]}", output))
         if expect is not None:
             assert done.returncode == expect, \
                 f"ops {' '.join(args)} exited {done.returncode}:\n{output[-6000:]}"
         data = json.loads(report_path.read_text()) if report_path.is_file() else None
         return done.returncode, data, output
 
-    def files_containing(self, text: str) -> list[str]:
-        """Every file under the bed (state, ops records, reports, backups' manifests) holding text."""
-        hits = []
-        for path in self.root.rglob("*"):
-            if path.is_file() and not path.name.endswith(".archive.gz"):
-                try:
-                    if text in path.read_text(errors="ignore"):
-                        hits.append(str(path))
-                except OSError:
-                    continue
-        return hits
+    def secret_leaks(self) -> list[str]:
+        """Where the stack's secret is in plain text: any file under the bed (state, ops records,
+        reports, backups' manifests) or anything ops printed. The program exports it as a
+        secret output, so the state holds it (encrypted): first shown to be read at all."""
+        shown = self.pulumi("stack", "output", "sessionSecret", "--show-secrets")
+        assert shown.strip() == SECRET_MARKER, "the program never read the stack's secret"
+        secrets = {"meeshy:jwtSecret": SECRET_MARKER}
+        return secret_scan.in_files(secrets, [self.root]) + [
+            f for where, text in self.transcript for f in secret_scan.in_text(secrets, where, text)]

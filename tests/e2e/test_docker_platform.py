@@ -18,13 +18,23 @@ import pymongo
 import pytest
 
 from config import naming
+from legacy_data.dataset import insert_legacy_dataset
+from legacy_data.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
 from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
 from migration.meeshy import SCHEMA_PATH
-from testing.legacy.dataset import insert_legacy_dataset
-from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
+from testing import secret_scan
 from testing.prisma import plant
-from tests.support.docker_stack import REPO_ROOT, DockerStack, docker, labelled, local_images
+from tests.support.docker_stack import (
+    DASHBOARD_PASSWORD,
+    EXAMPLE_SECRETS,
+    REPO_ROOT,
+    DockerStack,
+    docker,
+    labelled,
+    local_images,
+)
 from tests.support.schema_variants import MISSING_FIELD, schema_requiring_a_new_field
+from tests.support.stack_scan import dashboard_status, scan_everything
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
@@ -227,10 +237,40 @@ def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path
     assert "FIREBASE_ADMIN_CREDENTIALS_PATH" in output and "gateway" in output, output[-3000:]
 
 
+def test_the_dashboard_signs_in_from_traefiks_users_file(stack):
+    """The middleware's users come from the file uploaded into Traefik: no entry, 401; the
+    entry's password, the dashboard's API (a router whose users file is unreadable is not served).
+    This Traefik is built from its Go module without the web UI's assets, so /api, not /dashboard/."""
+    host = naming.StackNames(stack.name, "e2e.localhost").hosts_of("traefik")[0]
+    assert dashboard_status(stack.ports["https"], host, None) == 401
+    assert dashboard_status(stack.ports["https"], host, ("ops", "not-the-password")) == 401
+    assert dashboard_status(stack.ports["https"], host, ("ops", DASHBOARD_PASSWORD)) == 200
+
+
+def test_no_secret_value_outside_the_env_only_variables(stack, ops_cli):
+    """Every secret the stack holds, searched in every container's labels and `docker inspect`,
+    the state backend, the backups' manifests, the reports, the migration's ledger collections
+    and every CLI and ops output so far; then one planted in a label on the engine is found."""
+    found = scan_everything(stack, ops_cli)
+    assert found == [], "\n".join(found)
+    gateway = inspect(naming.StackNames(stack.name, "e2e.localhost").container("gateway"))
+    assert f"JWT_SECRET={EXAMPLE_SECRETS['meeshy:jwtSecret']}" in gateway["Config"]["Env"]
+    planted = docker("create", "--label", f"{naming.STACK_LABEL}={stack.name}", "--label",
+                     f"leak={EXAMPLE_SECRETS['meeshy:adminPassword']}", stack.images["tools"],
+                     "true").strip()
+    try:
+        name = inspect(planted)["Name"].lstrip("/")
+        found = scan_everything(stack, ops_cli)
+    finally:
+        docker("rm", planted)
+    assert found == [f"container {name} label leak: holds the value of meeshy:adminPassword"]
+
+
 def test_teardown_keeps_the_protected_volumes_and_names_them(stack, ops_cli):
     names = naming.StackNames(stack.name, "e2e.localhost")
     done = ops_cli(stack, "teardown", stack.name, "--yes")
     assert done.returncode == 0, done.stdout + done.stderr
+    assert secret_scan.in_text(EXAMPLE_SECRETS, "ops teardown", done.stdout + done.stderr) == []
     assert labelled("container", stack.name) == []
     assert labelled("network", stack.name) == []
     protected = {names.volume(p) for p, is_data in naming.VOLUMES.items() if is_data}

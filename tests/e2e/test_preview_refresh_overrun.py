@@ -7,9 +7,9 @@ import time
 import pytest
 import yaml
 
+from legacy_data.dataset import insert_legacy_dataset
 from steps.digest import database_digests
 from testing.ferretdb import FerretDB
-from testing.legacy.dataset import insert_legacy_dataset
 from tests.e2e.stackbed import HealthServer, StackBed
 from tests.e2e.test_switch_rollback import SCALE, _deploy_r1, _require_tools
 

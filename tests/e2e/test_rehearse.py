@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-from ops.rehearse.local_engine import KINDS, labelled, local_images
+from ops.rehearse.local_docker import KINDS, labelled, local_images
 from tests.support.cli_runner import operator_path
 from tests.support.docker_stack import REPO_ROOT
 

@@ -21,7 +21,7 @@ from ops.automation.env import REPO_ROOT
 from takeover.audit.capture import audit
 from takeover.audit.capture import main as audit_main
 from takeover.compose.handover import TakeoverError, restore, takeover
-from takeover.engine import DockerError, Engine
+from takeover.docker_host import DockerError, Engine
 from tests.support.compose_production import address as _address
 from tests.support.compose_production import compose_production
 from tests.support.compose_production import digests as _digests

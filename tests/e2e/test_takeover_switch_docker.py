@@ -147,6 +147,7 @@ def _takeover_switch(bed, production, audit_dir, ops_cli, tmp_path) -> dict:
     switched = ops_cli(bed, "switch", bed.name, "--takeover", str(audit_dir), "--compose-project",
                        production["project"], "--yes", "--json", str(switch_json), timeout=600)
     assert switched.returncode == 0, (switched.stdout + switched.stderr)[-4000:]
+    print(switched.stdout)   # what the operator reads (docs/runbook.md shows one such run)
     report = json.loads(switch_json.read_text())
     assert [p["name"] for p in report["phases"]] == [
         "takeover", "backup-and-migrate", "maintenance-on", "delta-migration", "release", "maintenance-off"]

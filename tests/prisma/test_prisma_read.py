@@ -7,12 +7,12 @@ import json
 
 import pytest
 
+from legacy_data.dataset import insert_legacy_dataset
 from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
-from testing.legacy.dataset import insert_legacy_dataset
 from testing.prisma import FAULTS, PrismaUnavailable, generate_client, plant, read_database
 
 SEED, SCALE = 5, 0.02

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pymongo import MongoClient
 
-from ops.rehearse.local_engine import free_port
+from legacy_data.dataset import insert_legacy_dataset
+from ops.rehearse.local_docker import free_port
 from steps.digest import database_digests
-from testing.legacy.dataset import insert_legacy_dataset
 
 CALL_TIMEOUT = 120
 

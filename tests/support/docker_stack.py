@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from config.locations import tools_dir
-from ops.rehearse import local_engine
-from ops.rehearse.local_engine import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
+from ops.rehearse import local_docker
+from ops.rehearse.local_docker import free_port, labelled, local_images  # noqa: F401 - the tests import them from here
 from ops.rehearse.stacks import edit_stack_file, local_stack_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,14 +29,16 @@ EXAMPLE_SECRETS = {
     "meeshy:adminPassword": "e2e-admin-password",
     "meeshy:meeshyPassword": "e2e-meeshy-password",
     "meeshy:atabethPassword": "e2e-atabeth-password",
-    "meeshy:dashboardAuth": "ops:$apr1$abcdefgh$56.6xICOvPiwEtMethSa81",
+    # `openssl passwd -apr1 -salt abcdefgh` of DASHBOARD_PASSWORD: the e2e signs in with it.
+    "meeshy:dashboardAuth": "ops:$apr1$abcdefgh$MHUP/ppfkpERDlA9YTwlI1",
 }
+DASHBOARD_PASSWORD = "e2e-dashboard-password"
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
     try:
-        return local_engine.docker(*args, check=check, timeout=timeout)
-    except local_engine.EngineError as error:
+        return local_docker.docker(*args, check=check, timeout=timeout)
+    except local_docker.EngineError as error:
         raise AssertionError(str(error)) from None
 
 
@@ -50,6 +52,8 @@ class DockerStack:
         self.backups.mkdir(parents=True, exist_ok=True)
         self.images = local_images()
         self.ports = {"http": free_port(), "https": free_port(), "database": free_port()}
+        # What every CLI run printed, for the secret scan: (command, stdout + stderr).
+        self.transcript: list[tuple[str, str]] = []
 
     @property
     def stack_file(self) -> Path:
@@ -83,6 +87,7 @@ class DockerStack:
         done = subprocess.run(["pulumi", *args, "--stack", self.name, "--non-interactive"],
                               cwd=REPO_ROOT, env=self.env(), capture_output=True, text=True,
                               timeout=timeout)
+        self.transcript.append((f"pulumi {args[0]}", done.stdout + done.stderr))
         if check and done.returncode != 0:
             raise AssertionError(f"pulumi {' '.join(args)} exited {done.returncode}:\n"
                                  f"{(done.stdout + done.stderr)[-6000:]}")
@@ -104,6 +109,6 @@ class DockerStack:
         self.pulumi("state", "unprotect", "--all", "--yes", check=False)
         self.pulumi("destroy", "--yes", "--skip-preview", check=False)
         self.pulumi("stack", "rm", "--yes", "--force", check=False)
-        left = local_engine.remove_labelled(self.name)
+        left = local_docker.remove_labelled(self.name)
         self.stack_file.unlink(missing_ok=True)
         return left

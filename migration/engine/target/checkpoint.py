@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 
+from pymongo.errors import DuplicateKeyError
+
 from migration.engine.errors import MigrationError
 
 MIGRATIONS = "_migrations"
@@ -92,11 +94,23 @@ def begin_run(target_db, to, step_ids) -> tuple:
     return run, False
 
 
-def save_progress(target_db, source, step_id, last_id, counts, seq, done=False) -> None:
-    target_db[MIGRATIONS].replace_one(
-        {"_id": f"progress:{source}"},
-        {"_id": f"progress:{source}", "source": source, "step": step_id, "last_id": last_id,
-         "counts": counts, "done": done, "seq": seq, "updated_at": now()}, upsert=True)
+def save_progress(target_db, source, step_id, last_id, counts, seq, done=False,
+                  fence: int | None = None) -> bool:
+    """False when a run holding a later fence (lease.py) wrote this record: the write is
+    conditional on it in the same command, so a taken-over run cannot overwrite its successor's
+    checkpoint (the upsert's insert of an existing _id fails instead)."""
+    key = f"progress:{source}"
+    doc = {"_id": key, "source": source, "step": step_id, "last_id": last_id,
+           "counts": counts, "done": done, "seq": seq, "updated_at": now()}
+    where: dict = {"_id": key}
+    if fence is not None:
+        doc["fence"] = fence
+        where["$or"] = [{"fence": {"$lte": fence}}, {"fence": {"$exists": False}}]
+    try:
+        target_db[MIGRATIONS].replace_one(where, doc, upsert=True)
+    except DuplicateKeyError:
+        return False
+    return True
 
 
 def all_progress(target_db) -> list:
@@ -120,8 +134,8 @@ def applied_steps(target_db) -> list:
 def finish_run(target_db, verified: bool, hashes=None, provisional: bool = False) -> None:
     """`hashes`: the verification's per-collection digests; their counts are what the next
     run compares the target with (guards.py), as a list (FerretDB refuses dotted keys).
-    `provisional`: a pre-copy of a live source (live_source.py), verified for what it read
-    only: a strict run must follow before the target is trusted."""
+    `provisional`: a pre-copy of a live source (migration/engine/verification/live_source.py),
+    verified for what it read only: a strict run must follow before the target is trusted."""
     seq = max([0] + [p.get("seq", 0) for p in all_progress(target_db)])
     counts = [{"c": name, "n": digest["documents"]} for name, digest in (hashes or {}).items()]
     target_db[MIGRATIONS].update_one(

@@ -6,8 +6,23 @@ Taking it is an insert (the `_id` is unique, so two runs cannot both succeed). A
 another run is refused, unless it is stale: its heartbeat is older than the lease's duration,
 or it names a process of this very host that no longer exists (a killed run). A stale lease is
 replaced only if it still holds the heartbeat that was read (compare and swap), and the report
-says whose lease was taken over. A run that finds its lease gone or changed stops before its
-next write.
+says whose lease was taken over.
+
+A run that was taken over stops before its next write: each batch's writer thread claims the
+lease (`claim`) as the first command of the batch and again right before its checkpoint, a
+conditional update matching this run's owner (one round trip per claim). The database answers
+it, not the heartbeat thread, so a run stalled past the lease's duration (a paused process, a
+slow disk) learns it was replaced at the moment it would write.
+
+A claim and the writes after it are separate commands: a process stalled between the two (its
+claim answered, then paused past the lease's duration) would act on a stale answer. So every
+lease also draws a fence, a number from `{_id: "fence"}` that only grows (an atomic `$inc`),
+and each checkpoint is written on condition, in the same command, that no later fence wrote it
+(checkpoint.save_progress): the stale run's checkpoint is refused by the database, on MongoDB
+and FerretDB alike. The batch's data and ledger commands carry no fence: a stale run can land
+the rest of the one batch it was writing (the same documents, from the same source, so a
+replay the ledger already tolerates); on MongoDB a transaction over claim and batch would
+close that too, which FerretDB (no transactions) can neither run nor show.
 """
 from __future__ import annotations
 
@@ -17,7 +32,8 @@ import secrets
 import socket
 import threading
 
-from pymongo.errors import DuplicateKeyError
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from migration.engine.errors import MigrationError
 from migration.engine.target.checkpoint import MIGRATIONS, now
@@ -52,6 +68,9 @@ class Lease:
             self.coll.insert_one(doc)
         except DuplicateKeyError:
             self._take_over(doc)
+        self.fence = self.coll.find_one_and_update(
+            {"_id": "fence"}, {"$inc": {"n": 1}}, upsert=True,
+            return_document=ReturnDocument.AFTER)["n"]
         self._thread = threading.Thread(target=self._beat, daemon=True)
         self._thread.start()
         return self
@@ -99,6 +118,25 @@ class Lease:
             if done.matched_count != 1:
                 self._lost = "another run took the lease over"
                 return
+
+    def claim(self) -> None:
+        """Asks the database whether this run still holds the lease, refreshing its heartbeat;
+        raises LeaseLost (before the caller writes anything) when it does not."""
+        if self._lost is None:
+            try:
+                done = self.coll.update_one({"_id": "lease", "owner": self.owner},
+                                            {"$set": {"heartbeat_at": now()},
+                                             "$inc": {"claims": 1}})
+                if done.matched_count != 1:
+                    self._lost = "another run took the lease over"
+            except PyMongoError as exc:
+                self._lost = f"its lease could not be checked: {exc}"
+        self.check()
+
+    def fenced_out(self) -> None:
+        """A conditional write found a later fence's record: this run was taken over."""
+        self._lost = self._lost or "a run holding a later fence wrote its checkpoint"
+        self.check()
 
     def check(self) -> None:
         """Raises when this run no longer holds the target (called before each batch)."""

@@ -3,8 +3,9 @@
 Referential-integrity checks are declared for the collections the chain restructures (where
 its transforms guarantee them: participants, messages, statuses, reactions). Carried-over
 collections keep the references production had; a dangling one there predates the migration
-and is not a reason to fail it. Steps that depend on an operators' decision (decisions.py) are
-built for it; CHAIN is the chain with the operators' own choices.
+and is not a reason to fail it. Steps that depend on an operators' decision
+(migration/meeshy/decisions.py) are built for it; CHAIN is the chain with the operators' own
+choices.
 """
 from ..decisions import resolve
 from . import (

@@ -15,3 +15,6 @@ settings = load_release_settings(pulumi.get_stack(), PulumiConfigSource())
 release = Release(f"meeshy-{settings.stack}", settings, external_server(settings),
                   endpoints=dict(settings.health.endpoints))
 pulumi.export("release", release.summary)
+# The stack's secret, read as the platform reads its secrets and kept secret: the tests search
+# the state, the reports and ops' output for its value (tests/e2e/stackbed.py, secret_leaks).
+pulumi.export("sessionSecret", pulumi.Config("meeshy").require_secret("jwtSecret"))

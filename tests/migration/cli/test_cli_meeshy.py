@@ -5,7 +5,7 @@ import pytest
 from bson.codec_options import CodecOptions
 from bson.raw_bson import RawBSONDocument
 
-from testing.legacy.dataset import insert_legacy_dataset
+from legacy_data.dataset import insert_legacy_dataset
 from tests.support.cli_runner import migration_cli
 from tests.support.migration_helpers import fingerprint
 

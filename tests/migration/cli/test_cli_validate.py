@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from testing.legacy.dataset import insert_legacy_dataset
+from legacy_data.dataset import insert_legacy_dataset
 from tests.support.cli_runner import migration_cli
 from tests.support.schema_variants import MISSING_FIELD, schema_requiring_a_new_field
 

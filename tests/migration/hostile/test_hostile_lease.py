@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from migration.engine.target import checkpoint
 from migration.engine.target.lease import Lease, LeaseHeld, LeaseLost
 from tests.support.cli_runner import migration_cli
 from tests.support.migration_helpers import fingerprint
@@ -73,3 +74,21 @@ def test_a_run_that_lost_its_lease_writes_nothing_more(toy_dbs):
     finally:
         lease.release()
     assert target["_migrations"].find_one({"_id": "lease"})["owner"] == "thief"
+
+
+def test_a_checkpoint_under_an_earlier_fence_is_refused_in_its_own_write(toy_dbs):
+    """The condition travels with the write: a run whose lease was taken over cannot overwrite
+    its successor's checkpoint, whatever its own view of the lease."""
+    _, _, target, _, _ = toy_dbs
+    first = Lease(target).acquire()
+    first.release()
+    second = Lease(target).acquire()
+    second.release()
+    assert second.fence > first.fence
+    counts = checkpoint.empty_counts()
+    assert checkpoint.save_progress(target, "people", "s1", "b", counts, 9, fence=second.fence)
+    assert not checkpoint.save_progress(target, "people", "s1", "a", counts, 5, fence=first.fence)
+    kept = target["_migrations"].find_one({"_id": "progress:people"})
+    assert (kept["last_id"], kept["seq"], kept["fence"]) == ("b", 9, second.fence)
+    with pytest.raises(LeaseLost, match="a run holding a later fence wrote its checkpoint"):
+        first.fenced_out()

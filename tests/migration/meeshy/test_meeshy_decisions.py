@@ -5,11 +5,11 @@ import json
 
 import pytest
 
+from legacy_data.dataset import expected_counts, insert_legacy_dataset
 from migration.engine import api
 from migration.engine.chain import load_chain
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
-from testing.legacy.dataset import expected_counts, insert_legacy_dataset
 from tests.support.cli_runner import migration_cli
 
 SEED, SCALE = 5, 0.02

@@ -13,7 +13,14 @@ import pytest
 from commands.services import replica_set_init_script
 
 NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+@pytest.fixture(autouse=True)
+def node():
+    """tools/bootstrap.sh test installs node (tools/install-node.sh): missing, it is a failure."""
+    if NODE is None:
+        pytest.fail("node is not on PATH; tools/bootstrap.sh test installs it "
+                    "(tools/install-node.sh)", pytrace=False)
 
 HARNESS = """
 const calls = [];

@@ -13,7 +13,7 @@ import pytest
 
 from components.platform.traefik import traefik_command
 from config.settings import load_settings
-from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, stack_file_config
 
 TRAEFIK = Path(os.environ.get("MEESHY_BIN", Path.home() / ".cache/meeshy-infra/bin")) / "traefik"
 pytestmark = pytest.mark.skipif(not TRAEFIK.exists(), reason=f"{TRAEFIK} not built (tools/build-traefik.sh)")

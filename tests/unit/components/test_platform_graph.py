@@ -7,7 +7,7 @@ import shlex
 import pytest
 
 from commands import services as commands
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 STACKS = ("staging", "production")
 SERVICES = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
@@ -93,9 +93,12 @@ def test_routers_send_each_host_to_its_service(run):
     assert dash[f"{r}-dashboard.rule"] == f"Host(`traefik.{site}`)"
     assert dash[f"{r}-dashboard.service"] == "api@internal"
     assert dash[f"{r}-dashboard.middlewares"] == f"meeshy-{run.stack}-dashboard-auth"
+    m = f"traefik.http.middlewares.meeshy-{run.stack}"
+    assert dash[f"{m}-dashboard-auth.basicauth.usersfile"] == "/etc/traefik/auth/dashboard.htpasswd"
     for service in ("mongo-ui", "redis-ui"):
-        assert labels(run.container(service))[f"{r}-{service}.middlewares"] \
-            == f"meeshy-{run.stack}-{service}-auth"
+        ui = labels(run.container(service))
+        assert ui[f"{r}-{service}.middlewares"] == f"meeshy-{run.stack}-{service}-auth"
+        assert ui[f"{m}-{service}-auth.basicauth.usersfile"] == "/etc/traefik/auth/admin-ui.htpasswd"
     assert labels(run.container("maintenance")) == {"traefik.enable": "false", "meeshy.stack": run.stack,
                                                     "meeshy.service": "maintenance"}
 
@@ -195,9 +198,18 @@ def test_secrets_stay_secret(run):
                 carriers.add((res.name, prop))
                 assert prop in res.secret_props, f"{res.name}.{prop} holds a secret in plain text"
     p = f"meeshy-{run.stack}"
-    assert carriers == {(f"{p}-gateway", "envs"), (f"{p}-traefik", "labels"),
-                        (f"{p}-mongo-ui", "labels"), (f"{p}-redis-ui", "labels")}
+    # Basic-auth users reach Traefik as read-only files, never as labels docker inspect shows.
+    assert carriers == {(f"{p}-gateway", "envs"), (f"{p}-traefik", "uploads")}
     assert not any(s in repr(run.exports) for s in secret_values)
+
+
+def test_basic_auth_users_are_files_inside_traefik(run):
+    uploads = {u["file"]: u for u in run.container("traefik").inputs["uploads"]}
+    expected = {"/etc/traefik/auth/dashboard.htpasswd": EXAMPLE_SECRETS["meeshy:dashboardAuth"],
+                "/etc/traefik/auth/admin-ui.htpasswd": EXAMPLE_SECRETS["meeshy:adminUiAuth"]}
+    for path, entries in expected.items():
+        assert uploads[path]["content"] == "".join(f"{e}\n" for e in entries.split(","))
+        assert uploads[path]["permissions"] == "0444"
 
 
 def test_components_and_parents(run):

@@ -8,7 +8,7 @@ import shlex
 import pytest
 
 from testing.describe import describe
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file
 
 STACKS = ("staging", "production")
 STEP_TYPES = {"meeshy:backup:MongoBackup", "meeshy:migration:DataMigration",

@@ -4,7 +4,7 @@ import pytest
 
 from config.settings import SettingsError
 from testing.describe import describe, diff
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file
 
 
 def changed_heads(a, b):

@@ -121,7 +121,7 @@ def test_platform_release_runs_everything_inside_the_stack_network():
 
     from components.release.release import platform_release
     from config.settings import load_settings
-    from testing.mock_engine import EXAMPLE_SECRETS
+    from testing.mock_pulumi import EXAMPLE_SECRETS
 
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="meeshy", stack="production", preview=False)

@@ -10,7 +10,7 @@ import pytest
 
 from commands import steps as rc
 from components.release.schema_check import check_paths
-from testing.mock_engine import run_stack_file
+from testing.mock_pulumi import run_stack_file
 
 DOCKER = rc.DockerServer(container="meeshy-production-database", network="meeshy-production",
                          tools_image="meeshy-tools:1.0.0",

@@ -10,7 +10,7 @@ from config import naming
 from config.stack_settings import parse_stack
 from policy import rules
 from policy.stack_files import declared_mounts
-from testing.mock_engine import run_stack_file, stack_file_config
+from testing.mock_pulumi import run_stack_file, stack_file_config
 
 LABEL = r"[a-z][a-z0-9-]{0,12}[a-z0-9]"
 FRAGMENTS = ["redis", "mongo", "database", "gateway", "ui", "data", "web", "static", "docker", "x"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from config.settings import SettingsError, load_settings
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 IMAGE = "percona/mongodb_exporter:0.43.1"
 

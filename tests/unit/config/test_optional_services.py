@@ -6,7 +6,7 @@ import pytest
 from config.stack_settings import parse_stack
 from policy import rules
 from policy.stack_files import declared_mounts
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 TURN_SECRET = "turn-rest-secret-4242"
 IMAGES = {**stack_file_config("production")["meeshy:images"], "coturn": "coturn/coturn:4.6.3",

@@ -4,7 +4,7 @@ import pytest
 
 from policy import rules
 from policy.stack_files import stack_facts
-from testing.mock_engine import run_stack_file
+from testing.mock_pulumi import run_stack_file
 
 C, V, N, IMG = rules.CONTAINER, rules.VOLUME, rules.NETWORK, rules.REMOTE_IMAGE
 
@@ -101,8 +101,16 @@ def test_admin_uis_behind_basic_auth():
     routed = {"meeshy.service": "mongo-ui", "traefik.enable": "true", f"{r}.rule": "Host(`mongo.meeshy.me`)"}
     assert rule(_admin(routed), facts())[0].startswith("router 'meeshy-production-mongo-ui'")
     guarded = {**routed, f"{r}.middlewares": "meeshy-production-mongo-ui-auth",
-               "traefik.http.middlewares.meeshy-production-mongo-ui-auth.basicauth.users": "ops:$apr1$x"}
+               "traefik.http.middlewares.meeshy-production-mongo-ui-auth.basicauth.usersfile": "/auth"}
     assert rule(_admin(guarded), facts()) == []
+    # The users themselves in a label: guarded, but readable by anyone who inspects the container.
+    in_label = {**routed, f"{r}.middlewares": "meeshy-production-mongo-ui-auth",
+                "traefik.http.middlewares.meeshy-production-mongo-ui-auth.basicauth.users": "ops:$apr1$x"}
+    assert rule(_admin(in_label), facts()) == [
+        "label 'traefik.http.middlewares.meeshy-production-mongo-ui-auth.basicauth.users' holds "
+        "basic-auth users; name a file with basicauth.usersfile",
+        "router 'meeshy-production-mongo-ui' (Host(`mongo.meeshy.me`)) exposes an admin interface "
+        "without basic auth"]
     # A middleware that is named but not a basic auth does not count.
     assert rule(_admin({**routed, f"{r}.middlewares": "meeshy-production-compress"}), facts())
     dashboard = {"meeshy.service": "traefik", "traefik.enable": "true",

@@ -5,7 +5,7 @@ import pytest
 
 from config import service_settings, services
 from config.settings import SettingsError, load_settings
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 SECRETS = {"brevo": "brevo-key-value-4242", "apns": "-----BEGIN PRIVATE KEY-----apns-4242",
            "llm": "llm-token-value-4242"}
@@ -166,7 +166,7 @@ def test_offline_runs_put_placeholders_where_a_stack_file_names_service_secrets(
     """describe, the policy tests and the takeover check run stack files without their secrets:
     each named entry gets a placeholder, shown as [secret]."""
     from testing.describe import describe
-    from testing.mock_engine import EXAMPLE_SERVICE_SECRET
+    from testing.mock_pulumi import EXAMPLE_SERVICE_SECRET
     services = {"gateway": {"secretEnv": {"BREVO_API_KEY": "brevo"}},
                 "coturn": {"authSecret": "turn"}}
     run = run_stack_file("staging", {"meeshy:services": services})

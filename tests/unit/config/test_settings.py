@@ -3,7 +3,7 @@ import pytest
 
 from config.settings import MappingSource, SettingsError, load_settings
 from config.settings_sections import Ports
-from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, stack_file_config
 
 
 def config(stack="staging", **overrides):

@@ -6,7 +6,7 @@ import pytest
 from config.release_settings import ReleaseConfigError, load_release_settings
 from config.settings import SettingsError, load_settings
 from config.stack_settings import load_stack, parse_stack
-from testing.mock_engine import EXAMPLE_SECRETS, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, stack_file_config
 
 # Every key both models read, as values of the stack file, with the value each model reads.
 AGREED = [

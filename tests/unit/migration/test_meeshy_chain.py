@@ -4,15 +4,15 @@ from collections import Counter
 
 import pytest
 
+from legacy_data.dataset import generate_legacy_dataset
+from legacy_data.skeleton import COUNTS_AT_SCALE_1
 from migration.engine import CollectionRule, DropCollection, Merge, Quarantine, Write
 from migration.engine.chain import load_chain
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.meeshy import CHAIN, SCHEMA_PATH
 from migration.meeshy.coerce import model
-from testing.legacy.dataset import generate_legacy_dataset
 from testing.legacy.in_memory import InMemoryContext, rule_for
-from testing.legacy.skeleton import COUNTS_AT_SCALE_1
 
 RENAMES = {"call_sessions": "CallSession", "call_participants": "CallParticipant",
            "user_conversation_preferences": "UserConversationPreferences",

@@ -4,10 +4,10 @@ import pathlib
 
 import pytest
 
+from legacy_data.dataset import generate_legacy_dataset
+from legacy_data.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS, defaulted_fields, legacy_models
 from migration.engine import DropCollection
 from migration.meeshy import CHAIN
-from testing.legacy.dataset import generate_legacy_dataset
-from testing.legacy.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS, defaulted_fields, legacy_models
 
 REFERENCE = pathlib.Path(__file__).resolve().parents[4] / "shared/reference/meeshy/schema"
 RULES = {rule.source: rule for step in CHAIN for rule in step.rules}

@@ -7,13 +7,13 @@ import bson
 import pytest
 from bson import ObjectId
 
-from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
-from testing.legacy.dataset import (
+from legacy_data.dataset import (
     COUNTS_AT_SCALE_1,
     expected_counts,
     generate_legacy_dataset,
     legacy_collections,
 )
+from migration.meeshy.legacy_collections import LEGACY_COLLECTIONS
 
 
 def digest(seed, scale):

@@ -3,7 +3,7 @@ import pymongo
 import pytest
 from pymongo.errors import AutoReconnect, ExecutionTimeout, OperationFailure, ProtocolError
 
-from migration.engine.deadlines import DatabaseFailure, client_options, describe, operation
+from migration.engine.deadlines import DatabaseFailure, describe, mongo_client, operation
 
 
 @pytest.fixture
@@ -33,7 +33,51 @@ def test_operation_turns_a_driver_error_into_a_migration_error(db):
             raise OperationFailure("operation cancelled", 11601)
 
 
-def test_deadlines_the_uri_sets_itself_are_left_to_it():
-    options = client_options({"sockettimeoutms": 5}, 300)
-    assert "socketTimeoutMS" not in options
-    assert options["timeoutMS"] == 300_000 and options["connectTimeoutMS"] > 0
+def bounds(client) -> dict:
+    o = client.options
+    return {"timeout": o.timeout, "socket": o.pool_options.socket_timeout,
+            "connect": o.pool_options.connect_timeout, "selection": o.server_selection_timeout}
+
+
+@pytest.mark.parametrize("uri_option", [
+    "timeoutMS=0", "socketTimeoutMS=0", "connectTimeoutMS=0", "serverSelectionTimeoutMS=999999999",
+    "timeoutMS=999999999&socketTimeoutMS=999999999"
+])
+def test_a_uri_option_cannot_remove_or_lengthen_a_deadline(uri_option):
+    """0 means `no deadline` to pymongo; a huge value is as good as none."""
+    uri = f"mongodb://192.0.2.7:27999/meeshy?{uri_option}"
+    client = mongo_client(uri, 300, connect_seconds=10, connect=False)
+    assert bounds(client) == {"timeout": 300, "socket": 300, "connect": 10, "selection": 10}
+    client.close()
+
+
+def test_a_uri_may_shorten_a_deadline():
+    uri = "mongodb://192.0.2.7:27999/?socketTimeoutMS=5000&serverSelectionTimeoutMS=2000"
+    client = mongo_client(uri, 300, connect=False)
+    assert bounds(client) == {"timeout": 300, "socket": 5, "connect": 10, "selection": 2}
+    client.close()
+
+
+PACKAGES = ("migration", "steps", "ops", "takeover", "commands", "components", "config",
+            "policy", "bench")
+
+
+def test_every_client_of_the_project_is_built_by_the_one_place():
+    """A MongoClient constructed anywhere else could lack a deadline. (testing/ only starts
+    FerretDB for tests; the stand-in gateway image is a program of its own.)"""
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[3]
+    builders = []
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr",
+                                                          getattr(node.func, "id", "")) == "MongoClient":
+                    builders.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert builders == ["migration/engine/deadlines.py:" + str(_line_of_the_builder(root))]
+
+
+def _line_of_the_builder(root) -> int:
+    text = (root / "migration/engine/deadlines.py").read_text().splitlines()
+    return next(n for n, line in enumerate(text, 1) if "pymongo.MongoClient(" in line)

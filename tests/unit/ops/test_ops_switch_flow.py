@@ -10,8 +10,8 @@ from ops.automation.ledger import Ledger, now_iso
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import PhaseResult
 from ops.switch import run as switch_module
-from ops.switch.collaborators import Collaborators
 from testing.clock import FakeClock
+from tests.support.switch_stand_ins import stand_ins
 
 
 def doc(release, database, migration=False):
@@ -57,35 +57,35 @@ class FakeRunner:
 
 
 @pytest.fixture
-def deployed(monkeypatch):
-    snapshot = Snapshot(1, doc("r1", "meeshy"),
-                        load_release_settings("production", doc("r1", "meeshy").plain_values()), "")
-    monkeypatch.setattr(switch_module.snapshots, "current", lambda runner: snapshot)
-    return snapshot
+def deployed():
+    """The stack's current snapshot, which the tests hand over with stand_ins(deployed)."""
+    return Snapshot(1, doc("r1", "meeshy"),
+                    load_release_settings("production", doc("r1", "meeshy").plain_values()), "")
 
 
+# A rollback that succeeds (the switch's own flow is what these tests look at).
+ROLLED_BACK = lambda *a, **k: {"result": "succeeded"}  # noqa: E731
 LEGACY = {"Message": {"count": 3, "hash": "m3"}, "User": {"count": 2, "hash": "u2"}}
 
 
-def fake_data_ops(monkeypatch, archived=LEGACY) -> list:
-    """Baseline, fingerprint (digests) and the archive after the window, recorded in order."""
+def fake_data_ops(archived=LEGACY) -> tuple[list, dict]:
+    """Baseline, fingerprint (digests) and the archive after the window, recorded in order:
+    (the calls, the data operations to hand to stand_ins)."""
     calls = []
-    monkeypatch.setattr(switch_module.data_ops, "baseline", lambda *a, **k: {"documents": 0})
-    monkeypatch.setattr(switch_module.data_ops, "digests",
-                        lambda server, db, timeout: calls.append(("digests", db)) or LEGACY)
-    monkeypatch.setattr(switch_module.data_ops, "take_backup",
-                        lambda server, settings, db, label, timeout: calls.append(("backup", label))
-                        or {"backupId": label, "archive": f"/b/{label}.archive.gz",
-                            "collections": archived, "documents": 5})
-    return calls
+    return calls, {
+        "baseline": lambda *a, **k: {"documents": 0},
+        "digests": lambda server, db, timeout: calls.append(("digests", db)) or LEGACY,
+        "take_backup": lambda server, settings, db, label, timeout: calls.append(("backup", label))
+        or {"backupId": label, "archive": f"/b/{label}.archive.gz", "collections": archived,
+            "documents": 5}}
 
 
-def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed, monkeypatch):
-    fake_data_ops(monkeypatch)
+def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed):
+    _, data = fake_data_ops()
     clock = FakeClock()
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), takes=0.01, clock=clock)
     report = switch_module.run_switch(runner, log=lambda m: None,
-                                      collaborators=Collaborators(clock=clock))
+                                      collaborators=stand_ins(deployed, clock=clock, **data))
     assert report["result"] == "succeeded"
     assert [name for name, _ in runner.applied] == ["backup-and-migrate", "maintenance-on",
                                                     "delta-migration", "release", "maintenance-off"]
@@ -98,16 +98,16 @@ def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed, mo
     assert report["toVersion"] == 5
 
 
-def test_a_failed_phase_rolls_back_to_the_deployed_snapshot(tmp_path, deployed, monkeypatch):
+def test_a_failed_phase_rolls_back_to_the_deployed_snapshot(tmp_path, deployed):
     calls = {}
 
     def fake_rollback(runner, target, **kwargs):
         calls.update(kwargs, target=target)
         return {"result": "succeeded"}
 
-    monkeypatch.setattr(switch_module, "rollback", fake_rollback)
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="release")
-    report = switch_module.run_switch(runner, log=lambda m: None)
+    report = switch_module.run_switch(runner, log=lambda m: None,
+                                      collaborators=stand_ins(deployed, rollback=fake_rollback))
     assert report["result"] == "rolled back" and "phase release failed: gate failed" in report["failure"]
     assert calls["target"] is deployed and calls["maintenance_on"] is True
     assert calls["current_doc"].get_path("meeshy:release") == "r2"
@@ -116,12 +116,11 @@ def test_a_failed_phase_rolls_back_to_the_deployed_snapshot(tmp_path, deployed, 
     assert entry["result"] == "rolled back" and entry["fromVersion"] == 1
 
 
-def test_takeover_opens_the_window_and_is_undone_on_failure(tmp_path, deployed, monkeypatch):
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+def test_takeover_opens_the_window_and_is_undone_on_failure(tmp_path, deployed):
     order = []
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="backup")
     report = switch_module.run_switch(
-        runner, log=lambda m: None,
+        runner, log=lambda m: None, collaborators=stand_ins(deployed, rollback=ROLLED_BACK),
         takeover=lambda: order.append("takeover") or {"result": "taken over"},
         undo_takeover=lambda: order.append("restore") or {"result": "restored"},
         remove_stack=lambda volumes: order.append("remove-stack") or {"result": "removed"},
@@ -132,15 +131,15 @@ def test_takeover_opens_the_window_and_is_undone_on_failure(tmp_path, deployed, 
     assert report["rollback"]["compose"]["result"] == "restored" and report["result"] == "rolled back"
 
 
-def test_a_failed_takeover_stops_before_any_update(tmp_path, deployed, monkeypatch):
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+def test_a_failed_takeover_stops_before_any_update(tmp_path, deployed):
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
 
     def refuse():
         raise RuntimeError("compose containers differ from the audit")
 
     report = switch_module.run_switch(runner, log=lambda m: None, takeover=refuse,
-                                      undo_takeover=lambda: {"result": "restored"})
+                                      undo_takeover=lambda: {"result": "restored"},
+                                      collaborators=stand_ins(deployed, rollback=ROLLED_BACK))
     assert runner.applied == []
     assert report["failure"] == "takeover failed: compose containers differ from the audit"
 
@@ -148,16 +147,17 @@ def test_a_failed_takeover_stops_before_any_update(tmp_path, deployed, monkeypat
 def test_not_confirmed_changes_nothing(tmp_path, deployed):
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
     with pytest.raises(switch_module.SwitchAborted):
-        switch_module.run_switch(runner, confirm=lambda summary: False, log=lambda m: None)
+        switch_module.run_switch(runner, confirm=lambda summary: False, log=lambda m: None,
+                                 collaborators=stand_ins(deployed))
     assert runner.applied == []
 
 
-def test_an_exhausted_budget_stops_before_the_next_phase(tmp_path, deployed, monkeypatch):
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+def test_an_exhausted_budget_stops_before_the_next_phase(tmp_path, deployed):
     clock = FakeClock()
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), takes=0.2, clock=clock)
-    report = switch_module.run_switch(runner, budget_seconds=0.3, log=lambda m: None,
-                                      collaborators=Collaborators(clock=clock))
+    report = switch_module.run_switch(
+        runner, budget_seconds=0.3, log=lambda m: None,
+        collaborators=stand_ins(deployed, clock=clock, rollback=ROLLED_BACK))
     assert len(runner.applied) == 2
     assert report["failure"].startswith("budget of 0.3 s used up before phase release")
     assert report["result"] == "rolled back"
@@ -166,34 +166,34 @@ def test_an_exhausted_budget_stops_before_the_next_phase(tmp_path, deployed, mon
     assert report["seconds"] == 0.4 and clock.now == 0.4    # nothing slept, nothing ran after
 
 
-def test_a_budget_not_yet_used_up_lets_the_next_phase_start(tmp_path, deployed, monkeypatch):
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+def test_a_budget_not_yet_used_up_lets_the_next_phase_start(tmp_path, deployed):
     clock = FakeClock()
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), takes=0.2, clock=clock)
-    report = switch_module.run_switch(runner, budget_seconds=0.5, log=lambda m: None,
-                                      collaborators=Collaborators(clock=clock))
+    report = switch_module.run_switch(
+        runner, budget_seconds=0.5, log=lambda m: None,
+        collaborators=stand_ins(deployed, clock=clock, rollback=ROLLED_BACK))
     # 0.4 s used before release: it starts, and overruns; maintenance-off does not start.
     assert [name for name, _ in runner.applied] == ["maintenance-on", "backup", "release"]
     assert report["failure"] == "budget of 0.5 s used up before phase maintenance-off"
     assert report["writeUnavailability"]["seconds"] == 0.4
 
 
-def test_the_rollback_hands_over_the_switchs_clock(tmp_path, deployed, monkeypatch):
+def test_the_rollback_hands_over_the_switchs_clock(tmp_path, deployed):
     seen = {}
-    monkeypatch.setattr(switch_module, "rollback", lambda runner, target, **k: seen.update(k) or {})
-    collaborators = Collaborators(clock=FakeClock())
+    collaborators = stand_ins(deployed, clock=FakeClock(),
+                              rollback=lambda runner, target, **k: seen.update(k) or {})
     switch_module.run_switch(FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="release"),
                              log=lambda m: None, collaborators=collaborators)
     assert seen["collaborators"] is collaborators
 
 
-def test_maintenance_is_switched_off_even_when_the_rollback_fails(tmp_path, deployed, monkeypatch):
+def test_maintenance_is_switched_off_even_when_the_rollback_fails(tmp_path, deployed):
     def failing_rollback(*args, **kwargs):
         raise switch_module.RollbackFailed("restore failed", {"result": "failed"})
 
-    monkeypatch.setattr(switch_module, "rollback", failing_rollback)
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="release")
-    report = switch_module.run_switch(runner, log=lambda m: None)
+    report = switch_module.run_switch(runner, log=lambda m: None,
+                                      collaborators=stand_ins(deployed, rollback=failing_rollback))
     assert report["result"] == "failed, rollback failed"
     phase, final = runner.applied[-1]
     assert phase == "maintenance-off-final" and final.get_path("meeshy:maintenance") is False
@@ -205,7 +205,8 @@ def test_a_rollback_over_its_budget_stops_before_its_next_step(tmp_path, deploye
 
     clock = FakeClock(step=1.0)    # every read of the clock takes a second
     gate = []
-    collaborators = Collaborators(clock=clock, health_gate=lambda *a: gate.append(a) or {"healthy": True})
+    collaborators = stand_ins(deployed, clock=clock,
+                              health_gate=lambda *a: gate.append(a) or {"healthy": True})
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
     with pytest.raises(rollback_module.RollbackFailed, match="rollback over its 3 s budget") as failed:
         rollback_module.rollback(runner, deployed, reason="test", current_doc=doc("r2", "meeshy"),
@@ -223,34 +224,31 @@ def with_gateway(config_doc, image="isopen/meeshy-gateway:2.0.0"):
 
 
 def test_the_pre_copy_is_read_by_the_new_gateway_images_prisma_before_maintenance(
-        tmp_path, deployed, monkeypatch):
-    fake_data_ops(monkeypatch)
+        tmp_path, deployed):
+    _, data = fake_data_ops()
     reads = []
-    monkeypatch.setattr(switch_module.data_ops, "prisma_read", lambda server, image, db, timeout:
-                        reads.append((image, db)) or {"prisma": "6.19.3", "documents": 7,
-                                                      "refused": 0, "refusals": []})
+    data["prisma_read"] = lambda server, image, db, timeout: reads.append((image, db)) or {
+        "prisma": "6.19.3", "documents": 7, "refused": 0, "refusals": []}
     clock = FakeClock()
     runner = FakeRunner(tmp_path, with_gateway(doc("r2", "meeshy_v2", migration=True)), clock=clock)
     report = switch_module.run_switch(runner, log=lambda m: None,
-                                      collaborators=Collaborators(clock=clock))
+                                      collaborators=stand_ins(deployed, clock=clock, **data))
     assert report["result"] == "succeeded"
     assert reads == [("isopen/meeshy-gateway:2.0.0", "meeshy_v2")]
     assert report["prismaPreCopy"]["documents"] == 7 and report["prismaPreCopy"]["refused"] == 0
 
 
-def test_a_pre_copy_refused_by_prisma_fails_the_switch_before_maintenance(
-        tmp_path, deployed, monkeypatch):
-    fake_data_ops(monkeypatch)
+def test_a_pre_copy_refused_by_prisma_fails_the_switch_before_maintenance(tmp_path, deployed):
+    _, data = fake_data_ops()
 
     def refuse(server, image, db, timeout):
         raise switch_module.data_ops.DataOperationError(
             "Prisma read failed (exit 3): refused 1 document(s) of model User: field role (P2023)")
-    monkeypatch.setattr(switch_module.data_ops, "prisma_read", refuse)
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+    data["prisma_read"] = refuse
     clock = FakeClock()
     runner = FakeRunner(tmp_path, with_gateway(doc("r2", "meeshy_v2", migration=True)), clock=clock)
-    report = switch_module.run_switch(runner, log=lambda m: None,
-                                      collaborators=Collaborators(clock=clock))
+    report = switch_module.run_switch(runner, log=lambda m: None, collaborators=stand_ins(
+        deployed, clock=clock, rollback=ROLLED_BACK, **data))
     assert report["result"] == "rolled back"
     assert "model User: field role (P2023)" in report["failure"]
     assert "maintenance-on" not in [name for name, _ in runner.applied]

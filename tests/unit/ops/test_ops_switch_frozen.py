@@ -8,21 +8,20 @@ import pytest
 
 from ops.switch import rollback as rollback_module
 from ops.switch import run as switch_module
-from ops.switch.collaborators import Collaborators
 from testing.clock import FakeClock
+from tests.support.switch_stand_ins import stand_ins
 from tests.unit.ops.test_ops_switch_flow import LEGACY, FakeRunner, doc, fake_data_ops
 
 
-def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(
-        tmp_path, deployed, monkeypatch):
-    calls = fake_data_ops(monkeypatch)
+def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(tmp_path, deployed):
+    calls, data = fake_data_ops()
     clock = FakeClock()
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), takes=0.01, clock=clock)
     applied_when_read = []
-    monkeypatch.setattr(switch_module.data_ops, "digests", lambda server, db, timeout: (
-        applied_when_read.append([name for name, _ in runner.applied]) or dict(LEGACY)))
+    data["digests"] = lambda server, db, timeout: (
+        applied_when_read.append([name for name, _ in runner.applied]) or dict(LEGACY))
     report = switch_module.run_switch(runner, log=lambda m: None,
-                                      collaborators=Collaborators(clock=clock))
+                                      collaborators=stand_ins(deployed, clock=clock, **data))
     assert report["result"] == "succeeded"
     # Read once the window closed (the release is done), not beside the delta pass.
     assert len(applied_when_read) == 1 and "release" in applied_when_read[0]
@@ -37,11 +36,12 @@ def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(
 
 
 def test_an_archive_that_differs_from_the_fingerprint_is_reported_and_not_recorded(
-        tmp_path, deployed, monkeypatch):
-    fake_data_ops(monkeypatch, archived={**LEGACY, "Message": {"count": 4, "hash": "m4"}})
+        tmp_path, deployed):
+    _, data = fake_data_ops(archived={**LEGACY, "Message": {"count": 4, "hash": "m4"}})
     warnings = []
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True))
-    report = switch_module.run_switch(runner, log=warnings.append)
+    report = switch_module.run_switch(runner, log=warnings.append,
+                                      collaborators=stand_ins(deployed, **data))
     frozen = report["frozenBackups"]["meeshy"]
     assert frozen["result"] == "differs" and frozen["problems"]
     assert any("WARNING" in w and "meeshy" in w for w in warnings)
@@ -50,13 +50,12 @@ def test_an_archive_that_differs_from_the_fingerprint_is_reported_and_not_record
     assert entry["backups"]["meeshy"]["archive"] is None
 
 
-def test_a_failure_in_the_window_hands_the_fingerprint_to_the_rollback(
-        tmp_path, deployed, monkeypatch):
-    calls, seen = fake_data_ops(monkeypatch), {}
-    monkeypatch.setattr(switch_module, "rollback",
-                        lambda runner, target, **kw: seen.update(kw) or {"result": "succeeded"})
+def test_a_failure_in_the_window_hands_the_fingerprint_to_the_rollback(tmp_path, deployed):
+    (calls, data), seen = fake_data_ops(), {}
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), fail_phase="release")
-    report = switch_module.run_switch(runner, log=lambda m: None)
+    report = switch_module.run_switch(runner, log=lambda m: None, collaborators=stand_ins(
+        deployed, rollback=lambda runner, target, **kw: seen.update(kw) or {"result": "succeeded"},
+        **data))
     assert report["result"] == "rolled back"
     manifest = seen["backups"]["meeshy"]
     assert manifest["fingerprint"] and manifest["collections"] == LEGACY
@@ -64,15 +63,14 @@ def test_a_failure_in_the_window_hands_the_fingerprint_to_the_rollback(
     assert not any(kind == "backup" for kind, _ in calls)   # no archive after a failed switch
 
 
-def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, deployed, monkeypatch):
+def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, deployed):
     # The delta phase failed: the abandoned database is the legacy one, with no archive to
     # count writes against.
-    monkeypatch.setattr(rollback_module.data_ops, "changes_since",
-                        lambda *a, **k: pytest.fail("no archive to count writes against"))
-    monkeypatch.setattr(rollback_module.data_ops, "digests",
-                        lambda *a, **k: {**LEGACY, "User": {"count": 3, "hash": "u3"}})
     restored = []
-    monkeypatch.setattr(rollback_module.data_ops, "restore", lambda *a, **k: restored.append(a))
+    collaborators = stand_ins(
+        deployed, changes_since=lambda *a, **k: pytest.fail("no archive to count writes against"),
+        digests=lambda *a, **k: {**LEGACY, "User": {"count": 3, "hash": "u3"}},
+        restore=lambda *a, **k: restored.append(a))
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True))
     fingerprint = {"backupId": "sw-fingerprint", "database": "meeshy", "archive": None,
                    "fingerprint": True, "collections": LEGACY, "documents": 5,
@@ -81,7 +79,7 @@ def test_a_rollback_never_restores_when_only_a_fingerprint_exists(tmp_path, depl
                        match="differs from its fingerprint under maintenance.*/b/pre.archive.gz"):
         rollback_module.rollback(runner, deployed, reason="test", current_doc=doc("r2", "meeshy"),
                                  maintenance_on=True, backups={"meeshy": fingerprint},
-                                 baselines={})
+                                 baselines={}, collaborators=collaborators)
     assert restored == []
 
 
@@ -96,18 +94,18 @@ def test_the_newest_backup_is_never_a_fingerprint_without_an_archive(tmp_path):
     assert ledger.latest_backup("meeshy")["backupId"] == "a"
 
 
-def test_a_rollback_in_the_window_verifies_legacy_against_the_fingerprint(
-        tmp_path, deployed, monkeypatch):
-    monkeypatch.setattr(rollback_module.data_ops, "digests", lambda *a, **k: dict(LEGACY))
-    monkeypatch.setattr(rollback_module.data_ops, "restore",
-                        lambda *a, **k: pytest.fail("an equal database is never restored"))
-    monkeypatch.setattr(rollback_module, "_health", lambda *a, **k: {"healthy": True})
+def test_a_rollback_in_the_window_verifies_legacy_against_the_fingerprint(tmp_path, deployed):
+    collaborators = stand_ins(
+        deployed, digests=lambda *a, **k: dict(LEGACY),
+        restore=lambda *a, **k: pytest.fail("an equal database is never restored"),
+        health_gate=lambda *a, **k: {"healthy": True})
     runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True))
     fingerprint = {"backupId": "sw-fingerprint", "database": "meeshy", "archive": None,
                    "fingerprint": True, "collections": LEGACY, "documents": 5}
     report = rollback_module.rollback(runner, deployed, reason="test",
                                       current_doc=doc("r2", "meeshy"), maintenance_on=True,
-                                      backups={"meeshy": fingerprint}, baselines={})
+                                      backups={"meeshy": fingerprint}, baselines={},
+                                      collaborators=collaborators)
     assert report["result"] == "succeeded" and report["restores"] == []
     assert report["verification"]["meeshy"]["equal"] is True
     assert report["abandonedWrites"]["counted"] is False

@@ -12,7 +12,8 @@ import pytest
 from ops.switch import run as switch_module
 from ops.switch.takeover import give_back_to_compose, remove_stack_containers
 from takeover.compose.record import TakeoverError
-from tests.unit.ops.test_ops_switch_flow import FakeRunner, doc
+from tests.support.switch_stand_ins import stand_ins
+from tests.unit.ops.test_ops_switch_flow import ROLLED_BACK, FakeRunner, doc
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "volumes": ["meeshy_database-data", "meeshy_uploads"],
          "result": "taken over"}
@@ -21,7 +22,10 @@ RESTORED = {"result": "restored", "started containers": ["meeshy-database", "mee
             "differences": []}
 
 
-def fakes(order, *, restore=RESTORED, remove_error=None, restore_error=None):
+def fakes(order, *, restore=RESTORED, remove_error=None, restore_error=None, deployed=None,
+          rollback=None):
+    """The takeover's hooks recording their order, and the switch's collaborators: `deployed`
+    the stack's current snapshot (None: a first takeover), `rollback` the stack's rollback."""
     def remove_stack(volumes):
         order.append(("remove-stack", tuple(volumes)))
         if remove_error:
@@ -36,15 +40,15 @@ def fakes(order, *, restore=RESTORED, remove_error=None, restore_error=None):
 
     return dict(takeover=lambda: order.append("takeover") or dict(TAKEN), undo_takeover=undo,
                 remove_stack=remove_stack,
-                refresh_state=lambda: order.append("refresh") or {"result": "succeeded"})
+                refresh_state=lambda: order.append("refresh") or {"result": "succeeded"},
+                collaborators=stand_ins(deployed, rollback=rollback))
 
 
-def test_first_takeover_that_fails_gives_production_back_to_compose(tmp_path, monkeypatch):
-    monkeypatch.setattr(switch_module.snapshots, "current", lambda runner: None)
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: pytest.fail("nothing to roll back to"))
+def test_first_takeover_that_fails_gives_production_back_to_compose(tmp_path):
     order = []
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="release")
-    report = switch_module.run_switch(runner, log=lambda m: None, **fakes(order))
+    report = switch_module.run_switch(runner, log=lambda m: None, **fakes(
+        order, rollback=lambda *a, **k: pytest.fail("nothing to roll back to")))
     assert order == ["takeover", ("remove-stack", tuple(TAKEN["volumes"])), "restore", "refresh"]
     assert report["result"] == "rolled back" and report["rollback"]["result"] == "skipped"
     compose = report["rollback"]["compose"]
@@ -58,8 +62,7 @@ def test_first_takeover_that_fails_gives_production_back_to_compose(tmp_path, mo
     assert saved["rollback"]["compose"]["result"] == "restored"
 
 
-def test_rollback_failed_when_the_stack_containers_cannot_be_removed(tmp_path, monkeypatch):
-    monkeypatch.setattr(switch_module.snapshots, "current", lambda runner: None)
+def test_rollback_failed_when_the_stack_containers_cannot_be_removed(tmp_path):
     order = []
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="maintenance-on")
     report = switch_module.run_switch(runner, log=lambda m: None,
@@ -69,31 +72,31 @@ def test_rollback_failed_when_the_stack_containers_cannot_be_removed(tmp_path, m
     assert report["rollback"]["compose"]["failedStep"] == "stackContainers"
 
 
-def test_rollback_failed_when_compose_does_not_come_back_ready(tmp_path, deployed, monkeypatch):
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+def test_rollback_failed_when_compose_does_not_come_back_ready(tmp_path, deployed):
     order = []
     not_ready = {**RESTORED, "health": {"meeshy-database": {"state": "healthy"}}}
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="release")
-    report = switch_module.run_switch(runner, log=lambda m: None, **fakes(order, restore=not_ready))
+    report = switch_module.run_switch(runner, log=lambda m: None, **fakes(
+        order, restore=not_ready, deployed=deployed, rollback=ROLLED_BACK))
     assert report["result"] == "failed, rollback failed"
     compose = report["rollback"]["compose"]
     assert compose["failedStep"] == "health" and "not ready: meeshy-gateway" in compose["error"]
     assert "refresh" not in order
 
 
-def test_a_failed_restore_keeps_its_report_and_fails_the_rollback(tmp_path, deployed, monkeypatch):
-    monkeypatch.setattr(switch_module, "rollback", lambda *a, **k: {"result": "succeeded"})
+def test_a_failed_restore_keeps_its_report_and_fails_the_rollback(tmp_path, deployed):
     error = TakeoverError("restore of takeover-x failed: image(s) no longer on the engine",
                           {"result": "failed"})
     report = switch_module.run_switch(FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="backup"),
-                                      log=lambda m: None, **fakes([], restore_error=error))
+                                      log=lambda m: None, **fakes([], restore_error=error,
+                                                                  deployed=deployed,
+                                                                  rollback=ROLLED_BACK))
     assert report["result"] == "failed, rollback failed"
     assert report["rollback"]["compose"]["restore"] == {"result": "failed"}
     assert report["rollback"]["result"] == "succeeded"      # the stack's own rollback stays reported
 
 
-def test_a_takeover_that_failed_after_recording_is_given_back(tmp_path, monkeypatch):
-    monkeypatch.setattr(switch_module.snapshots, "current", lambda runner: None)
+def test_a_takeover_that_failed_after_recording_is_given_back(tmp_path):
     order = []
     calls = fakes(order)
 
@@ -108,8 +111,7 @@ def test_a_takeover_that_failed_after_recording_is_given_back(tmp_path, monkeypa
     assert report["result"] == "rolled back" and report["takeover"]["record"]["opId"] == TAKEN["opId"]
 
 
-def test_a_takeover_refused_before_recording_restores_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(switch_module.snapshots, "current", lambda runner: None)
+def test_a_takeover_refused_before_recording_restores_nothing(tmp_path):
     order = []
 
     def refuse():

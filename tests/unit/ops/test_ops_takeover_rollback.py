@@ -11,8 +11,8 @@ import pytest
 from ops import data_ops
 from ops.switch import takeover as switch_takeover
 from ops.switch import takeover_rollback
-from takeover.audit.config_diff import stack_side
 from takeover.compose.record import TakeoverError
+from tests.support.switch_stand_ins import stand_ins
 from tests.unit.ops.test_ops_switch_flow import FakeRunner, doc
 
 TAKEN = {"opId": "takeover-20260125T0300Z", "project": "meeshy", "volumes": ["meeshy_database_data"],
@@ -31,11 +31,6 @@ def audit_dir(tmp_path):
 @pytest.fixture
 def calls(monkeypatch):
     order = []
-    monkeypatch.setattr(data_ops, "changes_since", lambda server, db, **k: order.append(
-        ("changes", db, str(k["baseline_path"])))
-        or {"changed": 2, "inserted": 2, "updated": 0, "deleted": 0})
-    monkeypatch.setattr(data_ops, "take_backup", lambda server, settings, db, label, **k: order.append(
-        ("backup", db)) or {"archive": f"/b/{label}.archive.gz"})
 
     def give_back(taken, **steps):
         order.append(("give-back", taken["opId"]))
@@ -51,13 +46,24 @@ def test_only_a_record_that_took_over_is_rolled_back_from(audit_dir):
         takeover_rollback.takeover_of(audit_dir)
 
 
+def seam(deployed, order, **data):
+    """The collaborators of a rollback to compose: `deployed` current, data operations that
+    record their calls in `order` (or those given)."""
+    return stand_ins(deployed, **{
+        "changes_since": lambda server, db, **k: order.append(("changes", db, str(k["baseline_path"])))
+        or {"changed": 2, "inserted": 2, "updated": 0, "deleted": 0},
+        "take_backup": lambda server, settings, db, label, **k: order.append(("backup", db))
+        or {"archive": f"/b/{label}.archive.gz"}, **data})
+
+
 def test_writes_since_the_switch_are_counted_and_kept_before_compose_comes_back(tmp_path, deployed, audit_dir,
                                                                                calls):
     runner = FakeRunner(tmp_path / "ledger", doc("r1", "meeshy"))
     runner.ledger.append({"kind": "switch", "result": "succeeded", "baselines": {"meeshy": "/b/old"}})
     runner.ledger.append({"kind": "switch", "result": "succeeded", "baselines": {"meeshy": "/b/new"}})
     report = takeover_rollback.rollback_to_compose(runner, audit_dir, confirm=lambda s: True,
-                                                   restore_seconds=60, log=lambda m: None)
+                                                   restore_seconds=60, log=lambda m: None,
+                                                   collaborators=seam(deployed, calls))
     assert calls == [("changes", "meeshy", "/b/new"), ("backup", "meeshy"), ("give-back", TAKEN["opId"])]
     assert report["result"] == "restored"
     assert report["abandonedWrites"]["changed"] == 2
@@ -66,14 +72,14 @@ def test_writes_since_the_switch_are_counted_and_kept_before_compose_comes_back(
     assert [e["result"] for e in runner.ledger.entries("rollback-to-compose")] == ["restored"]
 
 
-def test_nothing_stops_when_the_new_productions_writes_cannot_be_kept(tmp_path, deployed, audit_dir, calls,
-                                                                       monkeypatch):
+def test_nothing_stops_when_the_new_productions_writes_cannot_be_kept(tmp_path, deployed, audit_dir, calls):
     def full_disk(*args, **kwargs):
         raise data_ops.DataOperationError("backup of meeshy failed (exit 1): no space left on device")
-    monkeypatch.setattr(data_ops, "take_backup", full_disk)
     runner = FakeRunner(tmp_path / "ledger", doc("r1", "meeshy"))
     report = takeover_rollback.rollback_to_compose(runner, audit_dir, confirm=lambda s: True,
-                                                   restore_seconds=60, log=lambda m: None)
+                                                   restore_seconds=60, log=lambda m: None,
+                                                   collaborators=seam(deployed, calls,
+                                                                      take_backup=full_disk))
     assert report["result"] == "failed" and report["failedStep"] == "keep-abandoned-writes"
     assert "no space left" in report["error"]
     assert report["abandonedWrites"] is None
@@ -83,9 +89,6 @@ def test_nothing_stops_when_the_new_productions_writes_cannot_be_kept(tmp_path, 
 def test_not_confirmed_changes_nothing(tmp_path, deployed, audit_dir, calls):
     runner = FakeRunner(tmp_path / "ledger", doc("r1", "meeshy"))
     assert takeover_rollback.rollback_to_compose(runner, audit_dir, confirm=lambda s: False,
-                                                 restore_seconds=60, log=lambda m: None) is None
+                                                 restore_seconds=60, log=lambda m: None,
+                                                 collaborators=seam(deployed, calls)) is None
     assert calls == [] and list(runner.ledger.entries()) == []
-
-
-def test_stack_ports_compare_as_integers_whatever_number_type_the_program_sends():
-    assert stack_side({"ports": [{"internal": 27017.0, "external": 27018.0}]})["ports"] == ["27017/tcp"]

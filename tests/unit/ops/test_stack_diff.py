@@ -8,7 +8,7 @@ import pytest
 
 from config import naming
 from testing.describe import describe, diff
-from testing.mock_engine import EXAMPLE_SECRETS, run_stack_file, stack_file_config
+from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from config import naming
 from takeover.audit import expected as audit_expected
-from testing.mock_engine import run_stack_file
+from testing.mock_pulumi import run_stack_file
 
 # The compose service whose container holds each purpose -> the stack's service of that name.
 STACK_SERVICE = {"database": "database", "redis": "redis", "traefik": "traefik", "translator": "translator",

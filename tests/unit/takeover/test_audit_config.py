@@ -6,18 +6,42 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from components.platform.containers import ContainerSpec, Publish
+from config.naming import StackNames
 from ops.switch.takeover import check_takeover_changes
 from takeover.audit import config_diff as audit_config
 from takeover.compose.record import TakeoverError
 from takeover.mask import mask_container, mask_image
+from testing.mock_pulumi import run_stack_file, stack_file_config
 
 FIXTURE = json.loads(Path(__file__).with_name("test_audit_gateway_inspect.json").read_text())
 
 
+def declared_by_the_program(stack: str, extra: dict | None = None) -> dict[str, dict]:
+    """The containers the program itself declares (run under mocks), in the takeover's shape."""
+    run = run_stack_file(stack, extra)
+    prefix = f"meeshy-{stack}-"
+    return {r.inputs["name"][len(prefix):]: _shape(r.inputs)
+            for r in run.of_type(":Container") if r.inputs["name"].startswith(prefix)}
+
+
+def _shape(inputs: dict) -> dict:
+    files = [u["file"] for u in inputs.get("uploads") or []]
+    return {"env": sorted(e.split("=", 1)[0] for e in inputs.get("envs") or []),
+            "mounts": sorted([m["containerPath"] for m in inputs.get("volumes") or []] + files),
+            # The program's numbers reach us as floats (protobuf): 27017.0 would never match.
+            "ports": sorted(f"{int(p['internal'])}/{p.get('protocol') or 'tcp'}"
+                            for p in inputs.get("ports") or []),
+            "labels": sorted(label["label"] for label in inputs.get("labels") or []),
+            "health": list((inputs.get("healthcheck") or {}).get("tests") or []),
+            "restart": inputs.get("restart") or "no"}
+
+
 @pytest.fixture(scope="module")
 def expected():
-    return audit_config._describe_expected("production")
+    return audit_config.expected_stack("production")
 
 
 @pytest.fixture
@@ -71,6 +95,31 @@ def test_a_required_service_the_stack_lacks_is_refused(audit_dir):
     assert audit_config.disappearing(found, {"gateway"}) == []
 
 
-def test_the_stack_side_comes_from_a_child_process_unchanged(expected):
-    # The switch's process runs the Automation API: Pulumi's mocks must stay out of it.
-    assert audit_config.expected_stack("production") == expected
+def test_the_stack_side_is_what_the_program_declares(expected):
+    # Learnt from the settings model and the service declarations (no program, no mocks in the
+    # switch's process), and the same as what the program declares.
+    assert expected == declared_by_the_program("production")
+
+
+def test_the_stack_side_follows_every_optional_service(tmp_path):
+    images = {**stack_file_config("staging")["meeshy:images"], "agent": "a/agent:1.0",
+              "coturn": "c/coturn:1.0", "certsDumper": "d/dumper:1.0",
+              "metricsExporter": "m/exporter:1.0"}
+    extra = {"meeshy:adminUis": True, "meeshy:images": images,
+             "meeshy:services": {"agent": {"enabled": True, "public": True},
+                                 "metrics-exporter": {"enabled": True},
+                                 "coturn": {"enabled": True, "authSecret": "turn",
+                                            "healthcheck": ["turnutils_stunclient", "127.0.0.1"]}}}
+    (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(
+        {"config": {**stack_file_config("staging"), **extra}}))
+    stack_side = audit_config.expected_stack("staging", tmp_path)
+    assert stack_side == declared_by_the_program("staging", extra)
+    assert {"agent", "coturn", "certs-dumper", "mongo-ui", "metrics-exporter"} <= set(stack_side)
+
+
+def test_stack_ports_compare_as_integers_whatever_number_type_the_program_sends():
+    program = _shape({"ports": [{"internal": 27017.0, "external": 27018.0}]})["ports"]
+    names = StackNames("staging", "meeshy.me")
+    ours = audit_config.stack_side(ContainerSpec("database", "mongo:8.0.4",
+                                                 ports=[Publish(27017, 27018)]), names)["ports"]
+    assert program == ours == ["27017/tcp"]

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 
 from takeover.audit.capture import audit
-from takeover.engine import Engine
+from takeover.docker_host import Engine
 from takeover.mask import (
     MASK,
     mask_argv,

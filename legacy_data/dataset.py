@@ -8,7 +8,7 @@ deleted users, messages of missing conversations, translations of missing messag
 duplicate translations, MODO roles, anonymous participants with plain session tokens, a second
 preference of one user for one conversation.
 The same (seed, scale) always yields byte-identical documents. Used by the rule tests, the
-benchmark and rehearsals; `hand_built.py` has the tiny fixtures for single-rule tests.
+benchmark and rehearsals; testing/legacy/hand_built.py has the tiny fixtures for single-rule tests.
 """
 from __future__ import annotations
 

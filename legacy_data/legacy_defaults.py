@@ -14,7 +14,7 @@ from datetime import datetime
 
 from migration.engine.validation.schema import load_schema
 
-LEGACY_DIR = pathlib.Path(__file__).resolve().parents[2] / "migration" / "meeshy" / "legacy"
+LEGACY_DIR = pathlib.Path(__file__).resolve().parents[1] / "migration" / "meeshy" / "legacy"
 LEGACY_SCHEMAS = ("legacy-2026-01-22-cf31b1a00.prisma", "legacy-2025-12-10-06c4a4ab5.prisma")
 SHARE = 0.5  # documents written by a version declaring the defaults, the others before it
 # A default that would contradict what the generator chose for a document: `isDeleted: false`
