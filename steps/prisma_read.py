@@ -80,7 +80,8 @@ def run(args, database_url: str) -> tuple[int, dict | None, str]:
         return 1, None, f"the Prisma read did not finish within {args.deadline:g}s"
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0:
-        return 1, None, (done.stderr.strip().splitlines() or ["no message"])[-1]
+        # docker's own last line is only "See 'docker run --help'": keep the lines before it.
+        return 1, None, " | ".join(done.stderr.strip().splitlines()[-3:]) or "no message"
     return 0, summarize(lines), ""
 
 
