@@ -33,6 +33,10 @@ ADMIN_UI_USERS_FILE = "/etc/traefik/auth/admin-ui.htpasswd"
 
 def users_file_content(entries: str) -> str:
     """The setting's comma-separated htpasswd entries, one per line as Traefik's usersFile reads them."""
+    if not isinstance(entries, str):
+        # An unread secret (config.stack_settings.offline_config): the takeover compares which
+        # files a container has, never their content.
+        return ""
     return "".join(f"{e.strip()}\n" for e in entries.split(",") if e.strip())
 
 
