@@ -6,6 +6,9 @@ use. The recreation of an audited container is in commands/docker_create.py.
 """
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
 COMPOSE_PROJECT = "com.docker.compose.project"
@@ -18,6 +21,42 @@ COMPOSE_ENV_FILE = "com.docker.compose.project.environment_file"
 def docker(docker_host: str | None = None) -> list[str]:
     """`docker`, talking to `docker_host` (e.g. ssh://ops@host) when given, else the local engine."""
     return ["docker", "--host", docker_host] if docker_host else ["docker"]
+
+
+SSH_OPTIONS_ENV = "MEESHY_DOCKER_SSH_OPTIONS"
+SSH_BINARY_ENV = "MEESHY_DOCKER_SSH"
+SSH_SHIM_DIR = Path(__file__).resolve().parent / "ssh_shim"
+
+
+def ssh_environment(options: Sequence[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What a process running `docker --host ssh://...` needs in its environment so the CLI's
+    ssh uses `options`: commands/ssh_shim first on PATH, the options and the real ssh beside it."""
+    environ = os.environ if environ is None else environ
+    path = [p for p in environ.get("PATH", "").split(os.pathsep) if p and p != str(SSH_SHIM_DIR)]
+    real = shutil.which("ssh", path=os.pathsep.join(path)) or "/usr/bin/ssh"
+    return {"PATH": os.pathsep.join([str(SSH_SHIM_DIR), *path]), SSH_BINARY_ENV: real,
+            SSH_OPTIONS_ENV: " ".join(options)}
+
+
+def without_ssh_shim(environ: Mapping[str, str]) -> dict[str, str]:
+    """`environ` as it was before ssh_environment: plain ssh, with only the options it is given."""
+    path = [p for p in environ.get("PATH", "").split(os.pathsep) if p != str(SSH_SHIM_DIR)]
+    return {**{k: v for k, v in environ.items() if k not in (SSH_OPTIONS_ENV, SSH_BINARY_ENV)},
+            "PATH": os.pathsep.join(path)}
+
+
+def ssh_target(docker_host: str) -> list[str]:
+    """`ssh://user@host:port` as ssh's own arguments: `-p port user@host`."""
+    rest = docker_host[len("ssh://"):]
+    login, _, port = rest.partition(":")
+    return [*(["-p", port] if port else []), login]
+
+
+def ssh_probe(docker_host: str, options: Sequence[str]) -> list[str]:
+    """One ssh connection that asks the remote engine its version: reaches the host, proves
+    the key and the host key, and finds docker there, or says which of these failed."""
+    return ["ssh", *options, *ssh_target(docker_host), "--",
+            "docker", "version", "--format", "'{{.Server.Version}}'"]
 
 
 def _label_filters(labels: Mapping[str, str | None] | Sequence[str]) -> list[str]:

@@ -3,9 +3,11 @@
 They compose commands/services.py (docker exec, mongodump/mongorestore --archive --gzip) with
 this project's own helpers (steps.backup_run, steps.migration_step, steps.health_gate), for the two
 places a database can be:
-- DockerServer: the stack's database container on its network. Dumps stream out of the
-  container through `docker exec`; the migration and the health gate run in a throw-away
-  container of the tools image on the stack's network, so the database port is never published.
+- DockerServer: the stack's database container on its network. Every step (backup, restore,
+  migration, schema check, health gate, data checks) runs in a throw-away container of the
+  tools image on the stack's network, on the stack's engine (this machine's or a server reached
+  over SSH), so the database port is never published; the files a step reads or writes
+  (backups, manifests, reports) are on the engine's host, mounted at the same path.
 - ExternalServer: a plain server URI (a FerretDB on loopback in the end-to-end tests).
 The MongoBackup/DataMigration/HealthGate components and ops/ call the same functions.
 """
@@ -58,16 +60,10 @@ def python() -> str:
     return "python"
 
 
-def dump_command(server: Server, database: str) -> list[str]:
-    """A command whose stdout is the database as a gzip archive."""
-    if isinstance(server, DockerServer):
-        return commands.docker_exec(server.container, commands.mongodump_archive(db=database),
-                                    docker_host=server.docker_host)
-    return commands.mongodump_archive(uri=server.uri, db=database)
-
-
-def restore_command(server: Server, from_database: str, to_database: str) -> list[str]:
-    """Reads a gzip archive on stdin into `to_database`, dropping each collection first.
+def restore_command(server: Server, from_database: str, to_database: str,
+                    archive_path: str) -> list[str]:
+    """Reads the gzip archive at `archive_path` (a path on the engine's host in Docker mode, where
+    the backups are) into `to_database`, dropping each collection first.
 
     `--nsInclude` limits the restore to the database of the archive, so an archive that holds
     more than one never touches another database. `--noIndexRestore`: the indexes are created
@@ -75,27 +71,54 @@ def restore_command(server: Server, from_database: str, to_database: str) -> lis
     because mongorestore's own index restore adds an option FerretDB refuses.
     """
     rename = from_database != to_database
+    docker_mode = isinstance(server, DockerServer)
     restore = commands.mongorestore_archive(
         ns_from=f"{from_database}.*" if rename else None,
         ns_to=f"{to_database}.*" if rename else None,
-        uri=None if isinstance(server, DockerServer) else server.uri)
+        uri=server.database_uri("") if docker_mode else server.uri, archive_path=archive_path)
     restore += [f"--nsInclude={from_database}.*", "--noIndexRestore"]
-    if isinstance(server, DockerServer):
-        return commands.docker_exec(server.container, restore, interactive=True,
-                                    docker_host=server.docker_host)
-    return restore
+    return _placed(server, restore, files=(archive_path,))
 
 
-def backup_run_command(*, backup_dir: str, stack: str, database: str, label: str, retain: int,
-                       timeout_seconds: int, dump: Sequence[str]) -> list[str]:
-    return [python(), "-m", "steps.backup_run", "--dir", backup_dir, "--stack", stack,
+def backup_command(server: Server, *, backup_dir: str, stack: str, database: str, label: str,
+                   retain: int, timeout_seconds: int) -> list[str]:
+    """steps.backup_run where the database is: in Docker mode a tools container on the stack's
+    network dumps into `backup_dir` of the engine's host (the server's disk for an ssh:// engine,
+    where the backups live and are checksummed), else this machine's mongodump and folder."""
+    dump = commands.mongodump_archive(
+        uri=server.database_uri("") if isinstance(server, DockerServer) else server.uri,
+        db=database)
+    argv = [python(), "-m", "steps.backup_run", "--dir", backup_dir, "--stack", stack,
             "--database", database, "--label", label, "--retain", str(retain),
             "--timeout", str(timeout_seconds), "--", *dump]
+    return _placed(server, argv, folders=(backup_dir,))
+
+
+def stored_manifest_command(server: Server, archive_path: str) -> list[str]:
+    """The archive's sha256, computed where the backup is, on the first line, then the manifest
+    kept beside it (steps/backup_manifest.py manifest_path): the caller compares the two."""
+    script = 'sha256sum -- "$1" | cut -d " " -f 1 && cat -- "$1.json"'
+    return _placed(server, ["sh", "-c", script, "sh", archive_path], files=(archive_path,),
+                   network=False, read_only=True)
+
+
+def read_file_command(server: Server, path: str) -> list[str]:
+    """A command whose stdout is the bytes of `path` where the database is (a backup to copy)."""
+    return _placed(server, ["cat", path], files=(path,), network=False, read_only=True)
+
+
+def list_folder_command(server: Server, folder: str) -> list[str]:
+    """The names in `folder` where the database is, one a line (none when it does not exist)."""
+    return _placed(server, ["sh", "-c", 'ls -1 -- "$1" 2>/dev/null || true', "sh", folder],
+                   folders=(folder,), network=False, read_only=True)
 
 
 def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str] = (),
-                mounts: Sequence[str] = ()) -> list[str]:
-    cmd = [*docker(server.docker_host), "run", "--rm", "--network", server.network]
+                mounts: Sequence[str] = (), network: bool = True,
+                interactive: bool = False) -> list[str]:
+    cmd = [*docker(server.docker_host), "run", "--rm", *(["--interactive"] if interactive else [])]
+    if network:
+        cmd += ["--network", server.network]
     for name in env:
         cmd += ["--env", name]           # value passed through from our environment
     for mount in mounts:
@@ -103,10 +126,27 @@ def _in_network(server: DockerServer, argv: Sequence[str], *, env: Sequence[str]
     return [*cmd, server.tools_image, *argv]
 
 
-def migration_command(server: Server, verb: str, *, report_path: str,
-                      to_step: str | None = None, live_source: bool = False,
-                      decisions: Mapping[str, str] | None = None) -> list[str]:
-    """`python -m migration run|plan` between the URIs held in MIGRATION_SOURCE_ENV and
+def _placed(server: Server, argv: Sequence[str], *, env: Sequence[str] = (),
+            files: Sequence[str] = (), folders: Sequence[str] = (), network: bool = True,
+            read_only: bool = False, interactive: bool = False) -> list[str]:
+    """`argv` where the database is: as it is for a plain URI, else in a tools container with
+    each file's folder (and each folder) mounted at the same path, so paths in commands and
+    reports read the same on the engine's host."""
+    if not isinstance(server, DockerServer):
+        return list(argv)
+    paths = sorted({*(str(Path(f).parent) for f in files), *folders})
+    suffix = ":ro" if read_only else ""
+    return _in_network(server, argv, env=env, network=network, interactive=interactive,
+                       mounts=tuple(f"{p}:{p}{suffix}" for p in paths))
+
+
+MIGRATION_ENV = (MIGRATION_SOURCE_ENV, MIGRATION_TARGET_ENV)
+
+
+def migration_script(verb: str, *, report_path: str, to_step: str | None = None,
+                     live_source: bool = False,
+                     decisions: Mapping[str, str] | None = None) -> list[str]:
+    """`python -m migration run|plan|verify` between the URIs held in MIGRATION_SOURCE_ENV and
     MIGRATION_TARGET_ENV (set them with migration_environment), writing its JSON report.
     `decisions` ({name: value}, meeshy:migration.decisions) are passed as `--decision`, every
     one spelled out, so the command a report shows says what was chosen.
@@ -116,23 +156,21 @@ def migration_command(server: Server, verb: str, *, report_path: str,
     """
     if verb not in ("run", "plan", "verify"):
         raise ValueError(f"unknown migration verb {verb!r}")
-    report = Path(report_path)
-    in_docker = isinstance(server, DockerServer)
-    json_path = f"{CONTAINER_REPORTS}/{report.name}" if in_docker else str(report)
-    interpreter = "python" if in_docker else python()
-    script = (f'exec {interpreter} -m migration {verb} --source "${MIGRATION_SOURCE_ENV}" '
-              f'--target "${MIGRATION_TARGET_ENV}" --json {_sh_quote(json_path)}')
+    script = (f'exec {python()} -m migration {verb} --source "${MIGRATION_SOURCE_ENV}" '
+              f'--target "${MIGRATION_TARGET_ENV}" --json {_sh_quote(report_path)}')
     if to_step and verb == "run":
         script += f" --to {_sh_quote(to_step)}"
     if live_source and verb == "run":   # a pre-copy while the source still takes writes
         script += " --live-source"
     for name, value in sorted((decisions or {}).items()):
         script += f" --decision {_sh_quote(f'{name}={value}')}"
-    argv = ["sh", "-c", script]
-    if in_docker:
-        return _in_network(server, argv, env=(MIGRATION_SOURCE_ENV, MIGRATION_TARGET_ENV),
-                           mounts=(f"{report.parent}:{CONTAINER_REPORTS}",))
-    return argv
+    return ["sh", "-c", script]
+
+
+def migration_command(server: Server, verb: str, *, report_path: str, **options) -> list[str]:
+    """migration_script where the database is (the report's folder mounted at the same path)."""
+    return _placed(server, migration_script(verb, report_path=report_path, **options),
+                   env=MIGRATION_ENV, files=(report_path,))
 
 
 def migration_environment(server: Server, source_database: str, target_database: str) -> dict[str, str]:
@@ -140,26 +178,27 @@ def migration_environment(server: Server, source_database: str, target_database:
             MIGRATION_TARGET_ENV: server.database_uri(target_database)}
 
 
-def migration_step_command(*, report_path: str, timeout_seconds: int,
-                           migration: Sequence[str]) -> list[str]:
-    """steps.migration_step runs the migration bounded in time and prints its report's summary."""
-    return [python(), "-m", "steps.migration_step", "--report", report_path,
-            "--timeout", str(timeout_seconds), "--", *migration]
+def migration_step_command(server: Server, inner: Sequence[str], *, report_path: str,
+                           timeout_seconds: int, env: Sequence[str] = MIGRATION_ENV,
+                           files: Sequence[str] = ()) -> list[str]:
+    """steps.migration_step runs `inner` (migration_script, schema_validate_script) bounded in
+    time and prints its report's summary; both run where the database is, so the report they
+    share is a file of one machine (the engine's host in Docker mode)."""
+    argv = [python(), "-m", "steps.migration_step", "--report", report_path,
+            "--timeout", str(timeout_seconds), "--", *inner]
+    return _placed(server, argv, env=env, files=(report_path, *files))
 
 
 def health_gate_command(server: Server, *, deadline_seconds: float, interval_seconds: float,
                         endpoints: dict[str, str], check_database: bool = True) -> list[str]:
     """steps.health_gate over the given endpoints; the database URI comes from HEALTH_MONGO_ENV."""
-    in_docker = isinstance(server, DockerServer)
-    argv = ["python" if in_docker else python(), "-m", "steps.health_gate",
+    argv = [python(), "-m", "steps.health_gate",
             "--deadline", _number(deadline_seconds), "--interval", _number(interval_seconds)]
     for name in sorted(endpoints):
         argv += ["--http", f"{name}={endpoints[name]}"]
     if check_database:
         argv += ["--mongo-env", HEALTH_MONGO_ENV]
-    if in_docker:
-        return _in_network(server, argv, env=(HEALTH_MONGO_ENV,) if check_database else ())
-    return argv
+    return _placed(server, argv, env=(HEALTH_MONGO_ENV,) if check_database else ())
 
 
 def docker_health_endpoints(container_of: dict[str, str]) -> dict[str, str]:
@@ -182,23 +221,18 @@ DATA_URI_ENV = "MEESHY_DATA_URI"
 
 def data_check_command(server: Server, verb: str, database: str, *, out: str | None = None,
                        baseline: str | None = None, archive: str | None = None) -> list[str]:
-    """steps.data_check (digests, baseline, changes) of one database; the server URI travels in
+    """steps.data_check (digests, baseline, changes, indexes, drop) of one database; the server URI travels in
     DATA_URI_ENV. In Docker mode each file's folder is mounted at the same path in the tools
     container, so paths in reports read the same on the host."""
-    if verb not in ("digests", "baseline", "changes", "indexes"):
+    if verb not in ("digests", "baseline", "changes", "indexes", "drop"):
         raise ValueError(f"unknown data check {verb!r}")
-    in_docker = isinstance(server, DockerServer)
-    argv = ["python" if in_docker else python(), "-m", "steps.data_check", verb, "--database", database]
+    argv = [python(), "-m", "steps.data_check", verb, "--database", database]
     files = []
     for flag, path in (("--out", out), ("--baseline", baseline), ("--archive", archive)):
         if path:
             argv += [flag, path]
             files.append(path)
-    if not in_docker:
-        return argv
-    folders = sorted({str(Path(path).parent) for path in files})
-    return _in_network(server, argv, env=(DATA_URI_ENV,),
-                       mounts=tuple(f"{folder}:{folder}" for folder in folders))
+    return _placed(server, argv, env=(DATA_URI_ENV,), files=files)
 
 
 def data_environment(server: Server) -> dict[str, str]:
@@ -215,20 +249,24 @@ def schema_copy_command(image: str, out: str, *, path_in_image: str,
     return argv + (["--docker-host", docker_host] if docker_host else [])
 
 
-def schema_validate_command(server: Server, *, schema_file: str, report_path: str) -> list[str]:
+def schema_copy_script(server: DockerServer, image: str, out: str, *, path_in_image: str) -> str:
+    """The schema copy for an ssh:// engine, as one shell line: `docker cp` brings the file to
+    this machine (a temporary file), then a tools container writes it to `out` on the server,
+    where the validation reads it. The copy's JSON line stays the last line of stdout."""
+    copy = schema_copy_command(image, '"$tmp"', path_in_image=path_in_image,
+                               docker_host=server.docker_host)
+    write = _placed(server, ["sh", "-c", 'cat > "$1"', "sh", out], folders=(str(Path(out).parent),),
+                    network=False, interactive=True)
+    quoted = " ".join(arg if arg == '"$tmp"' else _sh_quote(arg) for arg in copy)
+    return (f'tmp=$(mktemp) && {quoted} && {" ".join(map(_sh_quote, write))} < "$tmp"; '
+            'status=$?; rm -f "$tmp"; exit $status')
+
+
+def schema_validate_script(*, schema_file: str, report_path: str) -> list[str]:
     """`python -m migration validate` of the database in MIGRATION_TARGET_ENV against
-    `schema_file`. In Docker mode both files' folders are mounted at the same path in the tools
-    container (on the stack's network), so paths in reports read the same on the host."""
-    in_docker = isinstance(server, DockerServer)
-    script = (f'exec {"python" if in_docker else python()} -m migration validate '
-              f'--target "${MIGRATION_TARGET_ENV}" --schema {_sh_quote(schema_file)} '
-              f'--json {_sh_quote(report_path)}')
-    argv = ["sh", "-c", script]
-    if not in_docker:
-        return argv
-    folders = sorted({str(Path(schema_file).parent), str(Path(report_path).parent)})
-    return _in_network(server, argv, env=(MIGRATION_TARGET_ENV,),
-                       mounts=tuple(f"{folder}:{folder}" for folder in folders))
+    `schema_file`, for migration_step_command (with both files' folders mounted in Docker mode)."""
+    return ["sh", "-c", f'exec {python()} -m migration validate --target "${MIGRATION_TARGET_ENV}" '
+                        f'--schema {_sh_quote(schema_file)} --json {_sh_quote(report_path)}']
 
 
 PRISMA_DATABASE_URL_ENV = "MEESHY_PRISMA_DATABASE_URL"

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Protocol
 from config import naming
 from config import services as service_specs
 from config import validation as v
+from config.docker_access import DockerSsh, parse_docker_ssh
 from config.naming import DEFAULT_BACKUP_ROOT, NS
 from config.secret import Secret
 from config.service_settings import Services, parse_services
@@ -33,9 +34,9 @@ from config.settings_sections import (
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 SECRET_KEYS = ("jwtSecret", "adminPassword", "meeshyPassword", "atabethPassword",
                "dashboardAuth", "adminUiAuth")
-PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "pullImages",
-              "database", "release", "maintenance", "backupDir", "adopt", "acme", "redis",
-              "rehearsal", "services", "healthStartInterval")
+PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "dockerSsh",
+              "pullImages", "database", "release", "maintenance", "backupDir", "adopt", "acme",
+              "redis", "rehearsal", "services", "healthStartInterval")
 # A structured secret key: the values secretEnv and secretFiles name (service_settings.py).
 STRUCTURED_SECRET_KEYS = ("serviceSecrets",)
 # Keys of sections parsed elsewhere (config/release_settings.py): known, not read here.
@@ -101,6 +102,7 @@ class Settings:
     rehearsal: bool
     secrets: Secrets
     services: Services = Services()
+    docker_ssh: DockerSsh | None = None      # the key and known_hosts of an ssh:// docker_host
     # Docker engines before 25 (API < 1.44) refuse a health check's start interval outright.
     health_start_interval: bool = True
 
@@ -193,7 +195,8 @@ def parse_platform(stack: str, source: ConfigSource, problems: v.Problems,
     images = parse_images(source.get(_key("images")), _key("images"), flags["adminUis"], problems)
     database = parse_database(source.get(_key("database")), _key("database"), flags["rehearsal"],
                               problems)
-    docker = _parse_docker_host(source, flags["rehearsal"], problems)
+    docker = _parse_docker_host(source, problems)
+    docker_ssh = parse_docker_ssh(source.get(_key("dockerSsh")), _key("dockerSsh"), docker, problems)
     shared.report(problems, "release", "backupDir")
     adopt = parse_adopt(source.get(_key("adopt")), _key("adopt"), problems)
     acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)
@@ -213,7 +216,7 @@ def parse_platform(stack: str, source: ConfigSource, problems: v.Problems,
         database=database, release=shared.release, maintenance=shared.maintenance,
         backup_dir=shared.backup_dir, adopt=adopt, acme=acme, redis=redis,
         rehearsal=flags["rehearsal"], secrets=secrets, services=services,
-        health_start_interval=flags["healthStartInterval"],
+        health_start_interval=flags["healthStartInterval"], docker_ssh=docker_ssh,
     ), sections
 
 
@@ -243,14 +246,10 @@ def _parse_flags(stack: str, source: ConfigSource, shared: v.Shared,
     return flags
 
 
-def _parse_docker_host(source: ConfigSource, rehearsal: bool, problems: v.Problems) -> str | None:
+def _parse_docker_host(source: ConfigSource, problems: v.Problems) -> str | None:
     host_raw = source.get(_key("dockerHost"))
-    docker = v.docker_host(DEFAULT_DOCKER_HOST if host_raw is None else host_raw,
-                           _key("dockerHost"), problems)
-    if rehearsal and docker and docker.startswith("ssh://"):
-        problems.add(_key("rehearsal"), "a rehearsal runs on the local engine only; "
-                     f"{_key('dockerHost')} points at a remote host")
-    return docker
+    return v.docker_host(DEFAULT_DOCKER_HOST if host_raw is None else host_raw,
+                         _key("dockerHost"), problems)
 
 
 def unknown_key_message(key: str) -> str:

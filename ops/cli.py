@@ -1,11 +1,14 @@
 """python -m ops VERB STACK ...: the operators' verbs on a stack (Pulumi Automation API).
 
+    status STACK                  one sentence: what is going on (an interrupted switch, who
+                                  holds the stack) and the one command to run next
     preview STACK                 diff of the stack file against the deployed state, and the
                                   migration's dry-run summary
     switch STACK [--yes]          backup -> migration -> maintenance on -> delta migration ->
                                   up with the new release -> health gate -> maintenance off,
                                   timed against --budget; automatic rollback on failure/overrun
-    rollback STACK [--to N]       re-apply the previous snapshot (or update N)
+    rollback STACK [--to N]       re-apply the previous snapshot (or update N; --config-only
+                                  when N has no backup); after an interrupted switch, undo it
     rollback STACK --to-compose AUDIT_DIR
                                   back to the compose deployment a takeover switch replaced
     history STACK                 updates with release, database, backup and result
@@ -13,7 +16,7 @@
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
     audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)
-    rehearse [--scale 1] [--keep] [--report DIR]
+    rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE]
                                   the whole switch on the local Docker engine: production and
                                   staging stacks of its own, load, a failing switch, rollbacks
 
@@ -49,14 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from config.stack_file import StackConfigError
+    from ops.automation.pulumi_state import PulumiLockHeld
     from ops.automation.snapshots import SnapshotError
     from ops.automation.stack_runner import PolicyViolation
     from ops.preflight import PreflightError, check
+    from ops.stack_lock import StackBusy
     try:
         check(args)   # what the verb declares is checked before it starts (ops/registry.py)
         code, report = run(args)
     except (PreflightError, OpsEnvironmentError, SettingsError, StackConfigError,
-            SnapshotError, PolicyViolation) as error:
+            SnapshotError, PolicyViolation, StackBusy, PulumiLockHeld) as error:
         print(f"ops {args.verb}: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

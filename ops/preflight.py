@@ -21,10 +21,12 @@ from pathlib import Path
 
 from config import naming
 from config import validation as v
-from config.locations import writable_problem
+from config.docker_access import is_remote
+from config.locations import REPO_ROOT, writable_problem
 from config.settings import MappingSource
 from config.stack_file import ConfigDoc, StackConfigError, stack_file
 from config.stack_settings import StackSettings, is_external, parse_stack
+from ops.remote_host import remote_problems, use_docker_access
 
 
 class PreflightError(ValueError):
@@ -164,5 +166,39 @@ def check(args) -> None:
             if declared.check_file:
                 problems.append(declared.check_file(args.stack, doc))
     problems = [p for p in problems if p]
+    if args.verb == "audit":
+        check_audit(args)
+    elif declared.on_stack and not problems and args.verb != "history":
+        check_remote(args)
     if problems:
         raise PreflightError(problems)
+
+
+def check_remote(args) -> None:
+    """A stack on an ssh:// engine (ops/remote_host.py): the server must be usable, checked by
+    one ssh connection that changes nothing; then the docker CLI of every step gets its options."""
+    try:
+        values = ConfigDoc.read(stack_file(args.project_dir, args.stack)).plain_values()
+    except StackConfigError as error:
+        raise PreflightError([str(error)]) from None
+    problems = remote_problems(values)
+    if problems:
+        raise PreflightError(problems)
+    use_docker_access(values)
+
+
+def check_audit(args) -> None:
+    """The audit of a compose deployment on an ssh:// engine (`--docker-host`) connects with the
+    stack file's meeshy:dockerSsh, checked like any verb's before the engine is asked anything."""
+    if not is_remote(args.docker_host):
+        return
+    path = args.stack_file or stack_file(REPO_ROOT, args.stack)
+    try:
+        values = ConfigDoc.read(path).plain_values() if Path(path).is_file() else {}
+    except StackConfigError as error:
+        raise PreflightError([str(error)]) from None
+    values = {**values, "meeshy:dockerHost": args.docker_host}
+    problems = remote_problems(values)
+    if problems:
+        raise PreflightError(problems)
+    use_docker_access(values)

@@ -4,8 +4,11 @@ equals the archive, then run the migration there, so a switch is rehearsed on ex
 
 The backup is the newest one of the database production's services use, as recorded by ops
 (or, when ops recorded none, the newest archive with a manifest in production's backup
-folder). The staging database restored into is staging's migration source when it has a
-migration section (the legacy data a migration reads), else the database its services use.
+folder), checked against its manifest's sha256 before it is read. The staging database restored
+into has the backup's schema: staging's migration source when it has a migration section (the
+legacy data a migration reads), else the database its services use; but once production runs on
+its migration's target, the backup has the new schema: it goes into staging's target database
+and is not migrated again.
 """
 from __future__ import annotations
 
@@ -21,32 +24,12 @@ from ops import data_ops
 from ops.automation import snapshots
 from ops.automation.ledger import new_op_id, now_iso
 from ops.automation.stack_runner import StackRunner
-from steps.backup_manifest import load_manifest
-from steps.backup_run import ARCHIVE_SUFFIX, backup_folder
+from ops.backups import BackupError, latest_backup
 from steps.protocol import result_of
 
 
 class RefreshError(RuntimeError):
     pass
-
-
-def latest_backup(production: StackRunner) -> dict:
-    deployed = snapshots.current(production)
-    if deployed is None:
-        raise RefreshError(f"stack {production.stack_name!r} has never been deployed through ops")
-    database = deployed.settings.live_database
-    recorded = production.ledger.latest_backup(database)
-    if recorded and Path(recorded["archive"]).is_file():
-        return load_manifest(recorded["archive"])
-    folder = backup_folder(Path(deployed.settings.backup.directory), production.stack_name, database)
-    archives = sorted(folder.glob(f"*{ARCHIVE_SUFFIX}")) if folder.is_dir() else []
-    for archive in reversed(archives):
-        try:
-            return load_manifest(archive)
-        except FileNotFoundError:
-            continue
-    raise RefreshError(f"no backup of {database} found for stack {production.stack_name!r} "
-                       f"(looked in ops' records and {folder})")
 
 
 def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: float = 600.0,
@@ -61,10 +44,21 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     settings = load_release_settings(staging.stack_name, doc.plain_values())
     server = data_ops.server_for(settings, doc.plain_values())
     migration = settings.migration
-    into = migration.source_database if migration else settings.live_database
     prod_deployed = snapshots.current(production)
     prod_server = data_ops.server_for(prod_deployed.settings, prod_deployed.doc.plain_values())
-    manifest = latest_backup(production)
+    try:
+        _, manifest = latest_backup(production)
+    except BackupError as error:
+        raise RefreshError(str(error)) from None
+    migrated = _of_target_schema(prod_deployed.settings, manifest["database"])
+    if migrated and migration is not None:
+        # Production already runs on the migration's target: its backup has the new schema, so
+        # it goes into staging's target database, and there is nothing left to migrate.
+        into, migration = migration.target_database, None
+        log(f"{manifest['backupId']} holds {manifest['database']}, production's migrated "
+            "database: restored into staging's target database, not migrated again")
+    else:
+        into = migration.source_database if migration else settings.live_database
     if server == prod_server and into == manifest["database"]:
         raise RefreshError(f"staging's database {into} is production's own database on the same "
                            "server: refusing to restore over production")
@@ -78,10 +72,9 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     if migration is not None:
         path = Path(settings.backup.directory) / staging.stack_name / "migration-reports" / f"{op_id}.json"
         argv = rc.migration_step_command(
-            report_path=str(path), timeout_seconds=migration.timeout_seconds,
-            migration=rc.migration_command(server, "run", report_path=str(path),
-                                           to_step=migration.to_step,
-                                           decisions=migration.decisions))
+            server, rc.migration_script("run", report_path=str(path), to_step=migration.to_step,
+                                        decisions=migration.decisions),
+            report_path=str(path), timeout_seconds=migration.timeout_seconds)
         log(f"migrating {into} -> {migration.target_database} on {staging.stack_name}")
         env = rc.migration_environment(server, into, migration.target_database)
         done = subprocess.run(argv, env=data_ops.step_environment(env), capture_output=True, text=True,
@@ -102,3 +95,8 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
     report["reportPath"] = str(path)
     return report
 
+
+def _of_target_schema(production, database: str) -> bool:
+    """A backup of the database production's migration wrote (the new schema)."""
+    target = production.migration.target_database if production.migration else None
+    return database == target and production.live_database == target

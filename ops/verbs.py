@@ -5,6 +5,7 @@ code and the report (written by `--json FILE`).
 """
 from __future__ import annotations
 
+import signal
 import sys
 import time
 from pathlib import Path
@@ -57,16 +58,32 @@ def _rehearsal_usage(args) -> None:
           arg("--keep", action="store_true", help="leave both stacks running"),
           arg("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
               help="where the report, the picture, the backups and the state go "
-                   "(default ./rehearsal)")))
+                   "(default ./rehearsal)"),
+          arg("--interrupt", metavar="PHASE",
+              choices=("backup-and-migrate", "maintenance-on", "delta-migration", "release",
+                       "maintenance-off"),
+              help="also SIGKILL a switch in PHASE and recover it with the command `status` "
+                   "names (reported under `faults`)")))
 def rehearse(args) -> tuple[int, object]:
     from ops.rehearse import run as rehearsal
     return rehearsal.run(args)
 
 
+@verb("status", "what is going on, and the one command to run next")
+def status(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.status import status as stack_status
+    report = stack_status(runner)
+    print(report["sentence"])
+    return 0, report
+
+
 @verb("preview", "the stack file's diff against the deployed state", applies=True)
 def preview(args, runner: StackRunner) -> tuple[int, object]:
+    from ops import journal as journals
     from ops.views import preview as preview_view
-    return 0, preview_view(runner, log=_log)
+    report = preview_view(runner, log=_log)
+    journals.record_preview(runner.ledger.root, runner.desired())
+    return 0, report
 
 
 @verb("switch", "backup, migration and the new release in a timed window", applies=True,
@@ -77,11 +94,18 @@ def preview(args, runner: StackRunner) -> tuple[int, object]:
                    "a failed switch brings it back"),
           arg("--compose-project", default="meeshy",
               help="compose project of the deployment taken over (default meeshy)"),
+          arg("--unpreviewed", action="store_true",
+              help="go on although the stack file changed since the last preview"),
           arg("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
               help="time allowed to the automatic rollback (default 600)")))
 def switch(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.switch import recover
     from ops.switch.run import SwitchAborted, run_switch
-    runner.check_policies(runner.desired(), op_id="policy-switch")
+    recover.refuse_unpreviewed(runner, args.unpreviewed)
+    resume = recover.interrupted_switch(runner, takeover=args.takeover is not None, log=_log)
+    recover.check_backup_dir(runner)
+    if resume is None:   # a resumed switch's journal opened after that check, on this same file
+        runner.check_policies(runner.desired(), op_id="policy-switch")
     takeover = undo = None
     if args.takeover is not None:
         from ops.switch.takeover import check_takeover_changes
@@ -98,7 +122,7 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
         report = run_switch(runner, budget_seconds=args.budget,
                             rollback_budget_seconds=args.rollback_budget,
                             confirm=_confirm(args.yes, args.stack), log=_log,
-                            takeover=takeover, undo_takeover=undo)
+                            takeover=takeover, undo_takeover=undo, resume=resume)
     except SwitchAborted as aborted:
         _log(str(aborted))
         return 1, None
@@ -108,8 +132,12 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
 
 @verb("rollback", "re-apply an earlier snapshot, or the compose deployment", arguments=(
     CONFIRM, BUDGET,
+    arg("--config-only", action="store_true",
+        help="with --to: re-apply that update's configuration only, restoring no data (when no "
+             "backup of its database is recorded)"),
     (arg("--to", type=int, metavar="VERSION",
-         help="the update to re-apply (default: the previous snapshot)"),
+         help="the update to re-apply (default: the previous snapshot; after an interrupted "
+              "switch, the update it started from)"),
      arg("--to-compose", type=Path, metavar="AUDIT_DIR",
          help="after a takeover switch: remove the stack's containers (never a "
               "volume) and bring back the compose deployment recorded in AUDIT_DIR"))))
@@ -119,7 +147,8 @@ def rollback(args, runner: StackRunner) -> tuple[int, object]:
     from ops.switch.rollback import RollbackFailed, rollback_to
     try:
         report = rollback_to(runner, args.to, confirm=_confirm(args.yes, args.stack),
-                             budget_seconds=args.budget, log=_log)
+                             budget_seconds=args.budget, log=_log,
+                             config_only=args.config_only)
     except RollbackFailed as failed:
         return 1, failed.report
     return (1, None) if report is None else (0, report)
@@ -163,6 +192,25 @@ def deploy(args, runner: StackRunner) -> tuple[int, object]:
     result = runner.up(runner.desired(), op_id=new_op_id("deploy"), phase="deploy", snapshot=True,
                        deadline=time.monotonic() + 3600)
     return (0 if result.ok else 1), result.__dict__
+
+
+@verb("fetch-backup", "copy a backup from the stack's engine host here, verified", arguments=(
+    arg("--out", type=Path, required=True, metavar="DIR",
+        help="the folder on this machine the backup is copied into"),
+    arg("--archive", metavar="PATH", help="the archive on the stack's engine host (default: the "
+        "latest backup of the database the services use)")))
+def fetch_backup(args, runner: StackRunner) -> tuple[int, dict]:
+    """Copies a backup from where it is (the stack's engine host) to this machine, verified."""
+    from ops.backups import BackupError, fetch
+    from ops.data_ops import DataOperationError
+    try:
+        report = fetch(runner, args.out, archive=args.archive, log=_log)
+    except (BackupError, DataOperationError) as error:
+        _log(f"ops fetch-backup: {error}")
+        return 1, None
+    print(f"fetched {report['backupId']} to {report['copiedTo']}: sha256 and "
+          f"{len(report['collections'])} collections verified")
+    return 0, report
 
 
 @verb("teardown", "destroy a stack that is not production", arguments=(CONFIRM,))
@@ -216,8 +264,39 @@ def run(args) -> tuple[int, object]:
     declared = VERBS[args.verb]
     if not declared.on_stack:
         return declared.run(args)
+    from ops import processes
     from ops.automation.env import discover
     from ops.automation.stack_runner import StackRunner
-    runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
-                         create=declared.creates)
-    return declared.run(args, runner)
+    from ops.switch import recover
+    before = processes.mark_this_run()   # every child inherits it: a later run finds them if this one dies
+    previous = _on_sigterm(_terminated)
+    try:
+        runner = StackRunner(discover(), args.project_dir, args.stack, log=_log,
+                             create=declared.creates)
+        if args.verb not in recover.GUARDED_VERBS:
+            return declared.run(args, runner)
+        lock = recover.prepare(runner, args.verb, _log)
+        try:
+            return declared.run(args, runner)
+        finally:
+            lock.release()
+    finally:
+        # The pulumi CLI, its language host and plugins die with ops (they outlive a bare exit).
+        ended = processes.end_mine()
+        processes.unmark(before)    # what the caller starts next is not this run's
+        _on_sigterm(previous)
+        if ended:
+            _log(f"ops: ended {len(ended)} process(es) of this run still running at its exit")
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+def _on_sigterm(handler):
+    """SIGTERM ends ops through its `finally` blocks (lock released, children ended); only the
+    main thread may set it (a verb run from another thread keeps the default)."""
+    import threading
+    if handler is None or threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, handler)

@@ -40,7 +40,11 @@ _RAW = CodecOptions(document_class=RawBSONDocument)
 
 
 def _id_key(raw: bytes) -> str:
-    identifier = RawBSONDocument(raw)["_id"]
+    return id_key(RawBSONDocument(raw)["_id"])
+
+
+def id_key(identifier) -> str:
+    """How baselines and archives name a document: a digest of its `_id` (any BSON type)."""
     return hashlib.sha256(bson.encode({"_id": identifier})).hexdigest()[:24]
 
 
@@ -106,6 +110,22 @@ def restore_indexes(client, database: str, archive_path: Path) -> dict:
             "count": sum(len(v) for v in created.values())}
 
 
+def drop_if_archived(client, database: str, archive_path: Path) -> dict:
+    """Drops `database` only when every document it holds is in the archive, byte for byte:
+    what a rollback abandoned is emptied only once its archive is proven to hold it."""
+    live = live_document_hashes(client, database)
+    kept = archive_document_hashes(archive_path, database)
+    missing = {name: sum(1 for key, value in docs.items() if kept.get(name, {}).get(key) != value)
+               for name, docs in live.items()}
+    missing = {name: n for name, n in missing.items() if n}
+    if missing:
+        raise SystemExit(f"{database} holds {sum(missing.values())} document(s) not in "
+                         f"{archive_path} ({missing}): not dropped")
+    client.drop_database(database)
+    return {"dropped": database, "documents": sum(len(v) for v in live.values()),
+            "archive": str(archive_path)}
+
+
 def write_baseline(path: Path, hashes: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt") as handle:
@@ -120,7 +140,7 @@ def read_baseline(path: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m steps.data_check", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("verb", choices=("digests", "baseline", "changes", "indexes"))
+    parser.add_argument("verb", choices=("digests", "baseline", "changes", "indexes", "drop"))
     parser.add_argument("--database", required=True)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--baseline", type=Path)
@@ -135,14 +155,16 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{URI_ENV} is not set (the server URI, e.g. mongodb://127.0.0.1:27017)")
     if args.verb == "baseline" and not args.out:
         parser.error("baseline needs --out FILE")
-    if args.verb == "indexes" and not args.archive:
-        parser.error("indexes needs --archive FILE")
+    if args.verb in ("indexes", "drop") and not args.archive:
+        parser.error(f"{args.verb} needs --archive FILE")
     if args.verb == "changes" and (args.baseline is None) == (args.archive is None):
         parser.error("changes needs exactly one of --baseline or --archive")
     client = mongo_client(uri, args.operation_timeout, connect_seconds=args.timeout)
     try:
         if args.verb == "digests":
             result = database_digests(client, args.database)
+        elif args.verb == "drop":
+            result = drop_if_archived(client, args.database, args.archive)
         elif args.verb == "indexes":
             result = restore_indexes(client, args.database, args.archive)
         elif args.verb == "baseline":

@@ -75,27 +75,21 @@ class Engine:
     def inspect_containers(self, refs: list[str]) -> list[dict]:
         return self.json(docker_cli.container_inspect(refs, docker_host=self.docker_host)) if refs else []
 
-    def inspect_images(self, refs: list[str]) -> dict[str, dict]:
-        """{reference as given: image inspect}; an image the engine no longer has is absent."""
+    def _inspect_each(self, builder, refs: list[str]) -> dict[str, dict]:
+        """{reference as given: inspect}, one call per reference, so one the engine no longer
+        has is absent instead of failing the others."""
         found: dict[str, dict] = {}
         for ref in dict.fromkeys(refs):
-            done = self.run(docker_cli.image_inspect([ref], docker_host=self.docker_host), check=False)
+            done = self.run(builder([ref], docker_host=self.docker_host), check=False)
             if done.returncode == 0:
                 found[ref] = json.loads(done.stdout)[0]
         return found
+
+    def inspect_images(self, refs: list[str]) -> dict[str, dict]:
+        return self._inspect_each(docker_cli.image_inspect, refs)
 
     def inspect_volumes(self, names: list[str]) -> dict[str, dict]:
-        found: dict[str, dict] = {}
-        for name in dict.fromkeys(names):
-            done = self.run(docker_cli.volume_inspect([name], docker_host=self.docker_host), check=False)
-            if done.returncode == 0:
-                found[name] = json.loads(done.stdout)[0]
-        return found
+        return self._inspect_each(docker_cli.volume_inspect, names)
 
     def inspect_networks(self, refs: list[str]) -> dict[str, dict]:
-        found: dict[str, dict] = {}
-        for ref in dict.fromkeys(refs):
-            done = self.run(docker_cli.network_inspect([ref], docker_host=self.docker_host), check=False)
-            if done.returncode == 0:
-                found[ref] = json.loads(done.stdout)[0]
-        return found
+        return self._inspect_each(docker_cli.network_inspect, refs)

@@ -87,6 +87,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
     def _stack_context(self, s: Settings) -> StackContext:
         """The stack's Docker provider, its network and (with meeshy:pullImages) its pulled images."""
         self.provider = docker.Provider(f"{s.names.prefix}-docker", host=s.docker_host,
+                                        ssh_opts=s.docker_ssh.options if s.docker_ssh else None,
                                         opts=pulumi.ResourceOptions(parent=self))
         child = pulumi.ResourceOptions(parent=self, provider=self.provider)
         self.network = self._network(s, child)

@@ -1,4 +1,5 @@
-"""MongoBackup: a `mongodump --archive --gzip` of one database into the stack's backup directory.
+"""MongoBackup: a `mongodump --archive --gzip` of one database into the stack's backup directory
+(on the engine's host in Docker mode: the server's disk for an ssh:// engine).
 
 Runs during `pulumi up` only (a command resource is never executed at preview), and only when
 one of its triggers changes (release, target migration step, switch pass); any other change of
@@ -14,7 +15,7 @@ from typing import Any, Sequence
 
 import pulumi
 
-from commands.steps import Server, backup_run_command, dump_command
+from commands.steps import Server, backup_command
 from components.release.local_command import local_command
 from config.locations import REPO_ROOT
 from config.release_settings import BackupSettings
@@ -42,10 +43,9 @@ class MongoBackup(pulumi.ComponentResource):
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:backup:MongoBackup", name, None, opts)
-        argv = backup_run_command(backup_dir=settings.directory, stack=stack, database=database,
-                                  label=label, retain=settings.retain,
-                                  timeout_seconds=settings.timeout_seconds,
-                                  dump=dump_command(server, database))
+        argv = backup_command(server, backup_dir=settings.directory, stack=stack,
+                              database=database, label=label, retain=settings.retain,
+                              timeout_seconds=settings.timeout_seconds)
         self.dump = local_command(
             f"{name}-dump",
             create=shlex.join(argv),

@@ -20,8 +20,8 @@ import pulumi
 
 from commands.steps import (
     Server,
-    migration_command,
     migration_environment,
+    migration_script,
     migration_step_command,
 )
 from components.release.backup import REPLAY_PREVIOUS_OUTPUT
@@ -51,10 +51,10 @@ class DataMigration(pulumi.ComponentResource):
         super().__init__("meeshy:migration:DataMigration", name, None, opts)
         report = report_path(backup_dir, stack, settings)
         argv = migration_step_command(
-            report_path=report, timeout_seconds=settings.timeout_seconds,
-            migration=migration_command(server, "run", report_path=report, to_step=settings.to_step,
-                                        live_source=settings.live_source,
-                                        decisions=settings.decisions))
+            server, migration_script("run", report_path=report, to_step=settings.to_step,
+                                     live_source=settings.live_source,
+                                     decisions=settings.decisions),
+            report_path=report, timeout_seconds=settings.timeout_seconds)
         self.run = local_command(
             f"{name}-run",
             create=shlex.join(argv),

@@ -115,6 +115,23 @@ def platform_server(settings, release: ReleaseSettings) -> DockerServer:
                          docker_host=settings.docker_host)
 
 
+def docker_gate_endpoints(names) -> dict[str, str]:
+    """The health endpoints a Docker stack's HealthGate probes: each application container by
+    name inside the stack's network."""
+    from commands.steps import docker_health_endpoints
+    return docker_health_endpoints({service: names.container(service) for service in APP_SERVICES})
+
+
+def gate_endpoints(release: ReleaseSettings) -> dict[str, str]:
+    """What the HealthGate of `release`'s stack probes, for a check made outside an update (a
+    rollback's gate, the check after maintenance-off): the configured endpoints of an
+    external-database stack, the application containers of a Docker one."""
+    if release.external:
+        return dict(release.health.endpoints)
+    from config import naming
+    return docker_gate_endpoints(naming.StackNames(release.stack, "invalid.example"))
+
+
 def platform_release(name: str, settings, release: ReleaseSettings, *,
                      services: Sequence[pulumi.Resource] = (),
                      database_ready: Sequence[pulumi.Resource] = (),
@@ -127,10 +144,8 @@ def platform_release(name: str, settings, release: ReleaseSettings, *,
     The backup waits for `database_ready` (the database container, or its replica set's
     initiation); the gate waits for `services` (the application containers).
     """
-    names = settings.names
     server = platform_server(settings, release)
-    from commands.steps import docker_health_endpoints
-    endpoints = docker_health_endpoints({service: names.container(service) for service in APP_SERVICES})
+    endpoints = docker_gate_endpoints(settings.names)
     images = [f"{key}={ref}" for key, ref in sorted(settings.images.by_key().items())]
     return Release(name, release, server, endpoints=endpoints, gate_triggers=images,
                    services=services, database_ready=database_ready, opts=opts)

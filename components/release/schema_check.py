@@ -3,7 +3,8 @@ validated against the schema inside the gateway image about to start; a mismatch
 update, naming the model and field, and the containers that depend on it are never replaced.
 
     copy      steps.image_schema on this host: `docker create` + `docker cp` of the schema file
-              out of the image (never started) into <backupDir>/<stack>/schema-checks/
+              out of the image (never started) into <backupDir>/<stack>/schema-checks/ (on an
+              ssh:// engine through a temporary file here, then written there on the server)
     validate  `python -m migration validate` of the database against that file, in the tools
               image on the stack's network (bounded in time by steps.migration_step)
     prisma    steps.prisma_read: every document read by the Prisma Client the image carries
@@ -30,14 +31,17 @@ import pulumi
 from commands.steps import (
     MIGRATION_TARGET_ENV,
     PRISMA_DATABASE_URL_ENV,
+    DockerServer,
     Server,
     migration_step_command,
     prisma_read_command,
     schema_copy_command,
-    schema_validate_command,
+    schema_copy_script,
+    schema_validate_script,
 )
 from components.release.backup import REPLAY_PREVIOUS_OUTPUT
 from components.release.local_command import local_command
+from config.docker_access import is_remote
 from config.locations import REPO_ROOT
 from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
 
@@ -71,15 +75,19 @@ class SchemaCheck(pulumi.ComponentResource):
         super().__init__("meeshy:release:SchemaCheck", name, None, opts)
         schema_file, report = check_paths(backup_dir, stack, image, database)
         triggers: list[Any] = [image, path_in_image, database]
+        remote = isinstance(server, DockerServer) and is_remote(server.docker_host)
         self.copy = local_command(
             f"{name}-copy",
-            create=shlex.join(schema_copy_command(image, schema_file, path_in_image=path_in_image,
-                                                  docker_host=docker_host)),
+            create=(schema_copy_script(server, image, schema_file, path_in_image=path_in_image)
+                    if remote else
+                    shlex.join(schema_copy_command(image, schema_file, path_in_image=path_in_image,
+                                                   docker_host=docker_host))),
             update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT), triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
         validate = migration_step_command(
-            report_path=report, timeout_seconds=timeout_seconds,
-            migration=schema_validate_command(server, schema_file=schema_file, report_path=report))
+            server, schema_validate_script(schema_file=schema_file, report_path=report),
+            report_path=report, timeout_seconds=timeout_seconds, env=(MIGRATION_TARGET_ENV,),
+            files=(schema_file,))
         self.validate = local_command(
             f"{name}-validate",
             create=shlex.join(validate), update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT),

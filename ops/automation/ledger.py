@@ -57,6 +57,14 @@ class Ledger:
                 found = entry
         return found
 
+    def phase_update(self, op_id: str, phase: str) -> dict | None:
+        """The last successful update a phase of operation `op_id` made."""
+        found = None
+        for entry in self.entries("update"):
+            if (entry.get("opId"), entry.get("phase"), entry.get("result")) == (op_id, phase, "succeeded"):
+                found = entry
+        return found
+
     def operation(self, op_id: str) -> dict | None:
         found = None
         for entry in self.entries():

@@ -36,6 +36,7 @@ class HistoryRow:
     ended: str
     ledger: dict | None          # ops' record of this update (None: made outside ops)
     config: dict | None = None   # the configuration the history recorded (ConfigValue map)
+    kind: str = "update"         # update, refresh (a refresh applies no configuration)
 
     @property
     def by_ops(self) -> bool:
@@ -43,7 +44,7 @@ class HistoryRow:
 
     @property
     def is_snapshot(self) -> bool:
-        if self.result != "succeeded":
+        if self.result != "succeeded" or self.kind != "update":
             return False
         return bool(self.ledger["snapshot"]) if self.ledger else True
 
@@ -57,13 +58,15 @@ def rows(runner: StackRunner) -> list[HistoryRow]:
             entry = None                      # not the update ops recorded under that number
         out.append(HistoryRow(version, update.result, update.message or "",
                               str(update.start_time), str(update.end_time or ""), entry,
-                              update.config))
+                              update.config, str(getattr(update, "kind", "update") or "update")))
     return out
 
 
 def load(runner: StackRunner, row: HistoryRow) -> Snapshot:
     path = runner.ledger.config_path(row.version)
-    if path.is_file():
+    # ops' file for that number is read only when ops' record is this update's (rows() rejected
+    # the record of another update that got the same number).
+    if row.by_ops and path.is_file():
         doc = ConfigDoc.read(path)
     elif row.config:
         doc = from_history_config(row.config, runner.desired())

@@ -7,7 +7,9 @@ production's size, and staging beside it filled from production's latest backup 
 (`refresh-staging`); isolation checked on the engine while both run; then, while a small load
 generator writes through production's gateway, production's switch (`ops switch`), a failing
 switch (the unhealthy gateway) and its automatic rollback, and `rollback --to` the legacy
-release; teardown of both unless --keep. The report (a table, JSON and a picture) goes to DIR.
+release; with `--interrupt PHASE`, a switch SIGKILLed in that phase and recovered by the command
+`status` names (ops/rehearse/faults.py, reported under `faults`); teardown of both unless --keep.
+The report (a table, JSON and a picture) goes to DIR.
 """
 from __future__ import annotations
 
@@ -33,8 +35,9 @@ class StepFailed(RuntimeError):
 
 
 class Rehearsal:
-    def __init__(self, scale: float, report_dir: Path, log=print):
+    def __init__(self, scale: float, report_dir: Path, log=print, interrupt: str | None = None):
         self.id, self.scale, self.log = secrets.token_hex(2), scale, log
+        self.interrupt = interrupt
         self.dir = Path(report_dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = _own_backend(self.dir / "state")
@@ -83,6 +86,8 @@ class Rehearsal:
             self.step("switch under load", self.switch)
             self.step("failing switch", self.failing_switch)
             self.step("rollback --to legacy", self.rollback_to_legacy)
+            if self.interrupt:
+                self.step("interrupted switch", self.interrupted_switch)
             self.report["result"] = "succeeded" if checks.all_passed(self.report) else "failed"
         except StepFailed as failure:
             self.report["result"], self.report["failure"] = "failed", str(failure)
@@ -165,6 +170,20 @@ class Rehearsal:
     def rollback_to_legacy(self) -> None:
         checks.rollback_to(self.production, self.legacy_version, self.report, log=self.log)
 
+    def interrupted_switch(self) -> None:
+        from ops.rehearse import faults
+        stack = self.production
+        settings = stack.settings("target-3", **{
+            **edit.images(release_images(self.images, None)),
+            "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
+            "meeshy:migration": MIGRATION})
+        fault = faults.interrupted_switch(stack, settings, self.interrupt, self.dir,
+                                          client=checks.client, log=self.log)
+        self.report.setdefault("faults", []).append(fault)
+        if fault["lost"]:
+            raise StepFailed(f"{fault['lost']} acknowledged write(s) lost after a kill in "
+                             f"{fault['phase']} and `{fault['recoveredBy']}`")
+
     def teardown(self) -> None:
         left = {stack.name: stack.remove() for stack in (self.staging, self.production)}
         remaining = {name: {kind: local_docker.labelled(kind, name) for kind in local_docker.KINDS}
@@ -220,7 +239,7 @@ def check_usage(args) -> None:
 
 
 def run(args) -> tuple[int, dict]:
-    rehearsal = Rehearsal(args.scale, args.report, log=_log)
+    rehearsal = Rehearsal(args.scale, args.report, log=_log, interrupt=getattr(args, "interrupt", None))
     report = rehearsal.run(args.keep)
     report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, rehearsal.writes,
                                                     rehearsal.dir / rehearse_report.PICTURE) or "")

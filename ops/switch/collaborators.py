@@ -28,7 +28,8 @@ class Clock:
 class Collaborators:
     clock: Any = field(default_factory=Clock)   # Clock, or anything with monotonic and now_iso
     snapshots: Any = snapshots     # current(runner) -> the deployed Snapshot or None
-    data: Any = data_ops           # baseline, digests, changes_since, take_backup, restore
+    data: Any = data_ops           # baseline, digests, changes_since, take_backup, restore,
+    #                                verify_archive, drop_if_archived
     # (server, settings, timeout) -> the health gate's answer; None: rollback._health
     health_gate: Callable[..., dict] | None = None
     # rollback.rollback's signature; None: ops.switch.rollback.rollback

@@ -16,6 +16,8 @@ A switch that moves the services to the database a migration writes:
 Any other switch (new images or settings on the same database):
     maintenance-on, backup (backup pass `<op>`), release, maintenance-off.
 The write-unavailability window runs from the end of maintenance-on to the end of release.
+Every phase takes the desired `backupDir`: a switch's backups go where the configuration it
+applies says.
 """
 from __future__ import annotations
 
@@ -60,9 +62,20 @@ def _carry_passes(desired_doc: ConfigDoc, deployed_doc: ConfigDoc | None) -> Con
     return doc
 
 
+def _backups_where_desired(deployed_doc: ConfigDoc | None, desired_doc: ConfigDoc) -> ConfigDoc | None:
+    """The deployed config with the desired `backupDir`: the backups a switch takes go where
+    the configuration it applies says (the folder the operator checked and the next switch
+    reads), not where the deployed one did."""
+    if deployed_doc is None:
+        return None
+    folder = desired_doc.get_path(edit.key("backupDir"))
+    return deployed_doc.with_values({edit.key("backupDir"): folder}) if folder else deployed_doc.copy()
+
+
 def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
          desired_doc: ConfigDoc, desired: ReleaseSettings, op_id: str) -> list[Phase]:
     desired_doc = _carry_passes(desired_doc, deployed_doc)
+    deployed_doc = _backups_where_desired(deployed_doc, desired_doc)
     on = edit.maintenance(True)
     final_maintenance = edit.maintenance(desired.maintenance)
     if flips_to_migration_target(deployed, desired):

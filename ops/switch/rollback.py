@@ -1,15 +1,20 @@
 """Rollback: re-apply a previous snapshot (configuration: images, settings, the database the
 services use), restoring its database from the backup recorded for it when it changed since.
 
-    1. abandoned writes: the database the abandoned state's services used is compared with its
-       baseline (the backup or post-migration baseline recorded when the switch made it live);
-       changed documents are counted per collection and the database is dumped first, so the
-       writes are reported and kept, never silently dropped
+    0. every backup archive it may read checked against its manifest's sha256: a bad one
+       stops it before any change, named with the other backups of that database
+    1. abandoned writes (ops/switch/abandoned.py): the database the abandoned state's services
+       used is compared with its baseline; changed documents are counted per collection, the
+       database is dumped and the dump read back by id, so the writes are kept, never dropped
     2. maintenance on (only when a database the services are using must be restored)
     3. restore every database of the snapshot whose content differs from its recorded backup
-    4. up with the snapshot's configuration
-    5. health gate (the same command the HealthGate component runs)
-    6. verification: each database equals its recorded backup (counts and content hashes)
+    4. verification, before any write can reach it: each database equals its recorded backup
+       (counts and content hashes; one not restored was just compared)
+    5. up with the snapshot's configuration (maintenance as it records, normally off)
+    6. health gate (the same command the HealthGate component runs)
+    The migration target the rollback abandons (the snapshot does not use it) is emptied once its
+    dump holds all of it, under maintenance and before the re-apply (whose migration step would
+    otherwise find documents it did not write), so the next switch starts on an empty target.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from ops import data_ops
 from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
+from ops.switch import abandoned
 from ops.switch.collaborators import Collaborators
 from steps.digest import compare
 from steps.protocol import result_of
@@ -38,9 +44,12 @@ class RollbackFailed(RuntimeError):
 
 
 def _health(server, settings, timeout: float) -> dict:
+    """The HealthGate component's command on the same endpoints (every service, not only the
+    database: in Docker mode the configured endpoints are empty and the containers are probed)."""
+    from components.release.release import gate_endpoints
     argv = rc.health_gate_command(server, deadline_seconds=settings.health.deadline_seconds,
                                   interval_seconds=settings.health.interval_seconds,
-                                  endpoints=dict(settings.health.endpoints))
+                                  endpoints=gate_endpoints(settings))
     env = {rc.HEALTH_MONGO_ENV: server.database_uri(settings.live_database)}
     done = subprocess.run(argv, env=data_ops.step_environment(env), capture_output=True, text=True,
                           timeout=timeout, cwd=str(REPO_ROOT))
@@ -65,6 +74,7 @@ class _Rollback:
     started: float
     deadline: float
     report: dict
+    compared: dict | None = None    # database -> digests read before any restore
 
     @property
     def settings(self):
@@ -103,10 +113,16 @@ def rollback(runner: StackRunner, target: Snapshot, *, reason: str, current_doc:
     back = _begin(runner, target, reason, current_doc, maintenance_on, backups, baselines,
                   budget_seconds, log, collaborators or Collaborators())
     try:
-        _keep_abandoned_writes(back)
+        _check_backups(back)
+        emptying = abandoned.to_empty(back)
+        if emptying:       # its writes are kept whole only once none can come in
+            _maintenance_on(back)
+        abandoned.keep(back)
         _restore(back, _databases_to_restore(back))
+        _verify(back)          # still under maintenance (or untouched): nothing writes it yet
+        if emptying:       # before the re-apply, whose own migration step may write it again
+            abandoned.empty(back, emptying)
         _reapply_healthy(back)
-        _verify(back)
         if write_stack_file:
             target.doc.write(runner.stack_file)
             back.report["stackFile"] = (f"{runner.stack_file} now holds update {target.version}'s "
@@ -139,35 +155,13 @@ def _begin(runner, target, reason, current_doc, maintenance_on, backups, baselin
                      baselines, server, budget_seconds, log, clock, clock + budget_seconds, report)
 
 
-def _keep_abandoned_writes(back: _Rollback) -> None:
-    """Writes made to the abandoned database since the switch are counted and dumped first,
-    so they are reported and kept, never silently dropped."""
-    abandoned = back.current.live_database
-    reference = back.backups.get(abandoned)
-    if reference and not reference.get("archive") and abandoned not in back.baselines:
-        # A fingerprint under maintenance (frozen.py): nothing to count writes
-        # against document by document; the digests below compare the whole database.
-        back.report["abandonedWrites"] = {"database": abandoned, "counted": False,
-                                          "why": "only a fingerprint under maintenance is recorded: "
-                                                 "compared with the database below"}
-    elif abandoned in back.baselines or reference:
-        counted = back.step("count-abandoned-writes", lambda: back.c.data.changes_since(
-            back.server, abandoned,
-            baseline_path=back.baselines.get(abandoned) if abandoned in back.baselines else None,
-            archive_path=None if abandoned in back.baselines else reference["archive"],
-            timeout=back.remaining()))
-        entry = {"database": abandoned, **counted}
-        if counted["changed"]:
-            kept = back.step("keep-abandoned-writes", lambda: back.c.data.take_backup(
-                back.server, back.settings, abandoned, f"{back.op_id}-abandoned",
-                timeout=back.remaining()))
-            entry["keptIn"] = kept["archive"]
-            back.log(f"  {counted['changed']} document(s) written to {abandoned} after the switch "
-                     f"are abandoned by this rollback; kept in {kept['archive']}")
-        back.report["abandonedWrites"] = entry
-    else:
-        back.report["abandonedWrites"] = {"database": abandoned, "counted": False,
-                                          "why": "no backup or baseline recorded for it"}
+def _check_backups(back: _Rollback) -> None:
+    """Every archive the rollback may read, checked against its manifest before any change."""
+    for database, manifest in back.backups.items():
+        if manifest.get("archive") and database in (back.settings.live_database,
+                                                    back.current.live_database):
+            back.step(f"checksum-{database}", lambda: back.c.data.verify_archive(
+                manifest["archive"], manifest.get("sha256"), back.server))
 
 
 def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:
@@ -181,6 +175,8 @@ def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:
                         lambda: back.c.data.digests(back.server, database, back.remaining()))
         if compare(manifest["collections"], now):
             to_restore.append((database, manifest))
+        else:
+            back.compared = {**(back.compared or {}), database: now}
     for database, manifest in to_restore:
         if not manifest.get("archive"):   # a fingerprint under maintenance (frozen.py)
             raise RollbackFailed(
@@ -193,15 +189,23 @@ def _databases_to_restore(back: _Rollback) -> list[tuple[str, dict]]:
 
 def _restore(back: _Rollback, to_restore: list[tuple[str, dict]]) -> None:
     """Maintenance on first when the services use a database about to be restored."""
-    if to_restore and not back.maintenance_on and back.current.live_database in {d for d, _ in to_restore}:
-        back.step("maintenance-on", lambda: _up(back.runner, back.current_doc.with_values(
-            {f"{NS}:maintenance": True}), back.op_id, "maintenance-on", False, back.deadline))
+    if to_restore and back.current.live_database in {d for d, _ in to_restore}:
+        _maintenance_on(back)
     for database, manifest in to_restore:
         back.step(f"restore-{database}", lambda: back.c.data.restore(
             back.server, manifest["archive"], database, database, back.remaining()))
         back.report["restores"].append({"database": database, "backupId": manifest["backupId"],
                                         "archive": manifest["archive"]})
         back.log(f"  restored {database} from {manifest['backupId']}")
+
+
+def _maintenance_on(back: _Rollback) -> None:
+    """The abandoned state's services in maintenance (once): no write comes in any more."""
+    if back.maintenance_on:
+        return
+    back.step("maintenance-on", lambda: _up(back.runner, back.current_doc.with_values(
+        {f"{NS}:maintenance": True}), back.op_id, "maintenance-on", False, back.deadline))
+    back.maintenance_on = True
 
 
 def _reapply_healthy(back: _Rollback) -> None:
@@ -222,9 +226,9 @@ def _verify(back: _Rollback) -> None:
     for database, manifest in back.backups.items():
         if database != live:
             continue
-        problems = compare(manifest["collections"],
-                           back.step(f"verify-{database}",
-                                     lambda: back.c.data.digests(back.server, database, back.remaining())))
+        now = (back.compared or {}).get(database) or back.step(
+            f"verify-{database}", lambda: back.c.data.digests(back.server, database, back.remaining()))
+        problems = compare(manifest["collections"], now)
         back.report["verification"][database] = {
             "backupId": manifest["backupId"], "equal": not problems, "problems": problems,
             "documents": manifest.get("documents")}
@@ -232,9 +236,13 @@ def _verify(back: _Rollback) -> None:
             raise RollbackFailed(f"{database} differs from backup {manifest['backupId']}: "
                                  + "; ".join(problems))
     if live not in back.backups:
+        never_left = (back.current.live_database == live
+                      or back.report["abandonedWrites"].get("abandoned") is False)
         back.report["verification"][live] = {
-            "equal": None, "why": "no backup under maintenance recorded for this database "
-                                  "(the switch failed before taking it): nothing was restored"}
+            "equal": None, "why": (
+                "the services never left this database: nothing to restore" if never_left else
+                "no backup under maintenance recorded for this database (the switch stopped before "
+                "one was taken; writes were closed from maintenance-on): nothing was restored")}
 
 
 def _finish(back: _Rollback, reason: str) -> dict:
@@ -264,35 +272,7 @@ def _write(runner: StackRunner, op_id: str, report: dict):
     return path
 
 
-def rollback_to(runner: StackRunner, version: int | None, *, confirm, budget_seconds: float,
-                log=print) -> dict | None:
-    """The `rollback STACK [--to N]` verb: from the current snapshot to update N (default the
-    previous snapshot), after the policy pack's preview. None when not confirmed; raises
-    RollbackFailed (with its report) when the rollback fails."""
-    from ops.automation import snapshots
-
-    current = snapshots.current(runner)
-    if current is None:
-        raise snapshots.SnapshotError(f"stack {runner.stack_name!r} has no snapshot to roll back from")
-    target = (snapshots.by_version(runner, version) if version is not None
-              else snapshots.previous(runner, current.version))
-    runner.check_policies(target.doc, op_id="policy-rollback")
-    if not confirm(f"rollback {runner.stack_name}: update {current.version} ({current.settings.release}) -> "
-                   f"update {target.version} ({target.settings.release})"):
-        return None
-    leaving = runner.ledger.switch_leaving(target.version) or {}
-    return rollback(runner, target, reason=f"requested: back to update {target.version}",
-                    current_doc=current.doc, maintenance_on=current.settings.maintenance,
-                    backups=leaving.get("backups") or {},
-                    baselines=baselines_since(runner, target.version),
-                    budget_seconds=budget_seconds, log=log, write_stack_file=True)
-
-
-def baselines_since(runner: StackRunner, version: int) -> dict[str, str]:
-    """Post-migration baselines of switches after `version`, earliest first per database."""
-    found: dict[str, str] = {}
-    for entry in runner.ledger.entries("switch"):
-        if (entry.get("fromVersion") or 0) >= version and entry.get("result") == "succeeded":
-            for database, path in (entry.get("baselines") or {}).items():
-                found.setdefault(database, path)
-    return found
+def rollback_to(*args, **kwargs) -> dict | None:
+    """The `rollback` verb lives in ops/switch/rollback_verb.py (kept here for its callers)."""
+    from ops.switch.rollback_verb import rollback_to as verb
+    return verb(*args, **kwargs)

@@ -20,14 +20,17 @@ from config import stack_edits as edit
 from config.release_settings import ReleaseSettings, load_release_settings
 from config.stack_file import ConfigDoc
 from ops import data_ops
+from ops import journal as journals
 from ops.automation import snapshots  # noqa: F401 - tests and callers patch snapshots.current here
 from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
 from ops.switch import frozen as switch_frozen
 from ops.switch import prisma_pre_read
+from ops.switch import resume as resume_steps
 from ops.switch.collaborators import Collaborators
 from ops.switch.plan import Phase, plan, written_back
+from ops.switch.resume import collect
 from ops.switch.rollback import RollbackFailed, rollback
 
 DEFAULT_BUDGET_SECONDS = 600.0
@@ -59,6 +62,8 @@ class _Switch:
     window_start: tuple[str, float] | None = None
     maintenance_on: bool = False
     taken: dict | None = None     # the takeover's record, once it exists: compose then needs giving back
+    journal: journals.Journal | None = None
+    resumed: dict | None = None   # the journal of the interrupted switch this one resumes
 
 
 def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
@@ -69,7 +74,8 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                remove_stack: Callable[[list[str]], dict] | None = None,
                refresh_state: Callable[[], dict] | None = None,
                on_phase: Callable[[dict], None] | None = None,
-               collaborators: Collaborators | None = None) -> dict:
+               collaborators: Collaborators | None = None,
+               resume: dict | None = None) -> dict:
     """`takeover` (stop and remove the compose deployment the stack replaces) runs as
     the first phase, and the write-unavailability window starts with it. When the switch then
     fails (first takeover included: nothing deployed), after the stack's own rollback if any:
@@ -79,13 +85,17 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     refresh of the stack) drops the removed containers from the stack's state. `on_phase(record)`
     is called as each phase ends (the rehearsal starts its load by it). `collaborators`: the
     clock, snapshots, data operations and rollback (ops/switch/collaborators.py; production's
-    by default)."""
-    switch = _plan_switch(runner, budget_seconds, collaborators or Collaborators())
+    by default). `resume`: the journal of an interrupted switch (ops/journal.py): the same
+    operation planned again from its `fromVersion`, its phases ended ok not run again."""
+    switch = _plan_switch(runner, budget_seconds, collaborators or Collaborators(), resume)
     _announce(switch, confirm, log)
     _open_report(switch)
+    resume_steps.open_journal(switch)
     failure = _take_over(switch, takeover) if takeover is not None else None
     if failure is None:
         failure = _run_phases(switch, on_phase)
+    if failure is None:
+        failure = resume_steps.last_check(switch)
     _settle_frozen_legacy(switch, failure, log)
     if failure is None:
         _succeed(switch)
@@ -95,16 +105,23 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     return _record(switch)
 
 
-def _plan_switch(runner: StackRunner, budget_seconds: float, c: Collaborators) -> _Switch:
-    """The phases from the deployed snapshot to the stack file, decided before anything changes."""
+def _plan_switch(runner: StackRunner, budget_seconds: float, c: Collaborators,
+                 resume: dict | None = None) -> _Switch:
+    """The phases from the deployed snapshot to the stack file, decided before anything changes
+    (a resumed switch: from the snapshot it started from, with its operation id, so every phase
+    is the configuration it was)."""
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
-    deployed = c.snapshots.current(runner)
-    op_id = new_op_id("switch")
+    if resume is None:
+        deployed, op_id = c.snapshots.current(runner), new_op_id("switch")
+    else:
+        deployed = (c.snapshots.by_version(runner, resume["fromVersion"])
+                    if resume.get("fromVersion") else None)
+        op_id = resume["opId"]
     phases = plan(deployed.doc if deployed else None, deployed.settings if deployed else None,
                   desired_doc, desired, op_id)
     return _Switch(runner, c, op_id, desired, deployed, phases, budget_seconds,
-                   current_doc=deployed.doc if deployed else phases[0].doc)
+                   current_doc=deployed.doc if deployed else phases[0].doc, resumed=resume)
 
 
 def _announce(switch: _Switch, confirm: Callable[[str], bool] | None, log) -> None:
@@ -158,10 +175,16 @@ def _take_over(switch: _Switch, takeover: Callable[[], dict]) -> str | None:
 def _run_phases(switch: _Switch, on_phase: Callable[[dict], None] | None) -> str | None:
     """The planned phases in order, each only if the budget is not used up. Returns the
     failure that stopped them, if any."""
+    done = journals.phases_done(switch.resumed) if switch.resumed else []
     for phase in switch.phases:
+        if phase.name in done:
+            resume_steps.replay(switch, phase)
+            continue
         if switch.c.clock.monotonic() >= switch.deadline:
             return f"budget of {switch.budget_seconds:g} s used up before phase {phase.name}"
+        switch.journal.phase_started(phase.name)
         failure = _run_phase(switch, phase, on_phase)
+        switch.journal.phase_ended(phase.name, failure is None, switch.report["phases"][-1]["version"])
         if failure is not None:
             return failure
     return None
@@ -185,7 +208,7 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
     if not result.ok:
         return f"phase {phase.name} failed: {result.error}"
     release = result.outputs.get("release") or {}
-    _collect(switch.report, phase, release, switch.maintenance_backups)
+    collect(switch.report, phase, release, switch.maintenance_backups)
     if phase.name == "backup-and-migrate":
         failure = prisma_pre_read.pre_read(switch, phase)
         if failure is not None:
@@ -314,6 +337,8 @@ def _record(switch: _Switch) -> dict:
                    "release": switch.desired.release, "backups": switch.maintenance_backups,
                    "baselines": switch.baselines, "report": str(path)})
     report["reportPath"] = str(path)
+    if switch.journal is not None:
+        switch.journal.finish(report["result"], report=str(path))
     return report
 
 
@@ -344,21 +369,6 @@ def refresh_state_of(runner) -> dict:
                                   color="never", suppress_progress=True, on_output=lambda line: None)
     return {"result": result.summary.result,
             "resourceChanges": dict(result.summary.resource_changes or {})}
-
-
-def _collect(report: dict, phase, release: dict, maintenance_backups: dict) -> None:
-    backup = release.get("backup") or {}
-    if backup.get("backupId") and backup["backupId"] not in {
-            b["backupId"] for items in report["backups"].values() for b in items}:
-        entry = {**backup, "phase": phase.name, "underMaintenance": phase.backup_under_maintenance}
-        report["backups"].setdefault(backup["database"], []).append(
-            {k: entry[k] for k in ("backupId", "archive", "sha256", "sizeBytes", "documents",
-                                   "phase", "underMaintenance") if k in entry})
-        if phase.backup_under_maintenance:
-            maintenance_backups[backup["database"]] = backup
-    migration = release.get("migration")
-    if migration and migration.get("report") not in {m.get("report") for m in report["migration"].values()}:
-        report["migration"][phase.name] = migration
 
 
 def _window(switch: _Switch, end_iso: str) -> dict:

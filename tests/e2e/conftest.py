@@ -38,3 +38,19 @@ def ops_cli():
         return subprocess.run([sys.executable, "-m", "ops", *args], cwd=REPO_ROOT, env=env,
                               capture_output=True, text=True, timeout=timeout)
     return run
+
+
+@pytest.fixture(scope="session")
+def ssh_host(docker_engine):
+    """The SSH test host (tools/test-host.sh): a second engine reachable only over SSH. Started
+    for the session and removed after it, unless it was already up (then it is left as found)."""
+    from tests.support.ssh_host import parse_env, run_script
+    was_up = run_script("env", timeout=60).returncode == 0
+    done = run_script("up")
+    if done.returncode != 0:
+        pytest.fail(f"tools/test-host.sh up failed: {done.stderr.strip()[-1500:]}", pytrace=False)
+    try:
+        yield parse_env(done.stdout)
+    finally:
+        if not was_up:
+            run_script("down", timeout=300)

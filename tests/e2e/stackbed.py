@@ -15,14 +15,13 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import yaml
 
 from testing import secret_scan
 from tests.support.cli_runner import operator_path
+from tests.support.json_http import JsonHandler, LoopbackServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_TEMPLATE = Path(__file__).resolve().parent / "project"
@@ -31,7 +30,7 @@ PASSPHRASE = "e2e-passphrase-not-a-secret"
 SECRET_MARKER = "s3cret-e2e-value-that-must-never-appear"
 
 
-class HealthServer:
+class HealthServer(LoopbackServer):
     """Loopback health endpoints; `junk_writer(n)` is called on each /broken request."""
 
     def __init__(self, junk_writer=None):
@@ -39,7 +38,7 @@ class HealthServer:
         self.junk_writer = junk_writer
         bed = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self):
                 bed.requests.append(self.path)
                 if self.path.startswith("/broken"):
@@ -49,27 +48,7 @@ class HealthServer:
                 else:
                     self._answer(200, {"status": "ok"})
 
-            def _answer(self, code, body):
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"

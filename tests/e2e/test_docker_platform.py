@@ -147,6 +147,19 @@ def test_a_second_preview_shows_no_change(stack):
     assert preview.returncode == 0, preview.stdout[-4000:] + preview.stderr[-2000:]
 
 
+def test_a_killed_gateway_is_started_again_by_the_next_ops_update(stack, ops_cli):
+    """`unless-stopped` does not restart a killed container, and Pulumi's state still holds it as
+    created: before its update ops refreshes the containers it finds not running, so the update
+    starts them again, with no `pulumi refresh` by hand."""
+    gateway = naming.StackNames(stack.name, "e2e.localhost").container("gateway")
+    docker("kill", gateway)
+    assert inspect(gateway)["State"]["Running"] is False
+    done = ops_cli(stack, "deploy", stack.name)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"1 container(s) of the stack are not running ({gateway})" in done.stderr, done.stderr[-2000:]
+    assert inspect(gateway)["State"]["Running"] is True
+
+
 def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_update(stack, mismatch_image):
     client = pymongo.MongoClient(f"mongodb://127.0.0.1:{stack.ports['database']}/",
                                  directConnection=True, serverSelectionTimeoutMS=10_000)

@@ -35,12 +35,12 @@ def assert_sentence(result, code, *words):
 
 
 def operator_path() -> str:
-    """A PATH as an operator's bare shell has it: the system's directories and the Docker
+    """A PATH as a root operator's bare shell has it: the system's directories and the Docker
     client, no virtualenv and no `python` that imports pymongo (checked), so what ops runs
     itself must find the project's interpreter and tools on its own."""
     docker = shutil.which("docker")
     dirs = [str(pathlib.Path(docker).parent)] if docker else []
-    path = os.pathsep.join(dict.fromkeys([*dirs, "/usr/bin", "/bin"]))
+    path = os.pathsep.join(dict.fromkeys([*dirs, "/usr/sbin", "/usr/bin", "/sbin", "/bin"]))
     python = shutil.which("python", path=path)
     if python:
         probe = subprocess.run([python, "-c", "import bson"], capture_output=True, timeout=30)

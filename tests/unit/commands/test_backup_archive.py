@@ -125,6 +125,22 @@ def test_take_backup_writes_archive_and_manifest_atomically(tmp_path):
     assert not list(archive_path.parent.glob("*.partial"))
 
 
+def test_the_stored_manifest_is_given_only_while_the_archive_matches_it(tmp_path):
+    from commands.steps import ExternalServer
+    from ops.data_ops import DataOperationError, stored_manifest
+    source = write(tmp_path, build_archive({"User": docs(3)}), "source.gz")
+    manifest = take_backup(tmp_path / "b", "production", "meeshy", "r1", 5, _cat(source), 30)
+    server = ExternalServer("mongodb://127.0.0.1:9")     # the commands run on this machine
+    assert stored_manifest(server, manifest["archive"])["sha256"] == manifest["sha256"]
+    with open(manifest["archive"], "r+b") as handle:    # one byte changed on the backup's disk
+        handle.seek(10)
+        byte = handle.read(1)
+        handle.seek(10)
+        handle.write(bytes([byte[0] ^ 1]))
+    with pytest.raises(DataOperationError, match="does not match its manifest"):
+        stored_manifest(server, manifest["archive"])
+
+
 def test_failed_or_timed_out_dump_leaves_no_backup(tmp_path, capsys):
     folder = tmp_path / "b"
     failing = [sys.executable, "-c",

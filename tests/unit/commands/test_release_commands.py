@@ -18,44 +18,52 @@ def test_database_uris_name_the_database_and_keep_options():
         "mongodb://meeshy-production-database:27017/meeshy_v2?replicaSet=rs0"
 
 
-def test_dump_external_streams_one_database_to_stdout():
-    assert rc.dump_command(EXT, "meeshy") == [
+def test_backup_external_dumps_with_this_machines_mongodump():
+    assert rc.backup_command(EXT, backup_dir="/var/backups/meeshy", stack="production",
+                             database="meeshy", label="2026.02.1", retain=5,
+                             timeout_seconds=300) == [
+        "python", "-m", "steps.backup_run", "--dir", "/var/backups/meeshy",
+        "--stack", "production", "--database", "meeshy", "--label", "2026.02.1",
+        "--retain", "5", "--timeout", "300", "--",
         "mongodump", "--uri=mongodb://127.0.0.1:27017", "--db=meeshy", "--archive", "--gzip"]
 
 
-def test_dump_docker_runs_inside_the_database_container():
-    assert rc.dump_command(DOCKER, "meeshy") == [
-        "docker", "exec", "meeshy-production-database",
-        "mongodump", "--db=meeshy", "--archive", "--gzip"]
-
-
-def test_dump_docker_over_ssh_names_the_engine():
+def test_backup_docker_runs_on_the_engines_host_into_its_backup_folder():
     remote = rc.DockerServer(**{**DOCKER.__dict__, "docker_host": "ssh://ops@host"})
-    assert rc.dump_command(remote, "meeshy")[:4] == ["docker", "--host", "ssh://ops@host", "exec"]
+    assert rc.backup_command(remote, backup_dir="/srv/backups", stack="production",
+                             database="meeshy", label="r2", retain=3, timeout_seconds=60) == [
+        "docker", "--host", "ssh://ops@host", "run", "--rm", "--network", "meeshy-production",
+        "--volume", "/srv/backups:/srv/backups", "meeshy-tools:1.0.0",
+        "python", "-m", "steps.backup_run", "--dir", "/srv/backups", "--stack", "production",
+        "--database", "meeshy", "--label", "r2", "--retain", "3", "--timeout", "60", "--",
+        "mongodump", "--uri=mongodb://meeshy-production-database:27017/?replicaSet=rs0",
+        "--db=meeshy", "--archive", "--gzip"]
 
 
 def test_restore_same_database_drops_and_limits_to_that_database():
-    assert rc.restore_command(EXT, "meeshy", "meeshy") == [
-        "mongorestore", "--uri=mongodb://127.0.0.1:27017", "--archive", "--gzip", "--drop",
-        "--nsInclude=meeshy.*", "--noIndexRestore"]
+    assert rc.restore_command(EXT, "meeshy", "meeshy", "/b/a.archive.gz") == [
+        "mongorestore", "--uri=mongodb://127.0.0.1:27017", "--archive=/b/a.archive.gz", "--gzip",
+        "--drop", "--nsInclude=meeshy.*", "--noIndexRestore"]
 
 
-def test_restore_into_another_database_renames_namespaces():
-    assert rc.restore_command(DOCKER, "meeshy", "meeshy_staging") == [
-        "docker", "exec", "--interactive", "meeshy-production-database",
-        "mongorestore", "--archive", "--gzip", "--drop",
+def test_restore_into_another_database_reads_the_archive_where_it_is():
+    assert rc.restore_command(DOCKER, "meeshy", "meeshy_staging", "/srv/b/a.archive.gz") == [
+        "docker", "run", "--rm", "--network", "meeshy-production",
+        "--volume", "/srv/b:/srv/b", "meeshy-tools:1.0.0",
+        "mongorestore", "--uri=mongodb://meeshy-production-database:27017/?replicaSet=rs0",
+        "--archive=/srv/b/a.archive.gz", "--gzip", "--drop",
         "--nsFrom=meeshy.*", "--nsTo=meeshy_staging.*", "--nsInclude=meeshy.*",
         "--noIndexRestore"]
 
 
-def test_backup_run_wraps_the_dump():
-    dump = rc.dump_command(EXT, "meeshy")
-    assert rc.backup_run_command(backup_dir="/var/backups/meeshy", stack="production",
-                                 database="meeshy", label="2026.02.1", retain=5,
-                                 timeout_seconds=300, dump=dump) == [
-        "python", "-m", "steps.backup_run", "--dir", "/var/backups/meeshy",
-        "--stack", "production", "--database", "meeshy", "--label", "2026.02.1",
-        "--retain", "5", "--timeout", "300", "--", *dump]
+def test_manifest_and_copy_read_the_backup_where_it_is_without_the_network():
+    assert rc.stored_manifest_command(DOCKER, "/srv/b/a.archive.gz") == [
+        "docker", "run", "--rm", "--volume", "/srv/b:/srv/b:ro", "meeshy-tools:1.0.0",
+        "sh", "-c", 'sha256sum -- "$1" | cut -d " " -f 1 && cat -- "$1.json"', "sh",
+        "/srv/b/a.archive.gz"]
+    assert rc.read_file_command(DOCKER, "/srv/b/a.archive.gz") == [
+        "docker", "run", "--rm", "--volume", "/srv/b:/srv/b:ro", "meeshy-tools:1.0.0",
+        "cat", "/srv/b/a.archive.gz"]
 
 
 def test_migration_external_reads_uris_from_the_environment():
@@ -79,9 +87,9 @@ def test_migration_docker_runs_on_the_stack_network_and_publishes_no_port():
     assert argv == [
         "docker", "run", "--rm", "--network", "meeshy-production",
         "--env", "MEESHY_MIGRATION_SOURCE_URI", "--env", "MEESHY_MIGRATION_TARGET_URI",
-        "--volume", "/b/reports:/reports", "meeshy-tools:1.0.0",
+        "--volume", "/b/reports:/b/reports", "meeshy-tools:1.0.0",
         "sh", "-c", 'exec python -m migration plan --source "$MEESHY_MIGRATION_SOURCE_URI" '
-                    '--target "$MEESHY_MIGRATION_TARGET_URI" --json /reports/plan.json']
+                    '--target "$MEESHY_MIGRATION_TARGET_URI" --json /b/reports/plan.json']
     assert "--publish" not in argv and "-p" not in argv
 
 
@@ -133,8 +141,19 @@ def test_health_gate_docker_probes_services_by_container_name():
 
 def test_migration_step_wraps_the_migration():
     inner = ["sh", "-c", "exec python -m migration run"]
-    assert rc.migration_step_command(report_path="/r.json", timeout_seconds=480, migration=inner) == [
+    assert rc.migration_step_command(EXT, inner, report_path="/r.json", timeout_seconds=480) == [
         "python", "-m", "steps.migration_step", "--report", "/r.json", "--timeout", "480",
+        "--", *inner]
+
+
+def test_migration_step_and_migration_run_together_where_the_database_is():
+    inner = rc.migration_script("run", report_path="/srv/b/r.json")
+    assert rc.migration_step_command(DOCKER, inner, report_path="/srv/b/r.json",
+                                     timeout_seconds=60) == [
+        "docker", "run", "--rm", "--network", "meeshy-production",
+        "--env", "MEESHY_MIGRATION_SOURCE_URI", "--env", "MEESHY_MIGRATION_TARGET_URI",
+        "--volume", "/srv/b:/srv/b", "meeshy-tools:1.0.0",
+        "python", "-m", "steps.migration_step", "--report", "/srv/b/r.json", "--timeout", "60",
         "--", *inner]
 
 

@@ -83,9 +83,9 @@ def test_production_migration_stays_inside_the_network(runs):
     assert not database.inputs.get("ports")
     assert "database" not in run.exports["publishedPorts"]
     argv = shlex.split(one(run, "meeshy-production-release-migration-run").inputs["create"])
-    inner = argv[argv.index("--") + 1:]
-    assert inner[3:7] == ["run", "--rm", "--network", "meeshy-production"]
-    assert not {"-p", "--publish", "--network=host"} & set(inner)
+    assert argv[3:7] == ["run", "--rm", "--network", "meeshy-production"]
+    assert argv[argv.index("--") + 1:][:2] == ["sh", "-c"]
+    assert not {"-p", "--publish", "--network=host"} & set(argv)
     env = one(run, "meeshy-production-release-migration-run").inputs["environment"]
     assert env["MEESHY_MIGRATION_TARGET_URI"] == (
         "mongodb://meeshy-production-database:27017/meeshy_v2?replicaSet=rs0")

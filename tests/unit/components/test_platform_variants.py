@@ -1,5 +1,7 @@
 """Settings the switch, the rehearsal and the takeover rely on, each changing exactly what it
 should in the graph: maintenance, the database the services use, adoption, rehearsal options."""
+import json
+
 import pytest
 
 from config.settings import SettingsError
@@ -74,8 +76,14 @@ def test_rehearsal_database_without_replica_set():
 
 
 def test_remote_docker_host_is_used_by_the_provider_and_the_init():
-    run = run_stack_file("production", {"meeshy:dockerHost": "ssh://deploy@meeshy.me"})
-    assert run.named("meeshy-production-docker").inputs["host"] == "ssh://deploy@meeshy.me"
+    ssh = {"identityFile": "/keys/deploy", "knownHosts": "/keys/known_hosts"}
+    run = run_stack_file("production", {"meeshy:dockerHost": "ssh://deploy@meeshy.me",
+                                        "meeshy:dockerSsh": ssh})
+    provider = run.named("meeshy-production-docker").inputs
+    assert provider["host"] == "ssh://deploy@meeshy.me"
+    opts = json.loads(provider["sshOpts"])   # provider inputs reach the engine as JSON text
+    assert opts[:2] == ["-i", "/keys/deploy"] and "UserKnownHostsFile=/keys/known_hosts" in opts
+    assert "StrictHostKeyChecking=yes" in opts
     init = run.named("meeshy-production-rs-init", "Command").inputs["create"]
     assert init.startswith("docker --host ssh://deploy@meeshy.me exec meeshy-production-database mongosh")
     # The engine's socket on the remote host, not a local path, is what Traefik mounts.

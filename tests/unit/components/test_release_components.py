@@ -113,8 +113,8 @@ def test_no_migration_once_the_services_use_its_target():
 
 @pulumi.runtime.test
 def test_platform_release_runs_everything_inside_the_stack_network():
-    """In Docker mode: dump through docker exec, migration and gate in the tools image on the
-    stack's network, probing each service's health endpoint by container name."""
+    """In Docker mode: backup, migration and gate in the tools image on the stack's network (on
+    the stack's engine), probing each service's health endpoint by container name."""
     from pathlib import Path
 
     import yaml
@@ -137,8 +137,10 @@ def test_platform_release_runs_everything_inside_the_stack_network():
         resources = by_name(mocks)
         dump = shlex.split(resources["meeshy-production-backup-dump"].inputs["create"])
         engine = ["docker", "--host", "unix:///var/run/docker.sock"]
-        assert dump[dump.index("--") + 1:] == [*engine, "exec", "meeshy-production-database",
-                                               "mongodump", "--db=meeshy", "--archive", "--gzip"]
+        assert dump[:7] == [*engine, "run", "--rm", "--network", "meeshy-production"]
+        assert dump[dump.index("--") + 1:] == [
+            "mongodump", "--uri=mongodb://meeshy-production-database:27017/?replicaSet=rs0",
+            "--db=meeshy", "--archive", "--gzip"]
         gate = shlex.split(resources["meeshy-production-gate-check"].inputs["create"])
         assert gate[:11] == [*engine, "run", "--rm", "--network", "meeshy-production", "--env",
                              "MEESHY_HEALTH_MONGO_URI", "meeshy-tools:1.0.0", "python"]
@@ -146,7 +148,7 @@ def test_platform_release_runs_everything_inside_the_stack_network():
         assert "web=http://meeshy-production-web:3100/api/health" in gate
         run = shlex.split(resources["meeshy-production-migration-run"].inputs["create"])
         inner = run[run.index("--") + 1:]
-        assert inner[:7] == [*engine, "run", "--rm", "--network", "meeshy-production"]
+        assert run[:7] == [*engine, "run", "--rm", "--network", "meeshy-production"]
         triggers = resources["meeshy-production-gate-check"].inputs["triggers"]
         assert "gateway=isopen/meeshy-gateway:1.0.0" in triggers
         # Production's stack file states the operators' decisions; the migration is told them.

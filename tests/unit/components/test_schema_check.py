@@ -38,17 +38,20 @@ def test_the_schema_is_copied_out_of_the_image_on_the_stacks_docker_host():
 
 def test_the_validation_runs_in_the_tools_image_on_the_stack_network():
     folder = "/var/backups/meeshy/production/schema-checks"
-    assert rc.schema_validate_command(DOCKER, schema_file=SCHEMA, report_path=REPORT) == [
+    inner = rc.schema_validate_script(schema_file=SCHEMA, report_path=REPORT)
+    assert inner == ["sh", "-c",
+                     'exec python -m migration validate --target "$MEESHY_MIGRATION_TARGET_URI" '
+                     f"--schema {SCHEMA} --json {REPORT}"]
+    assert rc.migration_step_command(DOCKER, inner, report_path=REPORT, timeout_seconds=60,
+                                     env=("MEESHY_MIGRATION_TARGET_URI",), files=(SCHEMA,)) == [
         "docker", "--host", "ssh://ops@prod", "run", "--rm", "--network", "meeshy-production",
         "--env", "MEESHY_MIGRATION_TARGET_URI", "--volume", f"{folder}:{folder}",
-        "meeshy-tools:1.0.0", "sh", "-c",
-        'exec python -m migration validate --target "$MEESHY_MIGRATION_TARGET_URI" '
-        f"--schema {SCHEMA} --json {REPORT}"]
+        "meeshy-tools:1.0.0", "python", "-m", "steps.migration_step", "--report", REPORT,
+        "--timeout", "60", "--", *inner]
 
 
 def test_the_validation_of_an_external_server_reads_its_uri_from_the_environment():
-    ext = rc.ExternalServer("mongodb://127.0.0.1:27017")
-    assert rc.schema_validate_command(ext, schema_file="/s/a b.prisma", report_path="/r/x.json") == [
+    assert rc.schema_validate_script(schema_file="/s/a b.prisma", report_path="/r/x.json") == [
         "sh", "-c", 'exec python -m migration validate --target "$MEESHY_MIGRATION_TARGET_URI" '
                     "--schema '/s/a b.prisma' --json /r/x.json"]
 
@@ -116,3 +119,13 @@ def test_the_prisma_read_gates_the_containers_beside_the_validation(switched):
     assert prisma.inputs["triggers"] == one(switched, f"{prefix}-validate").inputs["triggers"]
     for service in ("translator", "gateway", "web"):
         assert prisma.urn in switched.container(service).dependencies, service
+
+
+def test_on_an_ssh_engine_the_copy_is_written_where_the_validation_reads_it():
+    script = rc.schema_copy_script(DOCKER, "isopen/meeshy-gateway:1.1.0", SCHEMA, path_in_image="/p")
+    folder = SCHEMA.rsplit("/", 1)[0]
+    assert script == (
+        'tmp=$(mktemp) && python -m steps.image_schema --image isopen/meeshy-gateway:1.1.0 '
+        '--path /p --out "$tmp" --docker-host ssh://ops@prod && docker --host ssh://ops@prod run '
+        f"--rm --interactive --volume {folder}:{folder} meeshy-tools:1.0.0 sh -c 'cat > \"$1\"' "
+        f'sh {SCHEMA} < "$tmp"; status=$?; rm -f "$tmp"; exit $status')

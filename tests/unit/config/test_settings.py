@@ -119,16 +119,42 @@ def test_database_section():
     ("tcp://10.0.0.5:2375", False), ("ssh://meeshy.me", False), ("/var/run/docker.sock", False),
 ])
 def test_docker_host(host, ok):
+    ssh = SSH if host.startswith("ssh://") else None
     if ok:
-        assert load_settings("staging", config(dockerHost=host)).docker_host == host
+        assert load_settings("staging", config(dockerHost=host, dockerSsh=ssh)).docker_host == host
     else:
         found, _ = problems(dockerHost=host)
         assert found[0].startswith("meeshy:dockerHost: expected the local engine socket")
 
 
-def test_rehearsal_stays_local():
-    found, _ = problems(rehearsal=True, dockerHost="ssh://deploy@meeshy.me")
-    assert found[0].startswith("meeshy:rehearsal: a rehearsal runs on the local engine only")
+SSH = {"identityFile": "/home/ops/.ssh/deploy", "knownHosts": "/home/ops/.ssh/known_hosts"}
+
+
+def test_remote_docker_host_needs_a_key_and_a_pinned_host_key():
+    s = load_settings("staging", config(dockerHost="ssh://deploy@10.0.0.5:2222", dockerSsh=SSH))
+    assert s.docker_ssh.options == [
+        "-i", "/home/ops/.ssh/deploy", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+        "-o", "UserKnownHostsFile=/home/ops/.ssh/known_hosts", "-o", "StrictHostKeyChecking=yes",
+        "-o", "ConnectTimeout=10"]
+    found, _ = problems(dockerHost="ssh://deploy@meeshy.me")
+    assert found == ["meeshy:dockerSsh: required with an ssh:// meeshy:dockerHost: a mapping with "
+                     "identityFile (the private key) and knownHosts (the file pinning the server's "
+                     "host key)"]
+    found, _ = problems(dockerHost="ssh://deploy@meeshy.me",
+                        dockerSsh={"identityFile": "key", "knownHosts": "/k h", "strict": False})
+    assert found == ["meeshy:dockerSsh.strict: unknown setting; expected one of identityFile, knownHosts",
+                     "meeshy:dockerSsh.identityFile: expected an absolute host path without '..', "
+                     "got 'key'",
+                     "meeshy:dockerSsh.knownHosts: expected a path without spaces, got '/k h'"]
+    found, _ = problems(dockerSsh=SSH)
+    assert found == ["meeshy:dockerSsh: set only with an ssh:// meeshy:dockerHost (the local "
+                     "socket needs no key)"]
+
+
+def test_a_rehearsal_stack_may_run_on_a_server_reached_over_ssh():
+    s = load_settings("staging", config(rehearsal=True, dockerHost="ssh://deploy@10.0.0.5",
+                                        dockerSsh=SSH))
+    assert s.rehearsal and s.docker_ssh.identity_file == "/home/ops/.ssh/deploy"
 
 
 def test_flags_and_labels():

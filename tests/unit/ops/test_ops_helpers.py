@@ -112,9 +112,10 @@ def test_release_steps_name_python():
     # The commands say `python`, not this machine's virtualenv path: a deploy from a machine
     # with another tools cache must not see the release steps changed.
     from commands import steps as release_commands
-    argv = release_commands.backup_run_command(backup_dir="/b", stack="production",
-                                               database="meeshy", label="1.0.0", retain=3,
-                                               timeout_seconds=60, dump=["true"])
+    argv = release_commands.backup_command(release_commands.ExternalServer("mongodb://h"),
+                                           backup_dir="/b", stack="production",
+                                           database="meeshy", label="1.0.0", retain=3,
+                                           timeout_seconds=60)
     assert argv[0] == "python" and sys.prefix not in " ".join(argv)
 
 

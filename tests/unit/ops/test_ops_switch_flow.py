@@ -9,6 +9,7 @@ from config.stack_file import ConfigDoc
 from ops.automation.ledger import Ledger, now_iso
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import PhaseResult
+from ops.switch import rollback as rollback_module
 from ops.switch import run as switch_module
 from testing.clock import FakeClock
 from tests.support.switch_stand_ins import stand_ins
@@ -54,6 +55,12 @@ class FakeRunner:
                    "databaseName": doc.get_path("meeshy:database.name")}
         return PhaseResult(phase, len(self.applied), ok, start, stamp(), self.takes,
                            {"release": release}, {}, None if ok else "gate failed")
+
+
+@pytest.fixture(autouse=True)
+def healthy_last_check(monkeypatch):
+    """The last check after maintenance-off answers healthy unless a test gives its own gate."""
+    monkeypatch.setattr(rollback_module, "_health", lambda *a, **k: {"healthy": True})
 
 
 @pytest.fixture
@@ -252,3 +259,23 @@ def test_a_pre_copy_refused_by_prisma_fails_the_switch_before_maintenance(tmp_pa
     assert report["result"] == "rolled back"
     assert "model User: field role (P2023)" in report["failure"]
     assert "maintenance-on" not in [name for name, _ in runner.applied]
+
+
+def test_a_service_dead_after_maintenance_off_fails_the_switch_and_rolls_back(tmp_path, deployed):
+    """The gate passed under maintenance; the last check, once writes reopen, finds the
+    gateway gone: the switch is not reported a success."""
+    _, data = fake_data_ops()
+    rolled = []
+
+    def fake_rollback(runner, target, **kwargs):
+        rolled.append(kwargs["reason"])
+        return {"result": "succeeded"}
+
+    gate = lambda server, settings, timeout: {"healthy": False, "failures": ["gateway: no answer"]}  # noqa: E731
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
+    report = switch_module.run_switch(runner, log=lambda m: None, collaborators=stand_ins(
+        deployed, health_gate=gate, rollback=fake_rollback, **data))
+    assert [p["name"] for p in report["phases"]][-1] == "maintenance-off"
+    assert report["lastCheck"]["healthy"] is False
+    assert report["result"] == "rolled back" and "gateway: no answer" in report["failure"]
+    assert rolled and "last check after maintenance-off" in rolled[0]

@@ -13,6 +13,13 @@ from tests.support.switch_stand_ins import stand_ins
 from tests.unit.ops.test_ops_switch_flow import LEGACY, FakeRunner, doc, fake_data_ops
 
 
+@pytest.fixture(autouse=True)
+def healthy_last_check(monkeypatch):
+    """The switch's last check after maintenance-off answers healthy (the services are stand-ins)."""
+    from ops.switch import rollback as rollback_module
+    monkeypatch.setattr(rollback_module, "_health", lambda *a, **k: {"healthy": True})
+
+
 def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(tmp_path, deployed):
     calls, data = fake_data_ops()
     clock = FakeClock()

@@ -120,3 +120,13 @@ def test_history_configuration_takes_secrets_from_the_current_stack_file():
                         "meeshy:jwtSecret": {"secure": "v1:cipher"}}
     with pytest.raises(StackConfigError, match="meeshy:adminPassword was a secret of that update"):
         from_history_config({"meeshy:adminPassword": Value("[secret]", True)}, current)
+
+
+@pytest.mark.parametrize("database", ["meeshy_v2", "meeshy"])
+def test_every_phase_backs_up_into_the_desired_backup_dir(database):
+    deployed = doc(release="r1", database={"name": "meeshy"}, backupDir="/old")
+    desired = doc(release="r2", database={"name": database}, backupDir="/new",
+                  migration=dict(MIGRATION))
+    phases = plan(deployed, settings(deployed), desired, settings(desired), "sw1")
+    assert [p.doc.get_path("meeshy:backupDir") for p in phases] == ["/new"] * len(phases)
+    assert deployed.get_path("meeshy:backupDir") == "/old"      # the snapshot itself is kept

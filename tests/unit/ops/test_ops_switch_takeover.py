@@ -22,6 +22,13 @@ RESTORED = {"result": "restored", "started containers": ["meeshy-database", "mee
             "differences": []}
 
 
+@pytest.fixture(autouse=True)
+def healthy_last_check(monkeypatch):
+    """The switch's last check after maintenance-off answers healthy (the services are stand-ins)."""
+    from ops.switch import rollback as rollback_module
+    monkeypatch.setattr(rollback_module, "_health", lambda *a, **k: {"healthy": True})
+
+
 def fakes(order, *, restore=RESTORED, remove_error=None, restore_error=None, deployed=None,
           rollback=None):
     """The takeover's hooks recording their order, and the switch's collaborators: `deployed`

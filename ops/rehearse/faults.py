@@ -1,0 +1,124 @@
+"""The rehearsal's interrupted switch: `python -m ops switch` run as operators run it, SIGKILLed
+(ops alone, as a fault would) once its journal shows a phase started, under the rehearsal's
+load; then only `status` and the one command it names. Reported as
+
+    faults: [{phase, recoveredBy, acknowledged, lost, failed, keptInArchive, release, sentence}]
+
+where `lost` counts acknowledged writes neither in the database production serves afterwards
+nor in the archive a rollback kept them in (read back by id). `kill_in_phase` is also what the
+end-to-end test of every phase uses (tests/e2e/test_switch_interrupted.py).
+"""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bson import ObjectId
+
+from config.locations import REPO_ROOT
+from ops.rehearse import load as rehearse_load
+
+KILL_AFTER_START_SECONDS = 1.0
+
+
+def read_journal(path: Path) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def kill_in_phase(process: subprocess.Popen, journal: Path, phase: str, *,
+                  after: float = KILL_AFTER_START_SECONDS, deadline_seconds: float = 600) -> str:
+    """SIGKILL to `process` alone once its journal shows `phase` started; returns its run."""
+    deadline = time.monotonic() + deadline_seconds
+    while time.monotonic() < deadline:
+        entry = read_journal(journal)
+        mine = entry.get("run", "").startswith(f"{process.pid}-")
+        if mine and any(p["name"] == phase for p in entry.get("phases") or []):
+            time.sleep(after)
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+            return entry["run"]
+        if process.poll() is not None:
+            raise RuntimeError(f"ops switch ended (exit {process.returncode}) before phase {phase}")
+        time.sleep(0.1)
+    raise RuntimeError(f"phase {phase} never started within {deadline_seconds:.0f} s")
+
+
+def ops_argv(*words: str) -> list[str]:
+    return [sys.executable, "-m", "ops", *words]
+
+
+def _ops_json(words: list[str], out: Path, timeout: float = 1800) -> tuple[int, dict | None, str]:
+    done = subprocess.run(ops_argv(*words, "--json", str(out)), cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+    report = json.loads(out.read_text()) if out.is_file() else None
+    return done.returncode, report, done.stdout + done.stderr
+
+
+def kept_ids(recovered: dict | None) -> set[str]:
+    """The Message documents in the archive a rollback kept abandoned writes in, read from the
+    file, named as archives name them (steps.data_check.id_key of the `_id`)."""
+    from steps.data_check import archive_document_hashes
+    entry = (recovered or {}).get("abandonedWrites") or {}
+    if not entry.get("keptIn") or not (entry.get("readBack") or {}).get("verified"):
+        return set()
+    return set(archive_document_hashes(Path(entry["keptIn"]), entry["database"]).get("Message", {}))
+
+
+def tally(db, writes: list, kept: set[str]) -> dict:
+    """Acknowledged writes by id: in `db` (what production serves), else in the kept archive
+    (`kept`: kept_ids), else lost."""
+    from steps.data_check import id_key
+    acked = [w.message_id for w in writes if w.outcome == "acknowledged"]
+    present = set()
+    for start in range(0, len(acked), 500):
+        chunk = [ObjectId(i) for i in acked[start:start + 500]]
+        present |= {str(d["_id"]) for d in db.Message.find({"_id": {"$in": chunk}}, {"_id": 1})}
+    archived = {i for i in acked if i not in present and id_key(ObjectId(i)) in kept}
+    lost = set(acked) - present - archived
+    return {"acknowledged": len(acked), "lost": len(lost), "lostIds": sorted(lost)[:20],
+            "keptInArchive": len(archived),
+            "failed": sum(1 for w in writes if w.outcome == "failed")}
+
+
+def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, client, log=print) -> dict:
+    """One fault on `stack` (a RehearsalStack on its legacy release): the switch to `settings`
+    killed in `phase`, recovered by the command `status` names. `client(stack)` opens a
+    connection to its database server."""
+    from ops.automation import snapshots
+    from ops.rehearse.stacks import DATABASE, DOMAIN
+    with client(stack) as connection:
+        pairs = rehearse_load.posters(connection[DATABASE])
+    load = rehearse_load.LoadGenerator(stack.ports["https"], f"gate.{stack.name}.{DOMAIN}",
+                                       pairs, tag=f"fault {phase}")
+    stack.write(settings)
+    journal = stack.runner.ledger.root / "journal.json"
+    load.start()
+    try:
+        switch = subprocess.Popen(ops_argv("switch", stack.name, "--yes", "--unpreviewed"),
+                                  cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        kill_in_phase(switch, journal, phase)
+        _, seen, _ = _ops_json(["status", stack.name], scratch / f"status-{phase}.json")
+        words = shlex.split(seen.get("next") or "")
+        log(f"rehearse: killed in {phase}; status: {seen.get('sentence')}")
+        if words[:1] != ["./meeshy"]:
+            raise RuntimeError(f"status named no command: {seen.get('sentence')}")
+        code, recovered, output = _ops_json(words[1:], scratch / f"recover-{phase}.json")
+        if code != 0:
+            raise RuntimeError(f"`{seen['next']}` exited {code}: {output[-800:]}")
+        time.sleep(2)
+    finally:
+        writes = load.stop()
+    live = snapshots.current(stack.runner).settings
+    with client(stack) as connection:
+        counted = tally(connection[live.live_database], writes, kept_ids(recovered))
+    return {"phase": phase, "recoveredBy": seen["next"], "sentence": seen.get("sentence"),
+            "release": live.release, "database": live.live_database, **counted}

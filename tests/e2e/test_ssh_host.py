@@ -1,0 +1,142 @@
+"""Production on a server reached over SSH: the real program and ops against the SSH test host
+(tools/test-host.sh), a Docker engine that is not this machine's, in its own network and mount
+namespaces. One stack for the module, tests in file order:
+
+- each way the server cannot be used stops `ops deploy` before any change, in one sentence;
+- a deploy puts every container, network and volume on the remote engine and none on this
+  machine's (checked at every step), and its backup on the server's disk;
+- `fetch-backup` copies that backup here and verifies it;
+- a switch to a release whose gateway never gets healthy rolls back by itself, `rollback --to`
+  re-applies the first release, and teardown leaves the remote engine empty of the stack.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import stack_edits as edit
+from ops.rehearse.stacks import release_images
+from steps.backup_manifest import file_sha256
+from tests.support.docker_stack import REPO_ROOT
+from tests.support.ssh_host import SshStack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+
+
+@pytest.fixture(scope="module")
+def stack(ssh_host, tmp_path_factory):
+    bed = SshStack(tmp_path_factory.mktemp("ssh-stack"), ssh_host)
+    bed.init(bed.settings(release="legacy-1", **_legacy(bed)))
+    try:
+        yield bed
+    finally:
+        left = bed.remove()
+        assert not left["container"], f"containers left on the test host: {left['container']}"
+        assert bed.on_engines()["local"] == {"container": [], "network": [], "volume": []}
+
+
+def _legacy(bed) -> dict:
+    return edit.images(release_images(bed.images, "legacy"))
+
+
+def ops(stack, *args, timeout=900):
+    return subprocess.run([sys.executable, "-m", "ops", *args], cwd=REPO_ROOT, env=stack.env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def assert_nothing_local(stack) -> dict:
+    engines = stack.on_engines()
+    assert engines["local"] == {"container": [], "network": [], "volume": []}, engines["local"]
+    return engines["remote"]
+
+
+def test_each_unusable_server_is_refused_before_any_change(stack, ssh_host, tmp_path):
+    other_key = tmp_path / "other_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_key)], check=True)
+    other_host_key = tmp_path / "host_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(other_host_key)],
+                   check=True)
+    changed = tmp_path / "known_hosts_changed"
+    changed.write_text(f"{ssh_host.address} " + " ".join(
+        (tmp_path / "host_key.pub").read_text().split()[:2]) + "\n")
+    cases = {
+        "unreachable": ({"host": ssh_host.docker_host + ":2222"}, "is unreachable over SSH"),
+        "key refused": ({"key": str(other_key)}, f"refused the key {other_key}"),
+        "host key changed": ({"known_hosts": str(changed)}, "has changed since it was pinned"),
+        "no docker": ({"host": ssh_host.no_docker_host}, "no Docker engine answers on"),
+    }
+    before = stack.stack_file.read_text()
+    for name, (changed_settings, words) in cases.items():
+        stack.write_stack_file({**stack.settings(release="legacy-1", **_legacy(stack)),
+                                **ssh_host.settings(**changed_settings)})
+        done = ops(stack, "deploy", stack.name, timeout=120)
+        assert done.returncode == 2, (name, done.stdout + done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and words in lines[0] and "nothing was changed" in lines[0], (name, lines)
+    stack.stack_file.write_text(before)
+    history = json.loads(stack.pulumi("stack", "history", "--json").stdout or "null")
+    assert not history                                      # no update ever started
+    assert stack.on_engines()["remote"] == {"container": [], "network": [], "volume": []}
+
+
+def test_deploy_puts_everything_on_the_server_and_its_backup_on_its_disk(stack, ssh_host):
+    done = ops(stack, "deploy", stack.name, "--json", str(stack.workdir / "deploy.json"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    remote = assert_nothing_local(stack)
+    assert f"meeshy-{stack.name}-gateway" in remote["container"]
+    assert remote["volume"] and remote["network"]
+    backup = stack.outputs()["release"]["backup"]
+    archive = backup["archive"]
+    assert archive.startswith(f"/srv/meeshy-backups/{stack.name}/")
+    assert not Path(archive).exists()                       # not on this machine's disk
+    listed = ssh_host.docker("run", "--rm", "-v", "/srv:/srv:ro", stack.images["tools"],
+                             "sha256sum", archive)
+    assert listed.split()[0] == backup["sha256"]            # on the server's, as recorded
+    # Traefik's published port answers at the server's address (its redirect to https).
+    connection = http.client.HTTPConnection(ssh_host.address, stack.ports["http"], timeout=10)
+    connection.request("GET", "/", headers={"Host": f"{stack.name}.e2e.localhost"})
+    assert connection.getresponse().status in (301, 302, 307, 308, 404)
+    connection.close()
+
+
+def test_fetch_backup_copies_it_here_verified(stack, tmp_path):
+    done = ops(stack, "fetch-backup", stack.name, "--out", str(tmp_path), "--json",
+               str(tmp_path / "fetch.json"))
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads((tmp_path / "fetch.json").read_text())
+    assert report["verified"] and file_sha256(Path(report["copiedTo"])) == report["sha256"]
+    assert_nothing_local(stack)
+
+
+def test_a_failing_switch_rolls_back_and_rollback_to_reapplies_the_first_release(stack):
+    first = ops(stack, "history", stack.name, "--json", str(stack.workdir / "h.json"))
+    assert first.returncode == 0, first.stderr
+    version = json.loads((stack.workdir / "h.json").read_text())[0]["version"]
+    unhealthy = edit.images(release_images(stack.images, "legacy",
+                                           gateway=stack.images["gateway@unhealthy"]))
+    stack.write_stack_file(stack.settings(
+        release="broken-2", **unhealthy,
+        **{"meeshy:healthGate": {"deadlineSeconds": 15, "intervalSeconds": 1}}))
+    switched = ops(stack, "switch", stack.name, "--yes", "--json", str(stack.workdir / "s.json"))
+    assert switched.returncode == 3, switched.stderr[-3000:]
+    report = json.loads((stack.workdir / "s.json").read_text())
+    assert report["result"] == "rolled back" and report["rollback"]["result"] == "succeeded"
+    assert_nothing_local(stack)
+    back = ops(stack, "rollback", stack.name, "--to", str(version), "--yes")
+    assert back.returncode == 0, back.stderr[-3000:]
+    gateway = json.loads(stack.host.docker("inspect", f"meeshy-{stack.name}-gateway"))[0]
+    assert gateway["Config"]["Image"] == stack.images["gateway@legacy"]
+    assert_nothing_local(stack)
+
+
+def test_teardown_leaves_only_the_protected_volumes_on_the_server(stack):
+    done = ops(stack, "teardown", stack.name, "--yes")
+    assert done.returncode == 0, done.stderr[-3000:]
+    remote = assert_nothing_local(stack)
+    assert remote["container"] == [] and remote["network"] == []
+    assert remote["volume"]                                 # data volumes are protected
