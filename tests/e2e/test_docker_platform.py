@@ -10,6 +10,7 @@ tests run in file order and each states what it starts from.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -41,7 +42,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 APP_CONTAINERS = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
                   "maintenance")
 LEGACY_SCALE = 0.01   # about 1,250 legacy documents, every defect present
-MISMATCH_TAG = "meeshy-local/gateway:schema-mismatch-1.0.0"
 
 
 @pytest.fixture(scope="module")
@@ -49,14 +49,16 @@ def mismatch_image(docker_engine, tmp_path_factory):
     """The target gateway stand-in carrying a schema that requires a field no document has:
     a release built from another schema than the one the data was migrated to."""
     images = local_images()
+    # A tag of this run only: its teardown removes it, and no other run may be using it.
+    tag = f"meeshy-local/gateway:schema-mismatch-{secrets.token_hex(6)}"
     context = tmp_path_factory.mktemp("mismatch-image")
     (context / "schema.prisma").write_text(schema_requiring_a_new_field())
     dockerfile = f"FROM {images['gateway']}\nCOPY schema.prisma {DEFAULT_PATH_IN_IMAGE}\n"
-    done = subprocess.run(["docker", "build", "-t", MISMATCH_TAG, "-f", "-", str(context)],
+    done = subprocess.run(["docker", "build", "-t", tag, "-f", "-", str(context)],
                           input=dockerfile, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    yield MISMATCH_TAG
-    subprocess.run(["docker", "rmi", MISMATCH_TAG], capture_output=True, timeout=120)
+    yield tag
+    subprocess.run(["docker", "rmi", tag], capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
