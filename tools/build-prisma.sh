@@ -24,6 +24,9 @@ archives=(
   "graphql-parser-6a3f58bd.tar.gz ba1e7e7123f673610a715601eb1468cb59c2615482a12948fb97a30d32699e61"
 )
 
+# The release profile the engine is compiled with (docs/toolchain.md has the figures).
+PROFILE=("opt-level=1" "lto=false" "codegen-units=16" "debug=0" "incremental=false")
+
 # The SQL drivers the workspace names as git dependencies: Cargo resolves every one of them even
 # though a MongoDB-only build never compiles them, so each becomes an empty crate of the same name
 # and version whose features exist and do nothing. NAME VERSION FEATURE...
@@ -79,11 +82,14 @@ ${entry%% *} the checksum this script was written for (${entry##* }); nothing wa
   cp "$recipe/Cargo.lock" "$tree/Cargo.lock"
   (cd "$tree" && run_logged "$log_file" patch -p1 -i "$recipe/mongodb-only.patch") \
     || die "tools/prisma-engine/mongodb-only.patch does not apply (see $log_file)"
-  # No LTO and 16 codegen units: 4-5 minutes on 2 cores instead of tens. The target folder is
-  # kept beside the tree: crates.io crates are reused after a change of the patch or the lock.
-  (cd "$tree" && GIT_HASH="$commit" CARGO_TARGET_DIR="$target" run_logged "$log_file" \
-      cargo build --locked -p query-engine-node-api --release \
-      --config profile.release.lto=false --config profile.release.codegen-units=16) \
+  # Upstream's release profile (opt-level "s", fat LTO, one codegen unit) takes tens of minutes
+  # on 2 cores. PROFILE below keeps the release's behaviour and cuts the compile: opt-level 1,
+  # no LTO, 16 codegen units, no debug info, no incremental state; bench/bench_prisma_read.py
+  # gives what it costs at read time. The target folder is kept beside the tree: crates.io
+  # crates are reused after a change of the patch or the lock.
+  local settings=() setting
+  for setting in "${PROFILE[@]}"; do settings+=(--config "profile.release.$setting"); done
+  (cd "$tree" && GIT_HASH="$commit" CARGO_TARGET_DIR="$target" CARGO_INCREMENTAL=0       run_logged "$log_file" cargo build --locked -p query-engine-node-api --release "${settings[@]}") \
     || die "cargo build of the query engine failed (see $log_file)"
   mkdir -p "$prisma_dir"
   install -m 0644 "$target/release/libquery_engine.so" "$library"
