@@ -12,12 +12,20 @@
 //   MEESHY_PRISMA_PAGE (page size while locating refused documents, default 2000),
 //   MEESHY_PRISMA_MAX_REFUSED (documents located per model before counting stops, default 200)
 // Runs from stdin (`node - < prisma_read.js`), so it needs no file in the image it runs in.
+// Scoped read (the release's check inside the window): when the line fed before this program
+// sets globalThis.MEESHY_WRITTEN = {collection: [ledger id tokens]} (what a delta pass wrote),
+// only those documents are read: copied with $runCommandRaw (`find` by `_id`, `insert`) into a
+// scratch database on the same server, read there with findMany, and the scratch database
+// dropped. FerretDB 1.24 refuses every Prisma `where`, hence the copy; the raw commands carry
+// documents as relaxed Extended JSON, which keeps every type Prisma checks (an Int64 small
+// enough comes back as an Int32, which an Int or BigInt field both take).
 "use strict";
 
 const env = process.env;
 const { PrismaClient, Prisma } = require(env.MEESHY_PRISMA_CLIENT || "@prisma/client");
 const PAGE = Number(env.MEESHY_PRISMA_PAGE || 2000);
 const MAX_REFUSED = Number(env.MEESHY_PRISMA_MAX_REFUSED || 200);
+const COPY_CHUNK = 200;
 
 const datamodel = Prisma.dmmf.datamodel;
 const composites = new Map(datamodel.types.map((t) => [t.name, t]));
@@ -146,27 +154,88 @@ async function readModel(client, model) {
            seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
+// Our own errors name collections and counts, never a value: their message is printed.
+class ScopeError extends Error {}
+ScopeError.prototype.name = "ScopeError";
+
+// A ledger id token (migration/engine/target/ledger.py id_token) as Extended JSON.
+function tokenId(token) {
+  const kind = token[0], text = token.slice(1);
+  if (kind === "o") return { $oid: text };
+  if (kind === "s") return text;
+  if (kind === "i" && Number.isSafeInteger(Number(text))) return Number(text);
+  throw new ScopeError("a written id of a type the scoped read does not carry");
+}
+
+function scratchUrl(url) {
+  const parts = url.match(/^(mongodb(?:\+srv)?:\/\/[^/]+\/)([^?]*)(.*)$/);
+  if (!parts || !parts[2]) throw new ScopeError("DATABASE_URL names no database");
+  const name = `${parts[2].slice(0, 40)}_prisma_${require("crypto").randomBytes(4).toString("hex")}`;
+  return { url: `${parts[1]}${name}${parts[3]}`, name };
+}
+
+async function copyWritten(source, scratch, written) {
+  let copied = 0;
+  for (const [collection, tokens] of Object.entries(written)) {
+    for (let at = 0; at < tokens.length; at += COPY_CHUNK) {
+      const ids = tokens.slice(at, at + COPY_CHUNK).map(tokenId);
+      const found = await source.$runCommandRaw({ find: collection, filter: { _id: { $in: ids } },
+                                                  batchSize: ids.length, singleBatch: true });
+      const docs = found.cursor.firstBatch;
+      if (docs.length !== ids.length) {
+        throw new ScopeError(`${collection}: ${ids.length - docs.length} document(s) the delta wrote are gone`);
+      }
+      await scratch.$runCommandRaw({ insert: collection, documents: docs });
+      copied += docs.length;
+    }
+  }
+  return copied;
+}
+
+async function readAll(client, models, totals) {
+  for (const model of models) {
+    const result = await readModel(client, model);
+    totals.documents += result.read;
+    totals.refused += result.refused;
+    totals.unexamined += result.unexamined;
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
+}
+
 async function main() {
   const started = process.hrtime.bigint();
   const wanted = (env.MEESHY_PRISMA_MODELS || "").split(",").filter(Boolean);
   const unknown = wanted.filter((name) => !datamodel.models.some((m) => m.name === name));
-  if (unknown.length) throw new Error(`unknown models: ${unknown.join(", ")}`);
-  const models = datamodel.models.filter((m) => !wanted.length || wanted.includes(m.name));
+  if (unknown.length) throw new ScopeError(`unknown models: ${unknown.join(", ")}`);
+  const written = globalThis.MEESHY_WRITTEN || null;
+  const models = datamodel.models.filter((m) => (!wanted.length || wanted.includes(m.name))
+    && (!written || (m.dbName || m.name) in written));
   const client = new PrismaClient();
   const totals = { documents: 0, refused: 0, unexamined: 0 };
+  let scope = { kind: "database" };
   try {
-    for (const model of models) {
-      const result = await readModel(client, model);
-      totals.documents += result.read;
-      totals.refused += result.refused;
-      totals.unexamined += result.unexamined;
-      process.stdout.write(`${JSON.stringify(result)}\n`);
+    if (!written) {
+      await readAll(client, models, totals);
+    } else {
+      const scratch = scratchUrl(env.DATABASE_URL || "");
+      const copy = new PrismaClient({ datasourceUrl: scratch.url });
+      try {
+        const read = new Set(models.map((m) => m.dbName || m.name));   // no model, no copy
+        const copying = Object.fromEntries(Object.entries(written).filter(([c]) => read.has(c)));
+        scope = { kind: "written", copied: await copyWritten(client, copy, copying) };
+        await readAll(copy, models, totals);
+      } finally {
+        await copy.$runCommandRaw({ dropDatabase: 1 }).catch(() => {
+          process.stderr.write(`the scratch database ${scratch.name} could not be dropped\n`);
+        });
+        await copy.$disconnect();
+      }
     }
   } finally {
     await client.$disconnect();
   }
   process.stdout.write(`${JSON.stringify({
-    prisma: Prisma.prismaVersion.client, models: models.length, ...totals,
+    prisma: Prisma.prismaVersion.client, models: models.length, ...totals, scope,
     seconds: Number(process.hrtime.bigint() - started) / 1e9 })}\n`);
 }
 
@@ -175,7 +244,8 @@ main().catch((error) => {
   const code = (error && error.code) || (error && error.errorCode) || "";
   // An initialization error quotes no document: its first line says what is missing (an engine
   // for this platform, a server that does not answer), without any URI.
-  const why = error && error.name === "PrismaClientInitializationError"
+  const why = error instanceof ScopeError ? `: ${error.message}`
+    : error && error.name === "PrismaClientInitializationError"
     ? `: ${String(error.message).trim().split("\n")[0].replace(/mongodb(\+srv)?:\/\/\S*/g, "<uri>")}` : "";
   process.stderr.write(`prisma read failed: ${(error && error.name) || "Error"} ${code}${why}\n`);
   process.exit(1);

@@ -5,6 +5,10 @@ gateway (the program is steps/prisma_read.js, fed to `node -` on stdin):
     python -m steps.prisma_read --image IMAGE [--client-path PATH] [--network NET]
                                 [--docker-host H] [--models A,B] [--deadline S]  the image's node,
                                                                                  client and engine
+    ... --written REPORT    only the documents a migration pass wrote: REPORT is its JSON report
+                            (`written`, migration/engine/target/written.py), read on this host;
+                            without a complete list there (a full pass, a resumed one, no file)
+                            the whole database is read, and the result's `scope` says why
 
 The database URI (with the database's name) comes from MEESHY_PRISMA_DATABASE_URL, never a
 command line. With --image the program runs in a throw-away container of that image (its
@@ -50,6 +54,12 @@ def node_command(args) -> list[str]:
     return [*cmd, args.image, "-"]
 
 
+def program(written: dict | None) -> str:
+    """The reader, after the line that hands it the written ids (stdin has no size limit)."""
+    preamble = "" if written is None else f"globalThis.MEESHY_WRITTEN = {json.dumps(written)};\n"
+    return preamble + READER.read_text()
+
+
 def summarize(lines: list[dict]) -> dict:
     if not lines or "prisma" not in lines[-1]:
         raise ValueError("the reader printed no summary")
@@ -66,12 +76,25 @@ def refusal_sentences(result: dict) -> list[str]:
             f"{r['model']}: field {r['field']} ({r['code']})" for r in result["refusals"]]
 
 
+def written_scope(report_path: str | None) -> tuple[dict | None, dict]:
+    """({collection: [id tokens]} to read, or None for the whole database; why, for the result)."""
+    if not report_path:
+        return None, {"kind": "database"}
+    try:
+        written = json.loads(Path(report_path).read_text()).get("written")
+    except (OSError, ValueError) as error:
+        return None, {"kind": "database", "why": f"{report_path}: {type(error).__name__}"}
+    if not isinstance(written, dict) or not written.get("complete"):
+        return None, {"kind": "database", "why": f"{report_path} lists no complete set of writes"}
+    return written.get("ids") or {}, {"kind": "written"}
+
+
 def run(args, database_url: str) -> tuple[int, dict | None, str]:
     env = {**os.environ, "DATABASE_URL": database_url,
            "MEESHY_PRISMA_CLIENT": args.client or args.client_path,
            "MEESHY_PRISMA_MODELS": args.models or ""}
     try:
-        done = subprocess.run(node_command(args), input=READER.read_text(), env=env,
+        done = subprocess.run(node_command(args), input=program(args.written_ids), env=env,
                               capture_output=True, text=True, timeout=args.deadline)
     except subprocess.TimeoutExpired:
         if args.image:   # the CLI is gone; its container may still run
@@ -96,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--docker-host")
     parser.add_argument("--models", help="comma-separated model names (default: all)")
     parser.add_argument("--deadline", type=float, default=600.0, help="seconds")
+    parser.add_argument("--written", metavar="REPORT", help="a migration pass's JSON report")
     args = parser.parse_args(argv)
     database_url = os.environ.get(DATABASE_URL_ENV)
     if not database_url:
@@ -103,11 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.client and not (Path(args.client) / "index.js").is_file():
         parser.error(f"--client {args.client}: no generated client there (index.js)")
     args.container_name = f"meeshy-prisma-read-{uuid.uuid4().hex[:12]}"
+    args.written_ids, scope = written_scope(args.written)
     started = time.monotonic()
     code, result, problem = run(args, database_url)
     if result is None:
         print(f"error: {problem}", file=sys.stderr)
         return code
+    result["scope"] = {**scope, **result.get("scope", {})}
     for name, model in result["models"].items():
         print(f"{name}: {model['read']} read, {model['refused']} refused in {model['seconds']:.2f}s")
     for sentence in refusal_sentences(result):

@@ -41,12 +41,15 @@ class PrismaRead:
 
 
 def read_database(client: Path, database_uri: str, *, models: tuple[str, ...] = (),
-                  deadline: float = 600) -> PrismaRead:
-    """Every document of the database at `database_uri` (with its name) read by `client`."""
+                  written: Path | None = None, deadline: float = 600) -> PrismaRead:
+    """Every document of the database at `database_uri` (with its name) read by `client`; only
+    those a migration pass wrote when `written` is its report."""
     argv = [sys.executable, "-m", "steps.prisma_read", "--client", str(client),
             "--deadline", str(deadline)]
     if models:
         argv += ["--models", ",".join(models)]
+    if written:
+        argv += ["--written", str(written)]
     done = subprocess.run(argv, cwd=REPO_ROOT, capture_output=True, text=True,
                           env={**os.environ, DATABASE_URL_ENV: database_uri}, timeout=deadline + 60)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]

@@ -10,6 +10,7 @@ import pytest
 from legacy_data.dataset import insert_legacy_dataset
 from migration.engine import api
 from migration.engine.chain import load_chain
+from migration.engine.target.ledger import token_id
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
@@ -97,3 +98,51 @@ def test_a_read_of_some_models_reads_only_those(ferretdb, migrated, client_dir):
     assert set(read.result["models"]) == {"User", "Participant"}
     assert read.result["documents"] == db.User.count_documents({}) + \
         db.Participant.count_documents({})
+
+
+def copy_database(client, source: str, to: str):
+    for name in client[source].list_collection_names():
+        docs = list(client[source][name].find())
+        if docs:
+            client[to][name].insert_many(docs)
+    return client[to]
+
+
+def test_a_read_scoped_to_a_delta_pass_reads_only_what_it_wrote(ferretdb, migrated, client_dir,
+                                                               tmp_path):
+    """The window's read: a delta pass after a few source edits lists what it wrote; the scoped
+    read copies those documents aside, reads them there and drops the copy. A fault in a written
+    document is refused; one in a document the delta left alone is not read."""
+    client = migrated
+    source = copy_database(client, "prisma_legacy", "prisma_scoped_legacy")
+    target = copy_database(client, "prisma_decided", "prisma_scoped")
+    edited = [doc["_id"] for doc in source.User.find({}, {"_id": 1}).sort("_id", 1).limit(3)]
+    source.User.update_many({"_id": {"$in": edited}}, {"$set": {"firstName": "Edited"}})
+    chain = load_chain("migration.meeshy", None)
+    delta = api.run(source, target, chain, Validator(load_schema(chain.schema_path)))
+    assert delta["ok"] and delta["written"]["complete"], delta["verification"]["problems"]
+    written = delta["written"]["ids"]
+    assert 3 <= sum(map(len, written.values())) < sum(stored(target).values()) / 10
+    report = tmp_path / "delta.json"
+    report.write_text(json.dumps({"written": delta["written"]}))
+    target.User.update_one({"_id": token_id(written["User"][0])}, {"$set": {"role": "EMPEROR"}})
+    left_alone = set(map(token_id, written.get("Participant", [])))
+    untouched = next(d for d in target.Participant.find({}, {"_id": 1}) if d["_id"] not in left_alone)
+    target.Participant.update_one({"_id": untouched["_id"]}, {"$unset": {"permissions": ""}})
+    databases = set(client.list_database_names())
+
+    read = read_database(client_dir, ferretdb.uri(target.name), written=report)
+    assert read.code == 3, read.stderr[-2000:]
+    collections = {model.collection for model in load_schema(SCHEMA_PATH).models.values()}
+    copied = sum(len(ids) for name, ids in written.items() if name in collections)
+    assert read.result["scope"] == {"kind": "written", "copied": copied}
+    assert {(model, field) for model, field, _ in read.refused()} == {("User", "role")}
+    assert read.result["documents"] + read.result["refused"] == read.result["scope"]["copied"]
+    assert set(client.list_database_names()) == databases, "the scratch copy was left behind"
+
+    report.write_text(json.dumps({"written": {"complete": False, "ids": {}}}))
+    whole = read_database(client_dir, ferretdb.uri(target.name), written=report)
+    assert whole.result["scope"]["kind"] == "database"
+    assert "no complete set" in whole.result["scope"]["why"]
+    assert {(model, field) for model, field, _ in whole.refused()} == {
+        ("User", "role"), ("Participant", "permissions")}
