@@ -12,6 +12,10 @@ update, naming the model and field, and the containers that depend on it are nev
               throw-away container of the image on the stack's network; a document Prisma
               refuses fails it, naming model, field, Prisma's error code and a count
 
+Inside a switch's window (the release after its delta pass) prisma reads only what the delta
+wrote (`written_report`, the delta's migration report: steps.prisma_read --written); the whole
+database was read on the pre-copy, outside the window (ops/switch/prisma_pre_read.py).
+
 validate catches what Prisma lets pass (a string `_id` on an ObjectId id, a composite missing a
 defaulted field) and names problems early in `plan`; prisma is the services' own reading.
 
@@ -62,14 +66,14 @@ def _last_json(stdout: str) -> dict:
 
 def prisma_summary(result: dict) -> dict:
     """What the release keeps of a Prisma read: version, counts, refusals (no values in any)."""
-    keep = ("prisma", "documents", "refused", "unexamined", "refusals", "seconds", "ok")
+    keep = ("prisma", "documents", "refused", "unexamined", "refusals", "scope", "seconds", "ok")
     return {key: result[key] for key in keep if key in result}
 
 
 class SchemaCheck(pulumi.ComponentResource):
     def __init__(self, name: str, *, stack: str, server: Server, image: str, database: str,
                  backup_dir: str, timeout_seconds: int, docker_host: str | None = None,
-                 path_in_image: str = DEFAULT_PATH_IN_IMAGE,
+                 path_in_image: str = DEFAULT_PATH_IN_IMAGE, written_report: str | None = None,
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:release:SchemaCheck", name, None, opts)
@@ -96,7 +100,8 @@ class SchemaCheck(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.copy, *depends_on]))
         self.prisma = local_command(
             f"{name}-prisma",
-            create=shlex.join(prisma_read_command(server, image, deadline_seconds=timeout_seconds)),
+            create=shlex.join(prisma_read_command(server, image, deadline_seconds=timeout_seconds,
+                                                  written_report=written_report)),
             update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT),
             environment=pulumi.Output.secret(
                 {PRISMA_DATABASE_URL_ENV: server.database_uri(database)}),

@@ -58,7 +58,11 @@ def table(report: dict) -> str:
                          f"(outside the window)")
         prisma = (switch.get("schemaCheck") or {}).get("prisma")
         if prisma:
-            lines.append(f"    release check {prisma_line(prisma)} in {prisma.get('seconds')} s")
+            scope = prisma.get("scope") or {}
+            what = ("what the delta pass wrote" if scope.get("kind") == "written"
+                    else "the whole database")
+            lines.append(f"    release check {prisma_line(prisma)} in {prisma.get('seconds')} s "
+                         f"({what}, inside the window)")
     writes = report.get("writes")
     if writes:
         lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "

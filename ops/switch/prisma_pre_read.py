@@ -1,8 +1,7 @@
 """The full read of the migrated data by the new gateway image's Prisma Client, right after the
 pre-copy and outside the write-unavailability window: a document the services' own ORM refuses
-stops the switch before maintenance, and the release's check inside the window then reads what
-is there again (steps/prisma_read.py; FerretDB refuses Prisma's filters, so no read can be
-limited to the documents the delta pass wrote)."""
+stops the switch before maintenance. The release's check inside the window then reads only the
+documents the delta pass wrote (the ids its report lists; steps/prisma_read.py --written)."""
 from __future__ import annotations
 
 from config import stack_edits as edit
