@@ -25,8 +25,9 @@ step() {
 }
 
 # Prisma's query engine is a cargo build of several minutes that needs nothing the Go builds
-# make: it runs beside them (their downloads and links leave the cores idle at times), and the
-# local images, whose gateway tags carry Prisma Client, wait for it.
+# make: it runs beside them and beside the images (their downloads, debootstrap and package
+# installs leave the cores idle at times); only the gateway tags, which carry Prisma Client,
+# wait for it.
 if [[ "$what" == test ]]; then
   step install-node.sh     # Prisma's npm packages and generate run on it
   "$here/build-prisma.sh" >"$MEESHY_LOGS/bootstrap-prisma.log" 2>&1 &
@@ -40,10 +41,12 @@ step build-pulumi-command.sh
 step build-pulumi-docker.sh
 step build-docker-engine.sh
 if [[ "$what" == test ]]; then
+  "$here/build-images.sh" --without-prisma \
+    || die "build-images.sh --without-prisma failed (exit $?); logs are in $MEESHY_LOGS"
   prisma_rc=0
   wait "$prisma_pid" || prisma_rc=$?
   cat "$MEESHY_LOGS/bootstrap-prisma.log" >&2
   (( prisma_rc == 0 )) || die "build-prisma.sh failed (exit $prisma_rc); logs are in $MEESHY_LOGS"
-  step build-images.sh
+  step build-images.sh     # the gateway tags, now that Prisma Client can be generated
 fi
 log "tools for '$what' are in $MEESHY_BIN (source tools/env.sh to use them), in $(( $(date +%s) - started ))s"

@@ -5,6 +5,8 @@
 #   build-images.sh            build what is missing or stale
 #   build-images.sh --list     print the image settings a rehearsal stack uses (key ref)
 #   build-images.sh --verify   build, then run every image and check its health (images/verify.sh)
+#   build-images.sh --without-prisma   every image but the gateway tags, which carry Prisma Client:
+#                              the bootstrap builds these while tools/build-prisma.sh compiles
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
@@ -180,7 +182,9 @@ else
   rm -rf "$ctx"
 fi
 standin_id="$(docker image inspect --format '{{.Id}}' "$standin_tag")"
-"$here/build-prisma.sh"   # the gateway tags carry Prisma Client (a no-op once built)
+without_prisma=false
+[[ "${1:-}" == "--without-prisma" ]] && without_prisma=true
+$without_prisma || "$here/build-prisma.sh"   # the gateway tags carry Prisma Client (a no-op once built)
 # Each role/schema tag carries the Prisma schema its release was written under, where the real
 # gateway image keeps it (docs/images.md): the release step that checks the data against the
 # images about to start copies it out from there.
@@ -194,6 +198,7 @@ variant() {  # TAG ROLE SCHEMA SCHEMA_FILE [EXTRA_ENV]
   dockerfile="$(printf 'FROM %s\nENV MEESHY_STANDIN_ROLE=%s MEESHY_SCHEMA=%s %s\nCOPY schema.prisma %s\n' \
     "$standin_tag" "$2" "$3" "${5:-}" "$SCHEMA_IN_IMAGE")"
   if [[ "$2" == gateway ]]; then
+    $without_prisma && { log "$1 waits for Prisma Client (tools/build-prisma.sh)"; return 0; }
     client="$("$here/prisma-generate.sh" "$4")" || die "cannot generate Prisma Client for $4"
     dockerfile+="$(printf '\nCOPY node /usr/local/bin/node\nCOPY client %s\n' "$CLIENT_IN_IMAGE")"
   fi
