@@ -4,17 +4,21 @@ steps/prisma_read.js: one findMany per model, every scalar, enum and composite f
 plain pymongo read of the same collections, side by side on one FerretDB in one run.
 
     $MEESHY_VENV/bin/python bench/bench_prisma_read.py --scale 1 --scale 10 [--decision notifications=migrate]
+        [--compare-engine LIBRARY]
 
 For each scale it generates the legacy dataset, migrates it (`migration run`, the operators'
 decisions unless --decision says otherwise), then times the Prisma read and the pymongo read
 (every document of every collection a model of the schema names, decoded) and prints both,
-their ratio, and the documents Prisma refused. Figures, never asserted.
+their ratio, and the documents Prisma refused. --compare-engine reads the same target a second
+time with the same client carrying another query engine library (e.g. one built with another
+cargo profile), and prints that read and its ratio to the first. Figures, never asserted.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import time
@@ -52,7 +56,26 @@ def pymongo_read(db) -> tuple[float, int]:
     return time.monotonic() - started, documents
 
 
-def bench(server, client_dir: pathlib.Path, scale: float, decisions: list[str]) -> dict:
+def timed_read(client_dir: pathlib.Path, uri: str):
+    started = time.monotonic()
+    read = read_database(client_dir, uri, deadline=7200)
+    if read.result is None:
+        raise SystemExit(f"the Prisma read failed: {read.stderr[-2000:]}")
+    return time.monotonic() - started, read
+
+
+def client_with_engine(client_dir: pathlib.Path, library: pathlib.Path) -> pathlib.Path:
+    """A copy of the generated client whose query engine is `library`: the runtime it requires
+    (@prisma/client in the node_modules beside the clients) is found from the same parent."""
+    copy = client_dir.parent / f"{client_dir.name}-engine-{os.getpid()}"
+    shutil.copytree(client_dir, copy)
+    for engine in copy.glob("libquery_engine-*.so.node"):
+        shutil.copy2(library, engine)
+    return copy
+
+
+def bench(server, client_dir: pathlib.Path, scale: float, decisions: list[str],
+          other_client: pathlib.Path | None = None) -> dict:
     client = server.client()
     source, target = f"legacy_x{scale:g}", f"target_x{scale:g}"
     counts = insert_legacy_dataset(client[source], seed=SEED, scale=scale)
@@ -60,11 +83,12 @@ def bench(server, client_dir: pathlib.Path, scale: float, decisions: list[str]) 
     migrated = migrate(server, source, target, decisions)
     print(f"x{scale:g}: migrated in {migrated:.1f} s", flush=True)
     raw_seconds, raw_documents = pymongo_read(client[target])
-    started = time.monotonic()
-    read = read_database(client_dir, server.uri(target), deadline=7200)
-    prisma_seconds = time.monotonic() - started
-    if read.result is None:
-        raise SystemExit(f"the Prisma read failed: {read.stderr[-2000:]}")
+    prisma_seconds, read = timed_read(client_dir, server.uri(target))
+    other = None
+    if other_client is not None:
+        other = timed_read(other_client, server.uri(target))[0]
+        print(f"x{scale:g}: the same read with the other engine in {other:.1f} s; "
+              f"that/built {other / prisma_seconds:.2f}", flush=True)
     slowest = sorted(read.result["models"].items(), key=lambda kv: -kv[1]["seconds"])[:3]
     print(f"x{scale:g}: Prisma Client {read.result['prisma']} read {read.result['documents']} "
           f"documents in {prisma_seconds:.1f} s ({read.result['refused']} refused; slowest: "
@@ -75,7 +99,7 @@ def bench(server, client_dir: pathlib.Path, scale: float, decisions: list[str]) 
     client.drop_database(target)
     client.close()
     return {"scale": scale, "documents": read.result["documents"], "prisma": prisma_seconds,
-            "pymongo": raw_seconds, "refused": read.result["refused"]}
+            "pymongo": raw_seconds, "refused": read.result["refused"], "other": other}
 
 
 def main() -> int:
@@ -83,17 +107,25 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, action="append")
     parser.add_argument("--decision", action="append", default=[])
+    parser.add_argument("--compare-engine", type=pathlib.Path, metavar="LIBRARY")
     args = parser.parse_args()
     client_dir = generate_client(SCHEMA_PATH)
     rows = []
     with FerretDB() as server:
-        for scale in args.scale or [1.0]:
-            rows.append(bench(server, client_dir, scale, args.decision))
-    print("\n| scale | documents | Prisma Client | pymongo | prisma/pymongo | refused |")
-    print("|---|---|---|---|---|---|")
+        other = client_with_engine(client_dir, args.compare_engine) if args.compare_engine else None
+        try:
+            for scale in args.scale or [1.0]:
+                rows.append(bench(server, client_dir, scale, args.decision, other))
+        finally:
+            if other is not None:
+                shutil.rmtree(other, ignore_errors=True)
+    print("\n| scale | documents | Prisma Client | pymongo | prisma/pymongo | refused | other engine |")
+    print("|---|---|---|---|---|---|---|")
     for row in rows:
+        that = f"{row['other']:.1f} s ({row['other'] / row['prisma']:.2f})" if row["other"] else "-"
         print(f"| x{row['scale']:g} | {row['documents']:,} | {row['prisma']:.1f} s | "
-              f"{row['pymongo']:.1f} s | {row['prisma'] / row['pymongo']:.2f} | {row['refused']} |")
+              f"{row['pymongo']:.1f} s | {row['prisma'] / row['pymongo']:.2f} | {row['refused']} | "
+              f"{that} |")
     return 0
 
 
