@@ -48,8 +48,18 @@ declare -A REFS=(
   [redis]=meeshy-local/redis:7.0-bookworm
   [static]=meeshy-local/static-files:1.22-bookworm
   [maintenance]=meeshy-local/static-files:1.22-bookworm
-  [tools]=meeshy-local/meeshy-infra-tools:$(cat "$MEESHY_REPO_ROOT/VERSION")
 )
+# The tools image carries this checkout's migration/ and steps/: its tag for tests and rehearsals
+# names them too (another branch's programs, another tag). The stack files name it by the
+# project's version alone (TOOLS_RELEASE_TAG), which the build also tags: what this machine
+# deploys is the checkout that built last.
+tools_sources() {  # the repository files the tools image carries, relative to the repository
+  (cd "$MEESHY_REPO_ROOT" && find migration steps -type f \( -name '*.py' -o -name '*.prisma' \) \
+     ! -path '*/__pycache__/*' | LC_ALL=C sort)
+}
+TOOLS_RELEASE_TAG="meeshy-local/meeshy-infra-tools:$(cat "$MEESHY_REPO_ROOT/VERSION")"
+REFS[tools]="$TOOLS_RELEASE_TAG-$( { recipe_hash "$images/tools"; recipe_hash "$images/debian-base"
+  cd "$MEESHY_REPO_ROOT" && tools_sources | xargs sha256sum VERSION; } | sha256sum | cut -c1-12)"
 for role in translator gateway web; do
   REFS[$role]="$(variant_ref "$role" target "$TARGET_SCHEMA")"
   REFS[$role@legacy]="$(variant_ref "$role" legacy "$LEGACY_SCHEMA")"
@@ -228,14 +238,11 @@ done
 variant "${REFS[gateway@unhealthy]}" gateway target "$TARGET_SCHEMA" "$UNHEALTHY_ENV"
 
 # 7. The tools image: the release steps' programs from this repository, at the project's version.
-tools_sources() {  # the repository files the tools image carries, relative to the repository
-  (cd "$MEESHY_REPO_ROOT" && find migration steps -type f \( -name '*.py' -o -name '*.prisma' \) \
-     ! -path '*/__pycache__/*' | LC_ALL=C sort)
-}
 hash="$(recipe_hash "$images/tools" "$base_id" "mongodump $(stamp_of mongodump)" \
         "$(cd "$MEESHY_REPO_ROOT" && tools_sources | xargs sha256sum VERSION | sha256sum)")"
 if is_current "${REFS[tools]}" "$hash"; then
   log "${REFS[tools]} is current"
+  docker tag "${REFS[tools]}" "$TOOLS_RELEASE_TAG"
 else
   ctx="$(stage tools)"
   install -m 0755 "$MEESHY_BIN/mongodump" "$MEESHY_BIN/mongorestore" "$ctx/"
@@ -244,6 +251,7 @@ else
     || die "cannot stage the tools image's programs"
   fetch_wheels "$images/tools/requirements.txt" "$ctx/wheels"
   build tools "${REFS[tools]}" "$ctx" "$hash"
+  docker tag "${REFS[tools]}" "$TOOLS_RELEASE_TAG"
   rm -rf "$ctx"
 fi
 

@@ -1,4 +1,4 @@
-"""The stand-in tags name their contents (tools/build-images.sh variant_ref): a checkout whose
+"""The stand-in and tools tags name their contents (tools/build-images.sh variant_ref): a checkout whose
 files build another image lists another tag, so two branches testing on one engine never
 replace each other's images; the same files list the same tags."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 COPIED = ("tools/lib.sh", "tools/build-common.sh", "tools/build-images.sh", "tools/build-prisma.sh",
           "tools/prisma-generate.sh", "tools/prisma-engine", "images/debian-base", "images/standin",
-          "migration/meeshy/schema.prisma", "migration/meeshy/legacy", "VERSION")
+          "images/tools", "migration", "steps", "VERSION")
 
 
 def checkout(where: pathlib.Path) -> pathlib.Path:
@@ -38,15 +38,19 @@ def test_a_tag_changes_exactly_when_what_its_image_is_built_from_changes(tmp_pat
     before = listed(repo, tmp_path / "cache")
     assert listed(checkout(tmp_path / "other"), tmp_path / "cache") == before
 
+    (repo / "steps/added.py").write_text("# another program in the tools image\n")
+    tools = listed(repo, tmp_path / "cache")
+    assert changed(before, tools) == {"tools"}
+
     with (repo / "tools/prisma-engine/mongodb-only.patch").open("a") as patch:
         patch.write("\n")
     engine = listed(repo, tmp_path / "cache")
-    assert changed(before, engine) == {"gateway", "gateway@legacy", "gateway@unhealthy"}
+    assert changed(tools, engine) == {"gateway", "gateway@legacy", "gateway@unhealthy"}
 
     with (repo / "migration/meeshy/schema.prisma").open("a") as schema:
         schema.write("\n// another release\n")
     schema = listed(repo, tmp_path / "cache")
-    assert changed(engine, schema) == {"translator", "gateway", "web", "gateway@unhealthy"}
+    assert changed(engine, schema) == {"translator", "gateway", "web", "gateway@unhealthy", "tools"}
 
     (repo / "images/standin/added.txt").write_text("x\n")
     assert changed(schema, listed(repo, tmp_path / "cache")) == {
