@@ -51,8 +51,7 @@ declare -A REFS=(
 )
 # The tools image carries this checkout's migration/ and steps/: its tag for tests and rehearsals
 # names them too (another branch's programs, another tag). The stack files name it by the
-# project's version alone (TOOLS_RELEASE_TAG), which the build also tags: what this machine
-# deploys is the checkout that built last.
+# project's version alone (TOOLS_RELEASE_TAG), which the build tags when it is missing.
 tools_sources() {  # the repository files the tools image carries, relative to the repository
   (cd "$MEESHY_REPO_ROOT" && find migration steps -type f \( -name '*.py' -o -name '*.prisma' \) \
      ! -path '*/__pycache__/*' | LC_ALL=C sort)
@@ -242,7 +241,6 @@ hash="$(recipe_hash "$images/tools" "$base_id" "mongodump $(stamp_of mongodump)"
         "$(cd "$MEESHY_REPO_ROOT" && tools_sources | xargs sha256sum VERSION | sha256sum)")"
 if is_current "${REFS[tools]}" "$hash"; then
   log "${REFS[tools]} is current"
-  docker tag "${REFS[tools]}" "$TOOLS_RELEASE_TAG"
 else
   ctx="$(stage tools)"
   install -m 0755 "$MEESHY_BIN/mongodump" "$MEESHY_BIN/mongorestore" "$ctx/"
@@ -251,9 +249,10 @@ else
     || die "cannot stage the tools image's programs"
   fetch_wheels "$images/tools/requirements.txt" "$ctx/wheels"
   build tools "${REFS[tools]}" "$ctx" "$hash"
-  docker tag "${REFS[tools]}" "$TOOLS_RELEASE_TAG"
   rm -rf "$ctx"
 fi
+# Tagged once, when missing: a later build of another checkout never moves it under a deploy.
+docker image inspect "$TOOLS_RELEASE_TAG" >/dev/null 2>&1 || docker tag "${REFS[tools]}" "$TOOLS_RELEASE_TAG"
 
 log "images ready; settings for a rehearsal stack: $0 --list"
 [[ "${1:-}" == "--verify" ]] && exec "$images/verify.sh"
