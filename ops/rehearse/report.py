@@ -20,7 +20,8 @@ def prisma_line(prisma: dict) -> str:
             f"{prisma.get('refused')} refused")
     refusals = ", ".join(f"{r['model']}.{r['field']} {r['code']} x{r['count']}"
                          for r in prisma.get("refusals") or [])
-    return line + (f" ({refusals})" if refusals else "")
+    return line + (f" ({refusals})" if refusals else "") + \
+        f" in {round(prisma.get('seconds') or 0, 2)} s"
 
 
 def table(report: dict) -> str:
@@ -54,15 +55,13 @@ def table(report: dict) -> str:
         lines.append(f"    migration verified (counts and hashes): {verified}")
         pre_read = switch.get("prismaPreCopy")
         if pre_read:
-            lines.append(f"    pre-copy {prisma_line(pre_read)} in {pre_read.get('seconds')} s "
-                         f"(outside the window)")
+            lines.append(f"    pre-copy {prisma_line(pre_read)} (outside the window)")
         prisma = (switch.get("schemaCheck") or {}).get("prisma")
         if prisma:
             scope = prisma.get("scope") or {}
             what = ("what the delta pass wrote" if scope.get("kind") == "written"
                     else "the whole database")
-            lines.append(f"    release check {prisma_line(prisma)} in {prisma.get('seconds')} s "
-                         f"({what}, inside the window)")
+            lines.append(f"    release check {prisma_line(prisma)} ({what}, inside the window)")
     writes = report.get("writes")
     if writes:
         lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "

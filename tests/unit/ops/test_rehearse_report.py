@@ -65,7 +65,7 @@ def test_a_refusal_by_prisma_is_named_in_the_table():
     refused = report()
     refused["switch"]["schemaCheck"]["prisma"].update(refused=2, refusals=[
         {"model": "User", "field": "role", "code": "P2023", "count": 2}])
-    assert "1234 documents, 2 refused (User.role P2023 x2)" in table(refused)
+    assert "1234 documents, 2 refused (User.role P2023 x2) in 4.5 s" in table(refused)
 
 
 def test_the_picture_is_a_png_and_counts_every_write(tmp_path):
