@@ -291,3 +291,28 @@ def schema_validate_script(*, schema_file: str, report_path: str) -> list[str]:
     `schema_file`, for migration_step_command (with both files' folders mounted in Docker mode)."""
     return ["sh", "-c", f'exec {python()} -m migration validate --target "${MIGRATION_TARGET_ENV}" '
                         f'--schema {_sh_quote(schema_file)} --json {_sh_quote(report_path)}']
+
+
+PRISMA_DATABASE_URL_ENV = "MEESHY_PRISMA_DATABASE_URL"
+
+
+def prisma_read_command(server: Server, image: str, *, deadline_seconds: float,
+                        client_path: str | None = None, models: Sequence[str] = (),
+                        written_report: str | None = None) -> list[str]:
+    """steps.prisma_read on this host: every document of the database in PRISMA_DATABASE_URL_ENV
+    read by the Prisma Client `image` carries, in a throw-away container of that image on the
+    stack's network (host networking for an external server, which is on this host's loopback
+    in the tests); only those a migration pass wrote with `written_report`, its report."""
+    docker_mode = isinstance(server, DockerServer)
+    argv = [python(), "-m", "steps.prisma_read", "--image", image,
+            "--network", server.network if docker_mode else "host",
+            "--deadline", _number(deadline_seconds)]
+    if client_path:
+        argv += ["--client-path", client_path]
+    if models:
+        argv += ["--models", ",".join(models)]
+    if written_report:
+        argv += ["--written", written_report]
+    if docker_mode and server.docker_host:
+        argv += ["--docker-host", server.docker_host]
+    return argv

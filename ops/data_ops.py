@@ -244,3 +244,13 @@ def read_file(server: rc.Server, path: str, timeout: float = DEFAULT_TIMEOUT) ->
     if isinstance(server, rc.ExternalServer):
         return Path(path).read_text()
     return _run(rc.read_file_command(server, path), {}, timeout, f"reading {path}")
+
+
+def prisma_read(server: rc.Server, image: str, database: str,
+                timeout: float = DEFAULT_TIMEOUT) -> dict:
+    """Every document of `database` read by the Prisma Client `image` carries (steps.prisma_read
+    in a container of that image); a refused document is a DataOperationError naming model,
+    field and count."""
+    argv = rc.prisma_read_command(server, image, deadline_seconds=max(1.0, timeout))
+    return _json_line(_run(argv, {rc.PRISMA_DATABASE_URL_ENV: server.database_uri(database)},
+                           timeout + 60, f"Prisma read of {database} with {image}"))

@@ -59,6 +59,8 @@ EXAMPLE_STEP_OUTPUTS = {
                            "sha256": "0" * 64, "models": 1},
     "-schema-check-validate": {"exitCode": 0, "report": "/example.json", "durationSeconds": 0.0,
                                "summary": {"ok": True, "documents": 0, "invalid": 0}},
+    "-schema-check-prisma": {"prisma": "6.19.3", "documents": 0, "refused": 0, "unexamined": 0,
+                             "refusals": [], "models": {}, "seconds": 0.0, "ok": True},
 }
 
 

@@ -3,6 +3,8 @@
 # so a second run costs seconds.
 #   bootstrap.sh test     everything the suite needs: tools, plugins, a Docker engine, local images
 #   bootstrap.sh deploy   what a deployment to the local Docker engine needs (no local images)
+# Prisma Client and its query engine (test only) are built from source archives in
+# $MEESHY_PLUGIN_SOURCES too (tools/build-prisma.sh).
 # Pulumi plugins come, in this order, from the plugin cache, from `pulumi plugin install` where the
 # host can download them, or from the source archives in $MEESHY_PLUGIN_SOURCES (air-gapped hosts).
 # See docs/toolchain.md for versions, build times and recipes.
@@ -22,6 +24,15 @@ step() {
   "$here/$1" || die "$1 failed (exit $?); logs are in $MEESHY_LOGS"
 }
 
+# Prisma's query engine is a cargo build of several minutes that needs nothing the Go builds
+# make: it runs beside them and beside the images (their downloads, debootstrap and package
+# installs leave the cores idle at times); only the gateway tags, which carry Prisma Client,
+# wait for it.
+if [[ "$what" == test ]]; then
+  step install-node.sh     # Prisma's npm packages and generate run on it
+  "$here/build-prisma.sh" >"$MEESHY_LOGS/bootstrap-prisma.log" 2>&1 &
+  prisma_pid=$!
+fi
 step build-ferretdb.sh
 step build-mongo-tools.sh
 step build-pulumi.sh
@@ -30,7 +41,12 @@ step build-pulumi-command.sh
 step build-pulumi-docker.sh
 step build-docker-engine.sh
 if [[ "$what" == test ]]; then
-  step install-node.sh
-  step build-images.sh
+  "$here/build-images.sh" --without-prisma \
+    || die "build-images.sh --without-prisma failed (exit $?); logs are in $MEESHY_LOGS"
+  prisma_rc=0
+  wait "$prisma_pid" || prisma_rc=$?
+  cat "$MEESHY_LOGS/bootstrap-prisma.log" >&2
+  (( prisma_rc == 0 )) || die "build-prisma.sh failed (exit $prisma_rc); logs are in $MEESHY_LOGS"
+  step build-images.sh     # the gateway tags, now that Prisma Client can be generated
 fi
 log "tools for '$what' are in $MEESHY_BIN (source tools/env.sh to use them), in $(( $(date +%s) - started ))s"

@@ -5,6 +5,8 @@
 #   build-images.sh            build what is missing or stale
 #   build-images.sh --list     print the image settings a rehearsal stack uses (key ref)
 #   build-images.sh --verify   build, then run every image and check its health (images/verify.sh)
+#   build-images.sh --without-prisma   every image but the gateway tags, which carry Prisma Client:
+#                              the bootstrap builds these while tools/build-prisma.sh compiles
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 . "$here/lib.sh"
@@ -13,6 +15,31 @@ here="$(cd "$(dirname "$0")" && pwd)"
 images="$MEESHY_REPO_ROOT/images"
 STANDIN_VERSION=1.0.0
 BASE_TAG=meeshy-local/debian-base:bookworm
+# recipe_hash DIR [EXTRA...]: what an image is built from; EXTRA names binaries' version stamps.
+recipe_hash() {
+  local dir="$1"; shift
+  { (cd "$dir" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z \
+       | xargs -0 sha256sum); printf '%s\n' "$@"; } | sha256sum | cut -c1-16
+}
+
+TARGET_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/schema.prisma"
+LEGACY_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/legacy/legacy-2026-01-22-cf31b1a00.prisma"
+# variant_ref ROLE KIND SCHEMA_FILE [EXTRA_ENV]: a stand-in tag named by its contents: a hash of
+# this checkout's files it is built from (the base and stand-in recipes, the schema, and for a
+# gateway the Prisma Client's recipe). Two checkouts building different contents never share a
+# tag, so no build or test of one replaces an image another is running; the same files give the
+# same tag on every branch. No engine or tool is asked: `--list` stays cheap.
+variant_ref() {
+  local hash
+  hash="$( { recipe_hash "$images/debian-base"; recipe_hash "$images/standin"; sha256sum <"$3"
+             printf '%s\n' "$1" "$2" "${4:-}"
+             if [[ "$1" == gateway ]]; then
+               sha256sum "$here/build-prisma.sh" "$here/prisma-generate.sh" \
+                 "$here/prisma-engine/Cargo.lock" "$here/prisma-engine/mongodb-only.patch" | cut -d' ' -f1
+             fi; } | sha256sum | cut -c1-12)"
+  printf 'meeshy-local/%s:%s-%s-%s\n' "$1" "$2" "$STANDIN_VERSION" "$hash"
+}
+UNHEALTHY_ENV=STANDIN_FORCE_UNHEALTHY=1
 # meeshy:images key -> reference. The single place these tags are spelled; docs/images.md and
 # images/verify.sh read them from `--list`.
 declare -A REFS=(
@@ -21,19 +48,29 @@ declare -A REFS=(
   [redis]=meeshy-local/redis:7.0-bookworm
   [static]=meeshy-local/static-files:1.22-bookworm
   [maintenance]=meeshy-local/static-files:1.22-bookworm
-  [translator]=meeshy-local/translator:target-$STANDIN_VERSION
-  [gateway]=meeshy-local/gateway:target-$STANDIN_VERSION
-  [web]=meeshy-local/web:target-$STANDIN_VERSION
-  [tools]=meeshy-local/meeshy-infra-tools:$(cat "$MEESHY_REPO_ROOT/VERSION")
 )
+# The tools image carries this checkout's migration/ and steps/: its tag for tests and rehearsals
+# names them too (another branch's programs, another tag). The stack files name it by the
+# project's version alone (TOOLS_RELEASE_TAG), which the build tags when it is missing.
+tools_sources() {  # the repository files the tools image carries, relative to the repository
+  (cd "$MEESHY_REPO_ROOT" && find migration steps -type f \( -name '*.py' -o -name '*.prisma' \) \
+     ! -path '*/__pycache__/*' | LC_ALL=C sort)
+}
+TOOLS_RELEASE_TAG="meeshy-local/meeshy-infra-tools:$(cat "$MEESHY_REPO_ROOT/VERSION")"
+REFS[tools]="$TOOLS_RELEASE_TAG-$( { recipe_hash "$images/tools"; recipe_hash "$images/debian-base"
+  cd "$MEESHY_REPO_ROOT" && tools_sources | xargs sha256sum VERSION; } | sha256sum | cut -c1-12)"
+for role in translator gateway web; do
+  REFS[$role]="$(variant_ref "$role" target "$TARGET_SCHEMA")"
+  REFS[$role@legacy]="$(variant_ref "$role" legacy "$LEGACY_SCHEMA")"
+done
+REFS[gateway@unhealthy]="$(variant_ref gateway unhealthy "$TARGET_SCHEMA" "$UNHEALTHY_ENV")"
 KEY_ORDER=(traefik mongo redis translator gateway web static maintenance tools)
 
 if [[ "${1:-}" == "--list" ]]; then
   for key in "${KEY_ORDER[@]}"; do printf '%s %s\n' "$key" "${REFS[$key]}"; done
-  for role in translator gateway web; do
-    printf '%s@legacy %s\n' "$role" "meeshy-local/$role:legacy-$STANDIN_VERSION"
+  for key in translator@legacy gateway@legacy web@legacy gateway@unhealthy; do
+    printf '%s %s\n' "$key" "${REFS[$key]}"
   done
-  printf 'gateway@unhealthy %s\n' "meeshy-local/gateway:unhealthy-$STANDIN_VERSION"
   exit 0
 fi
 
@@ -45,13 +82,6 @@ docker info >/dev/null 2>&1 || {
   log "no Docker engine answers: running tools/build-docker-engine.sh"
   "$here/build-docker-engine.sh"
   docker info >/dev/null 2>&1 || die "no Docker engine answers (docker info); start dockerd first"
-}
-
-# recipe_hash DIR [EXTRA...]: what an image is built from; EXTRA names binaries' version stamps.
-recipe_hash() {
-  local dir="$1"; shift
-  { (cd "$dir" && find . -type f ! -name '*.pyc' ! -path '*/__pycache__/*' -print0 | sort -z \
-       | xargs -0 sha256sum); printf '%s\n' "$@"; } | sha256sum | cut -c1-16
 }
 
 is_current() {  # TAG HASH
@@ -161,21 +191,37 @@ else
   rm -rf "$ctx"
 fi
 standin_id="$(docker image inspect --format '{{.Id}}' "$standin_tag")"
+without_prisma=false
+[[ "${1:-}" == "--without-prisma" ]] && without_prisma=true
+$without_prisma || "$here/build-prisma.sh"   # the gateway tags carry Prisma Client (a no-op once built)
 # Each role/schema tag carries the Prisma schema its release was written under, where the real
 # gateway image keeps it (docs/images.md): the release step that checks the data against the
 # images about to start copies it out from there.
 SCHEMA_IN_IMAGE=/app/packages/shared/prisma/schema.prisma
-TARGET_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/schema.prisma"
-LEGACY_SCHEMA="$MEESHY_REPO_ROOT/migration/meeshy/legacy/legacy-2026-01-22-cf31b1a00.prisma"
+# The gateway tags also carry what the real gateway image reads its data with: Prisma Client
+# generated from the tag's schema (its query engine inside) where the real image keeps it, and a
+# node to run it (this host's: the base image has none). The release reads the data with them.
+CLIENT_IN_IMAGE=/app/packages/shared/prisma/client
 variant() {  # TAG ROLE SCHEMA SCHEMA_FILE [EXTRA_ENV]
-  local dockerfile vhash old ctx
+  local dockerfile vhash old ctx client=""
   dockerfile="$(printf 'FROM %s\nENV MEESHY_STANDIN_ROLE=%s MEESHY_SCHEMA=%s %s\nCOPY schema.prisma %s\n' \
     "$standin_tag" "$2" "$3" "${5:-}" "$SCHEMA_IN_IMAGE")"
-  vhash="$(printf '%s %s %s' "$standin_id" "$dockerfile" "$(sha256sum <"$4")" | sha256sum | cut -c1-16)"
+  if [[ "$2" == gateway ]]; then
+    $without_prisma && { log "$1 waits for Prisma Client (tools/build-prisma.sh)"; return 0; }
+    client="$("$here/prisma-generate.sh" "$4")" || die "cannot generate Prisma Client for $4"
+    dockerfile+="$(printf '\nCOPY node /usr/local/bin/node\nCOPY client %s\n' "$CLIENT_IN_IMAGE")"
+  fi
+  vhash="$(printf '%s %s %s' "$standin_id" "$dockerfile" \
+    "$(sha256sum <"$4")${client:+ $(cat "$client/.meeshy-key") $(node --version)}" \
+    | sha256sum | cut -c1-16)"
   is_current "$1" "$vhash" && return 0
   old="$(docker image inspect --format '{{.Id}}' "$1" 2>/dev/null || true)"
   ctx="$(mktemp -d)"
   install -m 0644 "$4" "$ctx/schema.prisma"
+  if [[ -n "$client" ]]; then
+    install -m 0755 "$(command -v node)" "$ctx/node"
+    cp -r "$client" "$ctx/client" && chmod -R a+rX "$ctx/client"
+  fi
   printf '%s\n' "$dockerfile" \
     | run_logged "$log_file" docker build --label "meeshy.recipe=$vhash" -t "$1" -f - "$ctx" \
     || { rm -rf "$ctx"; die "docker build of $1 failed (see $log_file)"; }
@@ -184,18 +230,13 @@ variant() {  # TAG ROLE SCHEMA SCHEMA_FILE [EXTRA_ENV]
   log "tagged $1"
 }
 for role in translator gateway web; do
-  variant "meeshy-local/$role:legacy-$STANDIN_VERSION" "$role" legacy "$LEGACY_SCHEMA"
+  variant "${REFS[$role@legacy]}" "$role" legacy "$LEGACY_SCHEMA"
   variant "${REFS[$role]}" "$role" target "$TARGET_SCHEMA"
 done
 # A release that never turns healthy, for rehearsing the automatic rollback.
-variant "meeshy-local/gateway:unhealthy-$STANDIN_VERSION" gateway target "$TARGET_SCHEMA" \
-  STANDIN_FORCE_UNHEALTHY=1
+variant "${REFS[gateway@unhealthy]}" gateway target "$TARGET_SCHEMA" "$UNHEALTHY_ENV"
 
 # 7. The tools image: the release steps' programs from this repository, at the project's version.
-tools_sources() {  # the repository files the tools image carries, relative to the repository
-  (cd "$MEESHY_REPO_ROOT" && find migration steps -type f \( -name '*.py' -o -name '*.prisma' \) \
-     ! -path '*/__pycache__/*' | LC_ALL=C sort)
-}
 hash="$(recipe_hash "$images/tools" "$base_id" "mongodump $(stamp_of mongodump)" \
         "$(cd "$MEESHY_REPO_ROOT" && tools_sources | xargs sha256sum VERSION | sha256sum)")"
 if is_current "${REFS[tools]}" "$hash"; then
@@ -210,6 +251,8 @@ else
   build tools "${REFS[tools]}" "$ctx" "$hash"
   rm -rf "$ctx"
 fi
+# Tagged once, when missing: a later build of another checkout never moves it under a deploy.
+docker image inspect "$TOOLS_RELEASE_TAG" >/dev/null 2>&1 || docker tag "${REFS[tools]}" "$TOOLS_RELEASE_TAG"
 
 log "images ready; settings for a rehearsal stack: $0 --list"
 [[ "${1:-}" == "--verify" ]] && exec "$images/verify.sh"

@@ -63,7 +63,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
             f"{s.names.prefix}-release-schema-check", s, args.release,
             database_ready=[self._database_ready],
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
-        checked = [self.schema_check.validate] if self.schema_check else []
+        checked = list(self.schema_check.checks) if self.schema_check else []
         app_ready = [self._database_ready, self.redis.container, *checked]
         self.apps = self._app_services(s, ctx, volume, app_ready, checked)
         self.optional = {name: app for name, app in self.apps.items() if services.by_name(name).optional}

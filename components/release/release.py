@@ -23,6 +23,7 @@ import pulumi
 from commands.steps import DockerServer, ExternalServer, Server
 from components.release.backup import MongoBackup
 from components.release.data_migration import DataMigration
+from components.release.data_migration import report_path as migration_report_path
 from components.release.health_gate import HealthGate
 from components.release.schema_check import SchemaCheck
 from config import services
@@ -161,8 +162,13 @@ def platform_schema_check(name: str, settings, release: ReleaseSettings, *,
     """
     if release.migration is None or not release.migrates_live_database:
         return None
+    migration = release.migration
+    delta = bool(migration.pass_id) and not migration.live_source   # a switch's delta pass
     return SchemaCheck(name, stack=release.stack, server=platform_server(settings, release),
                        image=settings.images.gateway, database=release.live_database,
                        backup_dir=release.backup.directory,
-                       timeout_seconds=release.migration.timeout_seconds,
+                       timeout_seconds=migration.timeout_seconds,
+                       written_report=(migration_report_path(release.backup.directory,
+                                                             release.stack, migration)
+                                       if delta else None),
                        docker_host=settings.docker_host, depends_on=database_ready, opts=opts)

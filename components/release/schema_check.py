@@ -7,6 +7,17 @@ update, naming the model and field, and the containers that depend on it are nev
               ssh:// engine through a temporary file here, then written there on the server)
     validate  `python -m migration validate` of the database against that file, in the tools
               image on the stack's network (bounded in time by steps.migration_step)
+    prisma    steps.prisma_read: every document read by the Prisma Client the image carries
+              (its own generated client and query engine, run by the image's own node), in a
+              throw-away container of the image on the stack's network; a document Prisma
+              refuses fails it, naming model, field, Prisma's error code and a count
+
+Inside a switch's window (the release after its delta pass) prisma reads only what the delta
+wrote (`written_report`, the delta's migration report: steps.prisma_read --written); the whole
+database was read on the pre-copy, outside the window (ops/switch/prisma_pre_read.py).
+
+validate catches what Prisma lets pass (a string `_id` on an ObjectId id, a composite missing a
+defaulted field) and names problems early in `plan`; prisma is the services' own reading.
 
 Both run during `pulumi up` only, when the image or the database changes; the database URI
 travels in the command's secret environment.
@@ -23,9 +34,11 @@ import pulumi
 
 from commands.steps import (
     MIGRATION_TARGET_ENV,
+    PRISMA_DATABASE_URL_ENV,
     DockerServer,
     Server,
     migration_step_command,
+    prisma_read_command,
     schema_copy_command,
     schema_copy_script,
     schema_validate_script,
@@ -51,10 +64,16 @@ def _last_json(stdout: str) -> dict:
     return json.loads(lines[-1])
 
 
+def prisma_summary(result: dict) -> dict:
+    """What the release keeps of a Prisma read: version, counts, refusals (no values in any)."""
+    keep = ("prisma", "documents", "refused", "unexamined", "refusals", "scope", "seconds", "ok")
+    return {key: result[key] for key in keep if key in result}
+
+
 class SchemaCheck(pulumi.ComponentResource):
     def __init__(self, name: str, *, stack: str, server: Server, image: str, database: str,
                  backup_dir: str, timeout_seconds: int, docker_host: str | None = None,
-                 path_in_image: str = DEFAULT_PATH_IN_IMAGE,
+                 path_in_image: str = DEFAULT_PATH_IN_IMAGE, written_report: str | None = None,
                  depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:release:SchemaCheck", name, None, opts)
@@ -79,9 +98,21 @@ class SchemaCheck(pulumi.ComponentResource):
             environment=pulumi.Output.secret({MIGRATION_TARGET_ENV: server.database_uri(database)}),
             triggers=triggers,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.copy, *depends_on]))
+        self.prisma = local_command(
+            f"{name}-prisma",
+            create=shlex.join(prisma_read_command(server, image, deadline_seconds=timeout_seconds,
+                                                  written_report=written_report)),
+            update=REPLAY_PREVIOUS_OUTPUT, dir=str(REPO_ROOT),
+            environment=pulumi.Output.secret(
+                {PRISMA_DATABASE_URL_ENV: server.database_uri(database)}),
+            triggers=triggers,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
+        self.checks = [self.validate, self.prisma]
         copied = self.copy.stdout.apply(_last_json)
         checked = self.validate.stdout.apply(_last_json)
-        self.summary = pulumi.Output.all(copied, checked).apply(lambda v: {
+        read = self.prisma.stdout.apply(_last_json)
+        self.summary = pulumi.Output.all(copied, checked, read).apply(lambda v: {
             "image": image, "database": database, "schemaSha256": v[0]["sha256"],
-            "report": v[1]["report"], "result": v[1].get("summary")})
+            "report": v[1]["report"], "result": v[1].get("summary"),
+            "prisma": prisma_summary(v[2])})
         self.register_outputs({"summary": self.summary})

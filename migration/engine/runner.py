@@ -14,6 +14,7 @@ from migration.engine.target import checkpoint
 from migration.engine.target.indexes import ensure_indexes, indexed_collections
 from migration.engine.target.ledger import LEDGER, LedgerReader, id_token
 from migration.engine.target.writer import apply_batch
+from migration.engine.target.written import WrittenIds
 
 MAX_BATCH_FACTOR = 4
 
@@ -81,6 +82,7 @@ class Runner:
         self.lease = lease
         self.producers = producers_by_collection(chain)
         self._lookups: dict = {}
+        self.written = WrittenIds()
 
     def run(self) -> dict:
         with self._window():  # a run stalled since it took the lease must not reset the records
@@ -88,6 +90,8 @@ class Runner:
                                                 [s.id for s in self.steps])
         checkpoint.all_progress(self.target_db)   # a damaged record is refused before any write
         self.seq = run.get("seq", 0)
+        if resumed:   # what the interrupted part wrote is current now, and not listed
+            self.written.incomplete()
         self.ledgers = {n for n in self.target_db.list_collection_names()
                         if n.startswith(LEDGER + ".")}
         collections = {}
@@ -112,7 +116,7 @@ class Runner:
         index_problems = ensure_indexes(self.target_db, schema, indexed_collections(
             schema, written_collections(self.steps), written_collections(self.chain.steps)))
         return {"run": run["number"], "resumed": resumed, "collections": collections,
-                "index_problems": index_problems}
+                "index_problems": index_problems, "written": self.written.report()}
 
     def _rule(self, step, rule) -> dict:
         # A resumed run passes over every collection again, from its first document: the
@@ -191,7 +195,7 @@ class Runner:
                 if results or old_entries or consumed:
                     apply_batch(self.target_db, rule.source, results, old_entries, consumed,
                                 carried, excluded, seq, self.producers, write_counts,
-                                self._window)
+                                window=self._window, written=self.written)
                 self._claim()
                 self._checkpoint(rule.source, step.id, last_id, {**status_counts, **write_counts},
                                  seq, done)

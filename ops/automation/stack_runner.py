@@ -35,7 +35,8 @@ HISTORY_PAGE = 500
 _RUNNING_OPS = {OpType.CREATE, OpType.UPDATE, OpType.CREATE_REPLACEMENT}
 COMMAND_TYPES = (COMMAND_TYPE,)
 STEP_SUFFIXES = {"-backup-dump": "backup", "-migration-run": "migration", "-gate-check": "healthGate",
-                 "-schema-check-validate": "schemaCheck"}
+                 "-schema-check-validate": "schemaCheck",
+                 "-schema-check-prisma": "prismaRead"}
 
 
 class PolicyViolation(RuntimeError):
@@ -88,7 +89,7 @@ class _StepTimer:
         step = next((name for suffix, name in STEP_SUFFIXES.items() if meta.urn.endswith(suffix)), None)
         if step is None or meta.op not in _RUNNING_OPS:
             return
-        if step in ("backup", "migration", "schemaCheck") and meta.op == OpType.UPDATE:
+        if step in ("backup", "migration", "schemaCheck", "prismaRead") and meta.op == OpType.UPDATE:
             return      # their update re-publishes the previous result: nothing ran
         if pre:
             self.started[step] = time.monotonic()

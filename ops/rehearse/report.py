@@ -14,6 +14,16 @@ def epoch(iso: str) -> float:
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
+def prisma_line(prisma: dict) -> str:
+    """The release's read of the migrated data by the gateway image's own Prisma Client."""
+    line = (f"read by Prisma Client {prisma.get('prisma')}: {prisma.get('documents')} documents, "
+            f"{prisma.get('refused')} refused")
+    refusals = ", ".join(f"{r['model']}.{r['field']} {r['code']} x{r['count']}"
+                         for r in prisma.get("refusals") or [])
+    return line + (f" ({refusals})" if refusals else "") + \
+        f" in {round(prisma.get('seconds') or 0, 2)} s"
+
+
 def table(report: dict) -> str:
     lines = [f"rehearsal {report['id']} at scale {report['scale']}: {report['result']} "
              f"in {report.get('seconds', 0):.1f} s  (production {report['stacks']['production']}, "
@@ -43,6 +53,15 @@ def table(report: dict) -> str:
         passes = (switch.get("migration") or {}).items()
         verified = {name: (m.get("summary") or {}).get("ok") for name, m in passes}
         lines.append(f"    migration verified (counts and hashes): {verified}")
+        pre_read = switch.get("prismaPreCopy")
+        if pre_read:
+            lines.append(f"    pre-copy {prisma_line(pre_read)} (outside the window)")
+        prisma = (switch.get("schemaCheck") or {}).get("prisma")
+        if prisma:
+            scope = prisma.get("scope") or {}
+            what = ("what the delta pass wrote" if scope.get("kind") == "written"
+                    else "the whole database")
+            lines.append(f"    release check {prisma_line(prisma)} ({what}, inside the window)")
     writes = report.get("writes")
     if writes:
         lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "

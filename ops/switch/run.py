@@ -26,6 +26,7 @@ from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
 from ops.switch import frozen as switch_frozen
+from ops.switch import prisma_pre_read
 from ops.switch import resume as resume_steps
 from ops.switch.collaborators import Collaborators
 from ops.switch.plan import Phase, plan, written_back
@@ -208,12 +209,18 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
         return f"phase {phase.name} failed: {result.error}"
     release = result.outputs.get("release") or {}
     collect(switch.report, phase, release, switch.maintenance_backups)
+    if phase.name == "backup-and-migrate":
+        failure = prisma_pre_read.pre_read(switch, phase)
+        if failure is not None:
+            return failure
     if phase.baseline_after:
         failure = _take_baseline(switch, phase, record)
         if failure is not None:
             return failure
     if phase.name == "release":
         _close_window(switch, release, result.ended)
+        if result.outputs.get("schemaCheck"):
+            switch.report["schemaCheck"] = result.outputs["schemaCheck"]
     return None
 
 

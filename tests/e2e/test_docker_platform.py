@@ -10,6 +10,7 @@ tests run in file order and each states what it starts from.
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
 import time
 from pathlib import Path
@@ -23,6 +24,7 @@ from legacy_data.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
 from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
 from migration.meeshy import SCHEMA_PATH
 from testing import secret_scan
+from testing.prisma import plant
 from tests.support.docker_stack import (
     DASHBOARD_PASSWORD,
     EXAMPLE_SECRETS,
@@ -40,7 +42,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 APP_CONTAINERS = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
                   "maintenance")
 LEGACY_SCALE = 0.01   # about 1,250 legacy documents, every defect present
-MISMATCH_TAG = "meeshy-local/gateway:schema-mismatch-1.0.0"
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +49,16 @@ def mismatch_image(docker_engine, tmp_path_factory):
     """The target gateway stand-in carrying a schema that requires a field no document has:
     a release built from another schema than the one the data was migrated to."""
     images = local_images()
+    # A tag of this run only: its teardown removes it, and no other run may be using it.
+    tag = f"meeshy-local/gateway:schema-mismatch-{secrets.token_hex(6)}"
     context = tmp_path_factory.mktemp("mismatch-image")
     (context / "schema.prisma").write_text(schema_requiring_a_new_field())
     dockerfile = f"FROM {images['gateway']}\nCOPY schema.prisma {DEFAULT_PATH_IN_IMAGE}\n"
-    done = subprocess.run(["docker", "build", "-t", MISMATCH_TAG, "-f", "-", str(context)],
+    done = subprocess.run(["docker", "build", "-t", tag, "-f", "-", str(context)],
                           input=dockerfile, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    yield MISMATCH_TAG
-    subprocess.run(["docker", "rmi", MISMATCH_TAG], capture_output=True, timeout=120)
+    yield tag
+    subprocess.run(["docker", "rmi", tag], capture_output=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -179,7 +182,7 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
                   "--filter", f"network=meeshy-{stack.name}", "--format", "{{.ID}}")
     assert not runs.strip(), "the tools containers are not removed after their step"
 
-    refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image)
+    refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image, client)
 
     values["meeshy:release"] = "e2e-3"
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": stack.images["gateway@unhealthy"]}
@@ -193,23 +196,29 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     assert history[0]["result"] == "failed" and history[1]["result"] == "succeeded"
 
 
-def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image):
+def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image, client):
     """The services move onto the migrated database. With a gateway image whose schema requires
-    a field the data lacks, the update fails at the schema check naming model and field, and
-    not one application container is replaced; with the image whose schema the data was
-    migrated to, the same move goes through."""
+    a field the data lacks, and one migrated document made wrong for Prisma (a DateTime stored
+    as a string), the update fails at the schema check: our validator names the missing field,
+    the Prisma Client the image carries refuses the document naming model and field, and not
+    one application container is replaced; with the image whose schema the data was migrated
+    to and the document repaired, the same move goes through, read by that client."""
     names = naming.StackNames(stack.name, "e2e.localhost")
     apps = [names.container(s) for s in ("translator", "gateway", "web")]
     before = {name: inspect(name)["Id"] for name in apps}
     values["meeshy:database"] = {**values["meeshy:database"], "name": "meeshy_v2"}
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": mismatch_image}
     stack.write_stack_file(values)
+    original = client["meeshy_v2"].Participant.find_one({}, sort=[("_id", 1)])
+    model, field = plant(client["meeshy_v2"], "DateTime stored as a string")
     refused = stack.pulumi("up", "--yes", "--skip-preview", check=False)
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output[-3000:]
     said = "\n".join(line for line in output.splitlines() if "error" in line or "problem" in line)
     assert f"User.{MISSING_FIELD}: missing required field" in output, said[-4000:]
+    assert f"refused 1 document(s) of model {model}: field {field} (P" in output, said[-4000:]
     assert {name: inspect(name)["Id"] for name in apps} == before
+    client["meeshy_v2"].Participant.replace_one({"_id": original["_id"]}, original)
     assert all(inspect(name)["State"]["Running"] for name in apps)
     assert "meeshy_v2" not in json.dumps(inspect(names.container("gateway"))["Config"]["Env"])
 
@@ -220,6 +229,9 @@ def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mis
     checked = outputs["schemaCheck"]
     assert checked["database"] == "meeshy_v2" and checked["result"]["ok"] is True, checked
     assert checked["result"]["documents"] > 0 and checked["result"]["invalid"] == 0
+    prisma = checked["prisma"]
+    assert prisma["prisma"].startswith("6.19.") and prisma["refused"] == 0, prisma
+    assert prisma["documents"] == checked["result"]["documents"], prisma
     assert outputs["release"]["databaseName"] == "meeshy_v2"
     # The services whose database URL changed were replaced (web reads none).
     for service in ("translator", "gateway"):

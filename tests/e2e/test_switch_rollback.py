@@ -223,3 +223,55 @@ def test_failing_switch_rolls_back_exactly_and_rollback_to_an_older_version(bed)
     assert (top["release"], top["databaseName"]) == ("2026.01.0", "meeshy")
     assert bed.secret_leaks() == []
     json.dumps(back)   # the report is plain JSON
+
+
+@pytest.fixture
+def refusing_gateway(docker_engine, tmp_path):
+    """The target gateway stand-in carrying a schema that requires a field no document has, and
+    Prisma Client generated from it: the release its own ORM cannot read the data with."""
+    import secrets
+    import subprocess
+
+    from migration.engine.validation.image_schema import DEFAULT_PATH_IN_IMAGE
+    from steps.prisma_read import PATH_IN_GATEWAY_IMAGE
+    from testing.prisma import generate_client
+    from tests.support.docker_stack import local_images
+    from tests.support.schema_variants import schema_requiring_a_new_field
+
+    context = tmp_path / "refusing-gateway"
+    context.mkdir()
+    schema = context / "schema.prisma"
+    schema.write_text(schema_requiring_a_new_field())
+    shutil.copytree(generate_client(schema), context / "client")
+    tag = f"meeshy-local/gateway:prisma-refusing-{secrets.token_hex(6)}"   # this run's own
+    dockerfile = (f"FROM {local_images()['gateway']}\nCOPY schema.prisma {DEFAULT_PATH_IN_IMAGE}\n"
+                  f"COPY client {PATH_IN_GATEWAY_IMAGE}\n")
+    done = subprocess.run(["docker", "build", "-t", tag, "-f", "-", str(context)], input=dockerfile,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    yield tag
+    subprocess.run(["docker", "rmi", tag], capture_output=True, timeout=120)
+
+
+@pytest.mark.docker
+def test_a_pre_copy_the_gateway_images_prisma_refuses_rolls_the_switch_back(bed, refusing_gateway):
+    """The new gateway image's own client reads the pre-copy right after backup-and-migrate and
+    refuses every User (a required field none has): the switch stops there, before maintenance,
+    names model and field, and rolls back to the legacy release with its data untouched."""
+    from tests.support.schema_variants import MISSING_FIELD
+    _deploy_r1(bed)
+    legacy_before = database_digests(bed.client, "meeshy")
+    values = bed.config(release="2026.02.0", database="meeshy_v2", migration=True)
+    values["meeshy:images"] = {"gateway": refusing_gateway}
+    bed.write_stack_file(values)
+    _, report, output = bed.ops("switch", "production", "--yes", expect=3, report="switch-refused")
+    print("refused switch phases:\n" + _phase_table(report))
+    assert report["result"] == "rolled back", output[-3000:]
+    assert [p["name"] for p in report["phases"]] == ["backup-and-migrate"]
+    users = bed.client.meeshy_v2.User.count_documents({})
+    assert f"refused {users} document(s) of model User: field {MISSING_FIELD} (P" in report["failure"]
+    assert "prismaPreCopy" not in report and report["rollback"]["result"] == "succeeded"
+    assert database_digests(bed.client, "meeshy") == legacy_before
+    _, rows, _ = bed.ops("history", "production", report="history-after-refusal")
+    top = next(r for r in rows if r["snapshot"])
+    assert (top["release"], top["databaseName"]) == ("2026.01.0", "meeshy")

@@ -33,8 +33,10 @@ FEW = 4  # superseded ledger documents deleted one by one up to this many
 
 
 def apply_batch(target_db, source, results, old_entries, consumed, carried, excluded, seq,
-                producers, counts, window=contextlib.nullcontext) -> None:
-    """Writes the difference between `results` (this run) and `old_entries` (the ledger)."""
+                producers, counts, window=contextlib.nullcontext, written=None) -> None:
+    """Writes the difference between `results` (this run) and `old_entries` (the ledger), each
+    command inside `window()`; `written` (a written.WrittenIds) gets the id of every document
+    inserted or replaced."""
     old_by_key = {sort_key(e.id): e for e in old_entries}
     produced_now = {target_token(c, i) for r in results for c, i, _ in r.writes}
     upserts: dict = defaultdict(list)
@@ -52,6 +54,8 @@ def apply_batch(target_db, source, results, old_entries, consumed, carried, excl
             else:
                 upserts[collection].append(InsertOne(raw))
                 counts["inserted"] += 1
+            if written is not None:
+                written.add(collection, doc_id)
         maybe_gone.update(before - produced_now)
     for entry in old_by_key.values():  # source documents that disappeared
         maybe_gone.update(set(entry.targets) - produced_now)

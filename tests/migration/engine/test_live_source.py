@@ -14,6 +14,8 @@ from bson import ObjectId
 from migration.engine import api, runner
 from migration.engine.errors import CoverageError
 from migration.engine.target import checkpoint
+from migration.engine.target.ledger import id_token
+from migration.engine.target.written import WrittenIds
 from tests.support import toy_chain
 from tests.support.migration_helpers import toy
 
@@ -65,6 +67,7 @@ def test_a_live_pre_copy_reports_the_writes_it_missed_and_the_strict_delta_carri
     source, target = dbs
     seen = hook_after_first_batch(monkeypatch, "people", insert_and_update_people)
     live = run(source, target, live_source=True)
+    pre_copied = [d["_id"] for d in target.Person.find({}, {"_id": 1})]
     assert seen and live["ok"], live["verification"]["problems"]
     assert live["live_source"] and live["collections"]["people"]["documents"] == 25
     changes = live["verification"]["source_changes"]
@@ -87,6 +90,23 @@ def test_a_live_pre_copy_reports_the_writes_it_missed_and_the_strict_delta_carri
     assert {d["_id"] for d in source.people.find()} == migrated | quarantined
     for doc in seen[0][:2]:
         assert target.Person.find_one({"_id": doc["_id"]})["name"] == f"renamed {doc['name']}"
+    # The delta's report lists what it wrote, and nothing it left unchanged.
+    assert delta["written"]["complete"] is True
+    assert set(delta["written"]["ids"]) == {"Person"}
+    assert sorted(delta["written"]["ids"]["Person"]) == sorted(
+        id_token(_id) for _id in [*LOW_IDS, *(doc["_id"] for doc in seen[0][:2])])
+    assert sorted(live["written"]["ids"]["Person"]) == sorted(map(id_token, pre_copied))
+
+
+def test_past_its_limit_the_written_list_is_dropped_and_marked_incomplete():
+    written = WrittenIds(limit=2)
+    written.add("Person", LOW_IDS[0])
+    written.add("Post", "p-1")
+    assert written.report() == {"complete": True, "ids": {"Person": [id_token(LOW_IDS[0])],
+                                                          "Post": ["sp-1"]}}
+    written.add("Person", LOW_IDS[1])
+    written.add("Person", LOW_IDS[2])
+    assert written.report() == {"complete": False, "ids": {}}
 
 
 def test_a_strict_pass_still_fails_when_the_source_grows_while_it_reads(dbs, monkeypatch):

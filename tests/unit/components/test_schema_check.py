@@ -7,9 +7,13 @@ from __future__ import annotations
 import shlex
 
 import pytest
+import yaml
 
 from commands import steps as rc
+from components.release.data_migration import report_path
 from components.release.schema_check import check_paths
+from config.locations import REPO_ROOT
+from config.release_settings import MigrationSettings
 from testing.mock_pulumi import run_stack_file
 
 DOCKER = rc.DockerServer(container="meeshy-production-database", network="meeshy-production",
@@ -97,6 +101,48 @@ def test_not_declared_while_the_services_use_the_legacy_database():
     run = run_stack_file("production")
     assert not [r for r in run.resources if "schema-check" in r.name]
     assert "schemaCheck" not in run.exports
+
+
+def test_the_prisma_read_runs_the_images_own_client_on_the_stack_network():
+    assert rc.prisma_read_command(DOCKER, "isopen/meeshy-gateway:1.1.0", deadline_seconds=600) == [
+        "python", "-m", "steps.prisma_read", "--image", "isopen/meeshy-gateway:1.1.0",
+        "--network", "meeshy-production", "--deadline", "600", "--docker-host", "ssh://ops@prod"]
+    ext = rc.ExternalServer("mongodb://127.0.0.1:27017")
+    assert rc.prisma_read_command(ext, "g:1", deadline_seconds=30.5, client_path="/c",
+                                  models=("User", "Message")) == [
+        "python", "-m", "steps.prisma_read", "--image", "g:1", "--network", "host",
+        "--deadline", "30.5", "--client-path", "/c", "--models", "User,Message"]
+
+
+def test_the_prisma_read_gates_the_containers_beside_the_validation(switched):
+    prefix = "meeshy-production-release-schema-check"
+    prisma = one(switched, f"{prefix}-prisma")
+    argv = shlex.split(prisma.inputs["create"])
+    assert argv[argv.index("--image") + 1] == "isopen/meeshy-gateway:1.0.0"
+    assert "environment" in prisma.secret_props and "mongodb://" not in prisma.inputs["create"]
+    assert prisma.inputs["triggers"] == one(switched, f"{prefix}-validate").inputs["triggers"]
+    for service in ("translator", "gateway", "web"):
+        assert prisma.urn in switched.container(service).dependencies, service
+
+
+def test_after_a_delta_pass_the_prisma_read_reads_only_what_it_wrote(switched):
+    """The switch's release phase (a pass that is not the live pre-copy) reads the delta's ids;
+    a first deploy, or the live pre-copy, reads the whole database."""
+    section = yaml.safe_load((REPO_ROOT / "Pulumi.production.yaml").read_text())["config"]["meeshy:migration"]
+    prefix = "meeshy-production-release-schema-check"
+
+    def prisma_argv(pass_id, live):
+        run = run_stack_file("production", {
+            "meeshy:database": {"name": "meeshy_v2"},
+            "meeshy:migration": {**section, "pass": pass_id, "liveSource": live}})
+        return shlex.split(one(run, f"{prefix}-prisma").inputs["create"])
+    delta = prisma_argv("op7-delta", False)
+    backup_dir = delta[delta.index("--written") + 1].split("/production/")[0]
+    assert delta[delta.index("--written") + 1] == report_path(backup_dir, "production", MigrationSettings(
+        source_database="meeshy", target_database="meeshy_v2", pass_id="op7-delta"))
+    assert delta[delta.index("--written") + 1].endswith("meeshy-to-meeshy_v2-op7-delta.json")
+    assert "--written" not in prisma_argv("op7-full", True)
+    assert "--written" not in shlex.split(one(switched, f"{prefix}-prisma").inputs["create"])
 
 
 def test_on_an_ssh_engine_the_copy_is_written_where_the_validation_reads_it():

@@ -42,13 +42,16 @@ def test_each_release_of_a_service_is_a_different_reference():
 
 
 def test_the_tools_image_is_tagged_with_the_projects_version_and_named_by_the_stack_files():
+    """Tests and rehearsals use a tag naming this checkout's programs; the stack files name the
+    project's version, which the build tags too."""
     import yaml
     version = (ROOT / "VERSION").read_text().strip()
     tools = listed()["tools"]
-    assert tools.endswith(f":{version}")
+    release, _, content = tools.rpartition("-")
+    assert release == f"meeshy-local/meeshy-infra-tools:{version}" and len(content) == 12, tools
     for stack in ("staging", "production"):
         config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-        assert config["meeshy:tools"]["image"] == tools, stack
+        assert config["meeshy:tools"]["image"] == release, stack
 
 
 def test_the_tools_image_pins_what_the_project_pins():

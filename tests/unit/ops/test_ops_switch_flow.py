@@ -226,6 +226,41 @@ def test_a_rollback_over_its_budget_stops_before_its_next_step(tmp_path, deploye
     assert list(runner.ledger.entries("rollback"))[-1]["result"] == "failed"
 
 
+def with_gateway(config_doc, image="isopen/meeshy-gateway:2.0.0"):
+    return config_doc.with_values({"meeshy:images": {"gateway": image}})
+
+
+def test_the_pre_copy_is_read_by_the_new_gateway_images_prisma_before_maintenance(
+        tmp_path, deployed):
+    _, data = fake_data_ops()
+    reads = []
+    data["prisma_read"] = lambda server, image, db, timeout: reads.append((image, db)) or {
+        "prisma": "6.19.3", "documents": 7, "refused": 0, "refusals": []}
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, with_gateway(doc("r2", "meeshy_v2", migration=True)), clock=clock)
+    report = switch_module.run_switch(runner, log=lambda m: None,
+                                      collaborators=stand_ins(deployed, clock=clock, **data))
+    assert report["result"] == "succeeded"
+    assert reads == [("isopen/meeshy-gateway:2.0.0", "meeshy_v2")]
+    assert report["prismaPreCopy"]["documents"] == 7 and report["prismaPreCopy"]["refused"] == 0
+
+
+def test_a_pre_copy_refused_by_prisma_fails_the_switch_before_maintenance(tmp_path, deployed):
+    _, data = fake_data_ops()
+
+    def refuse(server, image, db, timeout):
+        raise switch_module.data_ops.DataOperationError(
+            "Prisma read failed (exit 3): refused 1 document(s) of model User: field role (P2023)")
+    data["prisma_read"] = refuse
+    clock = FakeClock()
+    runner = FakeRunner(tmp_path, with_gateway(doc("r2", "meeshy_v2", migration=True)), clock=clock)
+    report = switch_module.run_switch(runner, log=lambda m: None, collaborators=stand_ins(
+        deployed, clock=clock, rollback=ROLLED_BACK, **data))
+    assert report["result"] == "rolled back"
+    assert "model User: field role (P2023)" in report["failure"]
+    assert "maintenance-on" not in [name for name, _ in runner.applied]
+
+
 def test_a_service_dead_after_maintenance_off_fails_the_switch_and_rolls_back(tmp_path, deployed):
     """The gate passed under maintenance; the last check, once writes reopen, finds the
     gateway gone: the switch is not reported a success."""

@@ -29,6 +29,11 @@ def report() -> dict:
             "switch": {"stack": "rehearsal-ab12-production", "result": "succeeded", "phases": phases,
                        "writeUnavailability": window,
                        "documentsMovedInWindow": {"written": 17, "documents": 900},
+                       "schemaCheck": {"prisma": {"prisma": "6.19.3", "documents": 1234,
+                                                  "refused": 0, "refusals": [], "seconds": 4.5,
+                                                  "scope": {"kind": "written", "copied": 1234}}},
+                       "prismaPreCopy": {"prisma": "6.19.3", "documents": 1200, "refused": 0,
+                                         "refusals": [], "seconds": 3.25},
                        "frozenBackups": {"meeshy": {"seconds": 21.5, "equalsFingerprint": True}},
                        "migration": {"backup-and-migrate": {"summary": {
                            "ok": True, "liveSource": True, "sourceGrowth": {"Message": 9}}}}},
@@ -51,6 +56,16 @@ def test_the_table_shows_every_phase_and_figure_of_the_report():
     assert "archive of meeshy 21.5 s, equal to its fingerprint under maintenance: True" in text
     assert "rollback 25.0 s" in text and "rollback --to 2: succeeded in 40.0 s" in text
     assert "switch under load" in text and "70.2" in text
+    assert ("release check read by Prisma Client 6.19.3: 1234 documents, 0 refused in 4.5 s "
+            "(what the delta pass wrote, inside the window)") in text
+    assert "pre-copy read by Prisma Client 6.19.3: 1200 documents, 0 refused in 3.25 s" in text
+
+
+def test_a_refusal_by_prisma_is_named_in_the_table():
+    refused = report()
+    refused["switch"]["schemaCheck"]["prisma"].update(refused=2, refusals=[
+        {"model": "User", "field": "role", "code": "P2023", "count": 2}])
+    assert "1234 documents, 2 refused (User.role P2023 x2) in 4.5 s" in table(refused)
 
 
 def test_the_picture_is_a_png_and_counts_every_write(tmp_path):
