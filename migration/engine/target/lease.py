@@ -15,7 +15,7 @@ A taken-over run writes nothing once its successor holds the lease, and the boun
   then the command, under a deadline `write_seconds` (half the lease, at most the client's
   operation deadline) counted from before the claim was sent. pymongo refuses to send a
   command whose deadline has passed and sends the rest as `maxTimeMS`, so the server aborts a command that
-  would run past it (MongoDB; deadlines.py). A run stalled anywhere (between two commands,
+  would run past it (MongoDB; migration/engine/deadlines.py). A run stalled anywhere (between two commands,
   between a claim and its command) finds on waking either a claim refused or a deadline
   passed, and stops naming the lost lease;
 - a taker waits until that window has closed: a heartbeat older than the lease's duration is
