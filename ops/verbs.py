@@ -59,11 +59,12 @@ def _rehearsal_usage(args) -> None:
           arg("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
               help="where the report, the picture, the backups and the state go "
                    "(default ./rehearsal)"),
-          arg("--interrupt", metavar="PHASE",
+          arg("--interrupt", metavar="PHASE", default="delta-migration",
               choices=("backup-and-migrate", "maintenance-on", "delta-migration", "release",
-                       "maintenance-off"),
-              help="also SIGKILL a switch in PHASE and recover it with the command `status` "
-                   "names (reported under `faults`)")))
+                       "maintenance-off", "none"),
+              help="the last step SIGKILLs a switch in PHASE (default delta-migration) and "
+                   "recovers it with the command `status` names (reported under `faults`); "
+                   "`none` skips that step")))
 def rehearse(args) -> tuple[int, object]:
     from ops.rehearse import run as rehearsal
     return rehearsal.run(args)

@@ -59,6 +59,11 @@ def table(report: dict) -> str:
     if back:
         lines.append(f"  rollback --to {back.get('version')}: {back.get('result')} in "
                      f"{back.get('seconds')} s, verified equal {back.get('verifiedEqual')}")
+    for fault in report.get("faults") or []:
+        lines.append(f"  interrupted switch: killed in {fault['phase']}, recovered by "
+                     f"`{fault['recoveredBy']}`; writes {fault['acknowledged']} acknowledged, "
+                     f"{fault['lost']} lost, {fault['keptInArchive']} kept in an archive, "
+                     f"{fault['failed']} failed (no definite answer); serving {fault['release']}")
     isolation = report.get("isolation")
     if isolation:
         lines.append(f"  isolation while both ran: {'isolated' if isolation['isolated'] else 'SHARED'}"
