@@ -174,7 +174,9 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     assert summary["totals"]["documents"] == sum(counts.values()), summary
     assert release["backup"]["documents"] == sum(counts.values())
     assert client["meeshy_v2"].list_collection_names(), "the migration wrote nothing"
-    runs = docker("ps", "-a", "--filter", f"ancestor={stack.images['tools']}", "--format", "{{.ID}}")
+    # Scoped to this stack's network: other suites sharing the engine may have steps running.
+    runs = docker("ps", "-a", "--filter", f"ancestor={stack.images['tools']}",
+                  "--filter", f"network=meeshy-{stack.name}", "--format", "{{.ID}}")
     assert not runs.strip(), "the tools containers are not removed after their step"
 
     refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image)
