@@ -170,7 +170,7 @@ def test_a_legacy_gateway_on_migrated_data_cannot_post(ferretdb, fresh_db, serve
 
 @pytest.mark.parametrize("path, body, status, fragment", [
     ("/api/v1/conversations/nope/messages", None, 400, "conversation id"),
-    (f"/api/v1/conversations/{ObjectId()}/messages", None, 404, "does not exist"),
+    (f"/api/v1/conversations/{ObjectId('000000000000000000000000')}/messages", None, 404, "does not exist"),
     ("/api/v1/conversations?limit=0", None, 400, "limit"),
     ("/api/v1/conversations/{conv}/messages", {"userId": "x", "content": "a"}, 400, "userId"),
     ("/api/v1/conversations/{conv}/messages", {"userId": str(ObjectId()), "content": " "}, 400,
