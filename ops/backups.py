@@ -49,8 +49,12 @@ def latest_backup(runner) -> tuple[rc.Server, dict]:
             return server, data_ops.stored_manifest(server, archive)
         except data_ops.DataOperationError:
             continue
+    migrated = settings.migration is not None and settings.migration.target_database == database
     raise BackupError(f"no backup of {database} found for stack {runner.stack_name!r} "
-                      f"(looked in ops' records and {folder} on the stack's engine host)")
+                      f"(looked in ops' records and {folder} on the stack's engine host)"
+                      + (f"; {database} is the database its migration wrote, which the switch "
+                         "does not back up: the next release (a new meeshy:release, deployed) "
+                         "takes its first backup" if migrated else ""))
 
 
 def _archives(server: rc.Server, folder: str) -> list[str]:

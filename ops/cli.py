@@ -16,11 +16,12 @@
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
     audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)
-    rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE]
+    rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE|none]
              [--docker-host ssh://USER@HOST --ssh-key FILE --known-hosts FILE]
                                   the whole switch on the local Docker engine (or a server's,
                                   its ports reached through ssh tunnels): production and
-                                  staging stacks of its own, load, a failing switch, rollbacks
+                                  staging stacks of its own, load, a failing switch, rollbacks,
+                                  then a switch SIGKILLed in PHASE (default delta-migration)
 
 Exit codes: 0 done; 3 switch failed and was rolled back; 2 bad usage or configuration;
 1 anything else (including a failed rollback). Reports: --json FILE (also kept by ops).

@@ -5,12 +5,14 @@ switch or rollback opens, as each phase starts and ends, and as it finishes:
 
     {"kind": "switch", "opId", "run": "<pid>-<start ticks>", "pid", "started",
      "fromVersion", "fromRelease", "release", "plan": [phase names], "stackFileSha256",
-     "phases": [{"name", "started", "ended", "ok", "version"}], "finished": null | {"result", "at"}}
+     "phases": [{"name", "started", "ended", "ok", "version"}], "finished": null | {"result", "at"},
+     "takeover": {"auditDir", "composeProject", "recordsBefore"}, "takeoverOpId"}   # takeover only
 
 A journal whose `finished` is null and whose process is dead is an interrupted operation:
 `./meeshy status` names it, `switch` resumes it from its first phase not ended ok, `rollback`
-undoes exactly it (ops/switch/recover.py). The ledger keeps the history; this file only the
-last operation.
+undoes exactly it (ops/switch/recover.py). A takeover switch (plan `takeover` first) is never
+resumed: `rollback` undoes it, giving production back to compose (ops/switch/takeover_undo.py).
+The ledger keeps the history; this file only the last operation.
 """
 from __future__ import annotations
 
@@ -78,6 +80,11 @@ class Journal:
             self.entry["resumedAt"] = now_iso()
         self._write()
         return self.entry
+
+    def note(self, **facts) -> None:
+        """Facts learnt while a phase runs (the takeover's record once it exists)."""
+        self.entry.update(facts)
+        self._write()
 
     def phase_started(self, name: str) -> None:
         self.entry["phases"].append({"name": name, "started": now_iso(), "ended": None, "ok": None})

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ops import journal as journals
 from ops import processes, stack_lock
 from ops.automation import pulumi_state, snapshots
+from ops.switch import takeover_undo
 from ops.switch.recover import dead_runs
 
 
@@ -43,6 +44,10 @@ def _interrupted(runner, entry: dict, left: dict) -> tuple[str, str]:
     if kind == "rollback":
         command = f"./meeshy rollback {stack} --yes"
         return command, f"{head} Next: `{command}` runs that rollback again.{_left_words(left)}"
+    if takeover_undo.is_takeover(entry):
+        command = f"./meeshy rollback {stack} --yes"
+        return command, (f"{head.replace(f': {kind} ', ': takeover switch ', 1)} Next: `{command}` "
+                         f"{takeover_undo.what_rollback_does(entry)}.{_left_words(left)}")
     unchanged = entry.get("stackFileSha256") == journals.doc_sha256(runner.desired())
     if unchanged:
         command = f"./meeshy switch {stack} --yes"

@@ -59,11 +59,12 @@ def _rehearsal_usage(args) -> None:
           arg("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
               help="where the report, the picture, the backups and the state go "
                    "(default ./rehearsal)"),
-          arg("--interrupt", metavar="PHASE",
+          arg("--interrupt", metavar="PHASE", default="delta-migration",
               choices=("backup-and-migrate", "maintenance-on", "delta-migration", "release",
-                       "maintenance-off"),
-              help="also SIGKILL a switch in PHASE and recover it with the command `status` "
-                   "names (reported under `faults`)"),
+                       "maintenance-off", "none"),
+              help="the last step SIGKILLs a switch in PHASE (default delta-migration) and "
+                   "recovers it with the command `status` names (reported under `faults`); "
+                   "`none` skips that step"),
           arg("--docker-host", metavar="ssh://USER@HOST[:PORT]",
               help="run both stacks on this server's engine, reached over SSH, and reach their "
                    "ports through ssh tunnels (default: the local engine)"),
@@ -114,9 +115,10 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
     recover.check_backup_dir(runner)
     if resume is None:   # a resumed switch's journal opened after that check, on this same file
         runner.check_policies(runner.desired(), op_id="policy-switch")
-    takeover = undo = None
+    takeover = undo = facts = None
     if args.takeover is not None:
         from ops.switch.takeover import check_takeover_changes
+        from ops.switch.takeover_undo import journal_facts
         from takeover.compose import handover as compose
         from takeover.compose.record import TakeoverError
         try:   # before anything stops: what the takeover changes, refused if it loses a setting
@@ -126,11 +128,13 @@ def switch(args, runner: StackRunner) -> tuple[int, object]:
             return 3, None
         takeover = lambda: compose.takeover(args.takeover, project=args.compose_project, log=_log)  # noqa: E731
         undo = lambda: compose.restore(args.takeover, log=_log)  # noqa: E731
+        facts = journal_facts(args.takeover, args.compose_project)
     try:
         report = run_switch(runner, budget_seconds=args.budget,
                             rollback_budget_seconds=args.rollback_budget,
                             confirm=_confirm(args.yes, args.stack), log=_log,
-                            takeover=takeover, undo_takeover=undo, resume=resume)
+                            takeover=takeover, undo_takeover=undo, resume=resume,
+                            takeover_facts=facts)
     except SwitchAborted as aborted:
         _log(str(aborted))
         return 1, None

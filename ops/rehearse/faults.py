@@ -2,7 +2,8 @@
 (ops alone, as a fault would) once its journal shows a phase started, under the rehearsal's
 load; then only `status` and the one command it names. Reported as
 
-    faults: [{phase, recoveredBy, acknowledged, lost, failed, keptInArchive, release, sentence}]
+    faults: [{phase, recoveredBy, acknowledged, lost, failed, keptInArchive, release, sentence,
+              seconds: {untilKilled, status, recovery}}]
 
 where `lost` counts acknowledged writes neither in the database production serves afterwards
 nor in the archive a rollback kept them in (read back by id). `kill_in_phase` is also what the
@@ -108,19 +109,23 @@ def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, clie
     stack.write(settings)
     journal = stack.runner.ledger.root / "journal.json"
     load.start()
+    clock, seconds = time.monotonic(), {}
     try:
         switch = subprocess.Popen(ops_argv("switch", stack.name, "--yes", "--unpreviewed"),
                                   cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         kill_in_phase(switch, journal, phase)
+        seconds["untilKilled"] = round(time.monotonic() - clock, 1)
         _, seen, _ = _ops_json(["status", stack.name], scratch / f"status-{phase}.json")
+        seconds["status"] = round(time.monotonic() - clock - seconds["untilKilled"], 1)
         words = shlex.split(seen.get("next") or "")
         log(f"rehearse: killed in {phase}; status: {seen.get('sentence')}")
         if words[:1] != ["./meeshy"]:
             raise RuntimeError(f"status named no command: {seen.get('sentence')}")
         code, recovered, output = _ops_json(words[1:], scratch / f"recover-{phase}.json")
+        seconds["recovery"] = round(time.monotonic() - clock - sum(seconds.values()), 1)
         if code != 0:
             raise RuntimeError(f"`{seen['next']}` exited {code}: {output[-800:]}")
-        time.sleep(2)
+        time.sleep(1)     # a few writes on the recovered release
     finally:
         writes = load.stop()
     live = snapshots.current(stack.runner).settings
@@ -129,4 +134,4 @@ def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, clie
     with client(stack) as connection:
         counted = tally(connection[live.live_database], writes, kept)
     return {"phase": phase, "recoveredBy": seen["next"], "sentence": seen.get("sentence"),
-            "release": live.release, "database": live.live_database, **counted}
+            "release": live.release, "database": live.live_database, "seconds": seconds, **counted}

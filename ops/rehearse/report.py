@@ -78,6 +78,14 @@ def table(report: dict) -> str:
     if back:
         lines.append(f"  rollback --to {back.get('version')}: {back.get('result')} in "
                      f"{back.get('seconds')} s, verified equal {back.get('verifiedEqual')}")
+    for fault in report.get("faults") or []:
+        took = fault.get("seconds") or {}
+        lines.append(f"  interrupted switch: killed in {fault['phase']} after "
+                     f"{took.get('untilKilled', 0):.1f} s, recovered by `{fault['recoveredBy']}` in "
+                     f"{took.get('recovery', 0):.1f} s (status {took.get('status', 0):.1f} s); "
+                     f"writes {fault['acknowledged']} acknowledged, "
+                     f"{fault['lost']} lost, {fault['keptInArchive']} kept in an archive, "
+                     f"{fault['failed']} failed (no definite answer); serving {fault['release']}")
     isolation = report.get("isolation")
     if isolation:
         lines.append(f"  isolation while both ran: {'isolated' if isolation['isolated'] else 'SHARED'}"

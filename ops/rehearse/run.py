@@ -1,4 +1,5 @@
-"""rehearse [--scale 1] [--keep] [--report DIR]: the whole switch on real containers.
+"""rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE|none]: the whole switch on
+real containers.
 
 On the local Docker engine with the local images, two stacks of this project deployed by
 `pulumi up` through ops (ops/rehearse/stacks.py says how they are named and kept apart from an
@@ -7,9 +8,15 @@ production's size, and staging beside it filled from production's latest backup 
 (`refresh-staging`); isolation checked on the engine while both run; then, while a small load
 generator writes through production's gateway, production's switch (`ops switch`), a failing
 switch (the unhealthy gateway) and its automatic rollback, and `rollback --to` the legacy
-release; with `--interrupt PHASE`, a switch SIGKILLed in that phase and recovered by the command
-`status` names (ops/rehearse/faults.py, reported under `faults`); teardown of both unless --keep.
-The report (a table, JSON and a picture) goes to DIR.
+release; then the interrupted switch: a switch SIGKILLed in PHASE (default delta-migration; `none`
+skips it) and recovered by the command `status` names (ops/rehearse/faults.py, reported under
+`faults`); teardown of both unless --keep. The report (a table, JSON and a picture) goes to DIR.
+
+The interrupted switch comes last because it starts where a migration switch starts: after
+`rollback --to` production is back on the legacy release and `meeshy_v2` is emptied, so a kill
+in any phase of the migration switch is possible, and the switch it resumes also shows that a
+switch starts cleanly after `rollback --to`. Nothing but teardown follows it, so however it ends
+the switch under load, the failing switch and `rollback --to` have measured what they measure.
 """
 from __future__ import annotations
 
@@ -29,6 +36,7 @@ from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, relea
 
 NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
                  "web@legacy", "gateway@unhealthy")
+DEFAULT_INTERRUPT = "delta-migration"   # inside the window, where a kill leaves the most to undo
 MIGRATION = {"sourceDatabase": DATABASE, "targetDatabase": TARGET_DATABASE, "timeoutSeconds": 1800}
 
 
@@ -37,10 +45,11 @@ class StepFailed(RuntimeError):
 
 
 class Rehearsal:
-    def __init__(self, scale: float, report_dir: Path, log=print, interrupt: str | None = None,
-                 engine: Engine = LOCAL):
+    def __init__(self, scale: float, report_dir: Path, log=print,
+                 interrupt: str | None = DEFAULT_INTERRUPT, engine: Engine = LOCAL):
         self.id, self.scale, self.log = secrets.token_hex(2), scale, log
-        self.interrupt, self.engine = interrupt, engine
+        self.interrupt = None if interrupt in (None, "none") else interrupt
+        self.engine = engine
         self.dir = Path(report_dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = _own_backend(self.dir / "state")
@@ -257,7 +266,8 @@ def check_usage(args) -> None:
 
 
 def run(args) -> tuple[int, dict]:
-    rehearsal = Rehearsal(args.scale, args.report, log=_log, interrupt=getattr(args, "interrupt", None),
+    rehearsal = Rehearsal(args.scale, args.report, log=_log,
+                          interrupt=getattr(args, "interrupt", DEFAULT_INTERRUPT),
                           engine=engine_of(args))
     report = rehearsal.run(args.keep)
     report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, rehearsal.writes,

@@ -131,6 +131,11 @@ def interrupted_switch(runner, *, takeover: bool, log) -> dict | None:
     if entry["kind"] == "rollback":
         raise snapshots.SnapshotError(f"rollback {entry['opId']} was interrupted: `./meeshy rollback "
                                       f"{stack} --yes` runs it again first {refused}")
+    from ops.switch.takeover_undo import is_takeover
+    if is_takeover(entry):
+        raise snapshots.SnapshotError(
+            f"takeover switch {entry['opId']} was interrupted: a takeover switch is not resumed; "
+            f"`./meeshy rollback {stack} --yes` gives production back to compose {refused}")
     if takeover:
         raise snapshots.SnapshotError(f"switch {entry['opId']} was interrupted: a takeover cannot "
                                       f"resume it; `./meeshy rollback {stack} --yes` undoes it {refused}")

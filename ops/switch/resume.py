@@ -17,12 +17,14 @@ from ops import journal as journals
 def open_journal(switch) -> None:
     """The plan and the facts a later `status`, resume or rollback needs, before any change."""
     switch.journal = journals.Journal(switch.runner.ledger.root)
-    report = switch.report
-    switch.journal.begin("switch", switch.op_id, plan=[p.name for p in switch.phases],
+    report, taking_over = switch.report, switch.takeover_facts is not None
+    switch.journal.begin("switch", switch.op_id,
+                         plan=["takeover"] * taking_over + [p.name for p in switch.phases],
                          resumed_from=switch.resumed, fromVersion=report["fromVersion"],
                          fromRelease=report["fromRelease"], release=report["release"],
                          databaseName=report["databaseName"],
-                         stackFileSha256=journals.doc_sha256(switch.runner.desired()))
+                         stackFileSha256=journals.doc_sha256(switch.runner.desired()),
+                         **({"takeover": switch.takeover_facts} if taking_over else {}))
     if switch.resumed is not None:
         report["resumed"] = {"interruptedRun": switch.resumed.get("run"),
                              "from": journals.next_phase(switch.resumed),

@@ -1,7 +1,8 @@
 """The `rollback STACK [--to N] [--config-only]` verb: which rollback runs, and what it refuses.
 
 - After an interrupted switch (ops/journal.py) a plain `rollback` undoes exactly that switch:
-  back to its `fromVersion`, never one snapshot back (ops/switch/recover.py).
+  back to its `fromVersion`, never one snapshot back (ops/switch/recover.py); after an
+  interrupted takeover switch, production goes back to compose (ops/switch/takeover_undo.py).
 - After an interrupted rollback, `rollback` runs it again, with the same target.
 - Otherwise from the deployed snapshot to update N (default: the previous snapshot). A target
   with no backup recorded for its database is refused, naming the nearest update that has one,
@@ -14,7 +15,7 @@ from ops import journal as journals
 from ops.automation import snapshots
 from ops.automation.ledger import new_op_id
 from ops.automation.stack_runner import StackRunner
-from ops.switch import recover
+from ops.switch import recover, takeover_undo
 from ops.switch.rollback import rollback
 
 
@@ -29,6 +30,9 @@ def rollback_to(runner: StackRunner, version: int | None, *, confirm, budget_sec
         entry = entry.get("undoes") or entry
     undoing = journals.interrupted(entry) and entry["kind"] == "switch"
     if undoing and version in (None, entry.get("fromVersion")):
+        if takeover_undo.is_takeover(entry):
+            return takeover_undo.undo(runner, journal, entry, confirm=confirm,
+                                      budget_seconds=budget_seconds, log=log)
         return _undo_interrupted(runner, journal, entry, confirm, budget_seconds, log)
     current = snapshots.current(runner)
     if current is None:

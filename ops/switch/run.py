@@ -64,6 +64,7 @@ class _Switch:
     taken: dict | None = None     # the takeover's record, once it exists: compose then needs giving back
     journal: journals.Journal | None = None
     resumed: dict | None = None   # the journal of the interrupted switch this one resumes
+    takeover_facts: dict | None = None   # a takeover switch's: where its record will be (journal)
 
 
 def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SECONDS,
@@ -75,7 +76,7 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
                refresh_state: Callable[[], dict] | None = None,
                on_phase: Callable[[dict], None] | None = None,
                collaborators: Collaborators | None = None,
-               resume: dict | None = None) -> dict:
+               resume: dict | None = None, takeover_facts: dict | None = None) -> dict:
     """`takeover` (stop and remove the compose deployment the stack replaces) runs as
     the first phase, and the write-unavailability window starts with it. When the switch then
     fails (first takeover included: nothing deployed), after the stack's own rollback if any:
@@ -86,8 +87,12 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     is called as each phase ends (the rehearsal starts its load by it). `collaborators`: the
     clock, snapshots, data operations and rollback (ops/switch/collaborators.py; production's
     by default). `resume`: the journal of an interrupted switch (ops/journal.py): the same
-    operation planned again from its `fromVersion`, its phases ended ok not run again."""
+    operation planned again from its `fromVersion`, its phases ended ok not run again.
+    `takeover_facts` (ops/switch/takeover_undo.journal_facts): journaled with a takeover, so
+    that `rollback` can give production back to compose after a kill."""
     switch = _plan_switch(runner, budget_seconds, collaborators or Collaborators(), resume)
+    if takeover is not None:
+        switch.takeover_facts = dict(takeover_facts or {})
     _announce(switch, confirm, log)
     _open_report(switch)
     resume_steps.open_journal(switch)
@@ -157,6 +162,7 @@ def _take_over(switch: _Switch, takeover: Callable[[], dict]) -> str | None:
     t0, at = clock.monotonic(), clock.now_iso()
     switch.window_start = (at, t0)
     failure = None
+    switch.journal.phase_started("takeover")
     try:
         report["takeover"] = switch.taken = takeover()
     except Exception as error:     # noqa: BLE001 - any failure of it fails the switch
@@ -166,6 +172,9 @@ def _take_over(switch: _Switch, takeover: Callable[[], dict]) -> str | None:
         switch.taken = getattr(error, "report", None)
         report["takeover"] = {"result": "failed", "error": str(error),
                               **({"record": switch.taken} if switch.taken else {})}
+    if (switch.taken or {}).get("opId"):
+        switch.journal.note(takeoverOpId=switch.taken["opId"])
+    switch.journal.phase_ended("takeover", failure is None)
     report["phases"].append({"name": "takeover", "start": at, "end": clock.now_iso(),
                              "seconds": round(clock.monotonic() - t0, 3), "version": None,
                              "steps": {}, "ok": failure is None})

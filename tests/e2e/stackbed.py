@@ -31,9 +31,10 @@ SECRET_MARKER = "s3cret-e2e-value-that-must-never-appear"
 
 
 class HealthServer(LoopbackServer):
-    """Loopback health endpoints; `junk_writer(n)` is called on each /broken request."""
+    """Loopback health endpoints; `junk_writer(n)` is called on each /broken request; with
+    `probe`, /health answers 200 only while `probe()` is true (a gateway that checks its data)."""
 
-    def __init__(self, junk_writer=None):
+    def __init__(self, junk_writer=None, probe=None):
         self.requests: list[str] = []
         self.junk_writer = junk_writer
         bed = self
@@ -45,6 +46,8 @@ class HealthServer(LoopbackServer):
                     if bed.junk_writer:
                         bed.junk_writer(len(bed.requests))
                     self._answer(503, {"status": "degraded", "services": {"database": "down"}})
+                elif probe is not None and self.path.startswith("/health") and not probe():
+                    self._answer(503, {"status": "degraded", "services": {"data": "missing"}})
                 else:
                     self._answer(200, {"status": "ok"})
 

@@ -1,17 +1,24 @@
-"""preview, refresh-staging and the budget's automatic rollback, on the real Pulumi engine
-against a FerretDB on loopback (see test_switch_rollback.py for the set-up)."""
+"""preview, refresh-staging (before and after production's migration) and the budget's
+automatic rollback, on the real Pulumi engine against a FerretDB on loopback (see
+test_switch_rollback.py for the set-up)."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 import yaml
+from bson import ObjectId
 
 from legacy_data.dataset import insert_legacy_dataset
+from ops.rehearse.faults import tally
+from ops.rehearse.load import LoadGenerator, list_messages, posters
+from steps.data_check import archive_document_hashes, id_key, live_document_hashes
 from steps.digest import database_digests
 from testing.ferretdb import FerretDB
 from tests.e2e.stackbed import HealthServer, StackBed
-from tests.e2e.test_switch_rollback import SCALE, _deploy_r1, _require_tools
+from tests.e2e.test_switch_rollback import SCALE, _deploy_r1, _require_tools, _switch_to_r2
+from tests.support.bed_gateway import BedGateway, deployed_release
 
 pytestmark = pytest.mark.e2e
 
@@ -92,6 +99,70 @@ def test_refresh_staging_restores_production_backup_into_staging_and_migrates(be
     assert down["result"] == "succeeded" and down["resourceChanges"].get("delete", 0) >= 4
     code, _, output = bed.ops("teardown", "production", "--yes", expect=None, report="teardown-prod")
     assert code != 0 and "refusing to tear down production" in output
+
+
+STAGING_SOURCE, STAGING_TARGET = "meeshy_staging", "meeshy_staging_v2"
+
+
+def test_refresh_staging_after_production_migrated_restores_into_the_target_unmigrated(bed):
+    """Production switched to the migrated schema under load (refresh-staging first refuses,
+    naming why: the switch does not back the new database up), then released once more: its
+    latest backup, of `meeshy_v2`, goes into staging's target database, the one staging's
+    services use, and is not migrated again. Staging's gate asks a gateway health endpoint
+    that answers 200 only while that database holds messages; staging's gateway then serves
+    the backup's documents by id, none of the writes production took after the backup;
+    production loses no acknowledged write."""
+    (bed.root / "staging-gateway").mkdir()
+    data_health = HealthServer(
+        probe=lambda: bed.client[STAGING_TARGET].Message.estimated_document_count() > 0)
+    with BedGateway(bed.database_uri, bed.state, folder=bed.root) as gateway, data_health, \
+            BedGateway(bed.database_uri, bed.state, stack="staging", legacy=STAGING_SOURCE,
+                       folder=bed.root / "staging-gateway") as staging_gateway:
+        _deploy_r1(bed)
+        load = LoadGenerator(gateway.port, "bed.localhost", posters(bed.client.meeshy, limit=4),
+                             tag="refresh", threads=1, interval_seconds=0.1, max_seconds=600).start()
+        try:
+            assert _switch_to_r2(bed)["result"] == "succeeded"
+            # Right after the switch no backup of meeshy_v2 exists, and refresh-staging says so.
+            bed.init_stack("staging")
+            staging = bed.config(release="2026.02.0-rc1", database=STAGING_TARGET, migration=True,
+                                 source=STAGING_SOURCE, target=STAGING_TARGET)
+            staging["meeshy:healthGate"]["endpoints"] = data_health.endpoints()
+            bed.write_stack_file(staging)
+            _, _, early = bed.ops("refresh-staging", "staging", "--from", "production", expect=1,
+                                  report="refresh-early")
+            assert "no backup of meeshy_v2" in early and "takes its first backup" in early, early
+            # Production's next release backs its migrated database up.
+            bed.stack = "production"
+            bed.write_stack_file(bed.config(release="2026.02.1", database="meeshy_v2", migration=True))
+            bed.ops("deploy", "production", report="deploy-r3")
+            bed.stack = "staging"
+            _, refreshed, output = bed.ops("refresh-staging", "staging", "--from", "production")
+            _, deployed, deploy_output = bed.ops("deploy", "staging", report="deploy-staging")
+            reader = LoadGenerator(staging_gateway.port, "staging.localhost", load.pairs, tag="reader")
+            served = [list_messages(reader, str(conversation)) for conversation, _ in load.pairs]
+        finally:
+            writes = load.stop()
+    assert refreshed["result"] == "succeeded", output[-3000:]
+    assert refreshed["backup"]["backupId"].startswith("production/meeshy_v2/"), refreshed["backup"]
+    assert refreshed["restored"]["database"] == STAGING_TARGET and refreshed["restored"]["verified"]
+    assert refreshed["migration"] is None and "not migrated again" in output, output[-2000:]
+    assert STAGING_SOURCE not in bed.client.list_database_names()    # no copy there, no migration
+    assert deployed["ok"], deploy_output[-3000:]
+    release = deployed_release(bed.state, "meeshy", "staging")
+    assert release["databaseName"] == STAGING_TARGET and release["maintenance"] is False, release
+    assert any(r.startswith("/health") for r in data_health.requests), "the gate never asked"
+    # Every document of the backup, by id and content, in the database staging serves.
+    archive = archive_document_hashes(Path(refreshed["backup"]["archive"]), "meeshy_v2")
+    assert live_document_hashes(bed.client, STAGING_TARGET) == archive
+    listed = {m["id"] for status, messages in served for m in messages}
+    assert [status for status, _ in served] == [200] * len(served) and listed, served
+    assert all(id_key(ObjectId(i)) in archive["Message"] for i in listed)
+    later = {w.message_id for w in writes if w.outcome == "acknowledged"
+             and id_key(ObjectId(w.message_id)) not in archive["Message"]}
+    assert later and not later & listed      # production's later writes exist, and are not staging's
+    counted = tally(bed.client.meeshy_v2, writes, set())
+    assert counted["acknowledged"] > 0 and counted["lost"] == 0, counted
 
 
 def test_a_switch_over_its_budget_is_interrupted_and_rolled_back(bed):

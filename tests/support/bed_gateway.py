@@ -7,7 +7,8 @@ On each POST it reads the stack's outputs from the file backend's checkpoint (`r
 databaseName, maintenance): maintenance on answers 503 (refused), otherwise the message is
 written in that database's schema (legacy for the migration's source, target otherwise) and
 201 carries its id (acknowledged). So what the load saw follows the switch's updates as the
-containers would, and every acknowledged id can be looked for afterwards.
+containers would, and every acknowledged id can be looked for afterwards. A GET of the same
+path lists the conversation's newest messages from that database, as the gateway serves them.
 """
 from __future__ import annotations
 
@@ -66,6 +67,12 @@ class BedGateway(LoopbackServer):
                 status, payload = gateway.post(found.group(1), body)
                 self._answer(status, payload)
 
+            def do_GET(self):
+                found = _POST.match(self.path.split("?")[0])
+                if not found:
+                    return self._answer(404, {"error": "not found"})
+                self._answer(*gateway.list(found.group(1)))
+
         self.serve(Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(*self_signed(folder))
@@ -93,6 +100,17 @@ class BedGateway(LoopbackServer):
         except RequestError as error:
             return error.status, {"error": str(error)}
         return 201, {"data": {"id": str(made["id"]), "database": release["databaseName"]}}
+
+    def list(self, conversation: str, limit: int = 100) -> tuple[int, dict]:
+        from bson import ObjectId
+        release = deployed_release(self.state, self.project, self.stack)
+        if not release.get("databaseName"):
+            return 503, {"error": "nothing deployed"}
+        try:
+            found = self.store(release["databaseName"]).messages(ObjectId(conversation), limit)
+        except RequestError as error:
+            return error.status, {"error": str(error)}
+        return 200, {"data": [{**m, "id": str(m["id"])} for m in found]}
 
     def __exit__(self, *exc):
         super().__exit__(*exc)

@@ -42,6 +42,10 @@ def report() -> dict:
             "failingSwitch": {"result": "rolled back", "detectSeconds": 41.5, "rollbackSeconds": 25.0,
                               "hashEqual": True, "imagesEqual": True},
             "rollbackTo": {"version": 2, "result": "succeeded", "seconds": 40.0, "verifiedEqual": True},
+            "faults": [{"phase": "delta-migration", "recoveredBy": "./meeshy switch p --yes",
+                        "acknowledged": 404, "lost": 0, "keptInArchive": 3, "failed": 2,
+                        "release": "target-3", "seconds": {"untilKilled": 61.5, "status": 4.25,
+                                                           "recovery": 88.0}}],
             "isolation": {"isolated": True, "shared": {}}}
 
 
@@ -56,6 +60,9 @@ def test_the_table_shows_every_phase_and_figure_of_the_report():
     assert "archive of meeshy 21.5 s, equal to its fingerprint under maintenance: True" in text
     assert "rollback 25.0 s" in text and "rollback --to 2: succeeded in 40.0 s" in text
     assert "switch under load" in text and "70.2" in text
+    assert ("interrupted switch: killed in delta-migration after 61.5 s, recovered by "
+            "`./meeshy switch p --yes` in 88.0 s (status 4.2 s); writes 404 acknowledged, 0 lost, "
+            "3 kept in an archive, 2 failed (no definite answer); serving target-3") in text
     assert ("release check read by Prisma Client 6.19.3: 1234 documents, 0 refused in 4.5 s "
             "(what the delta pass wrote, inside the window)") in text
     assert "pre-copy read by Prisma Client 6.19.3: 1200 documents, 0 refused in 3.25 s" in text
