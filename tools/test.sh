@@ -2,8 +2,9 @@
 # The README's test command: installs what the suite needs (once per machine, cached outside
 # the clone), lints the tree (ruff.toml; a finding fails the command) and runs the whole suite.
 # Extra arguments go to pytest. The suite runs on MEESHY_TEST_WORKERS workers (2; 0 runs it in
-# this process), whole test files to a worker: most of an end-to-end test's time is spent waiting
-# on containers and Pulumi, which a second file fills.
+# this process), whole test files to a worker (module fixtures are built once; the SSH host's
+# tests share one file): most of an end-to-end test's time is spent waiting on containers and
+# Pulumi, which a second file fills.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 "$MEESHY_REPO_ROOT/tools/bootstrap.sh" test
@@ -13,4 +14,4 @@ workers="${MEESHY_TEST_WORKERS:-2}"
 if [[ "$workers" == 0 ]]; then
   exec "$MEESHY_VENV/bin/python" -m pytest "$@"
 fi
-exec "$MEESHY_VENV/bin/python" -m pytest -n "$workers" --dist loadgroup "$@"
+exec "$MEESHY_VENV/bin/python" -m pytest -n "$workers" --dist loadfile "$@"

@@ -7,13 +7,20 @@ namespaces. One stack for the module, tests in file order:
   machine's (checked at every step), and its backup on the server's disk;
 - `fetch-backup` copies that backup here and verifies it;
 - teardown leaves the remote engine empty of the stack but its protected volumes.
-A failing switch with its automatic rollback, and `rollback --to`, run on the same server in
-test_rehearse_ssh.py, under load and with their abandoned writes read back there.
+Then `python -m ops rehearse --docker-host ssh://...` at the smallest scale, as an operator runs
+it: both stacks on the server's engine, their ports reached through ssh tunnels (the database is
+published on the server's loopback only), a failing switch with its automatic rollback and
+`rollback --to` under load, the abandoned writes read back where their archive is (the server),
+an interrupted switch recovered, and nothing of either stack on this machine's engine at any
+check nor after. The tests of both share one file so that they run in one worker of the suite
+(tools/test.sh): the SSH host's session fixture removes the host when its worker ends.
 """
 from __future__ import annotations
 
 import http.client
 import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -21,8 +28,12 @@ from pathlib import Path
 import pytest
 
 from config import stack_edits as edit
+from ops.rehearse.engine import LOCAL
+from ops.rehearse.local_docker import local_images
+from ops.rehearse.placement import Placement
 from ops.rehearse.stacks import release_images
 from steps.backup_manifest import file_sha256
+from tests.support.cli_runner import operator_path
 from tests.support.docker_stack import REPO_ROOT
 from tests.support.ssh_host import SshStack
 
@@ -120,3 +131,84 @@ def test_teardown_leaves_only_the_protected_volumes_on_the_server(stack):
     remote = assert_nothing_local(stack)
     assert remote["container"] == [] and remote["network"] == []
     assert remote["volume"]                                 # data volumes are protected
+
+
+# The whole rehearsal on the server.
+
+SCALE = 0.01        # the smallest the rehearsal accepts (legacy_data.dataset.MIN_SCALE)
+NOTHING = {"container": [], "network": [], "volume": []}
+
+
+@pytest.fixture(scope="module")
+def rehearsal(ssh_host, tmp_path_factory):
+    out = tmp_path_factory.mktemp("rehearsal-ssh")
+    done = subprocess.run(
+        [sys.executable, "-m", "ops", "rehearse", "--scale", str(SCALE), "--report", str(out),
+         "--docker-host", ssh_host.docker_host, "--ssh-key", ssh_host.key,
+         "--known-hosts", ssh_host.known_hosts],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "PATH": operator_path()})
+    print(done.stdout)
+    print(done.stderr[-4000:])
+    report = json.loads((out / "rehearsal-report.json").read_text())
+    return done, report
+
+
+def test_every_step_passed_on_the_server_engine(rehearsal, ssh_host):
+    done, report = rehearsal
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert report["result"] == "succeeded", report.get("failure")
+    assert [s["name"] for s in report["steps"] if not s["ok"]] == []
+    engine = report["engine"]
+    assert engine["dockerHost"] == ssh_host.docker_host and engine["remote"] is True
+    assert engine["serverVersion"][:1].isdigit()
+    assert engine["backupDir"].startswith("/srv/meeshy-rehearsal/")
+    assert f"on {ssh_host.docker_host}" in done.stdout
+    # The load went through the tunnels and was checked as on the local engine.
+    assert report["writes"]["acknowledged"] > 0 and report["writes"]["lost"] == 0
+
+
+def test_the_abandoned_writes_were_read_back_on_the_server(rehearsal):
+    _, report = rehearsal
+    abandoned = report["rollbackTo"]["abandonedWrites"]
+    assert abandoned["inserted"] > 0, abandoned      # the writes after the switch's window
+    assert abandoned["keptIn"].startswith(report["engine"]["backupDir"])
+    assert abandoned["readBack"]["verified"] is True, abandoned
+    assert abandoned["readBack"]["inserted"] >= abandoned["inserted"]
+
+
+def test_nothing_of_the_stacks_on_this_machine_and_nothing_left_on_the_server(rehearsal, ssh_host):
+    _, report = rehearsal
+    names = list(report["stacks"].values())
+    assert report["localEngine"] == {"isolation": {}, "teardown": {}}
+    for name in names:
+        assert LOCAL.holdings(name) == NOTHING
+        assert ssh_host.engine.holdings(name) == NOTHING
+        assert not (REPO_ROOT / f"Pulumi.{name}.yaml").exists()
+    assert report["teardown"]["backupsRemoved"] == report["engine"]["backupDir"]
+    listed = ssh_host.docker("run", "--rm", "-v", "/srv:/srv:ro", local_images()["tools"],
+                             "ls", "/srv/meeshy-rehearsal")
+    assert f"rehearsal-{report['id']}" not in listed.split()
+
+
+def test_the_tunnels_were_closed(rehearsal):
+    _, report = rehearsal
+    ends = [int(line.split(" -> ")[0].rsplit(":", 1)[1])
+            for tunnel in report["engine"]["tunnels"] for line in tunnel.values()]
+    assert len(ends) == 4                           # https and database of both stacks
+    for port in ends:
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_the_local_engine_check_finds_a_planted_leftover(docker_engine, tmp_path):
+    """The check the rehearsal makes of this machine's engine, shown to fail: a volume labelled
+    with a stack's name is found."""
+    name = f"rehearsal-plant{os.getpid()}-production"
+    placement = Placement(LOCAL, {}, tmp_path, "plant")
+    assert placement.local_leftovers([name]) == {}
+    volume = LOCAL.docker("volume", "create", "--label", f"meeshy.stack={name}").strip()
+    try:
+        assert placement.local_leftovers([name]) == {name: {**NOTHING, "volume": [volume]}}
+    finally:
+        LOCAL.docker("volume", "rm", volume)

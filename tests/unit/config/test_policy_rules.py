@@ -30,7 +30,9 @@ def facts(stack="production", **kw):
 def test_real_graphs_pass_every_rule(graph):
     stack, resources = graph
     f = stack_facts(stack)
-    assert f.declared_ports and set(f.other_stacks_ports) == {"staging", "production"} - {stack}
+    # Stacks a rehearsal or an e2e test runs meanwhile put their own files beside these two.
+    committed = {name for name in f.other_stacks_ports if name in ("staging", "production")}
+    assert f.declared_ports and committed == {"staging", "production"} - {stack}
     for name, rule in rules.RESOURCE_RULES.items():
         for res in resources:
             assert rule(res, f) == [], (name, res.name)
