@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from config.stack_file import stack_config, stack_file
+from config.stack_file import StackConfigError, stack_config, stack_file
 from config.stack_settings import StackSettings, parse_stack
 from policy.rules import StackFacts
 
@@ -32,10 +32,16 @@ def stack_facts(stack: str, project_dir: Path = PROJECT_DIR) -> StackFacts:
     others = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):
         other = path.name[len("Pulumi."):-len(".yaml")]
-        if other != stack:
+        if other == stack:
+            continue
+        try:
             ports = _ports(parse_stack(other, stack_config(path), platform=True))
-            if ports:
-                others[other] = ports
+        except StackConfigError:
+            # A stack whose file cannot be read cannot be deployed either; once fixed, its own
+            # preview checks its ports against this stack's. Another stack's typo blocks nothing.
+            continue
+        if ports:
+            others[other] = ports
     return StackFacts(
         stack=stack,
         declared_ports=_ports(model),

@@ -2,6 +2,7 @@
 a resource made wrong in one way fails exactly the rule about that."""
 import pytest
 
+from config.stack_file import StackConfigError
 from policy import rules
 from policy.stack_files import stack_facts
 from testing.mock_pulumi import run_stack_file
@@ -161,6 +162,15 @@ def test_stack_facts_read_the_stack_files(tmp_path):
     assert f.declared_ports == {81, 444} and f.adopted_names == {"old_db"}
     assert f.other_stacks_ports == {"b": {82, 445, 6390}}
     assert stack_facts("c", tmp_path).declared_ports is None
+
+
+def test_another_stacks_unreadable_file_is_passed_over_but_not_this_stacks(tmp_path):
+    (tmp_path / "Pulumi.a.yaml").write_text("config:\n  meeshy:ports: {http: 81, https: 444}\n")
+    (tmp_path / "Pulumi.b.yaml").write_text("config:\n  meeshy:ports: {http: 82, https: 445}\n")
+    (tmp_path / "Pulumi.broken.yaml").write_text("config:\n  meeshy:domain: [unclosed\n  x:\n")
+    assert stack_facts("a", tmp_path).other_stacks_ports == {"b": {82, 445}}
+    with pytest.raises(StackConfigError, match="Pulumi.broken.yaml"):
+        stack_facts("broken", tmp_path)
 
 
 def test_committed_stack_files_never_share_a_host_port():
