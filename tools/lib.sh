@@ -11,6 +11,8 @@ export MEESHY_TOOLS_DIR MEESHY_BIN MEESHY_VENV MEESHY_SRC MEESHY_LOGS PULUMI_HOM
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PATH="$MEESHY_BIN:$MEESHY_VENV/bin:$PATH"
+# rustup installs cargo and rustc into ~/.cargo/bin, which a non-login shell (CI's) may lack.
+command -v cargo >/dev/null || PATH="$PATH:$HOME/.cargo/bin"
 mkdir -p "$MEESHY_BIN" "$MEESHY_SRC" "$MEESHY_LOGS" "$PULUMI_HOME"
 
 MEESHY_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
