@@ -360,24 +360,14 @@ def _give_back(runner, report: dict, taken: dict, undo_takeover, remove_stack, r
     if undo_takeover is None:
         compose = {"result": "failed", "error": "no way to restore the compose deployment was given"}
     else:
-        remove_stack = remove_stack or (lambda volumes: switch_takeover.remove_stack_containers(
-            runner.stack_name, keep_volumes=volumes, log=log))
-        refresh_state = refresh_state or (lambda: refresh_state_of(runner))
-        compose = switch_takeover.give_back_to_compose(
-            taken, remove_stack=remove_stack, restore_compose=undo_takeover,
-            refresh_state=refresh_state, log=log)
+        compose = switch_takeover.give_back_stack(runner, taken, undo_takeover, log,
+                                                  remove_stack=remove_stack,
+                                                  refresh_state=refresh_state)
     report["rollback"] = {**(report["rollback"] or {}), "compose": compose}
     if compose["result"] != "restored":
         report["result"] = "failed, rollback failed"
     elif report["result"] == "failed":
         report["result"] = "rolled back"
-
-
-def refresh_state_of(runner) -> dict:
-    result = runner.stack.refresh(message="meeshy-ops refresh after giving production back to compose",
-                                  color="never", suppress_progress=True, on_output=lambda line: None)
-    return {"result": result.summary.result,
-            "resourceChanges": dict(result.summary.resource_changes or {})}
 
 
 def _window(switch: _Switch, end_iso: str) -> dict:

@@ -130,3 +130,22 @@ def give_back_to_compose(taken: dict, *, remove_stack: Callable[[list[str]], dic
                                       "then": "run `pulumi refresh` on the stack before the next switch"}
     report.update(result="restored", ended=now())
     return report
+
+
+def give_back_stack(runner, taken: dict, restore_compose: Callable[[], dict], log, *,
+                    remove_stack: Callable[[list[str]], dict] | None = None,
+                    refresh_state: Callable[[], dict] | None = None) -> dict:
+    """give_back_to_compose for this runner's stack: its containers removed (never a volume),
+    compose brought back by `restore_compose`, the stack's state refreshed."""
+    return give_back_to_compose(
+        taken, log=log, restore_compose=restore_compose,
+        remove_stack=remove_stack or (lambda volumes: remove_stack_containers(
+            runner.stack_name, keep_volumes=volumes, log=log)),
+        refresh_state=refresh_state or (lambda: refresh_state_of(runner)))
+
+
+def refresh_state_of(runner) -> dict:
+    result = runner.stack.refresh(message="meeshy-ops refresh after giving production back to compose",
+                                  color="never", suppress_progress=True, on_output=lambda line: None)
+    return {"result": result.summary.result,
+            "resourceChanges": dict(result.summary.resource_changes or {})}

@@ -82,7 +82,6 @@ def rollback_to_compose(runner: StackRunner, audit_dir: Path, *, confirm: Callab
                         collaborators: Collaborators | None = None) -> dict | None:
     """None when not confirmed; the report otherwise (result `restored` or `failed`).
     `collaborators`: the snapshots and data operations (ops/switch/collaborators.py)."""
-    from ops.switch import run as switch
     from ops.switch import takeover as switch_takeover
     from takeover.compose import restore as compose_restore
 
@@ -102,13 +101,9 @@ def rollback_to_compose(runner: StackRunner, audit_dir: Path, *, confirm: Callab
             # Nothing has stopped yet: refusing keeps the new production serving.
             report.update(result="failed", failedStep="keep-abandoned-writes", error=str(error))
             return _record(runner, report)
-    given = switch_takeover.give_back_to_compose(
-        taken, log=log,
-        remove_stack=lambda volumes: switch_takeover.remove_stack_containers(
-            runner.stack_name, keep_volumes=volumes, log=log),
-        restore_compose=lambda: compose_restore.restore(Path(audit_dir), deadline_seconds=restore_seconds,
-                                                        log=log),
-        refresh_state=lambda: switch.refresh_state_of(runner))
+    given = switch_takeover.give_back_stack(
+        runner, taken, lambda: compose_restore.restore(Path(audit_dir), deadline_seconds=restore_seconds,
+                                                       log=log), log)
     report.update(compose=given, result=given["result"])
     if given["result"] != "restored":
         report.update(failedStep=given.get("failedStep"), error=given.get("error"))

@@ -79,8 +79,7 @@ def _stack_started(entry: dict) -> bool:
 def undo(runner, journal, entry: dict, *, confirm, budget_seconds: float, log) -> dict | None:
     """`rollback` after an interrupted takeover switch; None when not confirmed, RollbackFailed
     (with the report) when production is not back on compose."""
-    from ops.switch.run import refresh_state_of
-    from ops.switch.takeover import give_back_to_compose, remove_stack_containers
+    from ops.switch.takeover import give_back_stack
     from takeover.compose import restore as compose_restore
 
     record = record_of(entry)
@@ -107,13 +106,9 @@ def undo(runner, journal, entry: dict, *, confirm, budget_seconds: float, log) -
         report["compose"] = {"result": "not needed", "why": "killed before the takeover recorded "
                              "anything: no compose container was stopped"}
     else:
-        report["compose"] = give_back_to_compose(
-            json.loads(record.read_text()), log=log,
-            remove_stack=lambda volumes: remove_stack_containers(runner.stack_name,
-                                                                 keep_volumes=volumes, log=log),
-            restore_compose=lambda: compose_restore.restore(record, deadline_seconds=budget_seconds,
-                                                            log=log),
-            refresh_state=lambda: refresh_state_of(runner))
+        report["compose"] = give_back_stack(
+            runner, json.loads(record.read_text()),
+            lambda: compose_restore.restore(record, deadline_seconds=budget_seconds, log=log), log)
     ok = (report["compose"]["result"] in ("restored", "not needed")
           and (report["stack"] is None or report["stack"].get("result") == "succeeded"))
     report["result"] = "succeeded" if ok else "failed"

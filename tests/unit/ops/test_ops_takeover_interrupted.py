@@ -82,7 +82,7 @@ def given_back(monkeypatch):
                         or {"result": "removed"})
     monkeypatch.setattr(compose_restore, "restore",
                         lambda record, **k: order.append(("restore", record.name)) or RESTORED)
-    monkeypatch.setattr(switch_module, "refresh_state_of",
+    monkeypatch.setattr(switch_takeover, "refresh_state_of",
                         lambda runner: order.append("refresh") or {"result": "succeeded"})
     return order
 
