@@ -55,7 +55,7 @@ def wait_for_image(tag: str, timeout: float | None = None, poll: float = 5.0) ->
         status = status_file.read_text().strip() if status_file.is_file() else ""
         if status.startswith("failed"):
             raise DocumentDBError(f"the DocumentDB image build {status} (log: {log})")
-        if not status or status.startswith("ready"):
+        if not status.startswith("building"):
             raise DocumentDBError(f"the DocumentDB image {tag} is not built and no build is "
                                   f"running: run tools/build-documentdb.sh (log: {log})")
         if time.monotonic() > deadline:

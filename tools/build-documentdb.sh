@@ -5,6 +5,8 @@
 # $MEESHY_PLUGIN_SOURCES, checked against its SHA256SUMS. Nothing is pulled.
 #   build-documentdb.sh                  build what is missing or stale, then the image
 #   build-documentdb.sh --tag            print the image's tag (no build, no engine asked)
+#   build-documentdb.sh --packages       install the Debian packages the compile needs, only
+#                                        (the bootstrap does it before anything else runs apt)
 #   build-documentdb.sh --wait-base SEC  wait up to SEC seconds for the base image (the
 #                                        bootstrap runs this in the background while
 #                                        tools/build-images.sh makes the base)
@@ -48,7 +50,7 @@ image_tag() {  # named by everything the image is built from, spelled out by fil
   local hash
   hash="$( { inputs_hash; sha256sum <"$0"; for dir in "$recipe" "$MEESHY_REPO_ROOT/images/debian-base"; do
                (cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum); done
-             sha256sum "$MEESHY_REPO_ROOT/images/database/mongo_ping.py" "$here/build-mongo-tools.sh"
+             cat "$MEESHY_REPO_ROOT/images/database/mongo_ping.py" "$here/build-mongo-tools.sh" | sha256sum
            } | sha256sum | cut -c1-12)"
   printf 'meeshy-local/database:documentdb-%s-%s\n' "$VERSION" "$hash"
 }
@@ -60,7 +62,6 @@ wait_base=0
 mkdir -p "$cache"
 status() { printf '%s\n' "$*" >"$status_file"; }
 fail() { status "failed: $*"; die "$*"; }
-status building
 
 ensure_dev_packages() {
   local missing=() pkg
@@ -72,9 +73,10 @@ ensure_dev_packages() {
   [[ "$(id -u)" == 0 ]] || fail "missing Debian packages ${missing[*]}; install them (as root)"
   log "installing Debian's ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  run_logged "$log_file" apt-get install -y -q --no-install-recommends "${missing[@]}" \
+  local install=(apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends)
+  run_logged "$log_file" "${install[@]}" "${missing[@]}" \
     || { run_logged "$log_file" apt-get update -q \
-         && run_logged "$log_file" apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+         && run_logged "$log_file" "${install[@]}" "${missing[@]}"; } \
     || fail "apt-get install ${missing[*]} failed (see $log_file)"
 }
 
@@ -134,6 +136,8 @@ build_gateway() {
 }
 
 : >>"$log_file"
+if [[ "${1:-}" == "--packages" ]]; then ensure_dev_packages; exit 0; fi
+status building
 ext_hash="$(inputs_hash build_extension "$DOCUMENTDB_COPT" "${DEV_PACKAGES[*]}")"
 extension="$cache/extension-$ext_hash.tar"
 gw_hash="$(inputs_hash build_gateway "$(rustc --version 2>/dev/null || echo no-rustc)")"
