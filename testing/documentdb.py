@@ -28,6 +28,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "build-documentdb.sh"
 START_TIMEOUT_SECONDS = 120
 USERNAME = "meeshy"
+DATA_OWNER = 999   # the image's postgres user and group (images/documentdb/Dockerfile)
 AUTH = "authSource=admin&authMechanism=SCRAM-SHA-256"
 
 
@@ -82,7 +83,7 @@ class DocumentDB:
             ["docker", "run", "-d", "--name", self.name, "--label", "meeshy.test=documentdb",
              "-e", f"DOCUMENTDB_USERNAME={USERNAME}", "-e", "DOCUMENTDB_PASSWORD",
              # Memory-backed data: a test server's cluster need not outlive it.
-             "-p", "127.0.0.1::27017", "--tmpfs", "/data/db", self.tag],
+             "-p", "127.0.0.1::27017", "--tmpfs", f"/data/db:uid={DATA_OWNER},gid={DATA_OWNER}", self.tag],
             capture_output=True, text=True, env={**os.environ, "DOCUMENTDB_PASSWORD": self.password})
         if run.returncode != 0:
             raise DocumentDBError(f"docker run {self.tag} failed: {run.stderr.strip()}")

@@ -45,6 +45,9 @@ cron.database_name = 'postgres'
 cron.log_run = off
 cron.log_statement = off
 documentdb.enableBackgroundWorker = true
+# createIndexes on a collection that exists waits for a pg_cron job building queued indexes;
+# it runs every 2 s unless told otherwise, 1 s is the least it takes.
+documentdb.indexBuildScheduleInSec = 1
 documentdb.enableUserCrud = true
 documentdb.enableLetAndCollationForQueryMatch = true
 documentdb.enableNowSystemVariable = true

@@ -9,6 +9,9 @@ from migration.engine.target import writer
 from tests.support import toy_chain
 from tests.support.migration_helpers import data_hashes, fingerprint, run_toy, toy, writes
 
+# The migration's writes, reads and verification on both servers (tests/conftest.py).
+pytestmark = pytest.mark.servers("ferretdb", "documentdb")
+
 
 @pytest.fixture
 def dbs(ferretdb, fresh_db):
