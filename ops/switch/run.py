@@ -12,11 +12,9 @@ phase fails or the budget runs out. Returns the switch report (JSON-ready):
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Callable
 
-from config import stack_edits as edit
 from config.release_settings import ReleaseSettings, load_release_settings
 from config.stack_file import ConfigDoc
 from ops import data_ops
@@ -26,12 +24,12 @@ from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
 from ops.switch import frozen as switch_frozen
-from ops.switch import prisma_pre_read
+from ops.switch import outcome, prisma_pre_read
 from ops.switch import resume as resume_steps
 from ops.switch.collaborators import Collaborators
-from ops.switch.plan import Phase, plan, written_back
+from ops.switch.plan import Phase, plan
 from ops.switch.resume import collect
-from ops.switch.rollback import RollbackFailed, rollback
+from ops.switch.rollback import RollbackFailed  # noqa: F401 - tests raise it from here
 
 DEFAULT_BUDGET_SECONDS = 600.0
 
@@ -103,11 +101,11 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
         failure = resume_steps.last_check(switch)
     _settle_frozen_legacy(switch, failure, log)
     if failure is None:
-        _succeed(switch)
+        outcome.succeed(switch)
     else:
         _fail(switch, failure, rollback_budget_seconds, log,
               undo_takeover=undo_takeover, remove_stack=remove_stack, refresh_state=refresh_state)
-    return _record(switch)
+    return outcome.record(switch)
 
 
 def _plan_switch(runner: StackRunner, budget_seconds: float, c: Collaborators,
@@ -279,14 +277,6 @@ def _settle_frozen_legacy(switch: _Switch, failure: str | None, log) -> None:
         db: m["backupId"] for db, m in switch.maintenance_backups.items()}
 
 
-def _succeed(switch: _Switch) -> None:
-    """The values the switch decided (the migration's pass) are written back to the stack's
-    configuration, so the next preview starts from them."""
-    for path, value in written_back(switch.phases).items():
-        switch.runner.stack.set_config(path, _config_value(value), path=True)
-    switch.report["result"] = "succeeded"
-    switch.report["toVersion"] = switch.report["phases"][-1]["version"]
-
 
 def _fail(switch: _Switch, failure: str, rollback_budget_seconds: float, log, *,
           undo_takeover, remove_stack, refresh_state) -> None:
@@ -296,85 +286,20 @@ def _fail(switch: _Switch, failure: str, rollback_budget_seconds: float, log, *,
     log(f"switch failed: {failure}")
     report["result"] = "failed"
     report["failure"] = failure
-    _roll_back_stack(switch, failure, rollback_budget_seconds, log)
+    outcome.roll_back_stack(switch, failure, rollback_budget_seconds, log)
     if switch.maintenance_on and report["result"] != "rolled back" and switch.taken is None:
-        _switch_maintenance_off(switch, rollback_budget_seconds)
+        outcome.switch_maintenance_off(switch, rollback_budget_seconds)
     if switch.taken is not None:
-        _give_back(switch.runner, report, switch.taken, undo_takeover, remove_stack, refresh_state, log)
+        outcome.give_back(switch.runner, report, switch.taken, undo_takeover, remove_stack,
+                          refresh_state, log)
     if switch.window_start and report["writeUnavailability"] is None:
         report["writeUnavailability"] = _window(switch, switch.c.clock.now_iso())
 
 
-def _roll_back_stack(switch: _Switch, failure: str, budget_seconds: float, log) -> None:
-    """The deployed snapshot re-applied, with the backups and baselines this switch recorded."""
-    report = switch.report
-    if switch.deployed is None:
-        report["rollback"] = {"result": "skipped", "why": "nothing was deployed before this switch"}
-        return
-    roll_back = switch.c.rollback or rollback
-    try:
-        report["rollback"] = roll_back(
-            switch.runner, switch.deployed, reason=f"automatic, {failure}",
-            current_doc=switch.current_doc, maintenance_on=switch.maintenance_on,
-            backups=switch.maintenance_backups, baselines=switch.baselines,
-            budget_seconds=budget_seconds, log=log, collaborators=switch.c)
-        report["result"] = "rolled back"
-    except RollbackFailed as error:
-        report["rollback"] = error.report or {"result": "failed", "error": str(error)}
-        report["result"] = "failed, rollback failed"
 
 
-def _switch_maintenance_off(switch: _Switch, budget_seconds: float) -> None:
-    """Maintenance is always switched off again, even when the rollback failed."""
-    base = switch.deployed.doc if switch.deployed else switch.phases[0].doc
-    last = switch.runner.up(base.with_values(edit.maintenance(False)), op_id=switch.op_id,
-                            phase="maintenance-off-final", snapshot=False,
-                            deadline=switch.c.clock.monotonic() + budget_seconds)
-    switch.report["maintenanceOff"] = {"ok": last.ok, "error": last.error, "version": last.version}
-
-
-def _record(switch: _Switch) -> dict:
-    """The report written to the state's reports/ and the switch entered in the ledger, which is
-    where `rollback` later finds the backups and baselines."""
-    report, clock, ledger = switch.report, switch.c.clock, switch.runner.ledger
-    report["ended"] = clock.now_iso()
-    report["seconds"] = round(clock.monotonic() - switch.started, 3)
-    path = ledger.report_path(switch.op_id)
-    path.write_text(json.dumps(report, indent=2, sort_keys=True, default=str))
-    ledger.append({"kind": "switch", "opId": switch.op_id, "fromVersion": report["fromVersion"],
-                   "toVersion": report.get("toVersion"), "result": report["result"],
-                   "release": switch.desired.release, "backups": switch.maintenance_backups,
-                   "baselines": switch.baselines, "report": str(path)})
-    report["reportPath"] = str(path)
-    if switch.journal is not None:
-        switch.journal.finish(report["result"], report=str(path))
-    return report
-
-
-def _give_back(runner, report: dict, taken: dict, undo_takeover, remove_stack, refresh_state,
-               log) -> None:
-    """Production goes back to compose; an `up` (maintenance off) is not run first since it
-    would re-create the stack's containers on the volumes compose needs."""
-    from ops.switch import takeover as switch_takeover
-
-    if undo_takeover is None:
-        compose = {"result": "failed", "error": "no way to restore the compose deployment was given"}
-    else:
-        compose = switch_takeover.give_back_stack(runner, taken, undo_takeover, log,
-                                                  remove_stack=remove_stack,
-                                                  refresh_state=refresh_state)
-    report["rollback"] = {**(report["rollback"] or {}), "compose": compose}
-    if compose["result"] != "restored":
-        report["result"] = "failed, rollback failed"
-    elif report["result"] == "failed":
-        report["result"] = "rolled back"
 
 
 def _window(switch: _Switch, end_iso: str) -> dict:
     start = switch.window_start
     return {"start": start[0], "end": end_iso, "seconds": round(switch.c.clock.monotonic() - start[1], 3)}
-
-
-def _config_value(value):
-    from pulumi.automation import ConfigValue
-    return ConfigValue(value=str(value))

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -24,9 +23,12 @@ DEAD_RUN = "999999999-1"     # no such pid: a run that is gone
 
 
 def _spawn(code: str, run: str) -> subprocess.Popen:
+    """A child that has run its set-up (a SIGTERM handler included) before the test goes on: on
+    a loaded host a fixed pause ended before the handler was in place, and SIGTERM killed it."""
     env = {**os.environ, processes.MARKER: run}
-    child = subprocess.Popen([sys.executable, "-c", code], env=env)
-    time.sleep(0.3)
+    code = code.replace("time.sleep(60)", "print('ready', flush=True); time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
     return child
 
 
