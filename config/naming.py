@@ -44,20 +44,6 @@ RESERVED_STACK_NAMES = frozenset({*SUBDOMAINS.values(), "www"})
 DEFAULT_BACKUP_ROOT = "/var/backups/meeshy"
 
 
-# How a client logs in to a server that needs it (the documentdb image: SCRAM, users in admin),
-# and the login that image creates (images/documentdb/).
-DOCUMENTDB_USER = "meeshy"
-LOGIN_OPTIONS = "authSource=admin&authMechanism=SCRAM-SHA-256"
-
-
-def with_login(url: str, user: str, password: str) -> str:
-    """`mongodb://host/db[?opts]` with a login: the password must be URL-safe (the settings
-    check it), so nothing is escaped and nothing can change the URL's shape."""
-    scheme, rest = url.split("://", 1)
-    joiner = "&" if "?" in rest else "?"
-    return f"{scheme}://{user}:{password}@{rest}{joiner}{LOGIN_OPTIONS}"
-
-
 def stack_name_error(stack: str) -> str | None:
     """Why `stack` cannot name a Meeshy stack, or None when it can."""
     if not isinstance(stack, str) or not _STACK_NAME.match(stack):

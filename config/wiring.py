@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from config import naming
-
 if TYPE_CHECKING:
     from config.settings import Settings
+
+
+# How a client logs in to a server that needs it (the documentdb image: SCRAM, users in admin),
+# and the login that image creates (images/documentdb/).
+DOCUMENTDB_USER = "meeshy"
+LOGIN_OPTIONS = "authSource=admin&authMechanism=SCRAM-SHA-256"
+
+
+def with_login(url: str, user: str, password: str) -> str:
+    """`mongodb://host/db[?opts]` with a login: the password must be URL-safe (the settings
+    check it), so nothing is escaped and nothing can change the URL's shape."""
+    scheme, rest = url.split("://", 1)
+    joiner = "&" if "?" in rest else "?"
+    return f"{scheme}://{user}:{password}@{rest}{joiner}{LOGIN_OPTIONS}"
 
 
 def database_url(settings: Settings, url: str | None = None) -> Any:
@@ -21,14 +33,14 @@ def database_url(settings: Settings, url: str | None = None) -> Any:
     if not db.needs_login:
         return url
     return settings.secrets.database_password.output().apply(
-        lambda password: naming.with_login(url, naming.DOCUMENTDB_USER, password))
+        lambda password: with_login(url, DOCUMENTDB_USER, password))
 
 
 def database_env(settings: Settings) -> dict[str, Any]:
     """The database container's own variables: the login a server that needs one creates."""
     if not settings.database.needs_login:
         return {}
-    return {"DOCUMENTDB_USERNAME": naming.DOCUMENTDB_USER,
+    return {"DOCUMENTDB_USERNAME": DOCUMENTDB_USER,
             "DOCUMENTDB_PASSWORD": settings.secrets.database_password.output()}
 
 

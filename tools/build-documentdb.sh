@@ -66,7 +66,7 @@ fail() { status "failed: $*"; die "$*"; }
 ensure_dev_packages() {
   local missing=() pkg
   for pkg in "${DEV_PACKAGES[@]}"; do
-    dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+    [[ "$(dpkg-query -W -f '${Status}' "$pkg" 2>/dev/null || true)" == "install ok installed" ]] \
       || missing+=("$pkg")
   done
   ((${#missing[@]} == 0)) && return 0
