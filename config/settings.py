@@ -6,6 +6,7 @@ problem is collected and raised as one `SettingsError` before any resource exist
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
@@ -33,7 +34,7 @@ from config.settings_sections import (
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 SECRET_KEYS = ("jwtSecret", "adminPassword", "meeshyPassword", "atabethPassword",
-               "dashboardAuth", "adminUiAuth")
+               "dashboardAuth", "adminUiAuth", "databasePassword")
 PLAIN_KEYS = ("domain", "ports", "images", "adminUis", "protectData", "dockerHost", "dockerSsh",
               "pullImages", "database", "release", "maintenance", "backupDir", "adopt", "acme",
               "redis", "rehearsal", "services", "healthStartInterval")
@@ -80,6 +81,7 @@ class Secrets:
     atabeth_password: Secret
     dashboard_auth: Secret          # htpasswd entries for the Traefik dashboard
     admin_ui_auth: Secret | None    # htpasswd entries for the admin UIs (required when enabled)
+    database_password: Secret | None = None  # the database's login (a server that needs one)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,17 @@ def _min_length(n: int):
     return lambda s: None if len(s) >= n else f"expected at least {n} characters (value not shown)"
 
 
-def _load_secrets(source: ConfigSource, admin_uis: bool, problems: v.Problems) -> Secrets:
+def _url_safe_password(text: str) -> str | None:
+    """A database URL carries it: characters a URL would need escaped are refused, not escaped."""
+    if len(text) < 8:
+        return "expected at least 8 characters (value not shown)"
+    if not re.fullmatch(r"[A-Za-z0-9._~-]+", text):
+        return "expected letters, digits, '.', '_', '~' or '-' only (value not shown)"
+    return None
+
+
+def _load_secrets(source: ConfigSource, admin_uis: bool, database: Database | None,
+                  problems: v.Problems) -> Secrets:
     pw = _min_length(8)
     return Secrets(
         jwt_secret=_load_secret(source, "jwtSecret", problems, _min_length(32)),
@@ -161,6 +173,8 @@ def _load_secrets(source: ConfigSource, admin_uis: bool, problems: v.Problems) -
         dashboard_auth=_load_secret(source, "dashboardAuth", problems, v.htpasswd_problem),
         admin_ui_auth=_load_secret(source, "adminUiAuth", problems, v.htpasswd_problem,
                                    required=admin_uis),
+        database_password=_load_secret(source, "databasePassword", problems, _url_safe_password,
+                                       required=bool(database and database.needs_login)),
     )
 
 
@@ -201,7 +215,7 @@ def parse_platform(stack: str, source: ConfigSource, problems: v.Problems,
     adopt = parse_adopt(source.get(_key("adopt")), _key("adopt"), problems)
     acme = parse_acme(source.get(_key("acme")), _key("acme"), domain, problems)
     redis = parse_redis(source.get(_key("redis")), _key("redis"), problems)
-    secrets = _load_secrets(source, flags["adminUis"], problems)
+    secrets = _load_secrets(source, flags["adminUis"], database, problems)
     services = parse_services(source, problems)
     if images:
         _check_optional_images(services, images, problems)

@@ -58,12 +58,25 @@ class ReplicaSet:
     name: str = "rs0"
 
 
+# meeshy:database.server -> what the stack's database image is. mongo: MongoDB itself
+# (production); the others are rehearsal stand-ins speaking MongoDB's protocol: ferretdb (v1,
+# SQLite, no login) and documentdb (PostgreSQL with DocumentDB behind its gateway: filters,
+# $lookup and transactions, a SCRAM login from meeshy:databasePassword).
+SERVERS = ("mongo", "ferretdb", "documentdb")
+
+
 @dataclass(frozen=True)
 class Database:
     name: str = "meeshy"                       # the database the services use; the switch flips it
     replica_set: ReplicaSet = ReplicaSet()
     command: tuple[str, ...] | None = None     # overrides `mongod --replSet ...` (rehearsal images)
     healthcheck: tuple[str, ...] | None = None  # overrides the mongosh ping probe
+    server: str = "mongo"
+
+    @property
+    def needs_login(self) -> bool:
+        """Clients authenticate (a user and password in the URL)."""
+        return self.server == "documentdb"
 
 
 @dataclass(frozen=True)
@@ -149,8 +162,9 @@ def parse_database(raw: Any, key: str, rehearsal: bool, problems: v.Problems) ->
     value = v.as_mapping(raw, key, problems)
     if value is None:
         return None
-    v.unknown_keys(value, {"name", "replicaSet", "command", "healthcheck"}, key, problems)
+    v.unknown_keys(value, {"name", "replicaSet", "command", "healthcheck", "server"}, key, problems)
     name = v.database_name(value.get("name", v.DEFAULT_DATABASE), f"{key}.name", problems)
+    server = _parse_server(value.get("server", "mongo"), f"{key}.server", rehearsal, problems)
     rs_raw = v.as_mapping(value.get("replicaSet"), f"{key}.replicaSet", problems)
     rs = ReplicaSet()
     if rs_raw is not None:
@@ -164,7 +178,20 @@ def parse_database(raw: Any, key: str, rehearsal: bool, problems: v.Problems) ->
         rs = ReplicaSet(enabled, rs_name or "rs0")
     command = v.string_list(value.get("command"), f"{key}.command", problems)
     healthcheck = v.string_list(value.get("healthcheck"), f"{key}.healthcheck", problems)
-    return Database(name or "meeshy", rs, command, healthcheck)
+    if server == "documentdb" and rs.enabled:
+        problems.add(f"{key}.replicaSet.enabled", "documentdb has no replica set to initiate (its "
+                     "gateway answers as a mongos); set it to false")
+    return Database(name or "meeshy", rs, command, healthcheck, server or "mongo")
+
+
+def _parse_server(raw: Any, key: str, rehearsal: bool, problems: v.Problems) -> str | None:
+    if raw not in SERVERS:
+        problems.add(key, f"expected one of {', '.join(SERVERS)}, got {raw!r}")
+        return None
+    if raw != "mongo" and not rehearsal:
+        problems.add(key, f"{raw} is a rehearsal-only server (production runs mongo); set "
+                     "meeshy:rehearsal: true too")
+    return raw
 
 
 def parse_adopt(raw: Any, key: str, problems: v.Problems) -> Adopt:

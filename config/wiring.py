@@ -3,15 +3,45 @@ CORS origins and public URLs. Each service's own variables are in its declaratio
 (config/services/). Pure: values are strings, secrets stay the Outputs the settings hand over."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from config.settings import Settings
 
 
-def database_url(settings: Settings) -> str:
+# How a client logs in to a server that needs it (the documentdb image: SCRAM, users in admin),
+# and the login that image creates (images/documentdb/).
+DOCUMENTDB_USER = "meeshy"
+LOGIN_OPTIONS = "authSource=admin&authMechanism=SCRAM-SHA-256"
+
+
+def with_login(url: str, user: str, password: str) -> str:
+    """`mongodb://host/db[?opts]` with a login: the password must be URL-safe (the settings
+    check it), so nothing is escaped and nothing can change the URL's shape."""
+    scheme, rest = url.split("://", 1)
+    joiner = "&" if "?" in rest else "?"
+    return f"{scheme}://{user}:{password}@{rest}{joiner}{LOGIN_OPTIONS}"
+
+
+def database_url(settings: Settings, url: str | None = None) -> Any:
+    """The services' database URL (or `url`, another address of the same server): a plain
+    string, or a secret Output carrying the login for a server that needs one."""
     db = settings.database
-    return settings.names.database_url(db.name, db.replica_set.name if db.replica_set.enabled else None)
+    if url is None:
+        url = settings.names.database_url(
+            db.name, db.replica_set.name if db.replica_set.enabled else None)
+    if not db.needs_login:
+        return url
+    return settings.secrets.database_password.output().apply(
+        lambda password: with_login(url, DOCUMENTDB_USER, password))
+
+
+def database_env(settings: Settings) -> dict[str, Any]:
+    """The database container's own variables: the login a server that needs one creates."""
+    if not settings.database.needs_login:
+        return {}
+    return {"DOCUMENTDB_USERNAME": DOCUMENTDB_USER,
+            "DOCUMENTDB_PASSWORD": settings.secrets.database_password.output()}
 
 
 def public_urls(settings: Settings) -> dict[str, str]:

@@ -21,7 +21,7 @@ started=$(date +%s)
 
 # step SCRIPT: one build script; any failure stops the bootstrap, naming the script and its log.
 step() {
-  "$here/$1" || die "$1 failed (exit $?); logs are in $MEESHY_LOGS"
+  "$here/$1" "${@:2}" || die "$1 failed (exit $?); logs are in $MEESHY_LOGS"
 }
 
 # Prisma's query engine is a cargo build of several minutes that needs nothing the Go builds
@@ -32,6 +32,16 @@ if [[ "$what" == test ]]; then
   step install-node.sh     # Prisma's npm packages and generate run on it
   "$here/build-prisma.sh" >"$MEESHY_LOGS/bootstrap-prisma.log" 2>&1 &
   prisma_pid=$!
+  # The DocumentDB image (tools/build-documentdb.sh): a compile of about 15 CPU-minutes that
+  # only the tests run on DocumentDB need. It outlives the bootstrap: those tests wait for its
+  # image (testing/documentdb.py), the rest of the suite does not. At a lower priority, so the
+  # steps the suite waits on get the cores first; its Debian packages are installed here, before
+  # any other step runs apt. A failed bootstrap stops it.
+  step build-documentdb.sh --packages
+  setsid nice -n 10 "$here/build-documentdb.sh" --wait-base 3600 \
+    >"$MEESHY_LOGS/bootstrap-documentdb.log" 2>&1 </dev/null &
+  documentdb_pid=$!
+  trap 'code=$?; (( code == 0 )) || kill -- "-$documentdb_pid" 2>/dev/null || true' EXIT
 fi
 step build-ferretdb.sh
 step build-mongo-tools.sh

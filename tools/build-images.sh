@@ -64,11 +64,14 @@ for role in translator gateway web; do
   REFS[$role@legacy]="$(variant_ref "$role" legacy "$LEGACY_SCHEMA")"
 done
 REFS[gateway@unhealthy]="$(variant_ref gateway unhealthy "$TARGET_SCHEMA" "$UNHEALTHY_ENV")"
+# The DocumentDB database (meeshy:database.server: documentdb): listed here, built by its own
+# script (a long compile the bootstrap runs in the background).
+REFS[mongo@documentdb]="$("$here/build-documentdb.sh" --tag)"
 KEY_ORDER=(traefik mongo redis translator gateway web static maintenance tools)
 
 if [[ "${1:-}" == "--list" ]]; then
   for key in "${KEY_ORDER[@]}"; do printf '%s %s\n' "$key" "${REFS[$key]}"; done
-  for key in translator@legacy gateway@legacy web@legacy gateway@unhealthy; do
+  for key in translator@legacy gateway@legacy web@legacy gateway@unhealthy mongo@documentdb; do
     printf '%s %s\n' "$key" "${REFS[$key]}"
   done
   exit 0

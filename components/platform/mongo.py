@@ -13,6 +13,7 @@ from commands import services as commands
 from components.platform.containers import ContainerSpec, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
 from components.platform.volumes import stack_volume
+from config import wiring
 from config.naming import DATABASE_PORT
 from config.settings import Settings
 
@@ -47,6 +48,7 @@ def database_container(settings: Settings, data: Any, config: Any) -> ContainerS
     return ContainerSpec(
         service="database",
         image=settings.images.by_key()["mongo"],
+        envs=wiring.database_env(settings),
         command=mongod_command(settings),
         mounts=spec_mounts("database", {"database-data": data, "database-config": config}),
         ports=[Publish(DATABASE_PORT, ports.database, ip="127.0.0.1")] if ports.database else [],
@@ -84,9 +86,9 @@ class MongoReplicaSet(pulumi.ComponentResource):
         self.container_name = self.container.name
         self.member_host = pulumi.Output.from_input(names.replica_member if replica_set else "")
         self.database_name = pulumi.Output.from_input(db.name)
-        self.url = pulumi.Output.from_input(names.database_url(db.name, replica_set))
-        self.published_url = pulumi.Output.from_input(
-            f"mongodb://127.0.0.1:{s.ports.database}/{db.name}?directConnection=true"
+        self.url = pulumi.Output.from_input(wiring.database_url(s))
+        self.published_url = pulumi.Output.from_input(wiring.database_url(
+            s, f"mongodb://127.0.0.1:{s.ports.database}/{db.name}?directConnection=true")
             if s.ports.database else "")
         self.register_outputs({
             "container_name": self.container_name, "member_host": self.member_host,

@@ -1,6 +1,7 @@
 """The indexes and uniques the target schema declares, created after the data is written."""
 from __future__ import annotations
 
+from pymongo import IndexModel
 from pymongo.errors import OperationFailure
 
 from migration.engine.errors import ConfigError
@@ -37,7 +38,10 @@ def ensure_indexes(target_db, schema, collections) -> list:
     """Creates every declared index; returns problems (e.g. a unique index the data breaks)."""
     problems = []
     for collection in collections:
-        for index in declared_indexes(schema, collection):
+        indexes = declared_indexes(schema, collection)
+        if _create_all(target_db[collection], indexes):
+            continue
+        for index in indexes:
             try:
                 _create(target_db[collection], index)
             except OperationFailure as exc:
@@ -53,10 +57,30 @@ def ensure_indexes(target_db, schema, collections) -> list:
     return problems
 
 
+def _options(index) -> dict:
+    return {"name": index.name, "unique": True} if index.unique else {"name": index.name}
+
+
+def _create_all(collection, indexes) -> bool:
+    """A collection's missing indexes in one command: one index build round on the server
+    (DocumentDB queues each createIndexes for a background job that runs every second or two,
+    so one command per index cost minutes on a whole schema). Only those not already there as
+    declared are sent (FerretDB 1.24 drops the connection on a batch of existing ones). False
+    when the command fails: they are then made one by one, which says which and puts
+    conflicting ones right."""
+    existing = collection.index_information()
+    missing = [i for i in indexes if _difference(existing.get(i.name), i) is not None]
+    if not missing:
+        return True
+    try:
+        collection.create_indexes([IndexModel(list(i.keys), **_options(i)) for i in missing])
+    except OperationFailure:
+        return False
+    return True
+
+
 def _create(collection, index) -> None:
-    options = {"name": index.name}
-    if index.unique:
-        options["unique"] = True
+    options = _options(index)
     try:
         collection.create_index(list(index.keys), **options)
     except OperationFailure as exc:
@@ -76,16 +100,22 @@ def missing_indexes(target_db, schema, collections) -> list:
     for collection in collections:
         existing = target_db[collection].index_information()
         for index in declared_indexes(schema, collection):
-            info = existing.get(index.name)
-            if info is None:
-                problems.append(f"index {index.name} on {collection} is missing")
-            elif [tuple(k) for k in info["key"]] != [tuple(k) for k in index.keys]:
-                problems.append(f"index {index.name} on {collection} has keys {info['key']}, "
-                                f"the schema declares {list(index.keys)}")
-            elif bool(info.get("unique")) != index.unique:
-                problems.append(f"index {index.name} on {collection} should "
-                                f"{'' if index.unique else 'not '}be unique")
+            difference = _difference(existing.get(index.name), index)
+            if difference is not None:
+                problems.append(f"index {index.name} on {collection} {difference}")
     return problems
+
+
+def _difference(info: dict | None, index) -> str | None:
+    """How an existing index (index_information's entry, None when absent) differs from the
+    declared one; None when it is as declared."""
+    if info is None:
+        return "is missing"
+    if [tuple(k) for k in info["key"]] != [tuple(k) for k in index.keys]:
+        return f"has keys {info['key']}, the schema declares {list(index.keys)}"
+    if bool(info.get("unique")) != index.unique:
+        return f"should {'' if index.unique else 'not '}be unique"
+    return None
 
 
 def _keys(index) -> str:

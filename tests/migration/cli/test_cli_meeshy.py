@@ -9,6 +9,9 @@ from legacy_data.dataset import insert_legacy_dataset
 from tests.support.cli_runner import migration_cli
 from tests.support.migration_helpers import fingerprint
 
+# The migration's writes, reads and verification on both servers (tests/conftest.py).
+pytestmark = pytest.mark.servers("ferretdb", "documentdb")
+
 SCALE = 0.05  # smaller scales make the generator loop looking for distinct readers
 
 

@@ -5,6 +5,9 @@ from bson import ObjectId
 from migration.engine import Lookup, sources
 from migration.engine.sources import build_lookup
 
+# The migration's writes, reads and verification on both servers (tests/conftest.py).
+pytestmark = pytest.mark.servers("ferretdb", "documentdb")
+
 
 @pytest.fixture
 def source(ferretdb, fresh_db):

@@ -103,6 +103,8 @@ def test_second_run_writes_nothing(dbs):
     assert second["verification"]["hashes"] == first["verification"]["hashes"]
 
 
+# Also on DocumentDB (tests/conftest.py): the delta pass, beside the modules that run there whole.
+@pytest.mark.servers("ferretdb", "documentdb")
 def test_delta_equals_a_fresh_full_migration(dbs, fresh_db):
     client, source, target = dbs
     run_toy(source, target)

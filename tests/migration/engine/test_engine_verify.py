@@ -7,6 +7,9 @@ from migration.engine.errors import CoverageError
 from tests.support import toy_chain
 from tests.support.migration_helpers import fingerprint, run_toy, toy
 
+# The migration's writes, reads and verification on both servers (tests/conftest.py).
+pytestmark = pytest.mark.servers("ferretdb", "documentdb")
+
 
 @pytest.fixture
 def migrated(ferretdb, fresh_db):

@@ -19,6 +19,9 @@ from migration.engine.target.written import WrittenIds
 from tests.support import toy_chain
 from tests.support.migration_helpers import toy
 
+# The migration's writes, reads and verification on both servers (tests/conftest.py).
+pytestmark = pytest.mark.servers("ferretdb", "documentdb")
+
 LOW_IDS = [ObjectId(bytes(11) + bytes([n])) for n in range(1, 4)]  # before any id read
 
 

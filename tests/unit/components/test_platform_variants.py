@@ -172,3 +172,22 @@ def test_every_declared_health_duration_is_already_normalized():
         for key in ("interval", "timeout", "startPeriod", "startInterval"):
             if check and check.get(key):
                 assert go_duration(check[key]) == check[key], (r.name, key)
+
+
+def test_a_documentdb_database_gets_its_login_and_every_url_carries_it_as_a_secret():
+    password = "documentdb-example-pw"
+    run = run_stack_file("rehearsal", {
+        "meeshy:rehearsal": True, "meeshy:pullImages": False,
+        "meeshy:ports": {"http": 9080, "https": 9443, "database": 27099},
+        "meeshy:database": {"server": "documentdb", "replicaSet": {"enabled": False}}},
+        secrets={**EXAMPLE_SECRETS, "meeshy:databasePassword": password}, file="staging")
+    db = run.container("database")
+    assert f"DOCUMENTDB_PASSWORD={password}" in db.inputs["envs"]
+    assert "DOCUMENTDB_USERNAME=meeshy" in db.inputs["envs"]
+    login = f"meeshy:{password}@"
+    options = "authSource=admin&authMechanism=SCRAM-SHA-256"
+    assert run.exports["databaseUrl"] == (f"mongodb://{login}meeshy-rehearsal-database:27017/"
+                                          f"meeshy?{options}")
+    assert "databaseUrl" in run.secret_exports
+    gateway = run.container("gateway")
+    assert f"DATABASE_URL={run.exports['databaseUrl']}" in gateway.inputs["envs"]

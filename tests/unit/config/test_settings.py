@@ -223,3 +223,30 @@ def test_keys_of_the_release_section_are_not_unknown():
     s = load_settings("staging", config(migration={"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2"},
                                         healthGate={"deadlineSeconds": 60}))
     assert s.stack == "staging"
+
+
+def test_database_server_is_one_of_the_known_and_rehearsal_only_unless_mongo():
+    assert load_settings("production", config("production")).database.server == "mongo"
+    found, _ = problems(database={"server": "postgres"})
+    assert found == ["meeshy:database.server: expected one of mongo, ferretdb, documentdb, got "
+                     "'postgres'"]
+    found, _ = problems(database={"server": "ferretdb", "replicaSet": {"enabled": False}},
+                        rehearsal=False)
+    assert any(p.startswith("meeshy:database.server: ferretdb is a rehearsal-only server") for p in found)
+
+
+def test_documentdb_needs_a_url_safe_password_and_no_replica_set():
+    db = {"server": "documentdb", "replicaSet": {"enabled": False}}
+    found, _ = problems(database=db, rehearsal=True)
+    assert any(p.startswith("meeshy:databasePassword: missing secret") for p in found)
+    found, message = problems(database=db, rehearsal=True, databasePassword="has/slash@and:colon")
+    assert found == ["meeshy:databasePassword: expected letters, digits, '.', '_', '~' or '-' "
+                     "only (value not shown)"]
+    assert "slash" not in message
+    found, _ = problems(database={"server": "documentdb"}, rehearsal=True,
+                        databasePassword="a-good-password")
+    assert any(p.startswith("meeshy:database.replicaSet.enabled: documentdb has no replica set")
+               for p in found)
+    s = load_settings("staging", config(database=db, rehearsal=True, databasePassword="a-good-pw"))
+    assert s.database.needs_login and s.secrets.database_password.value == "a-good-pw"
+    assert "a-good-pw" not in repr(s)

@@ -11,7 +11,8 @@ import subprocess
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 COPIED = ("tools/lib.sh", "tools/build-common.sh", "tools/build-images.sh", "tools/build-prisma.sh",
           "tools/prisma-generate.sh", "tools/prisma-engine", "images/debian-base", "images/standin",
-          "images/tools", "migration", "steps", "VERSION")
+          "images/tools", "migration", "steps", "VERSION", "tools/build-documentdb.sh",
+          "tools/build-mongo-tools.sh", "images/documentdb", "images/database")
 
 
 def checkout(where: pathlib.Path) -> pathlib.Path:
@@ -53,6 +54,11 @@ def test_a_tag_changes_exactly_when_what_its_image_is_built_from_changes(tmp_pat
     assert changed(engine, schema) == {"translator", "gateway", "web", "gateway@unhealthy", "tools"}
 
     (repo / "images/standin/added.txt").write_text("x\n")
-    assert changed(schema, listed(repo, tmp_path / "cache")) == {
+    standin = listed(repo, tmp_path / "cache")
+    assert changed(schema, standin) == {
         "translator", "gateway", "web", "translator@legacy", "gateway@legacy", "web@legacy",
         "gateway@unhealthy"}
+
+    with (repo / "images/documentdb/docker-entrypoint.sh").open("a") as entrypoint:
+        entrypoint.write("# another entrypoint\n")
+    assert changed(standin, listed(repo, tmp_path / "cache")) == {"mongo@documentdb"}
