@@ -95,6 +95,7 @@ class Adopt:
 class Acme:
     email: str
     ca_server: str | None = None
+    enabled: bool = True    # off: no ACME resolver, Traefik serves its default certificate
 
 
 @dataclass(frozen=True)
@@ -231,13 +232,17 @@ def parse_adopt(raw: Any, key: str, problems: v.Problems) -> Adopt:
 
 def parse_acme(raw: Any, key: str, domain: str | None, problems: v.Problems) -> Acme:
     value = v.as_mapping(raw, key, problems) or {}
-    v.unknown_keys(value, {"email", "caServer"}, key, problems)
+    v.unknown_keys(value, {"email", "caServer", "enabled"}, key, problems)
     email = v.as_text(value.get("email", f"admin@{domain or 'example.invalid'}"), f"{key}.email",
                       problems, r"[^@\s]+@[^@\s]+\.[^@\s]+", "an e-mail address for Let's Encrypt")
     ca = value.get("caServer")
     if ca is not None:
         ca = v.as_text(ca, f"{key}.caServer", problems, r"https://\S+", "an https:// ACME directory URL")
-    return Acme(email or "", ca)
+    enabled = value.get("enabled", True)
+    if not isinstance(enabled, bool):
+        problems.add(f"{key}.enabled", f"expected true or false, got {enabled!r}")
+        enabled = True
+    return Acme(email or "", ca, enabled)
 
 
 def parse_redis(raw: Any, key: str, problems: v.Problems) -> RedisTuning:

@@ -10,7 +10,7 @@ import pulumi
 from commands import services as commands
 from components.platform.containers import ContainerSpec, health_of, spec_mounts
 from components.platform.context import StackContext
-from components.platform.routing import basic_auth_labels, merge, router_labels
+from components.platform.routing import basic_auth_labels, cert_resolver, merge, router_labels
 from components.platform.traefik import ADMIN_UI_USERS_FILE
 from components.platform.volumes import stack_volume
 from config.naming import REDIS_PORT
@@ -28,7 +28,7 @@ def _routed(settings: Settings, service: str, port: int) -> dict:
     if settings.secrets.admin_ui_auth is None:
         raise ValueError("admin UIs need meeshy:adminUiAuth (settings should have refused this)")
     return merge(router_labels(names, service, names.hosts_of(service), port=port,
-                               middlewares=[f"{service}-auth"]),
+                               middlewares=[f"{service}-auth"], resolver=cert_resolver(settings)),
                  basic_auth_labels(names, f"{service}-auth", ADMIN_UI_USERS_FILE))
 
 

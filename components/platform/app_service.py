@@ -11,7 +11,7 @@ import pulumi
 from commands import services as commands
 from components.platform.containers import ContainerSpec, Mount, health_of, spec_mounts
 from components.platform.context import StackContext
-from components.platform.routing import disabled_labels, router_labels
+from components.platform.routing import cert_resolver, disabled_labels, router_labels
 from components.platform.traefik import COMPRESS
 from config.service_settings import ServiceSettings
 from config.services import ServiceSpec
@@ -52,7 +52,8 @@ def app_container(settings: Settings, service: ServiceSpec,
     hosts = names.hosts_of(service.name)
     extra = settings.services.of(service.name)
     labels = (router_labels(names, service.name, hosts, port=service.port,
-                            middlewares=[COMPRESS] if service.compress else [])
+                            middlewares=[COMPRESS] if service.compress else [],
+                            resolver=cert_resolver(settings))
               if is_public(settings, service) else disabled_labels())
     probe = extra.options.get("healthcheck") or commands.service_probe(service.name)
     return ContainerSpec(

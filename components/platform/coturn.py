@@ -16,7 +16,7 @@ import pulumi
 from components.platform.app_service import operator_files, operator_mounts
 from components.platform.containers import ContainerSpec, Mount, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
-from components.platform.routing import router_labels
+from components.platform.routing import cert_resolver, router_labels
 from components.platform.volumes import stack_volume
 from config.services.coturn import CERTS_DIR, TURN_PORT, TURNS_PORT
 from config.settings import Settings
@@ -68,7 +68,8 @@ def coturn_container(settings: Settings, certs: Any) -> ContainerSpec:
     return ContainerSpec(
         service="coturn", image=settings.images.by_key()["coturn"],
         command=["-c", CONFIG_PATH],
-        labels=router_labels(names, "coturn", (host,), internal_service="noop@internal"),
+        labels=router_labels(names, "coturn", (host,), internal_service="noop@internal",
+                             resolver=cert_resolver(settings)),
         envs=extra.environment(),
         mounts=[*spec_mounts("coturn", {"turn-certs": certs}), *operator_mounts(extra)],
         read_only_files={**operator_files(extra), CONFIG_PATH: turn_config(

@@ -15,7 +15,12 @@ import pulumi
 from commands import services as commands
 from components.platform.containers import ContainerSpec, health_of
 from components.platform.context import StackContext
-from components.platform.routing import MAINTENANCE_PRIORITY, disabled_labels, router_labels
+from components.platform.routing import (
+    MAINTENANCE_PRIORITY,
+    cert_resolver,
+    disabled_labels,
+    router_labels,
+)
 from config.services.maintenance import SPEC as MAINTENANCE
 from config.settings import Settings
 
@@ -46,7 +51,7 @@ def maintenance_container(settings: Settings) -> ContainerSpec:
     """The maintenance answer's container (pure); routed only with meeshy:maintenance."""
     names = settings.names
     labels = (router_labels(names, "maintenance", names.public_hosts, port=MAINTENANCE.port,
-                            priority=MAINTENANCE_PRIORITY)
+                            priority=MAINTENANCE_PRIORITY, resolver=cert_resolver(settings))
               if settings.maintenance else disabled_labels())
     return ContainerSpec(
         service="maintenance",

@@ -21,11 +21,18 @@ def host_rule(hosts: Sequence[str]) -> str:
     return " || ".join(f"Host(`{h}`)" for h in hosts)
 
 
+def cert_resolver(settings) -> str | None:
+    """The ACME resolver routers ask for their certificate, or None (meeshy:acme.enabled false:
+    a stack no CA can reach, such as a rehearsal's, serves Traefik's default certificate and
+    never calls the CA)."""
+    return CERT_RESOLVER if settings.acme.enabled else None
+
+
 def router_labels(names: StackNames, router: str, hosts: Sequence[str], *, port: int | None = None,
                   internal_service: str | None = None, middlewares: Sequence[str] = (),
-                  priority: int | None = None) -> dict[str, str]:
+                  priority: int | None = None, resolver: str | None = CERT_RESOLVER) -> dict[str, str]:
     """Labels routing `hosts` over HTTPS to this container's `port` (or to a Traefik-internal
-    service such as `api@internal`)."""
+    service such as `api@internal`), with a certificate from `resolver` (cert_resolver)."""
     if (port is None) == (internal_service is None):
         raise ValueError("give exactly one of port and internal_service")
     r = names.router(router)
@@ -33,8 +40,11 @@ def router_labels(names: StackNames, router: str, hosts: Sequence[str], *, port:
         "traefik.enable": "true",
         f"traefik.http.routers.{r}.rule": host_rule(hosts),
         f"traefik.http.routers.{r}.entrypoints": ENTRYPOINT,
-        f"traefik.http.routers.{r}.tls.certresolver": CERT_RESOLVER,
     }
+    if resolver:
+        labels[f"traefik.http.routers.{r}.tls.certresolver"] = resolver
+    else:
+        labels[f"traefik.http.routers.{r}.tls"] = "true"
     if internal_service:
         labels[f"traefik.http.routers.{r}.service"] = internal_service
     else:

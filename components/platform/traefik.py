@@ -10,7 +10,7 @@ import pulumi
 
 from components.platform.containers import ContainerSpec, Mount, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
-from components.platform.routing import CERT_RESOLVER, basic_auth_labels, merge, router_labels
+from components.platform.routing import CERT_RESOLVER, basic_auth_labels, cert_resolver, merge, router_labels
 from components.platform.volumes import stack_volume
 from config.naming import STACK_LABEL
 from config.settings import Settings
@@ -72,6 +72,10 @@ def traefik_command(settings: Settings) -> list[str]:
         f"--entrypoints.web.http.redirections.entrypoint.to={redirect_to}",
         "--entrypoints.web.http.redirections.entrypoint.scheme=https",
         "--entrypoints.web.http.redirections.entrypoint.permanent=true",
+    ]
+    if not settings.acme.enabled:
+        return cmd
+    cmd += [
         f"{acme}.tlschallenge=true",
         f"{acme}.email={settings.acme.email}",
         f"{acme}.storage={ACME_STORAGE}",
@@ -86,7 +90,8 @@ def traefik_container(settings: Settings, certs: Any) -> ContainerSpec:
     names = settings.names
     labels = merge(
         router_labels(names, "dashboard", names.hosts_of("traefik"),
-                      internal_service="api@internal", middlewares=["dashboard-auth"]),
+                      internal_service="api@internal", middlewares=["dashboard-auth"],
+                      resolver=cert_resolver(settings)),
         basic_auth_labels(names, "dashboard-auth", DASHBOARD_USERS_FILE),
     )
     return ContainerSpec(

@@ -56,6 +56,8 @@ def local_stack_settings(images: dict[str, str], ports: dict[str, int], backups:
         "meeshy:release": release,
         "meeshy:rehearsal": True,
         "meeshy:pullImages": False,
+        # No CA reaches a rehearsal's hosts, and the rehearsal talks to nothing beyond this host.
+        "meeshy:acme": {"enabled": False},
         # Debian's docker.io is Docker 20.10 (API 1.41): no health-check start interval.
         "meeshy:healthStartInterval": False,
         "meeshy:protectData": True,

@@ -88,3 +88,19 @@ def test_the_policy_pack_accepts_the_graph(run):
         assert rules.names_prefixed_by_stack(r, facts) == [], res.name
         assert rules.no_reference_to_other_stacks(r, facts) == [], res.name
         assert rules.images_pinned_in_production(r, facts) == [], res.name
+
+
+def test_without_acme_no_router_asks_a_ca_and_traefik_has_no_resolver():
+    """A stack no CA can reach (a rehearsal's): routers still serve TLS, on Traefik's default
+    certificate, and nothing in Traefik's command would make it call a CA."""
+    plain = run_stack_file("staging", {"meeshy:acme": {"enabled": False}})
+    routed = 0
+    for container in plain.of_type(":Container"):
+        lab = labels(container)
+        assert not [k for k in lab if k.endswith(".tls.certresolver")], container.name
+        for key in (k for k in lab if k.endswith(".rule")):
+            assert lab[key.removesuffix(".rule") + ".tls"] == "true"
+            routed += 1
+        assert not [a for a in container.inputs.get("command") or [] if "certificatesresolvers" in a]
+    assert routed >= 6          # gateway, translator, web, static, dashboard, admin UIs
+

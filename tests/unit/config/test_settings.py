@@ -250,3 +250,10 @@ def test_documentdb_needs_a_url_safe_password_and_no_replica_set():
     s = load_settings("staging", config(database=db, rehearsal=True, databasePassword="a-good-pw"))
     assert s.database.needs_login and s.secrets.database_password.value == "a-good-pw"
     assert "a-good-pw" not in repr(s)
+
+
+def test_acme_enabled_is_true_or_false_and_named_when_not():
+    assert load_settings("staging", config(acme={"enabled": False})).acme.enabled is False
+    assert load_settings("staging", config()).acme.enabled is True
+    found, message = problems(acme={"enabled": "no"})
+    assert found == ["meeshy:acme.enabled: expected true or false, got 'no'"] and "'no'" in message
