@@ -21,6 +21,29 @@ from testing.ferretdb import FerretDB, FerretDBError  # noqa: E402
 _db_counter = itertools.count(1)
 SERVERS = ("ferretdb", "documentdb")
 
+# The suite runs whole files to a worker, in collection order (tools/test.sh turns off xdist's
+# reordering by test count, which queued these behind a hundred small files). Each of these takes
+# 5 to 15 minutes, longest first: started at once, they end with the rest instead of after it.
+LONGEST_FILES = (
+    "tests/e2e/test_ssh_host.py",
+    "tests/e2e/test_rehearse.py",
+    "tests/e2e/test_docker_platform.py",
+    "tests/e2e/test_preview_refresh_overrun.py",
+    "tests/e2e/test_switch_rollback.py",
+    "tests/e2e/test_takeover_switch_docker.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    missing = [name for name in LONGEST_FILES if not (REPO_ROOT / name).is_file()]
+    if missing:
+        raise pytest.UsageError(f"tests/conftest.py LONGEST_FILES names missing files: {missing}")
+    rank = {name: index for index, name in enumerate(LONGEST_FILES)}
+
+    def file_rank(item) -> int:
+        return rank.get(item.nodeid.split("::", 1)[0], len(rank))
+    items.sort(key=file_rank)
+
 
 def _started(server, error: type[Exception]):
     try:
