@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from commands import services as commands
 from commands.docker import docker
@@ -23,6 +23,7 @@ from commands.docker import docker
 HEALTH_MONGO_ENV = "MEESHY_HEALTH_MONGO_URI"
 MIGRATION_SOURCE_ENV = "MEESHY_MIGRATION_SOURCE_URI"
 MIGRATION_TARGET_ENV = "MEESHY_MIGRATION_TARGET_URI"
+DATA_URI_ENV = "MEESHY_DATA_URI"
 CONTAINER_REPORTS = "/reports"
 
 
@@ -42,10 +43,15 @@ class DockerServer:
     member_uri: str               # mongodb://<container>:27017 as seen inside the network
     uri_options: str = ""         # e.g. "replicaSet=rs0"
     docker_host: str | None = None
+    # Adds the login to a URL, for a server that needs one (config/wiring.py database_url): the
+    # URL it returns is a secret Output in the Pulumi program. Such a URL only ever travels in
+    # a step's secret environment, never in an argument list (state, logs).
+    login: Callable[[str], Any] | None = None
 
-    def database_uri(self, database: str) -> str:
+    def database_uri(self, database: str) -> Any:
         query = f"?{self.uri_options}" if self.uri_options else ""
-        return f"{self.member_uri.rstrip('/')}/{database}{query}"
+        url = f"{self.member_uri.rstrip('/')}/{database}{query}"
+        return self.login(url) if self.login else url
 
 
 Server = ExternalServer | DockerServer
@@ -71,13 +77,41 @@ def restore_command(server: Server, from_database: str, to_database: str,
     because mongorestore's own index restore adds an option FerretDB refuses.
     """
     rename = from_database != to_database
-    docker_mode = isinstance(server, DockerServer)
     restore = commands.mongorestore_archive(
         ns_from=f"{from_database}.*" if rename else None,
         ns_to=f"{to_database}.*" if rename else None,
-        uri=server.database_uri("") if docker_mode else server.uri, archive_path=archive_path)
+        uri=_plain_uri(server), archive_path=archive_path)
     restore += [f"--nsInclude={from_database}.*", "--noIndexRestore"]
-    return _placed(server, restore, files=(archive_path,))
+    return _placed(server, _uri_from_env(server, restore), files=(archive_path,),
+                   env=tool_uri_env(server))
+
+
+def needs_login(server: Server) -> bool:
+    return isinstance(server, DockerServer) and server.login is not None
+
+
+def _plain_uri(server: Server) -> str | None:
+    """The server's URL for mongodump/mongorestore's --uri, or None where it carries a login."""
+    if needs_login(server):
+        return None
+    return server.database_uri("") if isinstance(server, DockerServer) else server.uri
+
+
+def _uri_from_env(server: Server, tool: list[str]) -> list[str]:
+    """mongodump/mongorestore given a login URL from DATA_URI_ENV by `sh` at run time."""
+    if not needs_login(server):
+        return tool
+    return ["sh", "-c", f'exec "$@" "--uri=${DATA_URI_ENV}"', "sh", *tool]
+
+
+def tool_uri_env(server: Server) -> tuple[str, ...]:
+    """The variables backup_command and restore_command read (tool_uri_environment's names)."""
+    return (DATA_URI_ENV,) if needs_login(server) else ()
+
+
+def tool_uri_environment(server: Server) -> dict[str, Any]:
+    """What backup_command and restore_command need in their environment: the login URL."""
+    return {DATA_URI_ENV: server.database_uri("")} if needs_login(server) else {}
 
 
 def backup_command(server: Server, *, backup_dir: str, stack: str, database: str, label: str,
@@ -85,13 +119,11 @@ def backup_command(server: Server, *, backup_dir: str, stack: str, database: str
     """steps.backup_run where the database is: in Docker mode a tools container on the stack's
     network dumps into `backup_dir` of the engine's host (the server's disk for an ssh:// engine,
     where the backups live and are checksummed), else this machine's mongodump and folder."""
-    dump = commands.mongodump_archive(
-        uri=server.database_uri("") if isinstance(server, DockerServer) else server.uri,
-        db=database)
+    dump = commands.mongodump_archive(uri=_plain_uri(server), db=database)
     argv = [python(), "-m", "steps.backup_run", "--dir", backup_dir, "--stack", stack,
             "--database", database, "--label", label, "--retain", str(retain),
-            "--timeout", str(timeout_seconds), "--", *dump]
-    return _placed(server, argv, folders=(backup_dir,))
+            "--timeout", str(timeout_seconds), "--", *_uri_from_env(server, dump)]
+    return _placed(server, argv, folders=(backup_dir,), env=tool_uri_env(server))
 
 
 def stored_manifest_command(server: Server, archive_path: str) -> list[str]:
@@ -239,8 +271,6 @@ def _sh_quote(text: str) -> str:
     import shlex
     return shlex.quote(text)
 
-
-DATA_URI_ENV = "MEESHY_DATA_URI"
 
 
 def data_check_command(server: Server, verb: str, database: str, *, out: str | None = None,

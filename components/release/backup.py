@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import pulumi
 
-from commands.steps import Server, backup_command
+from commands.steps import Server, backup_command, tool_uri_environment
 from components.release.local_command import local_command
 from config.locations import REPO_ROOT
 from config.release_settings import BackupSettings
@@ -46,11 +46,13 @@ class MongoBackup(pulumi.ComponentResource):
         argv = backup_command(server, backup_dir=settings.directory, stack=stack,
                               database=database, label=label, retain=settings.retain,
                               timeout_seconds=settings.timeout_seconds)
+        login_env = tool_uri_environment(server)   # a server with a login: its URL, secret
         self.dump = local_command(
             f"{name}-dump",
             create=shlex.join(argv),
             update=REPLAY_PREVIOUS_OUTPUT,
             dir=str(REPO_ROOT),
+            environment=pulumi.Output.secret(login_env) if login_env else None,
             triggers=list(triggers),
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )

@@ -16,7 +16,7 @@ server URI (`externalDatabase.uri`, no Docker), which the end-to-end tests use w
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import pulumi
 
@@ -26,7 +26,7 @@ from components.release.data_migration import DataMigration
 from components.release.data_migration import report_path as migration_report_path
 from components.release.health_gate import HealthGate
 from components.release.schema_check import SchemaCheck
-from config import services
+from config import services, wiring
 from config.release_settings import ReleaseConfigError, ReleaseSettings
 
 
@@ -38,12 +38,13 @@ def external_server(settings: ReleaseSettings) -> ExternalServer:
 
 
 def docker_server(settings: ReleaseSettings, *, container: str, network: str, member_uri: str,
-                  uri_options: str = "", docker_host: str | None = None) -> DockerServer:
+                  uri_options: str = "", docker_host: str | None = None,
+                  login: Callable[[str], Any] | None = None) -> DockerServer:
     if not settings.tools_image:
         raise ReleaseConfigError("meeshy:tools.image is required in Docker mode: the migration "
                                  "and the health gate run in it on the stack's network")
     return DockerServer(container, network, settings.tools_image, member_uri, uri_options,
-                        docker_host)
+                        docker_host, login)
 
 
 def backup_triggers(settings: ReleaseSettings) -> list[str]:
@@ -110,10 +111,12 @@ def platform_server(settings, release: ReleaseSettings) -> DockerServer:
     """The stack's database container, as the release steps of a Docker platform reach it."""
     names = settings.names
     replica = settings.database.replica_set
+    login = ((lambda url: wiring.database_url(settings, url))
+             if settings.database.needs_login else None)
     return docker_server(release, container=names.database_host, network=names.network,
                          member_uri=f"mongodb://{names.replica_member}",
                          uri_options=f"replicaSet={replica.name}" if replica.enabled else "",
-                         docker_host=settings.docker_host)
+                         docker_host=settings.docker_host, login=login)
 
 
 def docker_gate_endpoints(names) -> dict[str, str]:

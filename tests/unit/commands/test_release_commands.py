@@ -56,6 +56,27 @@ def test_restore_into_another_database_reads_the_archive_where_it_is():
         "--noIndexRestore"]
 
 
+LOGIN = rc.DockerServer(**{**DOCKER.__dict__, "uri_options": "",
+                           "login": lambda url: url.replace("//", "//meeshy:pw-example@")})
+
+
+def test_a_server_with_a_login_gets_its_url_from_the_environment_never_the_command_line():
+    backup = rc.backup_command(LOGIN, backup_dir="/srv/backups", stack="production",
+                               database="meeshy", label="r2", retain=3, timeout_seconds=60)
+    restore = rc.restore_command(LOGIN, "meeshy", "meeshy_staging", "/srv/b/a.archive.gz")
+    for argv in (backup, restore):
+        assert "pw-example" not in " ".join(argv)
+        assert not any(arg.startswith("--uri=") for arg in argv)
+        assert argv[argv.index("--env") + 1] == rc.DATA_URI_ENV
+        tool = argv[argv.index("sh"):]
+        assert tool[:4] == ["sh", "-c", 'exec "$@" "--uri=$MEESHY_DATA_URI"', "sh"]
+    assert backup[-5:] == ["sh", "mongodump", "--db=meeshy", "--archive", "--gzip"]
+    assert restore[-8:-5] == ["mongorestore", "--archive=/srv/b/a.archive.gz", "--gzip"]
+    assert rc.tool_uri_environment(LOGIN) == {
+        rc.DATA_URI_ENV: "mongodb://meeshy:pw-example@meeshy-production-database:27017/"}
+    assert rc.tool_uri_environment(DOCKER) == {} and rc.tool_uri_env(EXT) == ()
+
+
 def test_manifest_and_copy_read_the_backup_where_it_is_without_the_network():
     assert rc.stored_manifest_command(DOCKER, "/srv/b/a.archive.gz") == [
         "docker", "run", "--rm", "--volume", "/srv/b:/srv/b:ro", "meeshy-tools:1.0.0",

@@ -191,3 +191,21 @@ def test_a_documentdb_database_gets_its_login_and_every_url_carries_it_as_a_secr
     assert "databaseUrl" in run.secret_exports
     gateway = run.container("gateway")
     assert f"DATABASE_URL={run.exports['databaseUrl']}" in gateway.inputs["envs"]
+
+
+def test_every_release_step_of_a_documentdb_stack_logs_in_through_its_secret_environment():
+    password = "documentdb-example-pw"
+    run = run_stack_file("rehearsal", {
+        "meeshy:rehearsal": True, "meeshy:pullImages": False,
+        "meeshy:ports": {"http": 9080, "https": 9443, "database": 27099},
+        "meeshy:database": {"server": "documentdb", "replicaSet": {"enabled": False}}},
+        secrets={**EXAMPLE_SECRETS, "meeshy:databasePassword": password}, file="staging")
+    steps = [r for r in run.of_type("command:local:Command")
+             if r.name.endswith(("-backup-dump", "-migration-run", "-gate-check"))]
+    assert {r.name.rsplit("-", 2)[-2] for r in steps} >= {"backup", "migration", "gate"}, \
+        [r.name for r in steps]
+    for step in steps:
+        assert password not in json.dumps(step.inputs["create"]), step.name
+        environment = json.dumps(step.inputs.get("environment"))
+        assert f"meeshy:{password}@" in environment, step.name
+        assert "environment" in step.secret_props, step.name
