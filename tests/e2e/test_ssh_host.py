@@ -20,7 +20,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -28,10 +28,12 @@ from pathlib import Path
 import pytest
 
 from config import stack_edits as edit
+from config.docker_access import ssh_options
 from ops.rehearse.engine import LOCAL
 from ops.rehearse.local_docker import local_images
 from ops.rehearse.placement import Placement
 from ops.rehearse.stacks import release_images
+from ops.rehearse.tunnels import Tunnel
 from steps.backup_manifest import file_sha256
 from tests.support.cli_runner import operator_path
 from tests.support.docker_stack import REPO_ROOT
@@ -191,14 +193,35 @@ def test_nothing_of_the_stacks_on_this_machine_and_nothing_left_on_the_server(re
     assert f"rehearsal-{report['id']}" not in listed.split()
 
 
+def listening_program(port: int) -> str | None:
+    """The name of the program listening on loopback `port`, None when nothing listens."""
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True,
+                         check=True).stdout
+    found = re.search(r'users:\(\("([^"]+)"', out)
+    return found.group(1) if found else (out.strip() and "unknown") or None
+
+
 def test_the_tunnels_were_closed(rehearsal):
+    """No ssh listens on a tunnel's port any more. The port itself may be taken again by then:
+    the Pulumi plugins of the test files running beside this one listen on random loopback
+    ports, and one did in a CI run."""
     _, report = rehearsal
     ends = [int(line.split(" -> ")[0].rsplit(":", 1)[1])
             for tunnel in report["engine"]["tunnels"] for line in tunnel.values()]
     assert len(ends) == 4                           # https and database of both stacks
-    for port in ends:
-        with pytest.raises(OSError):
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+    assert {port: listening_program(port) for port in ends if listening_program(port) == "ssh"} == {}
+
+
+def test_a_tunnel_left_open_is_found_by_the_check_of_its_port(ssh_host):
+    """The check above, shown to fail: a tunnel to the server, open, is named; closed, not."""
+    tunnel = Tunnel(ssh_host.docker_host, ssh_options(ssh_host.key, ssh_host.known_hosts),
+                    {"ssh": 22}).open()
+    port = tunnel.local["ssh"]
+    try:
+        assert listening_program(port) == "ssh"
+    finally:
+        tunnel.close()
+    assert listening_program(port) != "ssh"
 
 
 def test_the_local_engine_check_finds_a_planted_leftover(docker_engine, tmp_path):
