@@ -4,6 +4,11 @@
 
 export CGO_ENABLED="${CGO_ENABLED:-0}"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+# The Go compiler spends a fifth of its CPU collecting garbage at the default GOGC=100. A cold
+# FerretDB build took 95 s of CPU at 100 and 78 s at 400 (1.3 GB at most per compile, against
+# 0.6 GB); the limit keeps any one compile of a larger package from growing past it.
+export GOGC="${GOGC:-400}"
+export GOMEMLIMIT="${GOMEMLIMIT:-4GiB}"
 
 stamp_path() { printf '%s/.%s.version' "$MEESHY_BIN" "$1"; }
 
