@@ -174,13 +174,18 @@ def test_every_declared_health_duration_is_already_normalized():
                 assert go_duration(check[key]) == check[key], (r.name, key)
 
 
-def test_a_documentdb_database_gets_its_login_and_every_url_carries_it_as_a_secret():
-    password = "documentdb-example-pw"
-    run = run_stack_file("rehearsal", {
+def documentdb_run(password: str):
+    """A rehearsal stack on DocumentDB (staging's file: a migration is declared)."""
+    return run_stack_file("rehearsal", {
         "meeshy:rehearsal": True, "meeshy:pullImages": False,
         "meeshy:ports": {"http": 9080, "https": 9443, "database": 27099},
         "meeshy:database": {"server": "documentdb", "replicaSet": {"enabled": False}}},
         secrets={**EXAMPLE_SECRETS, "meeshy:databasePassword": password}, file="staging")
+
+
+def test_a_documentdb_database_gets_its_login_and_every_url_carries_it_as_a_secret():
+    password = "documentdb-example-pw"
+    run = documentdb_run(password)
     db = run.container("database")
     assert f"DOCUMENTDB_PASSWORD={password}" in db.inputs["envs"]
     assert "DOCUMENTDB_USERNAME=meeshy" in db.inputs["envs"]
@@ -195,11 +200,7 @@ def test_a_documentdb_database_gets_its_login_and_every_url_carries_it_as_a_secr
 
 def test_every_release_step_of_a_documentdb_stack_logs_in_through_its_secret_environment():
     password = "documentdb-example-pw"
-    run = run_stack_file("rehearsal", {
-        "meeshy:rehearsal": True, "meeshy:pullImages": False,
-        "meeshy:ports": {"http": 9080, "https": 9443, "database": 27099},
-        "meeshy:database": {"server": "documentdb", "replicaSet": {"enabled": False}}},
-        secrets={**EXAMPLE_SECRETS, "meeshy:databasePassword": password}, file="staging")
+    run = documentdb_run(password)
     steps = [r for r in run.of_type("command:local:Command")
              if r.name.endswith(("-backup-dump", "-migration-run", "-gate-check"))]
     assert {r.name.rsplit("-", 2)[-2] for r in steps} >= {"backup", "migration", "gate"}, \
