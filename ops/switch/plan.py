@@ -15,7 +15,7 @@ A switch that moves the services to the database a migration writes:
     maintenance-off     the desired config as written (plus the passes ops set)
 Any other switch (new images or settings on the same database):
     maintenance-on, backup (backup pass `<op>`), release, maintenance-off.
-The write-unavailability window runs from the end of maintenance-on to the end of release.
+The write-unavailability window runs from the start of maintenance-on to the end of maintenance-off.
 Every phase takes the desired `backupDir`: a switch's backups go where the configuration it
 applies says.
 """

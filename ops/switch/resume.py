@@ -59,8 +59,8 @@ def replay(switch, phase) -> None:
     switch.current_doc = phase.doc
     if phase.name == "maintenance-on":
         switch.maintenance_on = True
-        switch.window_start = (record["ended"], switch.c.clock.monotonic()
-                               - journals.seconds_since(record["ended"]))
+        switch.window_start = (record["started"], switch.c.clock.monotonic()
+                               - journals.seconds_since(record["started"]))
     if phase.baseline_after:
         path = switch.runner.ledger.baseline_path(switch.op_id, phase.baseline_after)
         if path.is_file():

@@ -4,7 +4,9 @@ phase fails or the budget runs out. Returns the switch report (JSON-ready):
 
     phases            name, start, end, seconds, update version, steps timed inside it
                       (backup, migration, healthGate)
-    writeUnavailability  start/end/seconds: maintenance on until the new release is healthy
+    writeUnavailability  start/end/seconds: from the start of maintenance-on (or of a takeover)
+                      to the end of maintenance-off (or of the rollback and maintenance off
+                      after a failure): every moment a client's write may be refused
     backups           backups taken, by database, with the one a rollback returns to
     migration         the migration's summaries (full and delta passes)
     health            the health gate's answers
@@ -200,6 +202,7 @@ def _run_phases(switch: _Switch, on_phase: Callable[[dict], None] | None) -> str
 def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] | None) -> str | None:
     """One update of the stack, recorded as it ends; what the switch learns from it (maintenance
     on, backups, migration, baseline, the window's end) is kept for the rest and for a rollback."""
+    t0 = switch.c.clock.monotonic()
     result = switch.runner.up(phase.doc, op_id=switch.op_id, phase=phase.name,
                               snapshot=phase.snapshot, deadline=switch.deadline)
     record = {"name": phase.name, "start": result.started, "end": result.ended,
@@ -209,9 +212,11 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
     if on_phase is not None:
         on_phase(record)
     switch.current_doc = phase.doc
-    if phase.name == "maintenance-on" and result.ok:
-        switch.maintenance_on = True
-        switch.window_start = switch.window_start or (result.ended, switch.c.clock.monotonic())
+    if phase.name == "maintenance-on":
+        # Traefik may route to the maintenance page as soon as its container starts, well before
+        # the update ends: the window opens when the phase starts, failed or not.
+        switch.window_start = switch.window_start or (result.started, t0)
+        switch.maintenance_on = switch.maintenance_on or result.ok
     if not result.ok:
         return f"phase {phase.name} failed: {result.error}"
     release = result.outputs.get("release") or {}
@@ -225,9 +230,11 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
         if failure is not None:
             return failure
     if phase.name == "release":
-        _close_window(switch, release, result.ended)
+        _release_healthy(switch, release)
         if result.outputs.get("schemaCheck"):
             switch.report["schemaCheck"] = result.outputs["schemaCheck"]
+    if phase.name == "maintenance-off" and switch.window_start:
+        switch.report["writeUnavailability"] = _window(switch, result.ended)
     return None
 
 
@@ -248,12 +255,10 @@ def _take_baseline(switch: _Switch, phase: Phase, record: dict) -> str | None:
     return None
 
 
-def _close_window(switch: _Switch, release: dict, ended: str) -> None:
-    """The release is healthy: the window closes, and the frozen legacy database's fingerprint
-    starts now rather than beside the delta pass it would slow down (frozen.py)."""
+def _release_healthy(switch: _Switch, release: dict) -> None:
+    """The release is healthy: the frozen legacy database's fingerprint starts now rather than
+    beside the delta pass it would slow down (frozen.py)."""
     switch.report["health"] = release.get("health")
-    if switch.window_start:
-        switch.report["writeUnavailability"] = _window(switch, ended)
     switch.fingerprints += _start_fingerprint(switch)
 
 

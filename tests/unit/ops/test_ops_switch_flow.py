@@ -97,9 +97,10 @@ def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed):
     assert [name for name, _ in runner.applied] == ["backup-and-migrate", "maintenance-on",
                                                     "delta-migration", "release", "maintenance-off"]
     assert report["writeUnavailability"]["seconds"] > 0
-    # From the end of maintenance-on to the end of release: delta-migration and release.
-    assert report["writeUnavailability"]["seconds"] == 0.02
-    assert report["writeUnavailability"]["end"] == report["phases"][3]["end"]
+    # From the start of maintenance-on to the end of maintenance-off: four phases of 0.01 s.
+    assert report["writeUnavailability"]["seconds"] == 0.04
+    assert report["writeUnavailability"]["start"] == report["phases"][1]["start"]
+    assert report["writeUnavailability"]["end"] == report["phases"][4]["end"]
     assert report["seconds"] == 0.05
     assert runner.stack.config == {"meeshy:migration.pass": report["opId"] + "-delta"}
     assert report["toVersion"] == 5
@@ -179,10 +180,11 @@ def test_a_budget_not_yet_used_up_lets_the_next_phase_start(tmp_path, deployed):
     report = switch_module.run_switch(
         runner, budget_seconds=0.5, log=lambda m: None,
         collaborators=stand_ins(deployed, clock=clock, rollback=ROLLED_BACK))
-    # 0.4 s used before release: it starts, and overruns; maintenance-off does not start.
+    # 0.4 s used before release: it starts, and overruns; maintenance-off does not start. The
+    # window runs from maintenance-on's start until the rollback has turned maintenance off.
     assert [name for name, _ in runner.applied] == ["maintenance-on", "backup", "release"]
     assert report["failure"] == "budget of 0.5 s used up before phase maintenance-off"
-    assert report["writeUnavailability"]["seconds"] == 0.4
+    assert report["writeUnavailability"]["seconds"] == 0.6
 
 
 def test_the_rollback_hands_over_the_switchs_clock(tmp_path, deployed):
