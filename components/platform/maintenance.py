@@ -25,6 +25,8 @@ from config.services.maintenance import SPEC as MAINTENANCE
 from config.settings import Settings
 
 HEALTH_PATH = "/__maintenance/health"
+# What a client is told to wait before retrying a refused write (the maintenance page's 503).
+RETRY_AFTER_SECONDS = 120
 PAGE_DIR = "/usr/share/nginx/maintenance"
 
 NGINX_CONF = f"""server {{
@@ -32,7 +34,7 @@ NGINX_CONF = f"""server {{
     server_name _;
     root {PAGE_DIR};
     location = {HEALTH_PATH} {{ access_log off; default_type text/plain; return 200 "ok\\n"; }}
-    location = /index.html {{ internal; add_header Retry-After 120 always; }}
+    location = /index.html {{ internal; add_header Retry-After {RETRY_AFTER_SECONDS} always; }}
     error_page 503 /index.html;
     location / {{ return 503; }}
 }}

@@ -8,10 +8,10 @@ import time
 
 from config import stack_edits as edit
 from migration.engine.deadlines import mongo_client
+from ops.rehearse import accounting
 from ops.rehearse import load as rehearse_load
 from ops.rehearse.engine import LOCAL, Engine
 from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
-from steps.digest import database_digests
 
 HEALTH_WAIT_SECONDS = 180
 SETTLE_SECONDS = 3.0      # writes before the switch starts and after it ends, for the picture
@@ -49,29 +49,21 @@ def running_images(stack: str, engine: Engine = LOCAL) -> dict[str, str]:
 
 
 def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, report: dict,
-                      writes: list, log=print) -> dict:
-    """The load runs over the whole switch: during the pre-copy migration pass (verified for
-    what it read, `liveSource`), the delta pass under maintenance (refused with 503) and the
-    new release."""
+                      load, log=print) -> dict:
+    """The switch with `load` (a running LoadGenerator) writing over all of it: the pre-copy
+    migration pass (verified for what it read, `liveSource`), the delta pass under maintenance
+    (refused with 503) and the new release. Its writes are the ones sent in this step."""
     from ops.switch.run import run_switch
-    with client(stack) as connection:
-        pairs = rehearse_load.posters(connection[DATABASE])
-    load = rehearse_load.LoadGenerator(stack.ports["https"], f"gate.{stack.name}.{DOMAIN}", pairs,
-                                       tag=f"rehearsal {stack.name}")
     stack.write(stack.settings("target-1", **{
         **edit.images(release_images(images, None)),
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration}))
-    load.start()
     time.sleep(SETTLE_SECONDS)
-    try:
-        switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0,
-                              log=log)
-        time.sleep(SETTLE_SECONDS)
-    finally:
-        writes.extend(load.stop())
-    report["load"] = {"from": "before the switch", "threads": load.threads,
-                      "intervalSeconds": load.interval_seconds}
+    switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0, log=log)
+    time.sleep(SETTLE_SECONDS)
+    writes = [w for w in load.writes if w.step == load.step]
+    report["load"] = {"from": "before the switch", "to": "the end of rollback --to",
+                      "threads": load.threads, "intervalSeconds": load.interval_seconds}
     report["switch"] = switched
     report["switch"]["documentsMovedInWindow"] = _delta_documents(switched)
     # Lost means absent from the database production's services use once the switch is over.
@@ -80,8 +72,10 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
         check = {"database": live, **rehearse_load.missing_writes(connection[live], writes)}
     window = switched.get("writeUnavailability") or {}
     served = _served_after_switch(load, writes, window.get("start"))
-    report["writes"] = {**rehearse_load.summary(writes), "lost": check["lost"], "check": check,
-                        "servedByNewGateway": served, "posters": len(pairs),
+    counted = accounting.summary(writes)
+    report["window"] = {"switch": window.get("seconds"), "client": counted["clientWindow"]["seconds"]}
+    report["writes"] = {**counted, "lost": check["lost"], "check": check,
+                        "servedByNewGateway": served, "posters": len(load.pairs),
                         "acknowledgedDuringPreCopy": _acknowledged_during(
                             writes, switched, "backup-and-migrate")}
     return switched
@@ -121,30 +115,31 @@ def _served_after_switch(load, writes: list, window_start: str | None) -> dict:
 def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report: dict,
                    log=print) -> None:
     """A release whose gateway never gets healthy: the switch must roll back by itself and
-    leave production exactly as it was (same images, hash-equal data)."""
+    leave production as it was: the same images, and its data hash-equal to the backup taken
+    when maintenance stopped the writes (the load goes on writing before and after, so the data
+    is compared with that moment; its writes are matched by id after the step)."""
     from ops.switch.run import run_switch
     images_before = running_images(stack.name, stack.engine)
-    with client(stack) as connection:
-        data_before = database_digests(connection, TARGET_DATABASE)
     stack.write(stack.settings("target-2-unhealthy", **{
         **edit.images(release_images(images, None, gateway=images["gateway@unhealthy"])),
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration,
         "meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1}}))
     switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0, log=log)
-    with client(stack) as connection:
-        data_after = database_digests(connection, TARGET_DATABASE)
     images_after = running_images(stack.name, stack.engine)
     failed = [p for p in switched["phases"] if not p["ok"]]
     rollback = switched.get("rollback") or {}
+    restored = (rollback.get("verification") or {}).get(TARGET_DATABASE) or {}
+    same_data, same_images = restored.get("equal") is True, images_after == images_before
     report["failingSwitch"] = {
         "result": switched["result"], "failure": switched.get("failure"),
         "phases": switched["phases"], "detectSeconds": failed[0]["seconds"] if failed else None,
         "rollbackSeconds": rollback.get("seconds"), "rollbackResult": rollback.get("result"),
-        "hashEqual": data_after == data_before, "imagesEqual": images_after == images_before,
-        "imagesBefore": sorted(set(images_before.values())),
-        "verification": rollback.get("verification")}
-    same_data, same_images = data_after == data_before, images_after == images_before
+        "hashEqual": same_data, "comparedWith": restored.get("backupId"),
+        "imagesEqual": same_images, "imagesBefore": sorted(set(images_before.values())),
+        "writeUnavailability": switched.get("writeUnavailability"),
+        "verification": rollback.get("verification"),
+        "abandonedWrites": rollback.get("abandonedWrites")}
     if switched["result"] != "rolled back" or not same_data or not same_images:
         raise RuntimeError(f"the failing switch did not leave production as before: "
                            f"{switched['result']}, data equal {same_data}, images equal {same_images}")

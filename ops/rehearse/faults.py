@@ -23,6 +23,7 @@ from pathlib import Path
 from bson import ObjectId
 
 from config.locations import REPO_ROOT
+from ops.rehearse import accounting
 from ops.rehearse import load as rehearse_load
 
 KILL_AFTER_START_SECONDS = 1.0
@@ -134,4 +135,5 @@ def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, clie
     with client(stack) as connection:
         counted = tally(connection[live.live_database], writes, kept)
     return {"phase": phase, "recoveredBy": seen["next"], "sentence": seen.get("sentence"),
-            "release": live.release, "database": live.live_database, "seconds": seconds, **counted}
+            "release": live.release, "database": live.live_database, "seconds": seconds,
+            **accounting.summary(writes), **counted}

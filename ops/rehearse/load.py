@@ -3,8 +3,10 @@
 reach it: the http port only redirects to https) and record every write's outcome. Bounded in
 count and time, it stops by itself.
 
-Outcomes: `acknowledged` (201, the message id kept), `refused` (503: maintenance, the stack
-says it takes no write), `failed` (any other answer or no answer: counted with its reason).
+Outcomes (ops/rehearse/accounting.py `outcome_of`): `acknowledged` (201, the message id
+kept), `refused` (503 with Retry-After: the platform says "not now, retry then"), `failed` (any
+other answer, a 503 without Retry-After, or no answer: counted with its reason). Each write
+records the rehearsal step it was sent in and when its answer came.
 """
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from bson import ObjectId
+
+from ops.rehearse.accounting import outcome_of
 
 LOOPBACK = "127.0.0.1"
 REQUEST_TIMEOUT_SECONDS = 5.0
@@ -39,6 +43,8 @@ class Write:
     message_id: str | None = None
     conversation: str | None = None
     reason: str | None = None
+    answered: float | None = None   # time.time() when the answer (or the error) came
+    step: str | None = None         # the rehearsal step it was sent in
 
 
 def posters(db, limit: int = 8) -> list[tuple[ObjectId, ObjectId]]:
@@ -81,6 +87,7 @@ class LoadGenerator:
     max_seconds: float = 900.0
     max_writes: int = 20000
     writes: list[Write] = field(default_factory=list)
+    step: str | None = None              # set by the rehearsal as each step starts
 
     def __post_init__(self) -> None:
         if not self.pairs:
@@ -99,6 +106,10 @@ class LoadGenerator:
             self._workers.append(worker)
         return self
 
+    @property
+    def running(self) -> bool:
+        return bool(self._workers) and not self._stop.is_set()
+
     def stop(self) -> list[Write]:
         self._stop.set()
         for worker in self._workers:
@@ -112,7 +123,9 @@ class LoadGenerator:
                 if len(self.writes) >= self.max_writes:
                     return
             conv, user = self.pairs[(n + seq * self.threads) % len(self.pairs)]
+            step = self.step
             write = self.post(conv, user, f"{self.tag} w{n}-{seq}")
+            write.step = step
             with self._lock:
                 self.writes.append(write)
             seq += 1
@@ -128,32 +141,19 @@ class LoadGenerator:
         try:
             with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS,
                                         context=_loopback_tls()) as answer:
-                status, payload = answer.status, answer.read()
+                status, payload, retry_after = answer.status, answer.read(), None
         except urllib.error.HTTPError as error:
             status, payload = error.code, error.read()
+            retry_after = error.headers.get("Retry-After") if error.headers else None
         except (OSError, urllib.error.URLError) as error:
-            return Write(at, None, "failed", conversation=str(conversation), reason=type(error).__name__)
-        if status == 201:
+            return Write(at, None, "failed", conversation=str(conversation),
+                         reason=type(error).__name__, answered=time.time())
+        answered = time.time()
+        outcome, reason = outcome_of(status, retry_after)
+        message_id = None
+        if outcome == "acknowledged":
             message_id = str((json.loads(payload or b"{}").get("data") or {}).get("id"))
-            return Write(at, status, "acknowledged", message_id, str(conversation))
-        outcome = "refused" if status == 503 else "failed"
-        return Write(at, status, outcome, conversation=str(conversation),
-                     reason=None if outcome == "refused" else f"HTTP {status}")
-
-
-def summary(writes: list[Write]) -> dict:
-    counts: dict[str, int] = {"acknowledged": 0, "refused": 0, "failed": 0}
-    reasons: dict[str, int] = {}
-    for write in writes:
-        counts[write.outcome] += 1
-        if write.reason:
-            reasons[write.reason] = reasons.get(write.reason, 0) + 1
-    refused = [w.at for w in writes if w.outcome != "acknowledged"]
-    # What the users saw: from the first write not taken to the last one (maintenance stays on
-    # until maintenance-off is applied, past the switch's own window which ends with release).
-    observed = round(max(refused) - min(refused), 3) if refused else 0.0
-    return {"writes": len(writes), **counts, "failedReasons": reasons,
-            "observedRefusalSeconds": observed}
+        return Write(at, status, outcome, message_id, str(conversation), reason, answered)
 
 
 def missing_writes(db, writes: list[Write]) -> dict:

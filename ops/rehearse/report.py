@@ -6,6 +6,8 @@ import datetime as dt
 import json
 from pathlib import Path
 
+from ops.rehearse.accounting import client_window
+
 PICTURE = "rehearsal-timeline.png"
 OUTCOME_COLOURS = {"acknowledged": "tab:green", "refused": "tab:orange", "failed": "tab:red"}
 
@@ -62,17 +64,21 @@ def table(report: dict) -> str:
             what = ("what the delta pass wrote" if scope.get("kind") == "written"
                     else "the whole database")
             lines.append(f"    release check {prisma_line(prisma)} ({what}, inside the window)")
-    writes = report.get("writes")
-    if writes:
+    writes = report.get("writes") or {}
+    if "acknowledged" in writes:
+        window = report.get("window") or {}
+        lines.append(f"  window: {window.get('client') or 0:.1f} s as the clients saw it (first write "
+                     f"not taken to the first taken after the last one), "
+                     f"{window.get('switch') or 0:.1f} s as the switch measured it")
         lines.append(f"  writes: {writes['acknowledged']} acknowledged, {writes['refused']} refused "
-                     f"(503), {writes['failed']} failed otherwise, {writes['lost']} lost; writes not "
-                     f"taken for {writes.get('observedRefusalSeconds', 0):.1f} s as the load saw it; "
+                     f"(503 + Retry-After), {writes['failed']} failed otherwise, {writes['lost']} lost; "
                      f"{writes.get('acknowledgedDuringPreCopy')} acknowledged during the pre-copy")
+    lines += _steps_under_load(writes.get("byStep") or {})
     failing = report.get("failingSwitch")
     if failing:
         lines.append(f"  failing switch: {failing.get('result')}, gate failed after "
                      f"{failing.get('detectSeconds')} s, rollback {failing.get('rollbackSeconds')} s, "
-                     f"data hash-equal {failing.get('hashEqual')}, "
+                     f"data hash-equal to its backup under maintenance {failing.get('hashEqual')}, "
                      f"images as before {failing.get('imagesEqual')}")
     back = report.get("rollbackTo")
     if back:
@@ -98,6 +104,22 @@ def table(report: dict) -> str:
         lines.append(f"  WARNING: images rebuilt during the run: {report['imagesChangedDuringRun']}")
     lines += [f"  picture: {report.get('picture')}", f"  report: {report.get('reportPath')}"]
     return "\n".join(lines)
+
+
+def _steps_under_load(steps: dict) -> list[str]:
+    """One line per step the load ran through: its answers, its client window, its losses."""
+    if not steps:
+        return []
+    lines = [f"  writes by step{'':<14} {'ack':>6} {'refused':>8} {'failed':>7} {'lost':>5} "
+             f"{'client window':>14}  failures"]
+    for step, counted in steps.items():
+        window = counted.get("clientWindow") or {}
+        lost = counted.get("lost")
+        reasons = ", ".join(f"{k} x{v}" for k, v in (counted.get("failedReasons") or {}).items())
+        lines.append(f"    {step:<26} {counted['acknowledged']:>6} {counted['refused']:>8} "
+                     f"{counted['failed']:>7} {'-' if lost is None else lost:>5} "
+                     f"{window.get('seconds', 0):>12.1f} s  {reasons}")
+    return lines
 
 
 def write_json(report: dict, directory: Path) -> Path:
@@ -134,6 +156,12 @@ def picture(switch: dict, writes: list, path: Path) -> Path | None:
                          color="grey", alpha=0.25, label=None)
         phases_ax.set_title(phases_ax.get_title() + f"; write-unavailability window (shaded) "
                                                     f"{window['seconds']:.1f} s")
+    client = client_window(writes)
+    if client.get("start"):
+        writes_ax.axvspan(epoch(client["start"]) - origin, epoch(client["end"]) - origin,
+                          ymin=0.92, ymax=1.0, color="black", alpha=0.6)
+        writes_ax.set_title(f"writes per second; the clients' window (black band) "
+                            f"{client['seconds']:.1f} s", fontsize=9)
     writes_ax.set_xlabel("seconds from the switch's start")
     figure.tight_layout()
     figure.savefig(path, dpi=100)

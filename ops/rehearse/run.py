@@ -8,7 +8,9 @@ production's size, and staging beside it filled from production's latest backup 
 (`refresh-staging`); isolation checked on the engine while both run; then, while a small load
 generator writes through production's gateway, production's switch (`ops switch`), a failing
 switch (the unhealthy gateway) and its automatic rollback, and `rollback --to` the legacy
-release; then the interrupted switch: a switch SIGKILLed in PHASE (default delta-migration; `none`
+release, every acknowledged write matched by id after each of them (ops/rehearse/under_load.py,
+reported under `writes.byStep`, the clients' window beside the switch's under `window`); then
+the interrupted switch: a switch SIGKILLed in PHASE (default delta-migration; `none`
 skips it) and recovered by the command `status` names (ops/rehearse/faults.py, reported under
 `faults`); teardown of both unless --keep. The report (a table, JSON and a picture) goes to DIR.
 
@@ -37,6 +39,7 @@ from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, relea
 NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
                  "web@legacy", "gateway@unhealthy")
 DEFAULT_INTERRUPT = "delta-migration"   # inside the window, where a kill leaves the most to undo
+SWITCH_STEP = "switch under load"
 MIGRATION = {"sourceDatabase": DATABASE, "targetDatabase": TARGET_DATABASE, "timeoutSeconds": 1800}
 
 
@@ -66,6 +69,7 @@ class Rehearsal:
                            self.placement.backups, log, engine=engine, published=published)
             for role, published in zip(("production", "staging"), ports))
         self.writes: list = []
+        self.load = None       # ops/rehearse/under_load.py, from the switch to rollback --to
         self.image_ids = engine.image_ids(self.images)
         self.report = {"id": self.id, "scale": scale, "started": now_iso(), "steps": [],
                        "stacks": {"production": self.production.name, "staging": self.staging.name},
@@ -75,6 +79,8 @@ class Rehearsal:
         """Runs one step, timed; a failure stops the rehearsal with one sentence naming it."""
         self.log(f"rehearse: {name} ...")
         record = {"name": name, "start": now_iso()}
+        if self.load is not None and self.load.finished is None:
+            self.load.enter(name)
         clock = time.monotonic()
         try:
             result = action()
@@ -99,9 +105,10 @@ class Rehearsal:
             self.step("deploy staging", self.deploy_staging)
             self.step("refresh staging", self.refresh_staging)
             self.step("both healthy and isolated", self.check_isolation)
-            self.step("switch under load", self.switch)
+            self.step(SWITCH_STEP, self.switch)
             self.step("failing switch", self.failing_switch)
             self.step("rollback --to legacy", self.rollback_to_legacy)
+            self.stop_load()
             if self.interrupt:
                 self.step("interrupted switch", self.interrupted_switch)
             self.report["result"] = "succeeded" if checks.all_passed(self.report) else "failed"
@@ -110,6 +117,7 @@ class Rehearsal:
         except Exception as error:      # noqa: BLE001 - a tunnel that never opened, named
             self.report["result"], self.report["failure"] = "failed", _sentence(error)
         finally:
+            self.stop_load()
             changed = sorted(k for k, i in self.engine.image_ids(self.images).items()
                              if self.image_ids.get(k) != i)
             if changed:     # the engine's images are shared: another build may replace one mid-run
@@ -181,16 +189,37 @@ class Rehearsal:
         self._nothing_on_local_engine("isolation")
 
     def switch(self) -> None:
+        from ops.rehearse.under_load import LoadThroughSteps
+        self.load = LoadThroughSteps(self.production, self.dir)
+        self.load.enter(SWITCH_STEP)
         report = checks.switch_under_load(self.production, self.images, MIGRATION, self.report,
-                                          self.writes, log=self.log)
+                                          self.load.load, log=self.log)
+        self.match_writes(SWITCH_STEP)
         if report["result"] != "succeeded":
             raise StepFailed(f"the switch {report['result']}: {report.get('failure')}")
 
     def failing_switch(self) -> None:
-        checks.failing_switch(self.production, self.images, MIGRATION, self.report, log=self.log)
+        try:
+            checks.failing_switch(self.production, self.images, MIGRATION, self.report, log=self.log)
+        finally:
+            self.load.keep_archive(self.report.get("failingSwitch"))
+            self.match_writes("failing switch")
 
     def rollback_to_legacy(self) -> None:
-        checks.rollback_to(self.production, self.legacy_version, self.report, log=self.log)
+        try:
+            checks.rollback_to(self.production, self.legacy_version, self.report, log=self.log)
+        finally:
+            self.load.keep_archive(self.report.get("rollbackTo"))
+            time.sleep(checks.SETTLE_SECONDS)      # writes on the legacy release again
+            self.match_writes("rollback --to legacy")
+
+    def match_writes(self, step: str) -> None:
+        self.load.match(step)
+
+    def stop_load(self) -> None:
+        """The load's writes kept for the report (`writes.byStep`) and the picture."""
+        if self.load is not None:
+            self.writes[:] = self.load.finish(self.report)
 
     def interrupted_switch(self) -> None:
         from ops.rehearse import faults
@@ -202,6 +231,9 @@ class Rehearsal:
         fault = faults.interrupted_switch(stack, settings, self.interrupt, self.dir,
                                           client=checks.client, log=self.log)
         self.report.setdefault("faults", []).append(fault)
+        self.report.setdefault("writes", {}).setdefault("byStep", {})["interrupted switch"] = {
+            k: fault[k] for k in ("acknowledged", "refused", "failed", "lost", "failedReasons",
+                                  "clientWindow", "keptInArchive")}
         if fault["lost"]:
             raise StepFailed(f"{fault['lost']} acknowledged write(s) lost after a kill in "
                              f"{fault['phase']} and `{fault['recoveredBy']}`")
@@ -270,7 +302,8 @@ def run(args) -> tuple[int, dict]:
                           interrupt=getattr(args, "interrupt", DEFAULT_INTERRUPT),
                           engine=engine_of(args))
     report = rehearsal.run(args.keep)
-    report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, rehearsal.writes,
+    switch_writes = [w for w in rehearsal.writes if w.step == SWITCH_STEP]
+    report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, switch_writes,
                                                     rehearsal.dir / rehearse_report.PICTURE) or "")
     rehearse_report.write_json(report, rehearsal.dir)
     print(rehearse_report.table(report))

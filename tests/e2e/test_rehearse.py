@@ -77,6 +77,10 @@ def test_the_switch_under_load_loses_no_acknowledged_write(rehearsal):
     assert [p["name"] for p in switch["phases"]] == SWITCH_PHASES
     window = switch["writeUnavailability"]
     assert 0 < window["seconds"] < switch["seconds"]
+    # The clients' own window (first write not taken to the first taken after the last one)
+    # lies inside the switch's: maintenance-on's start to maintenance-off's end.
+    assert report["window"]["switch"] == window["seconds"]
+    assert 0 < report["window"]["client"] <= window["seconds"] + 1, report["window"]
     writes = report["writes"]
     # Writes went through before the window (legacy), were refused inside it, and through after.
     assert writes["acknowledged"] > 0 and writes["refused"] > 0
@@ -90,6 +94,25 @@ def test_the_switch_under_load_loses_no_acknowledged_write(rehearsal):
     assert "liveSource" not in delta and delta["verification"]["ok"] is True
     served = writes["servedByNewGateway"]
     assert served["checked"] and served["served"] is True, served
+
+
+def test_the_load_ran_through_every_switch_and_no_acknowledged_write_was_lost(rehearsal):
+    _, report, _ = rehearsal
+    steps = report["writes"]["byStep"]
+    assert list(steps) == ["switch under load", "failing switch", "rollback --to legacy",
+                           "interrupted switch"]
+    for name, step in steps.items():
+        # Found by id after the step: in the live database or a kept archive, never lost.
+        assert step["acknowledged"] > 0 and step["lost"] == 0, (name, step)
+        print(f"{name}: {step['acknowledged']} acknowledged, {step['refused']} refused, "
+              f"{step['failed']} failed {step['failedReasons']}, client window "
+              f"{step['clientWindow']['seconds']} s")
+    # Each match looked for every write acknowledged until then, growing step by step.
+    matched = [steps[n]["matched"]["acknowledged"] for n in list(steps)[:3]]
+    assert matched == sorted(matched) and 0 < matched[0] <= steps["switch under load"]["acknowledged"]
+    # rollback --to abandoned the writes made on the migrated release: found in its archive.
+    assert steps["rollback --to legacy"]["matched"]["keptInArchive"] > 0
+    assert steps["rollback --to legacy"]["matched"]["database"] == "meeshy"
 
 
 def test_the_failing_switch_leaves_production_as_before_and_rollback_to_legacy(rehearsal):

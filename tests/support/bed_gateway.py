@@ -4,7 +4,7 @@ with a Host header) the way the stand-in gateway would, through the stand-in's o
 (images/standin/meeshy_standin/store.py), on the database the stack's deployed state names.
 
 On each POST it reads the stack's outputs from the file backend's checkpoint (`release`:
-databaseName, maintenance): maintenance on answers 503 (refused), otherwise the message is
+databaseName, maintenance): maintenance on answers 503 with Retry-After (refused), otherwise the message is
 written in that database's schema (legacy for the migration's source, target otherwise) and
 201 carries its id (acknowledged). So what the load saw follows the switch's updates as the
 containers would, and every acknowledged id can be looked for afterwards. A GET of the same
@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO_ROOT / "images" / "standin"))
 
 from meeshy_standin.store import NewMessage, RequestError, Store  # noqa: E402
 
+from components.platform.maintenance import RETRY_AFTER_SECONDS  # noqa: E402
 from tests.support.json_http import JsonHandler, LoopbackServer  # noqa: E402
 
 _POST = re.compile(r"^/api/v1/conversations/([0-9a-f]{24})/messages$")
@@ -65,7 +66,9 @@ class BedGateway(LoopbackServer):
                 if not found:
                     return self._answer(404, {"error": "not found"})
                 status, payload = gateway.post(found.group(1), body)
-                self._answer(status, payload)
+                # Refused as the maintenance page refuses: a 503 that says when to retry.
+                retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+                self._answer(status, payload, retry)
 
             def do_GET(self):
                 found = _POST.match(self.path.split("?")[0])

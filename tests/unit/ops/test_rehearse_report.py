@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ops.rehearse.load import Write, summary
+from ops.rehearse.accounting import summary
+from ops.rehearse.load import Write
 from ops.rehearse.report import epoch, picture, table
 
 T0 = dt.datetime(2026, 11, 26, 10, 0, 0, tzinfo=dt.timezone.utc)
@@ -37,8 +38,15 @@ def report() -> dict:
                        "frozenBackups": {"meeshy": {"seconds": 21.5, "equalsFingerprint": True}},
                        "migration": {"backup-and-migrate": {"summary": {
                            "ok": True, "liveSource": True, "sourceGrowth": {"Message": 9}}}}},
+            "window": {"switch": 52.5, "client": 44.75},
             "writes": {"acknowledged": 40, "refused": 12, "failed": 1, "lost": 0,
-                       "acknowledgedDuringPreCopy": 9},
+                       "acknowledgedDuringPreCopy": 9, "byStep": {
+                           "switch under load": {"acknowledged": 40, "refused": 12, "failed": 1,
+                                                 "lost": 0, "failedReasons": {"HTTP 502": 1},
+                                                 "clientWindow": {"seconds": 44.75}},
+                           "failing switch": {"acknowledged": 30, "refused": 20, "failed": 0,
+                                              "lost": 2, "failedReasons": {},
+                                              "clientWindow": {"seconds": 61.0}}}},
             "failingSwitch": {"result": "rolled back", "detectSeconds": 41.5, "rollbackSeconds": 25.0,
                               "hashEqual": True, "imagesEqual": True},
             "rollbackTo": {"version": 2, "result": "succeeded", "seconds": 40.0, "verifiedEqual": True},
@@ -55,7 +63,12 @@ def test_the_table_shows_every_phase_and_figure_of_the_report():
         assert phase["name"] in text and f"{phase['seconds']:.1f}" in text
     assert "backup 1.2 s" in text or "backup 1.3 s" in text
     assert "write-unavailability window 37.5 s" in text and "wrote 17 of 900" in text
-    assert "40 acknowledged, 12 refused (503), 1 failed otherwise, 0 lost" in text
+    assert "40 acknowledged, 12 refused (503 + Retry-After), 1 failed otherwise, 0 lost" in text
+    assert "window: 44.8 s as the clients saw it" in text and "52.5 s as the switch measured" in text
+    rows = [line.split() for line in text.splitlines() if line.startswith("    switch under load")
+            or line.startswith("    failing switch")]
+    assert rows == [["switch", "under", "load", "40", "12", "1", "0", "44.8", "s", "HTTP", "502", "x1"],
+                    ["failing", "switch", "30", "20", "0", "2", "61.0", "s"]]
     assert "9 acknowledged during the pre-copy" in text and "{'Message': 9}" in text
     assert "archive of meeshy 21.5 s, equal to its fingerprint under maintenance: True" in text
     assert "rollback 25.0 s" in text and "rollback --to 2: succeeded in 40.0 s" in text
@@ -80,10 +93,13 @@ def test_the_picture_is_a_png_and_counts_every_write(tmp_path):
     start = epoch(r["switch"]["phases"][0]["start"])
     writes = [Write(start + i * 0.5, 201, "acknowledged", "x") for i in range(20)]
     writes += [Write(start + 25 + i, 503, "refused") for i in range(5)]
+    writes += [Write(start + 31, 201, "acknowledged", "y", answered=start + 31.5)]
     path = picture(r["switch"], writes, tmp_path / "t.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert summary(writes) == {"writes": 25, "acknowledged": 20, "refused": 5, "failed": 0,
-                               "failedReasons": {}, "observedRefusalSeconds": 4.0}
+    counted = summary(writes)
+    assert {k: counted[k] for k in ("writes", "acknowledged", "refused", "failed")} == {
+        "writes": 26, "acknowledged": 21, "refused": 5, "failed": 0}
+    assert counted["clientWindow"]["seconds"] == 6.5
 
 
 def test_no_phases_no_picture(tmp_path):
