@@ -86,11 +86,17 @@ def status(args, runner: StackRunner) -> tuple[int, object]:
     return 0, report
 
 
-@verb("preview", "the stack file's diff against the deployed state", applies=True)
+@verb("preview", "the stack file's diff against the deployed state", applies=True,
+      arguments=(BUDGET, arg("--timings", type=Path, default=Path("rehearsal/rehearsal-report.json"),
+                             metavar="REPORT",
+                             help="a rehearsal report whose switch timings give the expected "
+                                  "window (default rehearsal/rehearsal-report.json; without one, "
+                                  "this stack's last switch)")))
 def preview(args, runner: StackRunner) -> tuple[int, object]:
     from ops import journal as journals
     from ops.views import preview as preview_view
-    report = preview_view(runner, log=_log)
+    timings = args.timings if args.timings.is_file() else None
+    report = preview_view(runner, log=_log, timings=timings, budget_seconds=args.budget)
     journals.record_preview(runner.ledger.root, runner.desired())
     return 0, report
 

@@ -4,6 +4,7 @@ migration's dry-run summary). The diff is that of the final state: a migration t
 inside the switch's phases appears in the dry run and the phase list, not in the diff."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from config.release_settings import load_release_settings
@@ -12,6 +13,7 @@ from ops.automation import snapshots
 from ops.automation.ledger import new_op_id
 from ops.automation.stack_runner import StackRunner
 from ops.switch import plan as switch_plan
+from ops.switch import window_estimate
 
 
 def history(runner: StackRunner) -> list[dict]:
@@ -46,7 +48,10 @@ def format_history(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def preview(runner: StackRunner, log=print) -> dict:
+def preview(runner: StackRunner, log=print, timings: Path | None = None,
+            budget_seconds: float = 600.0) -> dict:
+    """The diff, the switch's phases, the migration's dry run and the window expected (from the
+    rehearsal report `timings`, else this stack's last switch: ops/switch/window_estimate.py)."""
     desired_doc = runner.desired()
     desired = load_release_settings(runner.stack_name, desired_doc.plain_values())
     deployed = snapshots.current(runner)
@@ -83,6 +88,7 @@ def preview(runner: StackRunner, log=print) -> dict:
                                "target": migration.target_database, "report": str(path),
                                "decisions": dict(migration.decisions),
                                "droppedByDecision": dropped_by_decision(plan),
+                               "sourceDocuments": source_documents(plan),
                                "summary": plan.get("summary", plan)}
         log(f"migration dry run {migration.source_database} -> {migration.target_database}: "
             f"report {path}")
@@ -91,7 +97,37 @@ def preview(runner: StackRunner, log=print) -> dict:
         for source, count in report["migration"]["droppedByDecision"].items():
             log(f"dropped by decision: {source} {count:,}")
         log(summarise_plan(plan))
+    report["expectedWindow"] = expected_window(runner, report, timings, budget_seconds)
+    log(window_estimate.sentence(report["expectedWindow"]))
     return report
+
+
+def expected_window(runner: StackRunner, report: dict, timings: Path | None,
+                    budget_seconds: float) -> dict:
+    """The window estimate for this preview's switch. Production's documents are the dry run's
+    source documents; a switch without a migration has no count and is not scaled."""
+    reference = window_estimate.read_rehearsal(timings) if timings else None
+    if reference is None:
+        reference = last_switch(runner)
+    documents = (report.get("migration") or {}).get("sourceDocuments")
+    found = window_estimate.estimate(reference, documents, budget_seconds)
+    if timings and not found.get("reference", "").startswith("rehearsal"):
+        found["restsOn"] = f"{timings} holds no succeeded rehearsal switch; " + found["restsOn"]
+    return found
+
+
+def last_switch(runner: StackRunner) -> window_estimate.Reference | None:
+    """This stack's newest succeeded switch in ops' ledger, as a reference."""
+    for entry in reversed(list(runner.ledger.entries("switch"))):
+        path = runner.ledger.root / "reports" / f"{entry.get('opId')}.json"
+        if entry.get("result") == "succeeded" and path.is_file():
+            try:
+                switch = json.loads(path.read_text())
+            except ValueError:
+                continue
+            return window_estimate.from_switch(
+                switch, f"switch {entry['opId']} of {runner.stack_name} ({switch.get('started')})")
+    return None
 
 
 def dropped_by_decision(plan: dict) -> dict[str, int]:
@@ -104,9 +140,21 @@ def dropped_by_decision(plan: dict) -> dict[str, int]:
                                                for reason in entry.get("drop_reasons") or {})}
 
 
+def _plan_collections(plan: dict) -> dict:
+    return plan.get("collections") or (plan.get("summary") or {}).get("collections") or {}
+
+
+def source_documents(plan: dict) -> int | None:
+    """The source documents the dry run read, all collections together."""
+    collections = _plan_collections(plan)
+    total = sum(figures.get("documents", 0) for figures in collections.values()
+                if isinstance(figures, dict)) if isinstance(collections, dict) else 0
+    return total or None
+
+
 def summarise_plan(plan: dict) -> str:
     """One line per source collection from the migration's plan report, whatever its depth."""
-    collections = plan.get("collections") or (plan.get("summary") or {}).get("collections") or {}
+    collections = _plan_collections(plan)
     if not isinstance(collections, dict) or not collections:
         return "  (no per-collection figures in the plan report)"
     lines = []
