@@ -9,6 +9,7 @@ container with a health check only once it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import pulumi
 
@@ -73,6 +74,11 @@ def maintenance_container(settings: Settings) -> ContainerSpec:
 @dataclass(frozen=True)
 class MaintenanceArgs:
     ctx: StackContext
+    # What must be done before the page's routing changes: the release's health gate. An update
+    # that replaces the application containers and ends maintenance (a rollback's re-apply)
+    # then keeps the page up until the new containers pass the gate, instead of removing it
+    # while the old ones still answer from a database the rollback has emptied.
+    after: Sequence[pulumi.Resource] = ()
 
 
 class Maintenance(pulumi.ComponentResource):
@@ -81,7 +87,8 @@ class Maintenance(pulumi.ComponentResource):
         ctx, s = args.ctx, args.ctx.settings
         names = s.names
         spec = maintenance_container(s)
-        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("maintenance"))
+        self.container = ctx.container(spec, parent=self,
+                                       depends_on=[*ctx.image_deps("maintenance"), *args.after])
         self.container_name = self.container.name
         self.enabled = pulumi.Output.from_input(s.maintenance)
         self.hosts = list(names.public_hosts)

@@ -71,17 +71,19 @@ class MeeshyPlatform(pulumi.ComponentResource):
             self.optional["coturn"] = Coturn(f"{s.names.prefix}-coturn",
                                              CoturnArgs(ctx, self.traefik.certs.name),
                                              pulumi.ResourceOptions(parent=self))
-        self.maintenance = Maintenance(f"{s.names.prefix}-maintenance", MaintenanceArgs(ctx),
-                                       pulumi.ResourceOptions(parent=self))
         self.admin = (AdminUis(f"{s.names.prefix}-admin", AdminUisArgs(ctx),
                                pulumi.ResourceOptions(parent=self)) if s.admin_uis else None)
         # After the services: the gate probes them; the backup only needs the database, so a
         # changed release label re-runs these steps without touching any container.
+        gated = [app.container for name, app in self.apps.items() if services.by_name(name).gated]
         self.release = (platform_release(
-            f"{s.names.prefix}-release", s, args.release,
-            services=[app.container for name, app in self.apps.items() if services.by_name(name).gated],
+            f"{s.names.prefix}-release", s, args.release, services=gated,
             database_ready=[self._database_ready],
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
+        self.maintenance = Maintenance(
+            f"{s.names.prefix}-maintenance",
+            MaintenanceArgs(ctx, after=[self.release.gate] if self.release else gated),
+            pulumi.ResourceOptions(parent=self))
         self._register(s, volume)
 
     def _stack_context(self, s: Settings) -> StackContext:

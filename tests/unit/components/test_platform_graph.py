@@ -240,3 +240,12 @@ def test_outputs(run):
     assert out["backupDir"] == "/var/backups/meeshy" and out["maintenance"] is False
     site = "meeshy.me" if run.stack == "production" else f"{run.stack}.meeshy.me"
     assert out["publicUrls"]["web"] == f"https://{site}" and out["publicUrls"]["gateway"] == f"https://gate.{site}"
+
+
+def test_the_maintenance_page_changes_only_after_the_release_gate(run):
+    """An update that replaces the application containers and ends maintenance (a rollback's
+    re-apply) keeps the page routed until the new containers passed the gate: without this
+    order Traefik sent writes to the old gateway, on a database the rollback had emptied."""
+    gate = next(r for r in run.resources if r.name == f"meeshy-{run.stack}-release-gate-check")
+    assert gate.urn in run.container("maintenance").dependencies
+    assert run.container("gateway").urn in gate.dependencies
