@@ -11,7 +11,7 @@ from migration.engine.deadlines import mongo_client
 from ops.rehearse import accounting
 from ops.rehearse import load as rehearse_load
 from ops.rehearse.engine import LOCAL, Engine
-from ops.rehearse.stacks import DATABASE, DOMAIN, TARGET_DATABASE, RehearsalStack, release_images
+from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, release_images
 
 HEALTH_WAIT_SECONDS = 180
 SETTLE_SECONDS = 3.0      # writes before the switch starts and after it ends, for the picture
