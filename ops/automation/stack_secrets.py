@@ -25,10 +25,6 @@ def register(stack: str, reader: Callable[[str], str | None]) -> None:
     _readers[stack] = reader
 
 
-def forget(stack: str) -> None:
-    _readers.pop(stack, None)
-
-
 def database_password(stack: str) -> str:
     """The stack's decrypted meeshy:databasePassword; a StackSecretError naming the key when
     it cannot be had (not set, or no workspace of the stack opened in this run)."""

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from commands import steps as rc
+from config.locations import tools_dir
 from config.release_settings import load_release_settings
 from ops import data_ops
 from ops.automation import stack_secrets
@@ -151,3 +152,35 @@ def test_a_failed_step_never_repeats_a_login_url(monkeypatch, password_of):
     with pytest.raises(data_ops.DataOperationError) as failed:
         data_ops.digests(server, "meeshy")
     assert PASSWORD not in str(failed.value) and "mongodb://meeshy:***@" in str(failed.value)
+
+
+PULUMI = tools_dir() / "bin" / "pulumi"
+
+
+@pytest.mark.skipif(not PULUMI.is_file(), reason=f"{PULUMI} not built (tools/build-pulumi.sh)")
+def test_a_stack_runner_reads_the_password_with_the_stack_passphrase(tmp_path, monkeypatch,
+                                                                     password_of):
+    """The real CLI on a file backend: the secret stays encrypted in the stack file, the runner
+    reads it with the passphrase, a wrong passphrase or an unset key is named, never the value."""
+    from pulumi import automation as auto
+
+    from ops.automation.env import OpsEnvironment
+    from ops.automation.stack_runner import StackRunner
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: login-check\nruntime: python\n")
+    env = OpsEnvironment(PULUMI, tmp_path / "state", tools_dir() / "pulumi-home")
+
+    def runner(passphrase: str) -> StackRunner:
+        monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", passphrase)
+        return StackRunner(env, project, "rehearsal", log=lambda message: None, create=True)
+    first = runner("unit-passphrase-not-a-secret")
+    with pytest.raises(stack_secrets.StackSecretError, match="databasePassword is not set"):
+        stack_secrets.database_password("rehearsal")
+    first.stack.set_config("meeshy:databasePassword", auto.ConfigValue(PASSWORD, secret=True))
+    assert PASSWORD not in first.stack_file.read_text()
+    assert stack_secrets.database_password("rehearsal") == PASSWORD
+    runner("a-wrong-passphrase")
+    with pytest.raises(stack_secrets.StackSecretError, match="cannot be read") as refused:
+        stack_secrets.database_password("rehearsal")
+    assert PASSWORD not in str(refused.value)
