@@ -162,7 +162,7 @@ class StackRunner:
             return self.stack.get_config(key).value
         except auto.CommandError as error:   # its stderr names the key, never the value
             lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-            said = next((line for line in lines if line.startswith("error:")),
+            said = next((line[line.index("error:"):] for line in lines if "error:" in line),
                         lines[-1] if lines else "no output")
             raise RuntimeError(f"`pulumi config get {key}` failed: {said}") from None
 

@@ -169,6 +169,7 @@ def test_a_stack_runner_reads_the_password_with_the_stack_passphrase(tmp_path, m
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pulumi.yaml").write_text("name: login-check\nruntime: python\n")
+    (tmp_path / "state").mkdir()
     env = OpsEnvironment(PULUMI, tmp_path / "state", tools_dir() / "pulumi-home")
 
     def runner(passphrase: str) -> StackRunner:
@@ -181,6 +182,7 @@ def test_a_stack_runner_reads_the_password_with_the_stack_passphrase(tmp_path, m
     assert PASSWORD not in first.stack_file.read_text()
     assert stack_secrets.database_password("rehearsal") == PASSWORD
     runner("a-wrong-passphrase")
-    with pytest.raises(stack_secrets.StackSecretError, match="cannot be read") as refused:
+    with pytest.raises(stack_secrets.StackSecretError,
+                       match="cannot be read: .*failed: error: incorrect passphrase") as refused:
         stack_secrets.database_password("rehearsal")
     assert PASSWORD not in str(refused.value)
