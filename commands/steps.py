@@ -13,7 +13,7 @@ The MongoBackup/DataMigration/HealthGate components and ops/ call the same funct
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -45,8 +45,9 @@ class DockerServer:
     docker_host: str | None = None
     # Adds the login to a URL, for a server that needs one (config/wiring.py database_url): the
     # URL it returns is a secret Output in the Pulumi program. Such a URL only ever travels in
-    # a step's secret environment, never in an argument list (state, logs).
-    login: Callable[[str], Any] | None = None
+    # a step's secret environment, never in an argument list (state, logs). Not part of the
+    # server's identity (two servers are the same database whatever their login) nor its repr.
+    login: Callable[[str], Any] | None = field(default=None, compare=False, repr=False)
 
     def database_uri(self, database: str) -> Any:
         query = f"?{self.uri_options}" if self.uri_options else ""

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 from commands import steps as rc
-from config import naming
+from config import naming, wiring
 from config import stack_edits as edit
 from config import validation as v
 from config.locations import REPO_ROOT, with_project_tools
 from config.release_settings import ReleaseSettings
-from config.settings_sections import ReplicaSet, parse_database
+from config.settings_sections import Database, ReplicaSet, parse_database
+from ops.automation import stack_secrets
 from steps.backup_manifest import file_sha256, load_manifest
 from steps.backup_run import ARCHIVE_SUFFIX
 from steps.protocol import result_of
@@ -28,26 +31,52 @@ class DataOperationError(RuntimeError):
 
 
 def server_for(settings: ReleaseSettings, plain_values: dict) -> rc.Server:
-    """Where the stack's database is: its external URI, or the stack's database container."""
+    """Where the stack's database is: its external URI, or the stack's database container,
+    with the stack's login for a server that needs one (`meeshy:database.server: documentdb`):
+    the password is read once here (stack_secrets, decrypted with the stack's passphrase) and
+    lives only in the server's login, whose URLs the builders put in a step's environment."""
     if settings.external:
         return rc.ExternalServer(settings.external_uri)
     names = naming.StackNames(settings.stack, "invalid.example")   # names need no domain
-    replica = _replica_set(plain_values)
+    database = _database(plain_values)
+    replica = database.replica_set if database else ReplicaSet()
     options = f"replicaSet={replica.name}" if replica.enabled else ""
     if not settings.tools_image:
         raise DataOperationError(f"{edit.key('tools.image')} is not set for stack {settings.stack!r}: "
                                  "in Docker mode ops runs its checks in that image")
     return rc.DockerServer(names.database_host, names.network, settings.tools_image,
                            f"mongodb://{names.replica_member}", options,
-                           plain_values.get(edit.key("dockerHost")))
+                           plain_values.get(edit.key("dockerHost")),
+                           _login(settings.stack) if database and database.needs_login else None)
+
+
+def _database(plain_values: dict) -> Database | None:
+    """`meeshy:database` as the platform reads it (its problems are the program's to report:
+    ops reads what it can, the defaults otherwise)."""
+    return parse_database(plain_values.get(edit.key("database")), edit.key("database"),
+                          rehearsal=True, problems=v.Problems())
 
 
 def _replica_set(plain_values: dict) -> ReplicaSet:
-    """`meeshy:database.replicaSet` as the platform reads it (its problems are the program's to
-    report: ops reads what it can, the defaults otherwise)."""
-    database = parse_database(plain_values.get(edit.key("database")), edit.key("database"),
-                              rehearsal=True, problems=v.Problems())
+    """`meeshy:database.replicaSet` as the platform reads it."""
+    database = _database(plain_values)
     return database.replica_set if database else ReplicaSet()
+
+
+def _login(stack: str) -> Callable[[str], str]:
+    try:
+        password = stack_secrets.database_password(stack)
+    except stack_secrets.StackSecretError as error:
+        raise DataOperationError(str(error)) from None
+    return lambda url: wiring.with_login(url, wiring.DOCUMENTDB_USER, password)
+
+
+def redacted(text: str) -> str:
+    """`text` without the password of any login URL in it (a tool's error may quote its URL)."""
+    return _LOGIN_IN_URL.sub(r"\1***@", text)
+
+
+_LOGIN_IN_URL = re.compile(r"(mongodb(?:\+srv)?://[^:/@\s]+:)[^@\s]*@")
 
 
 def step_environment(env: dict[str, str]) -> dict[str, str]:
@@ -64,7 +93,8 @@ def _run(argv: list[str], env: dict[str, str], timeout: float, what: str) -> str
         raise DataOperationError(f"{what} did not finish within {timeout:.0f} s") from None
     if done.returncode != 0:
         tail = done.stderr.decode(errors="replace").strip().splitlines()[-6:]
-        raise DataOperationError(f"{what} failed (exit {done.returncode}): " + " | ".join(tail))
+        raise DataOperationError(f"{what} failed (exit {done.returncode}): "
+                                 + redacted(" | ".join(tail)))
     return done.stdout.decode()
 
 
@@ -113,7 +143,8 @@ def take_backup(server: rc.Server, settings: ReleaseSettings, database: str, lab
     argv = rc.backup_command(server, backup_dir=settings.backup.directory, stack=settings.stack,
                              database=database, label=label, retain=settings.backup.retain,
                              timeout_seconds=int(min(timeout, settings.backup.timeout_seconds)))
-    return _json_line(_run(argv, {}, timeout + 30, f"backup of {database}"))
+    return _json_line(_run(argv, rc.tool_uri_environment(server), timeout + 30,
+                           f"backup of {database}"))
 
 
 def on_remote_host(server: rc.Server) -> bool:
@@ -202,8 +233,8 @@ def stored_manifest(server: rc.Server, archive_path: str, timeout: float = DEFAU
 def restore(server: rc.Server, archive_path: str, from_database: str, to_database: str,
             timeout: float = DEFAULT_TIMEOUT, expected_sha256: str | None = None) -> None:
     verify_archive(archive_path, expected_sha256, server)
-    _run(rc.restore_command(server, from_database, to_database, archive_path), {}, timeout,
-         f"restore of {archive_path} into {to_database}")
+    _run(rc.restore_command(server, from_database, to_database, archive_path),
+         rc.tool_uri_environment(server), timeout, f"restore of {archive_path} into {to_database}")
     _run(rc.data_check_command(server, "indexes", to_database, archive=archive_path),
          rc.data_environment(server), timeout, f"indexes of {to_database} from {archive_path}")
 

@@ -85,7 +85,8 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
         if done.returncode != 0:
             report["result"] = "failed"
             report["error"] = (f"migration exited with {done.returncode}: "
-                               + done.stderr.strip()[-500:] + f" (command: {shlex.join(argv[:4])} ...)")
+                               + data_ops.redacted(done.stderr.strip()[-500:])
+                               + f" (command: {shlex.join(argv[:4])} ...)")
     report.setdefault("result", "succeeded")
     report["seconds"] = round(time.monotonic() - clock, 3)
     path = staging.ledger.report_path(op_id)

@@ -23,6 +23,7 @@ from pulumi.automation.events import OpType
 from components.release.local_command import COMMAND_TYPE
 from config.locations import with_project_tools
 from config.stack_file import ConfigDoc, project_name, stack_file
+from ops.automation import stack_secrets
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.ledger import Ledger, now_iso
 
@@ -143,6 +144,7 @@ class StackRunner:
         opener = auto.create_or_select_stack if create else auto.select_stack
         self.stack = opener(stack_name=stack, work_dir=str(self.project_dir), opts=options)
         self.policy_packs = [str(POLICY_PACK)] if POLICY_PACK.is_dir() else []
+        stack_secrets.register(stack, self.config_value)
 
     @property
     def stack_file(self) -> Path:
@@ -150,6 +152,19 @@ class StackRunner:
 
     def desired(self) -> ConfigDoc:
         return ConfigDoc.read(self.stack_file)
+
+    def config_value(self, key: str) -> str | None:
+        """One key of the stack file, decrypted by the CLI with the stack's passphrase when it
+        is a secret; None when the stack file does not set it."""
+        if key not in self.desired().config:
+            return None
+        try:
+            return self.stack.get_config(key).value
+        except auto.CommandError as error:   # its stderr names the key, never the value
+            lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+            said = next((line[line.index("error:"):] for line in lines if "error:" in line),
+                        lines[-1] if lines else "no output")
+            raise RuntimeError(f"`pulumi config get {key}` failed: {said}") from None
 
     def message(self, op_id: str, phase: str) -> str:
         return f"{MESSAGE_PREFIX} {op_id} {phase}"

@@ -53,7 +53,8 @@ def _health(server, settings, timeout: float) -> dict:
     env = {rc.HEALTH_MONGO_ENV: server.database_uri(settings.live_database)}
     done = subprocess.run(argv, env=data_ops.step_environment(env), capture_output=True, text=True,
                           timeout=timeout, cwd=str(REPO_ROOT))
-    return result_of(done.stdout) or {"healthy": False, "failures": [done.stderr[-500:]]}
+    return result_of(done.stdout) or {"healthy": False,
+                                      "failures": [data_ops.redacted(done.stderr[-500:])]}
 
 
 @dataclass
