@@ -150,15 +150,23 @@ if is_current "$tag" "$label"; then
   status "ready $tag"
   exit 0
 fi
+# One build at a time on this machine (several checkouts bootstrap on one engine): a second
+# waits, then finds the image current if it wants the same tag.
+exec 9>"$cache/.lock"
+flock 9
+if is_current "$tag" "$label"; then
+  log "$tag is current"
+  status "ready $tag"
+  exit 0
+fi
 start=$(date +%s)
 log "building $tag (log: $log_file)"
 archive="$(find_archive)"
 install_toolchain
-work="$MEESHY_SRC/gateway-build"
-ctx="$cache/context"
+work="$(mktemp -d "$MEESHY_SRC/gateway-build.XXXXXX")"
+ctx="$(mktemp -d "$cache/context.XXXXXX")"
 trap 'rm -rf "$work" "$ctx"' EXIT
 build_workspace "$archive" "$work"
-rm -rf "$ctx" && mkdir -p "$ctx"
 stage_app "$archive" "$(echo "$work"/meeshy-*)" "$ctx/app"
 cp -r "$recipe/." "$ctx/"
 install -m 0755 "$(node_bin)/node" "$ctx/node"
