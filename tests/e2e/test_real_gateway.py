@@ -17,6 +17,7 @@ from bson import ObjectId
 from legacy_data.dataset import insert_legacy_dataset
 from ops.meeshy_api import MeeshyApi
 from testing.real_gateway import DATABASE, RealGatewayError, RealGatewayStack
+from testing.secret_scan import in_text
 from tests.support.cli_runner import migration_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
@@ -124,3 +125,10 @@ def test_the_migrated_messages_of_a_conversation_are_served(env, token):
     assert migrated, "the chosen conversation has no live migrated message"
     listed = {m["id"] for m in env["api"].messages(token, str(conversation), limit=50)}
     assert migrated <= listed
+
+
+def test_no_secret_reaches_the_gateways_log(env, token):
+    stack = env["stack"]
+    secret = {**stack.secrets, "databasePassword": stack.database.password,
+              "userPassword": env["password"], "jwt": token}
+    assert in_text(secret, "the gateway's log", stack.log_tail(lines=100_000)) == []
