@@ -67,7 +67,7 @@ $ARCHIVE_SHA256 this script was written for; nothing was built"
     return 0
   done
   fail "the gateway's source archive $ARCHIVE was not found: set MEESHY_GATEWAY_SOURCES to its \
-directory (docs/images.md)"
+directory (docs/toolchain.md)"
 }
 
 install_toolchain() {  # Node and pnpm from npm, once per version pair
