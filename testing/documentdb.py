@@ -48,20 +48,31 @@ def _image_present(tag: str) -> bool:
 
 def wait_for_image(tag: str, timeout: float | None = None, poll: float = 5.0) -> None:
     """Returns once `tag` exists; raises naming the build's status and log otherwise."""
+    wait_for_built_image(tag, what="DocumentDB", status="documentdb.status",
+                         log="build-documentdb.log", script="tools/build-documentdb.sh",
+                         timeout=timeout, poll=poll)
+
+
+def wait_for_built_image(tag: str, *, what: str, status: str, log: str, script: str,
+                         timeout: float | None = None, poll: float = 5.0) -> None:
+    """Waits, bounded by `timeout` (MEESHY_DOCUMENTDB_WAIT seconds, 1800 by default), for an
+    image a background build makes (the bootstrap starts it), reading the status file that build
+    writes in the logs folder ("building", "failed: ...", "ready TAG"): a failed build or none
+    running raises at once, naming the log."""
     timeout = float(os.environ.get("MEESHY_DOCUMENTDB_WAIT", 1800)) if timeout is None else timeout
-    status_file = tools_dir() / "logs" / "documentdb.status"
-    log = tools_dir() / "logs" / "build-documentdb.log"
+    status_file = tools_dir() / "logs" / status
+    log_path = tools_dir() / "logs" / log
     deadline = time.monotonic() + timeout
     while not _image_present(tag):
-        status = status_file.read_text().strip() if status_file.is_file() else ""
-        if status.startswith("failed"):
-            raise DocumentDBError(f"the DocumentDB image build {status} (log: {log})")
-        if not status.startswith("building"):
-            raise DocumentDBError(f"the DocumentDB image {tag} is not built and no build is "
-                                  f"running: run tools/build-documentdb.sh (log: {log})")
+        state = status_file.read_text().strip() if status_file.is_file() else ""
+        if state.startswith("failed"):
+            raise DocumentDBError(f"the {what} image build {state} (log: {log_path})")
+        if not state.startswith("building"):
+            raise DocumentDBError(f"the {what} image {tag} is not built and no build is "
+                                  f"running: run {script} (log: {log_path})")
         if time.monotonic() > deadline:
-            raise DocumentDBError(f"the DocumentDB image {tag} was not built within {timeout:.0f}s "
-                                  f"(build status: {status}; log: {log})")
+            raise DocumentDBError(f"the {what} image {tag} was not built within {timeout:.0f}s "
+                                  f"(build status: {state}; log: {log_path})")
         time.sleep(poll)
 
 

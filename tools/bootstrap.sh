@@ -40,8 +40,9 @@ if [[ "$what" == test ]]; then
   step build-documentdb.sh --packages
   setsid nice -n 10 "$here/build-documentdb.sh" --wait-base 3600 \
     >"$MEESHY_LOGS/bootstrap-documentdb.log" 2>&1 </dev/null &
-  documentdb_pid=$!
-  trap 'code=$?; (( code == 0 )) || kill -- "-$documentdb_pid" 2>/dev/null || true' EXIT
+  background=($!)
+  # A failed bootstrap stops the builds it left running in the background.
+  trap 'code=$?; (( code == 0 )) || for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || true; done' EXIT
 fi
 step build-ferretdb.sh
 step build-mongo-tools.sh
@@ -57,6 +58,14 @@ if [[ "$what" == test ]]; then
   wait "$prisma_pid" || prisma_rc=$?
   cat "$MEESHY_LOGS/bootstrap-prisma.log" >&2
   (( prisma_rc == 0 )) || die "build-prisma.sh failed (exit $prisma_rc); logs are in $MEESHY_LOGS"
+  # Meeshy's real gateway image (tools/build-gateway-image.sh, about 2 minutes cold): it needs
+  # the Prisma engine and the base image, both there now. Like DocumentDB it outlives the
+  # bootstrap, at a lower priority: only tests/e2e/test_real_gateway.py runs it, and waits for
+  # it (testing/real_gateway.py). The status is written first so no test sees "no build".
+  printf 'building\n' >"$MEESHY_LOGS/gateway-image.status"
+  setsid nice -n 10 "$here/build-gateway-image.sh" --wait-base 600 \
+    >"$MEESHY_LOGS/bootstrap-gateway.log" 2>&1 </dev/null &
+  background+=($!)
   step build-images.sh     # the gateway tags, now that Prisma Client can be generated
 fi
 log "tools for '$what' are in $MEESHY_BIN (source tools/env.sh to use them), in $(( $(date +%s) - started ))s"

@@ -67,11 +67,15 @@ REFS[gateway@unhealthy]="$(variant_ref gateway unhealthy "$TARGET_SCHEMA" "$UNHE
 # The DocumentDB database (meeshy:database.server: documentdb): listed here, built by its own
 # script (a long compile the bootstrap runs in the background).
 REFS[mongo@documentdb]="$("$here/build-documentdb.sh" --tag)"
+# Meeshy's real gateway, built from its source archive by its own script (the bootstrap runs it
+# in the background once Prisma's engine is built): the gateway of a stack on DocumentDB.
+REFS[gateway@meeshy]="$("$here/build-gateway-image.sh" --tag)"
 KEY_ORDER=(traefik mongo redis translator gateway web static maintenance tools)
 
 if [[ "${1:-}" == "--list" ]]; then
   for key in "${KEY_ORDER[@]}"; do printf '%s %s\n' "$key" "${REFS[$key]}"; done
-  for key in translator@legacy gateway@legacy web@legacy gateway@unhealthy mongo@documentdb; do
+  for key in translator@legacy gateway@legacy web@legacy gateway@unhealthy mongo@documentdb \
+             gateway@meeshy; do
     printf '%s %s\n' "$key" "${REFS[$key]}"
   done
   exit 0

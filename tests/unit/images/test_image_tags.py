@@ -12,7 +12,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 COPIED = ("tools/lib.sh", "tools/build-common.sh", "tools/build-images.sh", "tools/build-prisma.sh",
           "tools/prisma-generate.sh", "tools/prisma-engine", "images/debian-base", "images/standin",
           "images/tools", "migration", "steps", "VERSION", "tools/build-documentdb.sh",
-          "tools/build-mongo-tools.sh", "images/documentdb", "images/database")
+          "tools/build-mongo-tools.sh", "images/documentdb", "images/database",
+          "tools/build-gateway-image.sh", "images/gateway")
 
 
 def checkout(where: pathlib.Path) -> pathlib.Path:
@@ -46,7 +47,7 @@ def test_a_tag_changes_exactly_when_what_its_image_is_built_from_changes(tmp_pat
     with (repo / "tools/prisma-engine/mongodb-only.patch").open("a") as patch:
         patch.write("\n")
     engine = listed(repo, tmp_path / "cache")
-    assert changed(tools, engine) == {"gateway", "gateway@legacy", "gateway@unhealthy"}
+    assert changed(tools, engine) == {"gateway", "gateway@legacy", "gateway@unhealthy", "gateway@meeshy"}
 
     with (repo / "migration/meeshy/schema.prisma").open("a") as schema:
         schema.write("\n// another release\n")
@@ -61,4 +62,8 @@ def test_a_tag_changes_exactly_when_what_its_image_is_built_from_changes(tmp_pat
 
     with (repo / "images/documentdb/docker-entrypoint.sh").open("a") as entrypoint:
         entrypoint.write("# another entrypoint\n")
-    assert changed(standin, listed(repo, tmp_path / "cache")) == {"mongo@documentdb"}
+    documentdb = listed(repo, tmp_path / "cache")
+    assert changed(standin, documentdb) == {"mongo@documentdb"}
+
+    (repo / "images/gateway/Dockerfile").write_text("# another recipe of the real gateway\n")
+    assert changed(documentdb, listed(repo, tmp_path / "cache")) == {"gateway@meeshy"}

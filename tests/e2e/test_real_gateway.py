@@ -1,0 +1,134 @@
+"""Meeshy's real gateway, built from its own source (tools/build-gateway-image.sh), serving data
+our migration wrote, on DocumentDB, through its own HTTP API (ops/meeshy_api.py).
+
+Once per module: DocumentDB, Redis and the gateway on a Docker network of their own, published on
+127.0.0.1 only (testing/real_gateway.py); the generated legacy dataset (legacy_data/) at a small
+scale, migrated by the real command line (`python -m migration run`); one migrated user given a
+password the test knows (hashed by the gateway's own bcrypt: the dataset's hashes are not of any
+password). Then a client does what a user does: health, login, conversations, messages, a post.
+"""
+from __future__ import annotations
+
+import secrets
+
+import pytest
+from bson import ObjectId
+
+from legacy_data.dataset import insert_legacy_dataset
+from ops.meeshy_api import MeeshyApi
+from testing.real_gateway import DATABASE, RealGatewayError, RealGatewayStack
+from testing.secret_scan import in_text
+from tests.support.cli_runner import migration_cli
+
+pytestmark = [pytest.mark.e2e, pytest.mark.docker]
+
+SCALE = 0.05   # ~6.3k legacy documents: every collection; migrated in about 25 s here
+LEGACY = "meeshy_legacy"
+
+
+def _chosen(db) -> tuple[dict, dict]:
+    """(User, Participant): an active user taking part in a conversation that has messages, who
+    may post there."""
+    for participant in db.Participant.find({"type": "user", "isActive": True}).sort("_id", 1):
+        user = db.User.find_one({"_id": participant.get("userId"), "isActive": True,
+                                 "username": {"$type": "string"}})
+        may_post = (participant.get("permissions") or {}).get("canSendMessages") is not False
+        if user and may_post and db.Message.count_documents(
+                {"conversationId": participant["conversationId"]}, limit=1):
+            return user, participant
+    raise AssertionError("the migrated dataset has no active user who may post in a conversation")
+
+
+@pytest.fixture(scope="module")
+def env(docker_engine):
+    stack = RealGatewayStack()
+    try:
+        stack.start()
+    except RealGatewayError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        client = stack.database.client()
+        insert_legacy_dataset(client[LEGACY], seed=1, scale=SCALE)
+        run = migration_cli("run", "--source", stack.database.uri(LEGACY),
+                            "--target", stack.database.uri(DATABASE), chain=None, timeout=600)
+        assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+        db = client[DATABASE]
+        user, participant = _chosen(db)
+        stack.start_gateway()
+        password = secrets.token_urlsafe(18)
+        db.User.update_one({"_id": user["_id"]}, {"$set": {"password": stack.bcrypt_hash(password)}})
+        yield {"stack": stack, "db": db, "api": MeeshyApi(stack.url), "user": user,
+               "participant": participant, "password": password}
+        client.close()
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="module")
+def token(env):
+    return env["api"].token(env["user"]["username"], env["password"])
+
+
+def test_the_health_route_answers_and_counts_the_migrated_users(env):
+    answer = env["api"].health()
+    assert answer.status == 200, answer.body
+    assert answer.body["status"] == "healthy"
+    assert answer.body["services"]["database"] == {"status": "up",
+                                                   "userCount": env["db"].User.count_documents({})}
+    assert answer.body["build"]["commit"] == "ea1789df26f3"
+
+
+def test_a_wrong_password_or_an_unknown_user_is_refused(env):
+    api, username = env["api"], env["user"]["username"]
+    for name, password in ((username, env["password"] + "x"), ("nobody-" + secrets.token_hex(4), "x" * 12)):
+        answer = api.login(name, password)
+        assert answer.status == 401, answer.body
+        assert "token" not in (answer.data() or {})
+
+
+def test_a_migrated_user_logs_in_and_lists_its_conversations(env, token):
+    db, user = env["db"], env["user"]
+    mine = {p["conversationId"] for p in db.Participant.find({"userId": user["_id"], "isActive": True})}
+    expected = {str(c["_id"]) for c in db.Conversation.find({"_id": {"$in": list(mine)},
+                                                             "isActive": {"$ne": False}})}
+    listed = env["api"].conversations(token)
+    assert {c["id"] for c in listed} == expected
+    assert str(env["participant"]["conversationId"]) in expected
+
+
+def test_a_posted_message_is_acknowledged_stored_and_read_back(env, token):
+    api, db, participant = env["api"], env["db"], env["participant"]
+    conversation = str(participant["conversationId"])
+    content = f"e2e {secrets.token_hex(6)}"
+    message = api.post_message(token, conversation, content)
+    stored = db.Message.find_one({"_id": ObjectId(message["id"])})
+    assert stored is not None, f"acknowledged id {message['id']} is not in the database"
+    assert (stored["content"], stored["conversationId"], stored["senderId"]) == (
+        content, participant["conversationId"], participant["_id"])
+    listed = api.messages(token, conversation, limit=10)
+    assert listed and listed[0]["id"] == message["id"] and listed[0]["content"] == content
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "the migration's Message documents are not what the real gateway reads: (1) it lists "
+    "`where: {deletedAt: null}` and Prisma excludes documents where the field is missing "
+    "(filter.rs exclude_undefineds), so migrated messages without an explicit deletedAt: null "
+    "are never listed; (2) with it set, the listing answers 500: translations' createdAt/"
+    "updatedAt are BSON dates, which Prisma's Json hands over as {$date} objects, while the "
+    "gateway writes them as ISO strings and its response schema wants date-time strings"))
+def test_the_migrated_messages_of_a_conversation_are_served(env, token):
+    db, participant = env["db"], env["participant"]
+    conversation = participant["conversationId"]
+    migrated = {str(m["_id"]) for m in db.Message.find(
+        {"conversationId": conversation, "deletedAt": None, "content": {"$not": {"$regex": "^e2e "}}},
+        {"_id": 1}).sort("createdAt", -1).limit(20)}
+    assert migrated, "the chosen conversation has no live migrated message"
+    listed = {m["id"] for m in env["api"].messages(token, str(conversation), limit=50)}
+    assert migrated <= listed
+
+
+def test_no_secret_reaches_the_gateways_log(env, token):
+    stack = env["stack"]
+    secret = {**stack.secrets, "databasePassword": stack.database.password,
+              "userPassword": env["password"], "jwt": token}
+    assert in_text(secret, "the gateway's log", stack.log_tail(lines=100_000)) == []
