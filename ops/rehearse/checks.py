@@ -71,8 +71,9 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
     with client(stack) as connection:
         check = {"database": live, **rehearse_load.missing_writes(connection[live], writes)}
     window = switched.get("writeUnavailability") or {}
-    served = _served_after_switch(load, writes, window.get("start"))
     counted = accounting.summary(writes)
+    served = _served_after_switch(load, writes, counted["clientWindow"].get("start")
+                                  or window.get("start"))
     report["window"] = {"switch": window.get("seconds"), "client": counted["clientWindow"]["seconds"]}
     report["writes"] = {**counted, "lost": check["lost"], "check": check,
                         "servedByNewGateway": served, "posters": len(load.pairs),
@@ -99,8 +100,9 @@ def _delta_documents(switched: dict) -> dict | None:
 
 
 def _served_after_switch(load, writes: list, window_start: str | None) -> dict:
-    """The newest write acknowledged before the window (written by the legacy release into the
-    legacy database, then migrated), read back through the new gateway."""
+    """The newest write acknowledged before the clients' window (the legacy release's last one,
+    written into the legacy database, then carried by the delta pass), read back through the
+    new gateway among the conversation's newest messages."""
     from ops.rehearse.report import epoch
     cutoff = epoch(window_start) if window_start else float("inf")
     before = [w for w in writes if w.outcome == "acknowledged" and w.at < cutoff]
