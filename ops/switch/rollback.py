@@ -10,8 +10,10 @@ services use), restoring its database from the backup recorded for it when it ch
     3. restore every database of the snapshot whose content differs from its recorded backup
     4. verification, before any write can reach it: each database equals its recorded backup
        (counts and content hashes; one not restored was just compared)
-    5. up with the snapshot's configuration (maintenance as it records, normally off)
-    6. health gate (the same command the HealthGate component runs)
+    5. up with the snapshot's configuration (maintenance as it records, normally off; under
+       maintenance it is kept on for this update)
+    6. health gate (the same command the HealthGate component runs), then under maintenance
+       `maintenance-off`: up with the snapshot as recorded
     The migration target the rollback abandons (the snapshot does not use it) is emptied once its
     dump holds all of it, under maintenance and before the re-apply (whose migration step would
     otherwise find documents it did not write), so the next switch starts on an empty target.
@@ -210,15 +212,25 @@ def _maintenance_on(back: _Rollback) -> None:
 
 
 def _reapply_healthy(back: _Rollback) -> None:
-    """The snapshot's configuration applied, then the health gate must pass."""
+    """The snapshot's configuration applied, then the health gate must pass. Under maintenance,
+    a snapshot that ends it is applied with maintenance kept on, gated, and only then applied
+    as recorded: in one update the page went as the containers were being replaced, and
+    clients got 404s (no healthy gateway routed yet) or writes answered by the old release."""
     doc = back.target.doc.copy()
-    back.step("reapply", lambda: _up(back.runner, doc, back.op_id, "reapply", True, back.deadline))
+    key = f"{NS}:maintenance"
+    held = back.maintenance_on and not doc.get_path(key)
+    first = doc.with_values({key: True}) if held else doc
+    back.step("reapply", lambda: _up(back.runner, first, back.op_id, "reapply", not held,
+                                     back.deadline))
     health_gate = back.c.health_gate or _health
     health = back.step("health-gate", lambda: health_gate(back.server, back.settings, back.remaining()))
     back.report["health"] = health
     if not health.get("healthy"):
         raise RollbackFailed("health gate failed after the rollback: "
                              + "; ".join(health.get("failures", [])))
+    if held:
+        back.step("maintenance-off", lambda: _up(back.runner, doc, back.op_id, "maintenance-off",
+                                                 True, back.deadline))
 
 
 def _verify(back: _Rollback) -> None:

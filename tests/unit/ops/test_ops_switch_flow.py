@@ -228,6 +228,27 @@ def test_a_rollback_over_its_budget_stops_before_its_next_step(tmp_path, deploye
     assert list(runner.ledger.entries("rollback"))[-1]["result"] == "failed"
 
 
+def test_a_rollback_under_maintenance_ends_it_only_after_the_gate(tmp_path, deployed):
+    """The snapshot is applied with maintenance kept on, gated, then applied as recorded: the
+    page stays until the re-created containers answer."""
+    from ops.switch import rollback as rollback_module
+
+    order = []
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"))
+    collaborators = stand_ins(deployed, health_gate=lambda *a: order.append(
+        ("gate", len(runner.applied))) or {"healthy": True})
+    done = rollback_module.rollback(runner, deployed, reason="test", current_doc=doc("r2", "meeshy"),
+                                    maintenance_on=True, backups={}, baselines={},
+                                    budget_seconds=60.0, log=lambda m: None,
+                                    collaborators=collaborators)
+    assert done["result"] == "succeeded"
+    applied = [(phase, d.get_path("meeshy:maintenance"), d.get_path("meeshy:release"))
+               for phase, d in runner.applied]
+    assert applied == [("reapply", True, "r1"), ("maintenance-off", None, "r1")]   # as recorded
+    assert order == [("gate", 1)]       # between the two updates
+    assert [p["name"] for p in done["phases"]][-3:] == ["reapply", "health-gate", "maintenance-off"]
+
+
 def with_gateway(config_doc, image="isopen/meeshy-gateway:2.0.0"):
     return config_doc.with_values({"meeshy:images": {"gateway": image}})
 
