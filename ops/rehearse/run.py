@@ -22,7 +22,6 @@ the switch under load, the failing switch and `rollback --to` have measured what
 """
 from __future__ import annotations
 
-import dataclasses
 import os
 import secrets
 import time
@@ -32,6 +31,7 @@ from config import stack_edits as edit
 from ops.automation.ledger import now_iso
 from ops.rehearse import checks, local_docker
 from ops.rehearse import report as rehearse_report
+from ops.rehearse.backend import keep_access, own_backend
 from ops.rehearse.engine import LOCAL, Engine
 from ops.rehearse.placement import Placement, engine_of, engine_problems
 from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, release_images
@@ -55,7 +55,7 @@ class Rehearsal:
         self.engine = engine
         self.dir = Path(report_dir).resolve()
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.env = _own_backend(self.dir / "state")
+        self.env = own_backend(self.dir / "state")
         os.environ.update(engine.environment())     # Pulumi, the steps and `python -m ops`
         self.images = local_docker.local_images()
         self.placement = Placement(engine, self.images, self.dir, self.id)
@@ -123,7 +123,7 @@ class Rehearsal:
             if changed:     # the engine's images are shared: another build may replace one mid-run
                 self.report["imagesChangedDuringRun"] = changed
             if keep:
-                self.report["kept"] = _keep_access(self.env.state)
+                self.report["kept"] = keep_access(self.env.state)
             else:
                 self.step_quietly("teardown", self.teardown)
             self.placement.close()
@@ -257,26 +257,6 @@ class Rehearsal:
         self.report.setdefault("localEngine", {})[when] = found
         if found:
             raise StepFailed(f"this machine's engine holds the stacks' {found}")
-
-
-def _own_backend(state: Path):
-    """A file backend under the report directory and a passphrase made for this rehearsal: an
-    operator's state (and passphrase) is never used."""
-    from ops.automation.env import discover
-    state.mkdir(parents=True, exist_ok=True)
-    os.environ["MEESHY_STATE_DIR"] = str(state)
-    os.environ.pop("PULUMI_BACKEND_URL", None)
-    os.environ.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
-    os.environ["PULUMI_CONFIG_PASSPHRASE"] = secrets.token_urlsafe(24)
-    return dataclasses.replace(discover(), state=state.resolve())
-
-
-def _keep_access(state: Path) -> dict:
-    """With --keep the stacks stay: their passphrase goes to a file only its owner reads."""
-    path = state / "passphrase"
-    path.write_text(os.environ["PULUMI_CONFIG_PASSPHRASE"])
-    path.chmod(0o600)
-    return {"MEESHY_STATE_DIR": str(state), "PULUMI_CONFIG_PASSPHRASE_FILE": str(path)}
 
 
 def _sentence(error: Exception) -> str:

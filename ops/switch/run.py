@@ -282,7 +282,6 @@ def _settle_frozen_legacy(switch: _Switch, failure: str | None, log) -> None:
         db: m["backupId"] for db, m in switch.maintenance_backups.items()}
 
 
-
 def _fail(switch: _Switch, failure: str, rollback_budget_seconds: float, log, *,
           undo_takeover, remove_stack, refresh_state) -> None:
     """Back to where the switch started: the stack rolled back, maintenance off whatever the
@@ -299,10 +298,6 @@ def _fail(switch: _Switch, failure: str, rollback_budget_seconds: float, log, *,
                           refresh_state, log)
     if switch.window_start and report["writeUnavailability"] is None:
         report["writeUnavailability"] = _window(switch, switch.c.clock.now_iso())
-
-
-
-
 
 
 def _window(switch: _Switch, end_iso: str) -> dict:
