@@ -2,8 +2,9 @@
 
 References stored as 24-hex strings become ObjectIds, dates stored as ISO-8601 strings become
 dates; anything that cannot be repaired raises `Invalid`, which the steps turn into a
-quarantine naming the field. Absent fields stay absent and nulls stay null: only the
-validator decides whether a field may be missing.
+quarantine naming the field. Absent fields stay absent and nulls stay null (only the
+validator decides whether a field may be missing), except the optional fields the services
+filter with `null`, which a top-level model document always carries (explicit_nulls.py).
 """
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from datetime import datetime, timezone
 from bson import ObjectId
 
 from migration.engine.validation.schema import load_schema
+
+from .explicit_nulls import with_explicit_nulls
 
 SCHEMA_PATH = pathlib.Path(__file__).with_name("schema.prisma")
 _LITERAL_DEFAULT = re.compile(r'^(true|false|-?\d+(\.\d+)?|"[^"]*"|[A-Za-z_]\w*)$')
@@ -76,8 +79,11 @@ def date(value, path: str) -> datetime:
 
 
 def coerce_document(doc: dict, composite_name: str, path: str = "") -> dict:
-    """A copy of `doc` with every DateTime and ObjectId field of the model repaired."""
+    """A copy of `doc` with every DateTime and ObjectId field of the model repaired; a model
+    document (not an embedded one) also gets its explicit nulls (explicit_nulls.py)."""
     out = dict(doc)
+    if not path:
+        with_explicit_nulls(out, composite_name)
     for key, is_list, repair in _repairs(composite_name):
         value = out.get(key)
         if value is None:

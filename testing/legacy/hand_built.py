@@ -31,6 +31,12 @@ def iso(moment: datetime) -> str:
     return moment.replace(tzinfo=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def js_iso(moment: datetime) -> str:
+    """A date as JavaScript's Date.toISOString() writes it (milliseconds, "Z"): how the gateway
+    stores a date inside a Json field such as Message.translations."""
+    return moment.isoformat(timespec="milliseconds") + "Z"
+
+
 def _apply(doc: dict, overrides: dict) -> dict:
     for key, value in overrides.items():
         if value is ABSENT:

@@ -99,9 +99,18 @@ def embedded_translations(translations: list) -> dict | None:
         for field in ("confidenceScore",) + TRANSLATION_ENCRYPTION:
             if t.get(field) is not None:
                 entry[field] = t[field]
-        entry["createdAt"], entry["updatedAt"] = as_date(t["createdAt"]), as_date(t["updatedAt"])
+        for field in ("createdAt", "updatedAt"):
+            entry[field] = iso_string(as_date(t[field]))
         out[language] = entry
     return out
+
+
+def iso_string(moment) -> str:
+    """A date as the gateway stores it inside `translations` (Json): a JS Date's toISOString(),
+    e.g. "2026-01-25T10:00:00.000Z". A BSON date there reaches the gateway as {"$date": ...},
+    which its response schema refuses (500)."""
+    return (f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment.hour:02d}:"
+            f"{moment.minute:02d}:{moment.second:02d}.{moment.microsecond // 1000:03d}Z")
 
 
 def message_document(doc: dict, conversation, sender, translations=()) -> dict:

@@ -198,11 +198,13 @@ def _avatar(profile) -> dict:
 def deleted_user_participant(conversation_id, ctx) -> dict:
     """The one inactive stand-in per conversation for senders whose account is gone."""
     joined = ctx.lookup("conversations")[conversation_id]
-    return {"_id": deleted_user_participant_id(conversation_id), "conversationId": conversation_id,
-            "type": "user", "displayName": DELETED_USER_NAME, "role": "member",
-            "permissions": permissions({}, missing=True),
-            "language": static_defaults("Participant")["language"],
-            "isActive": False, "isOnline": False, "lastActiveAt": joined, "joinedAt": joined}
+    return coerce_document({
+        "_id": deleted_user_participant_id(conversation_id), "conversationId": conversation_id,
+        "type": "user", "displayName": DELETED_USER_NAME, "role": "member",
+        "permissions": permissions({}, missing=True),
+        "language": static_defaults("Participant")["language"],
+        "isActive": False, "isOnline": False, "lastActiveAt": joined, "joinedAt": joined,
+    }, "Participant")
 
 
 def participant_for_user(conversation_id, user_id, ctx, deleted_allowed: bool):

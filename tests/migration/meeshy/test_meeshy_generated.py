@@ -1,5 +1,7 @@
 """The Meeshy chain on a generated legacy database (every real-data defect) on FerretDB:
 verified, accounted, idempotent, the source untouched, and a delta run equal to a fresh one."""
+import re
+
 import pytest
 
 from legacy_data.dataset import expected_counts, insert_legacy_dataset
@@ -9,12 +11,15 @@ from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.engine.verification.verify import content_hash
 from migration.meeshy import SCHEMA_PATH
+from migration.meeshy.coerce import model
+from migration.meeshy.explicit_nulls import EXPLICIT_NULLS
 from testing.legacy.hand_built import at, legacy_translation, oid
 
 SCALE, SEED = 0.02, 5
 # Meeshy's target schema as the repository carries it (tests/unit/migration/
 # test_meeshy_schema_copy.py checks it byte for byte against Meeshy's own file where that is).
 REAL_TARGET = SCHEMA_PATH
+ISO_MILLIS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")  # JavaScript's toISOString()
 
 
 def meeshy():
@@ -61,10 +66,28 @@ def test_generated_database_migrates_verified_and_accounted(source, fresh_db):
     # merged into the latest edit
     duplicates = 1 if counts["user_conversation_preferences"] > 1 else 0
     assert report["collections"]["user_conversation_preferences"]["merged"] == duplicates
+    assert_explicit_nulls_and_string_translation_dates(target)
     tokens = [a["sessionToken"] for a in source.AnonymousParticipant.find()]
     for name in target.list_collection_names():
         for doc in target[name].find(batch_size=1000):
             assert not any(t in repr(doc) for t in tokens), name
+
+
+def assert_explicit_nulls_and_string_translation_dates(target):
+    """What the real gateway needs (tests/e2e/test_real_gateway.py): every field it filters with
+    `null` is present on every document (Prisma matches `null` only where it is written), and
+    the translations' dates are ISO strings, as it writes them."""
+    for model_name, fields in EXPLICIT_NULLS.items():
+        collection = target[model(model_name).collection]
+        assert collection.count_documents({}) > 0, model_name
+        for field in fields:
+            assert collection.count_documents({field: {"$exists": False}}) == 0, (model_name, field)
+    translated = 0
+    for message in target.Message.find({"translations": {"$type": "object"}}, {"translations": 1}):
+        for entry in message["translations"].values():
+            translated += 1
+            assert all(ISO_MILLIS.fullmatch(entry[f]) for f in ("createdAt", "updatedAt")), entry
+    assert translated > 0
 
 
 def test_plan_accepts_every_generated_field_and_writes_nothing(source, fresh_db):

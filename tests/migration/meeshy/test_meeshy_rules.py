@@ -14,6 +14,7 @@ from testing.legacy.hand_built import (
     SHOWCASE_TOKEN,
     at,
     insert_documents,
+    js_iso,
     oid,
     showcase_dataset,
 )
@@ -59,7 +60,8 @@ def test_duplicate_memberships_become_one_participant(migrated):
                         "canSendVideos": False, "canSendAudios": True, "canSendLocations": False,
                         "canSendLinks": True, "canViewHistory": True},
         "language": "fr", "isActive": True, "joinedAt": at(3),
-        "isOnline": False, "lastActiveAt": at(50)}  # the user's own last activity
+        "isOnline": False, "lastActiveAt": at(50),  # the user's own last activity
+        "leftAt": None, "bannedAt": None}  # explicit nulls, as the authors' migration writes them
     members = report["collections"]["ConversationMember"]
     assert (members["written"], members["merged"], members["quarantined"]) == (2, 1, 1)
 
@@ -98,13 +100,25 @@ def test_soft_delete_and_translations(migrated):
     _, _, target = migrated
     messages = {m["_id"]: m for m in target.Message.find()}
     assert messages[oid(51)]["deletedAt"] == at(21) and messages[oid(52)]["deletedAt"] == at(20)
-    assert "deletedAt" not in messages[oid(50)] and all("isDeleted" not in m for m in messages.values())
+    assert "deletedAt" in messages[oid(50)] and messages[oid(50)]["deletedAt"] is None
+    assert all("isDeleted" not in m for m in messages.values())
     assert messages[oid(53)]["createdAt"] == at(44)
+    # ISO strings inside the Json, as the gateway writes them (a BSON date there answers 500)
     assert messages[oid(50)]["translations"] == {
         "en": {"text": "hi there", "translationModel": "basic", "confidenceScore": 0.9,
-               "createdAt": at(22), "updatedAt": at(31)},
+               "createdAt": js_iso(at(22)), "updatedAt": js_iso(at(31))},
         "es": {"text": "hola", "translationModel": "basic", "confidenceScore": 0.9,
-               "createdAt": at(22), "updatedAt": at(23)}}
+               "createdAt": js_iso(at(22)), "updatedAt": js_iso(at(23))}}
+
+
+def test_every_live_message_carries_an_explicit_null_deleted_at(migrated):
+    """The gateway lists `where: {deletedAt: null}`, which Prisma's MongoDB connector matches only
+    on a present null: a live message without the field is never served."""
+    _, _, target = migrated
+    assert target.Message.count_documents({"deletedAt": {"$exists": False}}) == 0
+    live = target.Message.count_documents({"deletedAt": {"$type": "null"}})
+    deleted = target.Message.count_documents({"deletedAt": {"$type": "date"}})
+    assert live > 0 and deleted > 0 and live + deleted == target.Message.count_documents({})
     assert "MessageTranslation" not in target.list_collection_names()
 
 

@@ -46,6 +46,17 @@ def test_exact_status_entry_of_a_member():
     assert VALIDATOR.errors("MessageStatusEntry", results[oid(70)][0].doc) == []
 
 
+def test_an_unread_status_entry_carries_an_explicit_null_read_time():
+    """The gateway's write-once read receipt updates `where: {readAt: null}`, which Prisma
+    matches only on a present null: an unread entry must carry one to be marked read later."""
+    results = migrate_in_memory(dataset(MessageStatus=[legacy_status(oid(70), MSG, ALICE, readAt=ABSENT)]),
+                                "MessageStatus")
+    (entry,) = results[oid(70)]
+    assert "readAt" in entry.doc and entry.doc["readAt"] is None and entry.doc["receivedAt"] == at(24)
+    assert "deliveredAt" not in entry.doc  # its null would make the gateway restamp receivedAt
+    assert VALIDATOR.errors("MessageStatusEntry", entry.doc) == []
+
+
 def test_duplicate_statuses_merge_into_the_first_with_the_earliest_dates():
     statuses = [legacy_status(oid(70), MSG, ALICE, readAt=ABSENT),
                 legacy_status(oid(71), MSG, str(ALICE), receivedAt=iso(at(3)), readAt=at(90)),

@@ -6,7 +6,8 @@ from bson import ObjectId
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migration.meeshy.coerce import Invalid, as_date, as_object_id, coerce_document, static_defaults
+from migration.meeshy.coerce import Invalid, as_date, as_object_id, coerce_document, model, static_defaults
+from migration.meeshy.explicit_nulls import EXPLICIT_NULLS
 from testing.legacy.hand_built import iso, oid
 
 moments = st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2200, 1, 1)).map(
@@ -59,3 +60,27 @@ def test_static_defaults_are_literals_and_lists_only():
     assert defaults == {"originalLanguage": "fr", "messageType": "text", "messageSource": "user",
                         "isEdited": False, "isViewOnce": False, "viewOnceCount": 0, "isBlurred": False,
                         "effectFlags": 0, "validatedMentions": [], "reactionCount": 0, "isEncrypted": False}
+
+
+def test_explicit_nulls_are_optional_scalar_fields_of_the_target():
+    for model_name, fields in EXPLICIT_NULLS.items():
+        for field in fields:
+            spec = model(model_name).fields[field]
+            assert spec.optional and not spec.is_list, (model_name, field)
+
+
+def test_fields_the_gateway_reads_by_their_absence_are_not_written_null():
+    """User.deletedAt (isSet: false in MentionService), Conversation.firstMessageSentAt (a null
+    hides a direct conversation), MessageStatusEntry.deliveredAt (a null lets the gateway restamp
+    receivedAt): README.md, "Explicit nulls"."""
+    for model_name, field in (("User", "deletedAt"), ("Conversation", "firstMessageSentAt"),
+                              ("MessageStatusEntry", "deliveredAt")):
+        assert field not in EXPLICIT_NULLS.get(model_name, ())
+        assert field not in coerce_document({}, model_name)
+
+
+def test_a_model_document_gets_its_explicit_nulls_and_keeps_its_values():
+    assert coerce_document({}, "Message") == {"deletedAt": None}
+    assert coerce_document({"leftAt": iso(datetime(2025, 1, 1))}, "Participant") == {
+        "leftAt": datetime(2025, 1, 1), "bannedAt": None}
+    assert coerce_document({}, "Reaction") == {}  # a model without any

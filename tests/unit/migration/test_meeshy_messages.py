@@ -1,4 +1,6 @@
 """Message and MessageTranslation rules, on hand-built datasets."""
+from datetime import datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -6,11 +8,13 @@ from migration.engine import Merge, Quarantine, Write
 from migration.engine.validation.schema import load_schema
 from migration.engine.validation.validator import Validator
 from migration.meeshy import SCHEMA_PATH
+from migration.meeshy.transforms.messages import iso_string
 from migration.meeshy.transforms.participants import deleted_user_participant_id, user_participant_id
 from testing.legacy.hand_built import (
     ABSENT,
     at,
     iso,
+    js_iso,
     legacy_anonymous,
     legacy_conversation,
     legacy_member,
@@ -43,6 +47,7 @@ def test_exact_message_of_a_member():
         "_id": oid(50), "conversationId": CONV, "senderId": user_participant_id(CONV, ALICE),
         "content": "bonjour", "originalLanguage": "fr", "messageType": "text", "isEdited": False,
         "createdAt": at(20), "updatedAt": at(21),
+        "deletedAt": None,  # live: an explicit null, what the gateway's `deletedAt: null` matches
         # Required by the target, absent from legacy messages: the target's own defaults.
         "messageSource": "user", "isViewOnce": False, "viewOnceCount": 0, "isBlurred": False,
         "effectFlags": 0, "validatedMentions": [], "reactionCount": 0, "isEncrypted": False})
@@ -57,7 +62,8 @@ def test_sender_without_membership_gets_an_inactive_historical_participant():
         "permissions": {"canSendMessages": True, "canSendFiles": True, "canSendImages": True,
                         "canSendVideos": True, "canSendAudios": True, "canSendLocations": True,
                         "canSendLinks": True, "canViewHistory": True},
-        "language": "fr", "isActive": False, "joinedAt": at(0), "isOnline": False, "lastActiveAt": at(10)},
+        "language": "fr", "isActive": False, "joinedAt": at(0), "isOnline": False, "lastActiveAt": at(10),
+        "leftAt": None, "bannedAt": None},
         "Participant")
     assert message.doc["senderId"] == participant.doc["_id"]
     assert VALIDATOR.errors("Participant", participant.doc) == []
@@ -71,7 +77,8 @@ def test_deleted_senders_share_one_placeholder_per_conversation():
     assert p1.doc == {"_id": deleted_user_participant_id(CONV), "conversationId": CONV, "type": "user",
                       "displayName": "Deleted user", "role": "member", "permissions": p1.doc["permissions"],
                       "language": "en", "isActive": False, "isOnline": False, "lastActiveAt": at(0),
-                      "joinedAt": at(0)}
+                      "joinedAt": at(0), "leftAt": None, "bannedAt": None}
+    assert VALIDATOR.errors("Participant", p1.doc) == []
     assert "userId" not in p1.doc
     assert m1.doc["senderId"] == m2.doc["senderId"] == deleted_user_participant_id(CONV)
     assert p3.doc["_id"] == deleted_user_participant_id(OTHER_CONV) != p1.doc["_id"]
@@ -102,7 +109,7 @@ def test_is_deleted_folds_into_deleted_at():
                         legacy_message(oid(51), CONV, ALICE, isDeleted=True, updatedAt=ABSENT),
                         legacy_message(oid(52), CONV, ALICE, isDeleted=True, deletedAt=iso(at(40))),
                         legacy_message(oid(53), CONV, ALICE)])
-    deleted = {k: v[-1].doc.get("deletedAt") for k, v in results.items()}
+    deleted = {k: v[-1].doc["deletedAt"] for k, v in results.items()}  # present on every one
     assert deleted == {oid(50): at(21), oid(51): at(20), oid(52): at(40), oid(53): None}
     assert all("isDeleted" not in v[-1].doc for v in results.values())
     assert results[oid(51)][-1].doc["updatedAt"] == at(20)  # never updated: its creation
@@ -115,9 +122,10 @@ def test_translations_are_embedded_latest_per_language():
                     legacy_translation(oid(62), oid(50), "es", "hola", translationModel="premium")]
     (message,) = outcomes([legacy_message(oid(50), CONV, ALICE)], translations)[oid(50)]
     assert message.doc["translations"] == {
-        "en": {"text": "hi", "translationModel": "basic", "createdAt": at(22), "updatedAt": at(35)},
+        "en": {"text": "hi", "translationModel": "basic", "createdAt": js_iso(at(22)),
+               "updatedAt": js_iso(at(35))},
         "es": {"text": "hola", "translationModel": "premium", "confidenceScore": 0.9,
-               "createdAt": at(22), "updatedAt": at(23)}}
+               "createdAt": js_iso(at(22)), "updatedAt": js_iso(at(23))}}
     accounting = outcomes([legacy_message(oid(50), CONV, ALICE)], translations, "MessageTranslation")
     assert accounting[oid(61)] == [Merge(oid(50), "embedded as Message.translations.en")]
     assert accounting[oid(62)] == [Merge(oid(50), "embedded as Message.translations.es")]
@@ -173,3 +181,10 @@ def test_missing_required_stamps_and_flags_are_derived_not_invented():
     assert (message.doc["createdAt"], message.doc["updatedAt"], message.doc["deletedAt"]) == (created,) * 3
     assert message.doc["isEdited"] is False
     assert VALIDATOR.errors("Message", message.doc) == []
+
+
+def test_translation_dates_are_written_as_the_gateway_writes_them():
+    """JavaScript's toISOString(): four-digit year, milliseconds (truncated like BSON), "Z"."""
+    assert iso_string(datetime(2026, 1, 25, 10, 0)) == "2026-01-25T10:00:00.000Z"
+    assert iso_string(datetime(999, 12, 31, 23, 59, 59, 999_999)) == "0999-12-31T23:59:59.999Z"
+    assert iso_string(at(22)) == js_iso(at(22))

@@ -46,7 +46,8 @@ def test_exact_participant_of_one_membership():
                         "canSendLinks": True, "canViewHistory": True},
         "language": "fr", "isActive": True, "joinedAt": at(1),
         "isOnline": False, "lastActiveAt": at(10),  # the user's own last activity (lastSeen, later)
-        "nickname": "Ada"})
+        "nickname": "Ada",
+        "leftAt": None, "bannedAt": None})  # explicit nulls, as the authors' migration writes them
     assert VALIDATOR.errors("Participant", outcome.doc) == []
 
 
@@ -60,7 +61,7 @@ def test_duplicates_become_one_participant_earliest_join_active_if_any():
     (written,) = results[oid(10)]
     assert isinstance(written, Write)
     assert written.doc["joinedAt"] == at(5) and written.doc["isActive"] is True
-    assert "leftAt" not in written.doc  # an active participant has not left
+    assert written.doc["leftAt"] is None  # an active participant has not left (an explicit null)
     assert written.doc["role"] == "moderator" and written.doc["avatar"] == "/b.png"
     for merged in (oid(11), oid(12)):
         (outcome,) = results[merged]
@@ -99,7 +100,7 @@ def test_anonymous_participant_keeps_only_the_token_hash():
                         "canSendVideos": False, "canSendAudios": False, "canSendLocations": False,
                         "canSendLinks": False, "canViewHistory": True},
         "language": "fr", "isActive": True, "isOnline": False, "joinedAt": at(2), "lastActiveAt": at(30),
-        "sessionTokenHash": digest, "shareLinkId": LINK,
+        "leftAt": None, "bannedAt": None, "sessionTokenHash": digest, "shareLinkId": LINK,
         "anonymousSession": {
             "shareLinkId": str(LINK),  # a string inside the session, as the authors keep it
             "session": {"sessionTokenHash": digest, "ipAddress": "203.0.113.9", "country": "FR",
