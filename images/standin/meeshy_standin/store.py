@@ -29,9 +29,11 @@ class RequestError(Exception):
 
 # The target Message's defaulted fields (migration/meeshy/schema.prisma): the real gateway's
 # Prisma client writes each one, and a release's schema check refuses a message without them.
+# As Meeshy's gateway writes a new message: `deletedAt` explicitly null, since its Prisma reads
+# (`deletedAt: null`) do not match a message without the field (migration/meeshy/explicit_nulls.py).
 TARGET_MESSAGE_DEFAULTS = {"messageSource": "user", "isViewOnce": False, "viewOnceCount": 0,
                            "isBlurred": False, "effectFlags": 0, "validatedMentions": [],
-                           "reactionCount": 0, "isEncrypted": False}
+                           "reactionCount": 0, "isEncrypted": False, "deletedAt": None}
 
 
 def object_id(raw: Any, field: str) -> ObjectId:
