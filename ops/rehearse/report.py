@@ -96,6 +96,8 @@ def table(report: dict) -> str:
     if isolation:
         lines.append(f"  isolation while both ran: {'isolated' if isolation['isolated'] else 'SHARED'}"
                      f" {isolation['shared'] if not isolation['isolated'] else ''}")
+    for release, serving in (report.get("application") or {}).items():
+        lines.append(f"  {release} release: gateway {serving['gateway']}, database {serving['database']}")
     engine = report.get("engine")
     if engine:
         lines.append(f"  engine: ran on {engine['dockerHost']} (Docker {engine.get('serverVersion')})"

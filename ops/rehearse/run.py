@@ -34,7 +34,7 @@ from ops.rehearse import report as rehearse_report
 from ops.rehearse.backend import keep_access, own_backend
 from ops.rehearse.engine import LOCAL, Engine
 from ops.rehearse.placement import Placement, engine_of, engine_problems
-from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, release_images
+from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, application, release_images
 
 NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
                  "web@legacy", "gateway@unhealthy")
@@ -73,7 +73,10 @@ class Rehearsal:
         self.image_ids = engine.image_ids(self.images)
         self.report = {"id": self.id, "scale": scale, "started": now_iso(), "steps": [],
                        "stacks": {"production": self.production.name, "staging": self.staging.name},
-                       "stateDir": str(self.env.state), "result": "running"}
+                       "stateDir": str(self.env.state), "result": "running",
+                       "application": {release: application(release_images(self.images, variant))
+                                       for release, variant in (("legacy", "legacy"),
+                                                                ("target", None))}}
 
     def step(self, name: str, action):
         """Runs one step, timed; a failure stops the rehearsal with one sentence naming it."""

@@ -82,6 +82,16 @@ def release_images(images: dict[str, str], variant: str | None, **replaced: str)
     return chosen
 
 
+def application(release: dict[str, str]) -> dict[str, str]:
+    """What serves a release, from its images' tags (build-images.sh, build-gateway-image.sh):
+    Meeshy's own gateway (`meeshy@<commit>`) or our stand-in, and the database server."""
+    gateway = release["gateway"].partition(":")[2]
+    server, _, version = release["mongo"].partition(":")[2].partition("-")
+    return {"gateway": (f"meeshy@{gateway.split('-')[1]}" if gateway.startswith("meeshy-")
+                        else f"stand-in ({release['gateway']})"),
+            "database": f"{server} {version.split('-')[0]}"}
+
+
 def edit_stack_file(path: Path, values: dict) -> None:
     """What an operator does: edit the stack file's settings, keeping its salt and secrets."""
     doc = ConfigDoc.read(path) if path.exists() else ConfigDoc()

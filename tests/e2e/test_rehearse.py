@@ -49,6 +49,14 @@ def test_the_rehearsal_succeeds_and_prints_its_table(rehearsal):
     assert [s["ok"] for s in report["steps"]] == [True] * len(report["steps"])
 
 
+def test_the_report_says_what_served_each_release(rehearsal):
+    _, report, _ = rehearsal
+    images = local_images()
+    assert report["application"] == {
+        release: {"gateway": f"stand-in ({images[key]})", "database": "ferretdb 1.24.2"}
+        for release, key in (("legacy", "gateway@legacy"), ("target", "gateway"))}
+
+
 def test_both_stacks_were_healthy_at_once_and_isolated(rehearsal):
     _, report, _ = rehearsal
     stacks = report["stacks"]

@@ -105,3 +105,16 @@ def test_the_picture_is_a_png_and_counts_every_write(tmp_path):
 def test_no_phases_no_picture(tmp_path):
     assert picture({}, [], tmp_path / "t.png") is None
     assert not (tmp_path / "t.png").exists()
+
+
+def test_the_report_names_what_served_each_release():
+    from ops.rehearse.stacks import application
+    stand_in = {"gateway": "meeshy-local/gateway:target-1.0.0-a85e89740e0b",
+                "mongo": "meeshy-local/database:ferretdb-1.24.2"}
+    real = {"gateway": "meeshy-local/gateway:meeshy-ea1789df2-2879c2d15841",
+            "mongo": "meeshy-local/database:documentdb-0.106.0-6e849b7405c6"}
+    assert application(stand_in) == {"gateway": f"stand-in ({stand_in['gateway']})",
+                                     "database": "ferretdb 1.24.2"}
+    assert application(real) == {"gateway": "meeshy@ea1789df2", "database": "documentdb 0.106.0"}
+    shown = table({**report(), "application": {"target": application(real)}})
+    assert "target release: gateway meeshy@ea1789df2, database documentdb 0.106.0" in shown
