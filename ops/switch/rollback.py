@@ -13,7 +13,8 @@ services use), restoring its database from the backup recorded for it when it ch
     5. up with the snapshot's configuration (maintenance as it records, normally off; under
        maintenance it is kept on for this update)
     6. health gate (the same command the HealthGate component runs), then under maintenance
-       `maintenance-off`: up with the snapshot as recorded
+       up with the snapshot as recorded (that first update is `reapply-in-maintenance`, this
+       one `reapply`, the state history shows)
     The migration target the rollback abandons (the snapshot does not use it) is emptied once its
     dump holds all of it, under maintenance and before the re-apply (whose migration step would
     otherwise find documents it did not write), so the next switch starts on an empty target.
@@ -219,18 +220,17 @@ def _reapply_healthy(back: _Rollback) -> None:
     doc = back.target.doc.copy()
     key = f"{NS}:maintenance"
     held = back.maintenance_on and not doc.get_path(key)
-    first = doc.with_values({key: True}) if held else doc
-    back.step("reapply", lambda: _up(back.runner, first, back.op_id, "reapply", not held,
-                                     back.deadline))
+    first, name = (doc.with_values({key: True}), "reapply-in-maintenance") if held else (doc, "reapply")
+    back.step(name, lambda: _up(back.runner, first, back.op_id, name, not held, back.deadline))
     health_gate = back.c.health_gate or _health
     health = back.step("health-gate", lambda: health_gate(back.server, back.settings, back.remaining()))
     back.report["health"] = health
     if not health.get("healthy"):
         raise RollbackFailed("health gate failed after the rollback: "
                              + "; ".join(health.get("failures", [])))
-    if held:
-        back.step("maintenance-off", lambda: _up(back.runner, doc, back.op_id, "maintenance-off",
-                                                 True, back.deadline))
+    if held:    # the snapshot as recorded: history shows it as the rollback's `reapply`
+        back.step("reapply", lambda: _up(back.runner, doc, back.op_id, "reapply", True,
+                                         back.deadline))
 
 
 def _verify(back: _Rollback) -> None:

@@ -244,9 +244,10 @@ def test_a_rollback_under_maintenance_ends_it_only_after_the_gate(tmp_path, depl
     assert done["result"] == "succeeded"
     applied = [(phase, d.get_path("meeshy:maintenance"), d.get_path("meeshy:release"))
                for phase, d in runner.applied]
-    assert applied == [("reapply", True, "r1"), ("maintenance-off", None, "r1")]   # as recorded
+    assert applied == [("reapply-in-maintenance", True, "r1"), ("reapply", None, "r1")]  # as recorded
     assert order == [("gate", 1)]       # between the two updates
-    assert [p["name"] for p in done["phases"]][-3:] == ["reapply", "health-gate", "maintenance-off"]
+    assert [p["name"] for p in done["phases"]][-3:] == ["reapply-in-maintenance", "health-gate",
+                                                         "reapply"]
 
 
 def with_gateway(config_doc, image="isopen/meeshy-gateway:2.0.0"):
