@@ -1,10 +1,9 @@
 """Maintenance answer for one stack: a tiny nginx that answers HTTP 503 with a short page.
 
-It always runs; `meeshy:maintenance: true` only adds its Traefik router, which outranks every
-router of the stack's public hosts. Flipping the setting therefore replaces this one small
-container and touches no application container, so the switch can turn writes off and on in
-seconds. The update waits until the new container is healthy, since Traefik routes to a
-container with a health check only once it is.
+It always runs, unrouted; `meeshy:maintenance: true` adds its router to Traefik's file provider
+(maintenance_route.py), which outranks every router of the stack's public hosts. Flipping the
+setting therefore creates or deletes one command and touches no container, so the switch turns
+writes off and on in seconds, and no request is sent to a stopping container at the flip.
 """
 from __future__ import annotations
 
@@ -16,12 +15,9 @@ import pulumi
 from commands import services as commands
 from components.platform.containers import ContainerSpec, health_of
 from components.platform.context import StackContext
-from components.platform.routing import (
-    MAINTENANCE_PRIORITY,
-    cert_resolver,
-    disabled_labels,
-    router_labels,
-)
+from components.platform import maintenance_route
+from components.platform.routing import cert_resolver, disabled_labels
+from components.release.local_command import local_command
 from config.services.maintenance import SPEC as MAINTENANCE
 from config.settings import Settings
 
@@ -34,7 +30,11 @@ NGINX_CONF = f"""server {{
     listen 80 default_server;
     server_name _;
     root {PAGE_DIR};
-    location = {HEALTH_PATH} {{ access_log off; default_type text/plain; return 200 "ok\\n"; }}
+    location = {HEALTH_PATH} {{
+        access_log off; default_type text/plain;
+        add_header {maintenance_route.MARK_HEADER} {maintenance_route.MARK_VALUE} always;
+        return 200 "ok\\n";
+    }}
     location = /index.html {{ internal; add_header Retry-After {RETRY_AFTER_SECONDS} always; }}
     error_page 503 /index.html;
     location / {{ return 503; }}
@@ -51,22 +51,16 @@ PAGE = """<!doctype html>
 
 
 def maintenance_container(settings: Settings) -> ContainerSpec:
-    """The maintenance answer's container (pure); routed only with meeshy:maintenance."""
-    names = settings.names
-    labels = (router_labels(names, "maintenance", names.public_hosts, port=MAINTENANCE.port,
-                            priority=MAINTENANCE_PRIORITY, resolver=cert_resolver(settings))
-              if settings.maintenance else disabled_labels())
+    """The maintenance answer's container (pure): the same whether maintenance is on or off."""
     return ContainerSpec(
         service="maintenance",
         image=settings.images.by_key()["maintenance"],
         command=["nginx", "-g", "daemon off;"],
-        labels=labels,
+        labels=disabled_labels(),
         files={"/etc/nginx/conf.d/default.conf": NGINX_CONF, f"{PAGE_DIR}/index.html": PAGE},
         health=health_of("maintenance", commands.healthcheck_test(
             commands.http_probe(f"http://localhost{HEALTH_PATH}", MAINTENANCE.health.tool))),
-        # Traefik ignores a container until it is healthy: the update that turns maintenance
-        # on must not end (and the switch's delta pass start) while writes still go through.
-        # The rehearsal saw writes acknowledged ~40 s into "maintenance on" without this.
+        # The route is added only once the page answers.
         wait_healthy=True,
     )
 
@@ -74,6 +68,7 @@ def maintenance_container(settings: Settings) -> ContainerSpec:
 @dataclass(frozen=True)
 class MaintenanceArgs:
     ctx: StackContext
+    traefik: pulumi.Resource          # the container whose dynamic file holds the route
     # What must be done before the page's routing changes: the release's health gate. An update
     # that replaces the application containers and ends maintenance (a rollback's re-apply)
     # then keeps the page up until the new containers pass the gate, instead of removing it
@@ -87,10 +82,25 @@ class Maintenance(pulumi.ComponentResource):
         ctx, s = args.ctx, args.ctx.settings
         names = s.names
         spec = maintenance_container(s)
-        self.container = ctx.container(spec, parent=self,
-                                       depends_on=[*ctx.image_deps("maintenance"), *args.after])
+        self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("maintenance"))
         self.container_name = self.container.name
+        self.route = (self._route(name, s, args) if s.maintenance else None)
         self.enabled = pulumi.Output.from_input(s.maintenance)
         self.hosts = list(names.public_hosts)
         self.register_outputs({"container_name": self.container_name, "enabled": self.enabled,
                                "hosts": self.hosts})
+
+    def _route(self, name: str, s: Settings, args: MaintenanceArgs):
+        """The page's router while maintenance is on: created (the flip on, waited for) and
+        deleted (the flip off, at the end of the update that turns it off, so after the release
+        gate). A new Traefik container starts from the file without the router, so the route
+        follows Traefik's container; it is removed before it is written again, as the delete of
+        an older route would otherwise undo the new one."""
+        targets = maintenance_route.route_targets(s, HEALTH_PATH)
+        env = maintenance_route.route_environment(s, MAINTENANCE.port, cert_resolver(s))
+        return local_command(
+            f"{name}-route", create=maintenance_route.on_script(targets),
+            delete=maintenance_route.off_script(targets), environment=env,
+            triggers=[args.traefik.id],
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                        depends_on=[args.traefik, self.container, *args.after]))

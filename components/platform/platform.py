@@ -82,7 +82,8 @@ class MeeshyPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
         self.maintenance = Maintenance(
             f"{s.names.prefix}-maintenance",
-            MaintenanceArgs(ctx, after=[self.release.gate] if self.release else gated),
+            MaintenanceArgs(ctx, self.traefik.container,
+                            after=[self.release.gate] if self.release else gated),
             pulumi.ResourceOptions(parent=self))
         self._register(s, volume)
 

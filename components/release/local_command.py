@@ -21,8 +21,9 @@ COMMAND_TYPE = "command:local:Command"
 
 def local_command(name: str, *, create: str, update: str | None = None, dir: str | None = None,
                   environment: Any = None, triggers: Sequence[Any] | None = None,
+                  delete: str | None = None,
                   opts: pulumi.ResourceOptions | None = None) -> command.local.Command:
     return command.local.Command(
-        name, create=create, update=update, dir=dir, environment=environment,
+        name, create=create, update=update, delete=delete, dir=dir, environment=environment,
         triggers=list(triggers or []), add_previous_output_in_env=update is not None,
         logging=command.local.Logging.STDERR, opts=opts)

@@ -9,15 +9,20 @@ tests run in file order and each states what it starts from.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import secrets
+import ssl
 import subprocess
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import pymongo
 import pytest
 
+from components.platform.maintenance import RETRY_AFTER_SECONDS
 from config import naming
 from legacy_data.dataset import insert_legacy_dataset
 from legacy_data.legacy_defaults import LEGACY_DIR, LEGACY_SCHEMAS
@@ -147,6 +152,50 @@ def test_up_from_the_project_directory_creates_exactly_the_named_platform(stack)
 def test_a_second_preview_shows_no_change(stack):
     preview = stack.pulumi("preview", "--diff", "--expect-no-changes", check=False)
     assert preview.returncode == 0, preview.stdout[-4000:] + preview.stderr[-2000:]
+
+
+def _answer(port: int, host: str) -> tuple:
+    """What a client gets from the stack's Traefik for `host`: (status, Retry-After) or the error."""
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10,
+                                       context=ssl._create_unverified_context())
+    try:
+        conn.request("GET", "/health", headers={"Host": host})
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, answer.getheader("Retry-After")
+    except OSError as exc:
+        return "error", type(exc).__name__
+    finally:
+        conn.close()
+
+
+def test_maintenance_flips_touch_no_container_and_every_request_gets_a_definite_answer(stack):
+    """On and off under a steady client: each request is answered by the gateway or refused by
+    the page (503 with Retry-After), never a 502 or a reset; the page is up as soon as the
+    update turning it on ends and gone as soon as the one turning it off ends; no container is
+    replaced (the flip is the page's router in Traefik's file)."""
+    host = naming.StackNames(stack.name, "e2e.localhost").hosts_of("gateway")[0]
+    before = {name: inspect(name)["Id"] for name in labelled("container", stack.name)}
+    answers: list = []
+    stop = threading.Event()
+
+    def keep_asking():
+        while not stop.is_set():
+            answers.append(_answer(stack.ports["https"], host))
+
+    client = threading.Thread(target=keep_asking, daemon=True)
+    client.start()
+    try:
+        for on, expected in ((True, (503, str(RETRY_AFTER_SECONDS))), (False, (200, None))):
+            stack.write_stack_file(stack.settings(**{"meeshy:maintenance": on}))
+            stack.pulumi("up", "--yes", "--skip-preview")
+            assert _answer(stack.ports["https"], host) == expected, f"maintenance {on}"
+    finally:
+        stop.set()
+        client.join(30)
+    assert {name: inspect(name)["Id"] for name in labelled("container", stack.name)} == before
+    seen = Counter(answers)
+    assert set(seen) == {(200, None), (503, str(RETRY_AFTER_SECONDS))}, seen
 
 
 def test_a_killed_gateway_is_started_again_by_the_next_ops_update(stack, ops_cli):

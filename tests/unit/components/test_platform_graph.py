@@ -245,7 +245,12 @@ def test_outputs(run):
 def test_the_maintenance_page_changes_only_after_the_release_gate(run):
     """An update that replaces the application containers and ends maintenance (a rollback's
     re-apply) keeps the page routed until the new containers passed the gate: without this
-    order Traefik sent writes to the old gateway, on a database the rollback had emptied."""
-    gate = next(r for r in run.resources if r.name == f"meeshy-{run.stack}-release-gate-check")
-    assert gate.urn in run.container("maintenance").dependencies
-    assert run.container("gateway").urn in gate.dependencies
+    order Traefik sent writes to the old gateway, on a database the rollback had emptied. The
+    route is deleted at the end of the update that ends maintenance, after every create."""
+    on = run_stack_file(run.stack, {"meeshy:maintenance": True})
+    gate = next(r for r in on.resources if r.name == f"meeshy-{run.stack}-release-gate-check")
+    route = next(r for r in on.resources if r.name == f"meeshy-{run.stack}-maintenance-route")
+    assert gate.urn in route.dependencies
+    assert on.container("gateway").urn in gate.dependencies
+    assert on.container("traefik").urn in route.dependencies
+    assert not [r for r in run.resources if r.name.endswith("-maintenance-route")]

@@ -3,6 +3,7 @@ should in the graph: maintenance, the database the services use, adoption, rehea
 import json
 
 import pytest
+import yaml
 
 from config.settings import SettingsError
 from testing.describe import describe, diff
@@ -20,15 +21,24 @@ def labels(res):
     return {label["label"]: label["value"] for label in res.inputs.get("labels") or []}
 
 
-def test_maintenance_routes_every_public_host_and_touches_only_its_container():
+def test_maintenance_routes_every_public_host_and_touches_no_container():
+    """The flip adds one command (the page's router in Traefik's file) and changes no container:
+    a replaced container is where the flip's 502s came from."""
     off = run_stack_file("production")
     on = run_stack_file("production", {"meeshy:maintenance": True})
-    assert changed_heads(off, on) == ["Container meeshy-production-maintenance"]
-    lab = labels(on.container("maintenance"))
-    router = "traefik.http.routers.meeshy-production-maintenance"
-    assert lab[f"{router}.rule"] == ("Host(`meeshy.me`) || Host(`www.meeshy.me`) || Host(`gate.meeshy.me`)"
-                                     " || Host(`ml.meeshy.me`) || Host(`static.meeshy.me`)")
-    assert int(lab[f"{router}.priority"]) > 1000 and lab["traefik.enable"] == "true"
+    assert changed_heads(off, on) == ["Command meeshy-production-maintenance-route"]
+    assert labels(on.container("maintenance"))["traefik.enable"] == "false"
+    route = next(r for r in on.resources if r.name == "meeshy-production-maintenance-route")
+    routed = yaml.safe_load(route.inputs["environment"]["MEESHY_TRAEFIK_ROUTED"])["http"]
+    router = routed["routers"]["meeshy-production-maintenance"]
+    assert router["rule"] == ("Host(`meeshy.me`) || Host(`www.meeshy.me`) || Host(`gate.meeshy.me`)"
+                              " || Host(`ml.meeshy.me`) || Host(`static.meeshy.me`)")
+    assert router["priority"] > 1000 and router["tls"] == {"certResolver": "letsencrypt"}
+    assert routed["services"]["meeshy-production-maintenance"]["loadBalancer"]["servers"] == [
+        {"url": "http://meeshy-production-maintenance:80"}]
+    assert routed["middlewares"] == {"compress": {"compress": {}}}
+    assert "routers" not in yaml.safe_load(route.inputs["environment"]["MEESHY_TRAEFIK_BASE"])["http"]
+    assert route.delete_before_replace and route.inputs["delete"]
     conf = {u["file"]: u["content"] for u in on.container("maintenance").inputs["uploads"]}
     assert "return 503;" in conf["/etc/nginx/conf.d/default.conf"]
     assert "error_page 503 /index.html;" in conf["/etc/nginx/conf.d/default.conf"]
