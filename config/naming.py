@@ -55,14 +55,28 @@ def stack_name_error(stack: str) -> str | None:
     return None
 
 
+# A rolling container's name ends in this many hex digits of its digest
+# (components/platform/containers.py): no service is named so, so names stay unambiguous.
+DIGEST_LENGTH = 8
+
+
+def fixed_container_name(docker_name: str) -> str:
+    """A container's fixed name (its network alias): a rolling container's Docker name without
+    its digest, any other name as it is."""
+    rolling = re.fullmatch(rf"({PREFIX}-.+)-[0-9a-f]{{{DIGEST_LENGTH}}}", docker_name)
+    return rolling.group(1) if rolling else docker_name
+
+
 def owned_by(stack: str, docker_name: str, kind: str) -> bool:
     """Whether a Docker name is exactly one this stack declares (a bare prefix check would let
     stack `a` claim `meeshy-a-mongo-...` of a stack named `a-mongo`)."""
     prefix = f"{PREFIX}-{stack}"
     if kind == "network":
         return docker_name == prefix
-    suffixes = SERVICES if kind == "container" else VOLUMES
-    return any(docker_name == f"{prefix}-{s}" for s in suffixes)
+    if kind == "container":
+        return any(n == f"{prefix}-{s}" for s in SERVICES
+                   for n in (docker_name, fixed_container_name(docker_name)))
+    return any(docker_name == f"{prefix}-{s}" for s in VOLUMES)
 
 
 @dataclass(frozen=True)

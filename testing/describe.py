@@ -2,8 +2,8 @@
 
 One line per resource (`Kind name`) followed by one line per key property
 (`Kind name | property = value`), sorted, secrets shown as [secret]. With `normalize`, the stack's
-own Docker prefix becomes `meeshy-<stack>` so two stacks compare like a preview diff: what is
-left is what really differs (hosts, ports, images, protection).
+own Docker prefix becomes `meeshy-<stack>` (and a rolling container's digest `<digest>`) so two
+stacks compare like a preview diff: what is left is what really differs (hosts, ports, images, protection).
 
     python -m testing.describe production            # the description
     python -m testing.describe staging production    # the staging -> production difference
@@ -18,6 +18,7 @@ import shlex
 import sys
 from typing import Any, Iterable
 
+from config import naming
 from testing.mock_pulumi import EXAMPLE_SECRETS, EXAMPLE_SERVICE_SECRET, ProgramRun, Recorded, run_stack_file
 
 
@@ -109,6 +110,9 @@ def describe(run: ProgramRun,
             text = text.replace(s, "[secret]")
         if normalize:
             text = re.sub(rf"\bmeeshy-{re.escape(run.stack)}\b", "meeshy-<stack>", text)
+            # A rolling container's digest differs with everything it is made of.
+            text = re.sub(rf"(meeshy-<stack>-[a-z-]+)-[0-9a-f]{{{naming.DIGEST_LENGTH}}}\b",
+                          r"\1-<digest>", text)
             text = text.replace(f"`{run.stack}`", "`<stack>`")
         return text
 

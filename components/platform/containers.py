@@ -1,11 +1,23 @@
 """One way to declare a stack's container, shared by every component.
 
 Fixed Docker names (from config/naming.py) make containers findable by operators and scripts, which is
-why every container is replaced delete-before-replace: an update never fails on a name or host
+why most containers are replaced delete-before-replace: an update never fails on a name or host
 port the old container still holds.
+
+A rolling container (the routed application services) is replaced the other way round, so a
+release drops no request: its Docker name is the fixed name plus a digest of everything the
+container is made of (a new container gets a new name, so both can run at once), the fixed
+name stays its network alias (what the other services and ops address), and the old one is
+removed at the end of the update: after the release's health gate passed on the new one (or,
+in a stack without a gate, once the new one is healthy: `wait_healthy`). Traefik routes only
+to healthy containers and balances over both meanwhile; handover.py makes it route to the new
+one before the update ends and stop routing to the old one before it is stopped, and its retry
+middleware (routing.retry_labels) sends a request that could not reach a container to another.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
@@ -14,7 +26,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.platform.routing import identity_labels, merge
-from config import services
+from config import naming, services
 from config.naming import StackNames
 from config.services import spec
 
@@ -71,6 +83,11 @@ class ContainerSpec:
     wait_healthy: bool = False
     stop_grace_seconds: int | None = None
     security_opts: Sequence[str] = ("no-new-privileges:true",)
+    rolling: bool = False
+
+
+# How long a rolling container may take to stop once it got SIGTERM (its requests in flight).
+ROLLING_STOP_SECONDS = 15
 
 
 def spec_mounts(service: str, volumes: Mapping[str, Any]) -> list[Mount]:
@@ -118,21 +135,53 @@ def upload_list(spec: ContainerSpec) -> list[docker.ContainerUploadArgs] | None:
     return uploads or None
 
 
+def digest_of(made_of: Any) -> str:
+    """A short digest of a container's resolved inputs (plain JSON data)."""
+    text = json.dumps(made_of, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:naming.DIGEST_LENGTH]
+
+
+def _made_of(spec: ContainerSpec, network: Any, start_interval: bool) -> dict[str, Any]:
+    """Everything a container is created from (Outputs allowed): a change of any of it replaces
+    the container, so it must change a rolling container's name."""
+    h = spec.health
+    return {"image": spec.image, "envs": dict(spec.envs), "labels": dict(spec.labels),
+            "mounts": [[m.container_path, m.volume, m.host_path, m.read_only] for m in spec.mounts],
+            "ports": [[p.internal, p.external, p.ip, p.protocol] for p in spec.ports],
+            "command": list(spec.command or []), "files": dict(spec.files),
+            "readOnlyFiles": dict(spec.read_only_files), "network": network,
+            "health": [list(h.test), h.interval, h.timeout, h.retries, h.start_period,
+                       h.start_interval, start_interval] if h else None,
+            "security": list(spec.security_opts)}
+
+
+def docker_name(names: StackNames, spec: ContainerSpec, network: Any, start_interval: bool) -> Any:
+    """The container's Docker name: fixed, or for a rolling one the fixed name and its digest
+    (an Output; a digest of secrets is no secret, so the name stays readable)."""
+    fixed = names.container(spec.service)
+    if not spec.rolling:
+        return fixed
+    made_of = pulumi.Output.from_input(_made_of(spec, network, start_interval))
+    return pulumi.Output.unsecret(made_of.apply(lambda resolved: f"{fixed}-{digest_of(resolved)}"))
+
+
 def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                     provider: pulumi.ProviderResource, parent: pulumi.Resource,
                     depends_on: Sequence[pulumi.Resource] = (),
                     start_interval: bool = True) -> docker.Container:
-    name = names.container(spec.service)
+    fixed = names.container(spec.service)
     h = spec.health
+    grace = spec.stop_grace_seconds or (ROLLING_STOP_SECONDS if spec.rolling else None)
     return docker.Container(
-        name,
-        name=name,
+        fixed,
+        name=docker_name(names, spec, network, start_interval),
         image=spec.image,
         restart=RESTART_POLICY,
         command=list(spec.command) if spec.command else None,
         envs=env_list(spec.envs) or None,
         labels=label_list(merge(identity_labels(names, spec.service), spec.labels)),
-        networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=network)],
+        networks_advanced=[docker.ContainerNetworksAdvancedArgs(
+            name=network, aliases=[fixed] if spec.rolling else None)],
         volumes=[docker.ContainerVolumeArgs(container_path=m.container_path, volume_name=m.volume,
                                             host_path=m.host_path, read_only=m.read_only)
                  for m in spec.mounts] or None,
@@ -140,16 +189,19 @@ def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                                         protocol=p.protocol)
                for p in spec.ports] or None,
         healthcheck=docker.ContainerHealthcheckArgs(
-            tests=list(h.test), interval=go_duration(h.interval if start_interval else WAITED_INTERVAL),
+            tests=list(h.test),
+            # A rolling container's short interval is what drains it in seconds (handover.py).
+            interval=go_duration(h.interval if start_interval or spec.rolling else WAITED_INTERVAL),
             timeout=go_duration(h.timeout),
             retries=h.retries, start_period=go_duration(h.start_period),
             start_interval=go_duration(h.start_interval) if start_interval else None) if h else None,
         uploads=upload_list(spec),
         wait=spec.wait_healthy,
         wait_timeout=180 if spec.wait_healthy else None,
-        destroy_grace_seconds=spec.stop_grace_seconds,
-        stop_timeout=spec.stop_grace_seconds,
+        destroy_grace_seconds=grace,
+        stop_timeout=grace,
         security_opts=list(spec.security_opts) or None,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, delete_before_replace=True,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider,
+                                    delete_before_replace=not spec.rolling,
                                     depends_on=list(depends_on)),
     )

@@ -13,9 +13,9 @@ from typing import Sequence
 import pulumi
 
 from commands import services as commands
+from components.platform import maintenance_route
 from components.platform.containers import ContainerSpec, health_of
 from components.platform.context import StackContext
-from components.platform import maintenance_route
 from components.platform.routing import cert_resolver, disabled_labels
 from components.release.local_command import local_command
 from config.services.maintenance import SPEC as MAINTENANCE

@@ -10,6 +10,7 @@ from components.platform.admin import AdminUis, AdminUisArgs
 from components.platform.app_service import AppService, AppServiceArgs
 from components.platform.context import StackContext
 from components.platform.coturn import Coturn, CoturnArgs
+from components.platform.handover import handover_command
 from components.platform.maintenance import Maintenance, MaintenanceArgs
 from components.platform.mongo import MongoReplicaSet, MongoReplicaSetArgs
 from components.platform.redis import Redis, RedisArgs
@@ -65,7 +66,8 @@ class MeeshyPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
         checked = list(self.schema_check.checks) if self.schema_check else []
         app_ready = [self._database_ready, self.redis.container, *checked]
-        self.apps = self._app_services(s, ctx, volume, app_ready, checked)
+        self.apps = self._app_services(s, ctx, volume, app_ready, checked,
+                                       gated=args.release is not None)
         self.optional = {name: app for name, app in self.apps.items() if services.by_name(name).optional}
         if s.services.enabled("coturn"):
             self.optional["coturn"] = Coturn(f"{s.names.prefix}-coturn",
@@ -79,7 +81,13 @@ class MeeshyPlatform(pulumi.ComponentResource):
         self.release = (platform_release(
             f"{s.names.prefix}-release", s, args.release, services=gated,
             database_ready=[self._database_ready],
+            container_names={name: app.container.name for name, app in self.apps.items()
+                             if services.by_name(name).gated},
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
+        self.handovers = [
+            handover_command(f"{s.names.prefix}-{name}", app.container, s.docker_host,
+                             parent=self, after=[self.release.gate] if self.release else [])
+            for name, app in self.apps.items() if app.rolling]
         self.maintenance = Maintenance(
             f"{s.names.prefix}-maintenance",
             MaintenanceArgs(ctx, self.traefik.container,
@@ -112,7 +120,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
         return self.database.replica_set_init or self.database.container
 
     def _app_services(self, s: Settings, ctx: StackContext, volume: dict, app_ready: list,
-                      checked: list) -> dict[str, AppService]:
+                      checked: list, gated: bool) -> dict[str, AppService]:
         """Every application service the stack runs (config/services/), each after what its
         declaration names: the data ("data": database, Redis and the schema check), the schema
         check alone ("checked") or another service."""
@@ -123,7 +131,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
                        for r in (after[name] if name in after else [started[name].container])]
             started[spec.name] = AppService(
                 f"{s.names.prefix}-{spec.name}",
-                AppServiceArgs(ctx, spec, volume, depends_on=depends),
+                AppServiceArgs(ctx, spec, volume, depends_on=depends, wait_healthy=not gated),
                 pulumi.ResourceOptions(parent=self))
         return started
 

@@ -13,6 +13,13 @@ from config.naming import STACK_LABEL, StackNames
 CERT_RESOLVER = "letsencrypt"
 ENTRYPOINT = "websecure"
 MAINTENANCE_PRIORITY = 100000   # above any rule-length priority Traefik computes
+# The stack's retry middleware (defined by the labels of each rolling container, identical on
+# all of them, so Traefik merges them). Traefik retries only a request it could not send: one
+# that reached a stopping container's closed port goes to the other server, and no write is
+# ever sent twice.
+RETRY = "retry"
+RETRY_ATTEMPTS = 3
+RETRY_FIRST_WAIT = "100ms"
 
 
 def host_rule(hosts: Sequence[str]) -> str:
@@ -64,6 +71,11 @@ def basic_auth_labels(names: StackNames, middleware: str, users_file: str) -> di
     Traefik container (see traefik.auth_files): the entries never sit in a label, which
     `docker inspect` shows to anyone with access to the engine."""
     return {f"traefik.http.middlewares.{names.router(middleware)}.basicauth.usersfile": users_file}
+
+
+def retry_labels(names: StackNames) -> dict[str, str]:
+    m = f"traefik.http.middlewares.{names.router(RETRY)}.retry"
+    return {f"{m}.attempts": str(RETRY_ATTEMPTS), f"{m}.initialinterval": RETRY_FIRST_WAIT}
 
 
 def identity_labels(names: StackNames, service: str) -> dict[str, str]:

@@ -29,20 +29,24 @@ def parse_result(stdout: str) -> dict:
 
 class HealthGate(pulumi.ComponentResource):
     def __init__(self, name: str, *, server: Server, settings: HealthSettings,
-                 endpoints: dict[str, str], database_uri: str | None,
+                 endpoints: dict[str, Any], database_uri: str | None,
                  triggers: Sequence[Any], depends_on: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
         super().__init__("meeshy:health:HealthGate", name, None, opts)
-        argv = health_gate_command(server, deadline_seconds=settings.deadline_seconds,
-                                   interval_seconds=settings.interval_seconds,
-                                   endpoints=endpoints, check_database=database_uri is not None)
+        # An endpoint may be an Output (a rolling container's own name): the command is built
+        # once they are known.
+        create = pulumi.Output.from_input(endpoints).apply(lambda known: shlex.join(
+            health_gate_command(server, deadline_seconds=settings.deadline_seconds,
+                                interval_seconds=settings.interval_seconds, endpoints=known,
+                                check_database=database_uri is not None)))
         self.check = local_command(
             f"{name}-check",
-            create=shlex.join(argv),
+            create=create,
             dir=str(REPO_ROOT),
             environment=(pulumi.Output.secret({HEALTH_MONGO_ENV: database_uri})
                          if database_uri else None),
-            triggers=[*triggers, *(f"{k}={v}" for k, v in sorted(endpoints.items()))],
+            triggers=[*triggers, *(pulumi.Output.concat(k, "=", v)
+                                   for k, v in sorted(endpoints.items()))],
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
         )
         result = self.check.stdout.apply(parse_result)

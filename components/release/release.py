@@ -136,9 +136,19 @@ def gate_endpoints(release: ReleaseSettings) -> dict[str, str]:
     return docker_gate_endpoints(naming.StackNames(release.stack, "invalid.example"))
 
 
+def gated_endpoints(containers: dict[str, Any]) -> dict[str, Any]:
+    """The gate's endpoints at the containers' own Docker names (Outputs): a rolling container's
+    fixed name is an alias its old container answers too until the update ends, and the gate
+    must probe the new one."""
+    from commands.services import health_url
+    return {service: pulumi.Output.from_input(name).apply(lambda n, s=service: health_url(s, n))
+            for service, name in sorted(containers.items())}
+
+
 def platform_release(name: str, settings, release: ReleaseSettings, *,
                      services: Sequence[pulumi.Resource] = (),
                      database_ready: Sequence[pulumi.Resource] = (),
+                     container_names: dict[str, Any] | None = None,
                      opts: pulumi.ResourceOptions | None = None) -> Release:
     """The Release of a Docker platform stack, for MeeshyPlatform to declare after its services.
 
@@ -149,7 +159,8 @@ def platform_release(name: str, settings, release: ReleaseSettings, *,
     initiation); the gate waits for `services` (the application containers).
     """
     server = platform_server(settings, release)
-    endpoints = docker_gate_endpoints(settings.names)
+    endpoints = {**docker_gate_endpoints(settings.names),
+                 **gated_endpoints(container_names or {})}
     images = [f"{key}={ref}" for key, ref in sorted(settings.images.by_key().items())]
     return Release(name, release, server, endpoints=endpoints, gate_triggers=images,
                    services=services, database_ready=database_ready, opts=opts)

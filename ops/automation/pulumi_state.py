@@ -97,18 +97,20 @@ def resolve_pending(stack, log, *, config_file: str | None = None) -> list[str]:
 CONTAINER_TYPE = "docker:index/container:Container"
 
 
-def stopped_containers(deployment: dict, running: Callable[[list[str]], dict[str, bool]]) -> list[str]:
-    """URNs of the containers the state holds whose container is not running (killed, or
-    removed): `running(names)` answers name -> running, a name missing from its answer is gone."""
+def stopped_containers(deployment: dict,
+                       running: Callable[[list[str]], dict[str, bool]]) -> dict[str, str]:
+    """URN -> Docker name of the containers the state holds whose container is not running
+    (killed, or removed): `running(names)` answers name -> running, a name missing from its
+    answer is gone."""
     declared = {(r.get("outputs") or {}).get("name"): r["urn"]
                 for r in deployment.get("resources") or []
                 if r.get("type") == CONTAINER_TYPE and not r.get("delete")
                 and (r.get("outputs") or {}).get("name")
                 and (r.get("inputs") or {}).get("mustRun", True) is not False}
     if not declared:
-        return []
+        return {}
     states = running(sorted(declared))
-    return [urn for name, urn in sorted(declared.items()) if not states.get(name, False)]
+    return {urn: name for name, urn in sorted(declared.items()) if not states.get(name, False)}
 
 
 def docker_running(docker_host: str | None) -> Callable[[list[str]], dict[str, bool]]:
@@ -133,10 +135,12 @@ def refresh_stopped_containers(stack, log, running) -> list[str]:
     """A container killed outside Pulumi stays `created` in the state, and `up` leaves it dead
     (`unless-stopped` does not restart a killed container). A refresh of just those records them
     stopped (the provider sets must_run false), so the coming update starts them again."""
-    targets = stopped_containers(stack.export_stack().deployment or {}, running)
+    stopped = stopped_containers(stack.export_stack().deployment or {}, running)
+    targets = list(stopped)
     if targets:
+        # Docker's names (a rolling container's carries its digest): what `docker logs` takes.
         log(f"ops: {len(targets)} container(s) of the stack are not running ("
-            + ", ".join(urn.rsplit("::", 1)[-1] for urn in targets)
+            + ", ".join(stopped.values())
             + "): refreshing them so the next update starts them again")
         stack.refresh(message="meeshy-ops refresh: containers found not running", target=targets,
                       color="never", suppress_progress=True, on_output=lambda line: None)

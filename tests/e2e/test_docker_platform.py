@@ -9,6 +9,7 @@ tests run in file order and each states what it starts from.
 """
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import secrets
@@ -81,6 +82,19 @@ def inspect(name: str) -> dict:
     return json.loads(docker("inspect", name))[0]
 
 
+def labelled_service(stack: DockerStack, service: str) -> list[str]:
+    """The Docker names of `service`'s containers (a rolling one's carry their digest)."""
+    return docker("ps", "--all", "--filter", f"label={naming.STACK_LABEL}={stack.name}",
+                  "--filter", f"label=meeshy.service={service}", "--format", "{{.Names}}").split()
+
+
+def container_of(stack: DockerStack, service: str) -> str:
+    """The Docker name of `service`'s one container."""
+    found = labelled_service(stack, service)
+    assert len(found) == 1, (service, found)
+    return found[0]
+
+
 def record_resources(stack: DockerStack, up_output: str, seconds: float) -> None:
     """The stack's resources as the engine holds them, kept in reports/ for the record."""
     state = json.loads(stack.pulumi("stack", "export").stdout)["deployment"]["resources"]
@@ -130,7 +144,9 @@ def test_up_from_the_project_directory_creates_exactly_the_named_platform(stack)
     seconds = time.monotonic() - started
     record_resources(stack, up.stdout, seconds)
     names = naming.StackNames(stack.name, "e2e.localhost")
-    expected = {names.container(service) for service in APP_CONTAINERS}
+    expected = {container_of(stack, service) for service in APP_CONTAINERS}
+    assert {naming.fixed_container_name(n) for n in labelled("container", stack.name)} == {
+        names.container(service) for service in APP_CONTAINERS}
     assert set(labelled("container", stack.name)) == expected
     assert wait_healthy(expected) == {name: "healthy" for name in expected}
     for name in expected:
@@ -169,6 +185,25 @@ def _answer(port: int, host: str) -> tuple:
         conn.close()
 
 
+@contextlib.contextmanager
+def steady_client(port: int, host: str):
+    """A client asking Traefik for `host` back to back, in a thread; yields its answers."""
+    answers: list = []
+    stop = threading.Event()
+
+    def keep_asking():
+        while not stop.is_set():
+            answers.append(_answer(port, host))
+
+    client = threading.Thread(target=keep_asking, daemon=True)
+    client.start()
+    try:
+        yield answers
+    finally:
+        stop.set()
+        client.join(30)
+
+
 def test_maintenance_flips_touch_no_container_and_every_request_gets_a_definite_answer(stack):
     """On and off under a steady client: each request is answered by the gateway or refused by
     the page (503 with Retry-After), never a 502 or a reset; the page is up as soon as the
@@ -176,33 +211,45 @@ def test_maintenance_flips_touch_no_container_and_every_request_gets_a_definite_
     replaced (the flip is the page's router in Traefik's file)."""
     host = naming.StackNames(stack.name, "e2e.localhost").hosts_of("gateway")[0]
     before = {name: inspect(name)["Id"] for name in labelled("container", stack.name)}
-    answers: list = []
-    stop = threading.Event()
-
-    def keep_asking():
-        while not stop.is_set():
-            answers.append(_answer(stack.ports["https"], host))
-
-    client = threading.Thread(target=keep_asking, daemon=True)
-    client.start()
-    try:
+    with steady_client(stack.ports["https"], host) as answers:
         for on, expected in ((True, (503, str(RETRY_AFTER_SECONDS))), (False, (200, None))):
             stack.write_stack_file(stack.settings(**{"meeshy:maintenance": on}))
             stack.pulumi("up", "--yes", "--skip-preview")
             assert _answer(stack.ports["https"], host) == expected, f"maintenance {on}"
-    finally:
-        stop.set()
-        client.join(30)
     assert {name: inspect(name)["Id"] for name in labelled("container", stack.name)} == before
     seen = Counter(answers)
     assert set(seen) == {(200, None), (503, str(RETRY_AFTER_SECONDS))}, seen
+
+
+def test_a_plain_release_replaces_the_routed_services_without_dropping_a_request(stack):
+    """A release that changes the gateway and the web (a variable each): each new container is
+    started beside the old one, under a name of its own, and healthy before the old one goes;
+    a client asking all along gets every answer from a gateway, none refused, none failed."""
+    names = naming.StackNames(stack.name, "e2e.localhost")
+    before = stack.outputs()["containerNames"]
+    release = {"gateway": {"env": {"MEESHY_E2E_RELEASE": "plain"}},
+               "web": {"env": {"MEESHY_E2E_RELEASE": "plain"}}}
+    with steady_client(stack.ports["https"], names.hosts_of("gateway")[0]) as answers:
+        time.sleep(2)
+        stack.write_stack_file(stack.settings(**{"meeshy:services": release}))
+        stack.pulumi("up", "--yes", "--skip-preview")
+        time.sleep(2)
+    after = stack.outputs()["containerNames"]
+    replaced = sorted(s for s in after if after[s] != before[s])
+    assert replaced == ["gateway", "web"], (before, after)
+    running = set(labelled("container", stack.name))
+    assert {after["gateway"], after["web"]} <= running
+    assert not {before["gateway"], before["web"]} & running
+    assert naming.fixed_container_name(after["gateway"]) == names.container("gateway")
+    seen = Counter(answers)
+    assert set(seen) == {(200, None)} and seen[(200, None)] > 20, seen
 
 
 def test_a_killed_gateway_is_started_again_by_the_next_ops_update(stack, ops_cli):
     """`unless-stopped` does not restart a killed container, and Pulumi's state still holds it as
     created: before its update ops refreshes the containers it finds not running, so the update
     starts them again, with no `pulumi refresh` by hand."""
-    gateway = naming.StackNames(stack.name, "e2e.localhost").container("gateway")
+    gateway = container_of(stack, "gateway")
     docker("kill", gateway)
     assert inspect(gateway)["State"]["Running"] is False
     done = ops_cli(stack, "deploy", stack.name)
@@ -252,8 +299,7 @@ def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mis
     the Prisma Client the image carries refuses the document naming model and field, and not
     one application container is replaced; with the image whose schema the data was migrated
     to and the document repaired, the same move goes through, read by that client."""
-    names = naming.StackNames(stack.name, "e2e.localhost")
-    apps = [names.container(s) for s in ("translator", "gateway", "web")]
+    apps = [container_of(stack, s) for s in ("translator", "gateway", "web")]
     before = {name: inspect(name)["Id"] for name in apps}
     values["meeshy:database"] = {**values["meeshy:database"], "name": "meeshy_v2"}
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": mismatch_image}
@@ -269,7 +315,7 @@ def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mis
     assert {name: inspect(name)["Id"] for name in apps} == before
     client["meeshy_v2"].Participant.replace_one({"_id": original["_id"]}, original)
     assert all(inspect(name)["State"]["Running"] for name in apps)
-    assert "meeshy_v2" not in json.dumps(inspect(names.container("gateway"))["Config"]["Env"])
+    assert "meeshy_v2" not in json.dumps(inspect(container_of(stack, "gateway"))["Config"]["Env"])
 
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": stack.images["gateway"]}
     stack.write_stack_file(values)
@@ -282,10 +328,10 @@ def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mis
     assert prisma["prisma"].startswith("6.19.") and prisma["refused"] == 0, prisma
     assert prisma["documents"] == checked["result"]["documents"], prisma
     assert outputs["release"]["databaseName"] == "meeshy_v2"
-    # The services whose database URL changed were replaced (web reads none).
-    for service in ("translator", "gateway"):
-        name = names.container(service)
-        assert inspect(name)["Id"] != before[name], name
+    # The services whose database URL changed were replaced (web reads none), under new names.
+    for service, old in zip(("translator", "gateway"), apps):
+        assert container_of(stack, service) != old and old not in labelled("container", stack.name)
+    assert container_of(stack, "web") == apps[2] and inspect(apps[2])["Id"] == before[apps[2]]
 
 
 def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path):
@@ -301,6 +347,11 @@ def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path
     output = failed.stdout + failed.stderr
     assert failed.returncode != 0, output[-3000:]
     assert "FIREBASE_ADMIN_CREDENTIALS_PATH" in output and "gateway" in output, output[-3000:]
+    # The old gateway still serves: the new one was started beside it, and Traefik never
+    # routes to a container that is not healthy.
+    host = naming.StackNames(stack.name, "e2e.localhost").hosts_of("gateway")[0]
+    assert len(labelled_service(stack, "gateway")) == 2
+    assert _answer(stack.ports["https"], host) == (200, None)
 
 
 def test_the_dashboard_signs_in_from_traefiks_users_file(stack):
@@ -319,7 +370,8 @@ def test_no_secret_value_outside_the_env_only_variables(stack, ops_cli):
     and every CLI and ops output so far; then one planted in a label on the engine is found."""
     found = scan_everything(stack, ops_cli)
     assert found == [], "\n".join(found)
-    gateway = inspect(naming.StackNames(stack.name, "e2e.localhost").container("gateway"))
+    # Any of the gateway's containers: the failed release above left its new one beside the old.
+    gateway = inspect(labelled_service(stack, "gateway")[0])
     assert f"JWT_SECRET={EXAMPLE_SECRETS['meeshy:jwtSecret']}" in gateway["Config"]["Env"]
     planted = docker("create", "--label", f"{naming.STACK_LABEL}={stack.name}", "--label",
                      f"leak={EXAMPLE_SECRETS['meeshy:adminPassword']}", stack.images["tools"],

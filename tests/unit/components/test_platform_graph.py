@@ -7,9 +7,12 @@ import shlex
 import pytest
 
 from commands import services as commands
+from components.platform import handover
+from config import naming
 from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
 STACKS = ("staging", "production")
+ROLLING = ("translator", "gateway", "web", "static")
 SERVICES = ("traefik", "database", "redis", "translator", "gateway", "web", "static",
             "maintenance", "mongo-ui", "redis-ui")
 
@@ -42,15 +45,23 @@ def test_every_service_runs_its_pinned_image_with_restart_and_safe_replacement(r
               "gateway": "gateway", "web": "web", "static": "static", "maintenance": "maintenance",
               "mongo-ui": "mongoUi", "redis-ui": "redisUi"}
     containers = run.of_type(":Container")
-    assert sorted(c.inputs["name"] for c in containers) == sorted(f"meeshy-{run.stack}-{s}" for s in SERVICES)
+    assert sorted(naming.fixed_container_name(c.inputs["name"]) for c in containers) == sorted(
+        f"meeshy-{run.stack}-{s}" for s in SERVICES)
     provider = run.named(f"meeshy-{run.stack}-docker").urn
     for service in SERVICES:
         c = run.container(service)
         assert c.inputs["image"] == image_of(run.stack, images[service])
         assert c.inputs["restart"] == "unless-stopped"
-        assert c.delete_before_replace
+        # The routed application services are replaced create-before-delete, under a name of
+        # their own, their fixed name kept as their alias; every other container keeps its name.
+        fixed = f"meeshy-{run.stack}-{service}"
+        rolling = service in ROLLING
+        assert c.delete_before_replace is not rolling
         assert c.provider.startswith(provider + "::")
-        assert c.inputs["networksAdvanced"] == [{"name": f"meeshy-{run.stack}"}]
+        assert c.inputs["networksAdvanced"] == [
+            {"name": f"meeshy-{run.stack}", **({"aliases": [fixed]} if rolling else {})}]
+        assert re.fullmatch(rf"{fixed}-[0-9a-f]{{8}}" if rolling else fixed, c.inputs["name"])
+        assert not (rolling and c.inputs.get("wait"))   # the release gate holds the old one
         assert labels(c)["meeshy.stack"] == run.stack and labels(c)["meeshy.service"] == service
         # The pulled image is registered before the container that runs it.
         pulled = run.named(f"meeshy-{run.stack}-image-{images[service]}", ":RemoteImage")
@@ -65,7 +76,12 @@ def test_healthchecks(run):
         "traefik": ["traefik", "healthcheck", "--ping"],
     }
     for service, probe in expected.items():
-        assert run.container(service).inputs["healthcheck"]["tests"] == ["CMD", *probe], service
+        check = run.container(service).inputs["healthcheck"]
+        if service in ROLLING:   # through sh: failing once drained (handover.py), probed often
+            assert check["tests"] == handover.drain_test(probe), service
+            assert (check["interval"], check["retries"]) == ("2s", 2), service
+        else:
+            assert check["tests"] == ["CMD", *probe], service
     assert run.container("gateway").inputs["healthcheck"]["tests"][-1] == "http://localhost:3000/health"
     assert run.container("translator").inputs["healthcheck"]["tests"][-1] == "http://localhost:8000/live"
     assert run.container("web").inputs["healthcheck"]["tests"][-1] == "http://localhost:3100/api/health"
@@ -234,7 +250,9 @@ def test_outputs(run):
     assert out["networkName"] == p and out["databaseContainer"] == f"{p}-database"
     assert out["databaseUrl"] == f"mongodb://{p}-database:27017/meeshy?replicaSet=rs0"
     assert out["replicaSetMember"] == f"{p}-database:27017" and out["databaseName"] == "meeshy"
-    assert out["containerNames"] == {s: f"{p}-{s}" for s in SERVICES}
+    assert {s: naming.fixed_container_name(n) for s, n in out["containerNames"].items()} == {
+        s: f"{p}-{s}" for s in SERVICES}
+    assert out["containerNames"]["gateway"] != f"{p}-gateway"
     assert out["volumeNames"]["database-data"] == f"{p}-database-data"
     assert out["releaseLabel"] == stack_file_config(run.stack)["meeshy:release"]
     assert out["backupDir"] == "/var/backups/meeshy" and out["maintenance"] is False

@@ -70,9 +70,14 @@ def test_backup_waits_for_the_database_and_the_gate_for_the_services(runs, stack
 def test_gate_probes_every_service_and_the_database_inside_the_network(runs, stack):
     gate = shlex.split(one(runs[stack], f"meeshy-{stack}-release-gate-check").inputs["create"])
     probes = [gate[i + 1] for i, arg in enumerate(gate) if arg == "--http"]
-    prefix = f"http://meeshy-{stack}"
-    assert probes == [f"gateway={prefix}-gateway:3000/health", f"static={prefix}-static:80/health",
-                      f"translator={prefix}-translator:8000/live", f"web={prefix}-web:3100/api/health"]
+    # Each at the container's own Docker name, not the alias the old container shares until
+    # the update ends.
+    name = {s: runs[stack].container(s).inputs["name"] for s in ("gateway", "static", "translator", "web")}
+    assert probes == [f"gateway=http://{name['gateway']}:3000/health",
+                      f"static=http://{name['static']}:80/health",
+                      f"translator=http://{name['translator']}:8000/live",
+                      f"web=http://{name['web']}:3100/api/health"]
+    assert all(n != f"meeshy-{stack}-{s}" for s, n in name.items())
     assert gate[-2:] == ["--mongo-env", "MEESHY_HEALTH_MONGO_URI"]
     assert gate[3:8] == ["run", "--rm", "--network", f"meeshy-{stack}", "--env"]
 

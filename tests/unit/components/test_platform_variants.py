@@ -5,6 +5,7 @@ import json
 import pytest
 import yaml
 
+from config import naming
 from config.settings import SettingsError
 from testing.describe import describe, diff
 from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file
@@ -50,6 +51,7 @@ def test_switching_the_database_changes_only_the_services_urls():
     after = run_stack_file("production", {"meeshy:database": {"name": "meeshy_v2"}})
     changed = changed_heads(before, after)
     assert [h for h in changed if "-release-" not in h] == [
+        "Command meeshy-production-gateway-handover", "Command meeshy-production-translator-handover",
         "Container meeshy-production-gateway", "Container meeshy-production-mongo-ui",
         "Container meeshy-production-translator"]
     # The release steps follow the live database: backup and gate on meeshy_v2, and no
@@ -119,7 +121,9 @@ def test_adopted_volumes_and_network_are_imported_protected_and_retained():
     assert not set(created) & set(adopt["volumes"].values())
     assert {m["volumeName"] for m in run.container("database").inputs["volumes"]} == {
         "meeshy_database_data", "meeshy_database_config"}
-    assert run.container("gateway").inputs["networksAdvanced"] == [{"name": "meeshy-network"}]
+    assert run.container("gateway").inputs["networksAdvanced"] == [
+        {"name": "meeshy-network", "aliases": [naming.fixed_container_name(
+            run.container("gateway").inputs["name"])]}]
     assert run.exports["volumeNames"]["database-data"] == "meeshy_database_data"
     # Volumes not adopted are still created under the stack's own names.
     assert run.named("meeshy-production-redis-data", ":Volume").import_id == ""

@@ -155,12 +155,13 @@ def test_a_switch_refuses_a_stack_file_changed_since_the_last_preview(tmp_path):
 def test_only_the_containers_not_running_are_refreshed_before_an_update():
     from ops.automation.pulumi_state import CONTAINER_TYPE, refresh_stopped_containers
 
-    def container(name, **extra):
+    def container(name, docker_name=None, **extra):
         return {"type": CONTAINER_TYPE, "urn": f"urn:pulumi:p::meeshy::{CONTAINER_TYPE}::{name}",
-                "outputs": {"name": name}, **extra}
+                "outputs": {"name": docker_name or name}, **extra}
 
     deployment = {"resources": [
-        container("meeshy-production-gateway"), container("meeshy-production-web"),
+        container("meeshy-production-gateway", "meeshy-production-gateway-0a1b2c3d"),
+        container("meeshy-production-web"),
         container("meeshy-production-static"), container("meeshy-production-init",
                                                           inputs={"mustRun": False}),
         container("meeshy-production-old", delete=True),
@@ -176,14 +177,17 @@ def test_only_the_containers_not_running_are_refreshed_before_an_update():
             self.refreshed = kwargs["target"]
 
     asked, said = [], []
-    running = {"meeshy-production-web": True, "meeshy-production-gateway": False}   # static: gone
+    running = {"meeshy-production-web": True, "meeshy-production-gateway-0a1b2c3d": False}  # static: gone
     stack = Stack()
     targets = refresh_stopped_containers(
         stack, said.append, lambda names: asked.append(names) or running)
-    assert asked == [["meeshy-production-gateway", "meeshy-production-static", "meeshy-production-web"]]
+    assert asked == [["meeshy-production-gateway-0a1b2c3d", "meeshy-production-static",
+                      "meeshy-production-web"]]
     assert [t.rsplit("::", 1)[-1] for t in targets] == ["meeshy-production-gateway",
                                                         "meeshy-production-static"]
     assert stack.refreshed == targets and "not running" in said[0]
+    # Named as Docker names them, what `docker logs` takes.
+    assert "(meeshy-production-gateway-0a1b2c3d, meeshy-production-static)" in said[0]
     stack.refreshed = None
     assert refresh_stopped_containers(stack, said.append, lambda names: dict.fromkeys(names, True)) == []
     assert stack.refreshed is None

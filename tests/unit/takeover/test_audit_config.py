@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from components.platform.containers import ContainerSpec, Publish
+from config import naming
 from config.naming import StackNames
 from ops.switch.takeover import check_takeover_changes
 from takeover.audit import config_diff as audit_config
@@ -23,7 +24,7 @@ def declared_by_the_program(stack: str, extra: dict | None = None) -> dict[str, 
     """The containers the program itself declares (run under mocks), in the takeover's shape."""
     run = run_stack_file(stack, extra)
     prefix = f"meeshy-{stack}-"
-    return {r.inputs["name"][len(prefix):]: _shape(r.inputs)
+    return {naming.fixed_container_name(r.inputs["name"])[len(prefix):]: _shape(r.inputs)
             for r in run.of_type(":Container") if r.inputs["name"].startswith(prefix)}
 
 

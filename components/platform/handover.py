@@ -1,0 +1,93 @@
+"""The handover between a rolling container and the one it replaces (containers.py), so a
+release drops no request.
+
+Traefik's docker provider routes to a container once Docker reports it healthy and stops only
+when Docker reports it unhealthy or it dies; between a container's stop and Traefik seeing it
+die, requests still go to it and end in 502s or time out (measured: a plain release of the
+gateway and the web under a steady client gave 3 HTTP 503, 1 HTTP 502 and 1 timeout). So each
+rolling container gets a command of its own:
+
+- its create waits until Docker reports the new container healthy, then for Traefik to route
+  to it: only then may the update end and remove the old one;
+- its delete, which Pulumi runs before the old container's (the command depends on it), drains
+  that container: a marker file makes its health check fail, Docker reports it unhealthy,
+  Traefik stops routing to it, and only then is it stopped.
+
+A rolling container's health check therefore runs through `sh`, failing while the marker is
+there, at a short interval so the drain takes seconds. Everything but `handover_command` is pure.
+"""
+from __future__ import annotations
+
+import shlex
+from typing import Any, Sequence
+
+import pulumi
+
+from commands.docker import docker
+from components.release.local_command import local_command
+
+DRAIN_MARKER = "/tmp/meeshy-drain"
+# Docker's health-check interval and retries of a rolling container: unhealthy within
+# INTERVAL * RETRIES of the marker; a single slow probe alone does not drop a serving container.
+INTERVAL = "2s"
+RETRIES = 2
+# Traefik applies a provider's change at most every 2 s (providersThrottleDuration); one more
+# second for the reload itself.
+TRAEFIK_SETTLE_SECONDS = 3
+WAIT_SECONDS = 180
+DRAIN_SECONDS = 30
+
+
+def drain_test(probe: Sequence[str]) -> list[str]:
+    """The Docker health check of a rolling container: its probe, failing once drained."""
+    return ["CMD", "sh", "-c", f'test ! -e {DRAIN_MARKER} && exec "$@"', "sh", *probe]
+
+
+_WAIT_FOR = (
+    'name=$1 want=$2 limit=$3; shift 3; deadline=$(( $(date +%s) + limit ))\n'
+    'while :; do\n'
+    '  seen=$("$@" 2>/dev/null) || seen=gone\n'
+    '  [ "$seen" = "$want" ] && exit 0\n'
+    '  if [ "$want" = unhealthy ] && [ "$seen" = gone ]; then exit 0; fi\n'
+    '  if [ "$(date +%s)" -ge "$deadline" ]; then\n'
+    '    echo "container $name is $seen after ${limit}s; waited for $want" >&2; exit 1\n'
+    '  fi\n'
+    '  sleep 1\n'
+    'done\n')
+
+
+def _wait_for(name: str, want: str, docker_host: str | None, limit: int) -> str:
+    """Waits until Docker reports `name`'s health as `want` (a container gone counts as
+    unhealthy: it serves nothing)."""
+    status = [*docker(docker_host), "inspect", "-f", "{{.State.Health.Status}}", name]
+    return shlex.join(["sh", "-c", _WAIT_FOR, "sh", name, want, str(limit), *status])
+
+
+def ready_script(name: str, docker_host: str | None = None) -> str:
+    """The create: the new container healthy, then Traefik routing to it."""
+    return f"{_wait_for(name, 'healthy', docker_host, WAIT_SECONDS)} && sleep {TRAEFIK_SETTLE_SECONDS}"
+
+
+def drain_script(name: str, docker_host: str | None = None) -> str:
+    """The delete: the old container marked, unhealthy, out of Traefik; nothing to do for a
+    container already gone. A drain that does not end in DRAIN_SECONDS is said and the
+    container stopped anyway: the release is done, and failing its update now would undo it."""
+    mark = shlex.join([*docker(docker_host), "exec", name, "touch", DRAIN_MARKER])
+    drained = _wait_for(name, "unhealthy", docker_host, DRAIN_SECONDS)
+    said = shlex.quote(f"stopping {name} before Traefik let it go")
+    return (f"if {mark} 2>/dev/null; then {{ {drained} || echo {said} >&2; }}; "
+            f"sleep {TRAEFIK_SETTLE_SECONDS}; fi")
+
+
+def handover_command(name: str, container: Any, docker_host: str | None, *,
+                     parent: pulumi.Resource, after: Sequence[pulumi.Resource] = ()) -> Any:
+    """The handover command of `container` (a rolling docker.Container): replaced with it (its
+    Docker name is the trigger), create-before-delete like it. `after`: the release's health
+    gate, so a release the gate refuses fails there, without waiting for a container that
+    never becomes healthy."""
+    return local_command(
+        f"{name}-handover",
+        create=container.name.apply(lambda n: ready_script(n, docker_host)),
+        delete=container.name.apply(lambda n: drain_script(n, docker_host)),
+        triggers=[container.name],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[container, *after]))

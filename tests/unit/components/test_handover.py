@@ -1,0 +1,75 @@
+"""The handover's shell side (components/platform/handover.py), run by a real `sh` with a
+`docker` that answers as the test says: the create waits for the new container to be healthy,
+the delete marks the old one and waits until it is unhealthy (or gone), each bounded."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from components.platform import handover
+
+FAKE_DOCKER = """#!/bin/sh
+# `docker inspect -f ... NAME` prints $STATUS_FILE's content (or fails: "gone");
+# `docker exec NAME touch MARKER` succeeds unless the container is gone, and records the call.
+case "$1" in
+  inspect) s="$(cat "$STATUS_FILE")"; [ "$s" = gone ] && exit 1; echo "$s" ;;
+  exec) [ "$(cat "$STATUS_FILE")" = gone ] && exit 1; echo "$*" >> "$CALLS_FILE"
+        [ -n "$THEN" ] && echo "$THEN" > "$STATUS_FILE"; exit 0 ;;
+esac
+"""
+
+
+def _run(tmp_path: Path, script: str, status: str, then: str = "") -> subprocess.CompletedProcess:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "docker").write_text(FAKE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    (bin_dir / "sleep").write_text("#!/bin/sh\nexit 0\n")      # no real waiting in a unit test
+    (bin_dir / "sleep").chmod(0o755)
+    (tmp_path / "status").write_text(status)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "THEN": then,
+           "STATUS_FILE": str(tmp_path / "status"), "CALLS_FILE": str(tmp_path / "calls")}
+    return subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=30)
+
+
+def test_the_create_ends_once_the_new_container_is_healthy(tmp_path):
+    assert _run(tmp_path, handover.ready_script("app-1"), "healthy").returncode == 0
+
+
+def test_the_create_fails_naming_the_container_when_it_never_gets_healthy(tmp_path, monkeypatch):
+    monkeypatch.setattr(handover, "WAIT_SECONDS", 0)
+    done = _run(tmp_path, handover.ready_script("app-1"), "starting")
+    assert done.returncode == 1
+    assert "container app-1 is starting after 0s; waited for healthy" in done.stderr
+
+
+def test_the_delete_marks_the_old_container_and_waits_until_it_is_out(tmp_path):
+    done = _run(tmp_path, handover.drain_script("app-0"), "healthy", then="unhealthy")
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "calls").read_text().split() == ["exec", "app-0", "touch", handover.DRAIN_MARKER]
+
+
+def test_a_drain_that_does_not_end_is_said_and_the_container_stopped_anyway(tmp_path, monkeypatch):
+    monkeypatch.setattr(handover, "DRAIN_SECONDS", 0)
+    done = _run(tmp_path, handover.drain_script("app-0"), "healthy")
+    assert done.returncode == 0
+    assert "container app-0 is healthy after 0s; waited for unhealthy" in done.stderr
+    assert "stopping app-0 before Traefik let it go" in done.stderr
+
+
+def test_the_delete_of_a_container_already_gone_does_nothing(tmp_path):
+    done = _run(tmp_path, handover.drain_script("app-0"), "gone")
+    assert done.returncode == 0 and not (tmp_path / "calls").exists()
+
+
+@pytest.mark.parametrize("marker,expected", [(False, 0), (True, 1)])
+def test_the_health_check_fails_once_the_marker_is_there(tmp_path, monkeypatch, marker, expected):
+    monkeypatch.setattr(handover, "DRAIN_MARKER", str(tmp_path / "drain"))
+    if marker:
+        (tmp_path / "drain").touch()
+    test = handover.drain_test(["true"])
+    assert test[0] == "CMD"
+    assert subprocess.run(test[1:], timeout=30).returncode == expected
