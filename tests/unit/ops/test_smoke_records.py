@@ -1,0 +1,93 @@
+"""What `--require-smoke` reads (ops/smoke_verb.py: staging's ledger) and where the smoke user's
+password is kept (ops/smoke_user.py: a 0600 file beside the ledger, never in it)."""
+from __future__ import annotations
+
+import os
+import stat
+from types import SimpleNamespace
+
+import pytest
+
+from ops import smoke_user
+from ops.automation.ledger import Ledger
+from ops.automation.snapshots import SnapshotError
+from ops.smoke_verb import gateway_url, record, require_smoke, smoke_problem
+
+
+def smoke(ok: bool, failed: str = "messages") -> dict:
+    checks = [{"name": "health", "ok": True}, {"name": failed, "ok": ok}]
+    return {"url": "https://gate.staging.example", "ok": ok, "checks": checks}
+
+
+def test_no_smoke_check_is_a_problem(tmp_path):
+    assert smoke_problem(Ledger(tmp_path), "staging") == (
+        "staging has no smoke check recorded: run `./meeshy smoke staging`")
+
+
+def test_a_passing_smoke_check_after_the_last_refresh_vouches(tmp_path):
+    ledger = Ledger(tmp_path)
+    ledger.append({"kind": "refresh", "opId": "refresh-1", "result": "succeeded"})
+    record(ledger, smoke(True))
+    assert smoke_problem(ledger, "staging") is None
+
+
+def test_the_last_smoke_check_failing_is_a_problem_naming_the_failed_check(tmp_path):
+    ledger = Ledger(tmp_path)
+    record(ledger, smoke(True))
+    record(ledger, smoke(False, "conversations"))
+    problem = smoke_problem(ledger, "staging")
+    assert "last smoke check" in problem and "failed (conversations)" in problem
+
+
+def test_a_refresh_after_the_smoke_check_makes_it_stale(tmp_path):
+    ledger = Ledger(tmp_path)
+    record(ledger, smoke(True))
+    ledger.append({"kind": "refresh", "opId": "refresh-2", "result": "succeeded"})
+    assert "is older than its last refresh-staging" in smoke_problem(ledger, "staging")
+
+
+def runner_with_staging(tmp_path):
+    env = SimpleNamespace(ledger_root=lambda project, stack: tmp_path / project / stack)
+    return SimpleNamespace(env=env, project="meeshy", stack_name="production")
+
+
+def test_require_smoke_refuses_on_staging_s_ledger_and_passes_without_the_option(tmp_path):
+    runner = runner_with_staging(tmp_path)
+    require_smoke(runner, None)   # not asked: nothing read
+    refused = r"--require-smoke: stage has no smoke check .*nothing was changed"
+    with pytest.raises(SnapshotError, match=refused):
+        require_smoke(runner, "stage")
+    record(Ledger(tmp_path / "meeshy" / "stage"), smoke(True))
+    require_smoke(runner, "stage")
+    with pytest.raises(SnapshotError, match="staging has no smoke check"):
+        require_smoke(runner, "staging")   # another stack's record does not count
+
+
+def test_the_smoke_user_is_kept_0600_and_read_back(tmp_path):
+    records = tmp_path / "ledger"
+    path = smoke_user.save(records, smoke_user.SmokeUser("alice", "s3cret-password"))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert smoke_user.load(records, "staging") == smoke_user.SmokeUser("alice", "s3cret-password")
+    assert "s3cret" not in repr(smoke_user.load(records, "staging"))
+    os.chmod(path, 0o644)
+    with pytest.raises(smoke_user.SmokeUserError, match="readable by others"):
+        smoke_user.load(records, "staging")
+    smoke_user.save(records, smoke_user.SmokeUser("bob", "other"))   # an older file made private again
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_no_smoke_user_recorded_names_the_command_that_provisions_one(tmp_path):
+    with pytest.raises(smoke_user.SmokeUserError, match=r"`./meeshy refresh-staging staging`"):
+        smoke_user.load(tmp_path, "staging")
+
+
+def test_production_never_gets_a_smoke_password():
+    with pytest.raises(smoke_user.SmokeUserError, match="refusing .* stack 'production'"):
+        smoke_user.provision("production", db=None, bcrypt_hash=lambda p: pytest.fail("hashed"))
+
+
+def test_the_default_url_is_the_stack_s_public_gateway():
+    assert gateway_url("staging", {"meeshy:domain": "meeshy.me"}).startswith("https://gate")
+    assert "staging" in gateway_url("staging", {"meeshy:domain": "meeshy.me"})
+    with pytest.raises(SystemExit, match="pass --url"):
+        gateway_url("staging", {})
