@@ -1,16 +1,20 @@
-"""The smoke check (ops/smoke.py) against a loopback gateway answering as Meeshy's does
-(envelopes {success, data}), told how to misbehave: each failure is named with what the gateway
-answered, nothing after a failed login runs, and neither the password nor the token reaches a
-result."""
+"""The smoke check (ops/smoke.py) and its verb (ops/smoke_verb.py) against a loopback gateway
+answering as Meeshy's does (envelopes {success, data}), told how to misbehave: each failure is
+named with what the gateway answered, nothing after a failed login runs, and neither the
+password nor the token reaches a result, the ledger or the table."""
 from __future__ import annotations
 
 import json
 import re
+from types import SimpleNamespace
 
 import pytest
 
+from ops import smoke_user
+from ops.automation.ledger import Ledger
 from ops.meeshy_api import MeeshyApi
 from ops.smoke import CHECKS, format_result, smoke_check
+from ops.smoke_verb import smoke, smoke_problem
 from tests.support.json_http import JsonHandler, LoopbackServer
 
 USER, PASSWORD, TOKEN = "alice", "right-password-0123456789", "tok.en.value-abcdef0123456789"
@@ -142,3 +146,29 @@ def test_a_gateway_that_does_not_answer_fails_every_check_it_reaches():
     result = smoke_check(MeeshyApi(url, timeout=2), USER, PASSWORD)
     assert outcomes(result) == dict.fromkeys(CHECKS, False)
     assert result.checks[0].detail.startswith(f"no answer from {url}")
+
+
+def test_the_verb_prints_the_table_records_the_result_and_exits_1_on_a_failure(tmp_path, capsys):
+    runner = SimpleNamespace(ledger=Ledger(tmp_path), desired=lambda: pytest.fail("--url given"))
+    smoke_user.save(tmp_path, smoke_user.SmokeUser(USER, PASSWORD))
+    with Gateway(conversations=(500, {"success": False, "error": "Error retrieving conversations"})) as gw:
+        code, report = smoke(SimpleNamespace(stack="staging", url=gw.url), runner)
+    printed = capsys.readouterr().out
+    assert code == 1 and report["ok"] is False
+    assert "conversations   FAILED" in printed
+    assert printed.rstrip().endswith("FAILED: conversations, messages")
+    [entry] = Ledger(tmp_path).entries("smoke")
+    assert entry["url"] == gw.url and [c["ok"] for c in entry["checks"]] == [True, True, True, False, False]
+    assert "failed (conversations, messages)" in smoke_problem(Ledger(tmp_path), "staging")
+    assert PASSWORD not in Ledger(tmp_path).path.read_text() + printed
+    with Gateway() as gw:
+        assert smoke(SimpleNamespace(stack="staging", url=gw.url), runner)[0] == 0
+    assert smoke_problem(Ledger(tmp_path), "staging") is None
+
+
+def test_the_verb_without_a_smoke_user_says_how_to_get_one(tmp_path, capsys):
+    code, report = smoke(SimpleNamespace(stack="staging", url="http://127.0.0.1:9"),
+                         SimpleNamespace(ledger=Ledger(tmp_path)))
+    assert (code, report) == (2, None)
+    assert "no smoke user recorded for stack 'staging'" in capsys.readouterr().err
+    assert list(Ledger(tmp_path).entries()) == []
