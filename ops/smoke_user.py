@@ -1,12 +1,15 @@
 """The smoke user of a staging stack: a migrated user whose password only ops knows.
 
-Staging's data is production's copy: nobody knows a migrated user's password. So ops picks an
-active migrated user taking part in a conversation that has messages, gives it a fresh random
-password (hashed by the caller's bcrypt: the gateway's own, as Meeshy stores it), and keeps the
-password in ops' records of the stack (`smoke-user.json` beside its ledger, mode 0600, never in
-the ledger, a report, a log or a command line). Production is refused: its users keep theirs.
+Staging's data is production's copy: nobody knows a migrated user's password. So `provision`
+picks an active migrated user taking part in a conversation that has messages, gives it a fresh
+random password (hashed by the caller's bcrypt: the gateway's own, as Meeshy stores it), and
+`save` keeps the password in ops' records of the stack (`smoke-user.json` beside its ledger,
+mode 0600; never in the ledger, a report, a log or a command line). Production is refused: its
+users keep theirs. tests/e2e/test_real_gateway.py provisions its user so; refresh-staging does
+not call it yet (docs/runbook.md, "The smoke check", says what is left).
 
-The credentials are read back by `./meeshy smoke STACK` (ops/smoke_verb.py).
+`load` reads them back for `./meeshy smoke STACK` (ops/smoke_verb.py), or takes the user the
+environment names (MEESHY_SMOKE_USERNAME and MEESHY_SMOKE_PASSWORD).
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from typing import Callable
 
 FILE = "smoke-user.json"
 PROTECTED_STACKS = ("production",)
+USERNAME_ENV, PASSWORD_ENV = "MEESHY_SMOKE_USERNAME", "MEESHY_SMOKE_PASSWORD"
 
 
 class SmokeUserError(RuntimeError):
@@ -70,11 +74,17 @@ def save(records: Path, user: SmokeUser) -> Path:
     return path
 
 
-def load(records: Path, stack: str) -> SmokeUser:
+def load(records: Path, stack: str, environ=os.environ) -> SmokeUser:
+    """The stack's recorded smoke user, or the one the environment names (both
+    MEESHY_SMOKE_USERNAME and MEESHY_SMOKE_PASSWORD set: a stack refresh-staging did not
+    provision, an account the operator knows; never a command-line argument)."""
+    named, password = environ.get(USERNAME_ENV), environ.get(PASSWORD_ENV)
+    if named and password:
+        return SmokeUser(named, password)
     path = records / FILE
     if not path.is_file():
-        raise SmokeUserError(f"no smoke user recorded for stack {stack!r} ({path}): "
-                             f"`./meeshy refresh-staging {stack}` provisions one")
+        raise SmokeUserError(f"no smoke user recorded for stack {stack!r} ({path}), and "
+                             f"{USERNAME_ENV} and {PASSWORD_ENV} are not both set")
     if path.stat().st_mode & 0o077:
         raise SmokeUserError(f"{path} is readable by others (mode {path.stat().st_mode & 0o777:o}): "
                              "`chmod 600` it, or provision the smoke user again")

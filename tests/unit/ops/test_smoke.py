@@ -148,7 +148,9 @@ def test_a_gateway_that_does_not_answer_fails_every_check_it_reaches():
     assert result.checks[0].detail.startswith(f"no answer from {url}")
 
 
-def test_the_verb_prints_the_table_records_the_result_and_exits_1_on_a_failure(tmp_path, capsys):
+def test_the_verb_prints_the_table_records_the_result_and_exits_1_on_a_failure(tmp_path, capsys,
+                                                                              monkeypatch):
+    monkeypatch.delenv("MEESHY_SMOKE_PASSWORD", raising=False)
     runner = SimpleNamespace(ledger=Ledger(tmp_path), desired=lambda: pytest.fail("--url given"))
     smoke_user.save(tmp_path, smoke_user.SmokeUser(USER, PASSWORD))
     with Gateway(conversations=(500, {"success": False, "error": "Error retrieving conversations"})) as gw:
@@ -166,7 +168,8 @@ def test_the_verb_prints_the_table_records_the_result_and_exits_1_on_a_failure(t
     assert smoke_problem(Ledger(tmp_path), "staging") is None
 
 
-def test_the_verb_without_a_smoke_user_says_how_to_get_one(tmp_path, capsys):
+def test_the_verb_without_a_smoke_user_says_how_to_get_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MEESHY_SMOKE_PASSWORD", raising=False)
     code, report = smoke(SimpleNamespace(stack="staging", url="http://127.0.0.1:9"),
                          SimpleNamespace(ledger=Ledger(tmp_path)))
     assert (code, report) == (2, None)

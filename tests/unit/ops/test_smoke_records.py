@@ -76,9 +76,17 @@ def test_the_smoke_user_is_kept_0600_and_read_back(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
-def test_no_smoke_user_recorded_names_the_command_that_provisions_one(tmp_path):
-    with pytest.raises(smoke_user.SmokeUserError, match=r"`./meeshy refresh-staging staging`"):
-        smoke_user.load(tmp_path, "staging")
+def test_no_smoke_user_recorded_names_both_ways_to_give_one(tmp_path):
+    with pytest.raises(smoke_user.SmokeUserError,
+                       match="no smoke user recorded .* MEESHY_SMOKE_USERNAME and MEESHY_SMOKE_PASSWORD"):
+        smoke_user.load(tmp_path, "staging", environ={"MEESHY_SMOKE_USERNAME": "alice"})
+
+
+def test_the_environment_names_a_smoke_user_before_the_record(tmp_path):
+    smoke_user.save(tmp_path, smoke_user.SmokeUser("alice", "recorded"))
+    environ = {"MEESHY_SMOKE_USERNAME": "bob", "MEESHY_SMOKE_PASSWORD": "from-env"}
+    assert smoke_user.load(tmp_path, "staging", environ=environ) == smoke_user.SmokeUser("bob", "from-env")
+    assert smoke_user.load(tmp_path, "staging", environ={}).username == "alice"
 
 
 def test_production_never_gets_a_smoke_password():
