@@ -16,9 +16,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+
+from steps.prisma_read import PATH_IN_GATEWAY_IMAGE
 
 FILE = "smoke-user.json"
 PROTECTED_STACKS = ("production",)
@@ -27,6 +29,10 @@ USERNAME_ENV, PASSWORD_ENV = "MEESHY_SMOKE_USERNAME", "MEESHY_SMOKE_PASSWORD"
 
 class SmokeUserError(RuntimeError):
     pass
+
+
+PROGRAM = Path(__file__).with_name("smoke_user.js")
+_PASSED = ("DATABASE_URL", "MEESHY_SMOKE_PASSWORD", "MEESHY_PRISMA_CLIENT")
 
 
 @dataclass(frozen=True)
@@ -38,29 +44,47 @@ class SmokeUser:
         return f"SmokeUser(username={self.username!r}, password=***)"
 
 
-def choose(db) -> tuple[dict, dict]:
-    """(User, Participant): an active user taking part in a conversation that has messages, who
-    may post there (so a test may also post as it)."""
-    for participant in db.Participant.find({"type": "user", "isActive": True}).sort("_id", 1):
-        user = db.User.find_one({"_id": participant.get("userId"), "isActive": True,
-                                 "username": {"$type": "string"}})
-        may_post = (participant.get("permissions") or {}).get("canSendMessages") is not False
-        if user and may_post and db.Message.count_documents(
-                {"conversationId": participant["conversationId"]}, limit=1):
-            return user, participant
-    raise SmokeUserError("no active user takes part in a conversation with messages: "
-                         "the smoke check has nobody to log in as")
+@dataclass(frozen=True)
+class Provisioned:
+    user: SmokeUser
+    user_id: str
+    conversation_id: str    # one conversation of the user's that has messages
 
 
-def provision(stack: str, db, bcrypt_hash: Callable[[str], str]) -> SmokeUser:
-    """A chosen user of `db` (the stack's migrated database) given a fresh random password."""
+def provision(stack: str, image: str, database_url: str, *, network: str,
+              docker_host: str | None = None, timeout: float = 300.0) -> Provisioned:
+    """A chosen user of the database `database_url` names (the stack's migrated one) given a
+    fresh random password, by ops/smoke_user.js in a throw-away container of the gateway image
+    `image` on the stack's Docker network. The URL and the password travel in the container's
+    environment (`--env NAME`, the value from ours), never on a command line."""
     if stack in PROTECTED_STACKS:
         raise SmokeUserError(f"refusing to set a smoke user's password on stack {stack!r}: "
                              "only a copy of production's data (staging) gets one")
-    user, _ = choose(db)
     password = secrets.token_urlsafe(24)
-    db.User.update_one({"_id": user["_id"]}, {"$set": {"password": bcrypt_hash(password)}})
-    return SmokeUser(user["username"], password)
+    argv = ["docker", *(["--host", docker_host] if docker_host else []), "run", "--rm", "-i",
+            "--network", network, "--entrypoint", "node",
+            *(arg for name in _PASSED for arg in ("--env", name)), image, "-"]
+    env = {**os.environ, "DATABASE_URL": database_url, "MEESHY_SMOKE_PASSWORD": password,
+           "MEESHY_PRISMA_CLIENT": PATH_IN_GATEWAY_IMAGE}   # the real gateway image's client
+    try:
+        done = subprocess.run(argv, input=PROGRAM.read_text(), env=env, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SmokeUserError(f"giving a smoke user a password with {image} took over "
+                             f"{timeout:.0f} s") from None
+    said = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
+    if done.returncode != 0:
+        raise SmokeUserError(f"{image} could not give a smoke user a password (exit "
+                             f"{done.returncode}): {_redacted(said, database_url, password)}")
+    chosen = json.loads(done.stdout.strip().splitlines()[-1])
+    return Provisioned(SmokeUser(chosen["username"], password), chosen["userId"],
+                       chosen["conversationId"])
+
+
+def _redacted(text: str, *secret_values: str) -> str:
+    for value in secret_values:
+        text = text.replace(value, "***")
+    return text
 
 
 def save(records: Path, user: SmokeUser) -> Path:

@@ -47,13 +47,14 @@ def env(docker_engine):
                             "--target", stack.database.uri(DATABASE), chain=None, timeout=600)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
         db = client[DATABASE]
-        user, participant = smoke_user.choose(db)
+        # As refresh-staging's smoke user: a user ops chooses, a fresh password only ops knows.
+        smoke = smoke_user.provision("e2e", stack.tag, stack.database_url, network=stack.network)
+        user = db.User.find_one({"_id": ObjectId(smoke.user_id)})
+        participant = db.Participant.find_one({"userId": user["_id"], "isActive": True,
+                                               "conversationId": ObjectId(smoke.conversation_id)})
         stack.start_gateway()
-        # As refresh-staging's smoke user: the chosen user, a fresh password only ops knows.
-        smoke = smoke_user.provision("e2e", db, stack.bcrypt_hash)
-        assert smoke.username == user["username"]
         yield {"stack": stack, "db": db, "api": MeeshyApi(stack.url), "user": user,
-               "participant": participant, "password": smoke.password}
+               "participant": participant, "password": smoke.user.password}
         client.close()
     finally:
         stack.stop()

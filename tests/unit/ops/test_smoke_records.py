@@ -89,9 +89,46 @@ def test_the_environment_names_a_smoke_user_before_the_record(tmp_path):
     assert smoke_user.load(tmp_path, "staging", environ={}).username == "alice"
 
 
-def test_production_never_gets_a_smoke_password():
+def test_production_never_gets_a_smoke_password(monkeypatch):
+    monkeypatch.setattr(smoke_user.subprocess, "run", lambda *a, **k: pytest.fail("ran"))
     with pytest.raises(smoke_user.SmokeUserError, match="refusing .* stack 'production'"):
-        smoke_user.provision("production", db=None, bcrypt_hash=lambda p: pytest.fail("hashed"))
+        smoke_user.provision("production", "gateway:1", "mongodb://x/meeshy", network="n")
+
+
+def fake_docker(monkeypatch, returncode=0, stdout="", stderr=""):
+    seen = {}
+
+    def run(argv, input, env, **options):
+        seen.update(argv=argv, program=input, env=env)
+        return SimpleNamespace(returncode=returncode, stdout=stdout, stderr=stderr)
+    monkeypatch.setattr(smoke_user.subprocess, "run", run)
+    return seen
+
+
+def test_the_url_and_password_travel_in_the_environment_never_the_command_line(monkeypatch):
+    url = "mongodb://meeshy:db-secret-pw@documentdb:27017/meeshy"
+    said = 'log line\n{"username": "ines5", "userId": "u1", "conversationId": "c1"}\n'
+    seen = fake_docker(monkeypatch, stdout=said)
+    made = smoke_user.provision("staging", "gateway:1", url, network="meeshy-staging",
+                                docker_host="ssh://ops@host")
+    assert (made.user.username, made.user_id, made.conversation_id) == ("ines5", "u1", "c1")
+    password = made.user.password
+    assert len(password) >= 24 and seen["env"]["MEESHY_SMOKE_PASSWORD"] == password
+    assert seen["env"]["DATABASE_URL"] == url
+    assert seen["argv"][:3] == ["docker", "--host", "ssh://ops@host"]
+    assert seen["argv"][-2:] == ["gateway:1", "-"] and "--network" in seen["argv"]
+    assert all(name in seen["argv"] for name in ("DATABASE_URL", "MEESHY_SMOKE_PASSWORD"))
+    assert not any(password in a or "db-secret-pw" in a for a in seen["argv"])
+    assert "bcrypt" in seen["program"] and password not in seen["program"]
+
+
+def test_a_failed_provisioning_names_the_image_and_hides_the_secrets(monkeypatch):
+    url = "mongodb://meeshy:db-secret-pw@documentdb:27017/meeshy"
+    fake_docker(monkeypatch, returncode=1, stderr=f"Error: Cannot find module 'bcrypt' ({url})\n")
+    with pytest.raises(smoke_user.SmokeUserError) as raised:
+        smoke_user.provision("staging", "standin:1", url, network="n")
+    assert "standin:1 could not give a smoke user a password (exit 1)" in str(raised.value)
+    assert "Cannot find module 'bcrypt'" in str(raised.value) and "db-secret-pw" not in str(raised.value)
 
 
 def test_the_default_url_is_the_stack_s_public_gateway():
