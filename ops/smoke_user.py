@@ -1,15 +1,16 @@
 """The smoke user of a staging stack: a migrated user whose password only ops knows.
 
 Staging's data is production's copy: nobody knows a migrated user's password. So `provision`
-picks an active migrated user taking part in a conversation that has messages, gives it a fresh
-random password (hashed by the caller's bcrypt: the gateway's own, as Meeshy stores it), and
-`save` keeps the password in ops' records of the stack (`smoke-user.json` beside its ledger,
-mode 0600; never in the ledger, a report, a log or a command line). Production is refused: its
-users keep theirs. tests/e2e/test_real_gateway.py provisions its user so; refresh-staging does
-not call it yet (docs/runbook.md, "The smoke check", says what is left).
+has ops/smoke_user.js, in a throw-away container of the stack's gateway image, pick an active
+migrated user taking part in a conversation that has messages and give it a fresh random
+password (hashed by the image's own bcrypt, as Meeshy stores it); `save` keeps the password in
+ops' records of the stack (`smoke-user.json` beside its ledger, mode 0600; never in the ledger,
+a report, a log or a command line). Production is refused: its users keep theirs.
+`./meeshy smoke STACK --provision` (ops/smoke_verb.py) runs both; tests/e2e/test_real_gateway.py
+provisions its user so.
 
-`load` reads them back for `./meeshy smoke STACK` (ops/smoke_verb.py), or takes the user the
-environment names (MEESHY_SMOKE_USERNAME and MEESHY_SMOKE_PASSWORD).
+`load` reads them back for `./meeshy smoke STACK`, or takes the user the environment names
+(MEESHY_SMOKE_USERNAME and MEESHY_SMOKE_PASSWORD).
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""`./meeshy smoke STACK [--url URL]`: the smoke check (ops/smoke.py) of the stack's gateway as
-its smoke user (ops/smoke_user.py), printed as a table and recorded in the stack's ledger
+"""`./meeshy smoke STACK [--url URL] [--provision]`: the smoke check (ops/smoke.py) of the stack's
+gateway as its smoke user (ops/smoke_user.py; `--provision` first gives one a fresh password in
+the database the stack's services use), printed as a table and recorded in the stack's ledger
 ({"kind": "smoke", "ok", "url", "checks"}), so `preview` and `switch --require-smoke` can
 refuse when staging's last smoke check is missing, failed, or older than its last
 refresh-staging (`smoke_problem`).
@@ -30,21 +31,59 @@ def gateway_url(stack: str, plain_values: dict) -> str:
 
 @verb("smoke", "log in as the stack's smoke user and list its conversations and messages",
       arguments=(arg("--url", metavar="URL",
-                     help="the gateway to check (default: the stack's public gateway URL)"),))
+                     help="the gateway to check (default: the stack's public gateway URL)"),
+                 arg("--provision", action="store_true",
+                     help="first give a migrated user of the database the stack's services use "
+                          "a fresh password, kept by ops (never on production)")))
 def smoke(args, runner: StackRunner) -> tuple[int, dict]:
     from ops import smoke_user
+    from ops.data_ops import DataOperationError
     from ops.meeshy_api import MeeshyApi
     from ops.smoke import format_result, smoke_check
     try:
+        if getattr(args, "provision", False):
+            provision(runner, args.stack)
         user = smoke_user.load(runner.ledger.root, args.stack)
-    except smoke_user.SmokeUserError as error:
+    except (smoke_user.SmokeUserError, DataOperationError) as error:
         print(f"ops smoke: {error}", file=sys.stderr)
         return 2, None
     url = args.url or gateway_url(args.stack, runner.desired().plain_values())
     result = smoke_check(MeeshyApi(url), user.username, user.password)
     record(runner.ledger, result.to_dict())
     print(format_result(result))
+    if any(c.name == "login" and not c.ok for c in result.checks):
+        # A refresh-staging (or a migration) since the password was given replaced its hash.
+        print(f"ops smoke: the smoke user's login was refused; `./meeshy smoke {args.stack} "
+              "--provision` gives it a fresh password", file=sys.stderr)
     return (0 if result.ok else 1), result.to_dict()
+
+
+def provision(runner: StackRunner, stack: str):
+    """A smoke user in the database the stack's services use, given a password by its gateway
+    image (ops/smoke_user.py), recorded beside the ledger."""
+    from commands.steps import DockerServer
+    from config.release_settings import load_release_settings
+    from ops import data_ops, smoke_user
+    from ops.preflight import protected_problem
+    doc = runner.desired()
+    if protected_problem(stack, doc):   # refresh-staging's rule: production, or protectData true
+        raise smoke_user.SmokeUserError(
+            f"--provision refused on stack {stack!r}: it is production or its meeshy:protectData "
+            "is true (the default), so its users' passwords are real; a staging refresh-staging "
+            "copies production into sets meeshy:protectData: false")
+    values = doc.plain_values()
+    settings = load_release_settings(stack, values)
+    image = (values.get("meeshy:images") or {}).get("gateway")
+    server = data_ops.server_for(settings, values)
+    if not image or not isinstance(server, DockerServer):
+        raise smoke_user.SmokeUserError(f"--provision needs a stack on Docker with "
+                                        f"meeshy:images.gateway set; {stack!r} is not one")
+    made = smoke_user.provision(stack, image, server.database_uri(settings.live_database),
+                                network=server.network, docker_host=server.docker_host)
+    smoke_user.save(runner.ledger.root, made.user)
+    runner.ledger.append({"kind": "smoke-user", "username": made.user.username,
+                          "database": settings.live_database, "image": image})
+    return made
 
 
 def record(ledger: Ledger, result: dict) -> dict:

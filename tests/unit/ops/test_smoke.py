@@ -168,6 +168,15 @@ def test_the_verb_prints_the_table_records_the_result_and_exits_1_on_a_failure(t
     assert smoke_problem(Ledger(tmp_path), "staging") is None
 
 
+def test_a_refused_smoke_login_names_the_command_that_provisions_again(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MEESHY_SMOKE_PASSWORD", raising=False)
+    smoke_user.save(tmp_path, smoke_user.SmokeUser(USER, "stale-" + PASSWORD))
+    with Gateway() as gw:
+        code, _ = smoke(SimpleNamespace(stack="staging", url=gw.url),
+                        SimpleNamespace(ledger=Ledger(tmp_path)))
+    assert code == 1 and "`./meeshy smoke staging --provision`" in capsys.readouterr().err
+
+
 def test_the_verb_without_a_smoke_user_says_how_to_get_one(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("MEESHY_SMOKE_PASSWORD", raising=False)
     code, report = smoke(SimpleNamespace(stack="staging", url="http://127.0.0.1:9"),

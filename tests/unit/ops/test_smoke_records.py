@@ -136,3 +136,56 @@ def test_the_default_url_is_the_stack_s_public_gateway():
     assert "staging" in gateway_url("staging", {"meeshy:domain": "meeshy.me"})
     with pytest.raises(SystemExit, match="pass --url"):
         gateway_url("staging", {})
+
+
+def provisioning_runner(tmp_path, monkeypatch, server, protect_data=False):
+    from commands import steps as rc
+    from ops import data_ops
+    settings = SimpleNamespace(live_database="meeshy_v2")
+    monkeypatch.setattr("config.release_settings.load_release_settings", lambda stack, values: settings)
+    monkeypatch.setattr(data_ops, "server_for", lambda s, values: server)
+    values = {"meeshy:images": {"gateway": "isopen/meeshy-gateway:1.1.0"}}
+    assert isinstance(server, (rc.DockerServer, rc.ExternalServer))
+    doc = SimpleNamespace(config={**values, "meeshy:protectData": protect_data},
+                          plain_values=lambda: values)
+    return SimpleNamespace(ledger=Ledger(tmp_path), desired=lambda: doc)
+
+
+def test_provision_sets_the_user_in_the_database_the_services_use_and_keeps_it(tmp_path, monkeypatch):
+    from commands.steps import DockerServer
+    from ops.smoke_verb import provision
+    server = DockerServer("meeshy-staging-mongo", "meeshy-staging", "tools:1", "mongodb://mongo:27017",
+                          docker_host="ssh://ops@host", login=lambda url: url.replace("//", "//u:pw@"))
+    runner = provisioning_runner(tmp_path, monkeypatch, server)
+    calls = []
+
+    def provisioned(stack, image, url, **where):
+        calls.append((stack, image, url, where))
+        return smoke_user.Provisioned(smoke_user.SmokeUser("ines5", "fresh-password"), "u1", "c1")
+    monkeypatch.setattr(smoke_user, "provision", provisioned)
+    provision(runner, "staging")
+    assert calls == [("staging", "isopen/meeshy-gateway:1.1.0", "mongodb://u:pw@mongo:27017/meeshy_v2",
+                      {"network": "meeshy-staging", "docker_host": "ssh://ops@host"})]
+    assert smoke_user.load(tmp_path, "staging", environ={}).password == "fresh-password"
+    [entry] = runner.ledger.entries("smoke-user")
+    assert entry["username"] == "ines5" and "fresh-password" not in runner.ledger.path.read_text()
+
+
+def test_provision_refuses_a_stack_without_docker(tmp_path, monkeypatch):
+    from commands.steps import ExternalServer
+    from ops.smoke_verb import provision
+    runner = provisioning_runner(tmp_path, monkeypatch, ExternalServer("mongodb://127.0.0.1:27017"))
+    with pytest.raises(smoke_user.SmokeUserError, match="--provision needs a stack on Docker"):
+        provision(runner, "staging")
+
+
+@pytest.mark.parametrize("stack, protect_data", [("production", False), ("staging", True)])
+def test_provision_refuses_a_stack_whose_users_are_real(tmp_path, monkeypatch, stack, protect_data):
+    from commands.steps import DockerServer
+    from ops.smoke_verb import provision
+    server = DockerServer("mongo", "net", "tools:1", "mongodb://mongo:27017")
+    runner = provisioning_runner(tmp_path, monkeypatch, server, protect_data=protect_data)
+    monkeypatch.setattr(smoke_user, "provision", lambda *a, **k: pytest.fail("provisioned"))
+    with pytest.raises(smoke_user.SmokeUserError, match=f"--provision refused on stack '{stack}'"):
+        provision(runner, stack)
+    assert not (tmp_path / smoke_user.FILE).exists()
