@@ -4,13 +4,15 @@ our migration wrote, on DocumentDB, through its own HTTP API (ops/meeshy_api.py)
 Once per module: DocumentDB, Redis and the gateway on a Docker network of their own, published on
 127.0.0.1 only (testing/real_gateway.py); the generated legacy dataset (legacy_data/) at a small
 scale, migrated by the real command line (`python -m migration run`); one migrated user given a
-password the test knows, as refresh-staging's smoke user gets one (ops/smoke_user.py; hashed by
-the gateway's own bcrypt: the dataset's hashes are not of any password). Then a client does what
+password the test knows, as `./meeshy smoke --provision` gives staging's smoke user one
+(ops/smoke_user.py, in a throw-away container of the gateway image: hashed by its own bcrypt;
+the dataset's hashes are not of any password). Then a client does what
 a user does: health, login, conversations, messages, a post; and ops' smoke check (ops/smoke.py)
 passes on that data, and fails on a message planted in a shape the gateway cannot read.
 """
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
 
@@ -47,7 +49,7 @@ def env(docker_engine):
                             "--target", stack.database.uri(DATABASE), chain=None, timeout=600)
         assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
         db = client[DATABASE]
-        # As refresh-staging's smoke user: a user ops chooses, a fresh password only ops knows.
+        # As staging's smoke user (smoke --provision): a user ops chooses, a password only ops knows.
         smoke = smoke_user.provision("e2e", stack.tag, stack.database_url, network=stack.network)
         user = db.User.find_one({"_id": ObjectId(smoke.user_id)})
         participant = db.Participant.find_one({"userId": user["_id"], "isActive": True,
@@ -120,6 +122,9 @@ def test_the_smoke_check_passes_on_the_migrated_data(env):
     result = smoke_check(env["api"], env["user"]["username"], env["password"])
     assert result.ok, format_result(result)
     assert [c.name for c in result.checks] == list(CHECKS)
+    shown = json.dumps(result.to_dict()) + format_result(result)
+    secret = {"userPassword": env["password"], "databasePassword": env["stack"].database.password}
+    assert in_text(secret, "the smoke check's result", shown) == []
 
 
 def _unreadable_messages(db, user, newest: bool) -> list:
