@@ -7,7 +7,8 @@
 // choice reads the stored fields whatever the image's schema calls them, and Prisma never
 // refuses a document here (the smoke check is what finds those).
 //   env: DATABASE_URL (with the database), MEESHY_PRISMA_CLIENT (the generated client's
-//   directory), MEESHY_SMOKE_PASSWORD (never printed, never an argument)
+//   directory), MEESHY_SMOKE_PASSWORD (never printed, never an argument), MEESHY_SMOKE_BATCH
+//   (optional: participants read per page, default 500)
 // stdout, last line: {"username", "userId", "conversationId"}; exit 1 with one line on stderr
 // when no user fits or the database refuses.
 "use strict";
@@ -15,22 +16,23 @@
 const env = process.env;
 const { PrismaClient } = require(env.MEESHY_PRISMA_CLIENT || "@prisma/client");
 const bcrypt = require("bcrypt");
-const BATCH = 500;
+const BATCH = Number(env.MEESHY_SMOKE_BATCH || 500);
 
 const prisma = new PrismaClient({ datasources: { db: { url: env.DATABASE_URL } } });
 const raw = (command) => prisma.$runCommandRaw(command);
 const oid = (value) => (value && value.$oid) || String(value);
 
+// Pages by _id (no server cursor to keep open between pages): BATCH participants at a time.
 async function* participants() {
-  const filter = { type: "user", isActive: true };
-  let reply = await raw({ find: "Participant", filter, sort: { _id: 1 }, batchSize: BATCH });
+  let after = null;
   for (;;) {
-    const cursor = reply.cursor;
-    yield* cursor.firstBatch || cursor.nextBatch || [];
-    const id = cursor.id && (cursor.id.$numberLong || cursor.id);
-    if (!id || String(id) === "0") return;
-    reply = await raw({ getMore: { $numberLong: String(id) }, collection: "Participant",
-                        batchSize: BATCH });
+    const filter = { type: "user", isActive: true, ...(after ? { _id: { $gt: after } } : {}) };
+    const reply = await raw({ find: "Participant", filter, sort: { _id: 1 }, limit: BATCH,
+                              batchSize: BATCH });
+    const page = reply.cursor.firstBatch;
+    yield* page;
+    if (page.length < BATCH) return;
+    after = page[page.length - 1]._id;
   }
 }
 
