@@ -210,10 +210,16 @@ def _env(raw: Any, key: str, service: str, problems: v.Problems) -> dict[str, st
 
 def _secret_env(raw, key, service, secrets: _Secrets, problems) -> dict[str, Secret]:
     out: dict[str, Secret] = {}
+    checks = services.by_name(service).secret_env_checks
     for name, ref in (v.as_mapping(raw, key, problems) or {}).items():
         if _env_name(name, f"{key}.{name}", service, problems):
             found = secrets.take(ref, f"{key}.{name}")
-            if found:
+            # An offline read (names only, config/stack_settings.py) holds no value to check.
+            why = (checks[name](found.value) if found and name in checks
+                   and found.value != v.OFFLINE_PLACEHOLDER else None)
+            if why:
+                problems.add(found.key, f"{why} (given to {service} as {name})")
+            elif found:
                 out[name] = found
     return out
 

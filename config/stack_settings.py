@@ -89,7 +89,7 @@ def parse_stack(stack: str, config: ConfigSource | Mapping[str, Any],
 
 
 # What an encrypted secret reads as where only names matter (offline_config).
-PLACEHOLDER = "placeholder"
+PLACEHOLDER = v.OFFLINE_PLACEHOLDER
 
 
 def offline_config(config: Mapping[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,11 @@ class Problems:
         return bool(self.items)
 
 
+# What a secret reads as where only names matter (config/stack_settings.py offline_config):
+# never checked as a value.
+OFFLINE_PLACEHOLDER = "placeholder"
+
+
 def is_secure(raw: Any) -> bool:
     """A stack file's encrypted value (`{secure: ...}`): only the Pulumi engine can decrypt it."""
     return isinstance(raw, dict) and set(raw) == {"secure"}

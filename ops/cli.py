@@ -13,6 +13,11 @@
                                   back to the compose deployment a takeover switch replaced
     history STACK                 updates with release, database, backup and result
     refresh-staging STACK         production's latest backup into STACK's database, migrated
+    smoke STACK [--url URL] [--provision]
+                                  health, a wrong password refused, the smoke user's
+                                  conversations and messages; recorded for `preview` and
+                                  `switch --require-smoke [STAGING]`; --provision first gives a
+                                  migrated user a fresh password (never on production)
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
     audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)

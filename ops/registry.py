@@ -43,6 +43,9 @@ VERBS: dict[str, Verb] = {}
 CONFIRM = arg("--yes", action="store_true", help="do not ask for confirmation")
 BUDGET = arg("--budget", type=float, default=600.0, metavar="SECONDS",
              help="time allowed before an automatic rollback (default 600)")
+REQUIRE_SMOKE = arg("--require-smoke", nargs="?", const="staging", default=None, metavar="STAGING",
+                    help="refuse unless STAGING's (default staging) last smoke check passed after "
+                         "its last refresh-staging (ops/smoke_verb.py)")
 
 
 def verb(name: str, help: str, **declared: Any) -> Callable:

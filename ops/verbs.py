@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ops import preflight
-from ops.registry import BUDGET, CONFIRM, VERBS, arg, verb
+from ops.registry import BUDGET, CONFIRM, REQUIRE_SMOKE, VERBS, arg, verb
 
 if TYPE_CHECKING:   # imported when a verb runs: `--help` and the audit need no Pulumi
     from ops.automation.stack_runner import StackRunner
@@ -87,14 +87,17 @@ def status(args, runner: StackRunner) -> tuple[int, object]:
 
 
 @verb("preview", "the stack file's diff against the deployed state", applies=True,
-      arguments=(BUDGET, arg("--timings", type=Path, default=Path("rehearsal/rehearsal-report.json"),
-                             metavar="REPORT",
-                             help="a rehearsal report whose switch timings give the expected "
-                                  "window (default rehearsal/rehearsal-report.json; without one, "
-                                  "this stack's last switch)")))
+      arguments=(BUDGET, REQUIRE_SMOKE,
+                 arg("--timings", type=Path, default=Path("rehearsal/rehearsal-report.json"),
+                     metavar="REPORT",
+                     help="a rehearsal report whose switch timings give the expected "
+                          "window (default rehearsal/rehearsal-report.json; without one, "
+                          "this stack's last switch)")))
 def preview(args, runner: StackRunner) -> tuple[int, object]:
     from ops import journal as journals
+    from ops.smoke_verb import require_smoke
     from ops.views import preview as preview_view
+    require_smoke(runner, args.require_smoke)
     timings = args.timings if args.timings.is_file() else None
     report = preview_view(runner, log=_log, timings=timings, budget_seconds=args.budget)
     journals.record_preview(runner.ledger.root, runner.desired())
@@ -103,7 +106,7 @@ def preview(args, runner: StackRunner) -> tuple[int, object]:
 
 @verb("switch", "backup, migration and the new release in a timed window", applies=True,
       arguments=(
-          CONFIRM, BUDGET,
+          CONFIRM, BUDGET, REQUIRE_SMOKE,
           arg("--takeover", type=Path, metavar="AUDIT_DIR",
               help="first stop and remove the audited compose deployment; "
                    "a failed switch brings it back"),
@@ -114,8 +117,10 @@ def preview(args, runner: StackRunner) -> tuple[int, object]:
           arg("--rollback-budget", type=float, default=600.0, metavar="SECONDS",
               help="time allowed to the automatic rollback (default 600)")))
 def switch(args, runner: StackRunner) -> tuple[int, object]:
+    from ops.smoke_verb import require_smoke
     from ops.switch import recover
     from ops.switch.run import SwitchAborted, run_switch
+    require_smoke(runner, args.require_smoke)
     recover.refuse_unpreviewed(runner, args.unpreviewed)
     resume = recover.interrupted_switch(runner, takeover=args.takeover is not None, log=_log)
     recover.check_backup_dir(runner)
@@ -318,3 +323,7 @@ def _on_sigterm(handler):
     if handler is None or threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGTERM, handler)
+
+
+# The smoke verb lives in its own module (this one is at its size limit): imported to register.
+from ops import smoke_verb  # noqa: E402,F401

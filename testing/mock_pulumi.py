@@ -33,8 +33,9 @@ EXAMPLE_SECRETS = {
     "meeshy:adminUiAuth": "ops:$apr1$ijklmnop$UoCKOvuPMv0Tqy4mn0/Y10",
 }
 
-# Stands for every entry of meeshy:serviceSecrets a stack file names (see example_secrets).
-EXAMPLE_SERVICE_SECRET = "example-service-secret-value"
+# Stands for every entry of meeshy:serviceSecrets a stack file names (see example_secrets): 32
+# bytes in base64, 44 characters, a value every checked variable takes (config/services/gateway.py).
+EXAMPLE_SERVICE_SECRET = "ZXhhbXBsZS1zZXJ2aWNlLXNlY3JldC12YWx1ZS0zMmI="
 
 
 def example_secrets(config: dict[str, Any]) -> dict[str, Any]:

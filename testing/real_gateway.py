@@ -76,6 +76,12 @@ class RealGatewayStack:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def database_url(self) -> str:
+        """The database as the gateway's network reaches it (with the login: a secret)."""
+        return with_login(f"mongodb://documentdb:27017/{DATABASE}", DOCUMENTDB_USER,
+                          self.database.password)
+
     def start(self) -> "RealGatewayStack":
         """DocumentDB and Redis on a new network; the gateway image is waited for."""
         self.tag = self.tag or image_tag()
@@ -99,8 +105,8 @@ class RealGatewayStack:
 
     def start_gateway(self, timeout: float = GATEWAY_START_SECONDS) -> None:
         """The gateway, published on a free 127.0.0.1 port; returns once /health answers 200."""
-        url = with_login(f"mongodb://documentdb:27017/{DATABASE}", DOCUMENTDB_USER, self.database.password)
-        env = {**os.environ, **self.secrets, "DATABASE_URL": url, "REDIS_URL": "redis://redis:6379"}
+        env = {**os.environ, **self.secrets, "DATABASE_URL": self.database_url,
+               "REDIS_URL": "redis://redis:6379"}
         names = ["DATABASE_URL", "REDIS_URL", *self.secrets]
         self.gateway = self._run("gateway", self.tag, "-p", "127.0.0.1::3000",
                                  *(arg for name in names for arg in ("-e", name)), env=env)
@@ -118,16 +124,6 @@ class RealGatewayStack:
             time.sleep(1)
         raise RealGatewayError(f"the gateway's /health did not answer 200 within {timeout:.0f}s "
                                f"(last: {last}). Its log:\n{self.log_tail()}")
-
-    def bcrypt_hash(self, password: str) -> str:
-        """`password` hashed by the gateway's own bcrypt (through stdin, never a command line)."""
-        script = ("let s='';process.stdin.on('data',d=>s+=d).on('end',()=>"
-                  "console.log(require('bcrypt').hashSync(s,10)))")
-        done = subprocess.run(["docker", "exec", "-i", self.gateway, "node", "-e", script],
-                              input=password, capture_output=True, text=True, timeout=60)
-        if done.returncode != 0:
-            raise RealGatewayError(f"bcrypt in the gateway failed: {done.stderr.strip()[-500:]}")
-        return done.stdout.strip()
 
     def log_tail(self, lines: int = 60) -> str:
         done = subprocess.run(["docker", "logs", "--tail", str(lines), f"{self.name}-gateway"],

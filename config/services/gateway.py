@@ -1,6 +1,8 @@
 """The gateway (Fastify API and WebSocket): the translator's client and the web's backend."""
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import TYPE_CHECKING, Any
 
 from config import wiring
@@ -50,6 +52,28 @@ def env(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _master_key(text: str) -> str | None:
+    """As the gateway reads ENCRYPTION_MASTER_KEY and ATTACHMENT_MASTER_KEY (Node's lenient
+    Buffer.from(value, 'base64'): either alphabet, padding optional) and refuses to start unless
+    they decode to 32 bytes (EncryptionService, AttachmentEncryptionService)."""
+    letters = text.strip().rstrip("=").replace("-", "+").replace("_", "/")
+    try:
+        size = len(base64.b64decode(letters + "=" * (-len(letters) % 4)))
+    except (binascii.Error, ValueError):
+        size = -1
+    return None if size == 32 else (
+        "expected 32 random bytes in base64 (`openssl rand -base64 32`); Meeshy's gateway "
+        "refuses to start otherwise (value not shown)")
+
+
+def _turn_secret(text: str) -> str | None:
+    """TURNCredentialService refuses a TURN_SECRET under 32 characters when NODE_ENV is
+    production (as the platform sets it)."""
+    return None if len(text) >= 32 else (
+        "expected at least 32 characters (`openssl rand -hex 32`); Meeshy's gateway refuses "
+        "to start otherwise (value not shown)")
+
+
 SPEC = ServiceSpec(
     name="gateway", rank=30, image="gateway", port=PORT,
     health=Probe("/health", tool="curl"),
@@ -66,6 +90,8 @@ SPEC = ServiceSpec(
         "ATABETH_PASSWORD", "AGENT_HOST"}),
     default_env={"MAX_TRANSLATION_LENGTH": "10000", "UPLOAD_DIR": UPLOADS},
     configurable=True,
+    secret_env_checks={"ENCRYPTION_MASTER_KEY": _master_key, "ATTACHMENT_MASTER_KEY": _master_key,
+                       "TURN_SECRET": _turn_secret},
     compose="gateway", compose_required=True,
     app=True, after=("data", "translator"), compress=True, gated=True,
 )

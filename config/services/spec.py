@@ -79,6 +79,9 @@ class ServiceSpec:
     configurable: bool = False             # accepts meeshy:services.<name> (env, secrets, volumes)
     options: tuple[str, ...] = ()          # its own keys under meeshy:services.<name>
     parse_options: Callable[[dict, str, bool, v.Problems], dict[str, Any]] | None = None
+    # What the service itself checks at start of a variable an operator gives by secretEnv: the
+    # problem (never the value) or None, so a bad value is refused before a deploy, not at start.
+    secret_env_checks: Mapping[str, Callable[[str], str | None]] = field(default_factory=dict)
     compose: str | None = None             # the compose service it replaces in production
     compose_required: bool = False         # the audit refuses a production without it
     # Application services (AppService): what they start after, their files and command.

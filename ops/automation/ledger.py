@@ -3,6 +3,9 @@
 - ledger.jsonl: one JSON object per line, appended, never rewritten:
     {"kind": "update", "version", "operation", "opId", "phase", "snapshot", "result", "release", "at"}
     {"kind": "switch" | "rollback", "opId", ... the operation's report summary}
+    {"kind": "smoke", "url", "ok", "checks": [{"name", "ok", "detail", "seconds"}]} (ops/smoke_verb.py)
+    {"kind": "smoke-user", "username", "database", "image"} (a smoke user given a password)
+- smoke-user.json: the smoke user's name and password, mode 0600 (ops/smoke_user.py).
 - configs/v<version>.yaml: the exact configuration file an ops update ran with (ciphertext
   secrets included), so re-applying a snapshot re-applies exactly that.
 - reports/<opId>.json: full switch and rollback reports.

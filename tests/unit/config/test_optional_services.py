@@ -8,7 +8,7 @@ from policy import rules
 from policy.stack_files import declared_mounts
 from testing.mock_pulumi import EXAMPLE_SECRETS, run_stack_file, stack_file_config
 
-TURN_SECRET = "turn-rest-secret-4242"
+TURN_SECRET = "turn-rest-secret-4242-0123456789abcdef"   # 32+: the gateway checks it
 IMAGES = {**stack_file_config("production")["meeshy:images"], "coturn": "coturn/coturn:4.6.3",
           "certsDumper": "ldez/traefik-certs-dumper:v2.10.0", "agent": "isopen/meeshy-agent:1.0.0"}
 SERVICES = {"coturn": {"enabled": True, "authSecret": "turn", "minPort": 49160, "maxPort": 49162,

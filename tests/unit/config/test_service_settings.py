@@ -1,6 +1,9 @@
 """meeshy:services under Pulumi mocks: each per-service setting reaches its container, secret
 values stay secret everywhere the engine or an operator could see them, and every mistake is
 named by its full key path."""
+import base64
+import secrets
+
 import pytest
 
 from config import service_settings, services
@@ -141,6 +144,12 @@ def problems_of(services=None, secrets=None, **more):
     ({"coturn": {"enabled": True}}, None, "meeshy:services.coturn.authSecret: required"),
     ({"coturn": {"minPort": 50000, "maxPort": 49000}}, None,
      "meeshy:services.coturn.maxPort: must not be below"),
+    ({"gateway": {"secretEnv": {"ENCRYPTION_MASTER_KEY": "k"}}}, {"k": base64.b64encode(b"x" * 16).decode()},
+     "meeshy:serviceSecrets.k: expected 32 random bytes in base64"),
+    ({"gateway": {"secretEnv": {"ATTACHMENT_MASTER_KEY": "k"}}}, {"k": "not base64 at all!"},
+     "meeshy:serviceSecrets.k: expected 32 random bytes in base64"),
+    ({"gateway": {"secretEnv": {"TURN_SECRET": "t"}}}, {"t": "x" * 31},
+     "meeshy:serviceSecrets.t: expected at least 32 characters"),
 ])
 def test_every_mistake_names_its_key(services, secrets, key):
     found = problems_of(services, secrets)
@@ -174,3 +183,49 @@ def test_offline_runs_put_placeholders_where_a_stack_file_names_service_secrets(
     lines = describe(run)
     assert "Container meeshy-staging-gateway | env.BREVO_API_KEY = [secret]" in lines
     assert not any(EXAMPLE_SERVICE_SECRET in line for line in lines)
+
+
+GATEWAY_KEYS = {"ENCRYPTION_MASTER_KEY": "enc", "ATTACHMENT_MASTER_KEY": "att", "TURN_SECRET": "turn"}
+
+
+def gateway_keys(enc: str, att: str, turn: str):
+    values = {**stack_file_config("staging"), **EXAMPLE_SECRETS,
+              "meeshy:services": {"gateway": {"secretEnv": GATEWAY_KEYS}},
+              "meeshy:serviceSecrets": {"enc": enc, "att": att, "turn": turn}}
+    return load_settings("staging", values)
+
+
+def test_the_real_gateway_s_keys_pass_in_either_base64_alphabet_and_reach_it_as_secrets():
+    """What Meeshy's gateway checks at start (Node's lenient base64: padding optional, '-_' too)."""
+    raw = secrets.token_bytes(32)
+    enc = base64.b64encode(raw).decode()
+    att = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    s = gateway_keys(enc, att, secrets.token_hex(16))
+    env = s.services.of("gateway").secret_env
+    assert {name: secret.key for name, secret in env.items()} == {
+        "ENCRYPTION_MASTER_KEY": "meeshy:serviceSecrets.enc",
+        "ATTACHMENT_MASTER_KEY": "meeshy:serviceSecrets.att", "TURN_SECRET": "meeshy:serviceSecrets.turn"}
+    assert enc not in repr(s) and att not in repr(s)
+
+
+def test_a_bad_gateway_key_is_named_by_its_entry_and_never_shown():
+    short = base64.b64encode(b"s3cret-but-short").decode()
+    with pytest.raises(SettingsError) as err:
+        gateway_keys(short, short, "short-turn-secret")
+    problems = err.value.problems
+    assert any(p.startswith("meeshy:serviceSecrets.enc: expected 32 random bytes") and
+               "(given to gateway as ENCRYPTION_MASTER_KEY)" in p for p in problems), problems
+    assert any(p.startswith("meeshy:serviceSecrets.turn: expected at least 32") for p in problems)
+    assert short not in str(err.value) and "short-turn-secret" not in str(err.value)
+
+
+def test_only_the_gateway_checks_them_and_offline_reads_check_nothing():
+    from config.stack_settings import offline_config, parse_stack
+    agent = {"enabled": True, "secretEnv": {"TURN_SECRET": "t"}}
+    values = {**stack_file_config("staging"), **EXAMPLE_SECRETS, "meeshy:services": {"agent": agent},
+              "meeshy:serviceSecrets": {"t": "short"},
+              "meeshy:images": {**stack_file_config("staging")["meeshy:images"],
+                                "agent": "meeshy-local/standin:1.0.0"}}
+    assert load_settings("staging", values).services.of("agent").secret_env["TURN_SECRET"]
+    config = {**stack_file_config("staging"), "meeshy:services": {"gateway": {"secretEnv": GATEWAY_KEYS}}}
+    assert not parse_stack("staging", offline_config(config)).problems
