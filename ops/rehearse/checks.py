@@ -169,9 +169,48 @@ def rollback_to(stack: RehearsalStack, version: int, report: dict, log=print) ->
         raise RuntimeError(f"rollback --to {version} {done.get('result')}: {done.get('error')}")
 
 
+# A release without a data migration: each routed service's environment changes, so each is
+# replaced (a new image would do the same), through one `ops deploy` and no maintenance.
+ROUTED = ("translator", "gateway", "web", "static")
+PLAIN_RELEASE_ENV = "MEESHY_REHEARSAL_RELEASE"
+
+
+def plain_release(stack: RehearsalStack, load, report: dict, log=print) -> dict:
+    """The plain release under the load: every write answered by a gateway, none refused, none
+    failed, every routed container replaced. Its writes are the ones sent in this step."""
+    before = _container_names(stack)
+    stack.write({"meeshy:release": "target-2",
+                 "meeshy:services": {s: {"env": {PLAIN_RELEASE_ENV: "target-2"}} for s in ROUTED}})
+    time.sleep(SETTLE_SECONDS)
+    started = time.monotonic()
+    stack.deploy("rehearse-plain-release")
+    seconds = round(time.monotonic() - started, 3)
+    time.sleep(SETTLE_SECONDS)
+    after = _container_names(stack)
+    counted = accounting.summary([w for w in load.writes if w.step == load.step])
+    report["plainRelease"] = {**{k: counted[k] for k in ("acknowledged", "refused", "failed")},
+                              "failedReasons": counted["failedReasons"], "seconds": seconds,
+                              "replaced": sorted(s for s in ROUTED if before.get(s) != after.get(s))}
+    log(f"rehearse: plain release: {report['plainRelease']}")
+    return report["plainRelease"]
+
+
+def _container_names(stack: RehearsalStack) -> dict:
+    outputs = stack.runner.stack.outputs()
+    return dict(outputs["containerNames"].value) if "containerNames" in outputs else {}
+
+
+def plain_release_passed(plain: dict | None) -> bool:
+    """No downtime: nothing refused, nothing failed, every routed service replaced (or the
+    step did not run)."""
+    return plain is None or (plain["refused"] == 0 and plain["failed"] == 0
+                             and plain["replaced"] == sorted(ROUTED))
+
+
 def all_passed(report: dict) -> bool:
     writes = report.get("writes") or {}
-    return (writes.get("lost") == 0 and (writes.get("check") or {}).get("notMigrated") == 0
+    return (writes.get("lost") == 0 and plain_release_passed(report.get("plainRelease"))
+            and (writes.get("check") or {}).get("notMigrated") == 0
             and (writes.get("servedByNewGateway") or {}).get("served", False)
             and (report.get("isolation") or {}).get("isolated", False)
             and (report.get("failingSwitch") or {}).get("hashEqual", False)

@@ -74,6 +74,13 @@ def table(report: dict) -> str:
                      f"(503 + Retry-After), {writes['failed']} failed otherwise, {writes['lost']} lost; "
                      f"{writes.get('acknowledgedDuringPreCopy')} acknowledged during the pre-copy")
     lines += _steps_under_load(writes.get("byStep") or {})
+    plain = report.get("plainRelease")
+    if plain:
+        lines.append(f"  plain release (no migration, no maintenance) in {plain['seconds']:.1f} s: "
+                     f"{plain['acknowledged']} acknowledged, {plain['refused']} refused, "
+                     f"{plain['failed']} failed"
+                     + (f" {plain['failedReasons']}" if plain['failedReasons'] else "") + "; "
+                     f"replaced {', '.join(plain['replaced']) or 'nothing'}")
     failing = report.get("failingSwitch")
     if failing:
         lines.append(f"  failing switch: {failing.get('result')}, gate failed after "

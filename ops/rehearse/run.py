@@ -6,7 +6,8 @@ On the local Docker engine with the local images, two stacks of this project dep
 operator's): production on the legacy images holding a legacy dataset of `scale` times
 production's size, and staging beside it filled from production's latest backup and migrated
 (`refresh-staging`); isolation checked on the engine while both run; then, while a small load
-generator writes through production's gateway, production's switch (`ops switch`), a failing
+generator writes through production's gateway, production's switch (`ops switch`), a plain
+release (no migration, no maintenance: every routed service replaced, `plainRelease`), a failing
 switch (the unhealthy gateway) and its automatic rollback, and `rollback --to` the legacy
 release, every acknowledged write matched by id after each of them (ops/rehearse/under_load.py,
 reported under `writes.byStep`, the clients' window beside the switch's under `window`); then
@@ -40,6 +41,7 @@ NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "ga
                  "web@legacy", "gateway@unhealthy")
 DEFAULT_INTERRUPT = "delta-migration"   # inside the window, where a kill leaves the most to undo
 SWITCH_STEP = "switch under load"
+PLAIN_STEP = "plain release under load"
 MIGRATION = {"sourceDatabase": DATABASE, "targetDatabase": TARGET_DATABASE, "timeoutSeconds": 1800}
 
 
@@ -109,6 +111,7 @@ class Rehearsal:
             self.step("refresh staging", self.refresh_staging)
             self.step("both healthy and isolated", self.check_isolation)
             self.step(SWITCH_STEP, self.switch)
+            self.step(PLAIN_STEP, self.plain_release)
             self.step("failing switch", self.failing_switch)
             self.step("rollback --to legacy", self.rollback_to_legacy)
             self.stop_load()
@@ -200,6 +203,12 @@ class Rehearsal:
         self.match_writes(SWITCH_STEP)
         if report["result"] != "succeeded":
             raise StepFailed(f"the switch {report['result']}: {report.get('failure')}")
+
+    def plain_release(self) -> None:
+        try:
+            checks.plain_release(self.production, self.load.load, self.report, log=self.log)
+        finally:
+            self.match_writes(PLAIN_STEP)
 
     def failing_switch(self) -> None:
         try:

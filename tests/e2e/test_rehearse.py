@@ -107,8 +107,8 @@ def test_the_switch_under_load_loses_no_acknowledged_write(rehearsal):
 def test_the_load_ran_through_every_switch_and_no_acknowledged_write_was_lost(rehearsal):
     _, report, _ = rehearsal
     steps = report["writes"]["byStep"]
-    assert set(steps) == {"switch under load", "failing switch", "rollback --to legacy",
-                          "interrupted switch"}
+    assert set(steps) == {"switch under load", "plain release under load", "failing switch",
+                          "rollback --to legacy", "interrupted switch"}
     for name, step in steps.items():
         # Found by id after the step: in the live database or a kept archive, never lost.
         assert step["acknowledged"] > 0 and step["lost"] == 0, (name, step)
@@ -117,11 +117,22 @@ def test_the_load_ran_through_every_switch_and_no_acknowledged_write_was_lost(re
               f"{step['clientWindow']['seconds']} s")
     # Each match looked for every write acknowledged until then, growing step by step.
     matched = [steps[n]["matched"]["acknowledged"]
-               for n in ("switch under load", "failing switch", "rollback --to legacy")]
+               for n in ("switch under load", "plain release under load", "failing switch",
+                         "rollback --to legacy")]
     assert matched == sorted(matched) and 0 < matched[0] <= steps["switch under load"]["acknowledged"]
     # rollback --to abandoned the writes made on the migrated release: found in its archive.
     assert steps["rollback --to legacy"]["matched"]["keptInArchive"] > 0
     assert steps["rollback --to legacy"]["matched"]["database"] == "meeshy"
+
+
+def test_a_plain_release_under_load_refuses_nothing_and_fails_nothing(rehearsal):
+    """No migration, no maintenance: every routed service replaced beside its old container,
+    and every write the load sent meanwhile acknowledged (#20's plain release)."""
+    _, report, _ = rehearsal
+    plain = report["plainRelease"]
+    assert plain["replaced"] == ["gateway", "static", "translator", "web"], plain
+    assert plain["acknowledged"] > 0 and plain["refused"] == 0 and plain["failed"] == 0, plain
+    assert report["writes"]["byStep"]["plain release under load"]["lost"] == 0
 
 
 def test_the_failing_switch_leaves_production_as_before_and_rollback_to_legacy(rehearsal):

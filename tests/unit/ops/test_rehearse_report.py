@@ -118,3 +118,20 @@ def test_the_report_names_what_served_each_release():
     assert application(real) == {"gateway": "meeshy@ea1789df2", "database": "documentdb 0.106.0"}
     shown = table({**report(), "application": {"target": application(real)}})
     assert "target release: gateway meeshy@ea1789df2, database documentdb 0.106.0" in shown
+
+
+def test_the_plain_release_is_in_the_table_and_any_refusal_or_failure_fails_the_rehearsal():
+    from ops.rehearse.checks import all_passed, plain_release_passed
+    plain = {"acknowledged": 310, "refused": 0, "failed": 0, "failedReasons": {}, "seconds": 31.5,
+             "replaced": ["gateway", "static", "translator", "web"]}
+    text = table({**report(), "plainRelease": plain})
+    assert ("plain release (no migration, no maintenance) in 31.5 s: 310 acknowledged, 0 refused, "
+            "0 failed; replaced gateway, static, translator, web") in text
+    good = {**report(), "writes": {**report()["writes"], "check": {"notMigrated": 0},
+                                   "servedByNewGateway": {"served": True}},
+            "failingSwitch": {"hashEqual": True}, "rollbackTo": {"verifiedEqual": True}}
+    assert all_passed(good) and all_passed({**good, "plainRelease": plain})
+    for bad in ({"refused": 1}, {"failed": 1, "failedReasons": {"HTTP 502": 1}},
+                {"replaced": ["gateway", "web"]}):
+        assert not plain_release_passed({**plain, **bad}), bad
+        assert not all_passed({**good, "plainRelease": {**plain, **bad}}), bad
