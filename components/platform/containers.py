@@ -25,6 +25,7 @@ from typing import Any, Mapping, Sequence
 import pulumi
 import pulumi_docker as docker
 
+from components.platform.handover import clear_command
 from components.platform.routing import identity_labels, merge
 from config import naming, services
 from config.naming import StackNames
@@ -168,13 +169,17 @@ def docker_name(names: StackNames, spec: ContainerSpec, network: Any, start_inte
 def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                     provider: pulumi.ProviderResource, parent: pulumi.Resource,
                     depends_on: Sequence[pulumi.Resource] = (),
-                    start_interval: bool = True) -> docker.Container:
+                    start_interval: bool = True, docker_host: str | None = None) -> docker.Container:
     fixed = names.container(spec.service)
     h = spec.health
+    name = docker_name(names, spec, network, start_interval)
+    if spec.rolling:
+        depends_on = [*depends_on, clear_command(fixed, name, docker_host, parent=parent,
+                                                 depends_on=depends_on)]
     grace = spec.stop_grace_seconds or (ROLLING_STOP_SECONDS if spec.rolling else None)
     return docker.Container(
         fixed,
-        name=docker_name(names, spec, network, start_interval),
+        name=name,
         image=spec.image,
         restart=RESTART_POLICY,
         command=list(spec.command) if spec.command else None,

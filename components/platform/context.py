@@ -36,4 +36,5 @@ class StackContext:
         """The stack's container for `spec`, on its network, through its provider."""
         return stack_container(self.names, spec, self.network, provider=self.provider,
                                parent=parent, depends_on=depends_on,
-                               start_interval=self.settings.health_start_interval)
+                               start_interval=self.settings.health_start_interval,
+                               docker_host=self.settings.docker_host)

@@ -13,6 +13,10 @@ rolling container gets a command of its own:
   that container: a marker file makes its health check fail, Docker reports it unhealthy,
   Traefik stops routing to it, and only then is it stopped.
 
+And before a rolling container is created, `clear_command` drains and removes any container
+still holding its name: a failed update leaves the old container beside the new one (pending
+deletion until the end of the next update), and the rollback re-creates that very name.
+
 A rolling container's health check therefore runs through `sh`, failing while the marker is
 there, at a short interval so the drain takes seconds. Everything but `handover_command` is pure.
 """
@@ -77,6 +81,27 @@ def drain_script(name: str, docker_host: str | None = None) -> str:
     said = shlex.quote(f"stopping {name} before Traefik let it go")
     return (f"if {mark} 2>/dev/null; then {{ {drained} || echo {said} >&2; }}; "
             f"sleep {TRAEFIK_SETTLE_SECONDS}; fi")
+
+
+def clear_script(name: str, docker_host: str | None = None) -> str:
+    """Before a rolling container is created under `name`: a container already there under that
+    name (one a failed update left pending deletion, which Pulumi removes only at the end of the
+    next update, such as the rollback re-creating it) is drained, then removed."""
+    exists = shlex.join([*docker(docker_host), "container", "inspect", name])
+    remove = shlex.join([*docker(docker_host), "rm", "-f", name])
+    return (f"if {exists} >/dev/null 2>&1; then {drain_script(name, docker_host)}; "
+            f"{remove} >/dev/null; fi")
+
+
+def clear_command(name: str, docker_name: Any, docker_host: str | None, *,
+                  parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource] = ()) -> Any:
+    """The command a rolling container depends on: clear_script, run again whenever the
+    container's name changes (the only time a container is created under it)."""
+    return local_command(
+        f"{name}-clear", create=pulumi.Output.from_input(docker_name).apply(
+            lambda n: clear_script(n, docker_host)),
+        triggers=[docker_name],
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(depends_on)))
 
 
 def handover_command(name: str, container: Any, docker_host: str | None, *,

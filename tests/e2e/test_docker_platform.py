@@ -340,6 +340,7 @@ def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path
     update fails at the gate, naming the variable (never a value)."""
     forgotten = {"path": "/app/secrets/firebase-admin-sdk.json", "env": "FIREBASE_ADMIN_CREDENTIALS_PATH",
                  "hostPath": str(tmp_path / "not-copied" / "firebase-admin-sdk.json")}
+    served, before = container_of(stack, "gateway"), stack.stack_file.read_text()
     stack.write_stack_file(stack.settings(**{
         "meeshy:release": "e2e-4", "meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1},
         "meeshy:services": {"gateway": {"secretFiles": [forgotten]}}}))
@@ -350,8 +351,16 @@ def test_a_forgotten_secret_file_fails_the_health_gate_naming_it(stack, tmp_path
     # The old gateway still serves: the new one was started beside it, and Traefik never
     # routes to a container that is not healthy.
     host = naming.StackNames(stack.name, "e2e.localhost").hosts_of("gateway")[0]
-    assert len(labelled_service(stack, "gateway")) == 2
+    left = labelled_service(stack, "gateway")
+    assert len(left) == 2 and served in left, left
     assert _answer(stack.ports["https"], host) == (200, None)
+    # Back to the settings before: the old container's own name is created again (its
+    # container, pending deletion, is drained and removed first), the failed one goes.
+    stack.stack_file.write_text(before)
+    stack.pulumi("up", "--yes", "--skip-preview")
+    assert labelled_service(stack, "gateway") == [served]
+    assert _answer(stack.ports["https"], host) == (200, None)
+
 
 
 def test_the_dashboard_signs_in_from_traefiks_users_file(stack):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from config import naming
 from config import stack_edits as edit
 from config.docker_access import ssh_options
 from ops.rehearse.engine import LOCAL
@@ -102,7 +103,7 @@ def test_deploy_puts_everything_on_the_server_and_its_backup_on_its_disk(stack, 
     done = ops(stack, "deploy", stack.name, "--json", str(stack.workdir / "deploy.json"))
     assert done.returncode == 0, done.stderr[-3000:]
     remote = assert_nothing_local(stack)
-    assert f"meeshy-{stack.name}-gateway" in remote["container"]
+    assert f"meeshy-{stack.name}-gateway" in {naming.fixed_container_name(c) for c in remote["container"]}
     assert remote["volume"] and remote["network"]
     backup = stack.outputs()["release"]["backup"]
     archive = backup["archive"]

@@ -13,11 +13,12 @@ from components.platform import handover
 
 FAKE_DOCKER = """#!/bin/sh
 # `docker inspect -f ... NAME` prints $STATUS_FILE's content (or fails: "gone");
-# `docker exec NAME touch MARKER` succeeds unless the container is gone, and records the call.
+# `docker exec NAME touch MARKER` succeeds unless the container is gone; `exec` and `rm` are recorded.
 case "$1" in
-  inspect) s="$(cat "$STATUS_FILE")"; [ "$s" = gone ] && exit 1; echo "$s" ;;
+  inspect|container) s="$(cat "$STATUS_FILE")"; [ "$s" = gone ] && exit 1; echo "$s" ;;
   exec) [ "$(cat "$STATUS_FILE")" = gone ] && exit 1; echo "$*" >> "$CALLS_FILE"
         [ -n "$THEN" ] && echo "$THEN" > "$STATUS_FILE"; exit 0 ;;
+  rm) echo "$*" >> "$CALLS_FILE" ;;
 esac
 """
 
@@ -73,3 +74,19 @@ def test_the_health_check_fails_once_the_marker_is_there(tmp_path, monkeypatch, 
     test = handover.drain_test(["true"])
     assert test[0] == "CMD"
     assert subprocess.run(test[1:], timeout=30).returncode == expected
+
+
+def test_the_name_is_cleared_of_a_container_left_pending_deletion(tmp_path):
+    """The rollback after a failed release re-creates the old container's name while the old
+    container, pending deletion, still holds it: drained, then removed."""
+    done = _run(tmp_path, handover.clear_script("app-0"),
+                "healthy", then="unhealthy")
+    assert done.returncode == 0, done.stderr
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert calls[0].split() == ["exec", "app-0", "touch", handover.DRAIN_MARKER]
+    assert calls[1].split() == ["rm", "-f", "app-0"]
+
+
+def test_a_free_name_needs_no_clearing(tmp_path):
+    done = _run(tmp_path, handover.clear_script("app-0"), "gone")
+    assert done.returncode == 0 and not (tmp_path / "calls").exists()

@@ -51,7 +51,8 @@ def test_switching_the_database_changes_only_the_services_urls():
     after = run_stack_file("production", {"meeshy:database": {"name": "meeshy_v2"}})
     changed = changed_heads(before, after)
     assert [h for h in changed if "-release-" not in h] == [
-        "Command meeshy-production-gateway-handover", "Command meeshy-production-translator-handover",
+        "Command meeshy-production-gateway-clear", "Command meeshy-production-gateway-handover",
+        "Command meeshy-production-translator-clear", "Command meeshy-production-translator-handover",
         "Container meeshy-production-gateway", "Container meeshy-production-mongo-ui",
         "Container meeshy-production-translator"]
     # The release steps follow the live database: backup and gate on meeshy_v2, and no
