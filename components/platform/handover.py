@@ -107,12 +107,13 @@ def clear_command(name: str, docker_name: Any, docker_host: str | None, *,
 def handover_command(name: str, container: Any, docker_host: str | None, *,
                      parent: pulumi.Resource, after: Sequence[pulumi.Resource] = ()) -> Any:
     """The handover command of `container` (a rolling docker.Container): replaced with it (its
-    Docker name is the trigger), create-before-delete like it. `after`: the release's health
+    Docker id is the trigger: a container re-created under the same name, as by the rollback of
+    a failed release, is waited for too), create-before-delete like it. `after`: the release's health
     gate, so a release the gate refuses fails there, without waiting for a container that
     never becomes healthy."""
     return local_command(
         f"{name}-handover",
         create=container.name.apply(lambda n: ready_script(n, docker_host)),
         delete=container.name.apply(lambda n: drain_script(n, docker_host)),
-        triggers=[container.name],
+        triggers=[container.id],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[container, *after]))

@@ -7,6 +7,7 @@ import contextlib
 import time
 
 from config import stack_edits as edit
+from config.stack_file import ConfigDoc
 from migration.engine.deadlines import mongo_client
 from ops.rehearse import accounting
 from ops.rehearse import load as rehearse_load
@@ -179,7 +180,9 @@ def plain_release(stack: RehearsalStack, load, report: dict, log=print) -> dict:
     """The plain release under the load: every write answered by a gateway, none refused, none
     failed, every routed container replaced. Its writes are the ones sent in this step."""
     before = _container_names(stack)
-    stack.write({"meeshy:release": "target-2",
+    doc = ConfigDoc.read(stack.stack_file)     # the stack file as the switch left it, edited
+    stack.write({**{k: v for k, v in doc.config.items() if k not in doc.secret_keys()},
+                 "meeshy:release": "target-2",
                  "meeshy:services": {s: {"env": {PLAIN_RELEASE_ENV: "target-2"}} for s in ROUTED}})
     time.sleep(SETTLE_SECONDS)
     started = time.monotonic()

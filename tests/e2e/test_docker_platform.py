@@ -280,6 +280,7 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
 
     refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image, client)
 
+    served, good = container_of(stack, "gateway"), dict(values)
     values["meeshy:release"] = "e2e-3"
     values["meeshy:images"] = {**values["meeshy:images"], "gateway": stack.images["gateway@unhealthy"]}
     values["meeshy:healthGate"] = {"deadlineSeconds": 20, "intervalSeconds": 1}
@@ -290,6 +291,17 @@ def test_one_release_migrates_in_the_tools_image_then_a_failing_gate_stops_the_u
     assert "gate" in output and "gateway" in output, output[-3000:]
     history = json.loads(stack.pulumi("stack", "history", "--json").stdout)
     assert history[0]["result"] == "failed" and history[1]["result"] == "succeeded"
+    # The unhealthy gateway was started beside the one serving, which still serves, until the
+    # good settings are applied again: the serving container's own name is created anew (the
+    # container itself, pending deletion, drained and removed first), the unhealthy one goes.
+    left = labelled_service(stack, "gateway")
+    assert len(left) == 2 and served in left, left
+    host = naming.StackNames(stack.name, "e2e.localhost").hosts_of("gateway")[0]
+    assert _answer(stack.ports["https"], host) == (200, None)
+    stack.write_stack_file({**good, "meeshy:release": "e2e-3b"})
+    stack.pulumi("up", "--yes", "--skip-preview")
+    assert labelled_service(stack, "gateway") == [served]
+    assert _answer(stack.ports["https"], host) == (200, None)
 
 
 def refuse_then_accept_the_migrated_data_by_the_images_schema(stack, values, mismatch_image, client):

@@ -272,3 +272,20 @@ def test_the_maintenance_page_changes_only_after_the_release_gate(run):
     assert on.container("gateway").urn in gate.dependencies
     assert on.container("traefik").urn in route.dependencies
     assert not [r for r in run.resources if r.name.endswith("-maintenance-route")]
+
+
+def test_each_routed_service_is_handed_over_after_the_gate_and_cleared_before_it_starts(run):
+    """handover.py: the old container is drained only once the new one passed the gate (the
+    handover depends on both, and runs again whenever the container is created anew: its
+    trigger is the container's id); the name is cleared before the container is created."""
+    gate = next(r for r in run.resources if r.name == f"meeshy-{run.stack}-release-gate-check")
+    for service in ROLLING:
+        container = run.container(service)
+        handover_cmd = run.named(f"meeshy-{run.stack}-{service}-handover", ":Command")
+        clear = run.named(f"meeshy-{run.stack}-{service}-clear", ":Command")
+        assert {container.urn, gate.urn} <= set(handover_cmd.dependencies)
+        assert handover_cmd.inputs["triggers"] == [f"{container.name}-id"]   # the mocks' id
+        assert container.inputs["name"] in handover_cmd.inputs["create"]
+        assert container.inputs["name"] in handover_cmd.inputs["delete"]
+        assert clear.urn in container.dependencies
+        assert clear.inputs["triggers"] == [container.inputs["name"]]
