@@ -60,25 +60,29 @@ _WAIT_FOR = (
     'done\n')
 
 
-def _wait_for(name: str, want: str, docker_host: str | None, limit: int) -> str:
-    """Waits until Docker reports `name`'s health as `want` (a container gone counts as
-    unhealthy: it serves nothing)."""
-    status = [*docker(docker_host), "inspect", "-f", "{{.State.Health.Status}}", name]
-    return shlex.join(["sh", "-c", _WAIT_FOR, "sh", name, want, str(limit), *status])
+def _wait_for(ref: str, want: str, docker_host: str | None, limit: int, label: str) -> str:
+    """Waits until Docker reports the health of container `ref` (`label` in messages) as
+    `want` (a container gone counts as unhealthy: it serves nothing)."""
+    status = [*docker(docker_host), "inspect", "-f", "{{.State.Health.Status}}", ref]
+    return shlex.join(["sh", "-c", _WAIT_FOR, "sh", label, want, str(limit), *status])
 
 
-def ready_script(name: str, docker_host: str | None = None) -> str:
+def ready_script(ref: str, docker_host: str | None = None, label: str | None = None) -> str:
     """The create: the new container healthy, then Traefik routing to it."""
-    return f"{_wait_for(name, 'healthy', docker_host, WAIT_SECONDS)} && sleep {TRAEFIK_SETTLE_SECONDS}"
+    waited = _wait_for(ref, "healthy", docker_host, WAIT_SECONDS, label or ref)
+    return f"{waited} && sleep {TRAEFIK_SETTLE_SECONDS}"
 
 
-def drain_script(name: str, docker_host: str | None = None) -> str:
+def drain_script(ref: str, docker_host: str | None = None, label: str | None = None) -> str:
     """The delete: the old container marked, unhealthy, out of Traefik; nothing to do for a
     container already gone. A drain that does not end in DRAIN_SECONDS is said and the
-    container stopped anyway: the release is done, and failing its update now would undo it."""
-    mark = shlex.join([*docker(docker_host), "exec", name, "touch", DRAIN_MARKER])
-    drained = _wait_for(name, "unhealthy", docker_host, DRAIN_SECONDS)
-    said = shlex.quote(f"stopping {name} before Traefik let it go")
+    container stopped anyway: the release is done, and failing its update now would undo it.
+    `ref` is best the container's id: a container re-created under the same name (the rollback
+    of a failed release) must not be drained in the old one's place."""
+    label = label or ref
+    mark = shlex.join([*docker(docker_host), "exec", ref, "touch", DRAIN_MARKER])
+    drained = _wait_for(ref, "unhealthy", docker_host, DRAIN_SECONDS, label)
+    said = shlex.quote(f"stopping {label} before Traefik let it go")
     return (f"if {mark} 2>/dev/null; then {{ {drained} || echo {said} >&2; }}; "
             f"sleep {TRAEFIK_SETTLE_SECONDS}; fi")
 
@@ -111,9 +115,10 @@ def handover_command(name: str, container: Any, docker_host: str | None, *,
     a failed release, is waited for too), create-before-delete like it. `after`: the release's health
     gate, so a release the gate refuses fails there, without waiting for a container that
     never becomes healthy."""
+    named = pulumi.Output.all(container.id, container.name)
     return local_command(
         f"{name}-handover",
-        create=container.name.apply(lambda n: ready_script(n, docker_host)),
-        delete=container.name.apply(lambda n: drain_script(n, docker_host)),
+        create=named.apply(lambda v: ready_script(v[0], docker_host, label=v[1])),
+        delete=named.apply(lambda v: drain_script(v[0], docker_host, label=v[1])),
         triggers=[container.id],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[container, *after]))

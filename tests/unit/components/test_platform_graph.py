@@ -287,5 +287,7 @@ def test_each_routed_service_is_handed_over_after_the_gate_and_cleared_before_it
         assert handover_cmd.inputs["triggers"] == [f"{container.name}-id"]   # the mocks' id
         assert container.inputs["name"] in handover_cmd.inputs["create"]
         assert container.inputs["name"] in handover_cmd.inputs["delete"]
+        # Drained by id: a container re-created under the same name is not the one drained.
+        assert f"exec {container.name}-id touch" in handover_cmd.inputs["delete"]
         assert clear.urn in container.dependencies
         assert clear.inputs["triggers"] == [container.inputs["name"]]
