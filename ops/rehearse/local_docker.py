@@ -5,6 +5,7 @@ an image or talks to anything but the local engine.
 """
 from __future__ import annotations
 
+import random
 import socket
 import subprocess
 
@@ -24,11 +25,23 @@ def local_images() -> dict[str, str]:
     return dict(line.split(" ", 1) for line in done.stdout.splitlines() if line.strip())
 
 
+# Below Linux's ephemeral range (32768-60999 by default): a port the kernel hands out to any
+# outgoing connection (an ssh tunnel's, a plugin's) can be taken between this choice and the
+# container that publishes it; a CI run lost Traefik's port so.
+PORT_RANGE = (20000, 32000)
+
+
 def free_port() -> int:
-    """A port nothing listens on now, on loopback (the kernel picks it)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A port nothing listens on now, on loopback, outside the ephemeral range."""
+    for _ in range(500):
+        port = random.randint(*PORT_RANGE)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {PORT_RANGE[0]}-{PORT_RANGE[1]} after 500 tries")
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> str:
