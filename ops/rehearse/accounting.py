@@ -2,28 +2,57 @@
 a client waited through, and each step's writes (matched by id afterwards: ops/rehearse/faults.py
 `tally`).
 
-A definite answer is a 201 carrying the message's id (acknowledged) or a 503 with Retry-After
-(refused: the platform says "not now, come back then", and the client knows its message was
-not taken). Anything else leaves the user without an answer and is `failed`, with its reason:
-another status (a 502 or a 404 while Traefik swaps containers), a 503 without Retry-After
-(Traefik with no server left to route to), a timeout, a reset.
+A definite answer is a 200 or 201 carrying the message's id (acknowledged: the stand-in answers
+201 {data: {id}}, Meeshy's real gateway 200 {success: true, data: {id}} or {data: {message:
+{id}}}) or a 503 with Retry-After (refused: the platform says "not now, come back then", and the
+client knows its message was not taken). Anything else leaves the user without an answer and is
+`failed`, with its reason: another status (a 502 or a 404 while Traefik swaps containers, a 401
+for a token the gateway no longer takes), a success without the message's id, a 503 without
+Retry-After (Traefik with no server left to route to), a timeout, a reset.
 """
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 OUTCOMES = ("acknowledged", "refused", "failed")
 
 
 def outcome_of(status: int, retry_after: str | None) -> tuple[str, str | None]:
-    """(outcome, reason) of one HTTP answer to a write."""
-    if status == 201:
+    """(outcome, reason) of one HTTP answer's status: a 200 or 201 is `acknowledged` here, and
+    stays so only when its body carries the message's id (`judged`)."""
+    if status in (200, 201):
         return "acknowledged", None
     if status == 503 and retry_after and retry_after.strip():
         return "refused", None
     if status == 503:
         return "failed", "HTTP 503 without Retry-After"
     return "failed", f"HTTP {status}"
+
+
+def judged(status: int, retry_after: str | None,
+           body: Any) -> tuple[str, str | None, str | None, str | None]:
+    """(outcome, reason, message id, api) of one answer to a write. `api` says who acknowledged
+    it: "meeshy" for the real gateway's envelope ({success: true, ...}), "stand-in" otherwise."""
+    outcome, reason = outcome_of(status, retry_after)
+    if outcome != "acknowledged":
+        return outcome, reason, None, None
+    data = body.get("data") if isinstance(body, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("message"), dict):
+        data = data["message"]
+    message_id = data.get("id") if isinstance(data, dict) else None
+    if not message_id:
+        # A success the client cannot match to its message: nothing to find it by afterwards.
+        return "failed", f"HTTP {status} without a message id", None, None
+    api = "meeshy" if body.get("success") is True else "stand-in"
+    return "acknowledged", None, str(message_id), api
+
+
+def real_api(writes: list, found_ids: set[str]) -> dict:
+    """The writes Meeshy's real gateway acknowledged, and how many of them it served back by id
+    (`found_ids`: the ids read through its API, ops/rehearse/load.py `read_history`)."""
+    mine = [w for w in writes if w.outcome == "acknowledged" and w.api == "meeshy"]
+    return {"acknowledged": len(mine), "found": sum(1 for w in mine if w.message_id in found_ids)}
 
 
 def _iso(epoch: float) -> str:
