@@ -3,36 +3,34 @@
 reach it: the http port only redirects to https) and record every write's outcome. Bounded in
 count and time, it stops by itself.
 
-Outcomes (ops/rehearse/accounting.py `outcome_of`): `acknowledged` (201, the message id
-kept), `refused` (503 with Retry-After: the platform says "not now, retry then"), `failed` (any
-other answer, a 503 without Retry-After, or no answer: counted with its reason). Each write
-records the rehearsal step it was sent in and when its answer came.
+The gateway may be the stand-in (takes `userId`, answers 201) or Meeshy's real one (needs a
+user's token, answers 200 in its {success, data} envelope): given `accounts`, each user logs in
+when it holds no token (ops/rehearse/load_auth.py), and a 404 on the login says the stand-in
+serves. Every body carries `userId` (the stand-in's sender; the real gateway ignores it) and a
+fresh `clientMessageId` (the real gateway's idempotency key).
+
+Outcomes (ops/rehearse/accounting.py `judged`): `acknowledged` (200 or 201 with the message id,
+kept), `refused` (503 with Retry-After, to the login or the post: the platform says "not now,
+retry then"), `failed` (any other answer, a success without an id, a 503 without Retry-After,
+or no answer: counted with its reason). Each write records the rehearsal step it was sent in,
+when its answer came and which gateway acknowledged it (`api`).
 """
 from __future__ import annotations
 
-import json
-import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
+import uuid
 from dataclasses import dataclass, field
 
 from bson import ObjectId
 
-from ops.rehearse.accounting import outcome_of
+from ops.rehearse.accounting import judged
+from ops.rehearse.load_auth import REQUEST_TIMEOUT_SECONDS, Sessions, exchange
 
-LOOPBACK = "127.0.0.1"
-REQUEST_TIMEOUT_SECONDS = 5.0
-
-
-def _loopback_tls() -> ssl.SSLContext:
-    """Traefik answers a rehearsal host with its own generated certificate (no ACME without a
-    domain): it is not verified, which is safe only because the peer is 127.0.0.1."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
+MESSAGES = "/api/v1/conversations/{}/messages"
+# The real gateway allows 300 requests a minute per client IP, and the whole load reaches it
+# from one (Traefik's): with accounts the load keeps well under 5 requests a second.
+MAX_WRITES_PER_SECOND_WITH_ACCOUNTS = 3.0
 
 
 @dataclass
@@ -45,6 +43,7 @@ class Write:
     reason: str | None = None
     answered: float | None = None   # time.time() when the answer (or the error) came
     step: str | None = None         # the rehearsal step it was sent in
+    api: str | None = None          # who acknowledged it: "meeshy" | "stand-in" (None otherwise)
 
 
 def posters(db, limit: int = 8) -> list[tuple[ObjectId, ObjectId]]:
@@ -88,10 +87,18 @@ class LoadGenerator:
     max_writes: int = 20000
     writes: list[Write] = field(default_factory=list)
     step: str | None = None              # set by the rehearsal as each step starts
+    # user id -> (username, password) for a gateway that needs logins; never shown
+    accounts: dict[str, tuple[str, str]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.pairs:
             raise ValueError("the load generator needs at least one conversation to post in")
+        rate = self.threads / self.interval_seconds if self.interval_seconds > 0 else float("inf")
+        if self.accounts and rate > MAX_WRITES_PER_SECOND_WITH_ACCOUNTS:
+            raise ValueError(f"with accounts the load may post at most "
+                             f"{MAX_WRITES_PER_SECOND_WITH_ACCOUNTS:g} writes a second (the real "
+                             f"gateway's limit per client IP), not {rate:g}")
+        self.sessions = Sessions(self.port, self.host, self.accounts) if self.accounts else None
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._workers: list[threading.Thread] = []
@@ -132,28 +139,25 @@ class LoadGenerator:
             self._stop.wait(self.interval_seconds)
 
     def post(self, conversation: ObjectId, user: ObjectId, content: str) -> Write:
-        body = json.dumps({"userId": str(user), "content": content}).encode()
-        request = urllib.request.Request(
-            f"https://{LOOPBACK}:{self.port}/api/v1/conversations/{conversation}/messages",
-            data=body, method="POST",
-            headers={"Host": self.host, "Content-Type": "application/json"})
-        at = time.time()
+        at, conv, token = time.time(), str(conversation), None
+        if self.sessions and self.sessions.knows(str(user)):
+            login = self.sessions.token(str(user))
+            if login.outcome:       # refused or failed at the login: the message was not sent
+                return Write(at, login.status, login.outcome, conversation=conv,
+                             reason=login.reason, answered=time.time())
+            token = login.token
+        body = {"userId": str(user), "content": content, "originalLanguage": "en",
+                "clientMessageId": f"cid_{uuid.uuid4()}"}
         try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS,
-                                        context=_loopback_tls()) as answer:
-                status, payload, retry_after = answer.status, answer.read(), None
-        except urllib.error.HTTPError as error:
-            status, payload = error.code, error.read()
-            retry_after = error.headers.get("Retry-After") if error.headers else None
-        except (OSError, urllib.error.URLError) as error:
-            return Write(at, None, "failed", conversation=str(conversation),
-                         reason=type(error).__name__, answered=time.time())
+            reply = exchange(self.port, self.host, "POST", MESSAGES.format(conv), body, token)
+        except OSError as error:
+            return Write(at, None, "failed", conversation=conv, reason=type(error).__name__,
+                         answered=time.time())
         answered = time.time()
-        outcome, reason = outcome_of(status, retry_after)
-        message_id = None
-        if outcome == "acknowledged":
-            message_id = str((json.loads(payload or b"{}").get("data") or {}).get("id"))
-        return Write(at, status, outcome, message_id, str(conversation), reason, answered)
+        if reply.status == 401 and token:
+            self.sessions.drop(str(user), token)    # the next write for this user logs in again
+        outcome, reason, message_id, api = judged(reply.status, reply.retry_after, reply.body)
+        return Write(at, reply.status, outcome, message_id, conv, reason, answered, api=api)
 
 
 def missing_writes(db, writes: list[Write]) -> dict:
@@ -175,15 +179,34 @@ def missing_writes(db, writes: list[Write]) -> dict:
 
 
 def list_messages(load: LoadGenerator, conversation: str, limit: int = 100) -> tuple[int | None, list]:
-    """(status, the conversation's newest messages) as the gateway serves them."""
-    request = urllib.request.Request(
-        f"https://{LOOPBACK}:{load.port}/api/v1/conversations/{conversation}/messages?limit={limit}",
-        headers={"Host": load.host})
+    """(status, the conversation's newest messages) as the stand-in serves them (no token)."""
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS,
-                                    context=_loopback_tls()) as answer:
-            return answer.status, json.loads(answer.read() or b"{}").get("data") or []
-    except urllib.error.HTTPError as error:
-        return error.code, []
-    except (OSError, urllib.error.URLError):
+        reply = exchange(load.port, load.host, "GET", f"{MESSAGES.format(conversation)}?limit={limit}")
+    except OSError:
         return None, []
+    data = reply.body.get("data") if reply.status == 200 and isinstance(reply.body, dict) else None
+    return reply.status, data if isinstance(data, list) else []
+
+
+def read_history(load: LoadGenerator, user_id: str, conversation: str,
+                 limit: int = 100) -> tuple[int | None, list[str]]:
+    """(status, ids of the conversation's newest messages) read through Meeshy's real API with
+    `user_id`'s token (held by the load, or a login when none is): shows the messages written
+    before and after the switch are served back through the gateway, not only stored."""
+    if not load.sessions or not load.sessions.knows(user_id):
+        raise ValueError("read_history needs the load's account of that user")
+    login = load.sessions.token(user_id)
+    if login.outcome or not login.token:
+        return login.status, []     # refused, failed, or a stand-in (no login route)
+    try:
+        reply = exchange(load.port, load.host, "GET", f"{MESSAGES.format(conversation)}?limit={limit}",
+                         token=login.token)
+    except OSError:
+        return None, []
+    if reply.status == 401:
+        load.sessions.drop(user_id, login.token)
+    data = reply.body.get("data") if reply.status == 200 and isinstance(reply.body, dict) else None
+    if isinstance(data, dict):      # the real gateway may list them under data.messages
+        data = data.get("messages")
+    listed = data if isinstance(data, list) else []
+    return reply.status, [str(m["id"]) for m in listed if isinstance(m, dict) and m.get("id")]
