@@ -74,6 +74,10 @@ def table(report: dict) -> str:
                      f"(503 + Retry-After), {writes['failed']} failed otherwise, {writes['lost']} lost; "
                      f"{writes.get('acknowledgedDuringPreCopy')} acknowledged during the pre-copy")
     lines += _steps_under_load(writes.get("byStep") or {})
+    real = report.get("realApi")
+    if real:    # only when the target release ran Meeshy's real gateway
+        lines.append(f"  real API (Meeshy's gateway): {real['acknowledged']} acknowledged, "
+                     f"{real['found']} found by id")
     plain = report.get("plainRelease")
     if plain:
         lines.append(f"  plain release (no migration, no maintenance) in {plain['seconds']:.1f} s: "

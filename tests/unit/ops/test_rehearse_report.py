@@ -81,6 +81,13 @@ def test_the_table_shows_every_phase_and_figure_of_the_report():
     assert "pre-copy read by Prisma Client 6.19.3: 1200 documents, 0 refused in 3.25 s" in text
 
 
+def test_the_real_apis_line_shows_only_when_the_real_gateway_ran():
+    assert "real API" not in table(report())
+    with_real = dict(report(), realApi={"acknowledged": 37, "found": 35})
+    assert "  real API (Meeshy's gateway): 37 acknowledged, 35 found by id" in \
+        table(with_real).splitlines()
+
+
 def test_a_refusal_by_prisma_is_named_in_the_table():
     refused = report()
     refused["switch"]["schemaCheck"]["prisma"].update(refused=2, refusals=[
