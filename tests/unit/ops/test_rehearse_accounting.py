@@ -8,7 +8,7 @@ import ssl
 import pytest
 from bson import ObjectId
 
-from ops.rehearse.accounting import by_step, client_window, outcome_of, summary
+from ops.rehearse.accounting import by_step, client_window, judged, outcome_of, real_api, summary
 from ops.rehearse.load import LoadGenerator, Write
 from tests.support.bed_gateway import self_signed
 from tests.support.json_http import JsonHandler, LoopbackServer
@@ -22,6 +22,8 @@ def write(at: float, outcome: str, step: str = "switch", reason: str | None = No
 
 @pytest.mark.parametrize("status, retry_after, expected", [
     (201, None, ("acknowledged", None)),
+    (200, None, ("acknowledged", None)),
+    (401, None, ("failed", "HTTP 401")),
     (503, "120", ("refused", None)),
     (503, None, ("failed", "HTTP 503 without Retry-After")),
     (503, " ", ("failed", "HTTP 503 without Retry-After")),
@@ -30,6 +32,28 @@ def write(at: float, outcome: str, step: str = "switch", reason: str | None = No
 ])
 def test_only_a_503_that_says_when_to_retry_is_a_refusal(status, retry_after, expected):
     assert outcome_of(status, retry_after) == expected
+
+
+@pytest.mark.parametrize("status, body, expected", [
+    (201, {"data": {"id": "s1"}}, ("acknowledged", None, "s1", "stand-in")),
+    (200, {"success": True, "data": {"id": "m1"}}, ("acknowledged", None, "m1", "meeshy")),
+    (200, {"success": True, "data": {"message": {"id": "m2"}}}, ("acknowledged", None, "m2", "meeshy")),
+    (200, {"success": True, "data": {}}, ("failed", "HTTP 200 without a message id", None, None)),
+    (201, None, ("failed", "HTTP 201 without a message id", None, None)),
+    (502, {"success": True, "data": {"id": "x"}}, ("failed", "HTTP 502", None, None)),
+    (503, None, ("failed", "HTTP 503 without Retry-After", None, None)),
+])
+def test_a_success_counts_only_with_the_message_id_and_says_which_gateway_gave_it(status, body, expected):
+    assert judged(status, None, body) == expected
+
+
+def test_real_api_counts_only_what_the_real_gateway_acknowledged():
+    writes = [Write(1, 200, "acknowledged", "m1", api="meeshy"),
+              Write(2, 200, "acknowledged", "m2", api="meeshy"),
+              Write(3, 201, "acknowledged", "s1", api="stand-in"),
+              Write(4, 401, "failed", reason="HTTP 401")]
+    assert real_api(writes, {"m2", "s1"}) == {"acknowledged": 2, "found": 1}
+    assert real_api([], set()) == {"acknowledged": 0, "found": 0}
 
 
 def test_a_refusal_after_the_switchs_window_extends_the_clients_window():
