@@ -24,6 +24,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 VERSION=0.106.0
 BASE_TAG=meeshy-local/debian-base:bookworm
 recipe="$MEESHY_REPO_ROOT/images/documentdb"
+GATEWAY_PATCH="$MEESHY_REPO_ROOT/tools/documentdb/gateway-one-listener.patch"
 # NAME CHECKSUM: the archives, by the checksums their SHA256SUMS lines must give.
 archives=(
   "documentdb-v0.106.0-ferretdb-2.5.0.tar.gz a8010605f818fe37e52ce27873b46abcab63e20ba9140d27c98aa0c724f53cf9"
@@ -50,7 +51,8 @@ image_tag() {  # named by everything the image is built from, spelled out by fil
   local hash
   hash="$( { inputs_hash; sha256sum <"$0"; for dir in "$recipe" "$MEESHY_REPO_ROOT/images/debian-base"; do
                (cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum); done
-             cat "$MEESHY_REPO_ROOT/images/database/mongo_ping.py" "$here/build-mongo-tools.sh" | sha256sum
+             cat "$MEESHY_REPO_ROOT/images/database/mongo_ping.py" "$here/build-mongo-tools.sh" \
+                 "$GATEWAY_PATCH" | sha256sum
            } | sha256sum | cut -c1-12)"
   printf 'meeshy-local/database:documentdb-%s-%s\n' "$VERSION" "$hash"
 }
@@ -127,6 +129,10 @@ build_gateway() {
   command -v cargo >/dev/null || fail "cargo is missing: install a Rust toolchain (rustup, stable)"
   rm -rf "$work" && mkdir -p "$work"
   unpack_source "${archives[0]%% *}" "$work" "$log_file"
+  # Upstream binds a new listener for every connection it accepts and drops the old one, which
+  # resets the connections still queued on it: mongodump's parallel connections, a client's pool.
+  (cd "$work"/documentdb-*/ && run_logged "$log_file" patch -p1 -i "$GATEWAY_PATCH") \
+    || fail "$GATEWAY_PATCH does not apply (see $log_file)"
   (cd "$work"/documentdb-*/pg_documentdb_gw \
      && CARGO_TARGET_DIR="$MEESHY_SRC/documentdb-gw-target" run_logged "$log_file" \
           cargo build --locked --release) \
@@ -140,7 +146,8 @@ if [[ "${1:-}" == "--packages" ]]; then ensure_dev_packages; exit 0; fi
 status building
 ext_hash="$(inputs_hash build_extension "$DOCUMENTDB_COPT" "${DEV_PACKAGES[*]}")"
 extension="$cache/extension-$ext_hash.tar"
-gw_hash="$(inputs_hash build_gateway "$(rustc --version 2>/dev/null || echo no-rustc)")"
+gw_hash="$(inputs_hash build_gateway "$(rustc --version 2>/dev/null || echo no-rustc)" \
+  "$(sha256sum <"$GATEWAY_PATCH")")"
 pids=()
 if ! is_built pg_documentdb_gw "$gw_hash"; then
   check_archives
