@@ -9,6 +9,11 @@ into has the backup's schema: staging's migration source when it has a migration
 legacy data a migration reads), else the database its services use; but once production runs on
 its migration's target, the backup has the new schema: it goes into staging's target database
 and is not migrated again.
+
+Before that migration, staging's target database is emptied: what it held (the users and
+conversations Meeshy's gateway creates when it starts on an empty database, or what was
+written on staging since its last refresh) is dumped first and dropped only if that archive
+holds all of it (`replaced` in the report names the archive).
 """
 from __future__ import annotations
 
@@ -70,6 +75,8 @@ def refresh_staging(staging: StackRunner, production: StackRunner, *, timeout: f
               "started": started, "backup": {k: manifest[k] for k in ("backupId", "archive", "sha256")},
               "restored": restored, "migration": None}
     if migration is not None:
+        report["replaced"] = _clear_target(server, settings, migration.target_database, op_id,
+                                           timeout, log)
         path = Path(settings.backup.directory) / staging.stack_name / "migration-reports" / f"{op_id}.json"
         argv = rc.migration_step_command(
             server, rc.migration_script("run", report_path=str(path), to_step=migration.to_step,
@@ -101,3 +108,16 @@ def _of_target_schema(production, database: str) -> bool:
     """A backup of the database production's migration wrote (the new schema)."""
     target = production.migration.target_database if production.migration else None
     return database == target and production.live_database == target
+
+
+def _clear_target(server, settings, database: str, op_id: str, timeout: float, log) -> dict | None:
+    """`database` emptied for the migration to write anew, its documents kept in an archive
+    first (None when it held nothing)."""
+    counts = {name: d["count"] for name, d in data_ops.digests(server, database, timeout).items()}
+    if not any(counts.values()):
+        return None
+    kept = data_ops.take_backup(server, settings, database, f"{op_id}-replaced", timeout=timeout)
+    dropped = data_ops.drop_if_archived(server, database, kept["archive"], timeout)
+    log(f"{database} held {sum(counts.values())} documents: kept in {kept['archive']}, then emptied")
+    return {"database": database, "documents": sum(counts.values()), "keptIn": kept["archive"],
+            "dropped": bool(dropped.get("dropped"))}

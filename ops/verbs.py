@@ -65,6 +65,10 @@ def _rehearsal_usage(args) -> None:
               help="the last step SIGKILLs a switch in PHASE (default delta-migration) and "
                    "recovers it with the command `status` names (reported under `faults`); "
                    "`none` skips that step"),
+          arg("--gateway", choices=("stand-in", "meeshy"), default="stand-in",
+              help="what the target release's gateway is: our stand-in on FerretDB (default), "
+                   "or Meeshy's own gateway (tools/build-gateway-image.sh) with both stacks on "
+                   "DocumentDB (tools/build-documentdb.sh), the load logged in through its API"),
           arg("--docker-host", metavar="ssh://USER@HOST[:PORT]",
               help="run both stacks on this server's engine, reached over SSH, and reach their "
                    "ports through ssh tunnels (default: the local engine)"),

@@ -76,6 +76,8 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
     served = _served_after_switch(load, writes, counted["clientWindow"].get("start")
                                   or window.get("start"))
     report["window"] = {"switch": window.get("seconds"), "client": counted["clientWindow"]["seconds"]}
+    if load.accounts:
+        report["realApi"] = {"history": _history_after_switch(load, writes)}
     report["writes"] = {**counted, "lost": check["lost"], "check": check,
                         "servedByNewGateway": served, "posters": len(load.pairs),
                         "acknowledgedDuringPreCopy": _acknowledged_during(
@@ -110,9 +112,33 @@ def _served_after_switch(load, writes: list, window_start: str | None) -> dict:
     if not before:
         return {"checked": False, "why": "no write was acknowledged before the window"}
     last = before[-1]
-    status, listed = rehearse_load.list_messages(load, last.conversation)
+    status, listed = _listed_ids(load, last.conversation)
     return {"checked": True, "messageId": last.message_id, "conversation": last.conversation,
-            "status": status, "served": last.message_id in {m.get("id") for m in listed}}
+            "status": status, "served": last.message_id in listed,
+            "through": "Meeshy's API, logged in" if load.accounts else "the stand-in's API"}
+
+
+def _history_after_switch(load, writes: list) -> dict:
+    """The newest write Meeshy's gateway acknowledged, read back through its API by the user
+    who posted it, among its conversation's newest messages."""
+    mine = [w for w in writes if w.outcome == "acknowledged" and w.api == "meeshy"]
+    if not mine:
+        return {"checked": False, "why": "Meeshy's gateway acknowledged no write in the switch"}
+    last = mine[-1]
+    status, listed = _listed_ids(load, last.conversation)
+    return {"checked": True, "messageId": last.message_id, "conversation": last.conversation,
+            "status": status, "served": last.message_id in listed}
+
+
+def _listed_ids(load, conversation: str) -> tuple[int | None, set]:
+    """The ids of a conversation's newest messages as the gateway serves them: Meeshy's own
+    lists them only to a member logged in, as the user who posted there."""
+    if not load.accounts:
+        status, listed = rehearse_load.list_messages(load, conversation)
+        return status, {m.get("id") for m in listed}
+    user = next(str(u) for c, u in load.pairs if str(c) == conversation)
+    status, ids = rehearse_load.read_history(load, user, conversation)
+    return status, set(ids)
 
 
 def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report: dict,
@@ -181,9 +207,12 @@ def plain_release(stack: RehearsalStack, load, report: dict, log=print) -> dict:
     failed, every routed container replaced. Its writes are the ones sent in this step."""
     before = _container_names(stack)
     doc = ConfigDoc.read(stack.stack_file)     # the stack file as the switch left it, edited
+    services = doc.config.get("meeshy:services") or {}     # the gateway's secretEnv kept
     stack.write({**{k: v for k, v in doc.config.items() if k not in doc.secret_keys()},
                  "meeshy:release": "target-2",
-                 "meeshy:services": {s: {"env": {PLAIN_RELEASE_ENV: "target-2"}} for s in ROUTED}})
+                 "meeshy:services": {**services, **{s: {**services.get(s, {}), "env": {
+                     **(services.get(s) or {}).get("env", {}), PLAIN_RELEASE_ENV: "target-2"}}
+                     for s in ROUTED}}})
     time.sleep(SETTLE_SECONDS)
     started = time.monotonic()
     stack.deploy("rehearse-plain-release")
@@ -217,4 +246,13 @@ def all_passed(report: dict) -> bool:
             and (writes.get("servedByNewGateway") or {}).get("served", False)
             and (report.get("isolation") or {}).get("isolated", False)
             and (report.get("failingSwitch") or {}).get("hashEqual", False)
-            and (report.get("rollbackTo") or {}).get("verifiedEqual", False))
+            and (report.get("rollbackTo") or {}).get("verifiedEqual", False)
+            and real_api_passed(report.get("realApi")))
+
+
+def real_api_passed(real: dict | None) -> bool:
+    """Through Meeshy's gateway: writes acknowledged, every one found by id, and the switch's
+    newest read back through its API (or the rehearsal ran on the stand-in)."""
+    return real is None or (real.get("acknowledged", 0) > 0
+                            and real.get("found") == real.get("acknowledged")
+                            and (real.get("history") or {}).get("served", False))

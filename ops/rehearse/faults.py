@@ -24,7 +24,6 @@ from bson import ObjectId
 
 from config.locations import REPO_ROOT
 from ops.rehearse import accounting
-from ops.rehearse import load as rehearse_load
 
 KILL_AFTER_START_SECONDS = 1.0
 
@@ -81,9 +80,9 @@ def kept_ids(recovered: dict | None, server=None, scratch: Path | None = None) -
     return set(archive_document_hashes(path, entry["database"]).get("Message", {}))
 
 
-def tally(db, writes: list, kept: set[str]) -> dict:
+def tally(db, writes: list, kept: set[str], found: set[str] | None = None) -> dict:
     """Acknowledged writes by id: in `db` (what production serves), else in the kept archive
-    (`kept`: kept_ids), else lost."""
+    (`kept`: kept_ids), else lost. `found`, when given, gets the ids found either way."""
     from steps.data_check import id_key
     acked = [w.message_id for w in writes if w.outcome == "acknowledged"]
     present = set()
@@ -92,21 +91,21 @@ def tally(db, writes: list, kept: set[str]) -> dict:
         present |= {str(d["_id"]) for d in db.Message.find({"_id": {"$in": chunk}}, {"_id": 1})}
     archived = {i for i in acked if i not in present and id_key(ObjectId(i)) in kept}
     lost = set(acked) - present - archived
+    if found is not None:
+        found |= present | archived
     return {"acknowledged": len(acked), "lost": len(lost), "lostIds": sorted(lost)[:20],
             "keptInArchive": len(archived),
             "failed": sum(1 for w in writes if w.outcome == "failed")}
 
 
-def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, client, log=print) -> dict:
+def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, client, log=print,
+                       pairs: list | None = None, accounts: dict | None = None) -> dict:
     """One fault on `stack` (a RehearsalStack on its legacy release): the switch to `settings`
     killed in `phase`, recovered by the command `status` names. `client(stack)` opens a
-    connection to its database server."""
+    connection to its database server; the load posts as `pairs`, logged in as `accounts`."""
     from ops.automation import snapshots
-    from ops.rehearse.stacks import DATABASE, DOMAIN
-    with client(stack) as connection:
-        pairs = rehearse_load.posters(connection[DATABASE])
-    load = rehearse_load.LoadGenerator(stack.ports["https"], f"gate.{stack.name}.{DOMAIN}",
-                                       pairs, tag=f"fault {phase}")
+    from ops.rehearse.under_load import load_on
+    load = load_on(stack, f"fault {phase}", pairs, accounts)
     stack.write(settings)
     journal = stack.runner.ledger.root / "journal.json"
     load.start()

@@ -35,10 +35,12 @@ from ops.rehearse import report as rehearse_report
 from ops.rehearse.backend import keep_access, own_backend
 from ops.rehearse.engine import LOCAL, Engine
 from ops.rehearse.placement import Placement, engine_of, engine_problems
+from ops.rehearse.real_gateway import REAL_IMAGES, real_images
 from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, application, release_images
 
 NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
                  "web@legacy", "gateway@unhealthy")
+
 DEFAULT_INTERRUPT = "delta-migration"   # inside the window, where a kill leaves the most to undo
 SWITCH_STEP = "switch under load"
 PLAIN_STEP = "plain release under load"
@@ -51,7 +53,8 @@ class StepFailed(RuntimeError):
 
 class Rehearsal:
     def __init__(self, scale: float, report_dir: Path, log=print,
-                 interrupt: str | None = DEFAULT_INTERRUPT, engine: Engine = LOCAL):
+                 interrupt: str | None = DEFAULT_INTERRUPT, engine: Engine = LOCAL,
+                 gateway: str = "stand-in"):
         self.id, self.scale, self.log = secrets.token_hex(2), scale, log
         self.interrupt = None if interrupt in (None, "none") else interrupt
         self.engine = engine
@@ -59,12 +62,18 @@ class Rehearsal:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = own_backend(self.dir / "state")
         os.environ.update(engine.environment())     # Pulumi, the steps and `python -m ops`
+        self.real = gateway == "meeshy"
         self.images = local_docker.local_images()
         self.placement = Placement(engine, self.images, self.dir, self.id)
-        missing = self.placement.missing_images(NEEDED_IMAGES)
+        missing = self.placement.missing_images(
+            (*NEEDED_IMAGES, *REAL_IMAGES.values()) if self.real else NEEDED_IMAGES)
         if missing:
             raise StepFailed(f"images missing: {', '.join(missing)}; run tools/build-images.sh"
                              + (" and load them onto the server" if engine.remote else ""))
+        if self.real:     # ops/rehearse/real_gateway.py
+            self.images = real_images(self.images, engine)
+        self.accounts: dict = {}   # the posting users' logins (ops/rehearse/accounts.py), in memory
+        self.pairs: list | None = None     # (conversation, user) the load posts as; None: its own
         ports = self.placement.published_ports(2)
         self.production, self.staging = (
             RehearsalStack(self.env, f"rehearsal-{self.id}-{role}", self.images,
@@ -106,6 +115,8 @@ class Rehearsal:
             self.report["engine"] = self.placement.describe()
             self.step("deploy production (legacy)", self.deploy_production)
             self.step("insert legacy dataset", self.insert_dataset)
+            if self.real:
+                self.step("posting users get a login", self.provision_accounts)
             self.step("backup production", self.backup_production)
             self.step("deploy staging", self.deploy_staging)
             self.step("refresh staging", self.refresh_staging)
@@ -157,6 +168,14 @@ class Rehearsal:
         self.report["dataset"] = {"database": DATABASE, "documents": sum(counts.values()),
                                   "collections": len(counts)}
 
+    def provision_accounts(self) -> None:
+        """Meeshy's gateway takes a post only from a logged-in user: the load's users get a
+        password (ops/rehearse/accounts.py) before production's backup and the switch."""
+        from ops.rehearse import accounts
+        with checks.client(self.production) as client:
+            self.pairs, self.accounts = accounts.posting_users(client[DATABASE])
+        self.report["accounts"] = {"users": len(self.accounts)}
+
     def backup_production(self) -> None:
         """A release of the same images: its backup step archives the dataset, the backup
         refresh-staging then copies."""
@@ -196,7 +215,7 @@ class Rehearsal:
 
     def switch(self) -> None:
         from ops.rehearse.under_load import LoadThroughSteps
-        self.load = LoadThroughSteps(self.production, self.dir)
+        self.load = LoadThroughSteps(self.production, self.dir, self.pairs, self.accounts)
         self.load.enter(SWITCH_STEP)
         report = checks.switch_under_load(self.production, self.images, MIGRATION, self.report,
                                           self.load.load, log=self.log)
@@ -241,7 +260,8 @@ class Rehearsal:
             "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
             "meeshy:migration": MIGRATION})
         fault = faults.interrupted_switch(stack, settings, self.interrupt, self.dir,
-                                          client=checks.client, log=self.log)
+                                          client=checks.client, log=self.log,
+                                          pairs=self.pairs, accounts=self.accounts)
         self.report.setdefault("faults", []).append(fault)
         self.report.setdefault("writes", {}).setdefault("byStep", {})["interrupted switch"] = {
             k: fault[k] for k in ("acknowledged", "refused", "failed", "lost", "failedReasons",
@@ -292,7 +312,7 @@ def check_usage(args) -> None:
 def run(args) -> tuple[int, dict]:
     rehearsal = Rehearsal(args.scale, args.report, log=_log,
                           interrupt=getattr(args, "interrupt", DEFAULT_INTERRUPT),
-                          engine=engine_of(args))
+                          engine=engine_of(args), gateway=getattr(args, "gateway", "stand-in"))
     report = rehearsal.run(args.keep)
     switch_writes = [w for w in rehearsal.writes if w.step == SWITCH_STEP]
     report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, switch_writes,

@@ -23,7 +23,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from config import wiring
 from config.stack_file import ConfigDoc, stack_file
+from config.validation import is_secure
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.stack_runner import StackRunner
 from ops.rehearse import local_docker
@@ -35,17 +37,37 @@ TARGET_DATABASE = "meeshy_v2"
 DEPLOY_DEADLINE_SECONDS = 900
 
 
-def generated_secrets() -> dict[str, str]:
+# Meeshy's own gateway will not start without these (config/services/gateway.py checks their
+# shape): `meeshy:services.gateway.secretEnv` names them, `meeshy:serviceSecrets.<entry>` holds them.
+GATEWAY_SECRET_ENV = {"ENCRYPTION_MASTER_KEY": "encryptionMasterKey",
+                      "ATTACHMENT_MASTER_KEY": "attachmentMasterKey", "TURN_SECRET": "turnSecret"}
+
+
+def generated_secrets(server: str = "ferretdb") -> dict[str, str]:
     """Fresh values for every secret a stack needs; the dashboard's htpasswd entry is a {SHA}
-    hash of a password nobody keeps (the rehearsal never logs in)."""
+    hash of a password nobody keeps (the rehearsal never logs in). On DocumentDB: the database
+    login's password, and the keys Meeshy's gateway needs (set for every release: a stand-in
+    ignores them)."""
     digest = hashlib.sha1(secrets.token_bytes(24)).digest()
-    return {
+    values = {
         "meeshy:jwtSecret": secrets.token_urlsafe(36),
         "meeshy:adminPassword": secrets.token_urlsafe(18),
         "meeshy:meeshyPassword": secrets.token_urlsafe(18),
         "meeshy:atabethPassword": secrets.token_urlsafe(18),
         "meeshy:dashboardAuth": "ops:{SHA}" + base64.b64encode(digest).decode(),
     }
+    if server == "documentdb":
+        values.update({
+            "meeshy:databasePassword": secrets.token_urlsafe(18),
+            "meeshy:serviceSecrets.encryptionMasterKey": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "meeshy:serviceSecrets.attachmentMasterKey": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "meeshy:serviceSecrets.turnSecret": secrets.token_hex(32)})
+    return values
+
+
+def server_of(images: dict[str, str]) -> str:
+    """The database server the stack's `mongo` image is (its tag: `<server>-<version>...`)."""
+    return images["mongo"].partition(":")[2].partition("-")[0]
 
 
 def local_stack_settings(images: dict[str, str], ports: dict[str, int], backups: Path, *,
@@ -69,6 +91,9 @@ def local_stack_settings(images: dict[str, str], ports: dict[str, int], backups:
         "meeshy:tools": {"image": images["tools"]},
         "meeshy:healthGate": {"deadlineSeconds": 90, "intervalSeconds": 1},
     }
+    if server_of(images) == "documentdb":
+        values["meeshy:database"]["server"] = "documentdb"
+        values["meeshy:services"] = {"gateway": {"secretEnv": dict(GATEWAY_SECRET_ENV)}}
     values.update(overrides)
     return values
 
@@ -95,8 +120,15 @@ def application(release: dict[str, str]) -> dict[str, str]:
 def edit_stack_file(path: Path, values: dict) -> None:
     """What an operator does: edit the stack file's settings, keeping its salt and secrets."""
     doc = ConfigDoc.read(path) if path.exists() else ConfigDoc()
-    kept = {k: doc.config[k] for k in doc.secret_keys()}
+    kept = {k: v for k, v in doc.config.items() if k not in values and _holds_secret(v)}
     ConfigDoc(doc.header, {**kept, **values}).write(path)
+
+
+def _holds_secret(value) -> bool:
+    """An encrypted value, or a section holding one (`meeshy:serviceSecrets`, set by path)."""
+    if is_secure(value):
+        return True
+    return isinstance(value, dict) and any(_holds_secret(v) for v in value.values())
 
 
 class RehearsalStack:
@@ -112,6 +144,8 @@ class RehearsalStack:
                                         "database": local_docker.free_port()}
         self.ports = dict(self.published)
         self.runner: StackRunner | None = None
+        self.server = server_of(images)
+        self._secrets: dict[str, str] = {}
 
     @property
     def stack_file(self) -> Path:
@@ -127,9 +161,11 @@ class RehearsalStack:
     def create(self, values: dict) -> StackRunner:
         self.runner = StackRunner(self.env, REPO_ROOT, self.name, log=self.log, create=True)
         self.write(values)
-        for key, value in generated_secrets().items():
+        self._secrets = generated_secrets(self.server)
+        for key, value in self._secrets.items():
             # On stdin, not as an argument: another user's `ps` would show an argument.
-            done = self.pulumi("config", "set", "--secret", key, stdin=value)
+            path = ["--path"] if "." in key else []
+            done = self.pulumi("config", "set", "--secret", *path, key, stdin=value)
             if done.returncode != 0:
                 raise RuntimeError(f"pulumi config set --secret {key} failed for {self.name}: "
                                    f"{done.stderr.strip()[-300:]}")
@@ -152,7 +188,10 @@ class RehearsalStack:
         return result
 
     def database_uri(self) -> str:
-        return f"mongodb://127.0.0.1:{self.ports['database']}/?directConnection=true"
+        """The database server as this machine reaches it, with the login DocumentDB needs."""
+        uri = f"mongodb://127.0.0.1:{self.ports['database']}/?directConnection=true"
+        password = self._secrets.get("meeshy:databasePassword")
+        return wiring.with_login(uri, wiring.DOCUMENTDB_USER, password) if password else uri
 
     def remove(self) -> dict[str, list[str]]:
         """Everything of the stack, protected volumes included, then its state and stack file;

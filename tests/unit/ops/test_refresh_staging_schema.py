@@ -43,6 +43,7 @@ def test_the_backup_goes_into_the_database_of_its_schema(tmp_path, monkeypatch, 
         "backupId": "b1", "archive": "/b/b1.archive.gz", "sha256": "0" * 64,
         "database": production_on, "documents": 7}))
     restored, ran = [], []
+    monkeypatch.setattr(refresh.data_ops, "digests", lambda server, database, timeout: {})
     monkeypatch.setattr(refresh.data_ops, "restore_and_verify",
                         lambda server, archive, source, into, timeout: restored.append((source, into))
                         or {"verified": True})
@@ -51,3 +52,31 @@ def test_the_backup_goes_into_the_database_of_its_schema(tmp_path, monkeypatch, 
     report = refresh.refresh_staging(staging, production, log=lambda m: None)
     assert restored == [(production_on, restored_into)]
     assert bool(ran) is migrated and report["result"] == "succeeded"
+
+
+def test_staging_target_is_kept_then_emptied_before_the_migration(tmp_path, monkeypatch):
+    """What Meeshy's gateway wrote into staging's target database at its start is archived,
+    dropped only as archived, and the report says where; then the migration runs."""
+    production_doc = _doc("meeshy", "mongodb://127.0.0.1:1")
+    production = Runner(tmp_path, "production", production_doc)
+    staging = Runner(tmp_path, "staging", _doc("meeshy", "mongodb://127.0.0.1:2"))
+    monkeypatch.setattr(refresh.snapshots, "current", lambda runner: Snapshot(
+        3, production_doc, load_release_settings("production", production_doc.plain_values()), ""))
+    monkeypatch.setattr(refresh, "latest_backup", lambda runner: (None, {
+        "backupId": "b1", "archive": "/b/b1.archive.gz", "sha256": "0" * 64,
+        "database": "meeshy", "documents": 7}))
+    calls = []
+    monkeypatch.setattr(refresh.data_ops, "restore_and_verify", lambda *a: {"verified": True})
+    monkeypatch.setattr(refresh.data_ops, "digests", lambda server, database, timeout: calls.append(
+        ("digests", database)) or {"User": {"count": 3}, "Message": {"count": 0}})
+    monkeypatch.setattr(refresh.data_ops, "take_backup", lambda server, settings, database, label,
+                        timeout: calls.append(("backup", database)) or {"archive": "/b/kept.gz"})
+    monkeypatch.setattr(refresh.data_ops, "drop_if_archived", lambda server, database, archive,
+                        timeout: calls.append(("drop", database, archive)) or {"dropped": database})
+    monkeypatch.setattr(refresh.subprocess, "run", lambda argv, **kw: calls.append(("migrate",))
+                        or type("Done", (), {"returncode": 0, "stdout": "", "stderr": ""})())
+    report = refresh.refresh_staging(staging, production, log=lambda m: None)
+    assert calls == [("digests", "meeshy_v2"), ("backup", "meeshy_v2"),
+                     ("drop", "meeshy_v2", "/b/kept.gz"), ("migrate",)]
+    assert report["replaced"] == {"database": "meeshy_v2", "documents": 3,
+                                  "keptIn": "/b/kept.gz", "dropped": True}
