@@ -10,8 +10,13 @@ from bson import ObjectId
 from config.services import gateway
 from config.stack_file import ConfigDoc
 from ops.rehearse import accounts
-from ops.rehearse.stacks import (GATEWAY_SECRET_ENV, edit_stack_file, generated_secrets,
-                                 local_stack_settings, server_of)
+from ops.rehearse.stacks import (
+    GATEWAY_SECRET_ENV,
+    edit_stack_file,
+    generated_secrets,
+    local_stack_settings,
+    server_of,
+)
 
 FERRET = {key: f"meeshy-local/{key}:1" for key in
           ("traefik", "redis", "translator", "gateway", "web", "static", "maintenance")}
