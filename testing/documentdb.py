@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import pymongo
 
-from testing.ferretdb import tools_dir
+from ops import built_images
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD_SCRIPT = REPO_ROOT / "tools" / "build-documentdb.sh"
@@ -43,37 +43,21 @@ def image_tag() -> str:
 
 
 def _image_present(tag: str) -> bool:
-    return subprocess.run(["docker", "image", "inspect", tag], capture_output=True).returncode == 0
+    return built_images.image_present(tag)
 
 
 def wait_for_image(tag: str, timeout: float | None = None, poll: float = 5.0) -> None:
     """Returns once `tag` exists; raises naming the build's status and log otherwise."""
-    wait_for_built_image(tag, what="DocumentDB", status="documentdb.status",
-                         log="build-documentdb.log", script="tools/build-documentdb.sh",
-                         timeout=timeout, poll=poll)
+    wait_for_built_image(built_images.DOCUMENTDB, tag, timeout, poll)
 
 
-def wait_for_built_image(tag: str, *, what: str, status: str, log: str, script: str,
+def wait_for_built_image(image: built_images.BackgroundImage, tag: str,
                          timeout: float | None = None, poll: float = 5.0) -> None:
-    """Waits, bounded by `timeout` (MEESHY_DOCUMENTDB_WAIT seconds, 1800 by default), for an
-    image a background build makes (the bootstrap starts it), reading the status file that build
-    writes in the logs folder ("building", "failed: ...", "ready TAG"): a failed build or none
-    running raises at once, naming the log."""
-    timeout = float(os.environ.get("MEESHY_DOCUMENTDB_WAIT", 1800)) if timeout is None else timeout
-    status_file = tools_dir() / "logs" / status
-    log_path = tools_dir() / "logs" / log
-    deadline = time.monotonic() + timeout
-    while not _image_present(tag):
-        state = status_file.read_text().strip() if status_file.is_file() else ""
-        if state.startswith("failed"):
-            raise DocumentDBError(f"the {what} image build {state} (log: {log_path})")
-        if not state.startswith("building"):
-            raise DocumentDBError(f"the {what} image {tag} is not built and no build is "
-                                  f"running: run {script} (log: {log_path})")
-        if time.monotonic() > deadline:
-            raise DocumentDBError(f"the {what} image {tag} was not built within {timeout:.0f}s "
-                                  f"(build status: {state}; log: {log_path})")
-        time.sleep(poll)
+    """ops/built_images.py's wait, its failure a DocumentDBError (what the tests catch)."""
+    try:
+        built_images.wait_for(image, tag, timeout, poll)
+    except built_images.ImageNotBuilt as missing:
+        raise DocumentDBError(str(missing)) from None
 
 
 class DocumentDB:

@@ -21,6 +21,7 @@ import subprocess
 import time
 
 from config.wiring import DOCUMENTDB_USER, with_login
+from ops import built_images
 from ops.meeshy_api import MeeshyApi
 from testing.documentdb import REPO_ROOT, DocumentDB, DocumentDBError, wait_for_built_image
 
@@ -40,9 +41,7 @@ def image_tag() -> str:
 
 
 def wait_for_image(tag: str, timeout: float | None = None, poll: float = 5.0) -> None:
-    wait_for_built_image(tag, what="gateway", status="gateway-image.status",
-                         log="build-gateway-image.log", script="tools/build-gateway-image.sh",
-                         timeout=timeout, poll=poll)
+    wait_for_built_image(built_images.GATEWAY, tag, timeout, poll)
 
 
 def redis_tag() -> str:

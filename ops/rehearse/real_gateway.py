@@ -5,28 +5,24 @@ unhealthy gateway stay our stand-ins; the translator and the web too.
 
 The images are the local ones (`tools/build-images.sh --list`): `gateway@meeshy` and
 `mongo@documentdb` take the places of `gateway` and `mongo`. The bootstrap builds both in the
-background, after its other tools: a rehearsal started before they are built is refused,
-naming them.
+background, after its other tools: a rehearsal waits for them while they build (bounded by
+MEESHY_DOCUMENTDB_WAIT seconds), and a failed or absent build stops it at once, naming it.
 """
 from __future__ import annotations
 
+from ops import built_images
 from ops.rehearse.engine import Engine
 
 REAL_IMAGES = {"gateway": "gateway@meeshy", "mongo": "mongo@documentdb"}
+BUILDS = {"gateway@meeshy": built_images.GATEWAY, "mongo@documentdb": built_images.DOCUMENTDB}
 
 
-class ImagesNotBuilt(RuntimeError):
-    pass
-
-
-def real_images(images: dict[str, str], engine: Engine) -> dict[str, str]:
-    """`images` with Meeshy's gateway and DocumentDB in the places of the target's."""
-    wanted = {key: images[key] for key in REAL_IMAGES.values()}
-    ids = engine.image_ids(wanted)
-    absent = [f"{key} ({ref})" for key, ref in wanted.items() if not ids[key]]
-    if absent:
-        raise ImagesNotBuilt(
-            f"images not built yet on {engine.name}: {', '.join(absent)}; the bootstrap builds "
-            "them in the background (tools/build-documentdb.sh, tools/build-gateway-image.sh; "
-            "their logs in ~/.cache/meeshy-infra/logs)")
+def real_images(images: dict[str, str], engine: Engine, wait=built_images.wait_for) -> dict[str, str]:
+    """`images` with Meeshy's gateway and DocumentDB in the places of the target's. On the
+    local engine their background builds are waited for (bounded; a failed or absent build
+    raises ImageNotBuilt at once, naming its script and log); a server's engine must hold them
+    already (the placement checks it)."""
+    if not engine.remote:
+        for key, build in BUILDS.items():
+            wait(build, images[key])
     return {**images, **{key: images[real] for key, real in REAL_IMAGES.items()}}

@@ -1,13 +1,14 @@
-"""`python -m ops rehearse` at a small scale on the local Docker engine, through the real
-plugins, exactly as an operator runs it: both stacks healthy at once and isolated, the switch
-under load with no acknowledged write lost and the new gateway serving the migrated data, the
-failing switch leaving production as it was, `rollback --to` the legacy release, the default
-interrupted switch (SIGKILLed in the delta migration, recovered by the one command `status`
-named, no acknowledged write lost), and nothing of either stack left after teardown (checked on
-the engine by the test itself).
+"""`python -m ops rehearse --gateway meeshy` at a small scale on the local Docker engine,
+through the real plugins, exactly as an operator runs it: the target release on Meeshy's own
+gateway and both stacks on DocumentDB (the SSH host's rehearsal, tests/e2e/test_ssh_host.py,
+runs the stand-ins on FerretDB), the load logged in through that gateway's API. Both stacks
+healthy at once and isolated; the switch under load with no acknowledged write lost and the new
+gateway serving the migrated data; the failing switch leaving production as it was; `rollback
+--to` the legacy release; the default interrupted switch (SIGKILLed in the delta migration,
+recovered by the one command `status` named, no acknowledged write lost); nothing of either
+stack left after teardown (checked on the engine by the test itself).
 
-One rehearsal for the module (about 6 minutes on two shared cores); the tests read its report
-and the engine."""
+One rehearsal for the module; the tests read its report and the engine."""
 from __future__ import annotations
 
 import json
@@ -18,6 +19,11 @@ import sys
 import pytest
 
 from ops.rehearse.local_docker import KINDS, labelled, local_images
+from testing.documentdb import DocumentDBError
+from testing.documentdb import image_tag as documentdb_tag
+from testing.documentdb import wait_for_image as wait_for_documentdb
+from testing.real_gateway import image_tag as gateway_tag
+from testing.real_gateway import wait_for_image as wait_for_gateway
 from tests.support.cli_runner import operator_path
 from tests.support.docker_stack import REPO_ROOT
 
@@ -31,8 +37,14 @@ APP_CONTAINERS = 8  # traefik, database, redis, translator, gateway, web, static
 @pytest.fixture(scope="module")
 def rehearsal(docker_engine, tmp_path_factory):
     out = tmp_path_factory.mktemp("rehearsal")
+    try:     # the bootstrap builds both in the background
+        wait_for_documentdb(documentdb_tag())
+        wait_for_gateway(gateway_tag())
+    except DocumentDBError as missing:
+        pytest.fail(str(missing), pytrace=False)
     done = subprocess.run([sys.executable, "-m", "ops", "rehearse", "--scale", str(SCALE),
-                           "--report", str(out)], cwd=REPO_ROOT, capture_output=True, text=True,
+                           "--gateway", "meeshy", "--report", str(out)], cwd=REPO_ROOT,
+                          capture_output=True, text=True,
                           env={**os.environ, "PATH": operator_path()}, timeout=1500)
     print(done.stdout)
     print(done.stderr[-4000:])
@@ -52,9 +64,20 @@ def test_the_rehearsal_succeeds_and_prints_its_table(rehearsal):
 def test_the_report_says_what_served_each_release(rehearsal):
     _, report, _ = rehearsal
     images = local_images()
+    commit = images["gateway@meeshy"].split(":")[1].split("-")[1]
     assert report["application"] == {
-        release: {"gateway": f"stand-in ({images[key]})", "database": "ferretdb 1.24.2"}
-        for release, key in (("legacy", "gateway@legacy"), ("target", "gateway"))}
+        "legacy": {"gateway": f"stand-in ({images['gateway@legacy']})", "database": "documentdb 0.106.0"},
+        "target": {"gateway": f"meeshy@{commit}", "database": "documentdb 0.106.0"}}
+
+
+def test_the_writes_through_meeshys_own_api_are_found_and_read_back(rehearsal):
+    """After the switch the load's users logged in to Meeshy's gateway and posted: each write
+    it acknowledged is found by id, and the newest was read back through its API."""
+    _, report, _ = rehearsal
+    real = report["realApi"]
+    assert real["acknowledged"] > 0 and real["found"] == real["acknowledged"], real
+    assert real["history"]["checked"] and real["history"]["served"] is True, real
+    assert report["writes"]["servedByNewGateway"]["through"] == "Meeshy's API, logged in"
 
 
 def test_both_stacks_were_healthy_at_once_and_isolated(rehearsal):
@@ -142,11 +165,11 @@ def test_the_failing_switch_leaves_production_as_before_and_rollback_to_legacy(r
     assert failing["result"] == "rolled back" and failing["rollbackResult"] == "succeeded"
     assert "gateway" in failing["failure"]
     assert failing["hashEqual"] is True and failing["imagesEqual"] is True
-    assert images["gateway"] in failing["imagesBefore"]
+    assert images["gateway@meeshy"] in failing["imagesBefore"]
     assert images["gateway@unhealthy"] not in failing["imagesBefore"]
     back = report["rollbackTo"]
     assert back["result"] == "succeeded" and back["verifiedEqual"] is True
-    assert images["gateway@legacy"] in back["images"] and images["gateway"] not in back["images"]
+    assert images["gateway@legacy"] in back["images"] and images["gateway@meeshy"] not in back["images"]
 
 
 def test_the_switch_killed_in_the_delta_migration_recovers_with_the_command_status_named(rehearsal):

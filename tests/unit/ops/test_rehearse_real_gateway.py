@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import bcrypt
+import pytest
 from bson import ObjectId
 
 from config.services import gateway
 from config.stack_file import ConfigDoc
+from ops import built_images
 from ops.rehearse import accounts
+from ops.rehearse.engine import LOCAL, Engine
+from ops.rehearse.real_gateway import real_images
 from ops.rehearse.stacks import (
     GATEWAY_SECRET_ENV,
     edit_stack_file,
@@ -81,3 +85,19 @@ def test_posting_users_get_distinct_logins_checked_by_bcrypt(ferretdb, fresh_db)
         assert password not in repr(logins)
     assert db.User.find_one({"_id": users[1]})["password"] == "$2b$10$x"
     client.close()
+
+
+def test_the_real_images_take_the_targets_places_once_built():
+    images = {**FERRET, "gateway@meeshy": "g:meeshy-abc-1", "mongo@documentdb": DOCUMENTDB["mongo"]}
+    waited = []
+    chosen = real_images(images, LOCAL, wait=lambda build, tag: waited.append((build.what, tag)))
+    assert sorted(waited) == [("DocumentDB", DOCUMENTDB["mongo"]), ("gateway", "g:meeshy-abc-1")]
+    assert (chosen["gateway"], chosen["mongo"]) == ("g:meeshy-abc-1", DOCUMENTDB["mongo"])
+    assert images["gateway"] == FERRET["gateway"]       # the caller's map is not changed
+
+    def never_built(build, tag):
+        raise built_images.ImageNotBuilt(f"{build.what} {tag} not built")
+    with pytest.raises(built_images.ImageNotBuilt, match="not built"):
+        real_images(images, LOCAL, wait=never_built)
+    remote = Engine(docker_host="ssh://deploy@server")
+    assert real_images(images, remote, wait=never_built)["gateway"] == "g:meeshy-abc-1"
