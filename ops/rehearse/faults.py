@@ -110,10 +110,15 @@ def interrupted_switch(stack, settings: dict, phase: str, scratch: Path, *, clie
     journal = stack.runner.ledger.root / "journal.json"
     load.start()
     clock, seconds = time.monotonic(), {}
+    output = scratch / f"switch-{phase}.log"     # what the killed switch printed, kept
     try:
-        switch = subprocess.Popen(ops_argv("switch", stack.name, "--yes", "--unpreviewed"),
-                                  cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        kill_in_phase(switch, journal, phase)
+        with output.open("w") as printed:
+            switch = subprocess.Popen(ops_argv("switch", stack.name, "--yes", "--unpreviewed"),
+                                      cwd=REPO_ROOT, stdout=printed, stderr=subprocess.STDOUT)
+        try:
+            kill_in_phase(switch, journal, phase)
+        except RuntimeError as early:
+            raise RuntimeError(f"{early}: {output.read_text()[-600:].strip()}") from None
         seconds["untilKilled"] = round(time.monotonic() - clock, 1)
         _, seen, _ = _ops_json(["status", stack.name], scratch / f"status-{phase}.json")
         seconds["status"] = round(time.monotonic() - clock - seconds["untilKilled"], 1)

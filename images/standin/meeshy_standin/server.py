@@ -77,22 +77,40 @@ class Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: Any, content_type: str = "application/json") -> None:
         data = (json.dumps(body, default=_json_default) if content_type == "application/json"
                 else body).encode()
+        self._discard_unread_body()
         self.send_response(status)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
 
+    def _discard_unread_body(self) -> None:
+        """A body the route never read is read now, or the connection closed: on a kept-alive
+        connection (Traefik's to us) its bytes would be taken for the next request's line, which
+        then gets a 400 (a 404 to a login once broke every request after it so)."""
+        length = int(self.headers.get("Content-Length") or 0)
+        if self._body_read or length == 0:
+            return
+        if length > MAX_BODY:
+            self.close_connection = True
+        else:
+            self.rfile.read(length)
+        self._body_read = True
+
     def _body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_BODY:
             raise _Reply(413, {"error": f"body larger than {MAX_BODY} bytes"})
+        self._body_read = True
         try:
             return json.loads(self.rfile.read(length) or b"null")
         except json.JSONDecodeError as exc:
             raise _Reply(400, {"error": f"body is not JSON: {exc}"}) from None
 
     def _dispatch(self, method: str) -> None:
+        self._body_read = False
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         routes = ROUTES[self.server.config.role]

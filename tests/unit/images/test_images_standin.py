@@ -112,6 +112,27 @@ def test_legacy_gateway_posts_as_the_user_and_refuses_members_without_the_right(
     assert db.Message.count_documents({"conversationId": ids["conv"]}) == 3
 
 
+def test_a_refused_request_leaves_a_kept_alive_connection_usable(ferretdb, fresh_db, serve):
+    """Traefik keeps its connections to the gateway open: a body the stand-in did not read (a
+    login it does not serve) must not be taken for the next request on that connection."""
+    import http.client
+    name = fresh_db("keepalive")
+    ids = seed_legacy(ferretdb.client()[name])
+    port = serve(role="gateway", schema="legacy", database_url=ferretdb.uri(name))
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    answers = []
+    for path, body in (("/api/v1/auth/login", {"username": "ada1", "password": "x" * 24}),
+                       (f"/api/v1/conversations/{ids['conv']}/messages",
+                        {"userId": str(ids["user"]), "content": "after a refused login"})):
+        connection.request("POST", path, json.dumps(body), headers)
+        reply = connection.getresponse()
+        answers.append((reply.status, json.loads(reply.read())))
+    connection.close()
+    assert answers[0][0] == 404 and "not served" in answers[0][1]["error"]
+    assert answers[1][0] == 201, answers[1]
+
+
 def test_target_gateway_reads_embedded_translations_and_skips_soft_deleted(
         ferretdb, fresh_db, serve):
     name = fresh_db("target")
