@@ -1,8 +1,9 @@
 """The whole switch window at several data sizes, as the clients saw it and as the switch measured
-it, side by side in one run: one `./meeshy rehearse` per scale (its interrupted switch skipped),
-on the local engine with the local images.
+it, side by side in one run: one `./meeshy rehearse --stop-after switch` per scale (the steps up
+to the switch under load, then teardown), on the local engine with the local images.
 
     $MEESHY_VENV/bin/python bench/bench_rehearsal_window.py [--scales 1 10] [--report DIR]
+                                                            [--gateway stand-in|meeshy]
 
 Per scale: the legacy documents, the clients' window (the rehearsal's load: first write not
 taken to the first taken after the last one), the switch's window (maintenance-on's start to
@@ -24,11 +25,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 WINDOW_PHASES = ("maintenance-on", "delta-migration", "release", "maintenance-off")
 
 
-def rehearse(scale: float, folder: Path) -> dict:
+def rehearse(scale: float, folder: Path, gateway: str = "stand-in") -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     clock = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "ops", "rehearse", "--scale", f"{scale:g}",
-                           "--interrupt", "none", "--report", str(folder)], cwd=REPO_ROOT,
+                           "--stop-after", "switch", "--gateway", gateway,
+                           "--report", str(folder)], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=6 * 3600)
     path = folder / "rehearsal-report.json"
     if not path.is_file():
@@ -67,11 +69,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--report", type=Path, default=Path("rehearsal-bench"))
+    parser.add_argument("--gateway", choices=("stand-in", "meeshy"), default="stand-in",
+                        help="the target release's gateway (rehearse --gateway)")
     args = parser.parse_args()
     print(f"machine load {os.getloadavg()[0]:.1f}; scales {args.scales}", flush=True)
     rows = []
     for scale in sorted(args.scales):
-        rows.append(rehearse(scale, args.report / f"x{scale:g}"))
+        rows.append(rehearse(scale, args.report / f"x{scale:g}", args.gateway))
         print(f"x{scale:g}: {rows[-1]['result']}, client window {rows[-1]['client']} s, switch "
               f"window {rows[-1]['switch']} s", flush=True)
     print_table(rows)

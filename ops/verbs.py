@@ -65,6 +65,9 @@ def _rehearsal_usage(args) -> None:
               help="the last step SIGKILLs a switch in PHASE (default delta-migration) and "
                    "recovers it with the command `status` names (reported under `faults`); "
                    "`none` skips that step"),
+          arg("--stop-after", choices=("switch", "plain-release", "failing-switch", "rollback-to"),
+              help="end with this step (then teardown; no interrupted switch): a benchmark of "
+                   "the switch alone at a large scale (bench/bench_rehearsal_window.py)"),
           arg("--gateway", choices=("stand-in", "meeshy"), default="stand-in",
               help="what the target release's gateway is: our stand-in on FerretDB (default), "
                    "or Meeshy's own gateway (tools/build-gateway-image.sh) with both stacks on "

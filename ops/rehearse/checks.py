@@ -240,13 +240,18 @@ def plain_release_passed(plain: dict | None) -> bool:
 
 
 def all_passed(report: dict) -> bool:
+    """Every check of the steps that ran (all of them, unless --stop-after ended it early)."""
     writes = report.get("writes") or {}
+
+    def passed(key: str, check: str) -> bool:
+        if key not in report and report.get("stoppedAfter"):
+            return True
+        return (report.get(key) or {}).get(check, False)
     return (writes.get("lost") == 0 and plain_release_passed(report.get("plainRelease"))
             and (writes.get("check") or {}).get("notMigrated") == 0
             and (writes.get("servedByNewGateway") or {}).get("served", False)
             and (report.get("isolation") or {}).get("isolated", False)
-            and (report.get("failingSwitch") or {}).get("hashEqual", False)
-            and (report.get("rollbackTo") or {}).get("verifiedEqual", False)
+            and passed("failingSwitch", "hashEqual") and passed("rollbackTo", "verifiedEqual")
             and real_api_passed(report.get("realApi")))
 
 

@@ -44,6 +44,9 @@ NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "ga
 DEFAULT_INTERRUPT = "delta-migration"   # inside the window, where a kill leaves the most to undo
 SWITCH_STEP = "switch under load"
 PLAIN_STEP = "plain release under load"
+# --stop-after KEY: the last step run (then teardown), for a benchmark of the switch alone.
+STOP_AFTER = {"switch": SWITCH_STEP, "plain-release": PLAIN_STEP, "failing-switch": "failing switch",
+              "rollback-to": "rollback --to legacy"}
 MIGRATION = {"sourceDatabase": DATABASE, "targetDatabase": TARGET_DATABASE, "timeoutSeconds": 1800}
 
 
@@ -54,7 +57,7 @@ class StepFailed(RuntimeError):
 class Rehearsal:
     def __init__(self, scale: float, report_dir: Path, log=print,
                  interrupt: str | None = DEFAULT_INTERRUPT, engine: Engine = LOCAL,
-                 gateway: str = "stand-in"):
+                 gateway: str = "stand-in", stop_after: str | None = None):
         self.id, self.scale, self.log = secrets.token_hex(2), scale, log
         self.interrupt = None if interrupt in (None, "none") else interrupt
         self.engine = engine
@@ -62,7 +65,7 @@ class Rehearsal:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.env = own_backend(self.dir / "state")
         os.environ.update(engine.environment())     # Pulumi, the steps and `python -m ops`
-        self.real = gateway == "meeshy"
+        self.real, self.stop_after = gateway == "meeshy", stop_after
         self.images = local_docker.local_images()
         self.placement = Placement(engine, self.images, self.dir, self.id)
         missing = self.placement.missing_images(
@@ -113,20 +116,13 @@ class Rehearsal:
         try:
             self.placement.open([self.production, self.staging])
             self.report["engine"] = self.placement.describe()
-            self.step("deploy production (legacy)", self.deploy_production)
-            self.step("insert legacy dataset", self.insert_dataset)
-            if self.real:
-                self.step("posting users get a login", self.provision_accounts)
-            self.step("backup production", self.backup_production)
-            self.step("deploy staging", self.deploy_staging)
-            self.step("refresh staging", self.refresh_staging)
-            self.step("both healthy and isolated", self.check_isolation)
-            self.step(SWITCH_STEP, self.switch)
-            self.step(PLAIN_STEP, self.plain_release)
-            self.step("failing switch", self.failing_switch)
-            self.step("rollback --to legacy", self.rollback_to_legacy)
+            for name, action in self.steps():
+                self.step(name, action)
+                if name == STOP_AFTER.get(self.stop_after):
+                    self.report["stoppedAfter"] = name
+                    break
             self.stop_load()
-            if self.interrupt:
+            if self.interrupt and not self.report.get("stoppedAfter"):
                 self.step("interrupted switch", self.interrupted_switch)
             self.report["result"] = "succeeded" if checks.all_passed(self.report) else "failed"
         except StepFailed as failure:
@@ -147,6 +143,19 @@ class Rehearsal:
             self.report["seconds"] = round(time.monotonic() - clock, 3)
             self.report["ended"] = now_iso()
         return self.report
+
+    def steps(self) -> list:
+        """The steps before the interrupted switch, in order."""
+        return [("deploy production (legacy)", self.deploy_production),
+                ("insert legacy dataset", self.insert_dataset),
+                *([("posting users get a login", self.provision_accounts)] if self.real else []),
+                ("backup production", self.backup_production),
+                ("deploy staging", self.deploy_staging),
+                ("refresh staging", self.refresh_staging),
+                ("both healthy and isolated", self.check_isolation),
+                (SWITCH_STEP, self.switch), (PLAIN_STEP, self.plain_release),
+                ("failing switch", self.failing_switch),
+                ("rollback --to legacy", self.rollback_to_legacy)]
 
     def step_quietly(self, name: str, action) -> None:
         try:
@@ -312,7 +321,8 @@ def check_usage(args) -> None:
 def run(args) -> tuple[int, dict]:
     rehearsal = Rehearsal(args.scale, args.report, log=_log,
                           interrupt=getattr(args, "interrupt", DEFAULT_INTERRUPT),
-                          engine=engine_of(args), gateway=getattr(args, "gateway", "stand-in"))
+                          engine=engine_of(args), gateway=getattr(args, "gateway", "stand-in"),
+                          stop_after=getattr(args, "stop_after", None))
     report = rehearsal.run(args.keep)
     switch_writes = [w for w in rehearsal.writes if w.step == SWITCH_STEP]
     report["picture"] = str(rehearse_report.picture(report.get("switch") or {}, switch_writes,

@@ -142,3 +142,20 @@ def test_the_plain_release_is_in_the_table_and_any_refusal_or_failure_fails_the_
                 {"replaced": ["gateway", "web"]}):
         assert not plain_release_passed({**plain, **bad}), bad
         assert not all_passed({**good, "plainRelease": {**plain, **bad}}), bad
+
+
+def test_a_rehearsal_stopped_after_the_switch_is_judged_on_the_steps_it_ran():
+    """--stop-after: the failing switch and rollback --to did not run, so their checks do not
+    fail it; without it, their absence does; the real API's count is always judged."""
+    from ops.rehearse.checks import all_passed
+    switched = {k: v for k, v in report().items() if k not in ("failingSwitch", "rollbackTo")}
+    switched["writes"] = {**switched["writes"], "check": {"notMigrated": 0},
+                          "servedByNewGateway": {"served": True}}
+    assert not all_passed(switched)
+    stopped = {**switched, "stoppedAfter": "switch under load"}
+    assert all_passed(stopped)
+    assert not all_passed({**stopped, "failingSwitch": {"hashEqual": False}})
+    real = {"acknowledged": 12, "found": 12, "history": {"served": True}}
+    assert all_passed({**stopped, "realApi": real})
+    assert not all_passed({**stopped, "realApi": {**real, "found": 11}})
+    assert not all_passed({**stopped, "realApi": {**real, "history": {"served": False}}})
