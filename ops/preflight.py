@@ -23,9 +23,10 @@ from config import naming
 from config import validation as v
 from config.docker_access import is_remote
 from config.locations import REPO_ROOT, writable_problem
+from config.service_settings import SECRETS_KEY
 from config.settings import MappingSource
 from config.stack_file import ConfigDoc, StackConfigError, stack_file
-from config.stack_settings import StackSettings, is_external, parse_stack
+from config.stack_settings import PLACEHOLDER, StackSettings, is_external, parse_stack
 from ops.remote_host import remote_problems, use_docker_access
 
 
@@ -59,7 +60,22 @@ def missing_stack_problem(project_dir: Path, stack: str, option: str = "") -> st
 def parsed(stack: str, doc: ConfigDoc) -> StackSettings:
     """The stack file through the program's one settings model (secret values present but
     encrypted: only their presence and storage are checked)."""
-    return parse_stack(stack, MappingSource(doc.config, doc.secret_keys()))
+    return parse_stack(stack, stack_file_source(doc))
+
+
+def stack_file_source(doc: ConfigDoc) -> MappingSource:
+    """The stack file as the engine gives it to the program, values unread: the entries of
+    meeshy:serviceSecrets, set one by one (`--secret --path`), stand as encrypted values (the
+    program's checks of their shape need the value, which only `pulumi up` decrypts), and the
+    section counts as secret as the engine counts it, unless an entry was set in plain text."""
+    config, secret = dict(doc.config), set(doc.secret_keys())
+    entries = config.get(SECRETS_KEY)
+    if isinstance(entries, dict) and entries:
+        if all(v.is_secure(value) for value in entries.values()):
+            secret.add(SECRETS_KEY)
+        config[SECRETS_KEY] = {name: PLACEHOLDER if v.is_secure(value) else value
+                               for name, value in entries.items()}
+    return MappingSource(config, secret)
 
 
 def settings_problems(stack: str, doc: ConfigDoc) -> list[str]:

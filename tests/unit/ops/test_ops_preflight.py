@@ -131,3 +131,20 @@ def test_a_key_both_models_read_is_named_once(tmp_path):
         "meeshy:release: expected a release label (letters, digits, '.', '_', '+', '-'; at most 64), "
         "got 'not a release'",
         "meeshy:backupDir: expected an absolute host path without '..', got 'relative/dir'"]
+
+
+def test_service_secrets_set_by_path_pass_and_one_set_in_plain_text_is_named(tmp_path):
+    """`pulumi config set --secret --path 'meeshy:serviceSecrets.<name>'` encrypts each entry,
+    not the section: the verbs read them as the engine does (present, encrypted, unread); an
+    entry set without --secret is stored in plain text and refused."""
+    project = make_project(tmp_path)
+    env = {"ENCRYPTION_MASTER_KEY": "encryptionKey", "TURN_SECRET": "turnSecret"}
+    edit(project, "staging", services={"gateway": {"secretEnv": env}},
+         serviceSecrets={"encryptionKey": {"secure": "v1:AAAA"}, "turnSecret": {"secure": "v1:BBBB"}})
+    for verb in ("deploy", "switch"):
+        check(cli.build_parser().parse_args([verb, "staging", "--project-dir", str(project)]))
+    edit(project, "staging", serviceSecrets={"encryptionKey": {"secure": "v1:AAAA"},
+                                             "turnSecret": "typed-in-clear-" + "x" * 24})
+    assert _refusal(project, "switch", "staging") == [
+        "meeshy:serviceSecrets: is stored in plain text; set its entries again with "
+        "`pulumi config set --secret --path 'meeshy:serviceSecrets.<name>' ...`"]
