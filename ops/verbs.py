@@ -46,7 +46,7 @@ def audit(args) -> tuple[int, object]:
 
 
 def _rehearsal_usage(args) -> None:
-    from ops.rehearse.run import check_usage
+    from ops.rehearse.verb import check_usage
     check_usage(args)
 
 
@@ -81,7 +81,7 @@ def _rehearsal_usage(args) -> None:
               help="with --docker-host: the file pinning the server's host key "
                    "(meeshy:dockerSsh.knownHosts)")))
 def rehearse(args) -> tuple[int, object]:
-    from ops.rehearse import run as rehearsal
+    from ops.rehearse import verb as rehearsal
     return rehearsal.run(args)
 
 
