@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from datetime import timedelta
 
 import pytest
@@ -22,7 +21,7 @@ from bson import ObjectId
 
 from legacy_data.dataset import insert_legacy_dataset
 from ops import smoke_user
-from ops.meeshy_api import Answer, ApiError, MeeshyApi
+from ops.meeshy_api import MeeshyApi
 from ops.smoke import CHECKS, format_result, smoke_check
 from testing.real_gateway import DATABASE, RealGatewayError, RealGatewayStack
 from testing.secret_scan import in_text
@@ -95,24 +94,6 @@ def test_a_migrated_user_logs_in_and_lists_its_conversations(env, token):
     assert str(env["participant"]["conversationId"]) in expected
 
 
-# DocumentDB's gateway sometimes resets the real gateway's connections right after a write
-# (its log: Prisma's "Connection pool for documentdb:27017 cleared ... Connection reset by peer"),
-# and the requests in flight then answer HTTP 500 for a second or two. A read is tried again only
-# for that cause, read from the gateway's own log; any other failure fails the test at once.
-DOCUMENTDB_RESET = "Connection reset by peer"
-
-
-def _despite_documentdb_resets(env, read, attempts: int = 3):
-    for attempt in range(attempts):
-        try:
-            return read()
-        except ApiError as error:
-            if (attempt == attempts - 1 or error.answer.status != 500
-                    or DOCUMENTDB_RESET not in env["stack"].log_tail(300)):
-                raise
-            time.sleep(2)
-
-
 def test_a_posted_message_is_acknowledged_stored_and_read_back(env, token):
     api, db, participant = env["api"], env["db"], env["participant"]
     conversation = str(participant["conversationId"])
@@ -122,7 +103,7 @@ def test_a_posted_message_is_acknowledged_stored_and_read_back(env, token):
     assert stored is not None, f"acknowledged id {message['id']} is not in the database"
     assert (stored["content"], stored["conversationId"], stored["senderId"]) == (
         content, participant["conversationId"], participant["_id"])
-    listed = _despite_documentdb_resets(env, lambda: api.messages(token, conversation, limit=10))
+    listed = api.messages(token, conversation, limit=10)
     assert listed and listed[0]["id"] == message["id"] and listed[0]["content"] == content
 
 
@@ -133,18 +114,13 @@ def test_the_migrated_messages_of_a_conversation_are_served(env, token):
         {"conversationId": conversation, "deletedAt": None, "content": {"$not": {"$regex": "^e2e "}}},
         {"_id": 1}).sort("createdAt", -1).limit(20)}
     assert migrated, "the chosen conversation has no live migrated message"
-    listed = {m["id"] for m in _despite_documentdb_resets(
-        env, lambda: env["api"].messages(token, str(conversation), limit=50))}
+    listed = {m["id"] for m in env["api"].messages(token, str(conversation), limit=50)}
     assert migrated <= listed
 
 
 def test_the_smoke_check_passes_on_the_migrated_data(env):
-    def checked():
-        result = smoke_check(env["api"], env["user"]["username"], env["password"])
-        if not result.ok:
-            raise ApiError(format_result(result), Answer(500, None))
-        return result
-    result = _despite_documentdb_resets(env, checked)
+    result = smoke_check(env["api"], env["user"]["username"], env["password"])
+    assert result.ok, format_result(result)
     assert [c.name for c in result.checks] == list(CHECKS)
     shown = json.dumps(result.to_dict()) + format_result(result)
     secret = {"userPassword": env["password"], "databasePassword": env["stack"].database.password}
