@@ -30,10 +30,8 @@ class Runner:
         return self._doc
 
 
-@pytest.mark.parametrize("production_on, restored_into, migrated", [
-    ("meeshy", "meeshy", True), ("meeshy_v2", "meeshy_v2", False)])
-def test_the_backup_goes_into_the_database_of_its_schema(tmp_path, monkeypatch, production_on,
-                                                          restored_into, migrated):
+def _stacks(tmp_path, monkeypatch, production_on: str) -> tuple[Runner, Runner]:
+    """Production deployed on `production_on` with one backup of it; staging beside it."""
     production_doc = _doc(production_on, "mongodb://127.0.0.1:1")
     production = Runner(tmp_path, "production", production_doc)
     staging = Runner(tmp_path, "staging", _doc("meeshy", "mongodb://127.0.0.1:2"))
@@ -42,6 +40,14 @@ def test_the_backup_goes_into_the_database_of_its_schema(tmp_path, monkeypatch, 
     monkeypatch.setattr(refresh, "latest_backup", lambda runner: (None, {
         "backupId": "b1", "archive": "/b/b1.archive.gz", "sha256": "0" * 64,
         "database": production_on, "documents": 7}))
+    return production, staging
+
+
+@pytest.mark.parametrize("production_on, restored_into, migrated", [
+    ("meeshy", "meeshy", True), ("meeshy_v2", "meeshy_v2", False)])
+def test_the_backup_goes_into_the_database_of_its_schema(tmp_path, monkeypatch, production_on,
+                                                          restored_into, migrated):
+    production, staging = _stacks(tmp_path, monkeypatch, production_on)
     restored, ran = [], []
     monkeypatch.setattr(refresh.data_ops, "digests", lambda server, database, timeout: {})
     monkeypatch.setattr(refresh.data_ops, "restore_and_verify",
@@ -57,14 +63,7 @@ def test_the_backup_goes_into_the_database_of_its_schema(tmp_path, monkeypatch, 
 def test_staging_target_is_kept_then_emptied_before_the_migration(tmp_path, monkeypatch):
     """What Meeshy's gateway wrote into staging's target database at its start is archived,
     dropped only as archived, and the report says where; then the migration runs."""
-    production_doc = _doc("meeshy", "mongodb://127.0.0.1:1")
-    production = Runner(tmp_path, "production", production_doc)
-    staging = Runner(tmp_path, "staging", _doc("meeshy", "mongodb://127.0.0.1:2"))
-    monkeypatch.setattr(refresh.snapshots, "current", lambda runner: Snapshot(
-        3, production_doc, load_release_settings("production", production_doc.plain_values()), ""))
-    monkeypatch.setattr(refresh, "latest_backup", lambda runner: (None, {
-        "backupId": "b1", "archive": "/b/b1.archive.gz", "sha256": "0" * 64,
-        "database": "meeshy", "documents": 7}))
+    production, staging = _stacks(tmp_path, monkeypatch, "meeshy")
     calls = []
     monkeypatch.setattr(refresh.data_ops, "restore_and_verify", lambda *a: {"verified": True})
     monkeypatch.setattr(refresh.data_ops, "digests", lambda server, database, timeout: calls.append(
