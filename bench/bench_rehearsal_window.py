@@ -3,7 +3,7 @@ it, side by side in one run: one `./meeshy rehearse --stop-after switch` per sca
 to the switch under load, then teardown), on the local engine with the local images.
 
     $MEESHY_VENV/bin/python bench/bench_rehearsal_window.py [--scales 1 10] [--report DIR]
-                                                            [--gateway stand-in|meeshy]
+                                                            [--gateway meeshy|stand-in]
 
 Per scale: the legacy documents, the clients' window (the rehearsal's load: first write not
 taken to the first taken after the last one), the switch's window (maintenance-on's start to
@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 WINDOW_PHASES = ("maintenance-on", "delta-migration", "release", "maintenance-off")
 
 
-def rehearse(scale: float, folder: Path, gateway: str = "stand-in") -> dict:
+def rehearse(scale: float, folder: Path, gateway: str = "meeshy") -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     clock = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "ops", "rehearse", "--scale", f"{scale:g}",
@@ -69,7 +69,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 10.0])
     parser.add_argument("--report", type=Path, default=Path("rehearsal-bench"))
-    parser.add_argument("--gateway", choices=("stand-in", "meeshy"), default="stand-in",
+    parser.add_argument("--gateway", choices=("meeshy", "stand-in"), default="meeshy",
                         help="the target release's gateway (rehearse --gateway)")
     args = parser.parse_args()
     print(f"machine load {os.getloadavg()[0]:.1f}; scales {args.scales}", flush=True)

@@ -21,7 +21,7 @@
     deploy STACK                  one update with the stack file, recorded as a snapshot
     teardown STACK --yes          destroy a stack that is not production (staging after a rehearsal)
     audit STACK --out DIR         capture today's compose production (takeover/audit/capture.py)
-    rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE|none] [--gateway meeshy]
+    rehearse [--scale 1] [--keep] [--report DIR] [--interrupt PHASE|none] [--gateway meeshy|stand-in]
              [--stop-after switch|plain-release|failing-switch|rollback-to]
              [--docker-host ssh://USER@HOST --ssh-key FILE --known-hosts FILE]
                                   the whole switch on the local Docker engine (or a server's,

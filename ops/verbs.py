@@ -68,10 +68,11 @@ def _rehearsal_usage(args) -> None:
           arg("--stop-after", choices=("switch", "plain-release", "failing-switch", "rollback-to"),
               help="end with this step (then teardown; no interrupted switch): a benchmark of "
                    "the switch alone at a large scale (bench/bench_rehearsal_window.py)"),
-          arg("--gateway", choices=("stand-in", "meeshy"), default="stand-in",
-              help="what the target release's gateway is: our stand-in on FerretDB (default), "
-                   "or Meeshy's own gateway (tools/build-gateway-image.sh) with both stacks on "
-                   "DocumentDB (tools/build-documentdb.sh), the load logged in through its API"),
+          arg("--gateway", choices=("meeshy", "stand-in"), default="meeshy",
+              help="what the target release's gateway is: Meeshy's own (default; "
+                   "tools/build-gateway-image.sh) with both stacks on DocumentDB "
+                   "(tools/build-documentdb.sh), the load logged in through its API; or our "
+                   "stand-in on FerretDB"),
           arg("--docker-host", metavar="ssh://USER@HOST[:PORT]",
               help="run both stacks on this server's engine, reached over SSH, and reach their "
                    "ports through ssh tunnels (default: the local engine)"),

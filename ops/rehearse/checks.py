@@ -125,9 +125,11 @@ def _history_after_switch(load, writes: list) -> dict:
     if not mine:
         return {"checked": False, "why": "Meeshy's gateway acknowledged no write in the switch"}
     last = mine[-1]
+    clock = time.monotonic()
     status, listed = _listed_ids(load, last.conversation)
     return {"checked": True, "messageId": last.message_id, "conversation": last.conversation,
-            "status": status, "served": last.message_id in listed}
+            "status": status, "served": last.message_id in listed,
+            "seconds": round(time.monotonic() - clock, 3)}
 
 
 def _listed_ids(load, conversation: str) -> tuple[int | None, set]:

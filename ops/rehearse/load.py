@@ -188,8 +188,13 @@ def list_messages(load: LoadGenerator, conversation: str, limit: int = 100) -> t
     return reply.status, data if isinstance(data, list) else []
 
 
+# Meeshy's gateway lists a conversation's messages in 2 to 5 s at x1 on DocumentDB (an idle
+# machine; longer under the rehearsal): a reader waits as a user's client would.
+READ_TIMEOUT_SECONDS = 30.0
+
+
 def read_history(load: LoadGenerator, user_id: str, conversation: str,
-                 limit: int = 100) -> tuple[int | None, list[str]]:
+                 limit: int = 20) -> tuple[int | None, list[str]]:
     """(status, ids of the conversation's newest messages) read through Meeshy's real API with
     `user_id`'s token (held by the load, or a login when none is): shows the messages written
     before and after the switch are served back through the gateway, not only stored."""
@@ -200,7 +205,7 @@ def read_history(load: LoadGenerator, user_id: str, conversation: str,
         return login.status, []     # refused, failed, or a stand-in (no login route)
     try:
         reply = exchange(load.port, load.host, "GET", f"{MESSAGES.format(conversation)}?limit={limit}",
-                         token=login.token)
+                         token=login.token, timeout=READ_TIMEOUT_SECONDS)
     except OSError:
         return None, []
     if reply.status == 401:

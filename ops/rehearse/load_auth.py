@@ -44,7 +44,7 @@ class Reply:
 
 
 def exchange(port: int, host: str, method: str, path: str, body: Any = None,
-             token: str | None = None) -> Reply:
+             token: str | None = None, timeout: float = REQUEST_TIMEOUT_SECONDS) -> Reply:
     """One request through Traefik's https port with the gateway's Host header. Any status is
     a Reply; no answer at all raises OSError (urllib's URLError is one)."""
     headers = {"Host": host, "Accept": "application/json"}
@@ -56,8 +56,7 @@ def exchange(port: int, host: str, method: str, path: str, body: Any = None,
     request = urllib.request.Request(f"https://{LOOPBACK}:{port}{path}", data=data,
                                      method=method, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT_SECONDS,
-                                    context=loopback_tls()) as answer:
+        with urllib.request.urlopen(request, timeout=timeout, context=loopback_tls()) as answer:
             return Reply(answer.status, _decoded(answer.read()))
     except urllib.error.HTTPError as error:
         retry_after = error.headers.get("Retry-After") if error.headers else None

@@ -76,8 +76,12 @@ def table(report: dict) -> str:
     lines += _steps_under_load(writes.get("byStep") or {})
     real = report.get("realApi")
     if real:    # only when the target release ran Meeshy's real gateway
+        history = real.get("history") or {}
+        read = (f"; its newest after the switch read back through its API: {history['served']} "
+                f"(HTTP {history['status']}, {history.get('seconds', 0):.1f} s)"
+                if history.get("checked") else "")
         lines.append(f"  real API (Meeshy's gateway): {real['acknowledged']} acknowledged, "
-                     f"{real['found']} found by id")
+                     f"{real['found']} found by id{read}")
     plain = report.get("plainRelease")
     if plain:
         lines.append(f"  plain release (no migration, no maintenance) in {plain['seconds']:.1f} s: "

@@ -25,7 +25,7 @@ def check_usage(args) -> None:
 def run(args) -> tuple[int, dict]:
     rehearsal = Rehearsal(args.scale, args.report, log=_log,
                           interrupt=getattr(args, "interrupt", DEFAULT_INTERRUPT),
-                          engine=engine_of(args), gateway=getattr(args, "gateway", "stand-in"),
+                          engine=engine_of(args), gateway=getattr(args, "gateway", "meeshy"),
                           stop_after=getattr(args, "stop_after", None))
     report = rehearsal.run(args.keep)
     switch_writes = [w for w in rehearsal.writes if w.step == SWITCH_STEP]

@@ -147,6 +147,7 @@ def rehearsal(ssh_host, tmp_path_factory):
     out = tmp_path_factory.mktemp("rehearsal-ssh")
     done = subprocess.run(
         [sys.executable, "-m", "ops", "rehearse", "--scale", str(SCALE), "--report", str(out),
+         "--gateway", "stand-in",
          "--docker-host", ssh_host.docker_host, "--ssh-key", ssh_host.key,
          "--known-hosts", ssh_host.known_hosts],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800,

@@ -86,6 +86,10 @@ def test_the_real_apis_line_shows_only_when_the_real_gateway_ran():
     with_real = dict(report(), realApi={"acknowledged": 37, "found": 35})
     assert "  real API (Meeshy's gateway): 37 acknowledged, 35 found by id" in \
         table(with_real).splitlines()
+    read = {"checked": True, "served": True, "status": 200, "seconds": 3.25}
+    assert ("  real API (Meeshy's gateway): 37 acknowledged, 35 found by id; its newest after the "
+            "switch read back through its API: True (HTTP 200, 3.2 s)") in \
+        table(dict(with_real, realApi={**with_real["realApi"], "history": read})).splitlines()
 
 
 def test_a_refusal_by_prisma_is_named_in_the_table():
