@@ -12,7 +12,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[3]
 COPIED = ("tools/lib.sh", "tools/build-common.sh", "tools/build-images.sh", "tools/build-prisma.sh",
           "tools/prisma-generate.sh", "tools/prisma-engine", "images/debian-base", "images/standin",
           "images/tools", "migration", "steps", "VERSION", "tools/build-documentdb.sh",
-          "tools/build-mongo-tools.sh", "images/documentdb", "images/database",
+          "tools/build-mongo-tools.sh", "tools/documentdb", "images/documentdb", "images/database",
           "tools/build-gateway-image.sh", "images/gateway")
 
 
@@ -64,6 +64,12 @@ def test_a_tag_changes_exactly_when_what_its_image_is_built_from_changes(tmp_pat
         entrypoint.write("# another entrypoint\n")
     documentdb = listed(repo, tmp_path / "cache")
     assert changed(standin, documentdb) == {"mongo@documentdb"}
+
+    with (repo / "tools/documentdb/gateway-one-listener.patch").open("a") as patch:
+        patch.write("\n")
+    patched = listed(repo, tmp_path / "cache")
+    assert changed(documentdb, patched) == {"mongo@documentdb"}
+    documentdb = patched
 
     (repo / "images/gateway/Dockerfile").write_text("# another recipe of the real gateway\n")
     assert changed(documentdb, listed(repo, tmp_path / "cache")) == {"gateway@meeshy"}
