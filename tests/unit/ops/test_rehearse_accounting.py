@@ -122,3 +122,28 @@ def test_the_load_reads_retry_after_from_real_answers(tmp_path):
         (201, "acknowledged", None), (503, "refused", None),
         (503, "failed", "HTTP 503 without Retry-After"), (502, "failed", "HTTP 502")]
     assert got[0].message_id and all(w.answered >= w.at for w in got)
+
+
+def test_the_real_apis_count_covers_the_writes_the_last_match_looked_for():
+    """A write Meeshy's gateway acknowledged after the last match (the load stops a moment
+    later) was looked for nowhere: it is neither counted as found nor as missing."""
+    from ops.rehearse.under_load import LoadThroughSteps
+
+    class StoppedLoad:
+        accounts = {"u1": ("ada1", "pw")}
+
+        def __init__(self, writes):
+            self.writes = writes
+
+        def stop(self):
+            return list(self.writes)
+
+    seen = Write(1.0, 200, "acknowledged", str(ObjectId()), "c1", answered=1.1, step="switch under load")
+    later = Write(2.0, 200, "acknowledged", str(ObjectId()), "c1", answered=2.1, step="switch under load")
+    seen.api = later.api = "meeshy"
+    through = LoadThroughSteps.__new__(LoadThroughSteps)
+    through.load, through.matched, through.finished = StoppedLoad([seen, later]), {}, None
+    through.looked_for, through.found = [seen], {seen.message_id}
+    report = {"realApi": {"history": {"served": True}}}
+    through.finish(report)
+    assert report["realApi"] == {"acknowledged": 1, "found": 1, "history": {"served": True}}
