@@ -195,7 +195,7 @@ READ_TIMEOUT_SECONDS = 90.0
 
 
 def read_history(load: LoadGenerator, user_id: str, conversation: str,
-                 limit: int = 20) -> tuple[int | None, list[str]]:
+                 limit: int = 100) -> tuple[int | None, list[str]]:
     """(status, ids of the conversation's newest messages) read through Meeshy's real API with
     `user_id`'s token (held by the load, or a login when none is): shows the messages written
     before and after the switch are served back through the gateway, not only stored."""
