@@ -26,6 +26,7 @@ from config.stack_file import ConfigDoc, project_name, stack_file
 from ops.automation import stack_secrets
 from ops.automation.env import REPO_ROOT, OpsEnvironment
 from ops.automation.ledger import Ledger, now_iso
+from ops.automation.timeline import ResourceTimeline
 
 MESSAGE_PREFIX = "meeshy-ops"
 # Enforced on every preview and update ops makes (a violation stops it before any change).
@@ -71,6 +72,7 @@ class PhaseResult:
     steps: dict = field(default_factory=dict)       # backup/migration/healthGate -> seconds
     error: str | None = None
     overrun: bool = False
+    timeline: dict = field(default_factory=dict)    # timeline.ResourceTimeline.summary()
 
 
 class _StepTimer:
@@ -173,7 +175,7 @@ class StackRunner:
            deadline: float) -> PhaseResult:
         """One update with `doc`; `deadline` is a time.monotonic() value."""
         config_path = doc.write(self.ledger.scratch(f"{op_id}-{phase}.yaml"))
-        timer = _StepTimer()
+        timer, timeline = _StepTimer(), ResourceTimeline()
         started_iso, clock = now_iso(), time.monotonic()
         fired = threading.Event()
         done = threading.Event()
@@ -200,7 +202,9 @@ class StackRunner:
         before = self.latest_version() or 0
         try:
             result = self.stack.up(config_file=str(config_path), message=self.message(op_id, phase),
-                                   policy_packs=self.policy_packs, on_event=timer, color="never",
+                                   policy_packs=self.policy_packs,
+                                   on_event=lambda event: (timer(event), timeline(event)),
+                                   color="never",
                                    suppress_progress=True,
                                    on_output=lambda line: None)
             outputs = {k: v.value for k, v in result.outputs.items() if not v.secret}
@@ -217,7 +221,7 @@ class StackRunner:
                      + (f"; {error}" if error else ""))
         phase_result = PhaseResult(phase, version, ok, started_iso, now_iso(),
                                    round(time.monotonic() - clock, 3), outputs, dict(timer.seconds),
-                                   error, fired.is_set())
+                                   error, fired.is_set(), timeline.summary())
         if version is not None:
             if ok:
                 self.ledger.keep_config(version, config_path)

@@ -26,6 +26,16 @@ def prisma_line(prisma: dict) -> str:
         f" in {round(prisma.get('seconds') or 0, 2)} s"
 
 
+def timeline_line(timeline: dict, longest: int = 4) -> str:
+    """Where a phase's update spent its time: the engine's start, its longest steps (at the
+    second they began), the rest."""
+    steps = sorted(timeline.get("steps") or [], key=lambda s: -s["seconds"])[:longest]
+    named = ", ".join(f"{s['name']} {s['op']} {s['seconds']:.1f} s at {s['start']:.1f}"
+                      for s in sorted(steps, key=lambda s: s["start"]))
+    return (f"engine start {timeline.get('engineStart', 0):.1f} s"
+            + (f"; {named}" if named else "") + f"; tail {timeline.get('tail', 0):.1f} s")
+
+
 def table(report: dict) -> str:
     lines = [f"rehearsal {report['id']} at scale {report['scale']}: {report['result']} "
              f"in {report.get('seconds', 0):.1f} s  (production {report['stacks']['production']}, "
@@ -41,6 +51,8 @@ def table(report: dict) -> str:
             state = 'ok' if phase['ok'] else 'FAILED'
             lines.append(f"    {phase['name']:<26} {phase['seconds']:>8.1f}  {state}"
                          + (f"  ({steps})" if steps else ""))
+            if phase.get("timeline"):
+                lines.append(f"      {timeline_line(phase['timeline'])}")
         window = switch.get("writeUnavailability") or {}
         moved = switch.get("documentsMovedInWindow") or {}
         lines.append(f"    write-unavailability window {window.get('seconds', 0):.1f} s; the delta pass in "

@@ -207,6 +207,7 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
                               snapshot=phase.snapshot, deadline=switch.deadline)
     record = {"name": phase.name, "start": result.started, "end": result.ended,
               "seconds": result.seconds, "version": result.version, "steps": result.steps,
+              **({"timeline": result.timeline} if result.timeline else {}),
               "ok": result.ok}
     switch.report["phases"].append(record)
     if on_phase is not None:

@@ -163,3 +163,17 @@ def test_a_rehearsal_stopped_after_the_switch_is_judged_on_the_steps_it_ran():
     assert all_passed({**stopped, "realApi": real})
     assert not all_passed({**stopped, "realApi": {**real, "found": 11}})
     assert not all_passed({**stopped, "realApi": {**real, "history": {"served": False}}})
+
+
+def test_a_phases_timeline_shows_its_engine_start_its_longest_steps_and_its_tail():
+    timed = report()
+    steps = [{"name": f"s{n}", "op": "create", "start": float(n), "seconds": float(n)}
+             for n in range(1, 7)]
+    timed["switch"]["phases"][3]["timeline"] = {"engineStart": 2.5, "tail": 0.75,
+                                                "steps": steps, "otherSteps": 9}
+    lines = table(timed).splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("release "))
+    assert lines[at + 1].strip() == ("engine start 2.5 s; s3 create 3.0 s at 3.0, s4 create 4.0 s "
+                                     "at 4.0, s5 create 5.0 s at 5.0, s6 create 6.0 s at 6.0; "
+                                     "tail 0.8 s")
+    assert "engine start" not in table(report())

@@ -1,0 +1,60 @@
+"""Where an update's time goes: every resource step the engine ran, from its event stream.
+
+A switch's window is a few updates long; its report says how long each one took and, here,
+what took that time inside it: the engine's start (the program run, plugins, the diff) before
+the first step, each step that changed something (create, update, replace, delete) with its
+start and length, and the tail after the last one. Steps that change nothing are left out.
+"""
+from __future__ import annotations
+
+import time
+
+from pulumi.automation.events import OpType
+
+# Steps shorter than this are counted in `otherSteps`, not listed: a phase runs dozens of
+# instant ones (a label, a network alias) and the report would drown in them.
+LISTED_SECONDS = 0.5
+_SKIPPED_OPS = {OpType.SAME, OpType.READ, OpType.REFRESH}
+
+
+def step_name(urn: str) -> str:
+    """The resource's own name, which is what the program declares (e.g. `gateway-handover`)."""
+    return urn.rsplit("::", 1)[-1]
+
+
+class ResourceTimeline:
+    """An on_event callback; `summary()` after the update."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self.clock = clock
+        self.began = clock()
+        self.running: dict[tuple[str, str], float] = {}
+        self.steps: list[dict] = []
+
+    def __call__(self, event) -> None:
+        pre, done = event.resource_pre_event, event.res_outputs_event
+        failed = event.res_op_failed_event
+        meta = (pre or done or failed).metadata if (pre or done or failed) else None
+        if meta is None or meta.op in _SKIPPED_OPS:
+            return
+        key, now = (meta.urn, str(meta.op.value)), self.clock()
+        if pre:
+            self.running[key] = now
+            return
+        started = self.running.pop(key, None)
+        if started is None:
+            return
+        self.steps.append({"name": step_name(meta.urn), "op": str(meta.op.value),
+                           "start": round(started - self.began, 3),
+                           "seconds": round(now - started, 3), **({"failed": True} if failed else {})})
+
+    def summary(self) -> dict:
+        """`engineStart`: seconds before the first step began; `tail`: after the last one ended;
+        `steps`: the steps of LISTED_SECONDS or more, in the order they started."""
+        ended = self.clock() - self.began
+        ordered = sorted(self.steps, key=lambda s: s["start"])
+        listed = [s for s in ordered if s["seconds"] >= LISTED_SECONDS]
+        first = ordered[0]["start"] if ordered else ended
+        last = max((s["start"] + s["seconds"] for s in ordered), default=ended)
+        return {"engineStart": round(first, 3), "tail": round(max(0.0, ended - last), 3),
+                "steps": listed, "otherSteps": len(ordered) - len(listed)}
