@@ -171,13 +171,15 @@ def docker_name(names: StackNames, spec: ContainerSpec, network: Any, start_inte
 def stack_container(names: StackNames, spec: ContainerSpec, network: Any, *,
                     provider: pulumi.ProviderResource, parent: pulumi.Resource,
                     depends_on: Sequence[pulumi.Resource] = (),
-                    start_interval: bool = True, docker_host: str | None = None) -> docker.Container:
+                    start_interval: bool = True, docker_host: str | None = None,
+                    quiet: str | None = None) -> docker.Container:
+    """`quiet`: handover.maintenance_test, for the clearing of a rolling container's name."""
     fixed = names.container(spec.service)
     h = spec.health
     name = docker_name(names, spec, network, start_interval)
     if spec.rolling:
         depends_on = [*depends_on, clear_command(fixed, name, docker_host, parent=parent,
-                                                 depends_on=depends_on)]
+                                                 depends_on=depends_on, quiet=quiet)]
     grace = spec.stop_grace_seconds or (ROLLING_STOP_SECONDS if spec.rolling else None)
     return docker.Container(
         fixed,

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.platform.containers import ContainerSpec, stack_container
+from components.platform.handover import maintenance_test
 from config.naming import StackNames
 from config.settings import Settings
 
@@ -37,4 +38,5 @@ class StackContext:
         return stack_container(self.names, spec, self.network, provider=self.provider,
                                parent=parent, depends_on=depends_on,
                                start_interval=self.settings.health_start_interval,
-                               docker_host=self.settings.docker_host)
+                               docker_host=self.settings.docker_host,
+                               quiet=maintenance_test(self.names, self.settings.docker_host))

@@ -10,7 +10,7 @@ from components.platform.admin import AdminUis, AdminUisArgs
 from components.platform.app_service import AppService, AppServiceArgs
 from components.platform.context import StackContext
 from components.platform.coturn import Coturn, CoturnArgs
-from components.platform.handover import handover_command
+from components.platform.handover import handover_command, maintenance_test
 from components.platform.maintenance import Maintenance, MaintenanceArgs
 from components.platform.mongo import MongoReplicaSet, MongoReplicaSetArgs
 from components.platform.redis import Redis, RedisArgs
@@ -86,7 +86,8 @@ class MeeshyPlatform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
         self.handovers = [
             handover_command(f"{s.names.prefix}-{name}", app.container, s.docker_host,
-                             parent=self, after=[self.release.gate] if self.release else [])
+                             parent=self, after=[self.release.gate] if self.release else [],
+                             quiet=maintenance_test(s.names, s.docker_host))
             for name, app in self.apps.items() if app.rolling]
         self.maintenance = Maintenance(
             f"{s.names.prefix}-maintenance",

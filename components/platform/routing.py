@@ -13,6 +13,9 @@ from config.naming import STACK_LABEL, StackNames
 CERT_RESOLVER = "letsencrypt"
 ENTRYPOINT = "websecure"
 MAINTENANCE_PRIORITY = 100000   # above any rule-length priority Traefik computes
+# The file Traefik's file provider watches: the shared middlewares, and the maintenance page's
+# router while maintenance is on (maintenance_route.py).
+DYNAMIC_CONFIG_PATH = "/etc/traefik/dynamic.yaml"
 # The stack's retry middleware (defined by the labels of each rolling container, identical on
 # all of them, so Traefik merges them). Traefik retries only a request it could not send: one
 # that reached a stopping container's closed port goes to the other server, and no write is

@@ -10,7 +10,14 @@ import pulumi
 
 from components.platform.containers import ContainerSpec, Mount, Publish, health_of, spec_mounts
 from components.platform.context import StackContext
-from components.platform.routing import CERT_RESOLVER, basic_auth_labels, cert_resolver, merge, router_labels
+from components.platform.routing import (
+    CERT_RESOLVER,
+    DYNAMIC_CONFIG_PATH,
+    basic_auth_labels,
+    cert_resolver,
+    merge,
+    router_labels,
+)
 from components.platform.volumes import stack_volume
 from config.naming import STACK_LABEL
 from config.settings import Settings
@@ -18,7 +25,6 @@ from config.settings import Settings
 ACME_STORAGE = "/letsencrypt/acme.json"
 # Production's file provider beside the docker provider: middlewares shared by every router
 # (HEAD's routers use `compress@file`). Uploaded at create, so it changes only with the code.
-DYNAMIC_CONFIG_PATH = "/etc/traefik/dynamic.yaml"
 DYNAMIC_CONFIG = """http:
   middlewares:
     compress:

@@ -90,3 +90,74 @@ def test_the_name_is_cleared_of_a_container_left_pending_deletion(tmp_path):
 def test_a_free_name_needs_no_clearing(tmp_path):
     done = _run(tmp_path, handover.clear_script("app-0"), "gone")
     assert done.returncode == 0 and not (tmp_path / "calls").exists()
+
+
+QUIET = 'test -e "$QUIET_FILE"'
+
+
+def _run_quiet(tmp_path, script, status, quiet: bool, then=""):
+    (tmp_path / "quiet").unlink(missing_ok=True)
+    if quiet:
+        (tmp_path / "quiet").touch()
+    os.environ["QUIET_FILE"] = str(tmp_path / "quiet")
+    try:
+        return _run(tmp_path, script, status, then=then)
+    finally:
+        del os.environ["QUIET_FILE"]
+
+
+def _sleeps(tmp_path: Path, script: str) -> str:
+    """The script with `sleep` recording its calls."""
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    return script.replace("sleep ", f'echo sleep >> {tmp_path / "sleeps"}; sleep ')
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_under_maintenance_the_drain_marks_the_old_container_and_skips_the_waits(tmp_path, quiet):
+    script = _sleeps(tmp_path, handover.drain_script("app-0", quiet=QUIET))
+    done = _run_quiet(tmp_path, script, "healthy", quiet, then="healthy")   # never unhealthy
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "calls").read_text().split() == ["exec", "app-0", "touch", handover.DRAIN_MARKER]
+    waited = "waited for unhealthy" in done.stderr
+    assert waited is not quiet
+    assert (tmp_path / "sleeps").exists() is not quiet
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_under_maintenance_the_create_does_not_wait_for_traefik(tmp_path, quiet):
+    script = _sleeps(tmp_path, handover.ready_script("app-1", quiet=QUIET))
+    done = _run_quiet(tmp_path, script, "healthy", quiet)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "sleeps").exists() is not quiet
+
+
+def test_the_maintenance_test_holds_exactly_while_the_pages_route_is_in_traefiks_file(
+        tmp_path, monkeypatch):
+    """Run against the files maintenance_route writes: the routed one and the base one."""
+    from components.platform import maintenance_route
+    from config.settings import load_settings
+    from testing.mock_pulumi import EXAMPLE_SECRETS, stack_file_config
+
+    settings = load_settings("production", {**stack_file_config("production"), **EXAMPLE_SECRETS})
+    names = settings.names
+    dynamic = tmp_path / "dynamic.yaml"
+    monkeypatch.setattr(handover, "DYNAMIC_CONFIG_PATH", str(dynamic))
+    test = handover.maintenance_test(names)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # `docker exec CONTAINER CMD...` runs CMD here; a container other than Traefik's is absent.
+    (bin_dir / "docker").write_text(
+        f'#!/bin/sh\n[ "$2" = "{names.container("traefik")}" ] || exit 1\nshift 2; exec "$@"\n')
+    (bin_dir / "docker").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+    def holds() -> bool:
+        return subprocess.run(["sh", "-c", test], env=env, timeout=30).returncode == 0
+
+    routed = maintenance_route.routed_config(settings, 8080, None)
+    dynamic.write_text(routed)
+    assert holds()
+    dynamic.write_text(maintenance_route.DYNAMIC_CONFIG)
+    assert not holds()
+    dynamic.unlink()
+    assert not holds()
