@@ -3,6 +3,7 @@ program's settings model (config/stack_settings.py): its declared ports, the nam
 the host paths and volumes it mounts, and the ports every other stack declares on the same host."""
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -28,6 +29,18 @@ def declared_mounts(model: StackSettings) -> frozenset[str]:
 
 
 def stack_facts(stack: str, project_dir: Path = PROJECT_DIR) -> StackFacts:
+    """The facts of `stack`, parsed again only when a stack file changed: every rule asks for
+    them for every resource, and parsing every stack file each time made the policy pack the
+    larger part of an update (a no-change `pulumi up` of a rehearsal stack: 8.4 s with it,
+    2.9 s without)."""
+    files = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size)
+                  for path in sorted(Path(project_dir).glob("Pulumi.*.yaml")))
+    return _facts(stack, Path(project_dir), files)
+
+
+@functools.lru_cache(maxsize=32)
+def _facts(stack: str, project_dir: Path, files: tuple) -> StackFacts:
+    """`files` (name, mtime, size of each stack file) is only the cache's key."""
     model = parse_stack(stack, stack_config(stack_file(project_dir, stack)), platform=True)
     others = {}
     for path in sorted(project_dir.glob("Pulumi.*.yaml")):

@@ -211,3 +211,19 @@ def test_the_pack_wires_every_rule(monkeypatch, graph):
     seen.clear()
     by_name["meeshy-host-ports-isolated"].validate(stack_args, seen.append)
     assert seen == []
+
+
+def test_stack_facts_are_read_once_and_again_when_a_stack_file_changes(tmp_path, monkeypatch):
+    import policy.stack_files as stack_files
+
+    (tmp_path / "Pulumi.a.yaml").write_text("config:\n  meeshy:ports: {http: 81, https: 444}\n")
+    reads = []
+    real = stack_files.parse_stack
+    monkeypatch.setattr(stack_files, "parse_stack", lambda *a, **k: reads.append(a[0]) or real(*a, **k))
+    for _ in range(5):
+        assert stack_facts("a", tmp_path).declared_ports == {81, 444}
+    assert reads == ["a"]
+    (tmp_path / "Pulumi.b.yaml").write_text("config:\n  meeshy:ports: {http: 82, https: 445}\n")
+    assert stack_facts("a", tmp_path).other_stacks_ports == {"b": {82, 445}}
+    (tmp_path / "Pulumi.a.yaml").write_text("config:\n  meeshy:ports: {http: 83, https: 446}\n")
+    assert stack_facts("a", tmp_path).declared_ports == {83, 446}
