@@ -21,6 +21,7 @@ from pulumi import automation as auto
 from pulumi.automation.events import OpType
 
 from components.release.local_command import COMMAND_TYPE
+from config import naming
 from config.locations import with_project_tools
 from config.stack_file import ConfigDoc, project_name, stack_file
 from ops.automation import stack_secrets
@@ -175,7 +176,7 @@ class StackRunner:
            deadline: float) -> PhaseResult:
         """One update with `doc`; `deadline` is a time.monotonic() value."""
         config_path = doc.write(self.ledger.scratch(f"{op_id}-{phase}.yaml"))
-        timer, timeline = _StepTimer(), ResourceTimeline()
+        timer, timeline = _StepTimer(), ResourceTimeline(prefix=f"{naming.PREFIX}-{self.stack_name}-")
         started_iso, clock = now_iso(), time.monotonic()
         fired = threading.Event()
         done = threading.Event()

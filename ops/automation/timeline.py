@@ -17,16 +17,18 @@ LISTED_SECONDS = 0.5
 _SKIPPED_OPS = {OpType.SAME, OpType.READ, OpType.REFRESH}
 
 
-def step_name(urn: str) -> str:
-    """The resource's own name, which is what the program declares (e.g. `gateway-handover`)."""
-    return urn.rsplit("::", 1)[-1]
+def step_name(urn: str, prefix: str = "") -> str:
+    """The resource's own name without the stack's prefix (`meeshy-<stack>-`), which every name
+    of the program starts with: `gateway-handover`, `release-migration-run`."""
+    name = urn.rsplit("::", 1)[-1]
+    return name[len(prefix):] if prefix and name.startswith(prefix) else name
 
 
 class ResourceTimeline:
     """An on_event callback; `summary()` after the update."""
 
-    def __init__(self, clock=time.monotonic) -> None:
-        self.clock = clock
+    def __init__(self, prefix: str = "", clock=time.monotonic) -> None:
+        self.prefix, self.clock = prefix, clock
         self.began = clock()
         self.running: dict[tuple[str, str], float] = {}
         self.steps: list[dict] = []
@@ -44,7 +46,7 @@ class ResourceTimeline:
         started = self.running.pop(key, None)
         if started is None:
             return
-        self.steps.append({"name": step_name(meta.urn), "op": str(meta.op.value),
+        self.steps.append({"name": step_name(meta.urn, self.prefix), "op": str(meta.op.value),
                            "start": round(started - self.began, 3),
                            "seconds": round(now - started, 3), **({"failed": True} if failed else {})})
 

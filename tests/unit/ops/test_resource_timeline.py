@@ -5,7 +5,7 @@ from pulumi.automation.events import OpType
 
 from ops.automation.timeline import ResourceTimeline
 
-URN = "urn:pulumi:prod::meeshy::meeshy:platform:Platform$docker:index/container:Container::"
+URN = "urn:pulumi:prod::meeshy::meeshy:platform:Platform$docker:index/container:Container::meeshy-prod-"
 
 
 class Clock:
@@ -25,7 +25,7 @@ def event(kind, name, op):
 
 def test_steps_are_timed_from_the_update_start_and_short_or_unchanged_ones_are_only_counted():
     clock = Clock()
-    timeline = ResourceTimeline(clock)
+    timeline = ResourceTimeline("meeshy-prod-", clock)
     clock.now = 103.0      # the program ran and the engine diffed for 3 s
     timeline(event("resource_pre_event", "gateway", OpType.CREATE_REPLACEMENT))
     timeline(event("resource_pre_event", "network", OpType.SAME))
@@ -50,6 +50,6 @@ def test_steps_are_timed_from_the_update_start_and_short_or_unchanged_ones_are_o
 
 def test_an_update_that_ran_no_step_is_all_engine_start():
     clock = Clock()
-    timeline = ResourceTimeline(clock)
+    timeline = ResourceTimeline("meeshy-prod-", clock)
     clock.now = 104.0
     assert timeline.summary() == {"engineStart": 4.0, "tail": 0.0, "steps": [], "otherSteps": 0}
