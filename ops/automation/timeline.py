@@ -15,6 +15,9 @@ from pulumi.automation.events import OpType
 # instant ones (a label, a network alias) and the report would drown in them.
 LISTED_SECONDS = 0.5
 _SKIPPED_OPS = {OpType.SAME, OpType.READ, OpType.REFRESH}
+# Components (the project's `meeshy:` types, the stack) and providers do no work of their own:
+# a component's step spans its children's.
+_GROUPING_TYPES = ("meeshy:", "pulumi:")
 
 
 def step_name(urn: str, prefix: str = "") -> str:
@@ -37,7 +40,7 @@ class ResourceTimeline:
         pre, done = event.resource_pre_event, event.res_outputs_event
         failed = event.res_op_failed_event
         meta = (pre or done or failed).metadata if (pre or done or failed) else None
-        if meta is None or meta.op in _SKIPPED_OPS:
+        if meta is None or meta.op in _SKIPPED_OPS or meta.type.startswith(_GROUPING_TYPES):
             return
         key, now = (meta.urn, str(meta.op.value)), self.clock()
         if pre:

@@ -16,8 +16,8 @@ class Clock:
         return self.now
 
 
-def event(kind, name, op):
-    meta = SimpleNamespace(urn=URN + name, op=op, type="docker:index/container:Container")
+def event(kind, name, op, type_="docker:index/container:Container"):
+    meta = SimpleNamespace(urn=URN + name, op=op, type=type_)
     fields = {"resource_pre_event": None, "res_outputs_event": None, "res_op_failed_event": None}
     fields[kind] = SimpleNamespace(metadata=meta)
     return SimpleNamespace(**fields)
@@ -28,6 +28,7 @@ def test_steps_are_timed_from_the_update_start_and_short_or_unchanged_ones_are_o
     timeline = ResourceTimeline("meeshy-prod-", clock)
     clock.now = 103.0      # the program ran and the engine diffed for 3 s
     timeline(event("resource_pre_event", "gateway", OpType.CREATE_REPLACEMENT))
+    timeline(event("resource_pre_event", "release", OpType.CREATE, "meeshy:release:Release"))
     timeline(event("resource_pre_event", "network", OpType.SAME))
     timeline(event("res_outputs_event", "network", OpType.SAME))
     timeline(event("resource_pre_event", "web", OpType.UPDATE))
@@ -38,11 +39,12 @@ def test_steps_are_timed_from_the_update_start_and_short_or_unchanged_ones_are_o
     timeline(event("resource_pre_event", "old-gateway", OpType.DELETE))
     clock.now = 112.5
     timeline(event("res_op_failed_event", "old-gateway", OpType.DELETE))
+    timeline(event("res_outputs_event", "release", OpType.CREATE, "meeshy:release:Release"))
     clock.now = 114.0
     summary = timeline.summary()
     assert summary["engineStart"] == 3.0
     assert summary["tail"] == 1.5
-    assert summary["otherSteps"] == 1          # web's 0.2 s; the unchanged network not at all
+    assert summary["otherSteps"] == 1          # web's 0.2 s; the network and component not at all
     assert summary["steps"] == [
         {"name": "gateway", "op": "create-replacement", "start": 3.0, "seconds": 7.0},
         {"name": "old-gateway", "op": "delete", "start": 10.0, "seconds": 2.5, "failed": True}]
