@@ -158,6 +158,15 @@ def write_json(report: dict, directory: Path) -> Path:
     return path
 
 
+def phase_bars(phase: dict, start: float) -> list[tuple[float, float, float, float]]:
+    """(left, width, height, alpha) of a phase's bars: the whole update, light when its timeline
+    is known, and each listed step over it, dark: the work against the engine's own time."""
+    timeline = phase.get("timeline")
+    bars = [(start, max(phase["seconds"], 0.1), 0.8, 0.35 if timeline else 1.0)]
+    return bars + [(start + step["start"], step["seconds"], 0.45, 1.0)
+                   for step in (timeline or {}).get("steps") or []]
+
+
 def picture(switch: dict, writes: list, path: Path) -> Path | None:
     """The switch's phases as bars on a time axis (seconds from the switch's start), the window
     shaded, and the writes per second by outcome stacked below."""
@@ -172,11 +181,15 @@ def picture(switch: dict, writes: list, path: Path) -> Path | None:
                                                   gridspec_kw={"height_ratios": [1, 1.3]})
     for row, phase in enumerate(switch["phases"]):
         start = epoch(phase["start"]) - origin
-        phases_ax.barh(row, max(phase["seconds"], 0.1), left=start,
-                       color="tab:blue" if phase["ok"] else "tab:red")
+        colour = "tab:blue" if phase["ok"] else "tab:red"
+        for left, width, height, alpha in phase_bars(phase, start):
+            phases_ax.barh(row, width, left=left, height=height, color=colour, alpha=alpha)
         phases_ax.text(start, row, f" {phase['name']} {phase['seconds']:.1f} s", va="center", fontsize=8)
     phases_ax.set_yticks([])
     phases_ax.set_title(f"switch of {switch.get('stack')}: {switch.get('result')}")
+    if any(phase.get("timeline") for phase in switch["phases"]):
+        phases_ax.set_xlabel("dark: the update's steps of 0.5 s or more; light: the rest of the "
+                             "update (the engine's start, short steps, its tail)", fontsize=8)
     _writes_per_second(writes_ax, writes, origin)
     window = switch.get("writeUnavailability")
     if window:

@@ -6,7 +6,7 @@ import datetime as dt
 
 from ops.rehearse.accounting import summary
 from ops.rehearse.load import Write
-from ops.rehearse.report import epoch, picture, table
+from ops.rehearse.report import epoch, phase_bars, picture, table
 
 T0 = dt.datetime(2026, 11, 26, 10, 0, 0, tzinfo=dt.timezone.utc)
 
@@ -177,3 +177,11 @@ def test_a_phases_timeline_shows_its_engine_start_its_longest_steps_and_its_tail
                                      "at 4.0, s5 create 5.0 s at 5.0, s6 create 6.0 s at 6.0; "
                                      "tail 0.8 s")
     assert "engine start" not in table(report())
+
+
+def test_a_phases_bars_put_its_steps_over_the_whole_update():
+    phase = {"name": "release", "seconds": 19.5, "ok": True}
+    assert phase_bars(phase, 40.0) == [(40.0, 19.5, 0.8, 1.0)]
+    phase["timeline"] = {"engineStart": 3.25, "tail": 1.5, "otherSteps": 2, "steps": [
+        {"name": "release-gate-check", "op": "create", "start": 8.0, "seconds": 5.75}]}
+    assert phase_bars(phase, 40.0) == [(40.0, 19.5, 0.8, 0.35), (48.0, 5.75, 0.45, 1.0)]
