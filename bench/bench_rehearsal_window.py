@@ -7,7 +7,8 @@ to the switch under load, then teardown), on the local engine with the local ima
 
 Per scale: the legacy documents, the clients' window (the rehearsal's load: first write not
 taken to the first taken after the last one), the switch's window (maintenance-on's start to
-maintenance-off's end), each of its phases, the writes refused and failed in the switch; then how
+maintenance-off's end), each of its phases and the engine's own part of it (timeline), the
+writes refused and failed in the switch; then how
 each figure grows from the smallest scale to each larger one, against the growth of the data.
 Figures, not a test: nothing is asserted. Each rehearsal's own report stays under DIR/xSCALE.
 """
@@ -44,8 +45,16 @@ def rehearse(scale: float, folder: Path, gateway: str = "meeshy") -> dict:
             "client": (report.get("window") or {}).get("client"),
             "switch": (report.get("window") or {}).get("switch"),
             "phases": {p["name"]: p["seconds"] for p in switch.get("phases") or []},
+            "engine": {p["name"]: engine_seconds(p) for p in switch.get("phases") or []},
             "refused": writes.get("refused"), "failed": writes.get("failed"),
             "failedReasons": writes.get("failedReasons")}
+
+
+def engine_seconds(phase: dict) -> float | None:
+    """The part of a phase that is the engine's own (its start and tail: the program, plugins,
+    policy pack, state), from the phase's timeline; None without one."""
+    timeline = phase.get("timeline")
+    return None if timeline is None else timeline["engineStart"] + timeline["tail"]
 
 
 def print_table(rows: list[dict]) -> None:
@@ -55,6 +64,10 @@ def print_table(rows: list[dict]) -> None:
         print(f"{r['scale']:>6g} {r['documents']:>10,} {r['client'] or 0:>9.1f} {r['switch'] or 0:>9.1f} "
               + " ".join(f"{r['phases'].get(p, 0):>14.1f}" for p in WINDOW_PHASES)
               + f" {r['refused']!s:>8} {r['failed']!s:>7}  ({r['result']}, {r['seconds']:.0f} s)")
+    print("the engine's own seconds in each (its start and tail; the rest is the phase's steps):")
+    for r in rows:
+        print(f"{r['scale']:>6g} {'':>10} {'':>9} {'':>9} "
+              + " ".join(f"{r['engine'].get(p) or 0:>14.1f}" for p in WINDOW_PHASES))
     base = rows[0]
     for r in rows[1:]:
         data = r["documents"] / max(base["documents"], 1)
