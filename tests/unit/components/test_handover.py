@@ -113,7 +113,9 @@ def _sleeps(tmp_path: Path, script: str) -> str:
 
 
 @pytest.mark.parametrize("quiet", [False, True])
-def test_under_maintenance_the_drain_marks_the_old_container_and_skips_the_waits(tmp_path, quiet):
+def test_under_maintenance_the_drain_marks_the_old_container_and_skips_the_waits(
+        tmp_path, monkeypatch, quiet):
+    monkeypatch.setattr(handover, "DRAIN_SECONDS", 0)     # the container never gets unhealthy
     script = _sleeps(tmp_path, handover.drain_script("app-0", quiet=QUIET))
     done = _run_quiet(tmp_path, script, "healthy", quiet, then="healthy")   # never unhealthy
     assert done.returncode == 0, done.stderr
