@@ -22,7 +22,7 @@ there, at a short interval so the drain takes seconds. Everything but `handover_
 
 While the stack is under maintenance no public request reaches any of its services (Traefik
 sends them all to the page), so the waits for Traefik are skipped: `quiet` is a shell test,
-true while the page's route is in effect (maintenance_route.in_effect_test). They were about
+true while the page's route is in effect (`maintenance_test`). They were about
 10 s of a switch's release phase, inside its window. The test runs when the command does, not
 when it is declared: a container's drain is declared a release before it runs.
 """
@@ -101,8 +101,8 @@ def drain_script(ref: str, docker_host: str | None = None, label: str | None = N
                  quiet: str | None = None) -> str:
     """The delete: the old container marked, unhealthy, out of Traefik (the waits skipped while
     `quiet` holds); nothing to do for a container already gone. A drain that does not end in
-    DRAIN_SECONDS is said and the
-    container stopped anyway: the release is done, and failing its update now would undo it.
+    DRAIN_SECONDS is said and the container stopped anyway: the release is done, and failing
+    its update now would undo it.
     `ref` is best the container's id: a container re-created under the same name (the rollback
     of a failed release) must not be drained in the old one's place."""
     label = label or ref
