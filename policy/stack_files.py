@@ -33,8 +33,8 @@ def stack_facts(stack: str, project_dir: Path = PROJECT_DIR) -> StackFacts:
     them for every resource, and parsing every stack file each time made the policy pack the
     larger part of an update (a no-change `pulumi up` of a rehearsal stack: 8.4 s with it,
     2.9 s without)."""
-    files = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size)
-                  for path in sorted(Path(project_dir).glob("Pulumi.*.yaml")))
+    stats = [(path.name, path.stat()) for path in sorted(Path(project_dir).glob("Pulumi.*.yaml"))]
+    files = tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats)
     return _facts(stack, Path(project_dir), files)
 
 
