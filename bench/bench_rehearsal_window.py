@@ -6,10 +6,10 @@ to the switch under load, then teardown), on the local engine with the local ima
                                                             [--gateway meeshy|stand-in]
 
 Per scale: the legacy documents, the clients' window (the rehearsal's load: first write not
-taken to the first taken after the last one), the switch's window (maintenance-on's start to
-maintenance-off's end), each of its phases and the engine's own part of it (timeline), the
-writes refused and failed in the switch; then how
-each figure grows from the smallest scale to each larger one, against the growth of the data.
+taken to the first taken after the last one), the switch's window (delta-migration's start,
+where maintenance goes on, to maintenance-off's end), each of its phases and the engine's own
+part of it (timeline), the writes refused and failed in the switch; then how each figure grows
+from the smallest scale to each larger one, against the growth of the data.
 Figures, not a test: nothing is asserted. Each rehearsal's own report stays under DIR/xSCALE.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-WINDOW_PHASES = ("maintenance-on", "delta-migration", "release", "maintenance-off")
+WINDOW_PHASES = ("delta-migration", "release", "maintenance-off")
 
 
 def rehearse(scale: float, folder: Path, gateway: str = "meeshy") -> dict:

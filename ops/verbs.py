@@ -60,7 +60,7 @@ def _rehearsal_usage(args) -> None:
               help="where the report, the picture, the backups and the state go "
                    "(default ./rehearsal)"),
           arg("--interrupt", metavar="PHASE", default="delta-migration",
-              choices=("backup-and-migrate", "maintenance-on", "delta-migration", "release",
+              choices=("backup-and-migrate", "delta-migration", "release",
                        "maintenance-off", "none"),
               help="the last step SIGKILLs a switch in PHASE (default delta-migration) and "
                    "recovers it with the command `status` names (reported under `faults`); "

@@ -8,7 +8,6 @@ writes off and on in seconds, and no request is sent to a stopping container at 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
 
 import pulumi
 
@@ -69,11 +68,6 @@ def maintenance_container(settings: Settings) -> ContainerSpec:
 class MaintenanceArgs:
     ctx: StackContext
     traefik: pulumi.Resource          # the container whose dynamic file holds the route
-    # What must be done before the page's routing changes: the release's health gate. An update
-    # that replaces the application containers and ends maintenance (a rollback's re-apply)
-    # then keeps the page up until the new containers pass the gate, instead of removing it
-    # while the old ones still answer from a database the rollback has emptied.
-    after: Sequence[pulumi.Resource] = ()
 
 
 class Maintenance(pulumi.ComponentResource):
@@ -85,17 +79,21 @@ class Maintenance(pulumi.ComponentResource):
         self.container = ctx.container(spec, parent=self, depends_on=ctx.image_deps("maintenance"))
         self.container_name = self.container.name
         self.route = (self._route(name, s, args) if s.maintenance else None)
+        # What a data step under maintenance waits for: the page routed, no write comes in.
+        self.closes_writes = [self.route] if self.route else []
         self.enabled = pulumi.Output.from_input(s.maintenance)
         self.hosts = list(names.public_hosts)
         self.register_outputs({"container_name": self.container_name, "enabled": self.enabled,
                                "hosts": self.hosts})
 
     def _route(self, name: str, s: Settings, args: MaintenanceArgs):
-        """The page's router while maintenance is on: created (the flip on, waited for) and
-        deleted (the flip off, at the end of the update that turns it off, so after the release
-        gate). A new Traefik container starts from the file without the router, so the route
-        follows Traefik's container; it is removed before it is written again, as the delete of
-        an older route would otherwise undo the new one."""
+        """The page's router while maintenance is on: created (the flip on, waited for) first
+        in its update, as the release's data steps wait for it (platform.py), and deleted (the
+        flip off) at the end of the update that turns it off, as the engine deletes what the
+        program no longer declares only once every other step is done: after the release gate.
+        A new Traefik container starts from the file without the router, so the route follows
+        Traefik's container; it is removed before it is written again, as the delete of an
+        older route would otherwise undo the new one."""
         targets = maintenance_route.route_targets(s, HEALTH_PATH)
         env = maintenance_route.route_environment(s, MAINTENANCE.port, cert_resolver(s))
         return local_command(
@@ -103,4 +101,4 @@ class Maintenance(pulumi.ComponentResource):
             delete=maintenance_route.off_script(targets), environment=env,
             triggers=[args.traefik.id],
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
-                                        depends_on=[args.traefik, self.container, *args.after]))
+                                        depends_on=[args.traefik, self.container]))

@@ -57,6 +57,9 @@ class MeeshyPlatform(pulumi.ComponentResource):
         s = args.settings
         ctx = self._stack_context(s)
         self._data_services(ctx)
+        self.maintenance = Maintenance(
+            f"{s.names.prefix}-maintenance", MaintenanceArgs(ctx, self.traefik.container),
+            pulumi.ResourceOptions(parent=self))
         volume = {p: stack_volume(s, p, provider=self.provider, parent=self) for p in APP_VOLUMES}
         # Before any application container is replaced: the data checked against the schema
         # inside the gateway image about to start; a mismatch fails the update right here.
@@ -75,12 +78,13 @@ class MeeshyPlatform(pulumi.ComponentResource):
                                              pulumi.ResourceOptions(parent=self))
         self.admin = (AdminUis(f"{s.names.prefix}-admin", AdminUisArgs(ctx),
                                pulumi.ResourceOptions(parent=self)) if s.admin_uis else None)
-        # After the services: the gate probes them; the backup only needs the database, so a
-        # changed release label re-runs these steps without touching any container.
+        # After the services: the gate probes them; the backup only needs the database (and the
+        # writes closed, when the update turns maintenance on), so a changed release label
+        # re-runs these steps without touching any container.
         gated = [app.container for name, app in self.apps.items() if services.by_name(name).gated]
         self.release = (platform_release(
             f"{s.names.prefix}-release", s, args.release, services=gated,
-            database_ready=[self._database_ready],
+            database_ready=[self._database_ready, *self.maintenance.closes_writes],
             container_names={name: app.container.name for name, app in self.apps.items()
                              if services.by_name(name).gated},
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
@@ -89,11 +93,6 @@ class MeeshyPlatform(pulumi.ComponentResource):
                              parent=self, after=[self.release.gate] if self.release else [],
                              quiet=maintenance_test(s.names, s.docker_host))
             for name, app in self.apps.items() if app.rolling]
-        self.maintenance = Maintenance(
-            f"{s.names.prefix}-maintenance",
-            MaintenanceArgs(ctx, self.traefik.container,
-                            after=[self.release.gate] if self.release else gated),
-            pulumi.ResourceOptions(parent=self))
         self._register(s, volume)
 
     def _stack_context(self, s: Settings) -> StackContext:

@@ -74,6 +74,7 @@ class PhaseResult:
     error: str | None = None
     overrun: bool = False
     timeline: dict = field(default_factory=dict)    # timeline.ResourceTimeline.summary()
+    begun: frozenset[str] = frozenset()             # the steps that began (timeline.step_name)
 
 
 class _StepTimer:
@@ -222,7 +223,8 @@ class StackRunner:
                      + (f"; {error}" if error else ""))
         phase_result = PhaseResult(phase, version, ok, started_iso, now_iso(),
                                    round(time.monotonic() - clock, 3), outputs, dict(timer.seconds),
-                                   error, fired.is_set(), timeline.summary())
+                                   error, fired.is_set(), timeline.summary(),
+                                   frozenset(timeline.begun))
         if version is not None:
             if ok:
                 self.ledger.keep_config(version, config_path)

@@ -35,6 +35,7 @@ class ResourceTimeline:
         self.began = clock()
         self.running: dict[tuple[str, str], float] = {}
         self.steps: list[dict] = []
+        self.begun: set[str] = set()      # every step that began, listed or not
 
     def __call__(self, event) -> None:
         pre, done = event.resource_pre_event, event.res_outputs_event
@@ -45,6 +46,7 @@ class ResourceTimeline:
         key, now = (meta.urn, str(meta.op.value)), self.clock()
         if pre:
             self.running[key] = now
+            self.begun.add(step_name(meta.urn, self.prefix))
             return
         started = self.running.pop(key, None)
         if started is None:

@@ -12,7 +12,7 @@ scale 1) therefore buys nothing a fingerprint does not:
   beside the delta pass on 2 cores it doubled the pass (rehearsal at scale 1: 30.9 s -> 64.1 s),
   so it starts once the release phase is done (the new release healthy), on a thread beside
   maintenance-off, or before the rollback when the switch stops in the window. Any moment
-  after maintenance-on reads the same frozen state;
+  once maintenance is on reads the same frozen state;
 - a rollback in the window finds the legacy database equal to that fingerprint and restores
   nothing (ops/switch/rollback.py verifies it); if it is not equal (something wrote it despite
   maintenance), the rollback stops and names the pre-copy backup instead of restoring an older

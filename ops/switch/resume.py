@@ -4,7 +4,7 @@ when it is resumed, and the last check once writes reopen.
 
 A resumed switch is planned again from its `fromVersion` with its operation id, so each phase
 is the configuration it was; a phase ended ok is not applied again (re-applying
-backup-and-migrate after maintenance-on would reopen writes on the legacy database), and what
+backup-and-migrate after delta-migration would reopen writes on the legacy database), and what
 the switch learnt from it comes back from the ledger (its update's outputs: backups,
 migration), its baseline file and the journal's times (the window's start). Its budget is new.
 """
@@ -57,7 +57,7 @@ def replay(switch, phase) -> None:
     release = update.get("release") or {}
     collect(switch.report, phase, release, switch.maintenance_backups)
     switch.current_doc = phase.doc
-    if phase.name == "maintenance-on":
+    if phase.opens_window:
         switch.maintenance_on = True
         switch.window_start = (record["started"], switch.c.clock.monotonic()
                                - journals.seconds_since(record["started"]))

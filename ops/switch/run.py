@@ -4,7 +4,8 @@ phase fails or the budget runs out. Returns the switch report (JSON-ready):
 
     phases            name, start, end, seconds, update version, steps timed inside it
                       (backup, migration, healthGate)
-    writeUnavailability  start/end/seconds: from the start of maintenance-on (or of a takeover)
+    writeUnavailability  start/end/seconds: from the start of the phase turning maintenance on
+                      (or of a takeover)
                       to the end of maintenance-off (or of the rollback and maintenance off
                       after a failure): every moment a client's write may be refused
     backups           backups taken, by database, with the one a rollback returns to
@@ -34,6 +35,8 @@ from ops.switch.resume import collect
 from ops.switch.rollback import RollbackFailed  # noqa: F401 - tests raise it from here
 
 DEFAULT_BUDGET_SECONDS = 600.0
+# The step that routes the public hosts to the maintenance page (components/platform/maintenance.py).
+MAINTENANCE_ROUTE_STEP = "maintenance-route"
 
 
 class SwitchAborted(RuntimeError):
@@ -213,11 +216,13 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
     if on_phase is not None:
         on_phase(record)
     switch.current_doc = phase.doc
-    if phase.name == "maintenance-on":
-        # Traefik may route to the maintenance page as soon as its container starts, well before
-        # the update ends: the window opens when the phase starts, failed or not.
+    if phase.opens_window:
+        # Traefik may route to the maintenance page once its route's step begins: the window
+        # opens when the phase starts, failed or not, and a failed phase whose route began may
+        # have left the page routed.
         switch.window_start = switch.window_start or (result.started, t0)
-        switch.maintenance_on = switch.maintenance_on or result.ok
+        switch.maintenance_on = (switch.maintenance_on or result.ok
+                                 or MAINTENANCE_ROUTE_STEP in result.begun)
     if not result.ok:
         return f"phase {phase.name} failed: {result.error}"
     release = result.outputs.get("release") or {}

@@ -1,11 +1,12 @@
 """What `preview` says the switch's window will be, and what the figure rests on.
 
-A reference switch gives each phase of its window (maintenance-on's start to maintenance-off's
-end) its measured time: the latest rehearsal's report (`./meeshy rehearse`, which also measured
-the clients' own window) or this stack's own last switch in ops' ledger. The phases whose work
-follows the data (the delta pass compares every source document with the pre-copy, a backup
-under maintenance dumps them all) are scaled linearly by the documents production holds
-against the reference's; the others (container swaps, health gate) are taken as measured.
+A reference switch gives each phase of its window (from the start of the phase turning
+maintenance on to maintenance-off's end) its measured time: the latest rehearsal's report
+(`./meeshy rehearse`, which also measured the clients' own window) or this stack's own last
+switch in ops' ledger. The phases whose work follows the data (the delta pass compares every
+source document with the pre-copy, a backup under maintenance dumps them all) are scaled
+linearly by the documents production holds against the reference's; the others (container
+swaps, health gate) are taken as measured.
 Pure: the caller reads the sources.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+# maintenance-on: a phase of its own in the reports of switches before it merged into the next.
 WINDOW_PHASES = ("maintenance-on", "backup", "delta-migration", "release", "maintenance-off")
 SCALED_PHASES = ("backup", "delta-migration")
 

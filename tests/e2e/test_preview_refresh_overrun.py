@@ -47,8 +47,8 @@ def test_preview_shows_the_diff_and_the_migration_dry_run_and_changes_nothing(be
     # inside the switch's phases, which the preview lists.
     assert report["changes"].get("replace", 0) == 2
     assert "meeshy-production-backup-dump" in report["diff"]
-    assert report["switchPhases"] == ["backup-and-migrate", "maintenance-on", "delta-migration",
-                                      "release", "maintenance-off"]
+    assert report["switchPhases"] == ["backup-and-migrate", "delta-migration", "release",
+                                      "maintenance-off"]
     plan = report["migration"]
     assert (plan["source"], plan["target"]) == ("meeshy", "meeshy_v2")
     assert "User:" in output and "written" in output        # per-collection dry-run figures
@@ -115,9 +115,10 @@ def test_refresh_staging_after_production_migrated_restores_into_the_target_unmi
     (bed.root / "staging-gateway").mkdir()
     data_health = HealthServer(
         probe=lambda: bed.client[STAGING_TARGET].Message.estimated_document_count() > 0)
-    with BedGateway(bed.database_uri, bed.state, folder=bed.root) as gateway, data_health, \
+    with BedGateway(bed.database_uri, bed.state, folder=bed.root,
+                    program=bed.project) as gateway, data_health, \
             BedGateway(bed.database_uri, bed.state, stack="staging", legacy=STAGING_SOURCE,
-                       folder=bed.root / "staging-gateway") as staging_gateway:
+                       folder=bed.root / "staging-gateway", program=bed.project) as staging_gateway:
         _deploy_r1(bed)
         load = LoadGenerator(gateway.port, "bed.localhost", posters(bed.client.meeshy, limit=4),
                              tag="refresh", threads=1, interval_seconds=0.1, max_seconds=600).start()

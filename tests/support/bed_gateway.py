@@ -4,7 +4,9 @@ with a Host header) the way the stand-in gateway would, through the stand-in's o
 (images/standin/meeshy_standin/store.py), on the database the stack's deployed state names.
 
 On each POST it reads the stack's outputs from the file backend's checkpoint (`release`:
-databaseName, maintenance): maintenance on answers 503 with Retry-After (refused), otherwise the message is
+databaseName, maintenance) and the program's maintenance route (a file in the project, there
+from the route's step on, as Traefik's route is: tests/e2e/project/__main__.py): maintenance on
+answers 503 with Retry-After (refused), otherwise the message is
 written in that database's schema (legacy for the migration's source, target otherwise) and
 201 carries its id (acknowledged). So what the load saw follows the switch's updates as the
 containers would, and every acknowledged id can be looked for afterwards. A GET of the same
@@ -54,8 +56,11 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 class BedGateway(LoopbackServer):
     def __init__(self, database_uri: str, state: Path, *, project: str = "meeshy",
-                 stack: str = "production", legacy: str = "meeshy", folder: Path):
+                 stack: str = "production", legacy: str = "meeshy", folder: Path, program: Path):
+        """`folder`: where its certificate goes; `program`: the bed's copy of the program
+        (StackBed.project), where the maintenance route's file is."""
         self.uri, self.state, self.project, self.stack = database_uri.rstrip("/"), state, project, stack
+        self.route_flag = Path(program) / f".maintenance-route-{stack}"
         self.legacy, self.stores, self.lock = legacy, {}, threading.Lock()
         gateway = self
 
@@ -95,7 +100,8 @@ class BedGateway(LoopbackServer):
     def post(self, conversation: str, body: bytes) -> tuple[int, dict]:
         from bson import ObjectId
         release = deployed_release(self.state, self.project, self.stack)
-        if not release.get("databaseName") or release.get("maintenance"):
+        if (not release.get("databaseName") or release.get("maintenance")
+                or self.route_flag.exists()):
             return 503, {"error": "maintenance"}
         try:
             new = NewMessage.from_body(json.loads(body or b"{}"))

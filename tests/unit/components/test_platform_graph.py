@@ -260,18 +260,22 @@ def test_outputs(run):
     assert out["publicUrls"]["web"] == f"https://{site}" and out["publicUrls"]["gateway"] == f"https://gate.{site}"
 
 
-def test_the_maintenance_page_changes_only_after_the_release_gate(run):
-    """An update that replaces the application containers and ends maintenance (a rollback's
-    re-apply) keeps the page routed until the new containers passed the gate: without this
-    order Traefik sent writes to the old gateway, on a database the rollback had emptied. The
-    route is deleted at the end of the update that ends maintenance, after every create."""
+def test_writes_close_before_any_data_step_of_the_update_turning_maintenance_on(run):
+    """The switch turns maintenance on in the update of its first data step under it
+    (ops/switch/plan.py): the backup, and through it the migration and the gate, wait for the
+    page's route, which waits for nothing of the release (the gate waiting for the route, the
+    route for the gate, would be a cycle). The route is deleted at the end of the update that
+    ends maintenance, after every create (the rehearsal's rollbacks under load show it)."""
     on = run_stack_file(run.stack, {"meeshy:maintenance": True})
-    gate = next(r for r in on.resources if r.name == f"meeshy-{run.stack}-release-gate-check")
     route = next(r for r in on.resources if r.name == f"meeshy-{run.stack}-maintenance-route")
-    assert gate.urn in route.dependencies
-    assert on.container("gateway").urn in gate.dependencies
-    assert on.container("traefik").urn in route.dependencies
+    dump = next(r for r in on.resources if r.name == f"meeshy-{run.stack}-release-backup-dump")
+    gate = next(r for r in on.resources if r.name == f"meeshy-{run.stack}-release-gate-check")
+    assert route.urn in dump.dependencies
+    assert dump.urn in gate.dependencies and on.container("gateway").urn in gate.dependencies
+    assert set(route.dependencies) == {on.container("traefik").urn, on.container("maintenance").urn}
     assert not [r for r in run.resources if r.name.endswith("-maintenance-route")]
+    plain_dump = next(r for r in run.resources if r.name == f"meeshy-{run.stack}-release-backup-dump")
+    assert not [d for d in plain_dump.dependencies if "maintenance" in d]
 
 
 def test_each_routed_service_is_handed_over_after_the_gate_and_cleared_before_it_starts(run):

@@ -34,11 +34,14 @@ class FakeStack:
 class FakeRunner:
     stack_name = "production"
 
-    def __init__(self, tmp_path, desired, fail_phase=None, takes=0.0, clock=None):
-        """`takes`: the seconds each update takes on `clock` (a FakeClock: nothing sleeps)."""
+    def __init__(self, tmp_path, desired, fail_phase=None, takes=0.0, clock=None,
+                 failed_steps=frozenset()):
+        """`takes`: the seconds each update takes on `clock` (a FakeClock: nothing sleeps);
+        `failed_steps`: the steps the failing phase began before it failed."""
         assert clock is not None or not takes, "an update that takes time needs a FakeClock"
         self.ledger = Ledger(tmp_path)
         self._desired, self.fail_phase, self.takes, self.clock = desired, fail_phase, takes, clock
+        self.failed_steps = frozenset(failed_steps)
         self.applied, self.stack = [], FakeStack()
 
     def desired(self):
@@ -54,7 +57,8 @@ class FakeRunner:
         release = {"release": doc.get_path("meeshy:release"),
                    "databaseName": doc.get_path("meeshy:database.name")}
         return PhaseResult(phase, len(self.applied), ok, start, stamp(), self.takes,
-                           {"release": release}, {}, None if ok else "gate failed")
+                           {"release": release}, {}, None if ok else "gate failed",
+                           begun=frozenset() if ok else self.failed_steps)
 
 
 @pytest.fixture(autouse=True)
@@ -94,16 +98,17 @@ def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed):
     report = switch_module.run_switch(runner, log=lambda m: None,
                                       collaborators=stand_ins(deployed, clock=clock, **data))
     assert report["result"] == "succeeded"
-    assert [name for name, _ in runner.applied] == ["backup-and-migrate", "maintenance-on",
-                                                    "delta-migration", "release", "maintenance-off"]
+    assert [name for name, _ in runner.applied] == ["backup-and-migrate", "delta-migration",
+                                                    "release", "maintenance-off"]
     assert report["writeUnavailability"]["seconds"] > 0
-    # From the start of maintenance-on to the end of maintenance-off: four phases of 0.01 s.
-    assert report["writeUnavailability"]["seconds"] == 0.04
+    # From the start of delta-migration (maintenance on) to the end of maintenance-off: three
+    # phases of 0.01 s.
+    assert report["writeUnavailability"]["seconds"] == 0.03
     assert report["writeUnavailability"]["start"] == report["phases"][1]["start"]
-    assert report["writeUnavailability"]["end"] == report["phases"][4]["end"]
-    assert report["seconds"] == 0.05
+    assert report["writeUnavailability"]["end"] == report["phases"][3]["end"]
+    assert report["seconds"] == 0.04
     assert runner.stack.config == {"meeshy:migration.pass": report["opId"] + "-delta"}
-    assert report["toVersion"] == 5
+    assert report["toVersion"] == 4
 
 
 def test_a_failed_phase_rolls_back_to_the_deployed_snapshot(tmp_path, deployed):
@@ -133,7 +138,7 @@ def test_takeover_opens_the_window_and_is_undone_on_failure(tmp_path, deployed):
         undo_takeover=lambda: order.append("restore") or {"result": "restored"},
         remove_stack=lambda volumes: order.append("remove-stack") or {"result": "removed"},
         refresh_state=lambda: order.append("refresh") or {"result": "succeeded"})
-    assert [p["name"] for p in report["phases"]][:2] == ["takeover", "maintenance-on"]
+    assert [p["name"] for p in report["phases"]][:2] == ["takeover", "backup"]
     assert report["writeUnavailability"]["start"] == report["phases"][0]["start"]
     assert order == ["takeover", "remove-stack", "restore", "refresh"]
     assert report["rollback"]["compose"]["result"] == "restored" and report["result"] == "rolled back"
@@ -164,27 +169,40 @@ def test_an_exhausted_budget_stops_before_the_next_phase(tmp_path, deployed):
     clock = FakeClock()
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), takes=0.2, clock=clock)
     report = switch_module.run_switch(
-        runner, budget_seconds=0.3, log=lambda m: None,
+        runner, budget_seconds=0.15, log=lambda m: None,
         collaborators=stand_ins(deployed, clock=clock, rollback=ROLLED_BACK))
-    assert len(runner.applied) == 2
-    assert report["failure"].startswith("budget of 0.3 s used up before phase release")
+    assert len(runner.applied) == 1
+    assert report["failure"].startswith("budget of 0.15 s used up before phase release")
     assert report["result"] == "rolled back"
-    assert [(p["name"], p["seconds"]) for p in report["phases"]] == [("maintenance-on", 0.2),
-                                                                     ("backup", 0.2)]
-    assert report["seconds"] == 0.4 and clock.now == 0.4    # nothing slept, nothing ran after
+    assert [(p["name"], p["seconds"]) for p in report["phases"]] == [("backup", 0.2)]
+    assert report["seconds"] == 0.2 and clock.now == 0.2    # nothing slept, nothing ran after
 
 
 def test_a_budget_not_yet_used_up_lets_the_next_phase_start(tmp_path, deployed):
     clock = FakeClock()
     runner = FakeRunner(tmp_path, doc("r2", "meeshy"), takes=0.2, clock=clock)
     report = switch_module.run_switch(
-        runner, budget_seconds=0.5, log=lambda m: None,
+        runner, budget_seconds=0.3, log=lambda m: None,
         collaborators=stand_ins(deployed, clock=clock, rollback=ROLLED_BACK))
-    # 0.4 s used before release: it starts, and overruns; maintenance-off does not start. The
-    # window runs from maintenance-on's start until the rollback has turned maintenance off.
-    assert [name for name, _ in runner.applied] == ["maintenance-on", "backup", "release"]
-    assert report["failure"] == "budget of 0.5 s used up before phase maintenance-off"
-    assert report["writeUnavailability"]["seconds"] == 0.6
+    # 0.2 s used before release: it starts, and overruns; maintenance-off does not start. The
+    # window runs from the backup's start (maintenance on) until the rollback has turned
+    # maintenance off.
+    assert [name for name, _ in runner.applied] == ["backup", "release"]
+    assert report["failure"] == "budget of 0.3 s used up before phase maintenance-off"
+    assert report["writeUnavailability"]["seconds"] == 0.4
+
+
+@pytest.mark.parametrize("begun, on", [((), False), (("maintenance-route",), True)])
+def test_a_failed_phase_opening_the_window_left_maintenance_on_once_its_route_began(
+        tmp_path, deployed, begun, on):
+    """Maintenance goes on inside the backup's update: failed before its route's step began,
+    the page was never routed (the rollback need not turn it off); failed after, it may be."""
+    calls = {}
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="backup", failed_steps=begun)
+    report = switch_module.run_switch(runner, log=lambda m: None, collaborators=stand_ins(
+        deployed, rollback=lambda runner, target, **k: calls.update(k) or {"result": "succeeded"}))
+    assert report["result"] == "rolled back" and calls["maintenance_on"] is on
+    assert report["writeUnavailability"]["start"] == report["phases"][0]["start"]
 
 
 def test_the_rollback_hands_over_the_switchs_clock(tmp_path, deployed):

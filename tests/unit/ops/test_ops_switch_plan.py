@@ -31,11 +31,10 @@ def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance(
     desired = doc(release="r2", database={"name": "meeshy_v2"}, images={"gateway": "g:2"},
                   migration=dict(MIGRATION))
     phases = plan(deployed, settings(deployed), desired, settings(desired), "sw1")
-    assert names(phases) == ["backup-and-migrate", "maintenance-on", "delta-migration", "release",
-                             "maintenance-off"]
-    migrate, maintenance, delta, release, final = (p.doc for p in phases)
+    assert names(phases) == ["backup-and-migrate", "delta-migration", "release", "maintenance-off"]
+    migrate, delta, release, final = (p.doc for p in phases)
     # Before the release phase the services keep the deployed images and database.
-    for d in (migrate, maintenance, delta):
+    for d in (migrate, delta):
         assert d.get_path("meeshy:images.gateway") == "g:1"
         assert d.get_path("meeshy:database.name") == "meeshy"
         assert d.get_path("meeshy:release") == "r2"
@@ -43,8 +42,10 @@ def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance(
     assert migrate.get_path("meeshy:migration") == {**MIGRATION, "pass": "sw1-full",
                                                     "liveSource": True}
     assert settings(migrate).migration.live_source and not settings(delta).migration.live_source
-    assert (migrate.get_path("meeshy:maintenance"), maintenance.get_path("meeshy:maintenance")) \
+    # Maintenance goes on in the delta pass's update (the stack routes the page before it).
+    assert (migrate.get_path("meeshy:maintenance"), delta.get_path("meeshy:maintenance")) \
     == (None, True)
+    assert [p.opens_window for p in phases] == [False, True, False, False]
     assert delta.get_path("meeshy:migration.pass") == "sw1-delta"
     assert release.get_path("meeshy:images.gateway") == "g:2"
     assert release.get_path("meeshy:maintenance") is True
@@ -52,9 +53,9 @@ def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance(
     assert final.get_path("meeshy:maintenance") is False
     assert final.get_path("meeshy:migration.pass") == "sw1-delta"
     # Under maintenance the legacy database is fingerprinted, not dumped (frozen.py).
-    assert [p.backup_under_maintenance for p in phases] == [False] * 5
-    assert [p.fingerprint_database for p in phases] == [None, None, "meeshy", None, None]
-    assert phases[2].baseline_after == "meeshy_v2" and phases[-1].snapshot
+    assert [p.backup_under_maintenance for p in phases] == [False] * 4
+    assert [p.fingerprint_database for p in phases] == [None, "meeshy", None, None]
+    assert phases[1].baseline_after == "meeshy_v2" and phases[-1].snapshot
     assert all(p.doc.config["meeshy:jwtSecret"] == SECRET and p.doc.header == SALT for p in phases)
     assert written_back(phases) == {"meeshy:migration.pass": "sw1-delta"}
     # The operator's document is untouched.
@@ -67,15 +68,17 @@ def test_a_release_on_the_same_database_backs_up_under_maintenance():
     desired = doc(release="r3", database={"name": "meeshy_v2"}, migration=dict(MIGRATION))
     assert not flips_to_migration_target(settings(deployed), settings(desired))
     phases = plan(deployed, settings(deployed), desired, settings(desired), "sw2")
-    assert names(phases) == ["maintenance-on", "backup", "release", "maintenance-off"]
-    maintenance, backup, release, final = (p.doc for p in phases)
-    assert maintenance.get_path("meeshy:release") == "r2"
+    assert names(phases) == ["backup", "release", "maintenance-off"]
+    backup, release, final = (p.doc for p in phases)
     assert backup.get_path("meeshy:release") == "r3" and backup.get_path("meeshy:backup.pass") == "sw2"
+    assert backup.get_path("meeshy:maintenance") is True and phases[0].opens_window
+    # The deployed images and database until the release phase.
+    assert backup.get_path("meeshy:database.name") == "meeshy_v2"
     # The deployed migration pass is carried: dropping it from the file must not re-trigger.
     for d in (release, final):
         assert d.get_path("meeshy:migration.pass") == "sw1-delta"
         assert d.get_path("meeshy:backup.pass") == "sw2"
-    assert [p.backup_under_maintenance for p in phases] == [False, True, False, False]
+    assert [p.backup_under_maintenance for p in phases] == [True, False, False]
     assert written_back(phases) == {"meeshy:migration.pass": "sw1-delta", "meeshy:backup.pass": "sw2"}
 
 

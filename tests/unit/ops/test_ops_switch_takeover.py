@@ -71,7 +71,7 @@ def test_first_takeover_that_fails_gives_production_back_to_compose(tmp_path):
 
 def test_rollback_failed_when_the_stack_containers_cannot_be_removed(tmp_path):
     order = []
-    runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="maintenance-on")
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy"), fail_phase="backup")
     report = switch_module.run_switch(runner, log=lambda m: None,
                                       **fakes(order, remove_error=TakeoverError("volume(s) gone: x")))
     assert order == ["takeover", ("remove-stack", tuple(TAKEN["volumes"]))]     # restore never ran

@@ -89,9 +89,9 @@ def given_back(monkeypatch):
 
 def test_the_journal_plans_the_takeover_first_and_names_its_record(tmp_path, audit):
     _, entry = _kill(tmp_path, audit, kill_phase="release")
-    assert entry["plan"] == ["takeover", "maintenance-on", "backup", "release", "maintenance-off"]
+    assert entry["plan"] == ["takeover", "backup", "release", "maintenance-off"]
     assert [(p["name"], p["ok"]) for p in entry["phases"]] == [
-        ("takeover", True), ("maintenance-on", True), ("backup", True), ("release", None)]
+        ("takeover", True), ("backup", True), ("release", None)]
     assert entry["takeoverOpId"] == TAKEN["opId"]
     assert entry["takeover"] == {"auditDir": str(audit.resolve()), "composeProject": "meeshy",
                                  "recordsBefore": [OLDER]}
