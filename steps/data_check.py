@@ -127,9 +127,13 @@ def drop_if_archived(client, database: str, archive_path: Path) -> dict:
 
 
 def write_baseline(path: Path, hashes: dict) -> None:
+    """Written whole or not at all: a switch killed while it is read resumes by reading it again
+    when the file is missing (ops/switch/resume.py), never from half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with gzip.open(path, "wt") as handle:
+    partial = path.with_name(path.name + ".partial")
+    with gzip.open(partial, "wt") as handle:
         json.dump(hashes, handle, sort_keys=True)
+    os.replace(partial, path)
 
 
 def read_baseline(path: Path) -> dict:

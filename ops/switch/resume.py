@@ -65,6 +65,9 @@ def replay(switch, phase) -> None:
         path = switch.runner.ledger.baseline_path(switch.op_id, phase.baseline_after)
         if path.is_file():
             switch.baselines[phase.baseline_after] = str(path)
+        else:   # the kill came while its thread read it: still under maintenance, read it again
+            from ops.switch.baseline import PendingBaseline
+            switch.pending_baseline = PendingBaseline(switch, phase, switch.report["phases"][-1]).start()
 
 
 def collect(report: dict, phase, release: dict, maintenance_backups: dict) -> None:

@@ -26,6 +26,7 @@ from ops.automation import snapshots  # noqa: F401 - tests and callers patch sna
 from ops.automation.ledger import new_op_id
 from ops.automation.snapshots import Snapshot
 from ops.automation.stack_runner import StackRunner
+from ops.switch import baseline as switch_baseline
 from ops.switch import frozen as switch_frozen
 from ops.switch import outcome, prisma_pre_read
 from ops.switch import resume as resume_steps
@@ -65,6 +66,7 @@ class _Switch:
     window_start: tuple[str, float] | None = None
     maintenance_on: bool = False
     taken: dict | None = None     # the takeover's record, once it exists: compose then needs giving back
+    pending_baseline: switch_baseline.PendingBaseline | None = None   # on its thread (baseline.py)
     journal: journals.Journal | None = None
     resumed: dict | None = None   # the journal of the interrupted switch this one resumes
     takeover_facts: dict | None = None   # a takeover switch's: where its record will be (journal)
@@ -102,6 +104,8 @@ def run_switch(runner: StackRunner, *, budget_seconds: float = DEFAULT_BUDGET_SE
     failure = _take_over(switch, takeover) if takeover is not None else None
     if failure is None:
         failure = _run_phases(switch, on_phase)
+    baseline_failure = switch_baseline.settle(switch)   # a rollback needs it: always waited for
+    failure = failure or baseline_failure
     if failure is None:
         failure = resume_steps.last_check(switch)
     _settle_frozen_legacy(switch, failure, log)
@@ -194,6 +198,10 @@ def _run_phases(switch: _Switch, on_phase: Callable[[dict], None] | None) -> str
             continue
         if switch.c.clock.monotonic() >= switch.deadline:
             return f"budget of {switch.budget_seconds:g} s used up before phase {phase.name}"
+        if phase.snapshot:     # writes reopen: the baseline must be done (baseline.py)
+            failure = switch_baseline.settle(switch)
+            if failure is not None:
+                return failure
         switch.journal.phase_started(phase.name)
         failure = _run_phase(switch, phase, on_phase)
         switch.journal.phase_ended(phase.name, failure is None, switch.report["phases"][-1]["version"])
@@ -232,32 +240,13 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
         if failure is not None:
             return failure
     if phase.baseline_after:
-        failure = _take_baseline(switch, phase, record)
-        if failure is not None:
-            return failure
+        switch.pending_baseline = switch_baseline.PendingBaseline(switch, phase, record).start()
     if phase.name == "release":
         _release_healthy(switch, release)
         if result.outputs.get("schemaCheck"):
             switch.report["schemaCheck"] = result.outputs["schemaCheck"]
     if phase.name == "maintenance-off" and switch.window_start:
         switch.report["writeUnavailability"] = _window(switch, result.ended)
-    return None
-
-
-def _take_baseline(switch: _Switch, phase: Phase, record: dict) -> str | None:
-    """The new database's ids and hashes after the migration: what a later rollback counts the
-    abandoned writes against. Timed inside its phase's record. Returns the failure, if any."""
-    clock, database = switch.c.clock, phase.baseline_after
-    t0 = clock.monotonic()
-    path = switch.runner.ledger.baseline_path(switch.op_id, database)
-    try:
-        switch.c.data.baseline(data_ops.server_for(switch.desired, phase.doc.plain_values()),
-                               database, path, timeout=max(1.0, switch.deadline - clock.monotonic()))
-    except data_ops.DataOperationError as error:
-        return f"baseline of {database} failed: {error}"
-    switch.baselines[database] = str(path)
-    record["steps"]["baseline"] = round(clock.monotonic() - t0, 3)
-    record["seconds"] = round(record["seconds"] + record["steps"]["baseline"], 3)
     return None
 
 
