@@ -61,15 +61,19 @@ class MeeshyPlatform(pulumi.ComponentResource):
             f"{s.names.prefix}-maintenance", MaintenanceArgs(ctx, self.traefik.container),
             pulumi.ResourceOptions(parent=self))
         volume = {p: stack_volume(s, p, provider=self.provider, parent=self) for p in APP_VOLUMES}
-        # Before any application container is replaced: the data checked against the schema
+        # Before any application container is handed over: the data checked against the schema
         # inside the gateway image about to start; a mismatch fails the update right here.
         self.schema_check = (platform_schema_check(
             f"{s.names.prefix}-release-schema-check", s, args.release,
             database_ready=[self._database_ready],
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
         checked = list(self.schema_check.checks) if self.schema_check else []
-        app_ready = [self._database_ready, self.redis.container, *checked]
-        self.apps = self._app_services(s, ctx, volume, app_ready, checked,
+        # A new container is routed once Docker reports it healthy, so it starts after the check;
+        # under maintenance nothing reaches it before the page's route goes, so it starts beside
+        # the check (2.2 s of a switch's window at x1) and the gate waits for both.
+        start_after = [] if s.maintenance else checked
+        app_ready = [self._database_ready, self.redis.container, *start_after]
+        self.apps = self._app_services(s, ctx, volume, app_ready, start_after,
                                        gated=args.release is not None)
         self.optional = {name: app for name, app in self.apps.items() if services.by_name(name).optional}
         if s.services.enabled("coturn"):
@@ -83,7 +87,7 @@ class MeeshyPlatform(pulumi.ComponentResource):
         # re-runs these steps without touching any container.
         gated = [app.container for name, app in self.apps.items() if services.by_name(name).gated]
         self.release = (platform_release(
-            f"{s.names.prefix}-release", s, args.release, services=gated,
+            f"{s.names.prefix}-release", s, args.release, services=[*gated, *checked],
             database_ready=[self._database_ready, *self.maintenance.closes_writes],
             container_names={name: app.container.name for name, app in self.apps.items()
                              if services.by_name(name).gated},

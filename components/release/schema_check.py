@@ -1,6 +1,9 @@
-"""SchemaCheck: before the new application containers start, the data the services will use is
+"""SchemaCheck: before the new application containers serve, the data the services will use is
 validated against the schema inside the gateway image about to start; a mismatch fails the
-update, naming the model and field, and the containers that depend on it are never replaced.
+update, naming the model and field, and no old container is handed over. Outside maintenance
+the new containers start only after it (Traefik routes a container once it is healthy); under
+maintenance (a switch's release) they start beside it and the release gate waits for both
+(components/platform/platform.py).
 
     copy      steps.image_schema on this host: `docker create` + `docker cp` of the schema file
               out of the image (never started) into <backupDir>/<stack>/schema-checks/ (on an

@@ -1,7 +1,7 @@
 """The release step that validates the data against the schema inside the gateway image about
 to start: its command lines (list for list), and where the real program declares it, under
 mocks: only while the services use the migration's target, before the application containers,
-which depend on it."""
+which depend on it (under maintenance: beside them, before the gate)."""
 from __future__ import annotations
 
 import shlex
@@ -82,6 +82,22 @@ def test_declared_before_the_application_containers_which_depend_on_it(switched)
     assert one(switched, "meeshy-production-rs-init").urn in copy.dependencies
     assert not any(switched.container(s).urn in validate.dependencies
                    for s in ("translator", "gateway", "web"))
+
+
+def test_under_maintenance_the_containers_start_beside_it_and_the_gate_waits_for_both():
+    """A switch's release: nothing reaches a new container before the page's route goes, so
+    the check no longer holds the containers back; the gate (and so every handover) waits for
+    the check and the containers alike."""
+    run = run_stack_file("production", {"meeshy:database": {"name": "meeshy_v2"},
+                                        "meeshy:maintenance": True})
+    prefix = "meeshy-production-release-schema-check"
+    checks = {one(run, f"{prefix}-validate").urn, one(run, f"{prefix}-prisma").urn}
+    gate = one(run, "meeshy-production-release-gate-check")
+    assert checks <= set(gate.dependencies)
+    for service in ("translator", "gateway", "web"):
+        assert not checks & set(run.container(service).dependencies), service
+        assert run.container(service).urn in gate.dependencies, service
+        assert gate.urn in one(run, f"meeshy-production-{service}-handover").dependencies, service
 
 
 def test_it_checks_the_live_database_against_the_gateway_image_and_keeps_the_uri_secret(switched):
