@@ -7,10 +7,15 @@ import threading
 from ops import data_ops
 from ops.switch import run as switch_module
 from tests.support.switch_stand_ins import stand_ins
-from tests.unit.ops.test_ops_switch_flow import FakeRunner, doc, fake_data_ops
 
-# The test_ops_switch_flow fixtures, shared.
-from tests.unit.ops.test_ops_switch_flow import deployed, healthy_last_check  # noqa: F401, E402
+# test_ops_switch_flow's stand-ins, and its fixtures (deployed, healthy_last_check) shared.
+from tests.unit.ops.test_ops_switch_flow import (  # noqa: F401
+    FakeRunner,
+    deployed,
+    doc,
+    fake_data_ops,
+    healthy_last_check,
+)
 
 
 class OrderedRunner(FakeRunner):
