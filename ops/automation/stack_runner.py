@@ -174,8 +174,9 @@ class StackRunner:
         return f"{MESSAGE_PREFIX} {op_id} {phase}"
 
     def up(self, doc: ConfigDoc, *, op_id: str, phase: str, snapshot: bool,
-           deadline: float) -> PhaseResult:
-        """One update with `doc`; `deadline` is a time.monotonic() value."""
+           deadline: float, policy: bool = True) -> PhaseResult:
+        """One update with `doc`; `deadline` is a time.monotonic() value; `policy`: with the
+        policy pack (ops/switch/plan.py says when a switch runs without it)."""
         config_path = doc.write(self.ledger.scratch(f"{op_id}-{phase}.yaml"))
         timer, timeline = _StepTimer(), ResourceTimeline(prefix=f"{naming.PREFIX}-{self.stack_name}-")
         started_iso, clock = now_iso(), time.monotonic()
@@ -204,7 +205,7 @@ class StackRunner:
         before = self.latest_version() or 0
         try:
             result = self.stack.up(config_file=str(config_path), message=self.message(op_id, phase),
-                                   policy_packs=self.policy_packs,
+                                   policy_packs=self.policy_packs if policy else [],
                                    on_event=lambda event: (timer(event), timeline(event)),
                                    color="never",
                                    suppress_progress=True,

@@ -38,6 +38,12 @@ class Phase:
     doc: ConfigDoc
     snapshot: bool = False          # the state this phase leaves is a released state
     opens_window: bool = False      # turns maintenance on: writes may be refused from its start
+    # Run with the policy pack. The phases after the window opens apply the desired document
+    # with only ops' values changed (maintenance, passes), which declare the same Docker
+    # resources the pack judges (tests/unit/components/test_platform_graph.py); `switch` checks
+    # the desired document with the pack before anything changes. The pack's start and its
+    # stack check cost about 1 s of each such update, inside the window.
+    policy_pack: bool = True
     backup_under_maintenance: bool = False
     baseline_after: str | None = None   # database to baseline after the phase
     fingerprint_database: str | None = None  # frozen from this phase on: fingerprinted, archived
@@ -102,8 +108,8 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
             Phase("delta-migration", delta, opens_window=True,
                   fingerprint_database=migration.source_database,
                   baseline_after=migration.target_database),
-            Phase("release", release),
-            Phase("maintenance-off", final, snapshot=True),
+            Phase("release", release, policy_pack=False),
+            Phase("maintenance-off", final, snapshot=True, policy_pack=False),
         ]
     base = deployed_doc.copy() if deployed_doc is not None else desired_doc.with_values(
         edit.maintenance(False))
@@ -113,8 +119,8 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
     final = desired_doc.with_values({**backup_pass, **final_maintenance})
     return [
         Phase("backup", backup, opens_window=True, backup_under_maintenance=True),
-        Phase("release", release),
-        Phase("maintenance-off", final, snapshot=True),
+        Phase("release", release, policy_pack=False),
+        Phase("maintenance-off", final, snapshot=True, policy_pack=False),
     ]
 
 

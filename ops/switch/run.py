@@ -215,7 +215,8 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
     on, backups, migration, baseline, the window's end) is kept for the rest and for a rollback."""
     t0 = switch.c.clock.monotonic()
     result = switch.runner.up(phase.doc, op_id=switch.op_id, phase=phase.name,
-                              snapshot=phase.snapshot, deadline=switch.deadline)
+                              snapshot=phase.snapshot, deadline=switch.deadline,
+                              policy=phase.policy_pack)
     record = {"name": phase.name, "start": result.started, "end": result.ended,
               "seconds": result.seconds, "version": result.version, "steps": result.steps,
               **({"timeline": result.timeline} if result.timeline else {}),

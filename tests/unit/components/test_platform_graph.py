@@ -295,3 +295,22 @@ def test_each_routed_service_is_handed_over_after_the_gate_and_cleared_before_it
         assert f"exec {container.name}-id touch" in handover_cmd.inputs["delete"]
         assert clear.urn in container.dependencies
         assert clear.inputs["triggers"] == [container.inputs["name"]]
+
+
+def test_the_values_a_switch_sets_change_no_docker_resource_the_policy_pack_judges(run):
+    """The switch's phases after the window opens run without the policy pack (ops/switch/
+    plan.py): their documents are the desired one with maintenance on and ops' passes, which
+    must declare the very Docker resources (the only ones the pack's rules read) the pack
+    judged in the desired document before the switch."""
+    config = stack_file_config(run.stack)
+    passes = {"meeshy:maintenance": True, "meeshy:backup": {**config.get("meeshy:backup", {}),
+                                                            "pass": "switch-1"}}
+    if config.get("meeshy:migration"):
+        passes["meeshy:migration"] = {**config["meeshy:migration"], "pass": "switch-1-delta"}
+    in_window = run_stack_file(run.stack, passes)
+
+    def judged(program):
+        return {r.name: (r.type, r.inputs, r.protect) for r in program.resources
+                if r.type.startswith("docker:")}
+    assert len(judged(run)) > 10 and judged(in_window) == judged(run)
+    assert [r for r in in_window.resources if r.name.endswith("-maintenance-route")]

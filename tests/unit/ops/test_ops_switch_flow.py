@@ -42,12 +42,13 @@ class FakeRunner:
         self.ledger = Ledger(tmp_path)
         self._desired, self.fail_phase, self.takes, self.clock = desired, fail_phase, takes, clock
         self.failed_steps = frozenset(failed_steps)
-        self.applied, self.stack = [], FakeStack()
+        self.applied, self.stack, self.policies = [], FakeStack(), []
 
     def desired(self):
         return self._desired
 
-    def up(self, doc, *, op_id, phase, snapshot, deadline):
+    def up(self, doc, *, op_id, phase, snapshot, deadline, policy=True):
+        self.policies.append((phase, policy))
         stamp = self.clock.now_iso if self.clock is not None else now_iso
         start = stamp()
         if self.clock is not None:
@@ -109,6 +110,9 @@ def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed):
     assert report["seconds"] == 0.04
     assert runner.stack.config == {"meeshy:migration.pass": report["opId"] + "-delta"}
     assert report["toVersion"] == 4
+    # The policy pack judged the desired document before; inside the window it would only cost.
+    assert runner.policies == [("backup-and-migrate", True), ("delta-migration", True),
+                               ("release", False), ("maintenance-off", False)]
 
 
 def test_a_failed_phase_rolls_back_to_the_deployed_snapshot(tmp_path, deployed):
