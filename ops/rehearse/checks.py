@@ -59,6 +59,9 @@ def switch_under_load(stack: RehearsalStack, images: dict, migration: dict, repo
         **edit.images(release_images(images, None)),
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration}))
+    # As `switch` does: the desired document judged by the policy pack before anything changes
+    # (the phases inside the window run without it, ops/switch/plan.py).
+    stack.runner.check_policies(stack.runner.desired(), op_id="policy-switch")
     time.sleep(SETTLE_SECONDS)
     switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0, log=log)
     time.sleep(SETTLE_SECONDS)
@@ -156,6 +159,7 @@ def failing_switch(stack: RehearsalStack, images: dict, migration: dict, report:
         "meeshy:database": {**stack.settings("x")["meeshy:database"], "name": TARGET_DATABASE},
         "meeshy:migration": migration,
         "meeshy:healthGate": {"deadlineSeconds": 20, "intervalSeconds": 1}}))
+    stack.runner.check_policies(stack.runner.desired(), op_id="policy-switch")
     switched = run_switch(stack.runner, budget_seconds=600.0, rollback_budget_seconds=600.0, log=log)
     images_after = running_images(stack.name, stack.engine)
     failed = [p for p in switched["phases"] if not p["ok"]]
