@@ -8,6 +8,7 @@ is interrupted (SIGINT to the `pulumi` process this runner started, then SIGTERM
 """
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import sys
@@ -202,7 +203,7 @@ class StackRunner:
         guard = threading.Thread(target=watchdog, daemon=True)
         guard.start()
         error, outputs, version = None, {}, None
-        before = self.latest_version() or 0
+        since = time.time()
         try:
             result = self.stack.up(config_file=str(config_path), message=self.message(op_id, phase),
                                    policy_packs=self.policy_packs if policy else [],
@@ -216,8 +217,7 @@ class StackRunner:
         finally:
             done.set()
             guard.join(timeout=35)
-        after = self.latest_version() or 0
-        version = after if after > before else None      # None: no update was recorded
+        version = recorded_version(self._all_updates(), self.message(op_id, phase), since)
         ok = error is None and not fired.is_set()
         if fired.is_set():
             error = (f"overran its budget ({deadline - clock:.0f} s left at start)"
@@ -276,6 +276,21 @@ class StackRunner:
 
     def latest_version(self) -> int | None:
         return len(self._all_updates()) or None
+
+
+def recorded_version(updates: list, message: str, since: float) -> int | None:
+    """The version of the update just run (`updates` newest first, numbered by position):
+    the newest, if it is that update (its message, started at `since` or after; the CLI
+    records whole seconds); None when the engine recorded none. Counting the history before
+    the update too cost a CLI call, inside the window for a switch's later phases."""
+    if not updates:
+        return None
+    newest = updates[0]
+    started = newest.start_time
+    if started.tzinfo is None:     # the SDK parses the CLI's UTC time into a naive datetime
+        started = started.replace(tzinfo=dt.timezone.utc)
+    return (len(updates) if newest.message == message and started.timestamp() >= since - 1.0
+            else None)
 
 
 def _short_error(failure: Exception) -> str:

@@ -145,3 +145,24 @@ def test_policy_violations_name_the_rule_the_resource_and_the_message():
     assert found[0].endswith(
         "host port 8080 ('meeshy-e2e698811-traefik') is also declared by stack 'staging'")
     assert "8443" in found[1] and policy_violations("error: preview failed") == []
+
+
+def test_the_version_of_an_update_is_the_newest_entry_only_when_it_is_that_update():
+    """stack_runner.recorded_version: the history's newest entry, numbered by position, when it
+    carries the update's message and started after it began (the CLI's UTC whole seconds, as
+    the SDK's naive datetime); None when the engine recorded nothing for it."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from ops.automation.stack_runner import recorded_version
+
+    since = dt.datetime(2026, 12, 6, 3, 43, 12, 600000, tzinfo=dt.timezone.utc).timestamp()
+    ours = SimpleNamespace(message="meeshy-ops op1 release", start_time=dt.datetime(2026, 12, 6, 3, 43, 12))
+    older = SimpleNamespace(message="meeshy-ops op1 release", start_time=dt.datetime(2026, 12, 6, 3, 40, 1))
+    other = SimpleNamespace(message="meeshy-ops op1 delta-migration",
+                            start_time=dt.datetime(2026, 12, 6, 3, 43, 13))
+    assert recorded_version([ours, other, older], "meeshy-ops op1 release", since) == 3
+    # A resumed phase's earlier update has the same message: it is not this one.
+    assert recorded_version([older, other], "meeshy-ops op1 release", since) is None
+    assert recorded_version([other, older], "meeshy-ops op1 release", since) is None
+    assert recorded_version([], "meeshy-ops op1 release", since) is None
