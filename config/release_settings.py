@@ -15,6 +15,10 @@ Keys of this section (namespace = the project name, `meeshy`):
     migration.pass             set by `ops switch`: a new value runs the migration again (delta)
     migration.liveSource       set by `ops switch` for its pre-copy pass: the source still takes
                                writes, so the run verifies what it read (`run --live-source`)
+    migration.window           set by `ops switch` for its delta pass, in the update that moves
+                               the services onto the target under maintenance: the pass runs
+                               there, before any of their new containers starts (needs
+                               maintenance on, the services on the target, liveSource false)
     migration.timeoutSeconds   bound on one migration run (default 480)
     migration.decisions        the operators' decisions {notifications: drop|migrate,
                                readStatuses: migrate|drop}; unset ones take the operators' choice
@@ -63,6 +67,7 @@ class MigrationSettings:
     pass_id: str = ""
     timeout_seconds: int = 480
     live_source: bool = False
+    window: bool = False      # the switch's delta pass in the update moving the services on
     # The chain's option name (migration/meeshy/decisions.py) -> chosen value, every decision.
     decisions: Mapping[str, str] = field(default_factory=lambda: dict(OPERATORS_DECISIONS))
 
@@ -100,8 +105,13 @@ class ReleaseSettings:
 
     @property
     def migrates_live_database(self) -> bool:
-        """The migration would write the database the services use: never allowed."""
+        """The migration would write the database the services use: never allowed, but in a
+        switch's window update (`migration.window`), before their containers start on it."""
         return self.migration is not None and self.migration.target_database == self.live_database
+
+    @property
+    def migrates_in_window(self) -> bool:
+        return self.migration is not None and self.migration.window
 
 
 class _Reader:
@@ -183,7 +193,7 @@ RELEASE_SECTION_KEYS = ("migration", "backup", "healthGate", "tools")
 # silently leave its default in force.
 SECTION_FIELDS = {
     "migration": {"sourceDatabase", "targetDatabase", "toStep", "pass", "timeoutSeconds",
-                  "liveSource", "decisions"},
+                  "liveSource", "window", "decisions"},
     "backup": {"retain", "timeoutSeconds", "pass"},
     "healthGate": {"deadlineSeconds", "intervalSeconds", "endpoints"},
     "externalDatabase": {"uri"},
@@ -243,6 +253,8 @@ def parse_release_settings(stack: str, source: Any, problems: Problems, namespac
                         required=False)
     tools_image = _tools_image(r)
     shared.report(problems, "maintenance")
+    if migration is not None and migration.window:
+        _check_window(r, migration, shared)
     if problems:
         return None
     return ReleaseSettings(stack=stack, release=shared.release, live_database=shared.live_database,
@@ -250,6 +262,19 @@ def parse_release_settings(stack: str, source: Any, problems: Problems, namespac
                            health=health, migration=migration,
                            external_uri=external.rstrip("/") if external else None,
                            tools_image=tools_image)
+
+
+def _check_window(r: _Reader, migration: MigrationSettings, shared) -> None:
+    """`migration.window` runs the migration into the database the services use, which only a
+    switch's window update may do: under maintenance, as they move onto it."""
+    missing = [why for why, bad in (
+        ("meeshy:maintenance is not on", not shared.maintenance),
+        (f"the services do not use the migration's target ({migration.target_database!r})",
+         shared.live_database != migration.target_database),
+        ("migration.liveSource is on", migration.live_source)) if bad]
+    if missing:
+        r.fail(f"{r.key('migration.window')}: set by `ops switch` for the delta pass of its window "
+               f"update only, and here " + "; ".join(missing))
 
 
 def _tools_image(r: _Reader) -> str | None:
@@ -287,4 +312,4 @@ def _migration(r: _Reader) -> MigrationSettings:
         r.string("migration.pass", _PASS_ID, "a pass id", required=False, default="") or "",
         r.number("migration.timeoutSeconds", 480, 1, 3600),
         r.boolean("migration.liveSource", False),
-        read_decisions(r))
+        decisions=read_decisions(r), window=r.boolean("migration.window", False))

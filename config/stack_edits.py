@@ -51,6 +51,13 @@ def migration_pass(pass_id: str, live_source: bool | None = None) -> Values:
     return values
 
 
+def migration_window(pass_id: str) -> Values:
+    """The delta pass `pass_id` in a switch's window update: the source frozen (`liveSource`
+    false) and the pass run in the update that moves the services onto its target
+    (`migration.window`, config/release_settings.py)."""
+    return {**migration_pass(pass_id, live_source=False), key("migration.window"): True}
+
+
 def migration_section(doc: ConfigDoc, pass_id: str, live_source: bool) -> Values:
     """The doc's whole `meeshy:migration` section with a pass and `liveSource` set (one value,
     so the section reaches the engine as one object)."""

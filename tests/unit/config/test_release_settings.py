@@ -133,3 +133,17 @@ def test_every_decision_of_the_chain_has_a_stack_file_key():
     from config.release_decisions import DECISION_KEYS
     from migration.meeshy.decisions import DECISIONS
     assert sorted(DECISION_KEYS.values()) == sorted(DECISIONS)
+
+
+def test_the_window_flag_is_refused_outside_a_switchs_window_update_naming_why():
+    """`migration.window` runs the migration into the database the services use: only under
+    maintenance, with the services on its target and the source frozen."""
+    window = {**BASE["meeshy:migration"], "pass": "sw1-delta", "window": True}
+    s = load(migration=window, maintenance=True, database={"name": "meeshy_v2"})
+    assert s.migrates_in_window and s.migrates_live_database
+    with pytest.raises(ReleaseConfigError) as refused:
+        load(migration={**window, "liveSource": True}, database={"name": "meeshy"})
+    text = str(refused.value)
+    assert "meeshy:migration.window" in text and "meeshy:maintenance is not on" in text
+    assert "do not use the migration's target ('meeshy_v2')" in text and "liveSource is on" in text
+    assert not load().migrates_in_window
