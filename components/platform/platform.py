@@ -16,7 +16,7 @@ from components.platform.mongo import MongoReplicaSet, MongoReplicaSetArgs
 from components.platform.redis import Redis, RedisArgs
 from components.platform.traefik import Traefik, TraefikArgs
 from components.platform.volumes import stack_volume
-from components.release.release import platform_release, platform_schema_check
+from components.release.release import platform_gate, platform_release, platform_schema_check
 from config import naming, services, wiring
 from config.release_settings import ReleaseSettings
 from config.settings import Settings
@@ -61,17 +61,19 @@ class MeeshyPlatform(pulumi.ComponentResource):
             f"{s.names.prefix}-maintenance", MaintenanceArgs(ctx, self.traefik.container),
             pulumi.ResourceOptions(parent=self))
         volume = {p: stack_volume(s, p, provider=self.provider, parent=self) for p in APP_VOLUMES}
-        # Before any application container is handed over: the data checked against the schema
-        # inside the gateway image about to start; a mismatch fails the update right here.
-        self.schema_check = (platform_schema_check(
-            f"{s.names.prefix}-release-schema-check", s, args.release,
-            database_ready=[self._database_ready],
+        # The data steps first (backup, migration): the backup waits for the writes closed when
+        # the update turns maintenance on, and the services on the migration's target start
+        # after the pass writing it (a switch's window update: release.py).
+        self.release = (platform_release(
+            f"{s.names.prefix}-release", s, args.release,
+            database_ready=[self._database_ready, *self.maintenance.closes_writes],
             opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
-        checked = list(self.schema_check.checks) if self.schema_check else []
+        data_ready = list(self.release.data_ready) if self.release else []
+        checked = self._schema_check(s, args.release, data_ready)
         # A new container is routed once Docker reports it healthy, so it starts after the check;
         # under maintenance nothing reaches it before the page's route goes, so it starts beside
         # the check (2.2 s of a switch's window at x1) and the gate waits for both.
-        start_after = [] if s.maintenance else checked
+        start_after = [*data_ready, *([] if s.maintenance else checked)]
         app_ready = [self._database_ready, self.redis.container, *start_after]
         self.apps = self._app_services(s, ctx, volume, app_ready, start_after,
                                        gated=args.release is not None)
@@ -82,22 +84,27 @@ class MeeshyPlatform(pulumi.ComponentResource):
                                              pulumi.ResourceOptions(parent=self))
         self.admin = (AdminUis(f"{s.names.prefix}-admin", AdminUisArgs(ctx),
                                pulumi.ResourceOptions(parent=self)) if s.admin_uis else None)
-        # After the services: the gate probes them; the backup only needs the database (and the
-        # writes closed, when the update turns maintenance on), so a changed release label
-        # re-runs these steps without touching any container.
-        gated = [app.container for name, app in self.apps.items() if services.by_name(name).gated]
-        self.release = (platform_release(
-            f"{s.names.prefix}-release", s, args.release, services=[*gated, *checked],
-            database_ready=[self._database_ready, *self.maintenance.closes_writes],
-            container_names={name: app.container.name for name, app in self.apps.items()
-                             if services.by_name(name).gated},
-            opts=pulumi.ResourceOptions(parent=self)) if args.release else None)
+        # After the services: the gate probes them.
+        gated = {name: app for name, app in self.apps.items() if services.by_name(name).gated}
+        if self.release:
+            platform_gate(self.release, [*(a.container for a in gated.values()), *checked],
+                          {name: app.container.name for name, app in gated.items()})
         self.handovers = [
             handover_command(f"{s.names.prefix}-{name}", app.container, s.docker_host,
                              parent=self, after=[self.release.gate] if self.release else [],
                              quiet=maintenance_test(s.names, s.docker_host))
             for name, app in self.apps.items() if app.rolling]
         self._register(s, volume)
+
+    def _schema_check(self, s: Settings, release: ReleaseSettings | None, data_ready: list) -> list:
+        """Before any application container is handed over: the data checked against the schema
+        inside the gateway image about to start (after the pass writing it, if any); a mismatch
+        fails the update right here. Its steps, for what must wait for them."""
+        self.schema_check = (platform_schema_check(
+            f"{s.names.prefix}-release-schema-check", s, release,
+            database_ready=[self._database_ready, *data_ready],
+            opts=pulumi.ResourceOptions(parent=self)) if release else None)
+        return list(self.schema_check.checks) if self.schema_check else []
 
     def _stack_context(self, s: Settings) -> StackContext:
         """The stack's Docker provider, its network and (with meeshy:pullImages) its pulled images."""

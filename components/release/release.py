@@ -6,8 +6,11 @@
                reads, and ops fingerprints it under maintenance instead (ops/switch/frozen.py)
     migration  DataMigration legacy -> new database, after the backup; declared only while the
                services do not use its target yet (once they do, running it again would write
-               the live database, which the migration must never do)
-    gate       HealthGate after the services (and the migration) changed
+               the live database, which the migration must never do), and in a switch's window
+               update (`migration.window`), which moves them onto it: the pass runs first and
+               their new containers start only after it (`data_ready`)
+    gate       HealthGate after the services (and the migration) changed; declared by
+               `gated_by(services)` once the services are (they may wait for the migration)
 
 Two placements of the database (commands/steps.py): inside the Docker platform
 (`docker_server`, the platform passes its database container and network) or an external
@@ -62,10 +65,13 @@ def backup_label(settings: ReleaseSettings) -> str:
 class Release(pulumi.ComponentResource):
     def __init__(self, name: str, settings: ReleaseSettings, server: Server, *,
                  endpoints: dict[str, str], gate_triggers: Sequence[Any] = (),
-                 services: Sequence[pulumi.Resource] = (),
+                 services: Sequence[pulumi.Resource] | None = (),
                  database_ready: Sequence[pulumi.Resource] = (),
                  opts: pulumi.ResourceOptions | None = None):
+        """`services` None: the gate is declared later, by `gated_by`."""
         super().__init__("meeshy:release:Release", name, None, opts)
+        self._name, self._settings, self._server = name, settings, server
+        self._endpoints, self._gate_triggers = dict(endpoints), list(gate_triggers)
         child = pulumi.ResourceOptions(parent=self)
         migration = settings.migration
         label = backup_label(settings)
@@ -74,16 +80,29 @@ class Release(pulumi.ComponentResource):
             database=settings.live_database, settings=settings.backup, label=label,
             triggers=backup_triggers(settings), depends_on=database_ready, opts=child)
         self.migration = None
-        if migration is not None and not settings.migrates_live_database:
+        if migration is not None and (not settings.migrates_live_database
+                                      or settings.migrates_in_window):
             self.migration = DataMigration(
                 f"{name}-migration", stack=settings.stack, server=server, settings=migration,
                 backup_dir=settings.backup.directory, depends_on=[self.backup.dump], opts=child)
+        # What a service on the migration's target starts after: the pass writing it, if any.
+        self.data_ready = ([self.migration.run] if self.migration and settings.migrates_live_database
+                           else [])
+        if services is not None:
+            self.gated_by(services)
+
+    def gated_by(self, services: Sequence[pulumi.Resource],
+                 endpoints: dict[str, Any] | None = None) -> None:
+        """The health gate after the data steps and `services` (probing `endpoints` too), and
+        the release's summary."""
+        settings, server = self._settings, self._server
         after = [self.backup.dump, *([self.migration.run] if self.migration else []), *services]
         self.gate = HealthGate(
-            f"{name}-gate", server=server, settings=settings.health, endpoints=dict(endpoints),
+            f"{self._name}-gate", server=server, settings=settings.health,
+            endpoints={**self._endpoints, **(endpoints or {})},
             database_uri=server.database_uri(settings.live_database),
-            triggers=[settings.release, settings.live_database, *gate_triggers],
-            depends_on=after, opts=child)
+            triggers=[settings.release, settings.live_database, *self._gate_triggers],
+            depends_on=after, opts=pulumi.ResourceOptions(parent=self))
         self.summary = pulumi.Output.from_input({
             "release": settings.release,
             "databaseName": settings.live_database,
@@ -146,24 +165,28 @@ def gated_endpoints(containers: dict[str, Any]) -> dict[str, Any]:
 
 
 def platform_release(name: str, settings, release: ReleaseSettings, *,
-                     services: Sequence[pulumi.Resource] = (),
                      database_ready: Sequence[pulumi.Resource] = (),
-                     container_names: dict[str, Any] | None = None,
                      opts: pulumi.ResourceOptions | None = None) -> Release:
-    """The Release of a Docker platform stack, for MeeshyPlatform to declare after its services.
+    """The Release of a Docker platform stack, declared by MeeshyPlatform before its services
+    (they may start after its migration: `data_ready`), then `platform_gate` after them.
 
     `settings` is the platform's config.settings.Settings: the database container, the
     network, the replica set and the Docker host come from it, the health endpoints are the
     HEALTH_ENDPOINTS of each application container, and the gate re-runs when any image changes.
     The backup waits for `database_ready` (the database container, or its replica set's
-    initiation); the gate waits for `services` (the application containers).
+    initiation, and the maintenance page's route while it is on).
     """
     server = platform_server(settings, release)
-    endpoints = {**docker_gate_endpoints(settings.names),
-                 **gated_endpoints(container_names or {})}
     images = [f"{key}={ref}" for key, ref in sorted(settings.images.by_key().items())]
-    return Release(name, release, server, endpoints=endpoints, gate_triggers=images,
-                   services=services, database_ready=database_ready, opts=opts)
+    return Release(name, release, server, endpoints=docker_gate_endpoints(settings.names),
+                   gate_triggers=images, services=None, database_ready=database_ready, opts=opts)
+
+
+def platform_gate(release: Release, services: Sequence[pulumi.Resource],
+                  container_names: dict[str, Any]) -> None:
+    """The gate of a platform's release after `services` (the application containers and what
+    else must pass first), probing each gated container by its own name."""
+    release.gated_by(services, gated_endpoints(container_names))
 
 
 def platform_schema_check(name: str, settings, release: ReleaseSettings, *,

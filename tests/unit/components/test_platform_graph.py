@@ -303,14 +303,45 @@ def test_the_values_a_switch_sets_change_no_docker_resource_the_policy_pack_judg
     must declare the very Docker resources (the only ones the pack's rules read) the pack
     judged in the desired document before the switch."""
     config = stack_file_config(run.stack)
-    passes = {"meeshy:maintenance": True, "meeshy:backup": {**config.get("meeshy:backup", {}),
-                                                            "pass": "switch-1"}}
-    if config.get("meeshy:migration"):
-        passes["meeshy:migration"] = {**config["meeshy:migration"], "pass": "switch-1-delta"}
-    in_window = run_stack_file(run.stack, passes)
+    desired, passes = {}, {"meeshy:maintenance": True,
+                           "meeshy:backup": {**config.get("meeshy:backup", {}), "pass": "switch-1"}}
+    if config.get("meeshy:migration"):     # the switch onto the migration's target
+        section = config["meeshy:migration"]
+        desired = {"meeshy:database": {**config["meeshy:database"], "name": section["targetDatabase"]},
+                   "meeshy:migration": {**section, "pass": "switch-1-delta"}}
+        passes["meeshy:migration"] = {**section, "pass": "switch-1-delta", "liveSource": False,
+                                      "window": True}
+    before = run_stack_file(run.stack, desired)
+    in_window = run_stack_file(run.stack, {**desired, **passes})
 
     def judged(program):
         return {r.name: (r.type, r.inputs, r.protect) for r in program.resources
                 if r.type.startswith("docker:")}
-    assert len(judged(run)) > 10 and judged(in_window) == judged(run)
+    assert len(judged(before)) > 10 and judged(in_window) == judged(before)
     assert [r for r in in_window.resources if r.name.endswith("-maintenance-route")]
+
+
+def test_a_switchs_window_update_runs_the_delta_pass_before_the_services_it_moves_start():
+    """The release of a switch (`migration.window`, ops/switch/plan.py): maintenance on first,
+    then the delta pass into the new database, and only then the services that use it (Meeshy's
+    gateway writes at boot) and the schema check; the gate waits for all of them. Without the
+    flag, the services on the migration's target never run it (it would write their database)."""
+    section = stack_file_config("production")["meeshy:migration"]
+    window = run_stack_file("production", {
+        "meeshy:maintenance": True, "meeshy:database": {"name": section["targetDatabase"]},
+        "meeshy:migration": {**section, "pass": "sw1-delta", "liveSource": False, "window": True}})
+    route = window.named("meeshy-production-maintenance-route", ":Command")
+    dump = window.named("meeshy-production-release-backup-dump", ":Command")
+    migration = window.named("meeshy-production-release-migration-run", ":Command")
+    assert route.urn in dump.dependencies and dump.urn in migration.dependencies
+    for service in ("translator", "gateway"):
+        assert migration.urn in window.container(service).dependencies, service
+    checks = [window.named(f"meeshy-production-release-schema-check-{step}", ":Command")
+              for step in ("copy", "validate", "prisma")]
+    assert all(migration.urn in check.dependencies for check in checks)
+    gate = window.named("meeshy-production-release-gate-check", ":Command")
+    assert {migration.urn, checks[1].urn, checks[2].urn} <= set(gate.dependencies)
+    after = run_stack_file("production", {
+        "meeshy:database": {"name": section["targetDatabase"]},
+        "meeshy:migration": {**section, "pass": "sw1-delta"}})
+    assert not [r for r in after.resources if r.name.endswith("-migration-run")]

@@ -119,7 +119,7 @@ def test_platform_release_runs_everything_inside_the_stack_network():
 
     import yaml
 
-    from components.release.release import platform_release
+    from components.release.release import platform_gate, platform_release
     from config.settings import load_settings
     from testing.mock_pulumi import EXAMPLE_SECRETS
 
@@ -132,6 +132,7 @@ def test_platform_release_runs_everything_inside_the_stack_network():
         **values, "meeshy:tools": {"image": "meeshy-tools:1.0.0"},
         "meeshy:migration": {"sourceDatabase": "meeshy", "targetDatabase": "meeshy_v2"}})
     declared = platform_release("meeshy-production", platform, release)
+    platform_gate(declared, [], {})
 
     def check(_):
         resources = by_name(mocks)
