@@ -6,7 +6,7 @@ to the switch under load, then teardown), on the local engine with the local ima
                                                             [--gateway meeshy|stand-in]
 
 Per scale: the legacy documents, the clients' window (the rehearsal's load: first write not
-taken to the first taken after the last one), the switch's window (delta-migration's start,
+taken to the first taken after the last one), the switch's window (the release's start,
 where maintenance goes on, to maintenance-off's end), each of its phases and the engine's own
 part of it (timeline), the writes refused and failed in the switch; then how each figure grows
 from the smallest scale to each larger one, against the growth of the data.
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-WINDOW_PHASES = ("delta-migration", "release", "maintenance-off")
+WINDOW_PHASES = ("release", "maintenance-off")
 
 
 def rehearse(scale: float, folder: Path, gateway: str = "meeshy") -> dict:

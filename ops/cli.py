@@ -27,7 +27,7 @@
                                   the whole switch on the local Docker engine (or a server's,
                                   its ports reached through ssh tunnels): production and
                                   staging stacks of its own, load, a failing switch, rollbacks,
-                                  then a switch SIGKILLed in PHASE (default delta-migration)
+                                  then a switch SIGKILLed in PHASE (default release)
 
 Exit codes: 0 done; 3 switch failed and was rolled back; 2 bad usage or configuration;
 1 anything else (including a failed rollback). Reports: --json FILE (also kept by ops).

@@ -59,10 +59,10 @@ def _rehearsal_usage(args) -> None:
           arg("--report", type=Path, default=Path("rehearsal"), metavar="DIR",
               help="where the report, the picture, the backups and the state go "
                    "(default ./rehearsal)"),
-          arg("--interrupt", metavar="PHASE", default="delta-migration",
-              choices=("backup-and-migrate", "delta-migration", "release",
+          arg("--interrupt", metavar="PHASE", default="release",
+              choices=("backup-and-migrate", "release",
                        "maintenance-off", "none"),
-              help="the last step SIGKILLs a switch in PHASE (default delta-migration) and "
+              help="the last step SIGKILLs a switch in PHASE (default release) and "
                    "recovers it with the command `status` names (reported under `faults`); "
                    "`none` skips that step"),
           arg("--stop-after", choices=("switch", "plain-release", "failing-switch", "rollback-to"),

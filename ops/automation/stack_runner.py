@@ -175,11 +175,14 @@ class StackRunner:
         return f"{MESSAGE_PREFIX} {op_id} {phase}"
 
     def up(self, doc: ConfigDoc, *, op_id: str, phase: str, snapshot: bool,
-           deadline: float, policy: bool = True) -> PhaseResult:
+           deadline: float, policy: bool = True,
+           on_step_done: Callable[[str], None] | None = None) -> PhaseResult:
         """One update with `doc`; `deadline` is a time.monotonic() value; `policy`: with the
-        policy pack (ops/switch/plan.py says when a switch runs without it)."""
+        policy pack (ops/switch/plan.py says when a switch runs without it); `on_step_done(name)`
+        as each step ends well (timeline.step_name)."""
         config_path = doc.write(self.ledger.scratch(f"{op_id}-{phase}.yaml"))
-        timer, timeline = _StepTimer(), ResourceTimeline(prefix=f"{naming.PREFIX}-{self.stack_name}-")
+        timer = _StepTimer()
+        timeline = ResourceTimeline(prefix=f"{naming.PREFIX}-{self.stack_name}-", on_done=on_step_done)
         started_iso, clock = now_iso(), time.monotonic()
         fired = threading.Event()
         done = threading.Event()

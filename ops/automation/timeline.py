@@ -30,8 +30,10 @@ def step_name(urn: str, prefix: str = "") -> str:
 class ResourceTimeline:
     """An on_event callback; `summary()` after the update."""
 
-    def __init__(self, prefix: str = "", clock=time.monotonic) -> None:
-        self.prefix, self.clock = prefix, clock
+    def __init__(self, prefix: str = "", clock=time.monotonic, on_done=None) -> None:
+        """`on_done(name)`: called as each step ends well (ops starts work on it:
+        ops/switch/baseline.py)."""
+        self.prefix, self.clock, self.on_done = prefix, clock, on_done
         self.began = clock()
         self.running: dict[tuple[str, str], float] = {}
         self.steps: list[dict] = []
@@ -51,9 +53,12 @@ class ResourceTimeline:
         started = self.running.pop(key, None)
         if started is None:
             return
-        self.steps.append({"name": step_name(meta.urn, self.prefix), "op": str(meta.op.value),
+        name = step_name(meta.urn, self.prefix)
+        self.steps.append({"name": name, "op": str(meta.op.value),
                            "start": round(started - self.began, 3),
                            "seconds": round(now - started, 3), **({"failed": True} if failed else {})})
+        if self.on_done is not None and not failed:
+            self.on_done(name)
 
     def summary(self) -> dict:
         """`engineStart`: seconds before the first step began; `tail`: after the last one ended;

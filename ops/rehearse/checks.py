@@ -100,7 +100,8 @@ def _acknowledged_during(writes: list, switched: dict, phase_name: str) -> int:
 
 def _delta_documents(switched: dict) -> dict | None:
     """What the delta pass (inside the window) moved: its migration totals."""
-    delta = (switched.get("migration") or {}).get("delta-migration") or {}
+    passes = switched.get("migration") or {}
+    delta = passes.get("release") or passes.get("delta-migration") or {}
     totals = (delta.get("summary") or {}).get("totals")
     return totals
 

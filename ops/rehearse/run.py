@@ -11,7 +11,7 @@ release (no migration, no maintenance: every routed service replaced, `plainRele
 switch (the unhealthy gateway) and its automatic rollback, and `rollback --to` the legacy
 release, every acknowledged write matched by id after each of them (ops/rehearse/under_load.py,
 reported under `writes.byStep`, the clients' window beside the switch's under `window`); then
-the interrupted switch: a switch SIGKILLed in PHASE (default delta-migration; `none`
+the interrupted switch: a switch SIGKILLed in PHASE (default release; `none`
 skips it) and recovered by the command `status` names (ops/rehearse/faults.py, reported under
 `faults`); teardown of both unless --keep. The report (a table, JSON and a picture) goes to DIR.
 
@@ -40,7 +40,7 @@ from ops.rehearse.stacks import DATABASE, TARGET_DATABASE, RehearsalStack, appli
 NEEDED_IMAGES = (*local_docker.SERVICE_IMAGES, "tools", "translator@legacy", "gateway@legacy",
                  "web@legacy", "gateway@unhealthy")
 
-DEFAULT_INTERRUPT = "delta-migration"   # inside the window, where a kill leaves the most to undo
+DEFAULT_INTERRUPT = "release"   # inside the window (the delta pass), where a kill leaves the most to undo
 SWITCH_STEP = "switch under load"
 PLAIN_STEP = "plain release under load"
 # --stop-after KEY: the last step run (then teardown), for a benchmark of the switch alone.

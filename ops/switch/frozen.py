@@ -10,8 +10,9 @@ scale 1) therefore buys nothing a fingerprint does not:
 - one read of the legacy database gives its counts and content hashes (steps.digest, the same
   digests a backup manifest holds). It costs a full read, as much as the delta pass's: run
   beside the delta pass on 2 cores it doubled the pass (rehearsal at scale 1: 30.9 s -> 64.1 s),
-  so it starts once the release phase is done (the new release healthy), on a thread beside
-  maintenance-off, or before the rollback when the switch stops in the window. Any moment
+  so it starts once the window has closed (after maintenance-off: read beside that update it
+  slowed the engine's start inside the window, 3.1 s against 2.0 s at x1), or before the
+  rollback when the switch stops in the window. Any moment
   once maintenance is on reads the same frozen state;
 - a rollback in the window finds the legacy database equal to that fingerprint and restores
   nothing (ops/switch/rollback.py verifies it); if it is not equal (something wrote it despite

@@ -5,21 +5,24 @@ A switch that moves the services to the database a migration writes:
                         the live (legacy) database, full migration into the new database, a
                         pre-copy (`liveSource`: production still takes writes, so it verifies
                         what it read and reports the source's growth)
-    delta-migration     + maintenance (the public hosts answer 503, no write comes in; the
-                        stack turns it on before any data step, components/platform) and
-                        pass `<op>-delta`: migration of what changed since the full pass,
-                        verified strictly (every source document accounted for); the legacy
-                        database is frozen from here on: ops fingerprints it when the window
-                        closes and archives it after (ops/switch/frozen.py)
-    release             the desired config, still in maintenance: new images, the services on
-                        the new database, health gate
+    release             the desired config in maintenance, with the delta pass `<op>-delta` in
+                        its window (`migration.window`), in one update: maintenance on (the
+                        public hosts answer 503, no write comes in; the stack routes the page
+                        before any data step), the migration of what changed since the full
+                        pass, verified strictly (every source document accounted for), then the
+                        new images on the new database (their containers start only after the
+                        pass: Meeshy's gateway writes at boot), the schema check and the health
+                        gate; the legacy database is frozen from here on: ops fingerprints it
+                        when the window closes and archives it after (ops/switch/frozen.py),
+                        and reads the new database's baseline once the pass is done (baseline.py)
     maintenance-off     the desired config as written (plus the passes ops set)
 Any other switch (new images or settings on the same database):
     backup (maintenance on, then the backup pass `<op>`), release, maintenance-off.
 The write-unavailability window runs from the start of the phase that turns maintenance on
 (`opens_window`) to the end of maintenance-off. Maintenance goes on in the same update as the
-first data step under it: an update of its own cost the window an engine start and a tail
-(about 5 s of the 40 s measured at x1).
+first data step under it, and a switch's delta pass runs in the update of its release: each
+update of its own cost the window an engine start and a tail (at x1: maintenance-on's 5.3 s of
+the 40 s measured, the delta pass's 3.7 s of 25 s).
 Every phase takes the desired `backupDir`: a switch's backups go where the configuration it
 applies says.
 """
@@ -38,14 +41,16 @@ class Phase:
     doc: ConfigDoc
     snapshot: bool = False          # the state this phase leaves is a released state
     opens_window: bool = False      # turns maintenance on: writes may be refused from its start
-    # Run with the policy pack. The phases after the window opens apply the desired document
-    # with only ops' values changed (maintenance, passes), which declare the same Docker
-    # resources the pack judges (tests/unit/components/test_platform_graph.py); `switch` checks
-    # the desired document with the pack before anything changes. The pack's start and its
-    # stack check cost about 1 s of each such update, inside the window.
+    # Run with the policy pack. The release and maintenance-off apply the desired document with
+    # only ops' values changed (maintenance, passes, the window's pass), which declare the same
+    # Docker resources the pack judges (tests/unit/components/test_platform_graph.py); `switch`
+    # checks the desired document with the pack before anything changes. The pack's start and
+    # its stack check cost about 1 s of each such update, inside the window.
     policy_pack: bool = True
     backup_under_maintenance: bool = False
-    baseline_after: str | None = None   # database to baseline after the phase
+    # The database whose baseline ops reads once the phase's migration step is done (or after
+    # the phase, when the step ran before it: a resumed switch), ops/switch/baseline.py.
+    baseline_after: str | None = None
     fingerprint_database: str | None = None  # frozen from this phase on: fingerprinted, archived
 
 
@@ -100,15 +105,13 @@ def plan(deployed_doc: ConfigDoc | None, deployed: ReleaseSettings | None,
                 **edit.migration_section(desired_doc, f"{op_id}-full", live_source=True)}
         delta_pass = edit.migration_pass(f"{op_id}-delta")
         migrate = base.with_values(full)
-        delta = migrate.with_values({**on, **edit.migration_pass(f"{op_id}-delta", live_source=False)})
-        release = desired_doc.with_values({**delta_pass, **on})
+        release = desired_doc.with_values({**edit.migration_window(f"{op_id}-delta"), **on})
         final = desired_doc.with_values({**delta_pass, **final_maintenance})
         return [
             Phase("backup-and-migrate", migrate),
-            Phase("delta-migration", delta, opens_window=True,
+            Phase("release", release, opens_window=True, policy_pack=False,
                   fingerprint_database=migration.source_database,
                   baseline_after=migration.target_database),
-            Phase("release", release, policy_pack=False),
             Phase("maintenance-off", final, snapshot=True, policy_pack=False),
         ]
     base = deployed_doc.copy() if deployed_doc is not None else desired_doc.with_values(

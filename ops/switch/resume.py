@@ -4,7 +4,7 @@ when it is resumed, and the last check once writes reopen.
 
 A resumed switch is planned again from its `fromVersion` with its operation id, so each phase
 is the configuration it was; a phase ended ok is not applied again (re-applying
-backup-and-migrate after delta-migration would reopen writes on the legacy database), and what
+backup-and-migrate after release would reopen writes on the legacy database), and what
 the switch learnt from it comes back from the ledger (its update's outputs: backups,
 migration), its baseline file and the journal's times (the window's start). Its budget is new.
 """
@@ -67,7 +67,8 @@ def replay(switch, phase) -> None:
             switch.baselines[phase.baseline_after] = str(path)
         else:   # the kill came while its thread read it: still under maintenance, read it again
             from ops.switch.baseline import PendingBaseline
-            switch.pending_baseline = PendingBaseline(switch, phase, switch.report["phases"][-1]).start()
+            switch.pending_baseline = PendingBaseline(switch, phase).start()
+            switch.pending_baseline.record = switch.report["phases"][-1]
 
 
 def collect(report: dict, phase, release: dict, maintenance_backups: dict) -> None:

@@ -214,14 +214,19 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
     """One update of the stack, recorded as it ends; what the switch learns from it (maintenance
     on, backups, migration, baseline, the window's end) is kept for the rest and for a rollback."""
     t0 = switch.c.clock.monotonic()
+    baseline = switch_baseline.PendingBaseline(switch, phase) if phase.baseline_after else None
+    switch.pending_baseline = baseline or switch.pending_baseline
     result = switch.runner.up(phase.doc, op_id=switch.op_id, phase=phase.name,
                               snapshot=phase.snapshot, deadline=switch.deadline,
-                              policy=phase.policy_pack)
+                              policy=phase.policy_pack,
+                              on_step_done=baseline.on_step if baseline else None)
     record = {"name": phase.name, "start": result.started, "end": result.ended,
               "seconds": result.seconds, "version": result.version, "steps": result.steps,
               **({"timeline": result.timeline} if result.timeline else {}),
               "ok": result.ok}
     switch.report["phases"].append(record)
+    if baseline is not None:
+        baseline.record = record
     if on_phase is not None:
         on_phase(record)
     switch.current_doc = phase.doc
@@ -240,8 +245,8 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
         failure = prisma_pre_read.pre_read(switch, phase)
         if failure is not None:
             return failure
-    if phase.baseline_after:
-        switch.pending_baseline = switch_baseline.PendingBaseline(switch, phase, record).start()
+    if baseline is not None:      # the pass ran before this phase (a resumed switch): read it now
+        baseline.start()
     if phase.name == "release":
         _release_healthy(switch, release)
         if result.outputs.get("schemaCheck"):
@@ -252,10 +257,10 @@ def _run_phase(switch: _Switch, phase: Phase, on_phase: Callable[[dict], None] |
 
 
 def _release_healthy(switch: _Switch, release: dict) -> None:
-    """The release is healthy: the frozen legacy database's fingerprint starts now rather than
-    beside the delta pass it would slow down (frozen.py)."""
+    """The release is healthy. The frozen legacy database's fingerprint waits for the window to
+    close (_settle_frozen_legacy): read beside maintenance-off, it slowed that update's start,
+    inside the window (frozen.py)."""
     switch.report["health"] = release.get("health")
-    switch.fingerprints += _start_fingerprint(switch)
 
 
 def _start_fingerprint(switch: _Switch) -> list:
@@ -264,8 +269,9 @@ def _start_fingerprint(switch: _Switch) -> list:
 
 
 def _settle_frozen_legacy(switch: _Switch, failure: str | None, log) -> None:
-    """The fingerprint becomes the data a rollback returns to (started here when the switch
-    stopped in the window, before its rollback); after a success the archive replaces it."""
+    """The fingerprint becomes the data a rollback returns to (started here, once the window
+    closed or before the rollback when the switch stopped in it); after a success the archive
+    replaces it."""
     if not switch.fingerprints:
         switch.fingerprints += _start_fingerprint(switch)
     switch_frozen.settle(switch.fingerprints, switch.report, switch.op_id, switch.maintenance_backups, log)

@@ -3,20 +3,24 @@
 A reference switch gives each phase of its window (from the start of the phase turning
 maintenance on to maintenance-off's end) its measured time: the latest rehearsal's report
 (`./meeshy rehearse`, which also measured the clients' own window) or this stack's own last
-switch in ops' ledger. The phases whose work follows the data (the delta pass compares every
+switch in ops' ledger. The steps whose work follows the data (the delta pass compares every
 source document with the pre-copy, a backup under maintenance dumps them all) are scaled
-linearly by the documents production holds against the reference's; the others (container
-swaps, health gate) are taken as measured.
+linearly by the documents production holds against the reference's; the rest of each phase
+(engine, container swaps, health gate) is taken as measured.
 Pure: the caller reads the sources.
 """
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-# maintenance-on: a phase of its own in the reports of switches before it merged into the next.
+# maintenance-on and delta-migration: phases of their own in the reports of switches before
+# they merged into the next.
 WINDOW_PHASES = ("maintenance-on", "backup", "delta-migration", "release", "maintenance-off")
+# The steps whose work follows the data (a phase's `steps`): the delta pass, a backup under
+# maintenance. A phase that recorded none is scaled whole when it is one of SCALED_PHASES.
+DATA_STEPS = ("migration", "backup")
 SCALED_PHASES = ("backup", "delta-migration")
 
 
@@ -27,6 +31,7 @@ class Reference:
     phases: dict[str, float]     # the window's phases, seconds as measured
     window: float | None         # the switch's window as measured
     client: float | None = None  # the clients' window as the reference's load measured it
+    data: dict[str, float] = field(default_factory=dict)   # each phase's data-bound seconds
 
 
 def _documents(switch: dict) -> int | None:
@@ -39,12 +44,22 @@ def from_switch(switch: dict, source: str, documents: int | None = None) -> Refe
     """A succeeded switch report (ops/switch/run.py) as a reference; None for any other."""
     if switch.get("result") != "succeeded":
         return None
-    phases = {p["name"]: float(p["seconds"]) for p in switch.get("phases") or []
-              if p.get("name") in WINDOW_PHASES and p.get("ok")}
+    window_phases = [p for p in switch.get("phases") or []
+                     if p.get("name") in WINDOW_PHASES and p.get("ok")]
+    phases = {p["name"]: float(p["seconds"]) for p in window_phases}
     if "release" not in phases:
         return None
     window = (switch.get("writeUnavailability") or {}).get("seconds")
-    return Reference(source, documents or _documents(switch), phases, window)
+    return Reference(source, documents or _documents(switch), phases, window,
+                     data={p["name"]: _data_seconds(p) for p in window_phases})
+
+
+def _data_seconds(phase: dict) -> float:
+    steps = phase.get("steps") or {}
+    timed = [float(steps[name]) for name in DATA_STEPS if isinstance(steps.get(name), (int, float))]
+    if timed:
+        return min(float(phase["seconds"]), sum(timed))
+    return float(phase["seconds"]) if phase["name"] in SCALED_PHASES else 0.0
 
 
 def from_rehearsal(report: dict, path: Path) -> Reference | None:
@@ -56,7 +71,7 @@ def from_rehearsal(report: dict, path: Path) -> Reference | None:
         return None
     client = (report.get("window") or {}).get("client")
     return Reference(reference.source, reference.documents, reference.phases, reference.window,
-                     client)
+                     client, reference.data)
 
 
 def read_rehearsal(path: Path) -> Reference | None:
@@ -72,10 +87,12 @@ def estimate(reference: Reference | None, documents: int | None, budget_seconds:
         return {"seconds": None, "restsOn": "no reference switch: run `./meeshy rehearse` (its "
                 "report in ./rehearsal is read) or pass --timings REPORT"}
     factor = documents / reference.documents if documents and reference.documents else None
-    phases = {name: round(seconds * (factor if factor and name in SCALED_PHASES else 1.0), 1)
+    data = reference.data
+    phases = {name: round(seconds + data.get(name, 0.0) * ((factor or 1.0) - 1.0), 1)
               for name, seconds in reference.phases.items()}
     seconds = round(sum(phases.values()), 1)
-    scaled = (f"{', '.join(p for p in SCALED_PHASES if p in phases)} scaled by {documents:,} / "
+    scaled_names = [name for name in phases if data.get(name)]
+    scaled = (f"the data steps (delta pass, backup) of {', '.join(scaled_names)} scaled by {documents:,} / "
               f"{reference.documents:,} documents (x{factor:.2f}), the rest as measured"
               if factor else "not scaled: " + ("production's document count is unknown (no "
                                                "migration dry run)" if not documents else

@@ -47,8 +47,7 @@ def test_preview_shows_the_diff_and_the_migration_dry_run_and_changes_nothing(be
     # inside the switch's phases, which the preview lists.
     assert report["changes"].get("replace", 0) == 2
     assert "meeshy-production-backup-dump" in report["diff"]
-    assert report["switchPhases"] == ["backup-and-migrate", "delta-migration", "release",
-                                      "maintenance-off"]
+    assert report["switchPhases"] == ["backup-and-migrate", "release", "maintenance-off"]
     plan = report["migration"]
     assert (plan["source"], plan["target"]) == ("meeshy", "meeshy_v2")
     assert "User:" in output and "written" in output        # per-collection dry-run figures

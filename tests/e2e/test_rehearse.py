@@ -30,7 +30,7 @@ from tests.support.docker_stack import REPO_ROOT
 pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 
 SCALE = 0.01        # about 1,250 legacy documents, every defect present
-SWITCH_PHASES = ["backup-and-migrate", "delta-migration", "release", "maintenance-off"]
+SWITCH_PHASES = ["backup-and-migrate", "release", "maintenance-off"]
 APP_CONTAINERS = 8  # traefik, database, redis, translator, gateway, web, static, maintenance
 
 
@@ -109,7 +109,7 @@ def test_the_switch_under_load_loses_no_acknowledged_write(rehearsal):
     window = switch["writeUnavailability"]
     assert 0 < window["seconds"] < switch["seconds"]
     # The clients' own window (first write not taken to the first taken after the last one)
-    # lies inside the switch's: delta-migration's start (maintenance on) to maintenance-off's end.
+    # lies inside the switch's: the release's start (maintenance on) to maintenance-off's end.
     assert report["window"]["switch"] == window["seconds"]
     assert 0 < report["window"]["client"] <= window["seconds"] + 1, report["window"]
     writes = report["writes"]
@@ -121,7 +121,7 @@ def test_the_switch_under_load_loses_no_acknowledged_write(rehearsal):
     assert writes["acknowledgedDuringPreCopy"] > 0
     pre_copy = switch["migration"]["backup-and-migrate"]["summary"]
     assert pre_copy["liveSource"] is True and pre_copy["verification"]["ok"] is True
-    delta = switch["migration"]["delta-migration"]["summary"]
+    delta = switch["migration"]["release"]["summary"]
     assert "liveSource" not in delta and delta["verification"]["ok"] is True
     served = writes["servedByNewGateway"]
     assert served["checked"] and served["served"] is True, served
@@ -172,17 +172,17 @@ def test_the_failing_switch_leaves_production_as_before_and_rollback_to_legacy(r
     assert images["gateway@legacy"] in back["images"] and images["gateway@meeshy"] not in back["images"]
 
 
-def test_the_switch_killed_in_the_delta_migration_recovers_with_the_command_status_named(rehearsal):
+def test_the_switch_killed_in_its_release_recovers_with_the_command_status_named(rehearsal):
     _, report, out = rehearsal
     assert [s["name"] for s in report["steps"]][-2:] == ["interrupted switch", "teardown"]
     [fault] = report["faults"]
-    assert fault["phase"] == "delta-migration"
+    assert fault["phase"] == "release"
     # What `status` printed after the kill, kept beside the report, is what ran next.
-    seen = json.loads((out / "status-delta-migration.json").read_text())
-    assert seen["state"] == "interrupted" and "in phase delta-migration" in seen["sentence"], seen
+    seen = json.loads((out / "status-release.json").read_text())
+    assert seen["state"] == "interrupted" and "in phase release" in seen["sentence"], seen
     assert fault["recoveredBy"] == seen["next"] == f"./meeshy switch {report['stacks']['production']} --yes"
-    recovered = json.loads((out / "recover-delta-migration.json").read_text())
-    assert recovered["result"] == "succeeded" and recovered["resumed"]["from"] == "delta-migration"
+    recovered = json.loads((out / "recover-release.json").read_text())
+    assert recovered["result"] == "succeeded" and recovered["resumed"]["from"] == "release"
     # `failed` (no definite answer from the gateway) is not asserted: it is no loss by id.
     assert fault["acknowledged"] > 0 and fault["lost"] == 0, fault
     assert (fault["release"], fault["database"]) == ("target-3", "meeshy_v2"), fault

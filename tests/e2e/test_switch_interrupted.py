@@ -14,7 +14,7 @@ To stay within the suite's time, one stack carries the cases in sequence:
 2. `rollback --to` the legacy release, refused first while its backup fails its checksum, then
    done: the writes taken on the migrated database counted, kept, read back by id, and that
    database emptied;
-3. the switch again (it starts cleanly on the emptied target), killed in delta-migration after
+3. the switch again (it starts cleanly on the emptied target), killed in its release after
    the stack file changed: `status` names `rollback`, which undoes exactly that switch (back to
    its fromVersion, never one snapshot further).
 After each recovery: production on a known release with maintenance off, every acknowledged
@@ -229,24 +229,24 @@ def test_rollback_to_refuses_a_corrupt_backup_then_keeps_and_empties_the_abandon
 
 
 def test_after_rollback_to_a_switch_starts_cleanly_and_a_kill_undone_by_rollback(faults):
-    """The fault pass's data loss: killed in maintenance-on (now delta-migration, where
-    maintenance goes on), then `rollback` stepped one snapshot
+    """The fault pass's data loss: killed in maintenance-on (now the release, where maintenance
+    goes on), then `rollback` stepped one snapshot
     back past the pre-switch state. Now it undoes exactly that switch: back to its fromVersion,
     with every write the legacy release took still served."""
     faults.bed.write_stack_file(faults.config(MIGRATED))
     load = _load(faults, "undo")
     try:
-        run = faults.kill_in(faults.start_switch(), "delta-migration")
+        run = faults.kill_in(faults.start_switch(), "release")
         # The operator edits the stack file meanwhile: the switch can no longer be resumed.
         faults.bed.write_stack_file({**faults.config(MIGRATED), "meeshy:release": "2026.02.1"})
         seen = faults.status("status-undo")
         assert seen["next"] == "./meeshy rollback production --yes", seen
-        print(f"[delta-migration, file changed] operator saw: {seen['sentence']}")
+        print(f"[release, file changed] operator saw: {seen['sentence']}")
         back, output = faults.run_recommended(seen["next"], "undo")
         time.sleep(1.0)
     finally:
         writes = load.stop()
-    assert back["result"] == "succeeded" and back["undid"]["interruptedIn"] == "delta-migration", output
+    assert back["result"] == "succeeded" and back["undid"]["interruptedIn"] == "release", output
     assert back["toVersion"] == seen["journal"]["fromVersion"]
     release = _assert_recovered(faults, writes, [run], _kept_ids(back), "undo")
     assert (release["release"], release["databaseName"]) == LEGACY

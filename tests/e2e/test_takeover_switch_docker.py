@@ -150,7 +150,7 @@ def _takeover_switch(bed, production, audit_dir, ops_cli, tmp_path) -> dict:
     print(switched.stdout)   # what the operator reads (docs/runbook.md shows one such run)
     report = json.loads(switch_json.read_text())
     assert [p["name"] for p in report["phases"]] == [
-        "takeover", "backup-and-migrate", "delta-migration", "release", "maintenance-off"]
+        "takeover", "backup-and-migrate", "release", "maintenance-off"]
     assert docker("ps", "-aq", "--filter", f"label=com.docker.compose.project={production['project']}") == ""
     health = stack_containers_healthy(bed.name)
     assert set(health.values()) == {"healthy"}, health

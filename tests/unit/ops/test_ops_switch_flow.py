@@ -47,7 +47,7 @@ class FakeRunner:
     def desired(self):
         return self._desired
 
-    def up(self, doc, *, op_id, phase, snapshot, deadline, policy=True):
+    def up(self, doc, *, op_id, phase, snapshot, deadline, policy=True, on_step_done=None):
         self.policies.append((phase, policy))
         stamp = self.clock.now_iso if self.clock is not None else now_iso
         start = stamp()
@@ -99,20 +99,20 @@ def test_phases_run_in_order_and_the_pass_is_written_back(tmp_path, deployed):
     report = switch_module.run_switch(runner, log=lambda m: None,
                                       collaborators=stand_ins(deployed, clock=clock, **data))
     assert report["result"] == "succeeded"
-    assert [name for name, _ in runner.applied] == ["backup-and-migrate", "delta-migration",
-                                                    "release", "maintenance-off"]
+    assert [name for name, _ in runner.applied] == ["backup-and-migrate", "release",
+                                                    "maintenance-off"]
     assert report["writeUnavailability"]["seconds"] > 0
-    # From the start of delta-migration (maintenance on) to the end of maintenance-off: three
-    # phases of 0.01 s.
-    assert report["writeUnavailability"]["seconds"] == 0.03
+    # From the start of the release (maintenance on) to the end of maintenance-off: two phases
+    # of 0.01 s.
+    assert report["writeUnavailability"]["seconds"] == 0.02
     assert report["writeUnavailability"]["start"] == report["phases"][1]["start"]
-    assert report["writeUnavailability"]["end"] == report["phases"][3]["end"]
-    assert report["seconds"] == 0.04
+    assert report["writeUnavailability"]["end"] == report["phases"][2]["end"]
+    assert report["seconds"] == 0.03
     assert runner.stack.config == {"meeshy:migration.pass": report["opId"] + "-delta"}
-    assert report["toVersion"] == 4
+    assert report["toVersion"] == 3
     # The policy pack judged the desired document before; inside the window it would only cost.
-    assert runner.policies == [("backup-and-migrate", True), ("delta-migration", True),
-                               ("release", False), ("maintenance-off", False)]
+    assert runner.policies == [("backup-and-migrate", True), ("release", False),
+                               ("maintenance-off", False)]
 
 
 def test_a_failed_phase_rolls_back_to_the_deployed_snapshot(tmp_path, deployed):

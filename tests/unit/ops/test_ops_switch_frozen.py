@@ -1,7 +1,8 @@
-"""The legacy database of a switch to a migrated database: fingerprinted during the delta pass
-(inside the window), archived after the window and checked equal to the fingerprint; a
-rollback in the window verifies it against the fingerprint and never restores an older
-state silently (stand-in runner and data operations; the real ones run in tests/e2e)."""
+"""The legacy database of a switch to a migrated database: fingerprinted once the window closed
+(before a rollback, when the switch stops in it), archived after the window and checked equal
+to the fingerprint; a rollback in the window verifies it against the fingerprint and never
+restores an older state silently (stand-in runner and data operations; the real ones run in
+tests/e2e)."""
 from __future__ import annotations
 
 import pytest
@@ -30,8 +31,9 @@ def test_legacy_is_fingerprinted_when_the_window_closes_and_archived_after_it(tm
     report = switch_module.run_switch(runner, log=lambda m: None,
                                       collaborators=stand_ins(deployed, clock=clock, **data))
     assert report["result"] == "succeeded"
-    # Read once the window closed (the release is done), not beside the delta pass.
-    assert len(applied_when_read) == 1 and "release" in applied_when_read[0]
+    # Read once the window closed (maintenance-off done), not beside the delta pass nor beside
+    # maintenance-off's update, whose start it slowed inside the window.
+    assert applied_when_read == [["backup-and-migrate", "release", "maintenance-off"]]
     assert report["frozenBackups"]["meeshy"]["fingerprintSeconds"] >= 0
     # The archive is taken once every phase (maintenance-off included) is done.
     assert calls[-1] == ("backup", report["opId"] + "-frozen")
@@ -59,7 +61,9 @@ def test_an_archive_that_differs_from_the_fingerprint_is_reported_and_not_record
 
 def test_a_failure_in_the_window_hands_the_fingerprint_to_the_rollback(tmp_path, deployed):
     (calls, data), seen = fake_data_ops(), {}
-    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), fail_phase="release")
+    # The release (the window's update) failed after its maintenance route was on.
+    runner = FakeRunner(tmp_path, doc("r2", "meeshy_v2", migration=True), fail_phase="release",
+                        failed_steps=("maintenance-route",))
     report = switch_module.run_switch(runner, log=lambda m: None, collaborators=stand_ins(
         deployed, rollback=lambda runner, target, **kw: seen.update(kw) or {"result": "succeeded"},
         **data))

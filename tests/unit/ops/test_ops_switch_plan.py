@@ -31,31 +31,34 @@ def test_switch_to_the_migrated_database_runs_full_then_delta_under_maintenance(
     desired = doc(release="r2", database={"name": "meeshy_v2"}, images={"gateway": "g:2"},
                   migration=dict(MIGRATION))
     phases = plan(deployed, settings(deployed), desired, settings(desired), "sw1")
-    assert names(phases) == ["backup-and-migrate", "delta-migration", "release", "maintenance-off"]
-    migrate, delta, release, final = (p.doc for p in phases)
-    # Before the release phase the services keep the deployed images and database.
-    for d in (migrate, delta):
-        assert d.get_path("meeshy:images.gateway") == "g:1"
-        assert d.get_path("meeshy:database.name") == "meeshy"
-        assert d.get_path("meeshy:release") == "r2"
-    # The pre-copy runs while production takes writes; the delta pass, frozen, is strict.
+    assert names(phases) == ["backup-and-migrate", "release", "maintenance-off"]
+    migrate, release, final = (p.doc for p in phases)
+    # The pre-copy: the services keep the deployed images and database, production takes writes.
+    assert migrate.get_path("meeshy:images.gateway") == "g:1"
+    assert migrate.get_path("meeshy:database.name") == "meeshy"
+    assert migrate.get_path("meeshy:release") == "r2"
     assert migrate.get_path("meeshy:migration") == {**MIGRATION, "pass": "sw1-full",
                                                     "liveSource": True}
-    assert settings(migrate).migration.live_source and not settings(delta).migration.live_source
-    # Maintenance goes on in the delta pass's update (the stack routes the page before it).
-    assert (migrate.get_path("meeshy:maintenance"), delta.get_path("meeshy:maintenance")) \
-    == (None, True)
-    assert [p.opens_window for p in phases] == [False, True, False, False]
-    assert delta.get_path("meeshy:migration.pass") == "sw1-delta"
-    assert release.get_path("meeshy:images.gateway") == "g:2"
+    assert settings(migrate).migration.live_source and migrate.get_path("meeshy:maintenance") is None
+    # The release: maintenance on, the frozen delta pass in its window, the new images on the
+    # new database, in one update (the stack orders them).
     assert release.get_path("meeshy:maintenance") is True
+    assert release.get_path("meeshy:migration.pass") == "sw1-delta"
+    window = settings(release)
+    assert window.migration.window and not window.migration.live_source
+    assert window.migrates_live_database and window.migrates_in_window
+    assert release.get_path("meeshy:images.gateway") == "g:2"
     assert release.get_path("meeshy:database.name") == "meeshy_v2"
+    assert [p.opens_window for p in phases] == [False, True, False]
+    # The final document: no window flag (nothing would run the migration into it again).
     assert final.get_path("meeshy:maintenance") is False
     assert final.get_path("meeshy:migration.pass") == "sw1-delta"
+    assert not settings(final).migrates_in_window
     # Under maintenance the legacy database is fingerprinted, not dumped (frozen.py).
-    assert [p.backup_under_maintenance for p in phases] == [False] * 4
-    assert [p.fingerprint_database for p in phases] == [None, "meeshy", None, None]
+    assert [p.backup_under_maintenance for p in phases] == [False] * 3
+    assert [p.fingerprint_database for p in phases] == [None, "meeshy", None]
     assert phases[1].baseline_after == "meeshy_v2" and phases[-1].snapshot
+    assert [p.policy_pack for p in phases] == [True, False, False]
     assert all(p.doc.config["meeshy:jwtSecret"] == SECRET and p.doc.header == SALT for p in phases)
     assert written_back(phases) == {"meeshy:migration.pass": "sw1-delta"}
     # The operator's document is untouched.

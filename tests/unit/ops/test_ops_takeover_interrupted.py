@@ -35,7 +35,7 @@ class KilledRunner(FakeRunner):
         super().__init__(tmp_path / "ledger", desired)
         self.kill_phase = kill_phase
 
-    def up(self, doc, *, op_id, phase, snapshot, deadline, policy=True):
+    def up(self, doc, *, op_id, phase, snapshot, deadline, policy=True, on_step_done=None):
         if phase == self.kill_phase:
             raise Killed(phase)
         return super().up(doc, op_id=op_id, phase=phase, snapshot=snapshot, deadline=deadline)
