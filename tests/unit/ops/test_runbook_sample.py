@@ -1,7 +1,7 @@
 """The runbook's sample switch output (a real run's, pasted) holds together: every phase listed,
 the write-unavailability window no shorter than the phases it spans (ops/switch/run.py: from the
-takeover's start, else from the end of maintenance-on, to the end of release) and no longer than
-the switch."""
+takeover's start, else from the phase turning maintenance on, to the end of release) and no
+longer than the switch."""
 import re
 from pathlib import Path
 
@@ -16,8 +16,16 @@ def switch_samples() -> list[str]:
 
 
 def spanned(phases: list[tuple[str, float]]) -> float:
+    """The phases' seconds the window must hold: from the takeover's start, else from the
+    phase that turns maintenance on (the first after the pre-copy; in older runs the one after
+    maintenance-on's own update, whose start may precede the page), to the end of release."""
     names = [n for n, _ in phases]
-    first = names.index("takeover") if "takeover" in names else names.index("maintenance-on") + 1
+    if "takeover" in names:
+        first = names.index("takeover")
+    elif "maintenance-on" in names:
+        first = names.index("maintenance-on") + 1
+    else:
+        first = names.index("backup-and-migrate") + 1 if "backup-and-migrate" in names else 0
     return sum(s for _, s in phases[first:names.index("release") + 1])
 
 
@@ -43,3 +51,5 @@ def test_the_check_refuses_a_window_shorter_than_its_phases():
     plain = [("backup-and-migrate", 60.0), ("maintenance-on", 1.0), ("delta-migration", 3.0),
              ("release", 40.0), ("maintenance-off", 1.0)]
     assert round(spanned(plain), 1) == 43.0
+    merged = [("backup-and-migrate", 60.0), ("release", 18.0), ("maintenance-off", 4.0)]
+    assert spanned(merged) == 18.0 and spanned([("backup", 5.0), ("release", 18.0)]) == 23.0
