@@ -277,9 +277,6 @@ class StackRunner:
                 return entries
             page += 1
 
-    def latest_version(self) -> int | None:
-        return len(self._all_updates()) or None
-
 
 def recorded_version(updates: list, message: str, since: float) -> int | None:
     """The version of the update just run (`updates` newest first, numbered by position):
